@@ -1,0 +1,1 @@
+"""Package data: the Lark grammar of the pmir language (``pmir.lark``)."""

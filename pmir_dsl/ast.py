@@ -1,0 +1,392 @@
+"""Syntax tree of a ``.pmir`` file: frozen attrs nodes, one per construct of the language.
+
+The tree stays close to what the author wrote (clauses in their order, names as written), so the
+checker can point at any of them. Spans are kept out of equality: two trees that differ only in
+layout compare equal. Children are tuples; nothing here is ever mutated.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Union
+
+import attrs
+
+from .diagnostics import Span
+
+
+def _span() -> Span | None:
+    return attrs.field(default=None, eq=False, repr=False)  # type: ignore[no-any-return]
+
+
+@attrs.frozen
+class Name:
+    """An identifier as written (a table, column, measure, band set, category value...)."""
+
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Text:
+    """A quoted string, without its quotes."""
+
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class DateLit:
+    """A date literal ``YYYY-MM-DD`` as written (validated by the checker)."""
+
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Amount:
+    """A number: ``kind`` is 'percent' (96%), 'count' (120) or 'decimal' (2.5); value exact."""
+
+    kind: str
+    value: Fraction
+    text: str
+    span: Span | None = _span()
+
+
+# ---- conditions -------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Flag:
+    """A bool column used as a condition: true when the column is true."""
+
+    column: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Presence:
+    """``COLUMN is present`` / ``COLUMN is missing``."""
+
+    column: Name
+    present: bool
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class IsValue:
+    """``COLUMN is v``, ``is not v``, ``is one of (a, b)``, ``is not one of (a, b)``."""
+
+    column: Name
+    values: tuple[Name, ...]
+    negate: bool
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Operand:
+    """One side of a comparison: a column, a whole number or a date."""
+
+    kind: str  # 'column' | 'int' | 'date'
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Compare:
+    """``a <= b`` and the other comparisons, between numbers or between dates."""
+
+    op: str
+    left: Operand
+    right: Operand
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class DayCase:
+    """One arm of category-dependent days: ``virtual 8``; value None for ``otherwise 8``."""
+
+    value: Name | None
+    days: int
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class DaysBy:
+    """Days that depend on a category: ``(by assessment_type: virtual 8, face_to_face 10)``."""
+
+    column: Name
+    cases: tuple[DayCase, ...]
+    span: Span | None = _span()
+
+
+Days = Union[int, DaysBy]
+
+
+@attrs.frozen
+class Within:
+    """``EVENT within N working|calendar days of ANCHOR`` (``on the day of`` is N = 0)."""
+
+    event: Name
+    days: Days
+    unit: str  # 'working' | 'calendar'
+    anchor: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Deadline:
+    """``the 15th of the month after PERIOD[, or the next working day]``."""
+
+    day: int
+    period: Name
+    roll_forward: bool
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ByDeadline:
+    """``EVENT on or before DEADLINE``."""
+
+    event: Name
+    deadline: Deadline
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Not:
+    """``not C``."""
+
+    item: Cond
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class All:
+    """``A and B and ...``."""
+
+    items: tuple[Cond, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Any:
+    """``A or B or ...``."""
+
+    items: tuple[Cond, ...]
+    span: Span | None = _span()
+
+
+Cond = Union[Flag, Presence, IsValue, Compare, Within, ByDeadline, Not, All, Any]
+WINDOWS = (Within, ByDeadline)
+
+# ---- clauses ----------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Cite:
+    """``cite "6.17"`` or ``guidance "..."``: where a rule comes from."""
+
+    text: Text
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ServiceStart:
+    """``service start 2024-04-01``."""
+
+    date: DateLit
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class CalendarClause:
+    """``calendar england_and_wales``."""
+
+    name: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class HolidayChange:
+    """``add holiday DATE "why"`` / ``remove holiday DATE``."""
+
+    date: DateLit
+    add: bool
+    label: Text | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ExtractDate:
+    """``extract date 2025-06-30``: the default as-of date."""
+
+    date: DateLit
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class GroupBy:
+    """``group by provider, lep_area and category_of_region``: each level a tuple of keys."""
+
+    levels: tuple[tuple[Name, ...], ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Bases:
+    """``bases in_month, rolling_3`` or ``basis quarter``."""
+
+    names: tuple[Name, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Population:
+    """``population TABLE [where CONDITION]``."""
+
+    table: Name
+    where: Cond | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class PeriodOf:
+    """``month of COLUMN`` / ``quarter of COLUMN``: the period a record counts in."""
+
+    unit: str  # 'month' | 'quarter'
+    column: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class MetWhen:
+    """``met when CONDITION``: a rate measure (met / due records)."""
+
+    cond: Cond
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class CountWhen:
+    """``count when CONDITION``: a count measure (records meeting the condition)."""
+
+    cond: Cond
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Ratio:
+    """``ratio sum A over sum B``: a ratio of sums over the population."""
+
+    numerator: Name
+    denominator: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Target:
+    """``target at least 96%`` / ``target at most 0``."""
+
+    op: str  # 'at_least' | 'at_most'
+    amount: Amount
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class BandsUse:
+    """``bands cabinet_office_tiers(96%, 93.5%, 91%)``."""
+
+    name: Name
+    args: tuple[Amount, ...]
+    span: Span | None = _span()
+
+
+# ---- declarations -----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Import:
+    """``import cabinet_office`` (stdlib) or ``import "local.pmir"`` (the contract's folder)."""
+
+    module: str
+    is_path: bool
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ContractDecl:
+    """``contract "NAME" { ... }``: the header clauses."""
+
+    name: Text
+    clauses: tuple[object, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class TypeRef:
+    """A column type as written: a type name, or ``category(a, b, c)``."""
+
+    name: Name
+    categories: tuple[Name, ...] = ()
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ColumnDecl:
+    """``name: type[?] ["description"]``."""
+
+    name: Name
+    type: TypeRef
+    nullable: bool
+    description: Text | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class TableDecl:
+    """``table NAME ["description"] { columns }``."""
+
+    name: Name
+    description: Text | None
+    clauses: tuple[object, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class BandLine:
+    """One band: its label, lower bound (None for ``otherwise``) and whether it passes."""
+
+    label: Text
+    bound: Amount | Name | None
+    passes: bool
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class BandsDecl:
+    """``bands NAME(params) for reporting only | deciding { lines }``."""
+
+    name: Name
+    params: tuple[Name, ...]
+    deciding: bool
+    lines: tuple[BandLine, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class MeasureDecl:
+    """``measure ID "title" { clauses }``."""
+
+    id: Name
+    title: Text
+    clauses: tuple[object, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Module:
+    """A parsed file: its declarations in order."""
+
+    file: str
+    items: tuple[object, ...]

@@ -1,0 +1,69 @@
+"""The per-record verdicts behind a figure, for an audit: ``pmirc audit``.
+
+Every record in a measure's population is listed with the period it counts in, its verdict (met,
+failed, pending, excluded), the deadline it had and, for excluded records, the data-quality check
+that excluded it, so any figure in a report can be traced back to the rows that make it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .compile import EXCLUDED, OUTSIDE, STATUS_NAMES
+from .evaluate import month_label, quarter_label
+from .pipeline import Evaluation, make_batch
+from .schema import ColumnType
+
+
+def audit_rows(ev: Evaluation, measure_id: str, period: str | None, status: str | None,
+               groups: dict[str, str]) -> tuple[list[str], list[list[Any]]]:
+    """(header, rows) of the records behind ``measure_id``, filtered as asked, in table order."""
+    plan = ev.plan
+    mp = plan.measure(measure_id)
+    m = mp.measure
+    first = ev.axis.first_month
+    v = mp.verdicts(make_batch(plan, ev.tables, np.datetime64(ev.as_of, "D")))
+    table = ev.tables[m.table]
+    keep = v.status != OUTSIDE
+    if status is not None:
+        keep &= v.status == STATUS_NAMES.index(status)
+    labels = _period_labels(v.month, first, m.period_unit)
+    if period is not None:
+        keep &= labels == period
+    for key, value in groups.items():
+        col = table.columns.get(key)
+        if col is None:
+            keep &= False
+            continue
+        keep &= np.asarray(col.take_strings(np.arange(table.rows)), dtype=object) == value
+    rows = np.flatnonzero(keep)
+    reason = _reasons(v.exclusions, len(v.status))
+    id_col = next((c for c in table.columns.values() if c.spec.type is ColumnType.ID), None)
+    ids = id_col.take_strings(rows) if id_col else [f"row {r + 2}" for r in rows]
+    keys = [c for level in m.groups for c in level]
+    key_cols = {spec.name: table.columns[spec.name].take_strings(rows) for spec in keys}
+    header = ["measure", "id", *key_cols, "period", "verdict", "deadline", "reason"]
+    out = []
+    for i, r in enumerate(rows):
+        deadline = "" if np.isnat(v.deadline[r]) else str(v.deadline[r])
+        out.append([m.id, ids[i], *(key_cols[k][i] for k in key_cols), labels[r] or "",
+                    STATUS_NAMES[v.status[r]], deadline,
+                    reason[r] if v.status[r] == EXCLUDED else ""])
+    return header, out
+
+
+def _period_labels(month: np.ndarray, first: int, unit: str) -> np.ndarray:
+    name = quarter_label if unit == "quarter" else month_label
+    out = np.full(len(month), None, dtype=object)
+    for idx in np.unique(month[month >= 0]):
+        out[month == idx] = name(first + int(idx))
+    return out
+
+
+def _reasons(exclusions: tuple[tuple[str, np.ndarray], ...], n: int) -> np.ndarray:
+    out = np.full(n, "", dtype=object)
+    for check, mask in exclusions:
+        out[mask] = check
+    return out

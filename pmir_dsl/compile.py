@@ -1,0 +1,324 @@
+"""Compile checked IR into whole-column numpy operations: per-record verdicts for each measure.
+
+A :class:`MeasurePlan` turns one batch of a table's rows into :class:`Verdicts`: for every record
+whether it is in the population, the month it counts in, and whether it met, failed, is pending or
+is excluded (with the data-quality check that excluded it), plus its deadline for an audit. Each IR
+node is compiled by a ``visit_<Node>`` function from a table, never by an if-chain; every
+operation is on whole columns, never a Python loop over records. Sub-expressions shared between
+measures (the same deadline, the same filter) are computed once per batch through
+:attr:`Batch.memo`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import numpy as np
+
+from . import ir
+from .calendar import next_working_day, workday
+from .schema import DECIMAL_SCALE, Column, ColumnSpec, ColumnType, Table
+
+#: Verdict codes, in the order of the count columns of a partial result.
+MET, FAILED, PENDING, EXCLUDED, OUTSIDE = 0, 1, 2, 3, 4
+STATUS_NAMES = ("met", "failed", "pending", "excluded", "not in population")
+
+NAT = np.datetime64("NaT", "D")
+
+
+@attrs.define
+class Batch:
+    """One batch of rows of every table, with the evaluation's fixed context."""
+
+    tables: dict[str, Table]
+    as_of: np.datetime64
+    cal: np.busdaycalendar
+    first_month: int  # months since 1970-01 of the service start month
+    last_month: int  # months since 1970-01 of the as-of month
+    memo: dict[Any, np.ndarray] = attrs.Factory(dict)
+
+    def column(self, table: str, spec: ColumnSpec) -> Column:
+        """The loaded column for ``spec`` in ``table``."""
+        return self.tables[table].columns[spec.name]
+
+    def cached(self, key: Any, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """``make()``, computed once per batch for equal keys (IR nodes are hashable)."""
+        if key not in self.memo:
+            self.memo[key] = make()
+        return self.memo[key]
+
+
+@attrs.frozen(eq=False)
+class Verdicts:
+    """Per-record outcome of one measure over one batch (arrays of the table's length).
+
+    ``status``: MET / FAILED / PENDING / EXCLUDED / OUTSIDE; ``month``: index into the evaluation's
+    month axis (-1 where the record has none); ``deadline``: NaT where none applies;
+    ``numerator`` / ``denominator``: per-record amounts (for ratio measures the summed columns);
+    ``exclusions``: (check name, mask) for every data-quality check that excluded records.
+    """
+
+    status: np.ndarray
+    month: np.ndarray
+    deadline: np.ndarray
+    numerator: np.ndarray
+    denominator: np.ndarray
+    exclusions: tuple[tuple[str, np.ndarray], ...]
+
+
+# ---- conditions -----------------------------------------------------------------------------------
+
+CondFn = Callable[[Batch, str], np.ndarray]
+
+
+def compile_condition(c: ir.Condition) -> CondFn:
+    """A function of (batch, table) returning the condition's boolean mask; null is false."""
+    return CONDITIONS[type(c)](c)
+
+
+def visit_IsTrue(c: ir.IsTrue) -> CondFn:  # noqa: N802
+    return lambda b, t: b.column(t, c.column).values == 1
+
+
+def visit_IsPresent(c: ir.IsPresent) -> CondFn:  # noqa: N802
+    def run(b: Batch, t: str) -> np.ndarray:
+        present = b.column(t, c.column).present()
+        return present if c.present else ~present
+    return run
+
+
+def visit_InValues(c: ir.InValues) -> CondFn:  # noqa: N802
+    def run(b: Batch, t: str) -> np.ndarray:
+        col = b.column(t, c.column)
+        hit = np.isin(col.values, _codes_of(col, c.values)) if col.spec.type is not \
+            ColumnType.ID else np.isin(np.asarray(col.values.to_pylist(), dtype=object), c.values)
+        return (hit ^ c.negate) & col.present()
+    return run
+
+
+def _codes_of(col: Column, values: tuple[str, ...]) -> np.ndarray:
+    t = col.spec.type
+    if t is ColumnType.BOOL:
+        return np.array([1 if v == "true" else 0 for v in values])
+    names = col.spec.categories if t is ColumnType.CATEGORY else col.dictionary
+    return np.array([names.index(v) for v in values if v in names], dtype=np.int64)
+
+
+COMPARE_OPS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
+    "=": np.equal, "!=": np.not_equal,
+}
+
+
+def visit_Comparison(c: ir.Comparison) -> CondFn:  # noqa: N802
+    scale = DECIMAL_SCALE if any(o.column is not None and o.column.type is ColumnType.DECIMAL
+                                 for o in (c.left, c.right)) else 1
+
+    def side(b: Batch, t: str, o: ir.Operand) -> tuple[np.ndarray, np.ndarray | bool]:
+        if o.column is None:
+            if isinstance(o.value, str):
+                return np.datetime64(o.value, "D"), True
+            return np.int64(o.value) * scale, True
+        col = b.column(t, o.column)
+        factor = scale if o.column.type is ColumnType.INTEGER else 1
+        return col.values * factor, col.present()
+
+    def run(b: Batch, t: str) -> np.ndarray:
+        (lv, lp), (rv, rp) = side(b, t, c.left), side(b, t, c.right)
+        return COMPARE_OPS[c.op](lv, rv) & lp & rp
+    return run
+
+
+def visit_Not(c: ir.Not) -> CondFn:  # noqa: N802
+    inner = compile_condition(c.item)
+    return lambda b, t: ~inner(b, t)
+
+
+def visit_AllOf(c: ir.AllOf) -> CondFn:  # noqa: N802
+    parts = [compile_condition(i) for i in c.items]
+    return lambda b, t: np.logical_and.reduce([p(b, t) for p in parts])
+
+
+def visit_AnyOf(c: ir.AnyOf) -> CondFn:  # noqa: N802
+    parts = [compile_condition(i) for i in c.items]
+    return lambda b, t: np.logical_or.reduce([p(b, t) for p in parts])
+
+
+CONDITIONS: dict[type, Callable[[Any], CondFn]] = {
+    ir.IsTrue: visit_IsTrue, ir.IsPresent: visit_IsPresent, ir.InValues: visit_InValues,
+    ir.Comparison: visit_Comparison, ir.Not: visit_Not, ir.AllOf: visit_AllOf,
+    ir.AnyOf: visit_AnyOf,
+}
+
+# ---- periods ---------------------------------------------------------------------------------------
+
+
+def record_months(b: Batch, table: str, spec: ColumnSpec, unit: str) -> np.ndarray:
+    """Months since 1970-01 each record counts in (quarters: the quarter's first month); -1 null."""
+    col = b.column(table, spec)
+    if spec.type is ColumnType.DATE:
+        months = col.values.astype("datetime64[M]").astype(np.int64)
+        months[np.isnat(col.values)] = -1
+    else:
+        months = np.where(col.present(), col.values.astype(np.int64), -1)
+    if unit == "quarter":
+        months = np.where(months >= 0, months - months % 3, -1)
+    return months
+
+
+# ---- measures --------------------------------------------------------------------------------------
+
+
+@attrs.frozen(eq=False)
+class MeasurePlan:
+    """A measure compiled to column operations."""
+
+    measure: ir.Measure
+    scope: CondFn | None
+    condition: CondFn | None
+
+    @property
+    def table(self) -> str:
+        """The population table's name."""
+        return self.measure.table
+
+    def verdicts(self, b: Batch) -> Verdicts:
+        """Every record's verdict for this measure over the batch."""
+        m = self.measure
+        n = b.tables[m.table].rows
+        in_pop = self.scope(b, m.table) if self.scope else np.ones(n, dtype=bool)
+        months = b.cached(("months", m.table, m.period_column, m.period_unit),
+                          lambda: record_months(b, m.table, m.period_column, m.period_unit))
+        excl = Exclusions(in_pop)
+        self._place(b, months, excl)
+        met, pending, deadline = self._decide(b, excl)
+        num, den = self._amounts(b, met, excl)
+        status = np.where(met, MET, FAILED).astype(np.int8)
+        status[pending] = PENDING
+        status[excl.any] = EXCLUDED
+        status[~in_pop] = OUTSIDE
+        first = _first_month(b, m.period_unit)
+        placed = in_pop & (months >= first) & (months <= b.last_month)
+        month_idx = np.where(placed, np.maximum(months - b.first_month, 0), -1)
+        return Verdicts(status, month_idx, deadline, num, den, tuple(excl.checks))
+
+    def _place(self, b: Batch, months: np.ndarray, excl: Exclusions) -> None:
+        """Exclude records with no period, or one outside the service start to the as-of date."""
+        m = self.measure
+        col = m.period_column.name
+        excl.add(f"{col} missing", months < 0)
+        start = np.datetime64(b.first_month, "M")
+        first = _first_month(b, m.period_unit)
+        excl.add(f"{col} before the service start month {start}", (months >= 0) & (months < first))
+        excl.add(f"{col} after the as-of date {b.as_of}", months > b.last_month)
+        lengths = b.column(m.table, m.period_column).months
+        if m.period_unit == "month" and lengths is not None:
+            excl.add(f"{col} is a quarter, not a month", lengths == 3)
+
+    def _decide(self, b: Batch, excl: Exclusions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(met, pending, deadline) per record."""
+        m = self.measure
+        n = len(excl.in_pop)
+        if m.window is None:  # ratio measures count every record in the population
+            met = self.condition(b, m.table) if self.condition else np.ones(n, dtype=bool)
+            return met, np.zeros(n, dtype=bool), np.full(n, NAT)
+        deadline = WINDOWS[type(m.window)](m.window, b, m.table, excl)
+        event = b.column(m.table, m.window.event).values
+        has_event = ~np.isnat(event)
+        met = has_event & (event <= deadline)
+        pending = ~has_event & (deadline > b.as_of)
+        return met, pending, deadline
+
+    def _amounts(self, b: Batch, met: np.ndarray, excl: Exclusions) -> tuple[np.ndarray, np.ndarray]:
+        m = self.measure
+        if m.ratio is None:
+            return met.astype(np.int64), np.ones(len(met), dtype=np.int64)
+        cols = [b.column(m.table, spec) for spec in m.ratio]
+        for spec, col in zip(m.ratio, cols):
+            excl.add(f"{spec.name} missing", ~col.present())
+        return tuple(np.where(col.present(), col.values, 0).astype(np.int64) for col in cols)  # type: ignore[return-value]
+
+
+def _first_month(b: Batch, unit: str) -> int:
+    """The first month a record may count in: a quarter begun before the service start counts."""
+    return b.first_month - (b.first_month % 3 if unit == "quarter" else 0)
+
+
+class Exclusions:
+    """Data-quality checks that exclude population records, each with its mask."""
+
+    def __init__(self, in_pop: np.ndarray):
+        self.in_pop = in_pop
+        self.any = np.zeros(len(in_pop), dtype=bool)
+        self.checks: list[tuple[str, np.ndarray]] = []
+
+    def add(self, check: str, mask: np.ndarray) -> None:
+        """Exclude population records where ``mask`` holds, under ``check``'s name."""
+        hit = mask & self.in_pop & ~self.any  # each record is reported under its first check
+        if hit.any():
+            self.checks.append((check, hit))
+            self.any |= hit
+
+
+def deadline_within(w: ir.WithinDays, b: Batch, table: str, excl: Exclusions) -> np.ndarray:
+    """The last allowed date of ``event``: N working (or calendar) days after the anchor."""
+    anchor = b.column(table, w.anchor).values
+    event = b.column(table, w.event).values
+    excl.add(f"{w.anchor.name} missing", np.isnat(anchor))
+    days = _days(w.days, b, table, excl)
+    excl.add(f"{w.event.name} before {w.anchor.name}", event < anchor)
+    if w.working:
+        return b.cached(("workday", table, w.anchor, w.days), lambda: workday(anchor, days, b.cal))
+    return anchor + days.astype("timedelta64[D]")
+
+
+def _days(days: int | ir.DaysByCategory, b: Batch, table: str, excl: Exclusions) -> np.ndarray:
+    if isinstance(days, int):
+        return np.full(len(excl.in_pop), days, dtype=np.int64)
+    codes = b.column(table, days.column).values
+    lookup = np.array([-1 if d is None else d for d in days.days] + [-1], dtype=np.int64)
+    out = lookup[np.where(codes >= 0, codes, len(days.days))]
+    excl.add(f"{days.column.name} missing", codes < 0)
+    excl.add(f"{days.column.name} has no days given", (codes >= 0) & (out < 0))
+    return np.maximum(out, 0)
+
+
+def deadline_by(w: ir.OnOrBeforeDeadline, b: Batch, table: str, excl: Exclusions) -> np.ndarray:
+    """The ``day``-th of the month after each record's period, rolled to a working day if asked."""
+    col = b.column(table, w.period)
+    lengths = {ColumnType.MONTH: 1, ColumnType.QUARTER: 3}
+    length = col.months if col.months is not None else lengths.get(w.period.type, 1)
+    after = col.values.astype(np.int64) + length  # the month after the period's last month
+    day = after.astype("datetime64[M]").astype("datetime64[D]") + np.timedelta64(w.day - 1, "D")
+    day = np.where(col.present(), day, NAT)
+    return next_working_day(day, b.cal) if w.roll_forward else day
+
+
+WINDOWS: dict[type, Callable[..., np.ndarray]] = {
+    ir.WithinDays: deadline_within,
+    ir.OnOrBeforeDeadline: deadline_by,
+}
+
+
+@attrs.frozen(eq=False)
+class Plan:
+    """A whole contract compiled: one plan per measure, in the contract's order."""
+
+    contract: ir.Contract
+    measures: tuple[MeasurePlan, ...]
+
+    def measure(self, measure_id: str) -> MeasurePlan:
+        """The plan of the measure with id ``measure_id``."""
+        return next(p for p in self.measures if p.measure.id == measure_id)
+
+
+def compile_contract(contract: ir.Contract) -> Plan:
+    """Compile every measure of a checked contract."""
+    plans = []
+    for m in contract.measures:
+        scope = compile_condition(m.where) if m.where is not None else None
+        cond = compile_condition(m.condition) if m.condition is not None else None
+        plans.append(MeasurePlan(m, scope, cond))
+    return Plan(contract, tuple(plans))

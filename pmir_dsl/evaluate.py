@@ -1,0 +1,290 @@
+"""Evaluate a compiled plan over loaded tables: mergeable counts, then figures per basis.
+
+Evaluation has two halves. :func:`partials` reduces a batch of records to per-(group, month)
+counts for every measure (:class:`MeasureCounts`) and per-check data-quality tallies; two such
+results for disjoint batches merge exactly with :func:`merge` (integer sums, groups keyed by their
+values, examples the smallest ids), so a table can be evaluated in chunks, processes or machines
+and give the same answer. :func:`finish` then turns the merged counts into one result per
+measure x group x period x basis, decided exactly (semantics.md sections 2-5).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import attrs
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import ir
+from .compile import EXCLUDED, FAILED, MET, OUTSIDE, PENDING, Batch, MeasurePlan, Plan, Verdicts
+from .schema import DECIMAL_SCALE, Column, ColumnType, Table
+
+#: Columns of a counts array: the four verdicts, then the summed numerator and denominator.
+K_MET, K_FAILED, K_PENDING, K_EXCLUDED, K_NUM, K_DEN = range(6)
+N_EXAMPLES = 5
+
+
+@attrs.frozen(eq=False)
+class MeasureCounts:
+    """Per-(group, month) counts of one measure: ``levels[i]`` maps group values -> [P, 6] ints.
+
+    ``totals`` counts every population record by verdict (those without a month included) and
+    ``outside`` the records the population's filter left out.
+    """
+
+    measure: str
+    levels: tuple[dict[tuple[Any, ...], np.ndarray], ...]
+    totals: np.ndarray
+    outside: int
+
+
+@attrs.frozen(eq=False)
+class Quality:
+    """One data-quality check's tally: how many records, and the smallest example ids."""
+
+    table: str
+    check: str
+    count: int
+    examples: tuple[str, ...]
+
+
+@attrs.frozen(eq=False)
+class Partial:
+    """What one batch contributes: counts per measure and data-quality tallies."""
+
+    counts: dict[str, MeasureCounts]
+    quality: dict[tuple[str, str], Quality]
+
+
+@attrs.frozen(eq=False)
+class Axis:
+    """The evaluation's months: from the service start month to the as-of month."""
+
+    first_month: int
+    last_month: int
+
+    @property
+    def size(self) -> int:
+        """Number of months on the axis."""
+        return self.last_month - self.first_month + 1
+
+
+# ---- batch -> partial ---------------------------------------------------------------------------
+
+
+def partials(plan: Plan, batch: Batch, row_offset: int = 0) -> Partial:
+    """Reduce one batch to mergeable counts (``row_offset``: the batch's first row in its table)."""
+    axis = Axis(batch.first_month, batch.last_month)
+    counts: dict[str, MeasureCounts] = {}
+    flagged: dict[tuple[str, str], np.ndarray] = {}
+    for mp in plan.measures:
+        v = mp.verdicts(batch)
+        counts[mp.measure.id] = _count(mp, v, batch, axis)
+        for check, mask in v.exclusions:
+            key = (mp.table, check)
+            flagged[key] = flagged[key] | mask if key in flagged else mask
+    quality = {k: _quality(batch.tables[k[0]], k[1], mask, row_offset) for k, mask in flagged.items()}
+    return Partial(counts, quality)
+
+
+def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
+    placed = v.month >= 0
+    per_record = np.zeros((len(v.status), 6), dtype=np.int64)
+    for k in (MET, FAILED, PENDING, EXCLUDED):
+        per_record[:, k] = v.status == k
+    counted = v.status == MET if mp.measure.kind == "ratio" else np.isin(v.status, (MET, FAILED))
+    per_record[:, K_NUM] = np.where(counted, v.numerator, 0)
+    per_record[:, K_DEN] = np.where(counted, v.denominator, 0)
+    levels = tuple(_by_group(level, mp.table, b, placed, v.month, per_record, axis.size)
+                   for level in mp.measure.groups)
+    in_pop = v.status != OUTSIDE
+    return MeasureCounts(mp.measure.id, levels, per_record[in_pop].sum(axis=0),
+                         int((~in_pop).sum()))
+
+
+def _by_group(level: tuple, table: str, b: Batch, placed: np.ndarray, month: np.ndarray,
+              per_record: np.ndarray, months: int) -> dict[tuple[Any, ...], np.ndarray]:
+    """Sum ``per_record`` rows by (group, month) for one group level, without a Python loop."""
+    cols = [b.column(table, spec) for spec in level]
+    code = np.zeros(len(month), dtype=np.int64)
+    for col in cols:
+        code = code * _cardinality(col) + (col.values.astype(np.int64) + 1)
+    groups, gidx = np.unique(code[placed], return_inverse=True)
+    key = gidx * months + month[placed]
+    out = np.zeros((len(groups) * months, per_record.shape[1]), dtype=np.int64)
+    np.add.at(out, key, per_record[placed])
+    out = out.reshape(len(groups), months, -1)
+    return {_decode(int(g), cols): out[i] for i, g in enumerate(groups)}
+
+
+def _cardinality(col: Column) -> int:
+    names = {ColumnType.TEXT: len(col.dictionary), ColumnType.CATEGORY: len(col.spec.categories),
+             ColumnType.BOOL: 2}
+    return names[col.spec.type] + 1
+
+
+def _decode(code: int, cols: list[Column]) -> tuple[Any, ...]:
+    values = []
+    for col in reversed(cols):
+        code, c = divmod(code, _cardinality(col))
+        values.append(_label(col, c - 1))
+    return tuple(reversed(values))
+
+
+def _label(col: Column, c: int) -> str | None:
+    if c < 0:
+        return None
+    t = col.spec.type
+    if t is ColumnType.BOOL:
+        return "true" if c else "false"
+    return (col.dictionary if t is ColumnType.TEXT else col.spec.categories)[c]
+
+
+def _quality(table: Table, check: str, mask: np.ndarray, row_offset: int) -> Quality:
+    rows = np.flatnonzero(mask)
+    id_col = next((c for c in table.columns.values() if c.spec.type is ColumnType.ID), None)
+    if id_col is None:
+        examples = tuple(f"row {r + row_offset + 2}" for r in rows[:N_EXAMPLES])
+    else:
+        ids = id_col.values.take(pa.array(rows))
+        order = pc.sort_indices(ids)[:N_EXAMPLES]
+        examples = tuple(str(x) for x in ids.take(order).to_pylist())
+    return Quality(table.name, check, len(rows), examples)
+
+
+# ---- merging ------------------------------------------------------------------------------------
+
+
+def merge(a: Partial, b: Partial) -> Partial:
+    """The partial of two disjoint batches together: exact sums, groups matched by value."""
+    counts = {m: _merge_counts(a.counts[m], b.counts[m]) for m in a.counts}
+    quality = dict(a.quality)
+    for key, q in b.quality.items():
+        if key in quality:
+            p = quality[key]
+            examples = tuple(sorted(set(p.examples) | set(q.examples), key=_example_key))
+            quality[key] = Quality(p.table, p.check, p.count + q.count, examples[:N_EXAMPLES])
+        else:
+            quality[key] = q
+    return Partial(counts, quality)
+
+
+def _example_key(e: str) -> tuple[int, str]:
+    return (int(e[4:]), "") if e.startswith("row ") else (0, e)
+
+
+def _merge_counts(a: MeasureCounts, b: MeasureCounts) -> MeasureCounts:
+    levels = []
+    for la, lb in zip(a.levels, b.levels):
+        merged = dict(la)
+        for k, arr in lb.items():
+            merged[k] = merged[k] + arr if k in merged else arr
+        levels.append(merged)
+    return MeasureCounts(a.measure, tuple(levels), a.totals + b.totals, a.outside + b.outside)
+
+
+# ---- counts -> results --------------------------------------------------------------------------
+
+
+def month_label(month: int) -> str:
+    """``YYYY-MM`` of months since 1970-01."""
+    return str(np.datetime64(month, "M"))
+
+
+def quarter_label(month: int) -> str:
+    """``YYYY-Qn`` of the quarter containing months-since-1970-01 ``month``."""
+    return f"{1970 + month // 12}-Q{month % 12 // 3 + 1}"
+
+
+def intervals(basis: str, unit: str, axis: Axis) -> list[tuple[str, int, int]]:
+    """(period label, first, last month index) of each period of ``basis`` on the axis."""
+    n, f = axis.size, axis.first_month
+    quarters = _quarters(axis)
+    if unit == "quarter" or basis == "quarter":
+        ends = [(label, hi) for label, _, hi in quarters]
+        spans = {"quarter": quarters,
+                 "cumulative": [(lab, 0, hi) for lab, hi in ends],
+                 "rolling_12": [(lab, max(0, hi - 11), hi) for lab, hi in ends],
+                 "rolling_3": [(lab, max(0, hi - 2), hi) for lab, hi in ends],
+                 "year_to_date": [(lab, hi - hi % 12, hi) for lab, hi in ends]}
+        return spans[basis]
+    label = [month_label(f + i) for i in range(n)]
+    spans = {"in_month": [(label[i], i, i) for i in range(n)],
+             "rolling_3": [(label[i], max(0, i - 2), i) for i in range(n)],
+             "rolling_12": [(label[i], max(0, i - 11), i) for i in range(n)],
+             "cumulative": [(label[i], 0, i) for i in range(n)],
+             "year_to_date": [(label[i], i - i % 12, i) for i in range(n)]}
+    return spans[basis]
+
+
+def _quarters(axis: Axis) -> list[tuple[str, int, int]]:
+    out = []
+    q = axis.first_month - axis.first_month % 3
+    while q <= axis.last_month:
+        lo, hi = max(q, axis.first_month), min(q + 2, axis.last_month)
+        out.append((quarter_label(q), lo - axis.first_month, hi - axis.first_month))
+        q += 3
+    return out
+
+
+def finish(plan: Plan, partial: Partial, axis: Axis) -> list[dict[str, Any]]:
+    """One result per measure x group x period x basis, sorted as output.md requires."""
+    rows: list[dict[str, Any]] = []
+    for mp in plan.measures:
+        m = mp.measure
+        counts = partial.counts[m.id]
+        spans = {b: intervals(b, m.period_unit, axis) for b in m.bases}
+        for level, groups in zip(m.groups, counts.levels):
+            keys = [c.name for c in level]
+            for values, arr in groups.items():
+                group = dict(zip(keys, values))
+                rows += _rows(m, group, arr, spans)
+        if not counts.levels[0]:  # nothing in the population at all: still report the periods
+            empty = np.zeros((axis.size, 6), dtype=np.int64)
+            rows += _rows(m, {}, empty, spans)
+    rows.sort(key=result_sort_key)
+    return rows
+
+
+def result_sort_key(r: dict[str, Any]) -> tuple[Any, ...]:
+    """Sort key of a result: measure, group (whole contract first), period, basis."""
+    group = tuple((k, "" if v is None else v) for k, v in sorted(r["group"].items()))
+    return (r["measure"], len(group), group, r["period"], r["basis"])
+
+
+def _rows(m: ir.Measure, group: dict[str, Any], arr: np.ndarray,
+          spans: dict[str, list[tuple[str, int, int]]]) -> list[dict[str, Any]]:
+    cum = np.vstack([np.zeros((1, arr.shape[1]), dtype=np.int64), np.cumsum(arr, axis=0)])
+    out = []
+    for basis, periods in spans.items():
+        for label, lo, hi in periods:
+            tot = cum[hi + 1] - cum[lo]
+            out.append(result(m, group, label, basis, tot))
+    return out
+
+
+def result(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
+           tot: np.ndarray) -> dict[str, Any]:
+    """One result row from the summed counts of its period."""
+    num, den = int(tot[K_NUM]), int(tot[K_DEN])
+    if m.kind != "ratio":
+        den = int(tot[K_MET] + tot[K_FAILED])
+    assessed = den > 0 or m.kind == "count"
+    exact = None if not assessed else (Fraction(num) if m.kind == "count" else Fraction(num, den))
+    met = None if exact is None else m.target.met(num, den)
+    band = m.bands.band_for(exact) if (m.bands and exact is not None) else None
+    if band is not None and m.bands is not None and m.bands.deciding:
+        met = band.passes
+    scale = DECIMAL_SCALE if m.kind == "ratio" else 1
+    return {
+        "measure": m.id, "group": group, "period": period, "basis": basis,
+        "numerator": num / scale if scale != 1 else num,
+        "denominator": den / scale if scale != 1 else den,
+        "pending": int(tot[K_PENDING]), "excluded": int(tot[K_EXCLUDED]),
+        "value": None if exact is None else float(exact),
+        "target": float(m.target.value) if m.target.share else int(m.target.value),
+        "met": met, "band": band.label if band else None,
+    }

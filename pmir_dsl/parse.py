@@ -1,0 +1,429 @@
+"""Parse ``.pmir`` source text into the syntax tree of :mod:`pmir_dsl.ast`.
+
+The grammar (``grammar/pmir.lark``, shipped in the wheel as ``pmir_dsl.grammar``) is parsed with
+Lark's LALR parser and positions propagated to every node. A syntax error becomes a located
+:class:`~pmir_dsl.diagnostics.Diagnostic` saying what was found and what was expected; to report
+every broken declaration rather than only the first, a failed file is parsed again one top-level
+declaration at a time, with the rest of the file blanked so that line and column stay true.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from fractions import Fraction
+from importlib import resources
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark.lexer import PatternStr
+
+from . import ast
+from .diagnostics import Diagnostic, Span, did_you_mean
+
+#: Human words for the grammar's named terminals, used in "expected ..." messages.
+TERMINAL_WORDS = {
+    "NAME": "a name",
+    "STRING": 'a quoted "text"',
+    "DATE": "a date (YYYY-MM-DD)",
+    "INT": "a whole number",
+    "PERCENT": "a percentage such as 96%",
+    "DECIMAL": "a decimal number",
+    "ORDINAL": "a day of the month such as 15th",
+    "DAY_UNIT": "'working days' or 'calendar days'",
+    "ROLL": "'or the next working day'",
+    "COMPARE": "a comparison (<, <=, =, !=, >=, >)",
+    "NULLABLE": "'?' (the column may be empty)",
+    "PASSES": "'passes'",
+    "$END": "the end of the file",
+}
+
+#: Lines that begin a top-level declaration (used to recover after a syntax error).
+TOP_LEVEL = re.compile(r"^(import|contract|table|bands|measure)\b", re.MULTILINE)
+
+
+@functools.cache
+def parser() -> Lark:
+    """The Lark parser for the language (built once)."""
+    text = resources.files("pmir_dsl.grammar").joinpath("pmir.lark").read_text(encoding="utf-8")
+    return Lark(text, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+def parse(source: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
+    """Parse ``source`` (named ``file`` in diagnostics): the module, or None and diagnostics."""
+    try:
+        tree = parser().parse(source)
+    except UnexpectedInput as first:
+        return None, _all_syntax_errors(source, file, first)
+    try:
+        items = _ToAst(file).transform(tree).children
+    except VisitError as e:  # a transformer bug, not the user's: re-raise the original
+        raise e.orig_exc from None
+    return ast.Module(file, tuple(items)), []
+
+
+# ---- syntax errors ----------------------------------------------------------------------------
+
+
+def _all_syntax_errors(source: str, file: str, first: UnexpectedInput) -> list[Diagnostic]:
+    """The first syntax error of each top-level declaration (at least the first overall)."""
+    starts = [m.start() for m in TOP_LEVEL.finditer(source)]
+    if len(starts) < 2:
+        return [_syntax_diagnostic(first, source, file, len(source))]
+    found: list[Diagnostic] = []
+    for begin, end in zip(starts, starts[1:] + [len(source)]):
+        masked = _blank_outside(source, begin, end)
+        try:
+            parser().parse(masked)
+        except UnexpectedInput as e:
+            found.append(_syntax_diagnostic(e, source, file, end))
+    return found or [_syntax_diagnostic(first, source, file, len(source))]
+
+
+def _blank_outside(source: str, begin: int, end: int) -> str:
+    """``source`` with everything outside [begin, end) replaced by spaces (newlines kept)."""
+    def blank(s: str) -> str:
+        return re.sub(r"[^\n]", " ", s)
+
+    return blank(source[:begin]) + source[begin:end] + blank(source[end:])
+
+
+def _syntax_diagnostic(e: UnexpectedInput, source: str, file: str, chunk_end: int) -> Diagnostic:
+    """Turn a Lark exception into a diagnostic with a plain-words 'expected' list and hint."""
+    if isinstance(e, UnexpectedCharacters):
+        return _bad_character(e, source, file)
+    assert isinstance(e, UnexpectedToken)
+    expected = sorted({_word(t) for t in e.expected if not t.startswith("__")})
+    words = _join_or(expected)
+    token = e.token
+    if token.type == "$END":
+        span = _end_span(source, file, chunk_end)
+        return Diagnostic("syntax", f"unexpected end of input; expected {words}", span,
+                          _unclosed_hint(expected))
+    span = _token_span(token, file)
+    found = _describe_token(token)
+    hint = None
+    if token.type == "NAME":
+        keywords = [w.strip("'") for w in expected if w.startswith("'")]
+        hint = did_you_mean(str(token), keywords)
+    return Diagnostic("syntax", f"unexpected {found}; expected {words}", span,
+                      hint or _unclosed_hint(expected))
+
+
+def _bad_character(e: UnexpectedCharacters, source: str, file: str) -> Diagnostic:
+    line_text = source.splitlines()[e.line - 1] if source.splitlines() else ""
+    span = Span(file, e.line, e.column, e.line, e.column + 1)
+    if e.char == '"':
+        end = len(line_text) + 1
+        return Diagnostic("unterminated-string", "this string is not closed before the line ends",
+                          Span(file, e.line, e.column, e.line, end),
+                          'close it with a matching " on the same line')
+    expected = _join_or(sorted({_word(t) for t in e.allowed})) if e.allowed else "a declaration"
+    return Diagnostic("unexpected-character", f"unexpected character {e.char!r}; expected {expected}",
+                      span, "comments start with '#'" if e.char in "/;" else None)
+
+
+def _unclosed_hint(expected: list[str]) -> str | None:
+    return "is a '}' missing before this point?" if "'}'" in expected else None
+
+
+@functools.cache
+def _terminal_patterns() -> dict[str, str]:
+    return {t.name: t.pattern.value for t in parser().terminals if isinstance(t.pattern, PatternStr)}
+
+
+def _word(terminal: str) -> str:
+    if terminal in TERMINAL_WORDS:
+        return TERMINAL_WORDS[terminal]
+    literal = _terminal_patterns().get(terminal)
+    return f"'{literal}'" if literal is not None else terminal.lower()
+
+
+def _join_or(words: list[str]) -> str:
+    if len(words) > 10:
+        words = words[:10] + ["..."]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _describe_token(token: Token) -> str:
+    if token.type in ("NAME", "STRING", "DATE", "INT", "PERCENT", "DECIMAL"):
+        return f"{TERMINAL_WORDS[token.type].split(' such')[0]} {str(token)!r}"
+    return f"'{token}'"
+
+
+def _token_span(token: Token, file: str) -> Span:
+    line, col = token.line or 1, token.column or 1
+    end_line = token.end_line or line
+    end_col = token.end_column or col + max(1, len(str(token)))
+    return Span(file, line, col, end_line, end_col)
+
+
+def _end_span(source: str, file: str, end: int) -> Span:
+    """A span on the last visible character before ``end`` (where a '}' would have gone)."""
+    text = source[:end].rstrip()
+    text = re.sub(r"#[^\n]*$", "", text).rstrip() if text else text
+    line = text.count("\n") + 1
+    col = len(text) - (text.rfind("\n") + 1)
+    return Span(file, line, max(col, 1), line, max(col, 1) + 1)
+
+
+# ---- tree -> AST --------------------------------------------------------------------------------
+
+
+def _span_of(meta: object, file: str) -> Span | None:
+    if getattr(meta, "empty", True):
+        return None
+    m = meta
+    return Span(file, m.line, m.column, m.end_line, m.end_column)  # type: ignore[attr-defined]
+
+
+def _unquote(token: Token) -> str:
+    return re.sub(r"\\(.)", r"\1", str(token)[1:-1])
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):  # type: ignore[type-arg]
+    """Build AST nodes from the Lark tree; every node gets the span of its rule."""
+
+    def __init__(self, file: str):
+        super().__init__()
+        self.file = file
+
+    def _s(self, meta: object) -> Span | None:
+        return _span_of(meta, self.file)
+
+    def _tok(self, token: Token) -> Span:
+        return _token_span(token, self.file)
+
+    def _name(self, token: Token) -> ast.Name:
+        return ast.Name(str(token), self._tok(token))
+
+    def _text(self, token: Token) -> ast.Text:
+        return ast.Text(_unquote(token), self._tok(token))
+
+    def _date(self, token: Token) -> ast.DateLit:
+        return ast.DateLit(str(token), self._tok(token))
+
+    # -- shared pieces
+    def name_list(self, meta, ch):  # type: ignore[no-untyped-def]
+        return tuple(self._name(t) for t in ch)
+
+    def dotted_name(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ".".join(str(t) for t in ch)
+
+    def percent(self, meta, ch):  # type: ignore[no-untyped-def]
+        (t,) = ch
+        return ast.Amount("percent", Fraction(str(t)[:-1]) / 100, str(t), self._tok(t))
+
+    def count(self, meta, ch):  # type: ignore[no-untyped-def]
+        (t,) = ch
+        return ast.Amount("count", Fraction(int(t)), str(t), self._tok(t))
+
+    def decimal(self, meta, ch):  # type: ignore[no-untyped-def]
+        (t,) = ch
+        return ast.Amount("decimal", Fraction(str(t)), str(t), self._tok(t))
+
+    # -- declarations
+    def start(self, meta, ch):  # type: ignore[no-untyped-def]
+        return _Items(ch)
+
+    def import_decl(self, meta, ch):  # type: ignore[no-untyped-def]
+        (x,) = ch
+        if isinstance(x, Token):
+            return ast.Import(_unquote(x), True, self._s(meta))
+        return ast.Import(x, False, self._s(meta))
+
+    def contract_decl(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.ContractDecl(self._text(ch[0]), tuple(ch[1:]), self._s(meta))
+
+    def cite_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Cite(self._text(ch[0]), self._s(meta))
+
+    def service_start(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.ServiceStart(self._date(ch[0]), self._s(meta))
+
+    def calendar_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.CalendarClause(self._name(ch[0]), self._s(meta))
+
+    def _holiday(self, meta, ch, add):  # type: ignore[no-untyped-def]
+        label = self._text(ch[1]) if len(ch) > 1 else None
+        return ast.HolidayChange(self._date(ch[0]), add, label, self._s(meta))
+
+    def holiday_add(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._holiday(meta, ch, True)
+
+    def holiday_remove(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._holiday(meta, ch, False)
+
+    def extract_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.ExtractDate(self._date(ch[0]), self._s(meta))
+
+    def group_level(self, meta, ch):  # type: ignore[no-untyped-def]
+        return tuple(self._name(t) for t in ch)
+
+    def group_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.GroupBy(tuple(ch), self._s(meta))
+
+    def bases_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Bases(ch[0], self._s(meta))
+
+    def table_decl(self, meta, ch):  # type: ignore[no-untyped-def]
+        has_desc = len(ch) > 1 and isinstance(ch[1], Token) and ch[1].type == "STRING"
+        desc = self._text(ch[1]) if has_desc else None
+        rest = ch[2:] if has_desc else ch[1:]
+        return ast.TableDecl(self._name(ch[0]), desc, tuple(rest), self._s(meta))
+
+    def simple_type(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.TypeRef(self._name(ch[0]), (), self._s(meta))
+
+    def category_type(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.TypeRef(ast.Name("category", self._s(meta)), ch[0], self._s(meta))
+
+    def column_decl(self, meta, ch):  # type: ignore[no-untyped-def]
+        name, typ, *rest = ch
+        nullable = any(isinstance(t, Token) and t.type == "NULLABLE" for t in rest)
+        desc = next((self._text(t) for t in rest if isinstance(t, Token) and t.type == "STRING"),
+                    None)
+        return ast.ColumnDecl(self._name(name), typ, nullable, desc, self._s(meta))
+
+    # -- bands
+    def bands_decl(self, meta, ch):  # type: ignore[no-untyped-def]
+        name, *rest = ch
+        params = rest.pop(0) if rest and isinstance(rest[0], tuple) else ()
+        mode, *lines = rest
+        return ast.BandsDecl(self._name(name), params, mode, tuple(lines), self._s(meta))
+
+    def band_params(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ch[0]
+
+    def reporting_only(self, meta, ch):  # type: ignore[no-untyped-def]
+        return False
+
+    def deciding(self, meta, ch):  # type: ignore[no-untyped-def]
+        return True
+
+    def param_ref(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._name(ch[0])
+
+    def band_from(self, meta, ch):  # type: ignore[no-untyped-def]
+        passes = len(ch) > 2
+        return ast.BandLine(self._text(ch[0]), ch[1], passes, self._s(meta))
+
+    def band_otherwise(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.BandLine(self._text(ch[0]), None, len(ch) > 1, self._s(meta))
+
+    # -- measures
+    def measure_decl(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.MeasureDecl(self._name(ch[0]), self._text(ch[1]), tuple(ch[2:]), self._s(meta))
+
+    def population_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        where = ch[1] if len(ch) > 1 else None
+        return ast.Population(self._name(ch[0]), where, self._s(meta))
+
+    def month_of(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.PeriodOf("month", self._name(ch[0]), self._s(meta))
+
+    def quarter_of(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.PeriodOf("quarter", self._name(ch[0]), self._s(meta))
+
+    def met_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.MetWhen(ch[0], self._s(meta))
+
+    def count_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.CountWhen(ch[0], self._s(meta))
+
+    def ratio_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Ratio(self._name(ch[0]), self._name(ch[1]), self._s(meta))
+
+    def target_at_least(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Target("at_least", ch[0], self._s(meta))
+
+    def target_at_most(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Target("at_most", ch[0], self._s(meta))
+
+    def bands_use(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.BandsUse(self._name(ch[0]), tuple(ch[1:]), self._s(meta))
+
+    # -- conditions
+    def any_of(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Any(tuple(ch), self._s(meta))
+
+    def all_of(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.All(tuple(ch), self._s(meta))
+
+    def negation(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Not(ch[0], self._s(meta))
+
+    def flag(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Flag(self._name(ch[0]), self._s(meta))
+
+    def is_present(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Presence(self._name(ch[0]), True, self._s(meta))
+
+    def is_missing(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Presence(self._name(ch[0]), False, self._s(meta))
+
+    def _is(self, meta, column, values, negate):  # type: ignore[no-untyped-def]
+        names = tuple(self._name(v) for v in values)
+        return ast.IsValue(self._name(column), names, negate, self._s(meta))
+
+    def is_value(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._is(meta, ch[0], [ch[1]], False)
+
+    def is_not_value(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._is(meta, ch[0], [ch[1]], True)
+
+    def is_one_of(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._is(meta, ch[0], ch[1], False)
+
+    def is_not_one_of(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._is(meta, ch[0], ch[1], True)
+
+    def value_list(self, meta, ch):  # type: ignore[no-untyped-def]
+        return list(ch)
+
+    def column_ref(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Operand("column", str(ch[0]), self._tok(ch[0]))
+
+    def int_literal(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Operand("int", str(ch[0]), self._tok(ch[0]))
+
+    def date_literal(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Operand("date", str(ch[0]), self._tok(ch[0]))
+
+    def compare(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Compare(str(ch[1]), ch[0], ch[2], self._s(meta))
+
+    def within(self, meta, ch):  # type: ignore[no-untyped-def]
+        event, days, unit, anchor = ch
+        kind = "working" if str(unit).startswith("working") else "calendar"
+        return ast.Within(self._name(event), days, kind, self._name(anchor), self._s(meta))
+
+    def same_day(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Within(self._name(ch[0]), 0, "working", self._name(ch[1]), self._s(meta))
+
+    def by_deadline(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.ByDeadline(self._name(ch[0]), ch[1], self._s(meta))
+
+    def deadline(self, meta, ch):  # type: ignore[no-untyped-def]
+        day = int(re.match(r"\d+", str(ch[0])).group())  # type: ignore[union-attr]
+        return ast.Deadline(day, self._name(ch[1]), len(ch) > 2, self._s(meta))
+
+    def days_fixed(self, meta, ch):  # type: ignore[no-untyped-def]
+        return int(ch[0])
+
+    def days_by(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.DaysBy(self._name(ch[0]), tuple(ch[1:]), self._s(meta))
+
+    def day_case(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.DayCase(self._name(ch[0]), int(ch[1]), self._s(meta))
+
+    def day_otherwise(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.DayCase(None, int(ch[0]), self._s(meta))
+
+
+class _Items:
+    """The transformed start rule: the module's items."""
+
+    def __init__(self, children: list[object]):
+        self.children = children

@@ -1,0 +1,129 @@
+"""The stages chained: check -> compile -> load -> evaluate, as ``pmirc check`` runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+
+from .check import check_file
+from .compile import Batch, Plan, compile_contract
+from .errors import DataError, DataProblem
+from .evaluate import Axis, Partial, Quality, finish, merge, partials
+from .load import load_tables
+from .schema import Column, ColumnType, Table
+
+
+@attrs.frozen(eq=False)
+class Evaluation:
+    """Everything a report shows: the plan, as-of date, tables read, results and data quality."""
+
+    plan: Plan
+    as_of: str
+    as_of_source: str
+    tables: dict[str, Table]
+    axis: Axis
+    partial: Partial
+    results: list[dict[str, Any]]
+
+    @property
+    def quality(self) -> list[Quality]:
+        """Data-quality entries, sorted by table and check."""
+        return sorted(self.partial.quality.values(), key=lambda q: (q.table, q.check))
+
+
+def compile_file(path: str | Path) -> Plan:
+    """Check and compile a contract file (raises CompileError with every diagnostic)."""
+    return compile_contract(check_file(path))
+
+
+def run_check(contract: str | Path, data_dir: str | Path, as_of: str | None = None,
+              chunk_rows: int | None = None) -> Evaluation:
+    """Compile ``contract``, load its tables from ``data_dir`` and evaluate them."""
+    plan = compile_file(contract)
+    tables = load_tables(data_dir, plan.contract.used_tables())
+    return evaluate(plan, tables, as_of, chunk_rows)
+
+
+def evaluate(plan: Plan, tables: dict[str, Table], as_of: str | None = None,
+             chunk_rows: int | None = None) -> Evaluation:
+    """Evaluate ``plan`` over loaded ``tables``, in chunks of ``chunk_rows`` rows if given."""
+    day, source = resolve_as_of(plan, tables, as_of)
+    start = np.datetime64(plan.contract.service_start, "D")
+    if day < start:
+        raise DataError(DataProblem("--as-of", f"the as-of date {day} is before the contract's "
+                                    f"service start {start}"))
+    whole = make_batch(plan, tables, day)
+    total: Partial | None = None
+    for offset, chunk in _chunks(tables, chunk_rows):
+        part = partials(plan, attrs.evolve(whole, tables=chunk, memo={}), offset)
+        total = part if total is None else merge(total, part)
+    assert total is not None
+    axis = Axis(whole.first_month, whole.last_month)
+    return Evaluation(plan, str(day), source, tables, axis, total, finish(plan, total, axis))
+
+
+def make_batch(plan: Plan, tables: dict[str, Table], as_of: np.datetime64) -> Batch:
+    """A batch of all of ``tables`` with the contract's calendar and month axis fixed."""
+    start = np.datetime64(plan.contract.service_start, "D")
+    first, last = (int(d.astype("datetime64[M]").astype(np.int64)) for d in (start, as_of))
+    cal = plan.contract.calendar.busdaycalendar(*_year_span(tables, start, as_of))
+    return Batch(tables, as_of, cal, first, last)
+
+
+def resolve_as_of(plan: Plan, tables: dict[str, Table],
+                  given: str | None) -> tuple[np.datetime64, str]:
+    """The as-of date and where it came from: --as-of, the contract, or the latest data date."""
+    if given is not None:
+        return np.datetime64(given, "D"), "--as-of"
+    if plan.contract.extract_date:
+        return np.datetime64(plan.contract.extract_date, "D"), "the contract's extract date"
+    latest = [c.values[~np.isnat(c.values)].max() for c in _date_columns(tables)
+              if (~np.isnat(c.values)).any()]
+    if not latest:
+        raise DataError(DataProblem(", ".join(sorted(tables)) or "data", "no dates in the data "
+                                    "to take the as-of date from", hint="pass --as-of YYYY-MM-DD"))
+    return max(latest), "the latest date in the data"
+
+
+def _date_columns(tables: dict[str, Table]) -> list[Column]:
+    return [c for t in tables.values() for c in t.columns.values()
+            if c.spec.type is ColumnType.DATE]
+
+
+def _year_span(tables: dict[str, Table], start: np.datetime64, as_of: np.datetime64
+               ) -> tuple[int, int]:
+    """Years whose bank holidays matter: every date in the data, the start and the as-of date."""
+    years = [int(str(d)[:4]) for d in (start, as_of)]
+    for c in _date_columns(tables):
+        ok = c.values[~np.isnat(c.values)]
+        if len(ok):
+            years += [int(str(ok.min())[:4]), int(str(ok.max())[:4])]
+    return min(years), max(years) + 1  # deadlines may run into the next year
+
+
+def _chunks(tables: dict[str, Table], chunk_rows: int | None):  # type: ignore[no-untyped-def]
+    """(row offset, tables sliced to that offset) for each chunk; one chunk when not chunking."""
+    longest = max((t.rows for t in tables.values()), default=0)
+    step = chunk_rows or max(longest, 1)
+    for offset in range(0, max(longest, 1), step):
+        yield offset, {n: slice_table(t, offset, offset + step) for n, t in tables.items()}
+
+
+def slice_table(t: Table, start: int, stop: int) -> Table:
+    """Rows [start, stop) of a loaded table (views, no copies)."""
+    stop = min(stop, t.rows)
+    start = min(start, stop)
+    cols = {n: _slice_column(c, start, stop) for n, c in t.columns.items()}
+    return Table(t.name, t.path, stop - start, t.sha256, cols)
+
+
+def _slice_column(c: Column, start: int, stop: int) -> Column:
+    def cut(a: Any) -> Any:
+        return None if a is None else a[start:stop]
+
+    values = c.values.slice(start, stop - start) if c.spec.type is ColumnType.ID else \
+        c.values[start:stop]
+    return attrs.evolve(c, values=values, valid=cut(c.valid), months=cut(c.months))

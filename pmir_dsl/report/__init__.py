@@ -1,0 +1,1 @@
+"""Renderers of evaluation results: terminal (rich) and JSON."""

@@ -1,0 +1,224 @@
+"""The terminal report (rich): what a performance manager reads at a Contract Performance Review.
+
+Top: the contract, the as-of date and the data read. Then a summary line per measure for the
+latest period, each measure's periods for the whole contract by basis, its groups in the latest
+period, and finally the pending records and the data-quality exclusions. Percentages are shown
+truncated, never rounded up, so a figure shown at or above its target has met it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from fractions import Fraction
+from typing import Any
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..evaluate import K_EXCLUDED, K_FAILED, K_MET, K_PENDING
+from ..ir import Measure
+from ..pipeline import Evaluation
+
+BASIS_TITLES = {"in_month": "In month", "rolling_3": "Rolling 3", "rolling_12": "Rolling 12",
+                "cumulative": "Cumulative", "quarter": "Quarter", "year_to_date": "Year to date"}
+CALENDAR_TITLES = {"england_and_wales": "England and Wales", "scotland": "Scotland",
+                   "northern_ireland": "Northern Ireland"}
+
+
+def render(ev: Evaluation, console: Console) -> None:
+    """Print the whole report to ``console``."""
+    by_measure: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in ev.results:
+        by_measure[r["measure"]].append(r)
+    console.print(header(ev))
+    console.print(summary(ev, by_measure))
+    for mp in ev.plan.measures:
+        console.print(measure_section(ev, mp.measure, by_measure[mp.measure.id]))
+    console.print(pending_section(ev))
+    console.print(quality_section(ev))
+
+
+def header(ev: Evaluation) -> Panel:
+    """The contract, its source, the as-of date and the tables read."""
+    c = ev.plan.contract
+    lines = Text()
+    lines.append(c.name + "\n", style="bold")
+    if c.guidance:
+        lines.append(c.guidance + "\n", style="italic")
+    lines.append(f"Contract file {c.file} (sha256 {c.sha256[:12]})\n")
+    lines.append(f"Service start {c.service_start} · calendar "
+                 f"{CALENDAR_TITLES[c.calendar.region]} bank holidays\n")
+    lines.append("As of ", style="bold")
+    lines.append(f"{ev.as_of}", style="bold cyan")
+    lines.append(f" ({ev.as_of_source})\n")
+    for name, t in sorted(ev.tables.items()):
+        lines.append(f"  {name}: {t.rows:,} rows from {t.path} (sha256 {t.sha256[:12]})\n")
+    lines.rstrip()
+    return Panel(lines, title="pmirc check", title_align="left",
+                 box=box.ROUNDED)
+
+
+def summary(ev: Evaluation, by_measure: dict[str, list[dict[str, Any]]]) -> Table:
+    """One line per measure: target, and each basis for the whole contract in the latest period."""
+    bases = [b for b in BASIS_TITLES if any(b in mp.measure.bases for mp in ev.plan.measures)]
+    t = Table(title="Summary: whole contract, latest period", title_justify="left",
+              box=box.SIMPLE_HEAD)
+    for col in ("Measure", "Target", "Period", *(BASIS_TITLES[b] for b in bases), "Band",
+                "Periods failed"):
+        t.add_column(col, justify="left" if col in ("Measure", "Band") else "right")
+    for mp in ev.plan.measures:
+        m = mp.measure
+        whole = [r for r in by_measure[m.id] if not r["group"]]
+        latest = max((r["period"] for r in whole if r["basis"] == m.bases[0]), default="-")
+        cells = {r["basis"]: r for r in whole if r["period"] == latest}
+        failed = sum(r["met"] is False for r in whole if r["basis"] == m.bases[0])
+        total = sum(r["met"] is not None for r in whole if r["basis"] == m.bases[0])
+        band = cells.get(m.bases[0], {}).get("band")
+        t.add_row(f"{m.id} {m.title}", m.target.text.replace("at least ", "≥ ")
+                  .replace("at most ", "≤ "), latest,
+                  *(figure(cells.get(b), m) if b in m.bases else Text("")
+                    for b in bases), band or "", f"{failed} of {total} ({BASIS_TITLES[m.bases[0]].lower()})")
+    return t
+
+
+def measure_section(ev: Evaluation, m: Measure, rows: list[dict[str, Any]]) -> Group:
+    """A measure's heading, accounting, whole-contract periods and latest-period groups."""
+    parts: list[RenderableType] = [Text(""), heading(ev, m)]
+    whole = [r for r in rows if not r["group"]]
+    parts.append(period_table(m, whole))
+    for level in m.groups[1:]:
+        parts.append(group_table(m, level, rows))
+    return Group(*parts)
+
+
+def heading(ev: Evaluation, m: Measure) -> Text:
+    """``KPI1 Acknowledging the referral`` with target, citation and population accounting."""
+    t = ev.partial.counts[m.id].totals
+    text = Text()
+    text.append(f"{m.id}  {m.title}", style="bold")
+    text.append(f"   target {m.target.text}", style="cyan")
+    if m.bands:
+        kind = "deciding" if m.bands.deciding else "reporting only"
+        text.append(f" · bands {m.bands.name} ({kind})")
+    if m.cite:
+        text.append(f"\n  {m.cite}", style="dim")
+    population = int(t[K_MET] + t[K_FAILED] + t[K_PENDING] + t[K_EXCLUDED])
+    verdict = "counted" if m.kind == "ratio" else "met"
+    text.append(f"\n  {m.table}: {population:,} in population = {int(t[K_MET]):,} {verdict}")
+    if m.kind != "ratio":
+        text.append(f" + {int(t[K_FAILED]):,} failed + {int(t[K_PENDING]):,} pending")
+    text.append(f" + {int(t[K_EXCLUDED]):,} excluded")
+    outside = ev.partial.counts[m.id].outside
+    if outside:
+        text.append(f"; {outside:,} rows outside the population")
+    return text
+
+
+def period_table(m: Measure, whole: list[dict[str, Any]]) -> Table:
+    """Whole-contract figures: one row per period, one column per basis."""
+    t = Table(box=box.SIMPLE_HEAD, title="Whole contract", title_justify="left", pad_edge=False)
+    t.add_column("Period")
+    for b in m.bases:
+        t.add_column(BASIS_TITLES[b], justify="right")
+    t.add_column("Band", justify="left")
+    t.add_column("Pending", justify="right")
+    by_period: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for r in whole:
+        by_period[r["period"]][r["basis"]] = r
+    for period in sorted(by_period):
+        cells = by_period[period]
+        first = cells.get(m.bases[0])
+        t.add_row(period, *(figure(cells.get(b), m, counts=(i == 0))
+                            for i, b in enumerate(m.bases)),
+                  (first or {}).get("band") or "", str((first or {}).get("pending", "")))
+    return t
+
+
+def group_table(m: Measure, level: tuple, rows: list[dict[str, Any]]) -> Table:
+    """Each group of a level, in the latest period of each basis."""
+    keys = [c.name for c in level]
+    mine = [r for r in rows if list(r["group"]) == keys]
+    latest = {b: max((r["period"] for r in mine if r["basis"] == b), default=None)
+              for b in m.bases}
+    title = f"By {' and '.join(keys)}, latest period"
+    t = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
+    for k in keys:
+        t.add_column(k.replace("_", " ").capitalize())
+    for b in m.bases:
+        t.add_column(f"{BASIS_TITLES[b]} {latest[b] or ''}".strip(), justify="right")
+    t.add_column("Band")
+    groups: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = defaultdict(dict)
+    for r in mine:
+        if r["period"] == latest[r["basis"]]:
+            groups[tuple(r["group"].values())][r["basis"]] = r
+    for values in sorted(groups, key=lambda v: tuple("" if x is None else x for x in v)):
+        cells = groups[values]
+        band = (cells.get(m.bases[0]) or {}).get("band") or ""
+        t.add_row(*("(none)" if v is None else str(v) for v in values),
+                  *(figure(cells.get(b), m, counts=(i == 0)) for i, b in enumerate(m.bases)),
+                  band)
+    return t
+
+
+def figure(r: dict[str, Any] | None, m: Measure, counts: bool = False) -> Text:
+    """A coloured figure: the value (truncated), a tick or cross, and optionally num/den."""
+    if r is None:
+        return Text("")
+    if r["met"] is None and r["value"] is None:
+        return Text("-", style="dim")
+    mark, style = ("✓", "green") if r["met"] else ("✗", "bold red")
+    if m.kind == "count":
+        body = f"{r['numerator']:,}"
+    else:
+        body = percent(r["numerator"], r["denominator"])
+    text = Text(f"{body} {mark}", style=style)
+    if counts and m.kind != "count":
+        text.append(f" {_amount(r['numerator'])}/{_amount(r['denominator'])}", style="dim")
+    return text
+
+
+def percent(numerator: float, denominator: float) -> str:
+    """``numerator / denominator`` as a percentage truncated to 2 places (never rounded up)."""
+    exact = Fraction(repr(numerator)) / Fraction(repr(denominator))
+    hundredths = int(exact * 10000)  # int() truncates towards zero
+    return f"{hundredths // 100}.{hundredths % 100:02d}%"
+
+
+def _amount(x: float) -> str:
+    return f"{x:,}" if isinstance(x, int) else f"{x:,.2f}"
+
+
+def pending_section(ev: Evaluation) -> Group:
+    """Records not yet due at the as-of date, per measure, with the periods they fall in."""
+    t = Table(title=f"Pending at {ev.as_of} (not yet due: in neither numerator nor denominator)",
+              title_justify="left", box=box.SIMPLE_HEAD)
+    t.add_column("Measure")
+    t.add_column("Pending", justify="right")
+    t.add_column("Periods")
+    for mp in ev.plan.measures:
+        m = mp.measure
+        rows = [r for r in ev.results if r["measure"] == m.id and not r["group"]
+                and r["basis"] == m.bases[0] and r["pending"]]
+        total = int(ev.partial.counts[m.id].totals[K_PENDING])
+        if total:
+            periods = ", ".join(f"{r['period']}: {r['pending']}" for r in rows)
+            t.add_row(m.id, f"{total:,}", periods)
+    if not t.rows:
+        return Group(Text(""), Text(f"Pending at {ev.as_of}: none", style="bold"))
+    return Group(Text(""), t)
+
+
+def quality_section(ev: Evaluation) -> Group:
+    """Records excluded by data-quality checks, with counts and example ids."""
+    if not ev.quality:
+        return Group(Text(""), Text("Data quality: no records excluded", style="bold green"))
+    t = Table(title="Data quality: records excluded from the measures", title_justify="left",
+              box=box.SIMPLE_HEAD)
+    for col in ("Table", "Check", "Records", "Examples"):
+        t.add_column(col, justify="right" if col == "Records" else "left")
+    for q in ev.quality:
+        t.add_row(q.table, q.check, f"{q.count:,}", ", ".join(q.examples))
+    return Group(Text(""), t)

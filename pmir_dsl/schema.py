@@ -1,0 +1,115 @@
+"""Table and column declarations, and the typed in-memory columns the loader produces.
+
+A contract declares its tables (``table referrals { referral_id: id ... }``); the checker turns
+those declarations into :class:`TableSpec` values, the loader reads files against them and hands
+back :class:`Table` values whose columns are numpy arrays in one fixed representation per type:
+
+========== ============================== ==================================================
+type        ``Column.values``              null
+========== ============================== ==================================================
+id          ``pyarrow.StringArray``       never null; unique within the table
+text        int32 codes into ``dictionary``  code -1 (dictionary sorted, so row order is irrelevant)
+category    int32 codes into the declared values, in declaration order; -1 is null
+date        ``datetime64[D]``              ``NaT``
+bool        ``int8`` 0 / 1                 -1
+integer     ``int64``                      ``valid`` is False
+decimal     ``int64`` in millionths        ``valid`` is False (exact: at most 6 decimal places)
+month       ``int32`` months since 1970-01 ``valid`` is False
+quarter     ``int32`` months since 1970-01 of the quarter's first month; ``valid`` False
+period      a month or a quarter (``YYYY-MM`` or ``YYYY-Qn``): ``int32`` first month as for
+            quarter, and ``months`` (int8: 1 or 3) the period's length; ``valid`` False
+========== ============================== ==================================================
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+import numpy as np
+
+#: Decimal columns are held as integers in units of 10**-DECIMAL_PLACES, so sums are exact.
+DECIMAL_PLACES = 6
+DECIMAL_SCALE = 10**DECIMAL_PLACES
+
+
+class ColumnType(enum.Enum):
+    """The types a table column can be declared with."""
+
+    ID = "id"
+    TEXT = "text"
+    CATEGORY = "category"
+    DATE = "date"
+    BOOL = "bool"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    MONTH = "month"
+    QUARTER = "quarter"
+    PERIOD = "period"
+
+
+@attrs.frozen
+class ColumnSpec:
+    """One declared column: its name, type, whether it may be null and (categories) its values."""
+
+    name: str
+    type: ColumnType
+    nullable: bool = False
+    categories: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class TableSpec:
+    """One declared table and the columns the contract uses from it."""
+
+    name: str
+    columns: tuple[ColumnSpec, ...]
+
+    def column(self, name: str) -> ColumnSpec | None:
+        """The declared column called ``name``, or None."""
+        return next((c for c in self.columns if c.name == name), None)
+
+
+@attrs.frozen(eq=False)
+class Column:
+    """A loaded column in the representation of its type (see the module docstring)."""
+
+    spec: ColumnSpec
+    values: np.ndarray
+    valid: np.ndarray | None = None
+    dictionary: tuple[str, ...] = ()
+    months: np.ndarray | None = None
+
+    def take_strings(self, rows: np.ndarray) -> list[str]:
+        """The values at ``rows`` as strings (ids, text and categories), for messages and audits."""
+        t = self.spec.type
+        if t is ColumnType.ID:
+            return [str(v) for v in self.values.take(rows).to_pylist()]
+        if t in (ColumnType.TEXT, ColumnType.CATEGORY):
+            names = self.dictionary if t is ColumnType.TEXT else self.spec.categories
+            return [names[c] if c >= 0 else "" for c in self.values[rows]]
+        return [str(v) for v in self.values[rows]]
+
+    def present(self) -> np.ndarray:
+        """Boolean mask of the rows where this column has a value."""
+        t = self.spec.type
+        if t is ColumnType.DATE:
+            return ~np.isnat(self.values)
+        if t is ColumnType.ID:
+            return np.ones(len(self.values), dtype=bool)
+        if t in (ColumnType.TEXT, ColumnType.CATEGORY, ColumnType.BOOL):
+            return self.values >= 0
+        if self.valid is None:
+            return np.ones(len(self.values), dtype=bool)
+        return self.valid
+
+
+@attrs.frozen(eq=False)
+class Table:
+    """A loaded table: where it came from, its row count, content hash and typed columns."""
+
+    name: str
+    path: str
+    rows: int
+    sha256: str
+    columns: dict[str, Column]

@@ -1,0 +1,1 @@
+"""Package data: the pmir standard library modules that contracts ``import`` by name."""
