@@ -116,7 +116,7 @@ def _by_group(level: tuple, table: str, b: Batch, placed: np.ndarray, month: np.
     key = gidx * months + month[placed]
     out = np.zeros((len(groups) * months, per_record.shape[1]), dtype=np.int64)
     np.add.at(out, key, per_record[placed])
-    out = out.reshape(len(groups), months, -1)
+    out = out.reshape(len(groups), months, per_record.shape[1])
     return {_decode(int(g), cols): out[i] for i, g in enumerate(groups)}
 
 

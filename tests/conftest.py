@@ -1,0 +1,50 @@
+"""Shared test helpers: write small CSV tables and evaluate contract text over them."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pmir_dsl.check import check_source
+from pmir_dsl.compile import compile_contract
+from pmir_dsl.load import load_tables
+from pmir_dsl.pipeline import Evaluation, evaluate
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write_csv(folder: Path, name: str, header: list[str], rows: list[list[Any]]) -> Path:
+    """Write ``folder/name.csv`` with ``header`` and ``rows`` (None is an empty cell)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        w.writerows([["" if v is None else v for v in row] for row in rows])
+    return path
+
+
+def run_source(source: str, data_dir: Path, as_of: str | None = None,
+               chunk_rows: int | None = None) -> Evaluation:
+    """Check, compile, load and evaluate contract ``source`` over ``data_dir``."""
+    plan = compile_contract(check_source(source, "test.pmir", data_dir))
+    tables = load_tables(data_dir, plan.contract.used_tables())
+    return evaluate(plan, tables, as_of, chunk_rows)
+
+
+def pick(ev: Evaluation, measure: str, period: str, basis: str = "in_month",
+         group: dict[str, str] | None = None) -> dict[str, Any]:
+    """The one result row for (measure, group, period, basis)."""
+    found = [r for r in ev.results if r["measure"] == measure and r["period"] == period
+             and r["basis"] == basis and r["group"] == (group or {})]
+    assert len(found) == 1, f"{len(found)} results for {measure} {group} {period} {basis}"
+    return found[0]
+
+
+@pytest.fixture
+def repo() -> Path:
+    """The repository root."""
+    return REPO

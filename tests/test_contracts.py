@@ -1,0 +1,107 @@
+"""The bundled contracts on their bundled example data: snapshots of JSON and the report."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from pmir_dsl.cli import main
+from pmir_dsl.pipeline import run_check
+from pmir_dsl.report import json as json_report
+from pmir_dsl.report import terminal
+
+BUNDLED = [("contracts/atw_ha.pmir", "examples/atw_ha")]
+
+
+@pytest.fixture(autouse=True)
+def _in_repo(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo)  # relative paths in the output, as a user would type them
+
+
+@pytest.mark.parametrize(("contract", "data"), BUNDLED)
+def test_json_snapshot(contract: str, data: str, snapshot) -> None:  # type: ignore[no-untyped-def]
+    assert json_report.render(run_check(contract, data)) == snapshot
+
+
+@pytest.mark.parametrize(("contract", "data"), BUNDLED)
+def test_terminal_report_snapshot(contract: str, data: str, snapshot) -> None:  # type: ignore[no-untyped-def]
+    out = io.StringIO()
+    console = Console(file=out, width=140, color_system=None, force_terminal=False)
+    terminal.render(run_check(contract, data), console)
+    assert out.getvalue() == snapshot
+
+
+def test_atw_json_has_the_output_md_shape() -> None:
+    doc = json.loads(json_report.render(run_check(*BUNDLED[0])))
+    assert {"contract", "as_of", "tables", "results", "escalations", "remedies",
+            "data_quality"} <= set(doc)
+    assert {r["measure"] for r in doc["results"]} >= {f"KPI{i}" for i in range(1, 7)}
+    keys = {"measure", "group", "period", "basis", "numerator", "denominator", "pending",
+            "value", "target", "met", "band"}
+    assert all(keys <= set(r) for r in doc["results"])
+    assert doc["as_of"] == "2025-06-30"
+    assert doc["tables"]["referrals"]["rows"] == 2000
+
+
+def test_atw_results_are_sorted_and_unique() -> None:
+    from pmir_dsl.evaluate import result_sort_key
+
+    results = run_check(*BUNDLED[0]).results
+    keys = [result_sort_key(r) for r in results]
+    assert keys == sorted(keys)
+    assert len(set(keys)) == len(keys)
+
+
+def test_every_measure_accounts_for_its_population() -> None:
+    doc = json.loads(json_report.render(run_check(*BUNDLED[0])))
+    for m in doc["measures"]:
+        assert m["met"] + m["failed"] + m["pending"] + m["excluded"] == m["population"]
+    kpi1 = next(m for m in doc["measures"] if m["measure"] == "KPI1")
+    assert kpi1["population"] + kpi1["outside_population"] == 2000
+
+
+def test_chunked_evaluation_gives_identical_json() -> None:
+    whole = json_report.render(run_check(*BUNDLED[0]))
+    for chunk in (1, 7, 333, 1999):
+        assert json_report.render(run_check(*BUNDLED[0], chunk_rows=chunk)) == whole
+
+
+def test_check_exit_status_and_json_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["check", *BUNDLED[0], "--format", "json"])
+    out = capsys.readouterr().out
+    assert status == 1  # the example has failed targets
+    assert json.loads(out)["contract"]["file"] == "contracts/atw_ha.pmir"
+
+
+def test_check_exit_0_when_every_target_met(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import write_csv
+
+    contract = tmp_path / "c.pmir"
+    contract.write_text("""
+contract "All met" { service start 2024-01-01 }
+table referrals { referral_id: id  referral_date: date  acknowledged_date: date? }
+measure KPI1 "Acknowledged" {
+  population referrals
+  month of referral_date
+  met when acknowledged_date within 1 working day of referral_date
+  target at least 99%
+}""")
+    write_csv(tmp_path / "data", "referrals", ["referral_id", "referral_date", "acknowledged_date"],
+              [["R1", "2024-01-05", "2024-01-08"], ["R2", "2024-02-29", None]])
+    args = ["check", str(contract), str(tmp_path / "data"), "--as-of"]
+    assert main([*args, "2024-02-29"]) == 0  # R2's deadline (1 March) is after the as-of date
+    assert "Pending at 2024-02-29" in capsys.readouterr().out
+    assert main([*args, "2024-03-01"]) == 1  # due on the deadline itself, and not acknowledged
+
+
+def test_as_of_moves_records_into_pending(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["check", *BUNDLED[0], "--as-of", "2025-05-31", "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert max(r["period"] for r in doc["results"] if r["basis"] == "in_month") == "2025-05"
+    after = [q for q in doc["data_quality"] if "after the as-of date" in q["check"]]
+    assert after and after[0]["count"] > 0
