@@ -276,6 +276,52 @@ class CountWhen:
 
 
 @attrs.frozen
+class CountRecords:
+    """``count records``: a count of every record in the population."""
+
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ExpectedDirect:
+    """``expected COLUMN of TABLE``: a profile table giving the expected figure per month."""
+
+    column: Name
+    table: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ExpectedCohort:
+    """``expected cohorts of TABLE by DATE times PROFILE [where C]``: the layered Cohort Profile."""
+
+    table: Name
+    start: Name
+    profile: Name
+    where: Cond | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Backlog:
+    """``share in backlog until DATE`` / ``count in backlog until DATE [for over N days]``."""
+
+    share: bool
+    until: Name
+    over_days: int | None
+    working: bool
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class MinDenominator:
+    """``minimum denominator N``: periods with fewer are reported but not assessed."""
+
+    value: int
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Ratio:
     """``ratio sum A over sum B``: a ratio of sums over the population."""
 
@@ -286,10 +332,11 @@ class Ratio:
 
 @attrs.frozen
 class Target:
-    """``target at least 96%`` / ``target at most 0``."""
+    """``target at least 96%``, ``at most 0``, ``below 2%``, ``at least 85% of expected``."""
 
-    op: str  # 'at_least' | 'at_most'
+    op: str  # 'at_least' | 'at_most' | 'below' | 'above'
     amount: Amount
+    relative: bool = False
     span: Span | None = _span()
 
 
@@ -329,6 +376,7 @@ class TypeRef:
 
     name: Name
     categories: tuple[Name, ...] = ()
+    references: Name | None = None
     span: Span | None = _span()
 
 

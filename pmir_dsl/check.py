@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 
+import attrs
 import numpy as np
 
 from . import ast, ir
@@ -30,9 +31,17 @@ GROUPABLE = (ColumnType.TEXT, ColumnType.CATEGORY, ColumnType.BOOL)
 VALUED = (ColumnType.TEXT, ColumnType.CATEGORY, ColumnType.BOOL, ColumnType.ID)
 NUMERIC = (ColumnType.INTEGER, ColumnType.DECIMAL)
 QUARTERLY_BASES = ("quarter", "cumulative", "year_to_date", "rolling_12")
+SHARE_KINDS = ("rate", "ratio", "profile", "backlog_share")
+STATE_KINDS = ("backlog_share", "backlog_count")
 DEFAULT_BASES = ("in_month",)
+MONTHS = (("January", 31), ("February", 28), ("March", 31), ("April", 30), ("May", 31),
+          ("June", 30), ("July", 31), ("August", 31), ("September", 30), ("October", 31),
+          ("November", 30), ("December", 31))
+MEASURE_KINDS = ("'met when', 'count when', 'count records', 'ratio sum A over sum B' or "
+                 "'share / count in backlog until'")
 SINGLE_CLAUSES = (ast.Population, ast.PeriodOf, ast.MetWhen, ast.CountWhen, ast.Ratio,
-                  ast.Target, ast.Bases, ast.GroupBy, ast.BandsUse)
+                  ast.Target, ast.Bases, ast.GroupBy, ast.BandsUse, ast.ExpectedDirect,
+                  ast.ExpectedCohort, ast.Backlog, ast.MinDenominator, ast.CountRecords)
 
 
 def check_file(path: str | Path) -> ir.Contract:
@@ -65,11 +74,22 @@ class Checker:
         self.tables: dict[str, tuple[ast.TableDecl, TableSpec]] = {}
         self.bands: dict[str, ast.BandsDecl] = {}
         self.loaded: set[str] = set()
+        self.shown: dict[str, str] = {}  # a loaded file's identity -> its name in diagnostics
+        self.main_file = ""
+        self.import_failed = False  # then unknown tables and band sets may be the import's
+        self.untyped: set[tuple[str, str]] = set()  # (table, column) declared with a bad type
 
     @property
     def errors(self) -> list[Diagnostic]:
-        """The diagnostics of error severity."""
-        return [d for d in self.diagnostics if d.severity == "error"]
+        """The diagnostics of error severity, in file order (once each)."""
+        order = {f: i for i, f in enumerate(self.sources)}
+
+        def where(d: Diagnostic) -> tuple[int, int, int]:
+            s = d.span
+            return (order.get(s.file, len(order)), s.line, s.column) if s else (len(order), 0, 0)
+
+        unique = dict.fromkeys(d for d in self.diagnostics if d.severity == "error")
+        return sorted(unique, key=where)
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
         """Record an error diagnostic."""
@@ -79,13 +99,17 @@ class Checker:
 
     def run(self, source: str, file: str) -> ir.Contract | None:
         """Check the main file; None when it has no usable contract header."""
+        self.main_file = file
         module = self._parse(source, file)
         if module is None:
             return None
-        items = list(self._with_imports(module))
+        main = str((self.folder / Path(file).name).resolve()) if self.folder else file
+        self.shown[main] = file
+        items = list(self._with_imports(module, (main,)))
         contracts = [i for i in items if isinstance(i, ast.ContractDecl)]
         for item in items:
             self._declare(item)
+        self._check_refs(items)
         header = self._header(contracts, file)
         measures = self._measures([i for i in items if isinstance(i, ast.MeasureDecl)], header)
         if header is None:
@@ -101,61 +125,84 @@ class Checker:
         self.diagnostics += diags
         return module
 
-    def _with_imports(self, module: ast.Module, chain: tuple[str, ...] = ()) -> Iterable[object]:
-        """The module's declarations with those of its imports (recursively) before them."""
+    def _with_imports(self, module: ast.Module, chain: tuple[str, ...]) -> Iterable[object]:
+        """The module's declarations with those of its imports (recursively) before them.
+
+        ``chain`` holds the identities of the files being imported, the main contract first.
+        """
         for item in module.items:
             if isinstance(item, ast.Import):
-                yield from self._import(item, chain + (module.file,))
+                yield from self._import(item, chain)
             else:
                 yield item
 
     def _import(self, imp: ast.Import, chain: tuple[str, ...]) -> Iterable[object]:
         found = self._resolve_import(imp)
         if found is None:
+            self.import_failed = True
             return
-        file, source = found
-        if file in chain:
-            self.error("import-cycle", f"'{imp.module}' imports itself through {chain[-1]}", imp.span)
+        key, file, source = found
+        self.shown[key] = file
+        if key in chain:
+            circle = " -> ".join(self.shown[k] for k in (*chain[chain.index(key):], key))
+            self.error("import-cycle", f"these files import each other in a circle: {circle}",
+                       imp.span, "a module may not import, directly or through another module, "
+                       "a file that imports it")
             return
-        if file in self.loaded:
+        if key in self.loaded:
             return
-        self.loaded.add(file)
+        self.loaded.add(key)
         module = self._parse(source, file)
-        if module is not None:
-            if any(isinstance(i, ast.ContractDecl) for i in module.items):
-                self.error("duplicate-contract", f"an imported module ({file}) may not declare a "
-                           "contract", imp.span)
-            yield from self._with_imports(module, chain)
+        if module is None:
+            return
+        if any(isinstance(i, ast.ContractDecl) for i in module.items):
+            self.error("duplicate-contract", f"the imported module {file} declares a contract; "
+                       "only the main file may", imp.span,
+                       "move the contract header out of the module, or import a module without one")
+        body = [i for i in module.items if not isinstance(i, ast.ContractDecl)]
+        yield from self._with_imports(ast.Module(module.file, tuple(body)), (*chain, key))
 
-    def _resolve_import(self, imp: ast.Import) -> tuple[str, str] | None:
-        """(file name, source) of an import, or None with a diagnostic."""
+    def _resolve_import(self, imp: ast.Import) -> tuple[str, str, str] | None:
+        """(identity, name in diagnostics, source) of an import, or None with a diagnostic."""
         if imp.is_path:
             return self._resolve_local(imp)
         name = imp.module.replace(".", "/") + ".pmir"
         stdlib = resources.files("pmir_dsl.stdlib")
         entry = stdlib.joinpath(name)
         if entry.is_file():
-            return f"<stdlib>/{name}", entry.read_text(encoding="utf-8")
+            return f"<stdlib>/{name}", f"<stdlib>/{name}", entry.read_text(encoding="utf-8")
         known = [p.name[:-5] for p in stdlib.iterdir() if p.name.endswith(".pmir")]
         hint = did_you_mean(imp.module, known) or f"the stdlib has: {', '.join(sorted(known))}"
         self.error("import-not-found", f"no stdlib module '{imp.module}'", imp.span, hint)
         return None
 
-    def _resolve_local(self, imp: ast.Import) -> tuple[str, str] | None:
+    def _resolve_local(self, imp: ast.Import) -> tuple[str, str, str] | None:
         rel = Path(imp.module)
         if rel.is_absolute() or ".." in rel.parts or self.folder is None:
             self.error("import-outside", f"cannot import '{imp.module}': a contract may import "
                        "only the stdlib and files in its own folder", imp.span,
                        "copy the file next to the contract and import it by its name")
             return None
-        target = (self.folder / rel).resolve()
-        if self.folder.resolve() not in target.parents or not target.is_file():
-            code = "import-outside" if self.folder.resolve() not in target.parents else \
-                "import-not-found"
-            self.error(code, f"cannot import '{imp.module}': no such file beside the contract",
-                       imp.span)
+        folder = self.folder.resolve()
+        target = (folder / rel).resolve()
+        if folder not in target.parents:
+            self.error("import-outside", f"cannot import '{imp.module}': it leads outside the "
+                       "contract's folder", imp.span,
+                       "copy the file next to the contract and import it by its name")
             return None
-        return str(target), target.read_text(encoding="utf-8-sig")
+        try:
+            source = target.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            self.error("import-not-found", f"cannot import '{imp.module}': no such file beside "
+                       "the contract", imp.span,
+                       "a path is read from the contract's own folder; check its spelling")
+            return None
+        return str(target), self._shown(rel, target), source
+
+    def _shown(self, rel: Path, target: Path) -> str:
+        """How diagnostics name an imported file: beside the contract's name, never absolute."""
+        beside = Path(self.main_file).parent / rel
+        return str(beside) if beside.resolve() == target else rel.as_posix()
 
     # ---- declarations -------------------------------------------------------------------------
 
@@ -163,29 +210,35 @@ class Checker:
         if isinstance(item, ast.TableDecl):
             if item.name.text in self.tables:
                 self.error("duplicate-name", f"table '{item.name.text}' is declared twice",
-                           item.name.span)
+                           item.name.span, _first_at(self.tables[item.name.text][0].name,
+                                                         item.name))
                 return
             self.tables[item.name.text] = (item, self._table(item))
         elif isinstance(item, ast.BandsDecl):
             if item.name.text in self.bands:
                 self.error("duplicate-name", f"band set '{item.name.text}' is declared twice",
-                           item.name.span)
+                           item.name.span, _first_at(self.bands[item.name.text].name, item.name))
                 return
             self._check_band_lines(item)
             self.bands[item.name.text] = item
 
     def _table(self, decl: ast.TableDecl) -> TableSpec:
         columns: dict[str, ColumnSpec] = {}
+        first: dict[str, ast.Name] = {}
         for c in decl.clauses:
             if not isinstance(c, ast.ColumnDecl):
                 continue
-            if c.name.text in columns:
+            if c.name.text in first:
                 self.error("duplicate-name", f"column '{c.name.text}' is declared twice in "
-                           f"table '{decl.name.text}'", c.name.span)
+                           f"table '{decl.name.text}'", c.name.span,
+                           _first_at(first[c.name.text], c.name))
                 continue
+            first[c.name.text] = c.name
             spec = self._column(c)
             if spec is not None:
                 columns[c.name.text] = spec
+            else:  # reported once here, not again wherever the column is used
+                self.untyped.add((decl.name.text, c.name.text))
         return TableSpec(decl.name.text, tuple(columns.values()))
 
     def _column(self, c: ast.ColumnDecl) -> ColumnSpec | None:
@@ -197,24 +250,46 @@ class Checker:
                     self.error("duplicate-name", f"category value '{v.text}' is listed twice",
                                v.span)
             return ColumnSpec(c.name.text, ColumnType.CATEGORY, c.nullable, tuple(dict.fromkeys(values)))
+        if t.references is not None:
+            return ColumnSpec(c.name.text, ColumnType.REF, c.nullable,
+                              references=t.references.text)
         typ = TYPE_NAMES.get(t.name.text)
-        if typ is None:
-            hint = did_you_mean(t.name.text, [*TYPE_NAMES, "category"]) or \
-                "types are: " + ", ".join([*TYPE_NAMES, "category(a, b, ...)"])
+        if typ is None or typ is ColumnType.REF:
+            names = [n for n in TYPE_NAMES if n != "ref"]
+            hint = did_you_mean(t.name.text, [*names, "category"]) or \
+                "types are: " + ", ".join([*names, "category(a, b, ...)", "ref(TABLE)"])
             self.error("unknown-type", f"unknown column type '{t.name.text}'", t.name.span, hint)
             return None
         return ColumnSpec(c.name.text, typ, c.nullable)
 
+    def _check_refs(self, items: list[object]) -> None:
+        """Every ``ref(TABLE)`` names a declared table that has an id column."""
+        for item in items:
+            if not isinstance(item, ast.TableDecl):
+                continue
+            for c in item.clauses:
+                ref = c.type.references if isinstance(c, ast.ColumnDecl) else None
+                if ref is None:
+                    continue
+                target = self.lookup_table(ref)
+                if target and not any(col.type is ColumnType.ID for col in target.columns):
+                    self.error("type-mismatch", f"table '{ref.text}' has no id column for "
+                               f"'{c.name.text}' to refer to", ref.span,
+                               f"declare one in '{ref.text}', e.g. {ref.text[:-1]}_id: id")
+
     def _check_band_lines(self, decl: ast.BandsDecl) -> None:
         lines = decl.lines
-        if not lines or lines[-1].bound is not None:
+        early = [line for line in lines[:-1] if line.bound is None]
+        for line in early:
+            self.error("bands-order", f"'{line.label.text}' is an 'otherwise' band but is not the "
+                       f"last band of '{decl.name.text}'", line.span,
+                       "move the 'otherwise' band to the end: it catches every value below the "
+                       "bands above it")
+        if not early and (not lines or lines[-1].bound is not None):
             span = lines[-1].span if lines else decl.name.span
             self.error("bands-order", f"band set '{decl.name.text}' must end with an "
                        "'otherwise' band that catches every lower value", span,
                        'add a last line such as: "Inadequate" otherwise')
-        for line in lines[:-1]:
-            if line.bound is None:
-                self.error("bands-order", "only the last band may be 'otherwise'", line.span)
         params = {p.text for p in decl.params}
         for line in lines:
             if isinstance(line.bound, ast.Name) and line.bound.text not in params:
@@ -231,7 +306,9 @@ class Checker:
                        'begin with: contract "Name" { service start YYYY-MM-DD }')
             return None
         for extra in contracts[1:]:
-            self.error("duplicate-contract", "a file may declare only one contract", extra.span)
+            self.error("duplicate-contract", "a file may declare only one contract", extra.span,
+                       _first_at(contracts[0].name, extra.name) + "; put shared tables and band "
+                       "sets in a module and import it")
         decl = contracts[0]
         self._once(decl.clauses, (ast.ServiceStart, ast.CalendarClause, ast.ExtractDate,
                                   ast.GroupBy, ast.Bases))
@@ -274,8 +351,8 @@ class Checker:
         except ValueError:
             value = None
         if value is None or str(value) != lit.text:
-            self.error("bad-date", f"'{lit.text}' is not a calendar date", lit.span,
-                       "dates are written YYYY-MM-DD")
+            self.error("bad-date", f"'{lit.text}' is not a calendar date: {_why_bad(lit.text)}",
+                       lit.span, "dates are written YYYY-MM-DD, e.g. 2024-04-01")
             return None
         return lit.text
 
@@ -292,13 +369,14 @@ class Checker:
 
     def _measures(self, decls: list[ast.MeasureDecl], header) -> tuple[ir.Measure, ...]:  # type: ignore[no-untyped-def]
         out: list[ir.Measure] = []
-        seen: set[str] = set()
+        seen: dict[str, ast.Name] = {}
         for decl in decls:
             if decl.id.text in seen:
                 self.error("duplicate-name", f"measure '{decl.id.text}' is declared twice",
-                           decl.id.span)
+                           decl.id.span, _first_at(seen[decl.id.text], decl.id) +
+                           "; give each measure its own id")
                 continue
-            seen.add(decl.id.text)
+            seen[decl.id.text] = decl.id
             m = MeasureChecker(self, decl, header).check()
             if m is not None:
                 out.append(m)
@@ -307,6 +385,8 @@ class Checker:
     def lookup_table(self, name: ast.Name) -> TableSpec | None:
         """The declared table ``name``, or None with an unknown-table diagnostic."""
         found = self.tables.get(name.text)
+        if found is None and self.import_failed:  # perhaps declared in the failed import
+            return None
         if found is None:
             self.error("unknown-table", f"no table called '{name.text}'", name.span,
                        did_you_mean(name.text, self.tables) or
@@ -316,12 +396,33 @@ class Checker:
         return found[1]
 
 
+def _why_bad(text: str) -> str:
+    """Why a YYYY-MM-DD text is not a real date: its month, or its day in that month."""
+    year, month, day = (int(x) for x in text.split("-"))
+    if not 1 <= month <= 12:
+        return f"there is no month {month:02d}"
+    name, days = MONTHS[month - 1]
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    days += month == 2 and leap
+    return f"{name} {year} has {days} days" if day else "days are numbered from 01"
+
+
+def _first_at(first: ast.Name, again: ast.Name) -> str:
+    """A hint pointing at the first declaration of a name declared twice."""
+    if first.span is None:
+        return "the first is above"
+    same_file = again.span is not None and again.span.file == first.span.file
+    return f"the first is at {f'line {first.span.line}' if same_file else first.span}"
+
+
 def _clause_word(c: object) -> str:
     words = {ast.ServiceStart: "service start", ast.CalendarClause: "calendar",
              ast.ExtractDate: "extract date", ast.GroupBy: "group by", ast.Bases: "bases",
              ast.Population: "population", ast.PeriodOf: "month of / quarter of",
              ast.MetWhen: "met when", ast.CountWhen: "count when", ast.Ratio: "ratio",
-             ast.Target: "target", ast.BandsUse: "bands"}
+             ast.Target: "target", ast.BandsUse: "bands", ast.CountRecords: "count records",
+             ast.Backlog: "in backlog until", ast.ExpectedDirect: "expected",
+             ast.ExpectedCohort: "expected cohorts", ast.MinDenominator: "minimum denominator"}
     return words.get(type(c), type(c).__name__)
 
 
@@ -360,15 +461,19 @@ class MeasureChecker:
         period = self.period()
         kind, condition, window, ratio = self.kind()
         target = self.target(kind)
-        bases = self.bases(period[1] if period else "month")
+        bases = self.bases(period[1] if period else "month", kind)
         groups = self.groups()
         bands = self.bands_use(kind)
+        expected = self.expected(kind, groups)
+        backlog = self.backlog()
+        minimum = self.clause(ast.MinDenominator)
         cite = self.clause(ast.Cite)
         if not self.ok or period is None or target is None:
             return None
         return ir.Measure(d.id.text, d.title.text, cite.text.text if cite else "", self.table.name,
                           where, period[0], period[1], kind, condition, window, ratio, target,
-                          bases, groups, bands, d.span)
+                          bases, groups, bands, expected, backlog,
+                          minimum.value if minimum else 0, d.span)
 
     # -- columns
 
@@ -376,7 +481,10 @@ class MeasureChecker:
                what: str = "") -> ColumnSpec | None:
         """The population table's column ``name``, checked against ``types``."""
         assert self.table is not None
-        col = self.table.column(name.text)
+        col = self.table.column(name.text) or self.joined(self.table, name.text)
+        if col is None and (self.table.name, name.text) in self.c.untyped:
+            self.ok = False  # its unknown type is already reported
+            return None
         if col is None:
             names = [c.name for c in self.table.columns]
             self.error("unknown-column", f"table '{self.table.name}' has no column '{name.text}'",
@@ -384,11 +492,24 @@ class MeasureChecker:
                        "its columns are: " + ", ".join(names))
             return None
         if types is not None and col.type not in types:
-            allowed = " or ".join(t.value for t in types)
+            allowed = _join_or([t.value for t in types])
+            fitting = [c.name for c in self.table.columns if c.type in types]
+            article = "an" if allowed[0] in "aeiou" else "a"
             self.error("type-mismatch", f"'{name.text}' is a {col.type.value} column; {what} "
-                       f"needs a {allowed} column", name.span)
+                       f"needs {article} {allowed} column", name.span,
+                       f"columns of '{self.table.name}' that fit: {', '.join(fitting)}"
+                       if fitting else None)
             return None
         return col
+
+    def joined(self, table: TableSpec, name: str) -> ColumnSpec | None:
+        """Column ``name`` of a table that ``table`` refers to through one ``ref`` column."""
+        for ref in table.columns:
+            if ref.type is ColumnType.REF and ref.references in self.c.tables:
+                target = self.c.tables[ref.references][1].column(name)
+                if target is not None and target.type is not ColumnType.ID:
+                    return attrs.evolve(target, via=ref.name)
+        return None
 
     def period(self) -> tuple[ColumnSpec, str] | None:
         p = self.clause(ast.PeriodOf)
@@ -403,22 +524,127 @@ class MeasureChecker:
     # -- what the measure counts
 
     def kind(self):  # type: ignore[no-untyped-def]
-        met, count, ratio = (self.clause(k) for k in (ast.MetWhen, ast.CountWhen, ast.Ratio))
-        given = [x for x in (met, count, ratio) if x is not None]
-        if len(given) != 1:
-            span = given[1].span if len(given) > 1 else self.decl.id.span
-            self.error("measure-kind", f"measure {self.decl.id.text} must say exactly one of "
-                       "'met when', 'count when' or 'ratio sum A over sum B'", span)
+        """(kind, condition, window, ratio columns) from the clause saying what is counted."""
+        kinds = (ast.MetWhen, ast.CountWhen, ast.CountRecords, ast.Ratio, ast.Backlog)
+        given = [x for x in self.decl.clauses if isinstance(x, kinds)]
+        if not given:
+            self.error("measure-kind", f"measure {self.decl.id.text} does not say what it "
+                       f"measures; expected {MEASURE_KINDS}", self.decl.id.span,
+                       "a rate: met when CONDITION; a count: count when CONDITION; a ratio: "
+                       "ratio sum COLUMN over sum COLUMN")
             return "rate", None, None, None
-        if ratio is not None:
-            num = self.column(ratio.numerator, NUMERIC, "'ratio sum'")
-            den = self.column(ratio.denominator, NUMERIC, "'ratio sum'")
+        if len(given) > 1:
+            words = " and ".join(f"'{_clause_word(x)}'" for x in given)
+            self.error("measure-kind", f"measure {self.decl.id.text} has {words}; a measure says "
+                       f"only one of {MEASURE_KINDS}", given[1].span,
+                       "keep the one the guidance describes, and make another measure for the "
+                       "other")
+            return "rate", None, None, None
+        (clause,) = given
+        if isinstance(clause, ast.Ratio):
+            num = self.column(clause.numerator, NUMERIC, "'ratio sum'")
+            den = self.column(clause.denominator, NUMERIC, "'ratio sum'")
             return "ratio", None, None, (num, den) if num and den else None
-        clause = met or count
-        kind = "rate" if met is not None else "count"
+        if isinstance(clause, ast.Backlog):
+            return ("backlog_share" if clause.share else "backlog_count"), None, None, None
+        if isinstance(clause, ast.CountRecords):
+            kind = "profile" if self.clause(ast.ExpectedDirect) or \
+                self.clause(ast.ExpectedCohort) else "count"
+            return kind, None, None, None
+        kind = "rate" if isinstance(clause, ast.MetWhen) else "count"
         if isinstance(clause.cond, ast.WINDOWS):
             return kind, None, self.window(clause.cond), None
         return kind, self.condition(clause.cond), None, None
+
+    def backlog(self) -> ir.BacklogSpec | None:
+        """The backlog clause's IR, if the measure has one."""
+        b = self.clause(ast.Backlog)
+        if b is None:
+            return None
+        until = self.column(b.until, DATE_LIKE, "'in backlog until'")
+        return ir.BacklogSpec(until, b.over_days, b.working) if until else None
+
+    def expected(self, kind: str, groups: tuple) -> ir.Expected | None:  # type: ignore[type-arg]
+        """The expected (profiled) figures of a profile measure."""
+        e = self.clause(ast.ExpectedDirect) or self.clause(ast.ExpectedCohort)
+        if e is None:
+            if kind == "profile":
+                self.error("missing-clause", "'count records' against a profile needs an "
+                           "'expected' clause", self.decl.id.span)
+            return None
+        if kind != "profile":
+            self.error("measure-kind", "an 'expected' figure goes with 'count records'", e.span,
+                       "count the population with: count records")
+            return None
+        return self.expected_direct(e, groups) if isinstance(e, ast.ExpectedDirect) else \
+            self.expected_cohort(e)
+
+    def other_table(self, name: ast.Name) -> TableSpec | None:
+        """A table other than the population's, by name (with a diagnostic if unknown)."""
+        return self.c.lookup_table(name)
+
+    def table_column(self, table: TableSpec, name: str, types: tuple[ColumnType, ...],
+                     span: Span | None, what: str) -> ColumnSpec | None:
+        """Column ``name`` of ``table`` (a profile or cohort table), checked against ``types``."""
+        col = table.column(name)
+        if col is None or col.type not in types:
+            found = f"its '{name}' is a {col.type.value} column" if col else f"it has no '{name}'"
+            self.error("type-mismatch", f"{what} needs table '{table.name}' to have a column "
+                       f"'{name}' of type {' or '.join(t.value for t in types)}; {found}", span)
+            return None
+        return col
+
+    def profile_keys(self, profile: TableSpec, other: TableSpec) -> tuple[ColumnSpec, ...]:
+        """Profile columns that name group columns of ``other`` (matched by name)."""
+        names = {c.name for c in other.columns if c.type in GROUPABLE}
+        return tuple(c for c in profile.columns if c.name in names and c.type in GROUPABLE)
+
+    def expected_direct(self, e: ast.ExpectedDirect,
+                        groups: tuple) -> ir.ExpectedDirect | None:  # type: ignore[type-arg]
+        profile = self.other_table(e.table)
+        if profile is None or self.table is None:
+            return None
+        value = self.table_column(profile, e.column.text, NUMERIC, e.column.span, "'expected'")
+        months = [c for c in profile.columns if c.type is ColumnType.MONTH]
+        if len(months) != 1:
+            self.error("type-mismatch", f"profile table '{profile.name}' needs exactly one month "
+                       "column saying which month each expected figure is for", e.table.span)
+            return None
+        keys = self.profile_keys(profile, self.table)
+        for level in groups:
+            missing = [c.name for c in level if c.name not in {k.name for k in keys}]
+            if missing:
+                self.error("unknown-column", f"profile table '{profile.name}' has no column "
+                           f"'{missing[0]}', so it gives no expected figure for each "
+                           f"{missing[0]}", e.table.span, "group this measure only by the "
+                           "profile's columns: " + (", ".join(k.name for k in keys) or "none"))
+        return ir.ExpectedDirect(profile.name, value, months[0], keys) if value else None
+
+    def expected_cohort(self, e: ast.ExpectedCohort) -> ir.ExpectedCohort | None:
+        cohort, profile = self.other_table(e.table), self.other_table(e.profile)
+        if cohort is None or profile is None or self.table is None:
+            return None
+        start = cohort.column(e.start.text)
+        if start is None or start.type is not ColumnType.DATE:
+            self.error("type-mismatch", f"cohorts need a date column '{e.start.text}' in table "
+                       f"'{cohort.name}'", e.start.span)
+            return None
+        month = self.table_column(profile, "month", (ColumnType.INTEGER,), e.profile.span,
+                                  "a cohort profile")
+        rate = self.table_column(profile, "rate", NUMERIC, e.profile.span, "a cohort profile")
+        share = profile.column("share")
+        where = None
+        if e.where is not None:
+            outer, self.table = self.table, profile
+            where = self.condition(e.where)
+            self.table = outer
+        link = next((c for c in self.table.columns if c.type is ColumnType.REF
+                     and c.references == cohort.name), None)
+        keys = self.profile_keys(profile, cohort)
+        if month is None or rate is None:
+            return None
+        return ir.ExpectedCohort(cohort.name, start, profile.name, where, keys, month, rate,
+                                 share if share and share.type in NUMERIC else None, link)
 
     def window(self, w):  # type: ignore[no-untyped-def]
         if isinstance(w, ast.ByDeadline):
@@ -426,8 +652,9 @@ class MeasureChecker:
             period = self.column(w.deadline.period, (ColumnType.MONTH, ColumnType.QUARTER,
                                                      ColumnType.PERIOD), "a deadline")
             if not 1 <= w.deadline.day <= 28:
-                self.error("bad-amount", f"day {w.deadline.day} of a month is not in every month",
-                           w.deadline.span, "use a day from 1st to 28th")
+                self.error("bad-amount", f"a deadline on day {w.deadline.day} of the month "
+                           "cannot be met in every month: not every month has that day",
+                           w.deadline.span, "use a day from the 1st to the 28th")
             if event and period:
                 return ir.OnOrBeforeDeadline(event, period, w.deadline.day, w.deadline.roll_forward)
             return None
@@ -446,22 +673,27 @@ class MeasureChecker:
             return None
         table: dict[str, int] = {}
         otherwise = None
+        unknown = False
         for case in days.cases:
             if case.value is None:
                 otherwise = case.days
                 continue
             if case.value.text not in col.categories:
+                unknown = True
                 self.error("unknown-category", f"'{case.value.text}' is not a value of "
                            f"'{col.name}'", case.value.span, did_you_mean(case.value.text,
                                                                          col.categories))
             elif case.value.text in table:
                 self.error("duplicate-case", f"'{case.value.text}' is given days twice",
-                           case.value.span)
+                           case.value.span, "give each value one number of days")
             table[case.value.text] = case.days
         missing = [v for v in col.categories if v not in table]
-        if missing and otherwise is None:
-            self.error("incomplete-cases", f"no days for {', '.join(map(repr, missing))} of "
-                       f"'{col.name}'", days.span, "add a case for each, or 'otherwise N'")
+        if missing and otherwise is None and not unknown:  # else the unknown one is the typo
+            values = "a value" if len(missing) == 1 else "values"
+            self.error("incomplete-cases", f"no number of days for {_join_and(missing)} "
+                       f"({values} of '{col.name}')", days.span,
+                       f"add e.g. '{missing[0]} 10' to the list, or 'otherwise 10' for every "
+                       "value not listed")
         return ir.DaysByCategory(col, tuple(table.get(v, otherwise) for v in col.categories))
 
     def condition(self, cond) -> ir.Condition | None:  # type: ignore[no-untyped-def]
@@ -477,7 +709,12 @@ class MeasureChecker:
     cond_ByDeadline = cond_Within  # noqa: N815
 
     def cond_Flag(self, cond):  # type: ignore[no-untyped-def]  # noqa: N802
-        col = self.column(cond.column, (ColumnType.BOOL,), "a condition on its own")
+        col = self.column(cond.column)
+        if col is not None and col.type is not ColumnType.BOOL:
+            self.error("type-mismatch", f"'{col.name}' is a {col.type.value} column, so it cannot "
+                       "be a condition on its own: only a bool column can", cond.column.span,
+                       f"to test that it is filled in, write: {col.name} is present")
+            return None
         return ir.IsTrue(col) if col else None
 
     def cond_Presence(self, cond):  # type: ignore[no-untyped-def]  # noqa: N802
@@ -501,10 +738,12 @@ class MeasureChecker:
         left, right = self.operand(cond.left), self.operand(cond.right)
         if left is None or right is None:
             return None
-        kinds = {_operand_kind(left), _operand_kind(right)}
-        if len(kinds) != 1:
-            self.error("type-mismatch", "a comparison needs two numbers or two dates",
-                       cond.span)
+        kinds = (_operand_kind(left), _operand_kind(right))
+        if kinds[0] != kinds[1]:
+            sides = [_describe_operand(o, k) for o, k in zip((cond.left, cond.right), kinds)]
+            self.error("type-mismatch", f"cannot compare {sides[0]} with {sides[1]}; a comparison "
+                       "needs two numbers or two dates", cond.span,
+                       "write a date in full as YYYY-MM-DD, e.g. 2024-04-01")
             return None
         return ir.Comparison(cond.op, left, right)
 
@@ -542,7 +781,14 @@ class MeasureChecker:
                        self.decl.id.span, "add e.g.: target at least 96%")
             return None
         a = t.amount
-        share = kind in ("rate", "ratio")
+        share = kind in SHARE_KINDS
+        if kind == "profile" and not t.relative:
+            self.error("target-kind", "a measure against a profile needs a target relative to "
+                       "it", t.span, f"write: target at least {a.text} of expected")
+            return None
+        if t.relative and kind != "profile":
+            self.error("target-kind", "'of expected' needs an 'expected' clause", t.span)
+            return None
         if share and a.kind != "percent":
             self.error("target-kind", f"a {kind} measure's target is a percentage, not "
                        f"'{a.text}'", a.span, f"write it as {a.text}%")
@@ -552,12 +798,20 @@ class MeasureChecker:
                        f"'{a.text}'", a.span)
             return None
         if a.kind == "percent" and not 0 <= a.value <= 1:
-            self.error("bad-percentage", f"{a.text} is not between 0% and 100%", a.span)
+            self.error("bad-percentage", f"{a.text} is not between 0% and 100%", a.span,
+                       "a percentage target is a share of the records, so at most 100%")
             return None
-        return ir.Target(t.op, a.value, share, f"{t.op.replace('_', ' ')} {a.text}")
+        text = f"{t.op.replace('_', ' ')} {a.text}" + (" of expected" if t.relative else "")
+        return ir.Target(t.op, a.value, share, text, t.relative)
 
-    def bases(self, unit: str) -> tuple[str, ...]:
-        clause = self.clause(ast.Bases) or (self.header[6] if self.header else None)
+    def bases(self, unit: str, kind: str) -> tuple[str, ...]:
+        own = self.clause(ast.Bases)
+        if kind in STATE_KINDS:
+            if own and [n.text for n in own.names] != ["cumulative"]:
+                self.error("period-mismatch", "a backlog is a state at each month end, so its "
+                           "only basis is 'cumulative'", own.span, "write: basis cumulative")
+            return ("cumulative",)
+        clause = own or (self.header[6] if self.header else None)
         if clause is None:
             return ("quarter",) if unit == "quarter" else DEFAULT_BASES
         out = []
@@ -582,22 +836,44 @@ class MeasureChecker:
                 levels.append(tuple(cols))  # type: ignore[arg-type]
         return tuple(dict.fromkeys(levels))
 
+    def band_bound_fits(self, a: ast.Amount, kind: str) -> bool:
+        """A band bound is a percentage (0-100%) for share measures, a count for counts."""
+        want = "percent" if kind in SHARE_KINDS else "count"
+        if a.kind != want:
+            self.error("bands-arguments", f"band bound '{a.text}' must be a "
+                       f"{_band_kind_word(kind)} for a {kind} measure", a.span,
+                       f"write it as {a.text}%" if want == "percent" else None)
+            return False
+        if want == "percent" and not 0 <= a.value <= 1:
+            self.error("bad-percentage", f"{a.text} is not between 0% and 100%", a.span)
+            return False
+        return True
+
     def bands_use(self, kind: str) -> ir.BandSet | None:
         use = self.clause(ast.BandsUse)
         if use is None:
             return None
         decl = self.c.bands.get(use.name.text)
+        if decl is None and self.c.import_failed:  # perhaps declared in the failed import
+            self.ok = False
+            return None
         if decl is None:
             self.error("unknown-bands", f"no band set called '{use.name.text}'", use.name.span,
                        did_you_mean(use.name.text, self.c.bands) or
                        "import one (e.g. 'import cabinet_office') or declare it with 'bands'")
             return None
         if len(use.args) != len(decl.params):
-            self.error("bands-arguments", f"band set '{decl.name.text}' takes "
-                       f"{len(decl.params)} bound(s), given {len(use.args)}", use.span,
-                       f"{decl.name.text}({', '.join(p.text for p in decl.params)})")
+            wanted = len(decl.params)
+            self.error("bands-arguments", f"band set '{decl.name.text}' takes {wanted} lower "
+                       f"bound{'s' if wanted != 1 else ''}, but {len(use.args)} "
+                       f"{'is' if len(use.args) == 1 else 'are'} given", use.span,
+                       f"write: bands {decl.name.text}({', '.join(p.text for p in decl.params)})"
+                       if wanted else f"write: bands {decl.name.text}")
             return None
         args = {p.text: a for p, a in zip(decl.params, use.args)}
+        fixed = [line.bound for line in decl.lines if isinstance(line.bound, ast.Amount)]
+        if not all(self.band_bound_fits(a, kind) for a in (*use.args, *fixed)):
+            return None
         bands = []
         for line in decl.lines:
             bound = args.get(line.bound.text) if isinstance(line.bound, ast.Name) else line.bound
@@ -606,9 +882,38 @@ class MeasureChecker:
         bounds = [b.lower for b in bands if b.lower is not None]
         if any(a <= b for a, b in zip(bounds, bounds[1:])):
             self.error("bands-order", "band lower bounds must strictly decrease from the first "
-                       f"band to the last: {', '.join(a.text for a in use.args)}", use.span)
+                       f"band to the last: {', '.join(a.text for a in use.args)}", use.span,
+                       "give the bound of the best band first" + _highest_first(use.args))
             return None
         return ir.BandSet(decl.name.text, tuple(bands), decl.deciding)
+
+
+def _band_kind_word(kind: str) -> str:
+    return "percentage" if kind in SHARE_KINDS else "whole number"
+
+
+def _highest_first(args: tuple[ast.Amount, ...]) -> str:
+    """', e.g. (96%, 93.5%, 91%)' for bounds given in another order (nothing if equal ones)."""
+    ordered = sorted(args, key=lambda a: a.value, reverse=True)
+    if len({a.value for a in args}) < len(args) or not args:
+        return ""
+    return f": ({', '.join(a.text for a in ordered)})"
+
+
+def _describe_operand(o: ast.Operand, kind: str) -> str:
+    """An operand in words: "'referral_date' (a date column)", "the number 2024"."""
+    return f"'{o.text}' (a {kind} column)" if o.kind == "column" else f"the {kind} {o.text}"
+
+
+def _join_or(words: list[str]) -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _join_and(values: list[str]) -> str:
+    """"'a'", "'a' and 'b'", "'a', 'b' and 'c'"."""
+    quoted = [f"'{v}'" for v in values]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def _operand_kind(o: ir.Operand) -> str:

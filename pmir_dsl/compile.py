@@ -16,6 +16,8 @@ from typing import Any
 
 import attrs
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import ir
 from .calendar import next_working_day, workday
@@ -40,8 +42,25 @@ class Batch:
     memo: dict[Any, np.ndarray] = attrs.Factory(dict)
 
     def column(self, table: str, spec: ColumnSpec) -> Column:
-        """The loaded column for ``spec`` in ``table``."""
-        return self.tables[table].columns[spec.name]
+        """The loaded column for ``spec`` in ``table`` (joined columns read through the ref)."""
+        if spec.via is None:
+            return self.tables[table].columns[spec.name]
+        key = ("joined", table, spec.via, spec.name)
+        if key not in self.memo:
+            ref = self.tables[table].columns[spec.via]
+            target = self.tables[ref.spec.references].columns[spec.name]  # type: ignore[index]
+            self.memo[key] = gather(target, self.join(table, spec.via))  # type: ignore[assignment]
+        return self.memo[key]  # type: ignore[return-value]
+
+    def join(self, table: str, ref_name: str) -> np.ndarray:
+        """Row of the referenced table for each record's ``ref_name`` id; -1 if none or unknown."""
+        def make() -> np.ndarray:
+            ref = self.tables[table].columns[ref_name]
+            target = self.tables[ref.spec.references]  # type: ignore[index]
+            ids = next(c for c in target.columns.values() if c.spec.type is ColumnType.ID)
+            rows = pc.index_in(ref.values, value_set=ids.values)
+            return np.asarray(pc.fill_null(rows, -1).to_numpy(zero_copy_only=False), np.int64)
+        return self.cached(("join", table, ref_name), make)
 
     def cached(self, key: Any, make: Callable[[], np.ndarray]) -> np.ndarray:
         """``make()``, computed once per batch for equal keys (IR nodes are hashable)."""
@@ -58,6 +77,9 @@ class Verdicts:
     month axis (-1 where the record has none); ``deadline``: NaT where none applies;
     ``numerator`` / ``denominator``: per-record amounts (for ratio measures the summed columns);
     ``exclusions``: (check name, mask) for every data-quality check that excluded records.
+    ``cohort``: for measures against a cohort profile, the month index of each record's cohort.
+    ``backlog``: for backlog measures, the first month index each record is (counted as) in
+    backlog at the month end, and the first it is no longer (-1: never / beyond the axis).
     """
 
     status: np.ndarray
@@ -66,6 +88,26 @@ class Verdicts:
     numerator: np.ndarray
     denominator: np.ndarray
     exclusions: tuple[tuple[str, np.ndarray], ...]
+    cohort: np.ndarray | None = None
+    backlog: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def gather(col: Column, rows: np.ndarray) -> Column:
+    """``col`` taken at ``rows`` (-1: null), in the same representation."""
+    ok = rows >= 0
+    safe = np.where(ok, rows, 0)
+    t = col.spec.type
+    if t in (ColumnType.ID, ColumnType.REF):
+        values = col.values.take(pa.array(safe)).to_numpy(zero_copy_only=False)
+        return Column(col.spec, pa.array(np.where(ok, values, None), pa.string()))
+    values = col.values[safe] if len(col.values) else np.zeros(len(rows), col.values.dtype)
+    if t is ColumnType.DATE:
+        values = np.where(ok, values, NAT)
+    elif t in (ColumnType.TEXT, ColumnType.CATEGORY, ColumnType.BOOL):
+        values = np.where(ok, values, -1).astype(col.values.dtype)
+    valid = ok if col.valid is None else ok & col.valid[safe]
+    months = None if col.months is None else col.months[safe]
+    return Column(col.spec, values, valid, col.dictionary, months)
 
 
 # ---- conditions -----------------------------------------------------------------------------------
@@ -122,8 +164,9 @@ def visit_Comparison(c: ir.Comparison) -> CondFn:  # noqa: N802
                 return np.datetime64(o.value, "D"), True
             return np.int64(o.value) * scale, True
         col = b.column(t, o.column)
-        factor = scale if o.column.type is ColumnType.INTEGER else 1
-        return col.values * factor, col.present()
+        if o.column.type is ColumnType.INTEGER and scale != 1:
+            return col.values * scale, col.present()
+        return col.values, col.present()
 
     def run(b: Batch, t: str) -> np.ndarray:
         (lv, lp), (rv, rp) = side(b, t, c.left), side(b, t, c.right)
@@ -192,17 +235,82 @@ class MeasurePlan:
         months = b.cached(("months", m.table, m.period_column, m.period_unit),
                           lambda: record_months(b, m.table, m.period_column, m.period_unit))
         excl = Exclusions(in_pop)
+        self._joins(b, excl)
+        unjoined = excl.any.copy()  # no group to count them in: totals only
         self._place(b, months, excl)
+        cohort = self._cohort(b, months, excl)
         met, pending, deadline = self._decide(b, excl)
         num, den = self._amounts(b, met, excl)
+        first = _first_month(b, m.period_unit)
+        placed = in_pop & ~unjoined & (months >= first) & (months <= b.last_month)
+        if m.period_unit == "quarter":  # a quarter counts in its last month (or the as-of month)
+            months = np.minimum(months + 2, b.last_month)
+        month_idx = np.where(placed, months - b.first_month, -1)
+        backlog = None
+        if m.backlog is not None:
+            backlog = self._backlog(b, month_idx, excl)
+            met = ~((backlog[0] >= 0) & (backlog[1] < 0))  # failed: in backlog at the as-of date
         status = np.where(met, MET, FAILED).astype(np.int8)
         status[pending] = PENDING
         status[excl.any] = EXCLUDED
         status[~in_pop] = OUTSIDE
-        first = _first_month(b, m.period_unit)
-        placed = in_pop & (months >= first) & (months <= b.last_month)
-        month_idx = np.where(placed, np.maximum(months - b.first_month, 0), -1)
-        return Verdicts(status, month_idx, deadline, num, den, tuple(excl.checks))
+        return Verdicts(status, month_idx, deadline, num, den, tuple(excl.checks), cohort, backlog)
+
+    def _joins(self, b: Batch, excl: Exclusions) -> None:
+        """Exclude records whose reference to another table is missing or unknown."""
+        m = self.measure
+        refs = {c.via for _, c in _measure_specs(m) if c.via is not None}
+        if isinstance(m.expected, ir.ExpectedCohort) and m.expected.link is not None:
+            refs.add(m.expected.link.name)
+        for ref in sorted(refs):
+            col = b.tables[m.table].columns[ref]
+            present = col.present()
+            excl.add(f"{ref} missing", ~present)
+            excl.add(f"{ref} not found in {col.spec.references}", present & (b.join(m.table, ref) < 0))
+
+    def _cohort(self, b: Batch, months: np.ndarray, excl: Exclusions) -> np.ndarray | None:
+        """Each record's cohort (month index of its start) for a measure against cohorts."""
+        e = self.measure.expected
+        if not isinstance(e, ir.ExpectedCohort) or e.link is None:
+            return None
+        start = b.column(self.measure.table, attrs.evolve(e.start, via=e.link.name)).values
+        event = b.column(self.measure.table, self.measure.period_column).values
+        excl.add(f"no {e.start.name} in {e.table}", np.isnat(start))
+        if self.measure.period_column.type is ColumnType.DATE:
+            excl.add(f"{self.measure.period_column.name} before {e.start.name}", event < start)
+        cohort = start.astype("datetime64[M]").astype(np.int64) - b.first_month
+        return np.where(np.isnat(start) | (cohort < 0), -1, cohort)
+
+    def _backlog(self, b: Batch, month_idx: np.ndarray, excl: Exclusions
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """(first, end) month index of each record's time in backlog at month ends (-1: none).
+
+        A record referred in month k is in backlog at the end of k and each later month until
+        the month its ``until`` date falls in; the as-of month is judged at the as-of date.
+        """
+        spec = self.measure.backlog
+        assert spec is not None
+        size = b.last_month - b.first_month + 1
+        until = b.column(self.measure.table, spec.until).values
+        anchor = b.column(self.measure.table, self.measure.period_column).values
+        excl.add(f"{spec.until.name} before {self.measure.period_column.name}", until < anchor)
+        open_ = np.isnat(until) | (until > b.as_of)
+        end = np.where(open_, size, until.astype("datetime64[M]").astype(np.int64) - b.first_month)
+        first = month_idx.copy()
+        if spec.over_days is not None:
+            first = np.maximum(first, self._over_from(b, anchor, spec, size))
+        ok = (month_idx >= 0) & ~excl.any & (first < end)
+        return np.where(ok, first, -1), np.where(ok & (end < size), end, -1)
+
+    def _over_from(self, b: Batch, anchor: np.ndarray, spec: ir.BacklogSpec, size: int
+                   ) -> np.ndarray:
+        """First month index whose month end is more than ``over_days`` days after the anchor."""
+        limit = workday(anchor, spec.over_days, b.cal) if spec.working else \
+            anchor + np.timedelta64(spec.over_days, "D")
+        after = (limit + np.timedelta64(1, "D")).astype("datetime64[M]").astype(np.int64)
+        first = after - b.first_month
+        not_yet = (first == size - 1) & (limit >= b.as_of)  # the as-of month ends at the as-of date
+        return np.where(np.isnat(limit), size, np.where(not_yet, size, first))
 
     def _place(self, b: Batch, months: np.ndarray, excl: Exclusions) -> None:
         """Exclude records with no period, or one outside the service start to the as-of date."""
@@ -212,7 +320,10 @@ class MeasurePlan:
         start = np.datetime64(b.first_month, "M")
         first = _first_month(b, m.period_unit)
         excl.add(f"{col} before the service start month {start}", (months >= 0) & (months < first))
-        excl.add(f"{col} after the as-of date {b.as_of}", months > b.last_month)
+        after = months > b.last_month
+        if m.period_column.type is ColumnType.DATE:
+            after = b.column(m.table, m.period_column).values > b.as_of
+        excl.add(f"{col} after the as-of date {b.as_of}", after)
         lengths = b.column(m.table, m.period_column).months
         if m.period_unit == "month" and lengths is not None:
             excl.add(f"{col} is a quarter, not a month", lengths == 3)
@@ -221,7 +332,7 @@ class MeasurePlan:
         """(met, pending, deadline) per record."""
         m = self.measure
         n = len(excl.in_pop)
-        if m.window is None:  # ratio measures count every record in the population
+        if m.window is None:  # ratio, profile and backlog measures count every record
             met = self.condition(b, m.table) if self.condition else np.ones(n, dtype=bool)
             return met, np.zeros(n, dtype=bool), np.full(n, NAT)
         deadline = WINDOWS[type(m.window)](m.window, b, m.table, excl)
@@ -238,7 +349,20 @@ class MeasurePlan:
         cols = [b.column(m.table, spec) for spec in m.ratio]
         for spec, col in zip(m.ratio, cols):
             excl.add(f"{spec.name} missing", ~col.present())
-        return tuple(np.where(col.present(), col.values, 0).astype(np.int64) for col in cols)  # type: ignore[return-value]
+        return tuple(_millionths(col) for col in cols)  # type: ignore[return-value]
+
+
+def _millionths(col: Column) -> np.ndarray:
+    """A numeric column in millionths (decimals already are), 0 where empty."""
+    factor = DECIMAL_SCALE if col.spec.type is ColumnType.INTEGER else 1
+    return np.where(col.present(), col.values, 0).astype(np.int64) * factor
+
+
+def _measure_specs(m: ir.Measure) -> list[tuple[str, ColumnSpec]]:
+    """(role, column) of the columns a measure reads from its own table, joined ones included."""
+    cols = [m.period_column, *ir._cond_columns(m.where), *ir._cond_columns(m.condition)]
+    cols += [c for level in m.groups for c in level]
+    return [("", c) for c in cols]
 
 
 def _first_month(b: Batch, unit: str) -> int:
@@ -288,6 +412,7 @@ def _days(days: int | ir.DaysByCategory, b: Batch, table: str, excl: Exclusions)
 def deadline_by(w: ir.OnOrBeforeDeadline, b: Batch, table: str, excl: Exclusions) -> np.ndarray:
     """The ``day``-th of the month after each record's period, rolled to a working day if asked."""
     col = b.column(table, w.period)
+    excl.add(f"{w.period.name} missing", ~col.present())
     lengths = {ColumnType.MONTH: 1, ColumnType.QUARTER: 3}
     length = col.months if col.months is not None else lengths.get(w.period.type, 1)
     after = col.values.astype(np.int64) + length  # the month after the period's last month

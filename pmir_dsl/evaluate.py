@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from . import ir
 from .compile import EXCLUDED, FAILED, MET, OUTSIDE, PENDING, Batch, MeasurePlan, Plan, Verdicts
+from .profiles import SCALE
 from .schema import DECIMAL_SCALE, Column, ColumnType, Table
 
 #: Columns of a counts array: the four verdicts, then the summed numerator and denominator.
@@ -32,13 +33,15 @@ class MeasureCounts:
     """Per-(group, month) counts of one measure: ``levels[i]`` maps group values -> [P, 6] ints.
 
     ``totals`` counts every population record by verdict (those without a month included) and
-    ``outside`` the records the population's filter left out.
+    ``outside`` the records the population's filter left out. ``cohorts`` (measures against a
+    cohort profile) maps group values -> [cohort month, months since start] record counts.
     """
 
     measure: str
     levels: tuple[dict[tuple[Any, ...], np.ndarray], ...]
     totals: np.ndarray
     outside: int
+    cohorts: tuple[dict[tuple[Any, ...], np.ndarray], ...] = ()
 
 
 @attrs.frozen(eq=False)
@@ -91,32 +94,64 @@ def partials(plan: Plan, batch: Batch, row_offset: int = 0) -> Partial:
 
 
 def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
-    placed = v.month >= 0
+    kind = mp.measure.kind
     per_record = np.zeros((len(v.status), 6), dtype=np.int64)
     for k in (MET, FAILED, PENDING, EXCLUDED):
         per_record[:, k] = v.status == k
-    counted = v.status == MET if mp.measure.kind == "ratio" else np.isin(v.status, (MET, FAILED))
-    per_record[:, K_NUM] = np.where(counted, v.numerator, 0)
-    per_record[:, K_DEN] = np.where(counted, v.denominator, 0)
-    levels = tuple(_by_group(level, mp.table, b, placed, v.month, per_record, axis.size)
+    due = np.isin(v.status, (MET, FAILED))
+    if kind == "ratio":
+        per_record[:, K_NUM] = np.where(v.status == MET, v.numerator, 0)
+        per_record[:, K_DEN] = np.where(v.status == MET, v.denominator, 0)
+    elif kind in ("rate", "count", "profile"):
+        per_record[:, K_NUM] = np.where(due, v.numerator, 0)
+        per_record[:, K_DEN] = due
+    else:  # backlog: the denominator is every record so far; the numerator is placed below
+        per_record[:, K_DEN] = due
+    placements = [(v.month, per_record)]
+    if v.backlog is not None:
+        first, end = v.backlog
+        placements += [(first, _unit(len(first), K_NUM, 1)), (end, _unit(len(end), K_NUM, -1))]
+    levels = tuple(_by_group(level, mp.table, b, placements, axis.size)
                    for level in mp.measure.groups)
+    cohorts = ()
+    if v.cohort is not None:
+        ok = (v.status == MET) & (v.cohort >= 0) & (v.month >= v.cohort)
+        cell = np.where(ok, v.cohort * axis.size + (v.month - v.cohort), -1)
+        cohorts = tuple(_by_group(level, mp.table, b, [(cell, _unit(len(cell), 0, 1)[:, :1])],
+                                  axis.size * axis.size)
+                        for level in mp.measure.groups)
+        cohorts = tuple({g: a.reshape(axis.size, axis.size) for g, a in c.items()}
+                        for c in cohorts)
     in_pop = v.status != OUTSIDE
     return MeasureCounts(mp.measure.id, levels, per_record[in_pop].sum(axis=0),
-                         int((~in_pop).sum()))
+                         int((~in_pop).sum()), cohorts)
 
 
-def _by_group(level: tuple, table: str, b: Batch, placed: np.ndarray, month: np.ndarray,
-              per_record: np.ndarray, months: int) -> dict[tuple[Any, ...], np.ndarray]:
-    """Sum ``per_record`` rows by (group, month) for one group level, without a Python loop."""
+def _unit(n: int, column: int, value: int) -> np.ndarray:
+    """``n`` rows of six counts, ``value`` in ``column`` and 0 elsewhere."""
+    out = np.zeros((n, 6), dtype=np.int64)
+    out[:, column] = value
+    return out
+
+
+def _by_group(level: tuple, table: str, b: Batch, placements: list[tuple[np.ndarray, np.ndarray]],
+              months: int) -> dict[tuple[Any, ...], np.ndarray]:
+    """Sum each placement's rows by (group, month index) for one group level, without a Python
+    loop over records; a placement's month -1 means the row is not placed."""
     cols = [b.column(table, spec) for spec in level]
-    code = np.zeros(len(month), dtype=np.int64)
+    code = np.zeros(len(placements[0][0]), dtype=np.int64)
     for col in cols:
         code = code * _cardinality(col) + (col.values.astype(np.int64) + 1)
+    placed = placements[0][0] >= 0
     groups, gidx = np.unique(code[placed], return_inverse=True)
-    key = gidx * months + month[placed]
-    out = np.zeros((len(groups) * months, per_record.shape[1]), dtype=np.int64)
-    np.add.at(out, key, per_record[placed])
-    out = out.reshape(len(groups), months, per_record.shape[1])
+    slot = np.full(len(code), -1, dtype=np.int64)
+    slot[placed] = gidx.reshape(-1)
+    width = placements[0][1].shape[1]
+    out = np.zeros((len(groups) * months, width), dtype=np.int64)
+    for month, values in placements:
+        ok = (month >= 0) & (slot >= 0)
+        np.add.at(out, slot[ok] * months + month[ok], values[ok])
+    out = out.reshape(len(groups), months, width)
     return {_decode(int(g), cols): out[i] for i, g in enumerate(groups)}
 
 
@@ -177,13 +212,19 @@ def _example_key(e: str) -> tuple[int, str]:
 
 
 def _merge_counts(a: MeasureCounts, b: MeasureCounts) -> MeasureCounts:
+    return MeasureCounts(a.measure, _merge_levels(a.levels, b.levels), a.totals + b.totals,
+                         a.outside + b.outside, _merge_levels(a.cohorts, b.cohorts))
+
+
+def _merge_levels(a: tuple[dict[Any, np.ndarray], ...], b: tuple[dict[Any, np.ndarray], ...]
+                  ) -> tuple[dict[Any, np.ndarray], ...]:
     levels = []
-    for la, lb in zip(a.levels, b.levels):
+    for la, lb in zip(a, b):
         merged = dict(la)
         for k, arr in lb.items():
             merged[k] = merged[k] + arr if k in merged else arr
         levels.append(merged)
-    return MeasureCounts(a.measure, tuple(levels), a.totals + b.totals, a.outside + b.outside)
+    return tuple(levels)
 
 
 # ---- counts -> results --------------------------------------------------------------------------
@@ -230,23 +271,33 @@ def _quarters(axis: Axis) -> list[tuple[str, int, int]]:
     return out
 
 
-def finish(plan: Plan, partial: Partial, axis: Axis) -> list[dict[str, Any]]:
-    """One result per measure x group x period x basis, sorted as output.md requires."""
+def finish(plan: Plan, partial: Partial, axis: Axis,
+           expected: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """One result per measure x group x period x basis, sorted as output.md requires.
+
+    ``expected`` maps measure ids to their :class:`~pmir_dsl.profiles.Expected` figures.
+    """
     rows: list[dict[str, Any]] = []
     for mp in plan.measures:
         m = mp.measure
         counts = partial.counts[m.id]
         spans = {b: intervals(b, m.period_unit, axis) for b in m.bases}
-        for level, groups in zip(m.groups, counts.levels):
+        exp = (expected or {}).get(m.id)
+        for i, level in enumerate(m.groups):
             keys = [c.name for c in level]
-            for values, arr in groups.items():
-                group = dict(zip(keys, values))
-                rows += _rows(m, group, arr, spans)
-        if not counts.levels[0]:  # nothing in the population at all: still report the periods
-            empty = np.zeros((axis.size, 6), dtype=np.int64)
-            rows += _rows(m, {}, empty, spans)
+            actual = counts.levels[i]
+            profiled = exp.levels[i] if exp is not None else {}
+            for values in sorted(set(actual) | set(profiled), key=_group_key):
+                arr = actual.get(values, np.zeros((axis.size, 6), dtype=np.int64))
+                rows += _rows(m, dict(zip(keys, values)), arr, spans, profiled.get(values))
+        if not counts.levels[0] and not (exp and exp.levels[0]):  # report the periods all the same
+            rows += _rows(m, {}, np.zeros((axis.size, 6), dtype=np.int64), spans, None)
     rows.sort(key=result_sort_key)
     return rows
+
+
+def _group_key(values: tuple[Any, ...]) -> tuple[str, ...]:
+    return tuple("" if v is None else str(v) for v in values)
 
 
 def result_sort_key(r: dict[str, Any]) -> tuple[Any, ...]:
@@ -256,30 +307,47 @@ def result_sort_key(r: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _rows(m: ir.Measure, group: dict[str, Any], arr: np.ndarray,
-          spans: dict[str, list[tuple[str, int, int]]]) -> list[dict[str, Any]]:
+          spans: dict[str, list[tuple[str, int, int]]],
+          expected: np.ndarray | None) -> list[dict[str, Any]]:
     cum = np.vstack([np.zeros((1, arr.shape[1]), dtype=np.int64), np.cumsum(arr, axis=0)])
+    exp_cum = None
+    if m.kind == "profile":
+        exp = expected if expected is not None else np.zeros(arr.shape[0], dtype=object)
+        exp_cum = np.concatenate([np.zeros(1, dtype=object), np.cumsum(exp.astype(object))])
     out = []
     for basis, periods in spans.items():
         for label, lo, hi in periods:
             tot = cum[hi + 1] - cum[lo]
-            out.append(result(m, group, label, basis, tot))
+            exp_total = None if exp_cum is None else Fraction(int(exp_cum[hi + 1] - exp_cum[lo]),
+                                                              SCALE)
+            out.append(result(m, group, label, basis, tot, exp_total))
     return out
 
 
+SHARE_KINDS = ("rate", "ratio", "profile", "backlog_share")
+
+
 def result(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
-           tot: np.ndarray) -> dict[str, Any]:
-    """One result row from the summed counts of its period."""
+           tot: np.ndarray, expected: Fraction | None = None) -> dict[str, Any]:
+    """One result row from the summed counts of its period (and its expected figure)."""
     num, den = int(tot[K_NUM]), int(tot[K_DEN])
-    if m.kind != "ratio":
-        den = int(tot[K_MET] + tot[K_FAILED])
-    assessed = den > 0 or m.kind == "count"
-    exact = None if not assessed else (Fraction(num) if m.kind == "count" else Fraction(num, den))
-    met = None if exact is None else m.target.met(num, den)
+    if m.kind == "profile":
+        assert expected is not None
+        exact: Fraction | None = Fraction(num) / expected if expected > 0 else None
+        guard: Fraction | int = expected
+    elif m.kind in SHARE_KINDS:
+        exact = Fraction(num, den) if den > 0 else None
+        guard = den
+    else:
+        exact, guard = Fraction(num), den
+    met = None if exact is None else m.target.met(exact)
+    if guard < m.min_denominator:
+        met = None  # reported, but too few records to assess
     band = m.bands.band_for(exact) if (m.bands and exact is not None) else None
-    if band is not None and m.bands is not None and m.bands.deciding:
+    if band is not None and m.bands is not None and m.bands.deciding and met is not None:
         met = band.passes
     scale = DECIMAL_SCALE if m.kind == "ratio" else 1
-    return {
+    row = {
         "measure": m.id, "group": group, "period": period, "basis": basis,
         "numerator": num / scale if scale != 1 else num,
         "denominator": den / scale if scale != 1 else den,
@@ -288,3 +356,9 @@ def result(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
         "target": float(m.target.value) if m.target.share else int(m.target.value),
         "met": met, "band": band.label if band else None,
     }
+    if expected is not None:
+        row["denominator"] = float(expected)
+        row["expected"] = float(expected)
+    if m.min_denominator:
+        row["assessed"] = exact is not None and guard >= m.min_denominator
+    return row

@@ -131,19 +131,79 @@ Window = Union[WithinDays, OnOrBeforeDeadline]
 # ---- targets, bands, measures, contract ------------------------------------------------------------
 
 
+TARGET_OPS = {
+    "at_least": Fraction.__ge__, "at_most": Fraction.__le__,
+    "below": Fraction.__lt__, "above": Fraction.__gt__,
+}
+
+
 @attrs.frozen
 class Target:
-    """``at least`` / ``at most`` a share (``share=True``, e.g. 24/25) or a count / sum."""
+    """A share (``share=True``: 24/25 against 96%) or a count compared exactly with ``value``.
 
-    op: str  # 'at_least' | 'at_most'
+    ``relative``: the share is of the measure's expected (profiled) figure, not of a denominator.
+    """
+
+    op: str  # 'at_least' | 'at_most' | 'below' | 'above'
     value: Fraction
     share: bool
     text: str
+    relative: bool = False
 
-    def met(self, numerator: int, denominator: int) -> bool:
-        """Whether numerator (over denominator, for shares) meets the target, exactly."""
-        actual = Fraction(numerator, denominator) if self.share else Fraction(numerator)
-        return actual >= self.value if self.op == "at_least" else actual <= self.value
+    def met(self, actual: Fraction) -> bool:
+        """Whether ``actual`` (the share or count compared) meets the target, exactly."""
+        return bool(TARGET_OPS[self.op](actual, self.value))
+
+
+@attrs.frozen
+class ExpectedDirect:
+    """Expected figures read from a profile table: ``value`` summed per ``period`` month.
+
+    ``keys`` are the profile's columns that are also group columns of the measure; the value
+    ``ALL`` in a key column stands for every value (a LEP area overall, say).
+    """
+
+    table: str
+    value: ColumnSpec
+    period: ColumnSpec
+    keys: tuple[ColumnSpec, ...]
+
+
+@attrs.frozen
+class ExpectedCohort:
+    """The layered Cohort Profile: each cohort's starts times the profile, summed per month.
+
+    Starts are the records of ``table`` with ``start`` present, in the month of ``start``; the
+    profile table (filtered by ``where``) gives per (key values, ``month`` since start) either
+    ``rate`` x ``share`` (a tendered rate and its distribution) or, with no ``share`` column,
+    a cumulative ``rate`` (its month-on-month increase is the month's share). ``link`` is the
+    population table's reference to ``table``, used to place outcomes in their cohort.
+    """
+
+    table: str
+    start: ColumnSpec
+    profile: str
+    where: Condition | None
+    keys: tuple[ColumnSpec, ...]
+    month: ColumnSpec
+    rate: ColumnSpec
+    share: ColumnSpec | None
+    link: ColumnSpec | None
+
+
+@attrs.frozen
+class BacklogSpec:
+    """In backlog at a month end t: counted in a month on or before t, ``until`` empty or after t.
+
+    ``over_days``: only records in backlog for more than that many (working) days at t.
+    """
+
+    until: ColumnSpec
+    over_days: int | None
+    working: bool
+
+
+Expected = Union[ExpectedDirect, ExpectedCohort]
 
 
 @attrs.frozen
@@ -172,9 +232,11 @@ class BandSet:
 class Measure:
     """One measure, resolved and typed.
 
-    ``kind``: 'rate' (met records / due records), 'count' (records meeting the condition) or
-    'ratio' (sum of one column over the sum of another). For rate and count measures exactly one
-    of ``condition`` and ``window`` is set.
+    ``kind``: 'rate' (met records / due records), 'count' (records meeting the condition),
+    'ratio' (sum of one column over the sum of another), 'profile' (records against an expected
+    figure), 'backlog_share' (records in backlog at each month end over records so far) or
+    'backlog_count' (records in backlog at each month end). For rate and count measures at most
+    one of ``condition`` and ``window`` is set (neither: every record counts).
     """
 
     id: str
@@ -192,6 +254,9 @@ class Measure:
     bases: tuple[str, ...]
     groups: tuple[tuple[ColumnSpec, ...], ...]
     bands: BandSet | None
+    expected: Expected | None = None
+    backlog: BacklogSpec | None = None
+    min_denominator: int = 0
     span: Span | None = _span()
 
 
@@ -220,7 +285,8 @@ class Contract:
         """
         used: dict[str, set[str]] = {}
         for m in self.measures:
-            used.setdefault(m.table, set()).update(c.name for c in measure_columns(m))
+            for table, col in measure_columns(m, self):
+                used.setdefault(table, set()).add(col)
         return tuple(
             TableSpec(t.name, tuple(c for c in t.columns
                                     if c.name in used[t.name] or c.type is ColumnType.ID))
@@ -228,8 +294,8 @@ class Contract:
         )
 
 
-def measure_columns(m: Measure) -> list[ColumnSpec]:
-    """Every column a measure reads (filter, period, condition or window, ratio, groups)."""
+def measure_columns(m: Measure, contract: Contract) -> list[tuple[str, str]]:
+    """(table, column) of every column a measure reads, joined columns at their source."""
     cols = [m.period_column, *_cond_columns(m.where), *_cond_columns(m.condition)]
     cols += [c for level in m.groups for c in level]
     if m.ratio:
@@ -241,9 +307,24 @@ def measure_columns(m: Measure) -> list[ColumnSpec]:
             cols.append(w.days.column)
     elif isinstance(w, OnOrBeforeDeadline):
         cols += [w.event, w.period]
-    return cols
-
-
+    if m.backlog:
+        cols.append(m.backlog.until)
+    out = [(m.table, c.name) for c in cols if c.via is None]
+    for c in cols:
+        if c.via is not None:
+            ref = contract.table(m.table).column(c.via)
+            assert ref is not None and ref.references is not None
+            out += [(m.table, c.via), (ref.references, c.name)]
+    e = m.expected
+    if isinstance(e, ExpectedDirect):
+        out += [(e.table, c.name) for c in (e.value, e.period, *e.keys)]
+    elif isinstance(e, ExpectedCohort):
+        out += [(e.table, e.start.name), *((e.table, k.name) for k in e.keys)]
+        prof = [e.month, e.rate, *e.keys, *([e.share] if e.share else []), *_cond_columns(e.where)]
+        out += [(e.profile, c.name) for c in prof]
+        if e.link is not None:
+            out.append((m.table, e.link.name))
+    return out
 def _cond_columns(c: Condition | None) -> list[ColumnSpec]:
     if c is None:
         return []

@@ -708,6 +708,11 @@ def _id_text(field: _Field) -> Column:
     return Column(field.spec, ids)
 
 
+def _ref_text(field: _Field) -> Column:
+    """Ids of another table's records, kept as a ``pyarrow.StringArray`` (may repeat)."""
+    return Column(field.spec, field.raw.combine_chunks())
+
+
 def _report_duplicates(field: _Field, encoded: pa.DictionaryArray) -> None:
     """Report repeated ids: the first ids in sorted order, each with its rows."""
     codes = _numpy(pc.fill_null(encoded.indices, -1), np.int64)
@@ -743,6 +748,7 @@ _MONTHLY = (ColumnType.MONTH, ColumnType.QUARTER, ColumnType.PERIOD)
 
 _FROM_TEXT: dict[ColumnType, Callable[[_Field], Column]] = {
     ColumnType.ID: _id_text,
+    ColumnType.REF: _ref_text,
     ColumnType.TEXT: _text_text,
     ColumnType.CATEGORY: _category_text,
     ColumnType.DATE: _date_text,
@@ -756,6 +762,7 @@ _FROM_TEXT: dict[ColumnType, Callable[[_Field], Column]] = {
 
 _FROM_NATIVE: dict[ColumnType, Callable[[_Field], Column | None]] = {
     ColumnType.ID: _via_text,
+    ColumnType.REF: _via_text,
     ColumnType.TEXT: _via_text,
     ColumnType.CATEGORY: _via_text,
     ColumnType.DATE: _date_native,
@@ -769,6 +776,7 @@ _FROM_NATIVE: dict[ColumnType, Callable[[_Field], Column | None]] = {
 
 _EXPECTED: dict[ColumnType, str] = {
     ColumnType.ID: "ids (text or whole numbers)",
+    ColumnType.REF: "ids of another table (text or whole numbers)",
     ColumnType.TEXT: "text",
     ColumnType.CATEGORY: "text values",
     ColumnType.DATE: "a date",

@@ -38,6 +38,44 @@ TERMINAL_WORDS = {
     "$END": "the end of the file",
 }
 
+#: What an unexpected token is called in "unexpected ..." messages, by terminal.
+TOKEN_NOUNS = {
+    "NAME": "word",
+    "STRING": "text",
+    "DATE": "date",
+    "INT": "number",
+    "PERCENT": "percentage",
+    "DECIMAL": "number",
+    "ORDINAL": "day of the month",
+}
+
+#: Blocks whose opening text leaves the parser expecting any of their clause keywords; when all
+#: of them are expected they are said as one phrase, e.g. "a measure clause ('population', ...)".
+CLAUSE_GROUPS = (
+    ("a declaration", ""),
+    ("a contract clause", 'contract "c" {'),
+    ("a measure clause", 'measure M "m" {'),
+)
+
+#: Clause keywords shown with the word that must follow them.
+KEYWORD_PHRASES = {
+    "SERVICE": "service start", "ADD": "add holiday", "REMOVE": "remove holiday",
+    "EXTRACT": "extract date", "MONTH": "month of", "QUARTER": "quarter of", "MET": "met when",
+    "RATIO": "ratio sum", "GROUP": "group by", "MINIMUM": "minimum denominator",
+    "SHARE": "share in backlog",
+}
+
+#: Hints for characters that no token can start with, by character.
+CHARACTER_HINTS = {
+    ";": "no ';' is needed: each clause ends at the end of its line",
+    "/": "comments start with '#', not '//'",
+    "'": 'text is written in double quotes, "like this"',
+    "[": "lists are written in round brackets: (a, b, c)",
+    "]": "lists are written in round brackets: (a, b, c)",
+    "\u201c": 'use straight double quotes "like this" (a word processor may have curled them)',
+    "\u201d": 'use straight double quotes "like this" (a word processor may have curled them)',
+}
+
 #: Lines that begin a top-level declaration (used to recover after a syntax error).
 TOP_LEVEL = re.compile(r"^(import|contract|table|bands|measure)\b", re.MULTILINE)
 
@@ -71,7 +109,8 @@ def _all_syntax_errors(source: str, file: str, first: UnexpectedInput) -> list[D
     if len(starts) < 2:
         return [_syntax_diagnostic(first, source, file, len(source))]
     found: list[Diagnostic] = []
-    for begin, end in zip(starts, starts[1:] + [len(source)]):
+    # the first chunk also holds anything written before the first declaration
+    for begin, end in zip([0, *starts[1:]], [*starts[1:], len(source)]):
         masked = _blank_outside(source, begin, end)
         try:
             parser().parse(masked)
@@ -90,41 +129,104 @@ def _blank_outside(source: str, begin: int, end: int) -> str:
 
 def _syntax_diagnostic(e: UnexpectedInput, source: str, file: str, chunk_end: int) -> Diagnostic:
     """Turn a Lark exception into a diagnostic with a plain-words 'expected' list and hint."""
+    expected = _expected(e)
     if isinstance(e, UnexpectedCharacters):
-        return _bad_character(e, source, file)
+        return _bad_character(e, source, file, expected)
     assert isinstance(e, UnexpectedToken)
-    expected = sorted({_word(t) for t in e.expected if not t.startswith("__")})
-    words = _join_or(expected)
+    words = _join_or(_expected_words(expected))
     token = e.token
     if token.type == "$END":
-        span = _end_span(source, file, chunk_end)
-        return Diagnostic("syntax", f"unexpected end of input; expected {words}", span,
-                          _unclosed_hint(expected))
-    span = _token_span(token, file)
-    found = _describe_token(token)
-    hint = None
+        return _early_end(source, file, chunk_end, expected, words)
+    return Diagnostic("syntax", f"unexpected {_describe_token(token)}; expected {words}",
+                      _token_span(token, file), _token_hint(token, source, expected))
+
+
+def _expected(e: UnexpectedInput) -> set[str]:
+    """The terminals the parser would accept where it stopped (exactly, asking the parser)."""
+    interactive = getattr(e, "interactive_parser", None)
+    if interactive is not None:
+        return set(interactive.accepts())
+    return set(getattr(e, "expected", None) or getattr(e, "allowed", None) or ())
+
+
+def _expected_words(terminals: set[str]) -> list[str]:
+    """Plain words for expected terminals; a whole group of clause keywords said as one phrase."""
+    rest = set(terminals)
+    phrases = []
+    for name, members in _clause_groups():
+        if rest.issuperset(members):
+            listing = _join_or([f"'{_phrase(t)}'" for t in members], limit=None)
+            phrases.append(f"{name} ({listing})")
+            rest -= set(members)
+    return phrases + sorted({_word(t) for t in rest})
+
+
+@functools.cache
+def _clause_groups() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(phrase, keyword terminals in grammar order) for each of :data:`CLAUSE_GROUPS`."""
+    order = {t.name: i for i, t in enumerate(parser().terminals)}
+    groups = []
+    for name, opening in CLAUSE_GROUPS:
+        interactive = parser().parse_interactive(opening)
+        interactive.exhaust_lexer()
+        keywords = set(interactive.accepts()) - {"RBRACE", "$END"}
+        # the clauses that say what the block is come before 'bands', 'cite' and 'guidance'
+        key = (lambda t: (t in ("BANDS", "CITE", "GUIDANCE"), order[t]))
+        groups.append((name, tuple(sorted(keywords, key=key))))
+    return tuple(groups)
+
+
+def _phrase(terminal: str) -> str:
+    return KEYWORD_PHRASES.get(terminal) or _terminal_patterns().get(terminal, terminal.lower())
+
+
+def _early_end(source: str, file: str, chunk_end: int, expected: set[str],
+               words: str) -> Diagnostic:
+    """A declaration cut short: by the end of the file, or by the start of the next one."""
+    span = _end_span(source, file, chunk_end)
+    hint = "is a closing '}' missing after this line?" if "RBRACE" in expected else None
+    nxt = TOP_LEVEL.match(source, chunk_end)
+    if nxt is None:
+        return Diagnostic("syntax", f"the file ends too soon; expected {words}", span, hint)
+    line = source.count("\n", 0, chunk_end) + 1
+    return Diagnostic("syntax", f"this declaration is not finished when the next one ('{nxt[1]}' "
+                      f"on line {line}) begins; expected {words}", span, hint)
+
+
+def _token_hint(token: Token, source: str, expected: set[str]) -> str | None:
+    """A hint for an unexpected token: a misspelt keyword, a missing ',' or a missing '}'."""
     if token.type == "NAME":
-        keywords = [w.strip("'") for w in expected if w.startswith("'")]
-        hint = did_you_mean(str(token), keywords)
-    return Diagnostic("syntax", f"unexpected {found}; expected {words}", span,
-                      hint or _unclosed_hint(expected))
+        keywords = [p for t in expected if (p := _terminal_patterns().get(t, "")).isidentifier()]
+        close = did_you_mean(str(token), keywords)
+        if close:
+            return close
+    lines = source.splitlines()
+    before = lines[token.line - 1][:token.column - 1] if token.line <= len(lines) else ""
+    if before.strip() and ("COMMA" in expected or len(expected) == 1):
+        missing = "COMMA" if "COMMA" in expected else next(iter(expected))
+        literal = _terminal_patterns().get(missing)
+        if literal is not None:
+            what = "the word" if literal.isidentifier() else "a"
+            return f"is {what} '{literal}' missing before '{token}'?"
+    if "RBRACE" in expected and TOP_LEVEL.match(str(token)) and not before.strip():
+        return "is a closing '}' missing before this line?"
+    return None
 
 
-def _bad_character(e: UnexpectedCharacters, source: str, file: str) -> Diagnostic:
-    line_text = source.splitlines()[e.line - 1] if source.splitlines() else ""
+def _bad_character(e: UnexpectedCharacters, source: str, file: str,
+                   expected: set[str]) -> Diagnostic:
+    lines = source.splitlines()
+    line_text = lines[e.line - 1] if e.line <= len(lines) else ""
     span = Span(file, e.line, e.column, e.line, e.column + 1)
     if e.char == '"':
         end = len(line_text) + 1
-        return Diagnostic("unterminated-string", "this string is not closed before the line ends",
+        return Diagnostic("unterminated-string",
+                          'this text has no closing " before the end of the line',
                           Span(file, e.line, e.column, e.line, end),
                           'close it with a matching " on the same line')
-    expected = _join_or(sorted({_word(t) for t in e.allowed})) if e.allowed else "a declaration"
-    return Diagnostic("unexpected-character", f"unexpected character {e.char!r}; expected {expected}",
-                      span, "comments start with '#'" if e.char in "/;" else None)
-
-
-def _unclosed_hint(expected: list[str]) -> str | None:
-    return "is a '}' missing before this point?" if "'}'" in expected else None
+    words = _join_or(_expected_words(expected)) if expected else "a declaration"
+    return Diagnostic("unexpected-character", f"unexpected character {e.char!r}; expected {words}",
+                      span, CHARACTER_HINTS.get(e.char))
 
 
 @functools.cache
@@ -139,16 +241,19 @@ def _word(terminal: str) -> str:
     return f"'{literal}'" if literal is not None else terminal.lower()
 
 
-def _join_or(words: list[str]) -> str:
-    if len(words) > 10:
-        words = words[:10] + ["..."]
+def _join_or(words: list[str], limit: int | None = 12) -> str:
+    if not words:
+        return "nothing more here"
+    if limit is not None and len(words) > limit:
+        words = words[:limit] + ["..."]
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def _describe_token(token: Token) -> str:
-    if token.type in ("NAME", "STRING", "DATE", "INT", "PERCENT", "DECIMAL"):
-        return f"{TERMINAL_WORDS[token.type].split(' such')[0]} {str(token)!r}"
-    return f"'{token}'"
+    noun = TOKEN_NOUNS.get(token.type)
+    if noun is None:
+        return f"'{token}'"
+    return f"{noun} {token}" if token.type == "STRING" else f"{noun} '{token}'"
 
 
 def _token_span(token: Token, file: str) -> Span:
@@ -274,10 +379,13 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return ast.TableDecl(self._name(ch[0]), desc, tuple(rest), self._s(meta))
 
     def simple_type(self, meta, ch):  # type: ignore[no-untyped-def]
-        return ast.TypeRef(self._name(ch[0]), (), self._s(meta))
+        return ast.TypeRef(self._name(ch[0]), (), None, self._s(meta))
 
     def category_type(self, meta, ch):  # type: ignore[no-untyped-def]
-        return ast.TypeRef(ast.Name("category", self._s(meta)), ch[0], self._s(meta))
+        return ast.TypeRef(ast.Name("category", self._s(meta)), ch[0], None, self._s(meta))
+
+    def ref_type(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.TypeRef(ast.Name("ref", self._s(meta)), (), self._name(ch[0]), self._s(meta))
 
     def column_decl(self, meta, ch):  # type: ignore[no-untyped-def]
         name, typ, *rest = ch
@@ -329,17 +437,48 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def met_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.MetWhen(ch[0], self._s(meta))
 
-    def count_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+    def count_when(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.CountWhen(ch[0], self._s(meta))
+
+    def count_records(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.CountRecords(self._s(meta))
+
+    def expected_direct(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.ExpectedDirect(self._name(ch[0]), self._name(ch[1]), self._s(meta))
+
+    def expected_cohort(self, meta, ch):  # type: ignore[no-untyped-def]
+        where = ch[3] if len(ch) > 3 else None
+        return ast.ExpectedCohort(self._name(ch[0]), self._name(ch[1]), self._name(ch[2]), where,
+                                  self._s(meta))
+
+    def backlog_share(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Backlog(True, self._name(ch[0]), None, True, self._s(meta))
+
+    def backlog_count(self, meta, ch):  # type: ignore[no-untyped-def]
+        days = int(ch[1]) if len(ch) > 1 else None
+        working = len(ch) < 3 or str(ch[2]).startswith("working")
+        return ast.Backlog(False, self._name(ch[0]), days, working, self._s(meta))
+
+    def min_denominator(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.MinDenominator(int(ch[0]), self._s(meta))
 
     def ratio_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.Ratio(self._name(ch[0]), self._name(ch[1]), self._s(meta))
 
     def target_at_least(self, meta, ch):  # type: ignore[no-untyped-def]
-        return ast.Target("at_least", ch[0], self._s(meta))
+        return ast.Target("at_least", ch[0], False, self._s(meta))
 
     def target_at_most(self, meta, ch):  # type: ignore[no-untyped-def]
-        return ast.Target("at_most", ch[0], self._s(meta))
+        return ast.Target("at_most", ch[0], False, self._s(meta))
+
+    def target_of_expected(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Target("at_least", ch[0], True, self._s(meta))
+
+    def target_below(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Target("below", ch[0], False, self._s(meta))
+
+    def target_above(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Target("above", ch[0], False, self._s(meta))
 
     def bands_use(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.BandsUse(self._name(ch[0]), tuple(ch[1:]), self._s(meta))
@@ -364,7 +503,8 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return ast.Presence(self._name(ch[0]), False, self._s(meta))
 
     def _is(self, meta, column, values, negate):  # type: ignore[no-untyped-def]
-        names = tuple(self._name(v) for v in values)
+        names = tuple(ast.Name(_unquote(v), self._tok(v)) if v.type == "STRING" else
+                      self._name(v) for v in values)
         return ast.IsValue(self._name(column), names, negate, self._s(meta))
 
     def is_value(self, meta, ch):  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from . import profiles
 from .check import check_file
 from .compile import Batch, Plan, compile_contract
 from .errors import DataError, DataProblem
@@ -27,6 +28,7 @@ class Evaluation:
     axis: Axis
     partial: Partial
     results: list[dict[str, Any]]
+    expected: dict[str, Any] = attrs.Factory(dict)
 
     @property
     def quality(self) -> list[Quality]:
@@ -62,7 +64,21 @@ def evaluate(plan: Plan, tables: dict[str, Table], as_of: str | None = None,
         total = part if total is None else merge(total, part)
     assert total is not None
     axis = Axis(whole.first_month, whole.last_month)
-    return Evaluation(plan, str(day), source, tables, axis, total, finish(plan, total, axis))
+    expected = {mp.measure.id: profiles.expected(mp.measure, whole) for mp in plan.measures
+                if mp.measure.expected is not None}
+    total = _with_profile_problems(plan, total, expected)
+    return Evaluation(plan, str(day), source, tables, axis, total,
+                      finish(plan, total, axis, expected), expected)
+
+
+def _with_profile_problems(plan: Plan, total: Partial, expected: dict[str, Any]) -> Partial:
+    """Add starts that no profile covers to the data-quality entries (once per check)."""
+    quality = dict(total.quality)
+    for mid, exp in expected.items():
+        e = plan.measure(mid).measure.expected
+        for check, count, examples in exp.problems:
+            quality.setdefault((e.table, check), Quality(e.table, check, count, examples))
+    return attrs.evolve(total, quality=quality)
 
 
 def make_batch(plan: Plan, tables: dict[str, Table], as_of: np.datetime64) -> Batch:

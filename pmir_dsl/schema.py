@@ -16,6 +16,7 @@ integer     ``int64``                      ``valid`` is False
 decimal     ``int64`` in millionths        ``valid`` is False (exact: at most 6 decimal places)
 month       ``int32`` months since 1970-01 ``valid`` is False
 quarter     ``int32`` months since 1970-01 of the quarter's first month; ``valid`` False
+ref         ``pyarrow.StringArray`` of ids of another table (``ref(referrals)``); null allowed
 period      a month or a quarter (``YYYY-MM`` or ``YYYY-Qn``): ``int32`` first month as for
             quarter, and ``months`` (int8: 1 or 3) the period's length; ``valid`` False
 ========== ============================== ==================================================
@@ -46,16 +47,29 @@ class ColumnType(enum.Enum):
     MONTH = "month"
     QUARTER = "quarter"
     PERIOD = "period"
+    REF = "ref"
 
 
 @attrs.frozen
 class ColumnSpec:
-    """One declared column: its name, type, whether it may be null and (categories) its values."""
+    """One declared column: its name, type, whether it may be null and (categories) its values.
+
+    ``references`` names the table a ``ref`` column's ids belong to. ``via`` is set on a column
+    reached through a ``ref`` column of the measure's table (the ref column's name): such a column
+    is read from the referenced table, row by row through the reference.
+    """
 
     name: str
     type: ColumnType
     nullable: bool = False
     categories: tuple[str, ...] = ()
+    references: str | None = None
+    via: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the column is named in messages: ``referral_id.lep_area`` for a joined column."""
+        return f"{self.via}.{self.name}" if self.via else self.name
 
 
 @attrs.frozen
@@ -83,8 +97,8 @@ class Column:
     def take_strings(self, rows: np.ndarray) -> list[str]:
         """The values at ``rows`` as strings (ids, text and categories), for messages and audits."""
         t = self.spec.type
-        if t is ColumnType.ID:
-            return [str(v) for v in self.values.take(rows).to_pylist()]
+        if t in (ColumnType.ID, ColumnType.REF):
+            return ["" if v is None else str(v) for v in self.values.take(rows).to_pylist()]
         if t in (ColumnType.TEXT, ColumnType.CATEGORY):
             names = self.dictionary if t is ColumnType.TEXT else self.spec.categories
             return [names[c] if c >= 0 else "" for c in self.values[rows]]
@@ -97,6 +111,8 @@ class Column:
             return ~np.isnat(self.values)
         if t is ColumnType.ID:
             return np.ones(len(self.values), dtype=bool)
+        if t is ColumnType.REF:
+            return self.values.is_valid().to_numpy(zero_copy_only=False)
         if t in (ColumnType.TEXT, ColumnType.CATEGORY, ColumnType.BOOL):
             return self.values >= 0
         if self.valid is None:

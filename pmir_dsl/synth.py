@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -13,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-__all__ = ["GENERATORS", "generate_atw_ha", "write_tables"]
+__all__ = ["GENERATORS", "generate_atw_ha", "generate_esf", "generate_ses", "write_tables"]
 
 # --------------------------------------------------------------------------------------------
 # Access to Work Holistic Assessment (seed 001): the shape of the synthetic contract
@@ -411,8 +413,580 @@ def generate_atw_ha(
     }
 
 
+# --------------------------------------------------------------------------------------------
+# ESF and SES: shared shape (PRaP referrals with a ramp-up, starts profiles, cohort outcomes)
+# --------------------------------------------------------------------------------------------
+
+#: Referral volume ramps up from this share of the full volume over the first RAMP_DAYS days.
+RAMP_FLOOR = 0.25
+RAMP_DAYS = 150
+#: Shares of PRaP referral dates on weekends and on weekday bank holidays.
+PRAP_WEEKEND_SHARE = 0.01
+PRAP_HOLIDAY_SHARE = 0.003
+#: Typical calendar days from referral to start: where a month's referrals land in the
+#: starts profile.
+START_LAG_DAYS = 14
+#: Probabilities that an action is recorded on PRaP 0, 1, 2, 3 working days after it happened.
+RECORD_LAG: tuple[float, ...] = (0.70, 0.18, 0.08, 0.04)
+#: A late recording lands 21..45 working days after the referral, mostly soon after day 20.
+LATE_RECORD = (21, 45)
+#: Months between a first job outcome and the sustained one (ESF: "3-9 months after").
+SUSTAIN_GAP = (3, 9)
+
+
+def _period(start: str, extract: str, rows: int) -> tuple[np.datetime64, np.datetime64]:
+    """The checked start and extract dates of a generator call."""
+    if rows < 1:
+        raise ValueError("rows must be at least 1")
+    first, last = np.datetime64(start, "D"), np.datetime64(extract, "D")
+    if last < first:
+        raise ValueError(f"extract {extract} is before start {start}")
+    return first, last
+
+
+def _ramp_weights(
+    start: np.datetime64, extract: np.datetime64, cal: np.busdaycalendar
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every day start..extract and its expected share of the referrals.
+
+    Volume ramps up linearly from ``RAMP_FLOOR`` over the first ``RAMP_DAYS`` days and then
+    holds; about 1% of referrals fall on weekends and 0.3% on bank holidays.
+    """
+    days = np.arange(start, extract + DAY, dtype="datetime64[D]")
+    age = (days - start).astype(np.int64)
+    trend = np.minimum(1.0, RAMP_FLOOR + (1.0 - RAMP_FLOOR) * age / RAMP_DAYS)
+    working = np.is_busday(days, busdaycal=cal)
+    weekend = _weekday(days) >= 5
+    holiday = ~working & ~weekend
+    groups = [(working, 1.0 - PRAP_WEEKEND_SHARE - PRAP_HOLIDAY_SHARE),
+              (weekend, PRAP_WEEKEND_SHARE), (holiday, PRAP_HOLIDAY_SHARE)]
+    weights = np.zeros(len(days))
+    for mask, share in groups:
+        if mask.any():
+            weights[mask] = trend[mask] / trend[mask].sum() * share
+    return days, weights / weights.sum()
+
+
+def _dates_from(
+    rng: np.random.Generator, n: int, days: np.ndarray, weights: np.ndarray,
+    extract: np.datetime64,
+) -> np.ndarray:
+    """n sorted dates drawn from ``days`` with ``weights``; the last one is the extract date."""
+    dates = np.repeat(days, rng.multinomial(n, weights))
+    dates[-1] = extract
+    return dates
+
+
+def _expected_by_month(
+    days: np.ndarray, weights: np.ndarray, start: np.datetime64, extract: np.datetime64
+) -> np.ndarray:
+    """Expected share of the referrals starting in each month start..extract (a start is
+    placed ``START_LAG_DAYS`` after its referral; later than the extract month: dropped)."""
+    first = _month_number(start)
+    count = _month_number(extract) - first + 1
+    month = (days + START_LAG_DAYS).astype("datetime64[M]").astype(np.int64) - first
+    keep = month < count
+    return np.bincount(month[keep], weights=weights[keep], minlength=count)
+
+
+def _record_dates(
+    rng: np.random.Generator, ref: np.ndarray, event: np.ndarray, p_late: np.ndarray,
+    cal: np.busdaycalendar,
+) -> np.ndarray:
+    """The day an action (a start, a did-not-start) is recorded on PRaP: 0-3 working days after
+    it, or for the late ones 21-45 working days after the referral (never before the event)."""
+    n = len(ref)
+    late = rng.random(n) < p_late
+    lo, hi = LATE_RECORD
+    k_late = lo + np.minimum(rng.geometric(0.12, n) - 1, hi - lo)
+    lag = _draw(rng, n, RECORD_LAG)
+    recorded = _workday(np.where(late, ref, event), np.where(late, k_late, lag), cal)
+    return np.maximum(recorded, event)
+
+
+def _cdfs(shapes: Sequence[Sequence[int]]) -> list[np.ndarray]:
+    """Cumulative distributions of month shares given in ten-thousandths."""
+    return [np.cumsum(np.asarray(s, dtype=np.float64)) / 10_000 for s in shapes]
+
+
+def _months_from(
+    rng: np.random.Generator, shape: np.ndarray, cdfs: Sequence[np.ndarray]
+) -> np.ndarray:
+    """Per row, a month 0.. drawn from the distribution ``cdfs[shape[row]]``."""
+    u = rng.random(len(shape))
+    out = np.zeros(len(shape), dtype=np.int64)
+    for s, cdf in enumerate(cdfs):  # a loop over the few shapes, not over rows
+        rows = shape == s
+        out[rows] = np.minimum(np.searchsorted(cdf, u[rows], side="right"), len(cdf) - 1)
+    return out
+
+
+def _day_in_month(rng: np.random.Generator, base: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """A uniformly drawn day of the k-th calendar month after each ``base`` date's month."""
+    month = base.astype("datetime64[M]") + k
+    first = month.astype("datetime64[D]")
+    length = ((month + 1).astype("datetime64[D]") - first).astype(np.int64)
+    return first + (rng.random(len(base)) * length).astype(np.int64)
+
+
+def _job_outcomes(
+    rng: np.random.Generator, rows: np.ndarray, starts: np.ndarray, p_first: np.ndarray,
+    p_second: np.ndarray, shape: np.ndarray, first_cdfs: Sequence[np.ndarray],
+    second_cdfs: Sequence[np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """First (job) and second (sustained job) outcomes of started rows: (rows, dates) of each.
+
+    A row gets a first outcome with probability ``p_first`` and a sustained one with
+    ``p_second`` (<= ``p_first``, only when it has a first). The month since the start month is
+    drawn from the row's profile shape; a sustained outcome's first outcome comes
+    ``SUSTAIN_GAP`` months before it.
+    """
+    u = rng.random(len(rows))
+    has = u < p_first
+    second = (u < p_second)[has]
+    rows, starts, shape = rows[has], starts[has], shape[has]
+    k_first = _months_from(rng, shape, first_cdfs)
+    k_second = _months_from(rng, shape, second_cdfs)
+    lo, hi = SUSTAIN_GAP
+    top = np.minimum(hi, k_second - 1)  # the shapes give no sustained outcome before lo + 1
+    gap = lo + (rng.random(len(rows)) * (top - lo + 1)).astype(np.int64)
+    k_first = np.where(second, k_second - gap, k_first)
+    first_day = _day_in_month(rng, starts, k_first)
+    second_day = _day_in_month(rng, starts, k_second)
+    return rows, first_day, rows[second], second_day[second]
+
+
+def _unknown_ids(
+    rng: np.random.Generator, prefix: str, n: int, width: int, count: int
+) -> list[str]:
+    """``count`` ids of the form of ``_ids`` but numbered above n: no such referral."""
+    numbers = n + 1 + np.sort(rng.choice(10 * count, size=count, replace=False))
+    return [f"{prefix}{number:0{width}d}" for number in numbers.tolist()]
+
+
+def _outcome_table(
+    ids: pa.Array, unknown: list[str], kinds: Sequence[str],
+    parts: Sequence[tuple[np.ndarray, np.ndarray]],
+) -> pa.Table:
+    """``referral_id, outcome, achieved_date`` from (row, date) arrays per outcome kind, rows
+    numbered past the referrals meaning ``unknown[row - n]``; sorted by date, row, kind."""
+    row = np.concatenate([p[0] for p in parts])
+    kind = np.concatenate([np.full(len(p[0]), i, dtype=np.int8) for i, p in enumerate(parts)])
+    day = np.concatenate([p[1] for p in parts]).astype("datetime64[D]")
+    order = np.lexsort((kind, row, day))
+    all_ids = pa.concat_arrays([ids, pa.array(unknown, type=ids.type)])
+    return pa.table({
+        "referral_id": pc.take(all_ids, pa.array(row[order])),
+        "outcome": _labels(kinds, kind[order]),
+        "achieved_date": _dates(day[order]),
+    })
+
+
+def _outcome_errors(
+    rng: np.random.Generator, n: int, first: np.datetime64, extract: np.datetime64,
+    rows: np.ndarray, days: np.ndarray, starts: np.ndarray, avoid: np.ndarray, count: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Deliberate outcome errors: ``count`` first outcomes moved 1-20 days before their row's
+    start, and ``ERROR_MIN``-or-more outcomes for unknown referrals (rows n, n+1 ...).
+
+    ``starts`` is indexed by row; rows in ``avoid`` (already an error) are left alone. Returns
+    the changed ``days``, and the unknown rows with their dates.
+    """
+    eligible = (starts[rows] >= first + 30) & ~avoid[rows]
+    bad = _pick(rng, eligible, count)
+    days = days.copy()
+    days[bad] = starts[rows[bad]] - rng.integers(1, 21, len(bad)) * DAY
+    unknown = max(ERROR_MIN, round(ERROR_SHARE * n))
+    span = max(int((extract - first) / DAY) - 60, 1)
+    unknown_days = first + 60 + np.sort(rng.integers(0, span + 1, unknown)) * DAY
+    return days, n + np.arange(unknown), np.minimum(unknown_days, extract)
+
+
+def _decimals(values: Sequence[int], places: int = 4) -> pa.Array:
+    """Integers in units of 10**-places as exact decimals (3350 -> 0.3350)."""
+    return pa.array([Decimal(int(v)).scaleb(-places) for v in values],
+                    type=pa.decimal128(9, places))
+
+
+def _round_shares(weights: Sequence[Fraction], total: int = 10_000) -> list[int]:
+    """Integers proportional to ``weights`` that sum to exactly ``total`` (largest remainder,
+    ties to the earlier month)."""
+    whole = sum(weights, Fraction(0))
+    exact = [w * total / whole for w in weights]
+    floors = [math.floor(x) for x in exact]
+    order = sorted(range(len(exact)), key=lambda i: (floors[i] - exact[i], i))
+    for i in order[: total - sum(floors)]:
+        floors[i] += 1
+    return floors
+
+
+# --------------------------------------------------------------------------------------------
+# ESF 2014-2020 (seed 000, chapter 7)
+# --------------------------------------------------------------------------------------------
+
+ESF_PROVIDERS: tuple[str, ...] = ("Provider A", "Provider B", "Provider C")
+ESF_LEPS: tuple[str, ...] = (
+    "Black Country", "Cornwall and Isles of Scilly", "Greater Manchester", "Leeds City Region",
+)
+ESF_CORS: tuple[str, ...] = ("Less Developed", "More Developed", "Transition")
+#: Delivery units, one per LEP area and Category of Region: (LEP, CoR, provider) codes.
+ESF_UNITS: tuple[tuple[int, int, int], ...] = (
+    (0, 1, 1),  # Black Country / More Developed / Provider B
+    (1, 0, 1),  # Cornwall and Isles of Scilly / Less Developed / Provider B
+    (2, 1, 2),  # Greater Manchester / More Developed / Provider C
+    (2, 2, 2),  # Greater Manchester / Transition / Provider C: the weak performer
+    (3, 1, 0),  # Leeds City Region / More Developed / Provider A
+    (3, 2, 0),  # Leeds City Region / Transition / Provider A
+)
+ESF_UNIT_SHARES: tuple[float, ...] = (0.17, 0.11, 0.15, 0.15, 0.26, 0.16)
+ESF_WEAK_UNIT = 3
+#: Probability that a referral starts (else it does not start), per unit.
+ESF_START: tuple[float, ...] = (0.885, 0.88, 0.86, 0.70, 0.89, 0.875)
+#: The start rate behind each unit's starts profile (the tender); the weak unit over-promised.
+ESF_TENDER_START: tuple[float, ...] = (0.80, 0.80, 0.80, 0.85, 0.81, 0.80)
+#: Probability that the Start / Did not Start action is recorded late (after 20 WD).
+ESF_LATE: tuple[float, ...] = (0.03, 0.03, 0.04, 0.09, 0.025, 0.03)
+#: Start 3..15 working days after the referral; did not start decided 1..10 working days after.
+ESF_START_DAYS: tuple[float, ...] = (
+    0.24, 0.22, 0.16, 0.11, 0.07, 0.05, 0.04, 0.03, 0.02, 0.02, 0.02, 0.01, 0.01,
+)
+ESF_DNS_DAYS: tuple[float, ...] = (0.10, 0.16, 0.18, 0.15, 0.12, 0.09, 0.07, 0.06, 0.04, 0.03)
+#: Never recorded (backlog): probability base + recent * exp(-age / scale), age in working days
+#: at the extract date: a backlog of recent referrals being worked through and an old tail.
+ESF_STUCK = (0.001, 0.06, 25.0)
+#: Achieved job outcome rates (share of starts), per unit.
+ESF_SHORT: tuple[float, ...] = (0.36, 0.34, 0.35, 0.26, 0.37, 0.33)
+ESF_SUSTAINED: tuple[float, ...] = (0.20, 0.185, 0.205, 0.12, 0.215, 0.18)
+#: Tendered outcome rates, in ten-thousandths of the starts (ESF 7.3: one rate per cohort).
+ESF_TENDER_SHORT: tuple[int, ...] = (3300, 3250, 3400, 3350, 3500, 3125)
+ESF_TENDER_SUSTAINED: tuple[int, ...] = (1800, 1650, 1900, 1850, 2000, 1575)
+#: Profile shapes (ten-thousandths of the rate per month since the start month, 0..11) and
+#: which one each unit tendered: 0 standard, 1 slower.
+ESF_SHORT_SHAPES: tuple[tuple[int, ...], ...] = (
+    (0, 900, 1500, 1700, 1600, 1300, 1000, 800, 500, 300, 200, 200),
+    (0, 500, 1100, 1500, 1600, 1500, 1200, 1000, 700, 400, 300, 200),
+)
+ESF_SUSTAINED_SHAPES: tuple[tuple[int, ...], ...] = (
+    (0, 0, 0, 0, 600, 1000, 1400, 1600, 1600, 1500, 1300, 1000),
+    (0, 0, 0, 0, 300, 700, 1100, 1400, 1600, 1700, 1700, 1500),
+)
+ESF_SHAPE: tuple[int, ...] = (0, 1, 0, 1, 0, 1)
+ESF_OUTCOMES: tuple[str, ...] = ("short_job", "sustained_job")
+
+
+def _esf_referrals(
+    rng: np.random.Generator, n: int, ref: np.ndarray, start: np.datetime64,
+    extract: np.datetime64, cal: np.busdaycalendar,
+) -> tuple[pa.Table, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The ``referrals`` table, plus per row: unit code, start date, started-and-recorded, and
+    whether the row carries a deliberate error."""
+    unit = _draw(rng, n, ESF_UNIT_SHARES).astype(np.int8)
+    starts = rng.random(n) < np.asarray(ESF_START)[unit]
+    k_start = 3 + _draw(rng, n, ESF_START_DAYS)
+    k_dns = 1 + _draw(rng, n, ESF_DNS_DAYS)
+    event = _workday(ref, np.where(starts, k_start, k_dns), cal)
+    del k_start, k_dns
+    recorded = _record_dates(rng, ref, event, np.asarray(ESF_LATE)[unit], cal)
+
+    # backlog: never recorded (mostly recent referrals), or recorded after the extract date
+    age = np.busday_count(ref, extract, busdaycal=cal)
+    base, recent, scale = ESF_STUCK
+    stuck = rng.random(n) < base + recent * np.exp(-age / scale)
+    del age
+    pending = stuck | (recorded > extract)
+
+    # deliberate record-level data errors: a recorded date or a start date before the referral
+    errors = max(ERROR_MIN, round(ERROR_SHARE * n))
+    settled = (ref >= start + 7) & ~pending
+    bad_rec = _pick(rng, settled, errors)
+    settled[bad_rec] = False
+    bad_start = _pick(rng, settled & starts, errors)
+    recorded[bad_rec] = ref[bad_rec] - rng.integers(1, 6, len(bad_rec)) * DAY
+    event[bad_start] = ref[bad_start] - rng.integers(1, 6, len(bad_start)) * DAY
+    error_row = np.zeros(n, dtype=bool)
+    error_row[bad_rec] = error_row[bad_start] = True
+
+    units = np.asarray(ESF_UNITS, dtype=np.int8)[unit]
+    width = max(7, len(str(n)))
+    table = pa.table({
+        "referral_id": _ids("E", n, width),
+        "provider": _labels(ESF_PROVIDERS, units[:, 2]),
+        "lep_area": _labels(ESF_LEPS, units[:, 0]),
+        "category_of_region": _labels(ESF_CORS, units[:, 1]),
+        "referral_date": _dates(ref),
+        "start_date": _dates(event, pending | ~starts),
+        "dns_date": _dates(event, pending | starts),
+        "recorded_date": _dates(recorded, pending),
+    })
+    return table, unit, event, starts & ~pending, error_row
+
+
+def _esf_starts_profile(
+    n: int, days: np.ndarray, weights: np.ndarray, start: np.datetime64, extract: np.datetime64
+) -> pa.Table:
+    """Profiled starts per LEP area and CoR (and ``ALL``, their sum) for every month."""
+    expected = _expected_by_month(days, weights, start, extract)
+    shares = np.asarray(ESF_UNIT_SHARES) * np.asarray(ESF_TENDER_START)
+    profile = np.rint(n * shares[:, None] * expected[None, :]).astype(np.int64)
+    labels = [_month_label(m) for m in range(_month_number(start), _month_number(extract) + 1)]
+    lep, cor, month, starts = [], [], [], []
+    for code, name in enumerate(ESF_LEPS):
+        units = sorted((u for u, spec in enumerate(ESF_UNITS) if spec[0] == code),
+                       key=lambda u: ESF_CORS[ESF_UNITS[u][1]])
+        for label, values in [("ALL", profile[units].sum(axis=0))] + [
+            (ESF_CORS[ESF_UNITS[u][1]], profile[u]) for u in units
+        ]:
+            lep += [name] * len(labels)
+            cor += [label] * len(labels)
+            month += labels
+            starts += values.tolist()
+    return pa.table({
+        "lep_area": pa.array(lep, type=pa.string()),
+        "category_of_region": pa.array(cor, type=pa.string()),
+        "month": pa.array(month, type=pa.string()),
+        "profiled_starts": pa.array(starts, type=pa.int64()),
+    })
+
+
+def _esf_outcome_profiles() -> pa.Table:
+    """Tendered rate and monthly shares per LEP area, CoR and outcome; the LEP's ``ALL`` rows
+    are its CoRs' profiles weighted by their expected starts (rate rounded to 4 places, shares
+    rounded to sum to exactly 1)."""
+    lep, cor, outcome, rate, month, share = [], [], [], [], [], []
+    specs = (("short_job", ESF_TENDER_SHORT, ESF_SHORT_SHAPES),
+             ("sustained_job", ESF_TENDER_SUSTAINED, ESF_SUSTAINED_SHAPES))
+    for code, name in enumerate(ESF_LEPS):
+        units = sorted((u for u, spec in enumerate(ESF_UNITS) if spec[0] == code),
+                       key=lambda u: ESF_CORS[ESF_UNITS[u][1]])
+        weight = {u: Fraction(str(ESF_UNIT_SHARES[u])) * Fraction(str(ESF_TENDER_START[u]))
+                  for u in units}
+        for label, members in [("ALL", units)] + [(ESF_CORS[ESF_UNITS[u][1]], [u]) for u in units]:
+            for kind, rates, shapes in specs:
+                total = sum((weight[u] for u in members), Fraction(0))
+                expected = sum((weight[u] * rates[u] for u in members), Fraction(0))
+                months = len(shapes[0])
+                by_month = [sum((weight[u] * rates[u] * shapes[ESF_SHAPE[u]][k] for u in members),
+                                Fraction(0)) for k in range(months)]
+                lep += [name] * months
+                cor += [label] * months
+                outcome += [kind] * months
+                rate += [round(expected / total)] * months
+                month += list(range(months))
+                share += _round_shares(by_month)
+    return pa.table({
+        "lep_area": pa.array(lep, type=pa.string()),
+        "category_of_region": pa.array(cor, type=pa.string()),
+        "outcome": pa.array(outcome, type=pa.string()),
+        "rate": _decimals(rate),
+        "month": pa.array(month, type=pa.int64()),
+        "share": _decimals(share),
+    })
+
+
+def generate_esf(
+    rows: int, seed: int = 1, start: str = "2023-04-01", extract: str = "2024-09-30"
+) -> dict[str, pa.Table]:
+    """A synthetic ESF 2014-2020 data set: ``referrals`` (``rows`` rows), ``starts_profile``,
+    ``outcomes`` and ``outcome_profiles``.
+
+    Deterministic: the same arguments give identical tables. Referral dates run from ``start``
+    to ``extract`` (one referral on ``extract`` itself), ramping up over the first months;
+    anything that would happen after ``extract`` is null (pending) or absent. See
+    ``examples/esf/README.md`` for what it contains.
+    """
+    first, last = _period(start, extract, rows)
+    cal = _calendar(first, last)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    days, weights = _ramp_weights(first, last, cal)
+    ref = _dates_from(rng, rows, days, weights, last)
+    referrals, unit, start_day, started, error_row = _esf_referrals(
+        rng, rows, ref, first, last, cal
+    )
+    del ref
+    rows_started = np.flatnonzero(started)
+    del started
+    u = unit[rows_started]
+    shape = np.asarray(ESF_SHAPE, dtype=np.int8)[u]
+    r1, d1, r2, d2 = _job_outcomes(
+        rng, rows_started, start_day[rows_started], np.asarray(ESF_SHORT)[u],
+        np.asarray(ESF_SUSTAINED)[u], shape, _cdfs(ESF_SHORT_SHAPES), _cdfs(ESF_SUSTAINED_SHAPES),
+    )
+    del rows_started, u, shape
+    r1, d1 = r1[d1 <= last], d1[d1 <= last]
+    r2, d2 = r2[d2 <= last], d2[d2 <= last]
+    count = max(1, round(ERROR_SHARE * rows / 2))
+    d1, r_unknown, d_unknown = _outcome_errors(
+        rng, rows, first, last, r1, d1, start_day, error_row, count
+    )
+    width = max(7, len(str(rows)))
+    unknown = _unknown_ids(rng, "E", rows, width, len(r_unknown))
+    outcomes = _outcome_table(
+        referrals["referral_id"].combine_chunks(), unknown, ESF_OUTCOMES,
+        [(np.concatenate([r1, r_unknown]), np.concatenate([d1, d_unknown])), (r2, d2)],
+    )
+    return {
+        "referrals": referrals,
+        "starts_profile": _esf_starts_profile(rows, days, weights, first, last),
+        "outcomes": outcomes,
+        "outcome_profiles": _esf_outcome_profiles(),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Specialist Employability Support (seed 004, chapter 7)
+# --------------------------------------------------------------------------------------------
+
+SES_PROVIDERS: tuple[str, ...] = ("Provider A", "Provider B", "Provider C")
+SES_PROVIDER_SHARES: tuple[float, ...] = (0.40, 0.35, 0.25)
+#: Index of the weak provider: fewer starts, more late start recordings, fewer job outcomes.
+SES_WEAK_PROVIDER = 1
+#: Probability that a referral has an initial assessment, 2..10 working days after it.
+SES_ASSESSED: tuple[float, ...] = (0.93, 0.90, 0.92)
+SES_ASSESS_DAYS: tuple[float, ...] = (0.10, 0.16, 0.18, 0.16, 0.13, 0.10, 0.08, 0.05, 0.04)
+#: Probability that an assessed referral starts, 0..10 working days after the assessment.
+SES_START: tuple[float, ...] = (0.88, 0.78, 0.86)
+SES_START_DAYS: tuple[float, ...] = (
+    0.30, 0.15, 0.12, 0.10, 0.08, 0.07, 0.06, 0.05, 0.03, 0.02, 0.02,
+)
+#: Probability that the start is recorded on PRaP late (after 20 working days).
+SES_LATE: tuple[float, ...] = (0.03, 0.11, 0.04)
+#: Days on provision: at least SES_STAY_MIN, then gamma(shape, scale) days.
+SES_STAY_MIN = 70
+SES_STAY = (2.0, 100.0)
+#: Achieved outcome rates (share of starts), per provider.
+SES_JOB: tuple[float, ...] = (0.29, 0.19, 0.27)
+SES_SUSTAINED: tuple[float, ...] = (0.19, 0.10, 0.17)
+#: The tendered start rate behind the starts profile (starts per referral).
+SES_TENDER_START = 0.75
+SES_OUTCOMES: tuple[str, ...] = ("job_outcome", "sustained_job_outcome")
+#: Start conversion rates (ten-thousandths) and shares per month since the start, 0..17.
+SES_RATES: tuple[int, ...] = (2500, 1500)
+SES_SHAPES: tuple[tuple[int, ...], ...] = (
+    (0, 300, 700, 1000, 1100, 1100, 1000, 900, 800, 700, 600, 500, 400, 300, 250, 150, 100, 100),
+    (0, 0, 0, 0, 0, 300, 500, 700, 900, 1000, 1100, 1100, 1000, 900, 800, 700, 600, 400),
+)
+
+
+def _ses_referrals(
+    rng: np.random.Generator, n: int, ref: np.ndarray, start: np.datetime64,
+    extract: np.datetime64, cal: np.busdaycalendar,
+) -> tuple[pa.Table, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The ``referrals`` table, plus per row: provider code, start date, started-and-recorded,
+    and whether the row carries a deliberate error."""
+    provider = _draw(rng, n, SES_PROVIDER_SHARES).astype(np.int8)
+    assessed = rng.random(n) < np.asarray(SES_ASSESSED)[provider]
+    starts = assessed & (rng.random(n) < np.asarray(SES_START)[provider])
+    assessment = _workday(ref, 2 + _draw(rng, n, SES_ASSESS_DAYS), cal)
+    begin = _workday(assessment, _draw(rng, n, SES_START_DAYS), cal)
+    recorded = _record_dates(rng, ref, begin, np.asarray(SES_LATE)[provider], cal)
+    stay = SES_STAY_MIN + rng.gamma(SES_STAY[0], SES_STAY[1], n).astype(np.int64)
+    leave = begin + stay
+
+    no_assessment = ~assessed | (assessment > extract)
+    no_start = no_assessment | ~starts | (recorded > extract)
+    no_leave = no_start | (leave > extract)
+
+    # deliberate record-level data errors: start recorded before the referral, leave before start
+    errors = max(ERROR_MIN, round(ERROR_SHARE * n))
+    settled = (ref >= start + 7) & ~no_start
+    bad_rec = _pick(rng, settled, errors)
+    settled[bad_rec] = False
+    bad_leave = _pick(rng, settled & ~no_leave, errors)
+    recorded[bad_rec] = ref[bad_rec] - rng.integers(1, 6, len(bad_rec)) * DAY
+    leave[bad_leave] = begin[bad_leave] - rng.integers(1, 11, len(bad_leave)) * DAY
+    error_row = np.zeros(n, dtype=bool)
+    error_row[bad_rec] = error_row[bad_leave] = True
+
+    width = max(7, len(str(n)))
+    table = pa.table({
+        "referral_id": _ids("S", n, width),
+        "provider": _labels(SES_PROVIDERS, provider),
+        "referral_date": _dates(ref),
+        "initial_assessment_date": _dates(assessment, no_assessment),
+        "start_date": _dates(begin, no_start),
+        "start_recorded_date": _dates(recorded, no_start),
+        "leave_date": _dates(leave, no_leave),
+    })
+    return table, provider, begin, ~no_start, error_row
+
+
+def _ses_profiles() -> pa.Table:
+    """The tendered start conversion rate and monthly shares of each outcome."""
+    months = len(SES_SHAPES[0])
+    return pa.table({
+        "outcome": pa.array([k for k in SES_OUTCOMES for _ in range(months)], type=pa.string()),
+        "rate": _decimals([r for r in SES_RATES for _ in range(months)]),
+        "month": pa.array(list(range(months)) * len(SES_OUTCOMES), type=pa.int64()),
+        "share": _decimals([s for shape in SES_SHAPES for s in shape]),
+    })
+
+
+def _ses_starts_profile(
+    n: int, days: np.ndarray, weights: np.ndarray, start: np.datetime64, extract: np.datetime64
+) -> pa.Table:
+    """Profiled starts of the contract for every month start..extract."""
+    expected = _expected_by_month(days, weights, start, extract)
+    profile = np.rint(n * SES_TENDER_START * expected).astype(np.int64)
+    first = _month_number(start)
+    return pa.table({
+        "month": pa.array([_month_label(first + m) for m in range(len(profile))],
+                          type=pa.string()),
+        "profiled_starts": pa.array(profile, type=pa.int64()),
+    })
+
+
+def generate_ses(
+    rows: int, seed: int = 1, start: str = "2023-04-01", extract: str = "2024-09-30"
+) -> dict[str, pa.Table]:
+    """A synthetic SES data set: ``referrals`` (``rows`` rows), ``outcomes``, ``profiles`` and
+    ``starts_profile``.
+
+    Deterministic: the same arguments give identical tables. Referral dates run from ``start``
+    to ``extract`` (one referral on ``extract`` itself), ramping up over the first months;
+    anything that would happen after ``extract`` is null (pending) or absent. See
+    ``examples/ses/README.md`` for what it contains.
+    """
+    first, last = _period(start, extract, rows)
+    cal = _calendar(first, last)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    days, weights = _ramp_weights(first, last, cal)
+    ref = _dates_from(rng, rows, days, weights, last)
+    referrals, provider, start_day, started, error_row = _ses_referrals(
+        rng, rows, ref, first, last, cal
+    )
+    del ref
+    rows_started = np.flatnonzero(started)
+    p = provider[rows_started]
+    cdfs = _cdfs(SES_SHAPES)
+    r1, d1, r2, d2 = _job_outcomes(
+        rng, rows_started, start_day[rows_started], np.asarray(SES_JOB)[p],
+        np.asarray(SES_SUSTAINED)[p], np.zeros(len(p), dtype=np.int8), cdfs[:1], cdfs[1:],
+    )
+    del rows_started, p
+    r1, d1 = r1[d1 <= last], d1[d1 <= last]
+    r2, d2 = r2[d2 <= last], d2[d2 <= last]
+    count = max(1, round(ERROR_SHARE * rows / 2))
+    d1, r_unknown, d_unknown = _outcome_errors(
+        rng, rows, first, last, r1, d1, start_day, error_row, count
+    )
+    width = max(7, len(str(rows)))
+    unknown = _unknown_ids(rng, "S", rows, width, len(r_unknown))
+    outcomes = _outcome_table(
+        referrals["referral_id"].combine_chunks(), unknown, SES_OUTCOMES,
+        [(np.concatenate([r1, r_unknown]), np.concatenate([d1, d_unknown])), (r2, d2)],
+    )
+    return {
+        "referrals": referrals,
+        "outcomes": outcomes,
+        "profiles": _ses_profiles(),
+        "starts_profile": _ses_starts_profile(rows, days, weights, first, last),
+    }
+
+
 #: Generator per bundled contract name.
-GENERATORS: dict[str, Callable[..., dict[str, pa.Table]]] = {"atw_ha": generate_atw_ha}
+GENERATORS: dict[str, Callable[..., dict[str, pa.Table]]] = {
+    "atw_ha": generate_atw_ha, "esf": generate_esf, "ses": generate_ses,
+}
 
 
 # --------------------------------------------------------------------------------------------

@@ -284,3 +284,65 @@ def test_accounting_adds_up(tmp_path: Path) -> None:
     totals = ev.partial.counts["KPI1"].totals
     assert list(totals[:4]) == [1, 1, 1, 1]  # met, failed, pending, excluded
     assert sum(totals[:4]) == 4
+
+
+# ---- regressions found by reviewing the docs against the code -------------------------------
+
+
+def test_comparison_on_dates(tmp_path: Path) -> None:
+    src = KPI1.replace("population referrals\n", "population referrals where referral_date >= 2024-01-10\n")
+    rows = [row(0, "2024-01-08", "2024-01-09"), row(1, "2024-01-10", None)]
+    ev = run_source(src, referrals(tmp_path, rows), as_of="2024-01-31")
+    r = pick(ev, "KPI1", "2024-01")
+    assert (r["numerator"], r["denominator"]) == (0, 1)
+
+
+def test_ratio_of_integer_columns(tmp_path: Path) -> None:
+    src = RATIO.replace("disabled_fte: decimal", "disabled_fte: integer")
+    write_csv(tmp_path, "workforce", ["provider", "quarter", "disabled_fte", "total_fte"],
+              [["North", "2024-Q1", "48", "50.5"], ["South", "2024-Q1", "2", "49.5"]])
+    ev = run_source(src, tmp_path, as_of="2024-03-31")
+    r = pick(ev, "KPI6", "2024-Q1", "quarter")
+    assert (r["numerator"], r["denominator"], r["value"]) == (50.0, 100.0, 0.5)
+
+
+def test_year_to_date_of_a_quarter_straddling_contract_years(tmp_path: Path) -> None:
+    src = RATIO.replace("2024-01-01", "2024-05-01").replace("basis quarter",
+                                                           "bases quarter, year_to_date")
+    write_csv(tmp_path, "workforce", ["provider", "quarter", "disabled_fte", "total_fte"],
+              [["A", "2024-Q3", "1", "10"], ["A", "2025-Q2", "9", "10"], ["A", "2025-Q3", "5", "10"]])
+    ev = run_source(src, tmp_path, as_of="2025-09-30")
+    # contract years run May-April; a quarter counts in the year of its last month
+    assert pick(ev, "KPI6", "2025-Q2", "year_to_date")["numerator"] == 9.0
+    assert pick(ev, "KPI6", "2025-Q3", "year_to_date")["numerator"] == 14.0
+    assert pick(ev, "KPI6", "2025-Q1", "year_to_date")["numerator"] == 1.0
+
+
+def test_missing_deadline_period_is_excluded_not_failed(tmp_path: Path) -> None:
+    src = RETURNS.replace("period: period\n", "period: period?\n  sent_for: month\n").replace(
+        "month of period", "month of sent_for")
+    write_csv(tmp_path, "returns", ["provider", "return", "period", "sent_for", "submitted_date"],
+              [["A", "customer_insight", "", "2024-08", None],
+               ["B", "customer_insight", "2024-08", "2024-08", "2024-09-02"]])
+    ev = run_source(src, tmp_path, as_of="2024-10-31")
+    r = pick(ev, "CI", "2024-08")
+    assert (r["numerator"], r["denominator"], r["excluded"]) == (1, 1, 1)
+    assert [q.check for q in ev.quality] == ["period missing"]
+
+
+def test_records_after_the_as_of_date_in_its_month_are_excluded(tmp_path: Path) -> None:
+    rows = [row(0, "2024-05-20", "2024-05-21"), row(1, "2024-05-27", "2024-05-28")]
+    ev = run_source(KPI1.replace("2024-01-01", "2024-05-01"), referrals(tmp_path, rows),
+                    as_of="2024-05-21")
+    r = pick(ev, "KPI1", "2024-05")
+    assert (r["numerator"], r["denominator"]) == (1, 1)
+    assert [(q.check, q.count) for q in ev.quality] == [
+        ("referral_date after the as-of date 2024-05-21", 1)]
+
+
+def test_text_values_with_spaces_can_be_matched(tmp_path: Path) -> None:
+    src = KPI1.replace("population referrals\n",
+                       'population referrals where provider is "Wales and West"\n')
+    rows = [row(0, "2024-01-08", "2024-01-09", "Wales and West"), row(1, "2024-01-08", None)]
+    ev = run_source(src, referrals(tmp_path, rows), as_of="2024-01-31")
+    assert pick(ev, "KPI1", "2024-01")["denominator"] == 1

@@ -1,0 +1,244 @@
+"""Expected figures from profile tables: a direct profile, and the layered Cohort Profile.
+
+A direct profile (``expected profiled_starts of starts_profile``) gives the expected figure per
+calendar month. A cohort profile (``expected cohorts of referrals by start_date times
+outcome_profiles``) gives, per months since start k, the share of a cohort's starts expected to
+achieve an outcome in month k; the expected outcomes in calendar month m are then
+
+    sum over cohorts c <= m of starts[c] x weight[m - c]        (ESF 7.20-7.23)
+
+a discrete convolution, computed here per group and profile series with exact integers.
+
+Profiles are matched to groups by their key columns (the profile's columns that are also group
+columns, e.g. lep_area and category_of_region). The value ``ALL`` in a key column stands for
+every value: a group level that does not split by a key column uses the profile's ``ALL`` rows
+for it where the profile has them (the LEP area overall), and adds up the finer rows where it has
+none. Amounts are exact: integers scaled by :data:`SCALE`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from fractions import Fraction
+from typing import Any
+
+import attrs
+import numpy as np
+
+from . import ir
+from .compile import Batch, compile_condition
+from .errors import DataError, DataProblem
+from .schema import DECIMAL_SCALE, Column, ColumnType
+
+ALL = "ALL"
+#: Expected figures are integers in units of 1/SCALE (a decimal rate times a decimal share).
+SCALE = DECIMAL_SCALE * DECIMAL_SCALE
+#: Shares of one profile series must sum to 1 within this tolerance (published profiles round).
+SHARE_TOLERANCE = Fraction(1, 1000)
+
+Groups = dict[tuple[Any, ...], np.ndarray]
+
+
+@attrs.frozen(eq=False)
+class Expected:
+    """Expected figures per group of each level (object arrays of ints over the month axis, in
+    units of 1/SCALE), and for cohort profiles the starts and expected cumulative outcomes per
+    cohort (arrays [cohort, months since start])."""
+
+    levels: tuple[Groups, ...]
+    starts: tuple[Groups, ...] = ()
+    cumulative: tuple[Groups, ...] = ()
+    problems: tuple[tuple[str, int, tuple[str, ...]], ...] = ()
+
+
+def expected(m: ir.Measure, b: Batch) -> Expected | None:
+    """The expected figures of measure ``m`` over the whole evaluation, or None."""
+    if isinstance(m.expected, ir.ExpectedDirect):
+        return _direct(m, m.expected, b)
+    if isinstance(m.expected, ir.ExpectedCohort):
+        return _cohort(m, m.expected, b)
+    return None
+
+
+# ---- direct profiles ------------------------------------------------------------------------------
+
+
+def _direct(m: ir.Measure, e: ir.ExpectedDirect, b: Batch) -> Expected:
+    table = b.tables[e.table]
+    size = b.last_month - b.first_month + 1
+    value = table.columns[e.value.name]
+    factor = SCALE // (DECIMAL_SCALE if e.value.type is ColumnType.DECIMAL else 1)
+    months = table.columns[e.period.name].values.astype(np.int64) - b.first_month
+    keys = {k.name: _strings(table.columns[k.name]) for k in e.keys}
+    levels = []
+    for level in m.groups:
+        names = [c.name for c in level]
+        rows = _rows_for_level(keys, names)
+        out: Groups = {}
+        for r in np.flatnonzero(rows & (months >= 0) & (months < size) & value.present()):
+            g = tuple(keys[n][r] for n in names)
+            arr = out.setdefault(g, np.zeros(size, dtype=object))
+            arr[months[r]] += int(value.values[r]) * factor
+        levels.append(out)
+    return Expected(tuple(levels))
+
+
+def _rows_for_level(keys: dict[str, np.ndarray], level: list[str]) -> np.ndarray:
+    """Profile rows that give a level's figures: its own keys split, ALL rows for the others."""
+    n = len(next(iter(keys.values()))) if keys else 0
+    rows = np.ones(n, dtype=bool)
+    for name, values in keys.items():
+        is_all = values == ALL
+        if name in level:
+            rows &= ~is_all
+        elif is_all.any():
+            rows &= is_all
+    return rows
+
+
+def _strings(col: Column) -> np.ndarray:
+    """A text or category column's values as an object array of strings (None for null)."""
+    names = col.dictionary if col.spec.type is ColumnType.TEXT else col.spec.categories
+    lookup = np.array([*names, None], dtype=object)
+    return lookup[np.where(col.values >= 0, col.values, len(names))]
+
+
+# ---- layered cohort profiles ------------------------------------------------------------------------
+
+
+def _cohort(m: ir.Measure, e: ir.ExpectedCohort, b: Batch) -> Expected:
+    series, weights = _series(e, b)
+    size = b.last_month - b.first_month + 1
+    cohort_table = b.tables[e.table]
+    start = cohort_table.columns[e.start.name].values
+    cohort = start.astype("datetime64[M]").astype(np.int64) - b.first_month
+    started = ~np.isnat(start) & (cohort >= 0) & (cohort < size)
+    keys = {k.name: _strings(cohort_table.columns[k.name]) for k in e.keys}
+    has_all = {name: any(s[i] == ALL for s in series) for i, name in enumerate(keys)}
+    levels, starts, cumulative, problems = [], [], [], []
+    for level in m.groups:
+        names = [c.name for c in level]
+        sid = _series_of(keys, names, has_all, series, cohort_table.rows)
+        missing = started & (sid < 0)
+        if missing.any():
+            problems.append(_missing_profile(e, keys, missing, cohort_table))
+        ok = started & (sid >= 0)
+        groups = {name: _strings(cohort_table.columns[name])[ok] for name in names}
+        counts = _start_counts(groups, names, sid[ok], cohort[ok], len(series), size)
+        levels.append({g: _layer(c, weights, size) for g, c in counts.items()})
+        starts.append({g: c.sum(axis=0) for g, c in counts.items()})
+        cumulative.append({g: _cumulative(c, weights, size) for g, c in counts.items()})
+    return Expected(tuple(levels), tuple(starts), tuple(cumulative), tuple(problems))
+
+
+def _series(e: ir.ExpectedCohort, b: Batch) -> tuple[list[tuple[Any, ...]], list[np.ndarray]]:
+    """The profile's series (distinct key values) and each one's weights by months since start."""
+    table = b.tables[e.profile]
+    rows = compile_condition(e.where)(b, e.profile) if e.where is not None else \
+        np.ones(table.rows, dtype=bool)
+    keys = [_strings(table.columns[k.name]) for k in e.keys]
+    month = table.columns[e.month.name]
+    rate = table.columns[e.rate.name]
+    share = table.columns[e.share.name] if e.share else None
+    by_series: dict[tuple[Any, ...], dict[int, int]] = defaultdict(dict)
+    for r in np.flatnonzero(rows):
+        k = tuple(col[r] for col in keys)
+        amount = _amount(rate, r) * (_amount(share, r) if share else DECIMAL_SCALE)
+        by_series[k][int(month.values[r])] = by_series[k].get(int(month.values[r]), 0) + amount
+    series = sorted(by_series, key=lambda k: tuple("" if v is None else v for v in k))
+    weights = [_weights(e, k, by_series[k], share is not None) for k in series]
+    return series, weights
+
+
+def _amount(col: Column, r: int) -> int:
+    value = int(col.values[r])
+    return value * DECIMAL_SCALE if col.spec.type is ColumnType.INTEGER else value
+
+
+def _weights(e: ir.ExpectedCohort, key: tuple[Any, ...], by_month: dict[int, int],
+             distribution: bool) -> np.ndarray:
+    """Weights per months since start, validated: months 0..K without gaps; shares sum to 1."""
+    label = ", ".join(f"{k.name}={v}" for k, v in zip(e.keys, key)) or "the profile"
+    months = sorted(by_month)
+    if months[0] < 0 or months != list(range(months[-1] + 1)):
+        raise DataError(DataProblem(e.profile, f"profile for {label} must give every month "
+                                    f"since start from 0 to {months[-1]}; it has {months}",
+                                    e.month.name))
+    values = np.array([by_month[k] for k in months], dtype=object)
+    if distribution:
+        shares = [Fraction(int(v), SCALE) for v in values]
+        rate = Fraction(int(values.sum()), SCALE)
+        total = sum(shares) / rate if rate else Fraction(0)
+        if rate and abs(total - 1) > SHARE_TOLERANCE:
+            raise DataError(DataProblem(e.profile, f"the shares of the profile for {label} add "
+                                        f"up to {float(total):.4f}, not 1", "share",
+                                        hint=f"shares must sum to 1 within {SHARE_TOLERANCE}"))
+        return values
+    steps = np.diff(np.concatenate([[0], values]).astype(object))
+    if any(s < 0 for s in steps):
+        raise DataError(DataProblem(e.profile, f"the cumulative rates of the profile for {label} "
+                                    "go down from one month to the next", e.rate.name))
+    return steps
+
+
+def _series_of(keys: dict[str, np.ndarray], level: list[str], has_all: dict[str, bool],
+               series: list[tuple[Any, ...]], n: int) -> np.ndarray:
+    """Each start's profile series for a level (-1 where none): ALL for unsplit keys if given."""
+    index = {s: i for i, s in enumerate(series)}
+    names = list(keys)
+    if not names:  # a profile without key columns: one series for every start
+        return np.full(n, index.get((), -1), dtype=np.int64)
+    stacked = np.stack([keys[n].astype(str) for n in names], axis=1)
+    combos, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    found = np.full(len(combos), -1, dtype=np.int64)
+    for i, combo in enumerate(combos):
+        own = tuple(combo)
+        wide = tuple(ALL if (n not in level and has_all[n]) else v for n, v in zip(names, own))
+        found[i] = index.get(wide, index.get(own, -1))
+    return found[inverse.reshape(-1)]
+
+
+def _missing_profile(e: ir.ExpectedCohort, keys: dict[str, np.ndarray], missing: np.ndarray,
+                     table: Any) -> tuple[str, int, tuple[str, ...]]:
+    rows = np.flatnonzero(missing)
+    first = rows[0]
+    which = ", ".join(f"{n}={keys[n][first]}" for n in keys)
+    ids = next((c for c in table.columns.values() if c.spec.type is ColumnType.ID), None)
+    examples = tuple(sorted(ids.take_strings(rows))[:5]) if ids else ()
+    return (f"starts with no profile in {e.profile} (e.g. {which})", len(rows), examples)
+
+
+def _start_counts(groups: dict[str, np.ndarray], names: list[str], sid: np.ndarray,
+                  cohort: np.ndarray, n_series: int, size: int) -> dict[tuple[Any, ...], np.ndarray]:
+    """Starts per group: arrays [series, cohort month]."""
+    rows = np.stack([groups[n][...].astype(str) for n in names], axis=1) if names else \
+        np.zeros((len(sid), 0), dtype=str)
+    out: dict[tuple[Any, ...], np.ndarray] = {}
+    if not len(sid):
+        return out
+    combos, inverse = np.unique(rows, axis=0, return_inverse=True) if names else \
+        (np.zeros((1, 0), dtype=str), np.zeros(len(sid), dtype=np.int64))
+    inverse = inverse.reshape(-1)
+    for i, combo in enumerate(combos):
+        mine = inverse == i
+        counts = np.bincount(sid[mine] * size + cohort[mine], minlength=n_series * size)
+        out[tuple(None if v == "None" else v for v in combo)] = counts.reshape(n_series, size)
+    return out
+
+
+def _layer(counts: np.ndarray, weights: list[np.ndarray], size: int) -> np.ndarray:
+    """Expected outcomes per calendar month: each series' starts convolved with its weights."""
+    total = np.zeros(size, dtype=object)
+    for s, w in enumerate(weights):
+        if counts[s].any():
+            total += np.convolve(counts[s].astype(object), w)[:size]
+    return total
+
+
+def _cumulative(counts: np.ndarray, weights: list[np.ndarray], size: int) -> np.ndarray:
+    """Expected outcomes achieved by each cohort within k months of its start: [cohort, k]."""
+    out = np.zeros((size, size), dtype=object)
+    for s, w in enumerate(weights):
+        cum = np.cumsum(np.concatenate([w, np.zeros(max(0, size - len(w)), dtype=object)]))[:size]
+        out += np.outer(counts[s].astype(object), cum)
+    return out
