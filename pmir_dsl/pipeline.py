@@ -30,6 +30,20 @@ class Evaluation:
     results: list[dict[str, Any]]
     expected: dict[str, Any] = attrs.Factory(dict)
 
+    def cohorts(self) -> list[dict[str, Any]]:
+        """Cohort triangle rows of every measure against a cohort profile (all group levels)."""
+        rows: list[dict[str, Any]] = []
+        for mp in self.plan.measures:
+            m, exp = mp.measure, self.expected.get(mp.measure.id)
+            if exp is None or not exp.starts:
+                continue
+            counts = self.partial.counts[m.id]
+            for i, level in enumerate(m.groups):
+                actual = counts.cohorts[i] if counts.cohorts else {}
+                rows += profiles.triangle(m.id, tuple(c.name for c in level), exp, i, actual,
+                                          self.axis.first_month, self.axis.size)
+        return rows
+
     @property
     def quality(self) -> list[Quality]:
         """Data-quality entries, sorted by table and check."""

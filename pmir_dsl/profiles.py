@@ -140,11 +140,12 @@ def _series(e: ir.ExpectedCohort, b: Batch) -> tuple[list[tuple[Any, ...]], list
     month = table.columns[e.month.name]
     rate = table.columns[e.rate.name]
     share = table.columns[e.share.name] if e.share else None
-    by_series: dict[tuple[Any, ...], dict[int, int]] = defaultdict(dict)
+    by_series: dict[tuple[Any, ...], dict[int, tuple[int, int]]] = defaultdict(dict)
     for r in np.flatnonzero(rows):
-        k = tuple(col[r] for col in keys)
+        k, mo = tuple(col[r] for col in keys), int(month.values[r])
         amount = _amount(rate, r) * (_amount(share, r) if share else DECIMAL_SCALE)
-        by_series[k][int(month.values[r])] = by_series[k].get(int(month.values[r]), 0) + amount
+        got, shares = by_series[k].get(mo, (0, 0))
+        by_series[k][mo] = (got + amount, shares + (_amount(share, r) if share else 0))
     series = sorted(by_series, key=lambda k: tuple("" if v is None else v for v in k))
     weights = [_weights(e, k, by_series[k], share is not None) for k in series]
     return series, weights
@@ -155,8 +156,8 @@ def _amount(col: Column, r: int) -> int:
     return value * DECIMAL_SCALE if col.spec.type is ColumnType.INTEGER else value
 
 
-def _weights(e: ir.ExpectedCohort, key: tuple[Any, ...], by_month: dict[int, int],
-             distribution: bool) -> np.ndarray:
+def _weights(e: ir.ExpectedCohort, key: tuple[Any, ...],
+             by_month: dict[int, tuple[int, int]], distribution: bool) -> np.ndarray:
     """Weights per months since start, validated: months 0..K without gaps; shares sum to 1."""
     label = ", ".join(f"{k.name}={v}" for k, v in zip(e.keys, key)) or "the profile"
     months = sorted(by_month)
@@ -164,12 +165,10 @@ def _weights(e: ir.ExpectedCohort, key: tuple[Any, ...], by_month: dict[int, int
         raise DataError(DataProblem(e.profile, f"profile for {label} must give every month "
                                     f"since start from 0 to {months[-1]}; it has {months}",
                                     e.month.name))
-    values = np.array([by_month[k] for k in months], dtype=object)
+    values = np.array([by_month[k][0] for k in months], dtype=object)
     if distribution:
-        shares = [Fraction(int(v), SCALE) for v in values]
-        rate = Fraction(int(values.sum()), SCALE)
-        total = sum(shares) / rate if rate else Fraction(0)
-        if rate and abs(total - 1) > SHARE_TOLERANCE:
+        total = Fraction(sum(by_month[k][1] for k in months), DECIMAL_SCALE)
+        if abs(total - 1) > SHARE_TOLERANCE:
             raise DataError(DataProblem(e.profile, f"the shares of the profile for {label} add "
                                         f"up to {float(total):.4f}, not 1", "share",
                                         hint=f"shares must sum to 1 within {SHARE_TOLERANCE}"))
@@ -242,3 +241,33 @@ def _cumulative(counts: np.ndarray, weights: list[np.ndarray], size: int) -> np.
         cum = np.cumsum(np.concatenate([w, np.zeros(max(0, size - len(w)), dtype=object)]))[:size]
         out += np.outer(counts[s].astype(object), cum)
     return out
+
+
+# ---- the cohort triangle -------------------------------------------------------------------------
+
+
+def triangle(measure_id: str, level: tuple[str, ...], exp: Expected, level_index: int,
+             actual: dict[tuple[Any, ...], np.ndarray], first_month: int, size: int
+             ) -> list[dict[str, Any]]:
+    """Cohort x months-since-start rows: starts, outcomes so far, conversion and its profile.
+
+    ``actual`` maps group values -> [cohort, k] outcome counts (k = months since the cohort's
+    start month); conversion at k is the outcomes achieved by the cohort within k months of its
+    start month over its starts (semantics.md 6), and ``expected_conversion`` the profile's.
+    """
+    rows = []
+    starts, cumexp = exp.starts[level_index], exp.cumulative[level_index]
+    for values in sorted(starts, key=lambda v: tuple("" if x is None else str(x) for x in v)):
+        n = starts[values]
+        got = np.cumsum(actual.get(values, np.zeros((size, size), dtype=np.int64)), axis=1)
+        for c in np.flatnonzero(n):
+            for k in range(size - c):
+                rows.append({
+                    "measure": measure_id, "group": dict(zip(level, values)),
+                    "cohort": str(np.datetime64(first_month + int(c), "M")),
+                    "months_since_start": k, "starts": int(n[c]),
+                    "outcomes": int(got[c, k]), "conversion": int(got[c, k]) / int(n[c]),
+                    "expected_conversion": float(Fraction(int(cumexp[values][c, k]),
+                                                          SCALE * int(n[c]))),
+                })
+    return rows

@@ -573,7 +573,12 @@ def _outcome_table(
     row = np.concatenate([p[0] for p in parts])
     kind = np.concatenate([np.full(len(p[0]), i, dtype=np.int8) for i, p in enumerate(parts)])
     day = np.concatenate([p[1] for p in parts]).astype("datetime64[D]")
-    order = np.lexsort((kind, row, day))
+    # one int64 sort key (day, row, kind): unique, so an unstable sort gives one order
+    span = (int(row.max()) + 1) * len(parts) if len(row) else 1
+    key = day.astype(np.int64) * span
+    key += row.astype(np.int64) * len(parts) + kind
+    order = np.argsort(key)
+    del key
     all_ids = pa.concat_arrays([ids, pa.array(unknown, type=ids.type)])
     return pa.table({
         "referral_id": pc.take(all_ids, pa.array(row[order])),

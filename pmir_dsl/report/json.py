@@ -24,6 +24,7 @@ def to_dict(ev: Evaluation) -> dict[str, Any]:
                    for n, t in sorted(ev.tables.items())},
         "measures": [measure_summary(ev, mp.measure.id) for mp in ev.plan.measures],
         "results": ev.results,
+        "cohorts": ev.cohorts(),
         "escalations": [],
         "remedies": [],
         "data_quality": [{"table": q.table, "check": q.check, "count": q.count,

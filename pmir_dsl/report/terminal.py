@@ -91,7 +91,38 @@ def measure_section(ev: Evaluation, m: Measure, rows: list[dict[str, Any]]) -> G
     parts.append(period_table(m, whole))
     for level in m.groups[1:]:
         parts.append(group_table(m, level, rows))
+    triangle = [r for r in ev.cohorts() if r["measure"] == m.id and not r["group"]]
+    if triangle:
+        parts.append(cohort_table(triangle))
     return Group(*parts)
+
+
+def cohort_table(rows: list[dict[str, Any]]) -> Table:
+    """The cohort triangle: cumulative conversion by cohort and months since start, coloured
+    green at or above the profile's expected conversion and red below it."""
+    width = max(r["months_since_start"] for r in rows) + 1
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Cohorts: conversion (outcomes so far / "
+              "starts) by months since start; green at or above the profile, red below",
+              title_justify="left")
+    t.add_column("Cohort")
+    t.add_column("Starts", justify="right")
+    for k in range(width):
+        t.add_column(f"+{k}", justify="right")
+    cohorts: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+    for r in rows:
+        cohorts[r["cohort"]][r["months_since_start"]] = r
+    for cohort in sorted(cohorts):
+        cells = cohorts[cohort]
+        starts = next(iter(cells.values()))["starts"]
+        t.add_row(cohort, f"{starts:,}", *(_conversion(cells.get(k)) for k in range(width)))
+    return t
+
+
+def _conversion(r: dict[str, Any] | None) -> Text:
+    if r is None:
+        return Text("")
+    style = "green" if r["conversion"] >= r["expected_conversion"] else "red"
+    return Text(f"{int(r['conversion'] * 100)}%", style=style)
 
 
 def heading(ev: Evaluation, m: Measure) -> Text:
@@ -106,9 +137,12 @@ def heading(ev: Evaluation, m: Measure) -> Text:
     if m.cite:
         text.append(f"\n  {m.cite}", style="dim")
     population = int(t[K_MET] + t[K_FAILED] + t[K_PENDING] + t[K_EXCLUDED])
-    verdict = "counted" if m.kind == "ratio" else "met"
+    verdict = {"ratio": "counted", "profile": "counted", "backlog_share": "out of backlog",
+               "backlog_count": "out of backlog"}.get(m.kind, "met")
     text.append(f"\n  {m.table}: {population:,} in population = {int(t[K_MET]):,} {verdict}")
-    if m.kind != "ratio":
+    if m.kind in ("backlog_share", "backlog_count"):
+        text.append(f" + {int(t[K_FAILED]):,} in backlog at {ev.as_of}")
+    elif m.kind not in ("ratio", "profile"):
         text.append(f" + {int(t[K_FAILED]):,} failed + {int(t[K_PENDING]):,} pending")
     text.append(f" + {int(t[K_EXCLUDED]):,} excluded")
     outside = ev.partial.counts[m.id].outside
@@ -169,15 +203,23 @@ def figure(r: dict[str, Any] | None, m: Measure, counts: bool = False) -> Text:
         return Text("")
     if r["met"] is None and r["value"] is None:
         return Text("-", style="dim")
-    mark, style = ("✓", "green") if r["met"] else ("✗", "bold red")
-    if m.kind == "count":
+    mark, style = MARKS[r["met"]]
+    if m.kind in ("count", "backlog_count"):
         body = f"{r['numerator']:,}"
+    elif r["value"] is None:
+        body = "-"
     else:
         body = percent(r["numerator"], r["denominator"])
-    text = Text(f"{body} {mark}", style=style)
-    if counts and m.kind != "count":
+    text = Text(f"{body} {mark}".rstrip(), style=style)
+    if m.kind == "profile":
+        text.append(f" {r['numerator']:,} of {r['expected']:,.2f}", style="dim")
+    elif counts and m.kind not in ("count", "backlog_count"):
         text.append(f" {_amount(r['numerator'])}/{_amount(r['denominator'])}", style="dim")
     return text
+
+
+#: Tick, cross, or nothing (reported but not assessed: too few records) and their styles.
+MARKS = {True: ("✓", "green"), False: ("✗", "bold red"), None: ("", "")}
 
 
 def percent(numerator: float, denominator: float) -> str:
