@@ -90,6 +90,7 @@ class Verdicts:
     exclusions: tuple[tuple[str, np.ndarray], ...]
     cohort: np.ndarray | None = None
     backlog: tuple[np.ndarray, np.ndarray] | None = None
+    anchor: np.ndarray | None = None
 
 
 def gather(col: Column, rows: np.ndarray) -> Column:
@@ -246,15 +247,17 @@ class MeasurePlan:
         if m.period_unit == "quarter":  # a quarter counts in its last month (or the as-of month)
             months = np.minimum(months + 2, b.last_month)
         month_idx = np.where(placed, months - b.first_month, -1)
-        backlog = None
+        backlog, anchor = None, None
         if m.backlog is not None:
+            anchor = b.column(m.table, m.period_column).values
             backlog = self._backlog(b, month_idx, excl)
             met = ~((backlog[0] >= 0) & (backlog[1] < 0))  # failed: in backlog at the as-of date
         status = np.where(met, MET, FAILED).astype(np.int8)
         status[pending] = PENDING
         status[excl.any] = EXCLUDED
         status[~in_pop] = OUTSIDE
-        return Verdicts(status, month_idx, deadline, num, den, tuple(excl.checks), cohort, backlog)
+        return Verdicts(status, month_idx, deadline, num, den, tuple(excl.checks), cohort, backlog,
+                        anchor)
 
     def _joins(self, b: Batch, excl: Exclusions) -> None:
         """Exclude records whose reference to another table is missing or unknown."""

@@ -25,6 +25,7 @@ from .schema import DECIMAL_SCALE, Column, ColumnType, Table
 
 #: Columns of a counts array: the four verdicts, then the summed numerator and denominator.
 K_MET, K_FAILED, K_PENDING, K_EXCLUDED, K_NUM, K_DEN = range(6)
+NO_DATE = np.iinfo(np.int64).max
 N_EXAMPLES = 5
 
 
@@ -35,6 +36,8 @@ class MeasureCounts:
     ``totals`` counts every population record by verdict (those without a month included) and
     ``outside`` the records the population's filter left out. ``cohorts`` (measures against a
     cohort profile) maps group values -> [cohort month, months since start] record counts.
+    ``oldest`` (backlog measures) maps group values -> the earliest date (days since 1970) of a
+    record in backlog at each month end (:data:`NO_DATE` where none); merged by minimum.
     """
 
     measure: str
@@ -42,6 +45,7 @@ class MeasureCounts:
     totals: np.ndarray
     outside: int
     cohorts: tuple[dict[tuple[Any, ...], np.ndarray], ...] = ()
+    oldest: tuple[dict[tuple[Any, ...], np.ndarray], ...] = ()
 
 
 @attrs.frozen(eq=False)
@@ -122,9 +126,42 @@ def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
                         for level in mp.measure.groups)
         cohorts = tuple({g: a.reshape(axis.size, axis.size) for g, a in c.items()}
                         for c in cohorts)
+    oldest = ()
+    if v.backlog is not None and v.anchor is not None:
+        oldest = tuple(_oldest(level, mp.table, b, v, axis.size) for level in mp.measure.groups)
     in_pop = v.status != OUTSIDE
     return MeasureCounts(mp.measure.id, levels, per_record[in_pop].sum(axis=0),
-                         int((~in_pop).sum()), cohorts)
+                         int((~in_pop).sum()), cohorts, oldest)
+
+
+def _oldest(level: tuple, table: str, b: Batch, v: Verdicts, months: int
+            ) -> dict[tuple[Any, ...], np.ndarray]:
+    """The earliest anchor date among records in backlog at each month end, per group.
+
+    Each record's months in backlog are expanded (one row per record and month, a small multiple
+    of the records at most) and reduced with ``np.minimum.at``.
+    """
+    assert v.backlog is not None and v.anchor is not None
+    first, end = v.backlog
+    end = np.where(end < 0, months, end)
+    rows = np.flatnonzero(first >= 0)
+    lengths = end[rows] - first[rows]
+    each = np.repeat(rows, lengths)
+    offsets = np.arange(len(each)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    month = np.full(len(v.status), -1, dtype=np.int64)
+    cols = [b.column(table, spec) for spec in level]
+    code = np.zeros(len(v.status), dtype=np.int64)
+    for col in cols:
+        code = code * _cardinality(col) + (col.values.astype(np.int64) + 1)
+    groups, gidx = np.unique(code[rows], return_inverse=True)
+    slot = np.full(len(v.status), -1, dtype=np.int64)
+    slot[rows] = gidx.reshape(-1)
+    out = np.full(len(groups) * months, NO_DATE, dtype=np.int64)
+    days = v.anchor.astype(np.int64)
+    np.minimum.at(out, slot[each] * months + first[each] + offsets, days[each])
+    out = out.reshape(len(groups), months)
+    del month
+    return {_decode(int(g), cols): out[i] for i, g in enumerate(groups)}
 
 
 def _unit(n: int, column: int, value: int) -> np.ndarray:
@@ -212,8 +249,15 @@ def _example_key(e: str) -> tuple[int, str]:
 
 
 def _merge_counts(a: MeasureCounts, b: MeasureCounts) -> MeasureCounts:
+    oldest = []
+    for la, lb in zip(a.oldest, b.oldest):
+        merged = dict(la)
+        for k, arr in lb.items():
+            merged[k] = np.minimum(merged[k], arr) if k in merged else arr
+        oldest.append(merged)
     return MeasureCounts(a.measure, _merge_levels(a.levels, b.levels), a.totals + b.totals,
-                         a.outside + b.outside, _merge_levels(a.cohorts, b.cohorts))
+                         a.outside + b.outside, _merge_levels(a.cohorts, b.cohorts),
+                         tuple(oldest) if a.oldest else b.oldest)
 
 
 def _merge_levels(a: tuple[dict[Any, np.ndarray], ...], b: tuple[dict[Any, np.ndarray], ...]
@@ -271,11 +315,12 @@ def _quarters(axis: Axis) -> list[tuple[str, int, int]]:
     return out
 
 
-def finish(plan: Plan, partial: Partial, axis: Axis,
-           expected: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def finish(plan: Plan, partial: Partial, axis: Axis, expected: dict[str, Any] | None = None,
+           batch: Batch | None = None) -> list[dict[str, Any]]:
     """One result per measure x group x period x basis, sorted as output.md requires.
 
-    ``expected`` maps measure ids to their :class:`~pmir_dsl.profiles.Expected` figures.
+    ``expected`` maps measure ids to their :class:`~pmir_dsl.profiles.Expected` figures;
+    ``batch`` gives the calendar and as-of date for the age of the oldest backlog record.
     """
     rows: list[dict[str, Any]] = []
     for mp in plan.measures:
@@ -287,13 +332,33 @@ def finish(plan: Plan, partial: Partial, axis: Axis,
             keys = [c.name for c in level]
             actual = counts.levels[i]
             profiled = exp.levels[i] if exp is not None else {}
+            ages = _ages(counts.oldest[i], axis, batch) if counts.oldest and batch else {}
             for values in sorted(set(actual) | set(profiled), key=_group_key):
                 arr = actual.get(values, np.zeros((axis.size, 6), dtype=np.int64))
-                rows += _rows(m, dict(zip(keys, values)), arr, spans, profiled.get(values))
+                found = _rows(m, dict(zip(keys, values)), arr, spans, profiled.get(values))
+                for r, age in zip(found, ages.get(values, [])):
+                    r["oldest_age_working_days"] = age
+                rows += found
         if not counts.levels[0] and not (exp and exp.levels[0]):  # report the periods all the same
             rows += _rows(m, {}, np.zeros((axis.size, 6), dtype=np.int64), spans, None)
     rows.sort(key=result_sort_key)
     return rows
+
+
+def _ages(oldest: dict[tuple[Any, ...], np.ndarray], axis: Axis, b: Batch
+          ) -> dict[tuple[Any, ...], list[int | None]]:
+    """Working days from the oldest backlog record's date to each month end (the as-of date for
+    the as-of month), per group; None where nobody is in backlog."""
+    ends = (np.arange(axis.first_month + 1, axis.last_month + 2).astype("datetime64[M]")
+            .astype("datetime64[D]") - np.timedelta64(1, "D"))
+    ends[-1] = min(ends[-1], b.as_of)
+    out = {}
+    for g, days in oldest.items():
+        has = days != NO_DATE
+        since = np.where(has, days, 0).astype("datetime64[D]") + np.timedelta64(1, "D")
+        age = np.busday_count(since, ends + np.timedelta64(1, "D"), busdaycal=b.cal)
+        out[g] = [int(a) if h else None for a, h in zip(age, has)]
+    return out
 
 
 def _group_key(values: tuple[Any, ...]) -> tuple[str, ...]:

@@ -82,7 +82,7 @@ def evaluate(plan: Plan, tables: dict[str, Table], as_of: str | None = None,
                 if mp.measure.expected is not None}
     total = _with_profile_problems(plan, total, expected)
     return Evaluation(plan, str(day), source, tables, axis, total,
-                      finish(plan, total, axis, expected), expected)
+                      finish(plan, total, axis, expected, whole), expected)
 
 
 def _with_profile_problems(plan: Plan, total: Partial, expected: dict[str, Any]) -> Partial:

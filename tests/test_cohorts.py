@@ -147,6 +147,9 @@ def test_backlog_at_month_ends(tmp_path: Path) -> None:
             pick(ev, "BACKLOG", p, "cumulative")["denominator"]) for p in
            ("2023-04", "2023-05", "2023-06")]
     assert got == [(1, 2), (1, 4), (1, 4)]
+    ages = [pick(ev, "BACKLOG", p, "cumulative")["oldest_age_working_days"]
+            for p in ("2023-04", "2023-05", "2023-06")]
+    assert ages == [0, 0, 11]  # E002 on Fri 28 April at Sun 30 April; E003 from 31 May
     assert pick(ev, "BACKLOG", "2023-04", "cumulative")["met"] is False  # 50% is not below 2%
 
 

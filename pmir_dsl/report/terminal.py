@@ -159,15 +159,20 @@ def period_table(m: Measure, whole: list[dict[str, Any]]) -> Table:
         t.add_column(BASIS_TITLES[b], justify="right")
     t.add_column("Band", justify="left")
     t.add_column("Pending", justify="right")
+    backlog = m.kind in ("backlog_share", "backlog_count")
+    if backlog:
+        t.add_column("Oldest in backlog", justify="right")
     by_period: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for r in whole:
         by_period[r["period"]][r["basis"]] = r
     for period in sorted(by_period):
         cells = by_period[period]
         first = cells.get(m.bases[0])
+        age = (first or {}).get("oldest_age_working_days")
+        extra = [f"{age} working days" if age is not None else "-"] if backlog else []
         t.add_row(period, *(figure(cells.get(b), m, counts=(i == 0))
                             for i, b in enumerate(m.bases)),
-                  (first or {}).get("band") or "", str((first or {}).get("pending", "")))
+                  (first or {}).get("band") or "", str((first or {}).get("pending", "")), *extra)
     return t
 
 
