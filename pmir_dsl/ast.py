@@ -314,6 +314,17 @@ class Backlog:
 
 
 @attrs.frozen
+class DueWhen:
+    """``due when EVENT is present or N working days after ANCHOR``: pending until then."""
+
+    event: Name
+    days: int
+    unit: str
+    anchor: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class MinDenominator:
     """``minimum denominator N``: periods with fewer are reported but not assessed."""
 

@@ -41,7 +41,8 @@ MEASURE_KINDS = ("'met when', 'count when', 'count records', 'ratio sum A over s
                  "'share / count in backlog until'")
 SINGLE_CLAUSES = (ast.Population, ast.PeriodOf, ast.MetWhen, ast.CountWhen, ast.Ratio,
                   ast.Target, ast.Bases, ast.GroupBy, ast.BandsUse, ast.ExpectedDirect,
-                  ast.ExpectedCohort, ast.Backlog, ast.MinDenominator, ast.CountRecords)
+                  ast.ExpectedCohort, ast.Backlog, ast.MinDenominator, ast.CountRecords,
+                  ast.DueWhen)
 
 
 def check_file(path: str | Path) -> ir.Contract:
@@ -422,7 +423,8 @@ def _clause_word(c: object) -> str:
              ast.MetWhen: "met when", ast.CountWhen: "count when", ast.Ratio: "ratio",
              ast.Target: "target", ast.BandsUse: "bands", ast.CountRecords: "count records",
              ast.Backlog: "in backlog until", ast.ExpectedDirect: "expected",
-             ast.ExpectedCohort: "expected cohorts", ast.MinDenominator: "minimum denominator"}
+             ast.ExpectedCohort: "expected cohorts", ast.MinDenominator: "minimum denominator",
+             ast.DueWhen: "due when"}
     return words.get(type(c), type(c).__name__)
 
 
@@ -467,13 +469,14 @@ class MeasureChecker:
         expected = self.expected(kind, groups)
         backlog = self.backlog()
         minimum = self.clause(ast.MinDenominator)
+        due = self.due(kind, window)
         cite = self.clause(ast.Cite)
         if not self.ok or period is None or target is None:
             return None
         return ir.Measure(d.id.text, d.title.text, cite.text.text if cite else "", self.table.name,
                           where, period[0], period[1], kind, condition, window, ratio, target,
                           bases, groups, bands, expected, backlog,
-                          minimum.value if minimum else 0, d.span)
+                          minimum.value if minimum else 0, due, d.span)
 
     # -- columns
 
@@ -555,6 +558,21 @@ class MeasureChecker:
         if isinstance(clause.cond, ast.WINDOWS):
             return kind, None, self.window(clause.cond), None
         return kind, self.condition(clause.cond), None, None
+
+    def due(self, kind: str, window: object) -> ir.WithinDays | None:
+        """``due when E is present or N days after A``: when a non-window record stops pending."""
+        d = self.clause(ast.DueWhen)
+        if d is None:
+            return None
+        if kind not in ("rate", "count") or window is not None:
+            self.error("measure-kind", "'due when' goes with a 'met when' or 'count when' "
+                       "condition that is not a time window (a window has its own deadline)",
+                       d.span)
+            return None
+        event = self.column(d.event, DATE_LIKE, "'due when'")
+        anchor = self.column(d.anchor, DATE_LIKE, "'due when ... after'")
+        return ir.WithinDays(event, anchor, d.days, d.unit == "working") if event and anchor \
+            else None
 
     def backlog(self) -> ir.BacklogSpec | None:
         """The backlog clause's IR, if the measure has one."""

@@ -40,6 +40,11 @@ class Batch:
     first_month: int  # months since 1970-01 of the service start month
     last_month: int  # months since 1970-01 of the as-of month
     memo: dict[Any, np.ndarray] = attrs.Factory(dict)
+    lookup: dict[str, Table] | None = None  # whole tables that references resolve in
+
+    def referenced(self, name: str) -> Table:
+        """A table as a ``ref`` column sees it: whole, even when this batch is a chunk."""
+        return (self.lookup or self.tables)[name]
 
     def column(self, table: str, spec: ColumnSpec) -> Column:
         """The loaded column for ``spec`` in ``table`` (joined columns read through the ref)."""
@@ -48,7 +53,7 @@ class Batch:
         key = ("joined", table, spec.via, spec.name)
         if key not in self.memo:
             ref = self.tables[table].columns[spec.via]
-            target = self.tables[ref.spec.references].columns[spec.name]  # type: ignore[index]
+            target = self.referenced(ref.spec.references).columns[spec.name]  # type: ignore[arg-type]
             self.memo[key] = gather(target, self.join(table, spec.via))  # type: ignore[assignment]
         return self.memo[key]  # type: ignore[return-value]
 
@@ -56,7 +61,7 @@ class Batch:
         """Row of the referenced table for each record's ``ref_name`` id; -1 if none or unknown."""
         def make() -> np.ndarray:
             ref = self.tables[table].columns[ref_name]
-            target = self.tables[ref.spec.references]  # type: ignore[index]
+            target = self.referenced(ref.spec.references)  # type: ignore[arg-type]
             ids = next(c for c in target.columns.values() if c.spec.type is ColumnType.ID)
             rows = pc.index_in(ref.values, value_set=ids.values)
             return np.asarray(pc.fill_null(rows, -1).to_numpy(zero_copy_only=False), np.int64)
@@ -337,7 +342,11 @@ class MeasurePlan:
         n = len(excl.in_pop)
         if m.window is None:  # ratio, profile and backlog measures count every record
             met = self.condition(b, m.table) if self.condition else np.ones(n, dtype=bool)
-            return met, np.zeros(n, dtype=bool), np.full(n, NAT)
+            if m.due is None:
+                return met, np.zeros(n, dtype=bool), np.full(n, NAT)
+            due_by = deadline_within(m.due, b, m.table, excl)
+            undecided = np.isnat(b.column(m.table, m.due.event).values)
+            return met, undecided & (due_by > b.as_of), due_by
         deadline = WINDOWS[type(m.window)](m.window, b, m.table, excl)
         event = b.column(m.table, m.window.event).values
         has_event = ~np.isnat(event)

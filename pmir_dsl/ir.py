@@ -257,6 +257,7 @@ class Measure:
     expected: Expected | None = None
     backlog: BacklogSpec | None = None
     min_denominator: int = 0
+    due: WithinDays | None = None
     span: Span | None = _span()
 
 
@@ -309,6 +310,8 @@ def measure_columns(m: Measure, contract: Contract) -> list[tuple[str, str]]:
         cols += [w.event, w.period]
     if m.backlog:
         cols.append(m.backlog.until)
+    if m.due:
+        cols += [m.due.event, m.due.anchor]
     out = [(m.table, c.name) for c in cols if c.via is None]
     for c in cols:
         if c.via is not None:

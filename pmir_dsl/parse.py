@@ -459,6 +459,11 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         working = len(ch) < 3 or str(ch[2]).startswith("working")
         return ast.Backlog(False, self._name(ch[0]), days, working, self._s(meta))
 
+    def due_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        event, days, unit, anchor = ch
+        kind = "working" if str(unit).startswith("working") else "calendar"
+        return ast.DueWhen(self._name(event), int(days), kind, self._name(anchor), self._s(meta))
+
     def min_denominator(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.MinDenominator(int(ch[0]), self._s(meta))
 

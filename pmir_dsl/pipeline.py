@@ -74,7 +74,7 @@ def evaluate(plan: Plan, tables: dict[str, Table], as_of: str | None = None,
     whole = make_batch(plan, tables, day)
     total: Partial | None = None
     for offset, chunk in _chunks(tables, chunk_rows):
-        part = partials(plan, attrs.evolve(whole, tables=chunk, memo={}), offset)
+        part = partials(plan, attrs.evolve(whole, tables=chunk, memo={}, lookup=tables), offset)
         total = part if total is None else merge(total, part)
     assert total is not None
     axis = Axis(whole.first_month, whole.last_month)

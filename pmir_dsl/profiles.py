@@ -73,7 +73,7 @@ def _direct(m: ir.Measure, e: ir.ExpectedDirect, b: Batch) -> Expected:
     levels = []
     for level in m.groups:
         names = [c.name for c in level]
-        rows = _rows_for_level(keys, names)
+        rows = _rows_for_level(keys, names, table.rows)
         out: Groups = {}
         for r in np.flatnonzero(rows & (months >= 0) & (months < size) & value.present()):
             g = tuple(keys[n][r] for n in names)
@@ -83,9 +83,8 @@ def _direct(m: ir.Measure, e: ir.ExpectedDirect, b: Batch) -> Expected:
     return Expected(tuple(levels))
 
 
-def _rows_for_level(keys: dict[str, np.ndarray], level: list[str]) -> np.ndarray:
+def _rows_for_level(keys: dict[str, np.ndarray], level: list[str], n: int) -> np.ndarray:
     """Profile rows that give a level's figures: its own keys split, ALL rows for the others."""
-    n = len(next(iter(keys.values()))) if keys else 0
     rows = np.ones(n, dtype=bool)
     for name, values in keys.items():
         is_all = values == ALL

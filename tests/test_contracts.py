@@ -14,7 +14,8 @@ from pmir_dsl.pipeline import run_check
 from pmir_dsl.report import json as json_report
 from pmir_dsl.report import terminal
 
-BUNDLED = [("contracts/atw_ha.pmir", "examples/atw_ha")]
+BUNDLED = [("contracts/atw_ha.pmir", "examples/atw_ha"), ("contracts/esf.pmir", "examples/esf"),
+           ("contracts/ses.pmir", "examples/ses")]
 
 
 @pytest.fixture(autouse=True)
@@ -64,10 +65,31 @@ def test_every_measure_accounts_for_its_population() -> None:
     assert kpi1["population"] + kpi1["outside_population"] == 2000
 
 
-def test_chunked_evaluation_gives_identical_json() -> None:
-    whole = json_report.render(run_check(*BUNDLED[0]))
-    for chunk in (1, 7, 333, 1999):
-        assert json_report.render(run_check(*BUNDLED[0], chunk_rows=chunk)) == whole
+@pytest.mark.parametrize(("contract", "data"), BUNDLED)
+def test_chunked_evaluation_gives_identical_json(contract: str, data: str) -> None:
+    whole = json_report.render(run_check(contract, data))
+    for chunk in (7, 333, 1999):
+        assert json_report.render(run_check(contract, data, chunk_rows=chunk)) == whole
+
+
+@pytest.mark.parametrize(("contract", "data"), BUNDLED)
+def test_every_bundled_measure_accounts_for_its_population(contract: str, data: str) -> None:
+    doc = json.loads(json_report.render(run_check(contract, data)))
+    for m in doc["measures"]:
+        assert m["met"] + m["failed"] + m["pending"] + m["excluded"] == m["population"]
+
+
+def test_esf_measure_ids_and_two_group_levels() -> None:
+    doc = json.loads(json_report.render(run_check(*BUNDLED[1])))
+    ids = {r["measure"] for r in doc["results"]}
+    assert ids == {"START_RECORDED_20WD", "START_RATE", "STARTS_VS_PROFILE", "BACKLOG",
+                   "BACKLOG_OVER_40WD", "SHORT_JOB_OUTCOMES", "SUSTAINED_JOB_OUTCOMES"}
+    levels = {tuple(r["group"]) for r in doc["results"] if r["measure"] == "SHORT_JOB_OUTCOMES"}
+    assert levels == {(), ("provider",), ("lep_area",), ("lep_area", "category_of_region")}
+    assert all("expected" in r for r in doc["results"] if r["measure"] == "STARTS_VS_PROFILE")
+    assert doc["cohorts"]
+    checks = {q["check"] for q in doc["data_quality"]}
+    assert "referral_id not found in referrals" in checks
 
 
 def test_check_exit_status_and_json_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
