@@ -172,11 +172,11 @@ def test_over_40_working_days_around_bank_holidays(tmp_path: Path) -> None:
 
 def test_small_number_guard(tmp_path: Path) -> None:
     few = [ref(i, "2023-04-03") for i in range(3)]
-    ev = run_source(ESF, esf_data(tmp_path, few), as_of="2023-04-30")
+    ev = run_source(ESF, esf_data(tmp_path, few), as_of="2023-05-31")  # past the 20 WD
     r = pick(ev, "START_RATE", "2023-04")
     assert (r["value"], r["met"], r["assessed"]) == (0.0, None, False)
     enough = [ref(i, "2023-04-03") for i in range(5)]
-    ev = run_source(ESF, esf_data(tmp_path, enough), as_of="2023-04-30")
+    ev = run_source(ESF, esf_data(tmp_path, enough), as_of="2023-05-31")
     r = pick(ev, "START_RATE", "2023-04")
     assert (r["value"], r["met"], r["assessed"]) == (0.0, False, True)
 
@@ -208,3 +208,12 @@ def test_starts_without_a_profile_are_reported(tmp_path: Path) -> None:
     missing = [q for q in ev.quality if q.check.startswith("starts with no profile")]
     assert missing and missing[0].count == 1 and missing[0].examples == ("E002",)
     assert pick(ev, "SHORT_JOB_OUTCOMES", "2023-04")["expected"] == 0.5  # Leeds only
+
+
+def test_undecided_referrals_are_pending_until_20_working_days(tmp_path: Path) -> None:
+    data = esf_data(tmp_path, [ref(1, "2023-04-03", "2023-04-05", "2023-04-05"),
+                               ref(2, "2023-04-03"),     # 20 WD: 4 May (Easter, May Day)
+                               ref(3, "2023-04-28")])
+    ev = run_source(ESF, data, as_of="2023-05-04")
+    r = pick(ev, "START_RATE", "2023-04")
+    assert (r["numerator"], r["denominator"], r["pending"]) == (1, 2, 1)
