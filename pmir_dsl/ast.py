@@ -449,3 +449,104 @@ class Module:
 
     file: str
     items: tuple[object, ...]
+
+
+# ---- regimes and remedies ---------------------------------------------------------------------
+
+
+@attrs.frozen
+class RuleAtom:
+    """``any of (A, B) failed in 2 of the last 3 months`` and its kin.
+
+    ``kind``: 'failed_k_of_n' (k of the last n months), 'failed_run' (the last k months),
+    'met_run' (the last k months); ``quantifier``: 'any' or 'all'.
+    """
+
+    kind: str
+    quantifier: str
+    measures: tuple[Name, ...]
+    k: int
+    n: int
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class LevelDecl:
+    """``level 2 "Enhanced Action"``."""
+
+    number: int
+    title: Text
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Rule:
+    """``escalate to level N [from level M] when ...`` or ``return to level N ... when ...``."""
+
+    escalate: bool
+    level: int
+    from_level: int | None
+    atoms: tuple[RuleAtom, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class RegimeDecl:
+    """``regime NAME "title" { levels and rules }``."""
+
+    name: Name
+    title: Text
+    clauses: tuple[object, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class FeeSource:
+    """``fee COLUMN of TABLE``: the monthly fee in pence per group and month."""
+
+    column: Name
+    table: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class DeferRule:
+    """``defer 50% while CONDITION``."""
+
+    share: Amount
+    atoms: tuple[RuleAtom, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ReleaseRule:
+    """``release when CONDITION``."""
+
+    atoms: tuple[RuleAtom, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ForfeitAfter:
+    """``forfeit deferrals after N months``."""
+
+    months: int
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ForfeitAt:
+    """``forfeit all at DATE``: the end of the referral period."""
+
+    date: DateLit
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class RemedyDecl:
+    """``remedy NAME "title" { fee, defer, release, forfeit }``."""
+
+    name: Name
+    title: Text
+    clauses: tuple[object, ...]
+    span: Span | None = _span()

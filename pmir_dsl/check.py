@@ -18,6 +18,7 @@ import numpy as np
 from . import ast, ir
 from .calendar import REGIONS, CalendarSpec
 from .diagnostics import CompileError, Diagnostic, Span, did_you_mean
+from .check_rules import RuleChecker
 from .parse import parse
 from .schema import ColumnSpec, ColumnType, TableSpec
 
@@ -113,12 +114,18 @@ class Checker:
         self._check_refs(items)
         header = self._header(contracts, file)
         measures = self._measures([i for i in items if isinstance(i, ast.MeasureDecl)], header)
+        rules = RuleChecker(lambda c, m, s, h: self.error(c, m, s, h), measures, self.tables,
+                            self._date)
+        regimes = tuple(rules.regime(i) for i in items if isinstance(i, ast.RegimeDecl))
+        remedies = tuple(r for r in (rules.remedy(i) for i in items
+                                     if isinstance(i, ast.RemedyDecl)) if r is not None)
         if header is None:
             return None
         name, guidance, start, extract, calendar, _, _ = header
         digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
         tables = tuple(spec for _, spec in self.tables.values())
-        return ir.Contract(name, file, digest, guidance, start, extract, calendar, tables, measures)
+        return ir.Contract(name, file, digest, guidance, start, extract, calendar, tables, measures,
+                           regimes, remedies)
 
     def _parse(self, source: str, file: str) -> ast.Module | None:
         self.sources[file] = source

@@ -85,6 +85,9 @@ def _check_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--width", type=int, default=None, help="terminal report width")
     p.add_argument("--chunk-rows", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--engine", choices=("numpy", "reference"), default="numpy",
+                   help="numpy (default), or reference: the slow, plain-Python reference "
+                   "interpreter, to cross-check a figure on a small extract")
     p.set_defaults(run=cmd_check)
 
 
@@ -119,7 +122,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .report import json as json_report
     from .report import terminal
 
-    ev = run_check(args.contract, _existing_dir(args.data_dir), args.as_of, args.chunk_rows)
+    if args.engine == "reference":
+        from .load import load_tables
+        from .pipeline import compile_file
+        from .reference import evaluate_reference
+
+        plan = compile_file(args.contract)
+        tables = load_tables(_existing_dir(args.data_dir), plan.contract.used_tables())
+        ev = evaluate_reference(plan, tables, args.as_of)
+    else:
+        ev = run_check(args.contract, _existing_dir(args.data_dir), args.as_of, args.chunk_rows)
     if args.format == "json":
         sys.stdout.write(json_report.render(ev))
     else:

@@ -262,6 +262,57 @@ class Measure:
 
 
 @attrs.frozen
+class Atom:
+    """One test of measures' monthly results (see :class:`pmir_dsl.ast.RuleAtom`)."""
+
+    kind: str  # 'failed_k_of_n' | 'failed_run' | 'met_run'
+    quantifier: str  # 'any' | 'all'
+    measures: tuple[str, ...]
+    k: int
+    n: int
+
+
+@attrs.frozen
+class Rule:
+    """Move to ``level`` (up if ``escalate``, else down) when every atom holds."""
+
+    escalate: bool
+    level: int
+    from_level: int | None
+    atoms: tuple[Atom, ...]
+
+
+@attrs.frozen
+class Regime:
+    """Levels and the rules that move a group between them, month by month."""
+
+    name: str
+    title: str
+    cite: str
+    keys: tuple[str, ...]
+    levels: tuple[tuple[int, str], ...]
+    rules: tuple[Rule, ...]
+
+
+@attrs.frozen
+class Remedy:
+    """Service Fee deferral, release and forfeiture, month by month, in integer pence."""
+
+    name: str
+    title: str
+    cite: str
+    keys: tuple[str, ...]
+    fee_table: str
+    fee: ColumnSpec
+    month: ColumnSpec
+    share: Fraction
+    defer: tuple[Atom, ...]
+    release: tuple[Atom, ...]
+    forfeit_after: int | None
+    forfeit_at: str | None
+
+
+@attrs.frozen
 class Contract:
     """A checked contract: header, declared tables and measures, and the source it came from."""
 
@@ -274,6 +325,8 @@ class Contract:
     calendar: CalendarSpec
     tables: tuple[TableSpec, ...]
     measures: tuple[Measure, ...]
+    regimes: tuple[Regime, ...] = ()
+    remedies: tuple[Remedy, ...] = ()
 
     def table(self, name: str) -> TableSpec:
         """The declared table called ``name``."""
@@ -288,6 +341,8 @@ class Contract:
         for m in self.measures:
             for table, col in measure_columns(m, self):
                 used.setdefault(table, set()).add(col)
+        for r in self.remedies:
+            used.setdefault(r.fee_table, set()).update([r.fee.name, r.month.name, *r.keys])
         return tuple(
             TableSpec(t.name, tuple(c for c in t.columns
                                     if c.name in used[t.name] or c.type is ColumnType.ID))

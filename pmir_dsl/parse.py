@@ -77,7 +77,7 @@ CHARACTER_HINTS = {
 }
 
 #: Lines that begin a top-level declaration (used to recover after a syntax error).
-TOP_LEVEL = re.compile(r"^(import|contract|table|bands|measure)\b", re.MULTILINE)
+TOP_LEVEL = re.compile(r"^(import|contract|table|bands|measure|regime|remedy)\b", re.MULTILINE)
 
 
 @functools.cache
@@ -565,6 +565,67 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
 
     def day_otherwise(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.DayCase(None, int(ch[0]), self._s(meta))
+
+    # -- regimes and remedies
+    def _atom(self, meta, ch, kind, k, n):  # type: ignore[no-untyped-def]
+        quantifier = str(ch[0]).split()[0]
+        return ast.RuleAtom(kind, quantifier, ch[1], k, n, self._s(meta))
+
+    def failed_k_of_n(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._atom(meta, ch, "failed_k_of_n", int(ch[2]), int(ch[3]))
+
+    def failed_run(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._atom(meta, ch, "failed_run", int(ch[2]), int(ch[2]))
+
+    def met_run(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._atom(meta, ch, "met_run", int(ch[2]), int(ch[2]))
+
+    def failed_now(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._atom(meta, ch, "failed_run", 1, 1)
+
+    def met_now(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._atom(meta, ch, "met_run", 1, 1)
+
+    def rule_cond(self, meta, ch):  # type: ignore[no-untyped-def]
+        return tuple(ch)
+
+    def rule_from(self, meta, ch):  # type: ignore[no-untyped-def]
+        return int(ch[0])
+
+    def _rule(self, meta, ch, escalate):  # type: ignore[no-untyped-def]
+        level, *rest = ch
+        from_level = rest[0] if len(rest) == 2 else None
+        return ast.Rule(escalate, int(level), from_level, rest[-1], self._s(meta))
+
+    def escalate_rule(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._rule(meta, ch, True)
+
+    def return_rule(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._rule(meta, ch, False)
+
+    def level_decl(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.LevelDecl(int(ch[0]), self._text(ch[1]), self._s(meta))
+
+    def regime_decl(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.RegimeDecl(self._name(ch[0]), self._text(ch[1]), tuple(ch[2:]), self._s(meta))
+
+    def remedy_decl(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.RemedyDecl(self._name(ch[0]), self._text(ch[1]), tuple(ch[2:]), self._s(meta))
+
+    def fee_source(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.FeeSource(self._name(ch[0]), self._name(ch[1]), self._s(meta))
+
+    def defer_rule(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.DeferRule(ch[0], ch[1], self._s(meta))
+
+    def release_rule(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.ReleaseRule(ch[0], self._s(meta))
+
+    def forfeit_after(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.ForfeitAfter(int(ch[0]), self._s(meta))
+
+    def forfeit_at(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.ForfeitAt(self._date(ch[0]), self._s(meta))
 
 
 class _Items:

@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from . import profiles
+from . import profiles, regimes
 from .check import check_file
 from .compile import Batch, Plan, compile_contract
 from .errors import DataError, DataProblem
@@ -29,6 +29,8 @@ class Evaluation:
     partial: Partial
     results: list[dict[str, Any]]
     expected: dict[str, Any] = attrs.Factory(dict)
+    escalations: list[dict[str, Any]] = attrs.Factory(list)
+    remedies: list[dict[str, Any]] = attrs.Factory(list)
 
     def cohorts(self) -> list[dict[str, Any]]:
         """Cohort triangle rows of every measure against a cohort profile (all group levels)."""
@@ -81,8 +83,13 @@ def evaluate(plan: Plan, tables: dict[str, Table], as_of: str | None = None,
     expected = {mp.measure.id: profiles.expected(mp.measure, whole) for mp in plan.measures
                 if mp.measure.expected is not None}
     total = _with_profile_problems(plan, total, expected)
-    return Evaluation(plan, str(day), source, tables, axis, total,
-                      finish(plan, total, axis, expected, whole), expected)
+    results = finish(plan, total, axis, expected, whole)
+    c = plan.contract
+    levels = [row for r in c.regimes for row in regimes.escalations(r, results, axis)]
+    money = [row for r in c.remedies
+             for row in regimes.remedies(r, results, axis, tables[r.fee_table])]
+    return Evaluation(plan, str(day), source, tables, axis, total, results, expected, levels,
+                      money)
 
 
 def _with_profile_problems(plan: Plan, total: Partial, expected: dict[str, Any]) -> Partial:

@@ -25,8 +25,8 @@ def to_dict(ev: Evaluation) -> dict[str, Any]:
         "measures": [measure_summary(ev, mp.measure.id) for mp in ev.plan.measures],
         "results": ev.results,
         "cohorts": ev.cohorts(),
-        "escalations": [],
-        "remedies": [],
+        "escalations": ev.escalations,
+        "remedies": ev.remedies,
         "data_quality": [{"table": q.table, "check": q.check, "count": q.count,
                           "examples": list(q.examples)} for q in ev.quality],
     }

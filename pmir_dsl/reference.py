@@ -1,0 +1,1101 @@
+"""A reference interpreter: a second, deliberately simple evaluator over the same checked IR.
+
+It walks the records one at a time in plain Python, with ``datetime.date`` for dates, exact
+``Fraction`` arithmetic, and working days found by stepping day by day over the calendar. It is
+written to be obviously right, not fast, from the project's texts (``semantics.md``,
+``docs/language.md`` and the IR's docstrings), never from the numpy engine's code, so that it can
+serve as a test oracle: ``tests/test_differential.py`` checks that both engines print the same
+JSON, and ``pmirc check --engine reference`` runs it so that anyone can cross-check a figure on a
+small extract.
+
+Outline of one evaluation (:func:`evaluate_reference`):
+
+1. The as-of date: ``--as-of``, else the contract's extract date, else the latest date in the
+   date columns read.
+2. For each measure and each record of its population table: the ``where`` filter, then the
+   data-quality checks in their documented order (the first that applies excludes the record),
+   then the record's period and its verdict (met, failed or pending).
+3. Per measure, group level, group and period: the counts, summed over each basis's periods into
+   one result row, with the target decided exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from fractions import Fraction
+from typing import Any
+
+from . import ir
+from .errors import DataError, DataProblem
+from .evaluate import K_EXCLUDED, K_FAILED, K_MET, K_PENDING
+from .schema import DECIMAL_SCALE, ColumnSpec, ColumnType, Table
+
+ALL = "ALL"
+N_EXAMPLES = 5
+#: Shares of one cohort profile series must add up to 1 within this (published profiles round).
+SHARE_TOLERANCE = Fraction(1, 1000)
+
+MET, FAILED, PENDING, EXCLUDED = "met", "failed", "pending", "excluded"
+
+
+# ---- months and quarters ----------------------------------------------------------------------
+# A month is one whole number: year * 12 + (month - 1). A quarter is the number of its first month.
+
+
+def month_of(day: dt.date) -> int:
+    """The month a date falls in."""
+    return day.year * 12 + day.month - 1
+
+
+def first_day(month: int) -> dt.date:
+    """The first day of a month."""
+    return dt.date(month // 12, month % 12 + 1, 1)
+
+
+def last_day(month: int) -> dt.date:
+    """The last day of a month."""
+    return first_day(month + 1) - dt.timedelta(days=1)
+
+
+def quarter_of(month: int) -> int:
+    """The first month of the calendar quarter that contains ``month``."""
+    return month - month % 3
+
+
+def month_label(month: int) -> str:
+    """``YYYY-MM``."""
+    return f"{month // 12:04d}-{month % 12 + 1:02d}"
+
+
+def quarter_label(quarter: int) -> str:
+    """``YYYY-Qn``."""
+    return f"{quarter // 12:04d}-Q{quarter % 12 // 3 + 1}"
+
+
+# ---- the calendar: working days stepped one day at a time -------------------------------------
+
+
+class WorkingDays:
+    """Monday to Friday, less the bank holidays of the contract's calendar."""
+
+    def __init__(self, calendar: Any):
+        self.calendar = calendar
+        self.holidays: set[dt.date] = set()
+        self.years: set[int] = set()
+
+    def _load_year(self, year: int) -> None:
+        if year not in self.years:
+            self.years.add(year)
+            days = self.calendar.bank_holidays(year, year)
+            self.holidays |= {dt.date.fromisoformat(str(d)) for d in days}
+
+    def is_working_day(self, day: dt.date) -> bool:
+        """Whether ``day`` is a working day."""
+        self._load_year(day.year)
+        return day.weekday() < 5 and day not in self.holidays
+
+    def workday(self, day: dt.date, n: int) -> dt.date:
+        """Excel ``WORKDAY(day, n)``: the n-th working day after ``day`` (``day`` itself not
+        counted, and it may be a non-working day); ``day`` itself when n is 0."""
+        counted = 0
+        while counted < n:
+            day = day + dt.timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        return day
+
+    def next_working_day(self, day: dt.date) -> dt.date:
+        """``day`` if it is a working day, else the first working day after it."""
+        while not self.is_working_day(day):
+            day = day + dt.timedelta(days=1)
+        return day
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """How many working days there are after ``start`` up to and including ``end``."""
+        count = 0
+        day = start
+        while day < end:
+            day = day + dt.timedelta(days=1)
+            if self.is_working_day(day):
+                count += 1
+        return count
+
+
+# ---- reading values from the loaded tables, one record at a time ------------------------------
+
+
+def python_values(table: Table, name: str) -> list[Any]:
+    """The column's values as Python values, one per row (None where empty).
+
+    id, ref and text: str; category: the value's name; bool: True / False; date:
+    ``datetime.date``; integer: int; decimal: Fraction; month and quarter: the month number (see
+    :func:`month_of`); period: (first month, number of months: 1 or 3).
+    """
+    col = table.columns[name]
+    t = col.spec.type
+    out: list[Any] = []
+    if t in (ColumnType.ID, ColumnType.REF):
+        return [None if v is None else str(v) for v in col.values.to_pylist()]
+    for row in range(table.rows):
+        if t is ColumnType.TEXT:
+            code = int(col.values[row])
+            out.append(None if code < 0 else col.dictionary[code])
+        elif t is ColumnType.CATEGORY:
+            code = int(col.values[row])
+            out.append(None if code < 0 else col.spec.categories[code])
+        elif t is ColumnType.BOOL:
+            code = int(col.values[row])
+            out.append(None if code < 0 else code == 1)
+        elif t is ColumnType.DATE:
+            text = str(col.values[row])
+            out.append(None if text == "NaT" else dt.date.fromisoformat(text))
+        elif col.valid is not None and not bool(col.valid[row]):
+            out.append(None)
+        elif t is ColumnType.INTEGER:
+            out.append(int(col.values[row]))
+        elif t is ColumnType.DECIMAL:
+            out.append(Fraction(int(col.values[row]), DECIMAL_SCALE))
+        elif t in (ColumnType.MONTH, ColumnType.QUARTER):
+            out.append(1970 * 12 + int(col.values[row]))  # stored as months since 1970-01
+        elif t is ColumnType.PERIOD:
+            assert col.months is not None
+            out.append((1970 * 12 + int(col.values[row]), int(col.months[row])))
+        else:
+            raise AssertionError(f"unknown column type {t}")
+    return out
+
+
+class Data:
+    """The loaded tables, read as Python values on demand (each column once)."""
+
+    def __init__(self, tables: dict[str, Table], contract: ir.Contract):
+        self.tables = tables
+        self.contract = contract
+        self._columns: dict[tuple[str, str], list[Any]] = {}
+        self._id_rows: dict[str, dict[str, int]] = {}
+
+    def rows(self, table: str) -> range:
+        """The row numbers of a table (0 is the first record)."""
+        return range(self.tables[table].rows)
+
+    def column(self, table: str, name: str) -> list[Any]:
+        """All values of one column, as Python values."""
+        key = (table, name)
+        if key not in self._columns:
+            self._columns[key] = python_values(self.tables[table], name)
+        return self._columns[key]
+
+    def id_column(self, table: str) -> str | None:
+        """The name of the table's id column, if it has one."""
+        for col in self.tables[table].columns.values():
+            if col.spec.type is ColumnType.ID:
+                return col.spec.name
+        return None
+
+    def row_of_id(self, table: str, record_id: str) -> int | None:
+        """The row of ``table`` whose id is ``record_id``, or None."""
+        if table not in self._id_rows:
+            name = self.id_column(table)
+            ids = self.column(table, name) if name else []
+            self._id_rows[table] = {v: row for row, v in enumerate(ids)}
+        return self._id_rows[table].get(record_id)
+
+    def value(self, table: str, row: int, spec: ColumnSpec) -> Any:
+        """The value of column ``spec`` for one record of ``table``, following a reference for
+        a joined column (None when the reference is empty or names no record)."""
+        if spec.via is None:
+            return self.column(table, spec.name)[row]
+        ref_id = self.column(table, spec.via)[row]
+        if ref_id is None:
+            return None
+        target = self.referenced_table(table, spec.via)
+        ref_row = self.row_of_id(target, ref_id)
+        if ref_row is None:
+            return None
+        return self.column(target, spec.name)[ref_row]
+
+    def referenced_table(self, table: str, ref_column: str) -> str:
+        """The table that ``ref_column`` of ``table`` refers to."""
+        spec = self.contract.table(table).column(ref_column)
+        assert spec is not None and spec.references is not None
+        return spec.references
+
+    def example(self, table: str, row: int) -> str:
+        """How a record is named in data-quality lists: its id, else 'row N' as in a CSV file."""
+        name = self.id_column(table)
+        if name is not None:
+            return self.column(table, name)[row]
+        return f"row {row + 2}"
+
+
+# ---- conditions -----------------------------------------------------------------------------------
+
+
+def as_text(value: Any) -> str:
+    """A value as it is written after ``is``: bools as true / false."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def holds(cond: ir.Condition, get: Callable[[ColumnSpec], Any]) -> bool:
+    """Whether a condition is true for one record (``get`` reads the record's columns).
+
+    An empty value makes every condition on it false except ``is missing``; ``not`` turns any
+    false into true (docs/language.md 6.5 and decision 18).
+    """
+    if isinstance(cond, ir.IsTrue):
+        return get(cond.column) is True
+    if isinstance(cond, ir.IsPresent):
+        return (get(cond.column) is not None) == cond.present
+    if isinstance(cond, ir.InValues):
+        value = get(cond.column)
+        if value is None:
+            return False
+        found = as_text(value) in cond.values
+        return not found if cond.negate else found
+    if isinstance(cond, ir.Comparison):
+        left, right = operand(cond.left, get), operand(cond.right, get)
+        if left is None or right is None:
+            return False
+        return {"<": left < right, "<=": left <= right, "=": left == right,
+                "!=": left != right, ">=": left >= right, ">": left > right}[cond.op]
+    if isinstance(cond, ir.Not):
+        return not holds(cond.item, get)
+    if isinstance(cond, ir.AllOf):
+        return all(holds(item, get) for item in cond.items)
+    if isinstance(cond, ir.AnyOf):
+        return any(holds(item, get) for item in cond.items)
+    raise AssertionError(f"unknown condition {cond!r}")
+
+
+def operand(o: ir.Operand, get: Callable[[ColumnSpec], Any]) -> Any:
+    """A comparison side's value: a column's, a whole number, or a date."""
+    if o.column is not None:
+        return get(o.column)
+    if isinstance(o.value, str):
+        return dt.date.fromisoformat(o.value)
+    return o.value
+
+
+# ---- one record of one measure -------------------------------------------------------------------
+
+
+class Record:
+    """What the reference decides about one population record of one measure."""
+
+    def __init__(self, row: int):
+        self.row = row
+        self.status = ""            # met | failed | pending | excluded
+        self.check: str | None = None  # the data-quality check that excluded it
+        self.period: int | None = None  # its month (or quarter), None when it has none
+        self.groups: list[tuple[Any, ...]] = []  # its group values, one tuple per level
+        self.numerator = Fraction(0)  # ratio measures: the values summed
+        self.denominator = Fraction(0)
+        self.anchor: dt.date | None = None  # backlog measures
+        self.until: dt.date | None = None
+        self.over_limit: dt.date | None = None
+        self.cohort: int | None = None  # cohort measures: the start month of its cohort
+
+
+class Context:
+    """What every measure's evaluation shares: the data, calendar, service start and as-of."""
+
+    def __init__(self, contract: ir.Contract, data: Data, as_of: dt.date):
+        self.contract = contract
+        self.data = data
+        self.as_of = as_of
+        self.start = dt.date.fromisoformat(contract.service_start)
+        self.first_month = month_of(self.start)
+        self.last_month = month_of(as_of)
+        self.days = WorkingDays(contract.calendar)
+        self.quality: dict[tuple[str, str], set[int]] = {}
+
+    def exclude(self, table: str, check: str, row: int) -> None:
+        """Note a record excluded under a data-quality check (each record once per check)."""
+        self.quality.setdefault((table, check), set()).add(row)
+
+
+def judge(ctx: Context, m: ir.Measure, row: int) -> Record | None:
+    """The record's verdict for measure ``m``; None when the ``where`` filter leaves it out."""
+    data = ctx.data
+
+    def get(spec: ColumnSpec) -> Any:
+        return data.value(m.table, row, spec)
+
+    if m.where is not None and not holds(m.where, get):
+        return None
+    rec = Record(row)
+    rec.groups = [tuple(key_text(get(c)) for c in level) for level in m.groups]
+    check = first_failing_check(ctx, m, get, rec)
+    if check is not None:
+        rec.status, rec.check = EXCLUDED, check
+        ctx.exclude(m.table, check, row)
+        return rec
+    rec.status = verdict(ctx, m, get, rec)
+    return rec
+
+
+def first_failing_check(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any],
+                        rec: Record) -> str | None:
+    """The first data-quality check that the record fails (docs/language.md 6.8), or None.
+
+    Sets ``rec.period`` once the period checks have passed.
+    """
+    # references to another table, where the measure reads through them
+    for ref in referenced_columns(ctx.contract, m):
+        ref_id = get(ref)
+        if ref_id is None:
+            return f"{ref.name} missing"
+        assert ref.references is not None
+        if ctx.data.row_of_id(ref.references, ref_id) is None:
+            return f"{ref.name} not found in {ref.references}"
+
+    # the period column
+    col = m.period_column
+    value = get(col)
+    if value is None:
+        return f"{col.name} missing"
+    length = 1
+    if col.type is ColumnType.DATE:
+        month = month_of(value)
+    elif col.type is ColumnType.PERIOD:
+        month, length = value
+    else:
+        month = value
+    if m.period_unit == "quarter":
+        if quarter_of(month) < quarter_of(ctx.first_month):
+            return f"{col.name} before the service start month {month_label(ctx.first_month)}"
+    elif month < ctx.first_month:
+        return f"{col.name} before the service start month {month_label(ctx.first_month)}"
+    if col.type is ColumnType.DATE:
+        after = value > ctx.as_of
+    else:
+        after = month > ctx.last_month
+    if after:
+        return f"{col.name} after the as-of date {ctx.as_of.isoformat()}"
+    if m.period_unit == "month" and length == 3:
+        return f"{col.name} is a quarter, not a month"
+    rec.period = quarter_of(month) if m.period_unit == "quarter" else month
+
+    # the time window
+    w = m.window
+    if isinstance(w, ir.WithinDays):
+        anchor = get(w.anchor)
+        if anchor is None:
+            return f"{w.anchor.name} missing"
+        if isinstance(w.days, ir.DaysByCategory) and get(w.days.column) is None:
+            return f"{w.days.column.name} missing"
+        event = get(w.event)
+        if event is not None and event < anchor:
+            return f"{w.event.name} before {w.anchor.name}"
+    elif isinstance(w, ir.OnOrBeforeDeadline):
+        if get(w.period) is None:
+            return f"{w.period.name} missing"
+
+    # 'due when E is present or N days after A': checked as a time window is
+    if m.due is not None:
+        anchor = get(m.due.anchor)
+        if anchor is None:
+            return f"{m.due.anchor.name} missing"
+        event = get(m.due.event)
+        if event is not None and event < anchor:
+            return f"{m.due.event.name} before {m.due.anchor.name}"
+
+    # the columns of a ratio
+    if m.ratio is not None:
+        for spec in m.ratio:
+            if get(spec) is None:
+                return f"{spec.name} missing"
+
+    # a backlog's closing date
+    if m.backlog is not None:
+        anchor, until = get(m.period_column), get(m.backlog.until)
+        if until is not None and until < anchor:
+            return f"{m.backlog.until.name} before {m.period_column.name}"
+
+    # an outcome before the start of the participant it belongs to
+    e = m.expected
+    if isinstance(e, ir.ExpectedCohort) and e.link is not None:
+        start = linked_start(ctx, m, e, get)
+        if start is not None and value < start:
+            return f"{m.period_column.name} before {e.start.name}"
+    return None
+
+
+def referenced_columns(contract: ir.Contract, m: ir.Measure) -> list[ColumnSpec]:
+    """The ``ref`` columns the measure reads another table through (joined columns, cohort
+    link), each once."""
+    names: list[str] = []
+    cols = [m.period_column, *condition_columns(m.where), *condition_columns(m.condition),
+            *(c for level in m.groups for c in level)]
+    if m.ratio:
+        cols += list(m.ratio)
+    if isinstance(m.window, ir.WithinDays):
+        cols += [m.window.event, m.window.anchor]
+        if isinstance(m.window.days, ir.DaysByCategory):
+            cols.append(m.window.days.column)
+    elif isinstance(m.window, ir.OnOrBeforeDeadline):
+        cols += [m.window.event, m.window.period]
+    if m.backlog:
+        cols.append(m.backlog.until)
+    if m.due:
+        cols += [m.due.event, m.due.anchor]
+    for c in cols:
+        if c.via is not None and c.via not in names:
+            names.append(c.via)
+    if isinstance(m.expected, ir.ExpectedCohort) and m.expected.link is not None:
+        if m.expected.link.name not in names:
+            names.append(m.expected.link.name)
+    table = contract.table(m.table)
+    return [c for c in (table.column(name) for name in names) if c is not None]
+
+
+def condition_columns(c: ir.Condition | None) -> list[ColumnSpec]:
+    """Every column a condition reads."""
+    if c is None:
+        return []
+    if isinstance(c, (ir.IsTrue, ir.IsPresent, ir.InValues)):
+        return [c.column]
+    if isinstance(c, ir.Comparison):
+        return [o.column for o in (c.left, c.right) if o.column is not None]
+    if isinstance(c, ir.Not):
+        return condition_columns(c.item)
+    return [col for item in c.items for col in condition_columns(item)]
+
+
+def linked_start(ctx: Context, m: ir.Measure, e: ir.ExpectedCohort,
+                 get: Callable[[ColumnSpec], Any]) -> dt.date | None:
+    """The start date of the cohort record an outcome refers to (None if none)."""
+    assert e.link is not None
+    ref_id = get(e.link)
+    if ref_id is None:
+        return None
+    ref_row = ctx.data.row_of_id(e.table, ref_id)
+    if ref_row is None:
+        return None
+    return ctx.data.column(e.table, e.start.name)[ref_row]
+
+
+def verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any], rec: Record) -> str:
+    """Met, failed or pending, for a record that passed every check."""
+    if m.kind == "ratio":
+        assert m.ratio is not None
+        rec.numerator, rec.denominator = Fraction(get(m.ratio[0])), Fraction(get(m.ratio[1]))
+        return MET
+    if m.kind in ("backlog_share", "backlog_count"):
+        return backlog_verdict(ctx, m, get, rec)
+    if m.kind == "profile":
+        e = m.expected
+        if isinstance(e, ir.ExpectedCohort) and e.link is not None:
+            start = linked_start(ctx, m, e, get)
+            rec.cohort = None if start is None else month_of(start)
+        return MET
+    w = m.window
+    if w is None:
+        # with 'due when E is present or N days after A', a record without E is pending until
+        # its N days have run out by the as-of date
+        if m.due is not None and get(m.due.event) is None:
+            if window_deadline(ctx, m.due, get) > ctx.as_of:
+                return PENDING
+        if m.condition is None:
+            return MET
+        return MET if holds(m.condition, get) else FAILED
+    event = get(w.event)
+    deadline = window_deadline(ctx, w, get)
+    if event is not None:
+        return MET if event <= deadline else FAILED
+    # no event yet: failed once the deadline is on or before the as-of date, else pending
+    return FAILED if deadline <= ctx.as_of else PENDING
+
+
+def window_deadline(ctx: Context, w: ir.Window, get: Callable[[ColumnSpec], Any]) -> dt.date:
+    """The last day on which the window's event counts as on time."""
+    if isinstance(w, ir.WithinDays):
+        anchor = get(w.anchor)
+        if isinstance(w.days, ir.DaysByCategory):
+            value = get(w.days.column)
+            n = w.days.days[w.days.column.categories.index(value)]
+            assert n is not None
+        else:
+            n = w.days
+        if w.working:
+            return ctx.days.workday(anchor, n)
+        return anchor + dt.timedelta(days=n)
+    value = get(w.period)
+    if isinstance(value, tuple):
+        first, length = value
+    else:
+        first, length = value, 3 if w.period.type is ColumnType.QUARTER else 1
+    month_after = first + length
+    deadline = dt.date(month_after // 12, month_after % 12 + 1, w.day)
+    if w.roll_forward:
+        deadline = ctx.days.next_working_day(deadline)
+    return deadline
+
+
+def backlog_verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any],
+                    rec: Record) -> str:
+    """A backlog record's state at the as-of date: failed while in backlog (for over the limit,
+    for a count with 'for over N days'), met otherwise. Keeps what the month ends need."""
+    spec = m.backlog
+    assert spec is not None
+    rec.anchor, rec.until = get(m.period_column), get(spec.until)
+    if spec.over_days is not None:
+        if spec.working:
+            rec.over_limit = ctx.days.workday(rec.anchor, spec.over_days)
+        else:
+            rec.over_limit = rec.anchor + dt.timedelta(days=spec.over_days)
+    return FAILED if counted_in_backlog(m, rec, ctx.as_of) else MET
+
+
+def in_backlog(rec: Record, t: dt.date) -> bool:
+    """In backlog at the end of day ``t``: referred on or before t, and not closed by t."""
+    assert rec.anchor is not None
+    return rec.anchor <= t and (rec.until is None or rec.until > t)
+
+
+def counted_in_backlog(m: ir.Measure, rec: Record, t: dt.date) -> bool:
+    """In the measure's numerator at ``t``: in backlog (for over the limit, if it has one)."""
+    if not in_backlog(rec, t):
+        return False
+    return rec.over_limit is None or rec.over_limit < t
+
+
+# ---- periods and bases ---------------------------------------------------------------------------
+
+
+def basis_periods(ctx: Context, m: ir.Measure, basis: str) -> list[tuple[str, list[int]]]:
+    """(label, the record periods summed) for each period the basis reports."""
+    first, last = ctx.first_month, ctx.last_month
+    out: list[tuple[str, list[int]]] = []
+    if m.period_unit == "month":
+        if basis == "quarter":
+            for q in range(quarter_of(first), quarter_of(last) + 1, 3):
+                months = [x for x in range(q, q + 3) if first <= x <= last]
+                out.append((quarter_label(q), months))
+            return out
+        for month in range(first, last + 1):
+            if basis == "in_month":
+                months = [month]
+            elif basis == "rolling_3":
+                months = list(range(max(first, month - 2), month + 1))
+            elif basis == "rolling_12":
+                months = list(range(max(first, month - 11), month + 1))
+            elif basis == "cumulative":
+                months = list(range(first, month + 1))
+            elif basis == "year_to_date":
+                year_start = first + 12 * ((month - first) // 12)
+                months = list(range(year_start, month + 1))
+            else:
+                raise AssertionError(basis)
+            out.append((month_label(month), months))
+        return out
+    # a quarterly measure: record periods are quarters
+    quarters = list(range(quarter_of(first), quarter_of(last) + 1, 3))
+
+    def contract_year(q: int) -> int:
+        end = min(q + 2, last)  # the quarter's last month, or the as-of month if in progress
+        return (end - first) // 12
+
+    for q in quarters:
+        if basis == "quarter":
+            summed = [q]
+        elif basis == "rolling_12":
+            summed = [x for x in quarters if q - 9 <= x <= q]
+        elif basis == "cumulative":
+            summed = [x for x in quarters if x <= q]
+        elif basis == "year_to_date":
+            summed = [x for x in quarters if x <= q and contract_year(x) == contract_year(q)]
+        else:
+            raise AssertionError(basis)
+        out.append((quarter_label(q), summed))
+    return out
+
+
+# ---- results ---------------------------------------------------------------------------------------
+
+
+def group_dict(level: tuple[ColumnSpec, ...], values: tuple[str | None, ...]) -> dict[str, Any]:
+    """A group as output.md shows it: column name -> value (None for an empty value)."""
+    return dict(zip((c.name for c in level), values))
+
+
+def group_sort_key(group: dict[str, Any]) -> tuple[Any, ...]:
+    """Results are sorted by group: the whole contract first, then by the number of columns,
+    then by (column, value) in column-name order, an empty value before any other."""
+    return (len(group), tuple((k, v is not None, v or "") for k, v in sorted(group.items())))
+
+
+class Tally:
+    """Counts of one group in one record period."""
+
+    def __init__(self) -> None:
+        self.met = 0
+        self.failed = 0
+        self.pending = 0
+        self.excluded = 0
+        self.numerator = Fraction(0)
+        self.denominator = Fraction(0)
+
+
+def measure_results(ctx: Context, m: ir.Measure, records: list[Record],
+                    expected: ExpectedFigures | None) -> list[dict[str, Any]]:
+    """Every result row of one measure, for every level, group, basis and period."""
+    rows: list[dict[str, Any]] = []
+    for i, level in enumerate(m.groups):
+        groups: dict[tuple[Any, ...], dict[int, Tally]] = {}
+        if not level:
+            groups[()] = {}  # the whole contract is always reported
+        for rec in records:
+            if rec.period is None:
+                continue  # no reported period: in no figure, and it does not make a group
+            tallies = groups.setdefault(rec.groups[i], {})
+            tally = tallies.setdefault(rec.period, Tally())
+            if rec.status == MET:
+                tally.met += 1
+            elif rec.status == FAILED:
+                tally.failed += 1
+            elif rec.status == PENDING:
+                tally.pending += 1
+            else:
+                tally.excluded += 1
+            if rec.status == MET and m.kind == "ratio":
+                tally.numerator += rec.numerator
+                tally.denominator += rec.denominator
+        for values, tallies in groups.items():
+            group = group_dict(level, values)
+            members = [r for r in records if r.period is not None and r.groups[i] == values]
+            for basis in m.bases:
+                for label, periods in basis_periods(ctx, m, basis):
+                    if m.kind in ("backlog_share", "backlog_count"):
+                        row = backlog_row(ctx, m, members, periods[-1])
+                    else:
+                        row = period_row(m, [tallies[p] for p in periods if p in tallies])
+                        if m.kind == "profile":
+                            assert expected is not None
+                            figure = sum((expected.value(i, values, p) for p in periods),
+                                         Fraction(0))
+                            row = profile_row(m, row, figure)
+                    rows.append(finish_row(m, group, label, basis, row))
+    return rows
+
+
+def period_row(m: ir.Measure, tallies: list[Tally]) -> dict[str, Any]:
+    """Numerator, denominator, pending and excluded of one basis period (ratios of sums)."""
+    met = sum(t.met for t in tallies)
+    failed = sum(t.failed for t in tallies)
+    row: dict[str, Any] = {
+        "pending": sum(t.pending for t in tallies),
+        "excluded": sum(t.excluded for t in tallies),
+    }
+    if m.kind == "ratio":
+        row["numerator"] = sum((t.numerator for t in tallies), Fraction(0))
+        row["denominator"] = sum((t.denominator for t in tallies), Fraction(0))
+    else:
+        row["numerator"] = met
+        row["denominator"] = met + failed
+    return row
+
+
+def profile_row(m: ir.Measure, row: dict[str, Any], figure: Fraction) -> dict[str, Any]:
+    """A profile measure compares the records counted with the expected (profiled) figure."""
+    row["denominator"] = figure
+    row["expected"] = figure
+    return row
+
+
+def backlog_row(ctx: Context, m: ir.Measure, members: list[Record], month: int
+                ) -> dict[str, Any]:
+    """A backlog at the end of ``month`` (the as-of date for the as-of month): the records in
+    it over the records so far, and the oldest one's age in working days."""
+    t = ctx.as_of if month == ctx.last_month else last_day(month)
+    so_far = [r for r in members if r.period is not None and r.period <= month]
+    counted = [r for r in so_far if r.status != EXCLUDED and counted_in_backlog(m, r, t)]
+    oldest = min((r.anchor for r in counted if r.anchor is not None), default=None)
+    return {
+        "numerator": len(counted),
+        "denominator": sum(1 for r in so_far if r.status != EXCLUDED),
+        "pending": 0,
+        "excluded": sum(1 for r in so_far if r.status == EXCLUDED),
+        "oldest_age_working_days": None if oldest is None else
+        ctx.days.working_days_between(oldest, t),
+    }
+
+
+def finish_row(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
+               row: dict[str, Any]) -> dict[str, Any]:
+    """The figure, the target and whether it is met, decided exactly; the band."""
+    numerator, denominator = row["numerator"], row["denominator"]
+    share = m.kind in ("rate", "ratio", "profile", "backlog_share")
+    if share:
+        value = None if denominator == 0 else Fraction(numerator) / Fraction(denominator)
+        assessed = value is not None and denominator >= m.min_denominator
+    else:  # counts are always assessed (a period without records counts 0)
+        value = Fraction(numerator)
+        assessed = denominator >= m.min_denominator
+    met: bool | None = None
+    band: str | None = None
+    if assessed:
+        assert value is not None
+        met = m.target.met(value)
+        if m.bands is not None:
+            chosen = m.bands.band_for(value)
+            band = chosen.label
+            if m.bands.deciding:
+                met = chosen.passes
+    out: dict[str, Any] = {
+        "measure": m.id, "group": group, "period": period, "basis": basis,
+        "numerator": float(numerator) if isinstance(numerator, Fraction) else numerator,
+        "denominator": float(denominator) if isinstance(denominator, Fraction) else denominator,
+        "pending": row["pending"], "excluded": row["excluded"],
+        "value": None if value is None else float(value),
+        "target": float(m.target.value) if m.target.share else int(m.target.value),
+        "met": met, "band": band,
+    }
+    if "oldest_age_working_days" in row:
+        out["oldest_age_working_days"] = row["oldest_age_working_days"]
+    if "expected" in row:
+        out["expected"] = float(row["expected"])
+    if m.min_denominator:
+        out["assessed"] = assessed
+    return out
+
+
+# ---- expected figures: direct profiles and the layered Cohort Profile ---------------------------
+
+
+class ExpectedFigures:
+    """A profile measure's expected figure per level, group and month."""
+
+    def __init__(self) -> None:
+        self.figures: dict[tuple[int, tuple[Any, ...], int], Fraction] = {}
+        # cohort profiles: starts and expected cumulative outcomes per (level, group, cohort)
+        self.starts: dict[tuple[int, tuple[Any, ...], int], int] = {}
+        self.cumulative: dict[tuple[int, tuple[Any, ...], int, int], Fraction] = {}
+        self.problems: list[tuple[str, str, list[int]]] = []
+
+    def add(self, level: int, group: tuple[Any, ...], month: int, amount: Fraction) -> None:
+        key = (level, group, month)
+        self.figures[key] = self.figures.get(key, Fraction(0)) + amount
+
+    def value(self, level: int, group: tuple[Any, ...], month: int) -> Fraction:
+        return self.figures.get((level, group, month), Fraction(0))
+
+
+def key_text(value: Any) -> str | None:
+    """A profile key value as text (None for an empty value)."""
+    return None if value is None else as_text(value)
+
+
+def direct_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedDirect) -> ExpectedFigures:
+    """Expected figures read from a profile table, summed per group and month.
+
+    For a key column that a group level does not split by, the profile's ALL rows are used if
+    it has any, else its finer rows are added up (profiles.py, module docstring).
+    """
+    data = ctx.data
+    out = ExpectedFigures()
+    key_names = [k.name for k in e.keys]
+    rows = list(data.rows(e.table))
+    keys = {n: [key_text(v) for v in data.column(e.table, n)] for n in key_names}
+    has_all = {n: any(v == ALL for v in keys[n]) for n in key_names}
+    values = data.column(e.table, e.value.name)
+    months = data.column(e.table, e.period.name)
+    for i, level in enumerate(m.groups):
+        split = [c.name for c in level]
+        for row in rows:
+            value, month = values[row], months[row]
+            if value is None or month is None:
+                continue
+            if not ctx.first_month <= month <= ctx.last_month:
+                continue
+            wanted = True
+            for n in key_names:
+                v = keys[n][row]
+                if v is None:
+                    wanted = False
+                elif n in split:
+                    wanted = wanted and v != ALL
+                else:
+                    wanted = wanted and (v == ALL) == has_all[n]
+            if not wanted:
+                continue
+            group = tuple(keys[n][row] for n in split)
+            out.add(i, group, month, Fraction(value))
+    return out
+
+
+def cohort_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedCohort) -> ExpectedFigures:
+    """The layered Cohort Profile (semantics.md 6): expected outcomes in month m are the sum,
+    over each start s of a cohort c <= m, of its profile's weight for month m - c."""
+    data = ctx.data
+    out = ExpectedFigures()
+    series = profile_series(ctx, e)
+    key_names = [k.name for k in e.keys]
+    has_all = {n: any(key[j] == ALL for key in series) for j, n in enumerate(key_names)}
+    starts = data.column(e.table, e.start.name)
+    missing: list[int] = []
+    for row in data.rows(e.table):
+        start = starts[row]
+        if start is None:
+            continue
+        cohort = month_of(start)
+        if not ctx.first_month <= cohort <= ctx.last_month:
+            continue
+        own = tuple(key_text(data.column(e.table, n)[row]) for n in key_names)
+        uncovered = False
+        for i, level in enumerate(m.groups):
+            split = [c.name for c in level]
+            wide = tuple(ALL if (n not in split and has_all[n]) else v
+                         for n, v in zip(key_names, own))
+            weights = series.get(wide, series.get(own))
+            group = tuple(key_text(data.column(e.table, c.name)[row]) for c in level)
+            skey = (i, group, cohort)
+            out.starts[skey] = out.starts.get(skey, 0) + 1
+            if weights is None:
+                uncovered = True
+                continue
+            running = Fraction(0)
+            for k in range(ctx.last_month - cohort + 1):
+                w = weights[k] if k < len(weights) else Fraction(0)
+                out.add(i, group, cohort + k, w)
+                running += w
+                ckey = (i, group, cohort, k)
+                out.cumulative[ckey] = out.cumulative.get(ckey, Fraction(0)) + running
+        if uncovered:
+            missing.append(row)
+    if missing:
+        first = missing[0]
+        which = ", ".join(f"{n}={key_text(data.column(e.table, n)[first])}" for n in key_names)
+        out.problems.append((e.table, f"starts with no profile in {e.profile} (e.g. {which})",
+                             missing))
+    return out
+
+
+def profile_series(ctx: Context, e: ir.ExpectedCohort) -> dict[tuple[Any, ...], list[Fraction]]:
+    """Each profile series (distinct key values) -> its weight for each month since start."""
+    data = ctx.data
+    rows_by_series: dict[tuple[Any, ...], list[int]] = {}
+    for row in data.rows(e.profile):
+        if e.where is not None and not holds(e.where, lambda c, r=row: data.value(e.profile, r, c)):
+            continue
+        key = tuple(key_text(data.column(e.profile, k.name)[row]) for k in e.keys)
+        rows_by_series.setdefault(key, []).append(row)
+    out: dict[tuple[Any, ...], list[Fraction]] = {}
+    months = data.column(e.profile, e.month.name)
+    rates = data.column(e.profile, e.rate.name)
+    shares = data.column(e.profile, e.share.name) if e.share is not None else None
+    for key, rows in rows_by_series.items():
+        label = ", ".join(f"{k.name}={v}" for k, v in zip(e.keys, key)) or "the profile"
+        by_month = sorted(rows, key=lambda r: months[r])
+        ks = [months[r] for r in by_month]
+        if ks != list(range(len(ks))):
+            raise DataError(DataProblem(e.profile, f"profile for {label} must give every month "
+                                        f"since start from 0, once each; it gives {ks}"))
+        if shares is not None:
+            total = sum((Fraction(shares[r]) for r in by_month), Fraction(0))
+            if abs(total - 1) > SHARE_TOLERANCE:
+                raise DataError(DataProblem(e.profile, f"the shares of the profile for {label} "
+                                            f"add up to {float(total):.4f}, not 1"))
+            out[key] = [Fraction(rates[r]) * Fraction(shares[r]) for r in by_month]
+        else:
+            cumulative = [Fraction(rates[r]) for r in by_month]
+            if any(b < a for a, b in zip(cumulative, cumulative[1:])):
+                raise DataError(DataProblem(e.profile, f"the cumulative rates of the profile "
+                                            f"for {label} go down"))
+            out[key] = [b - a for a, b in zip([Fraction(0), *cumulative], cumulative)]
+    return out
+
+
+def cohort_rows(ctx: Context, m: ir.Measure, records: list[Record],
+                expected: ExpectedFigures) -> list[dict[str, Any]]:
+    """The cohort triangle: per level, group, cohort and months since start, the cohort's
+    starts, its outcomes so far, their conversion and the profile's expected conversion."""
+    out: list[dict[str, Any]] = []
+    for i, level in enumerate(m.groups):
+        groups = sorted({g for (lv, g, _) in expected.starts if lv == i},
+                        key=lambda g: tuple((v is not None, v or "") for v in g))
+        for group in groups:
+            for cohort in range(ctx.first_month, ctx.last_month + 1):
+                starts = expected.starts.get((i, group, cohort), 0)
+                if not starts:
+                    continue
+                achieved = 0
+                for k in range(ctx.last_month - cohort + 1):
+                    achieved += sum(1 for r in records if r.status == MET
+                                    and r.cohort == cohort and r.period == cohort + k
+                                    and r.groups[i] == group)
+                    figure = expected.cumulative.get((i, group, cohort, k), Fraction(0))
+                    out.append({
+                        "measure": m.id, "group": group_dict(level, group),
+                        "cohort": month_label(cohort), "months_since_start": k,
+                        "starts": starts, "outcomes": achieved,
+                        "conversion": float(Fraction(achieved, starts)),
+                        "expected_conversion": float(figure / starts),
+                    })
+    return out
+
+
+# ---- the as-of date --------------------------------------------------------------------------------
+
+
+def resolve_as_of(contract: ir.Contract, data: Data, given: str | None) -> tuple[dt.date, str]:
+    """--as-of, else the contract's extract date, else the latest date in the data read."""
+    if given is not None:
+        return dt.date.fromisoformat(given), "--as-of"
+    if contract.extract_date:
+        return dt.date.fromisoformat(contract.extract_date), "the contract's extract date"
+    latest: dt.date | None = None
+    for name, table in data.tables.items():
+        for col in table.columns.values():
+            if col.spec.type is ColumnType.DATE:
+                for value in data.column(name, col.spec.name):
+                    if value is not None and (latest is None or value > latest):
+                        latest = value
+    if latest is None:
+        raise DataError(DataProblem(", ".join(sorted(data.tables)) or "data", "no dates in the "
+                                    "data to take the as-of date from",
+                                    hint="pass --as-of YYYY-MM-DD"))
+    return latest, "the latest date in the data"
+
+
+# ---- the whole evaluation, in a shape the reports accept ----------------------------------------
+
+
+class RefQuality:
+    """One data-quality check: table, check, how many records, the first examples."""
+
+    def __init__(self, table: str, check: str, count: int, examples: tuple[str, ...]):
+        self.table, self.check, self.count, self.examples = table, check, count, examples
+
+
+class RefCounts:
+    """A measure's population accounting: totals by verdict and the rows outside it."""
+
+    def __init__(self, totals: list[int], outside: int):
+        self.totals = totals
+        self.outside = outside
+
+
+class RefPartial:
+    def __init__(self, counts: dict[str, RefCounts]):
+        self.counts = counts
+
+
+class RefMeasurePlan:
+    def __init__(self, measure: ir.Measure):
+        self.measure = measure
+
+
+class RefPlan:
+    """The contract and its measures, as ``report.json`` reads a plan."""
+
+    def __init__(self, contract: ir.Contract):
+        self.contract = contract
+        self.measures = tuple(RefMeasurePlan(m) for m in contract.measures)
+
+    def measure(self, measure_id: str) -> RefMeasurePlan:
+        return next(p for p in self.measures if p.measure.id == measure_id)
+
+
+class ReferenceEvaluation:
+    """What ``pmir_dsl.report.json.render`` reads from an evaluation, computed by the reference."""
+
+    def __init__(self, plan: RefPlan, as_of: str, as_of_source: str, tables: dict[str, Table],
+                 partial: RefPartial, results: list[dict[str, Any]],
+                 cohort_rows: list[dict[str, Any]], quality: list[RefQuality]):
+        self.plan = plan
+        self.as_of = as_of
+        self.as_of_source = as_of_source
+        self.tables = tables
+        self.partial = partial
+        self.results = results
+        self._cohorts = cohort_rows
+        self.quality = quality
+        self.escalations: list[dict[str, Any]] = []
+        self.remedies: list[dict[str, Any]] = []
+
+    def cohorts(self) -> list[dict[str, Any]]:
+        return self._cohorts
+
+
+def evaluate_reference(plan_or_contract: Any, tables: dict[str, Table],
+                       as_of: str | None = None) -> ReferenceEvaluation:
+    """Evaluate a checked contract (or a compiled plan's contract) over loaded ``tables``."""
+    contract: ir.Contract = getattr(plan_or_contract, "contract", plan_or_contract)
+    data = Data(tables, contract)
+    day, source = resolve_as_of(contract, data, as_of)
+    start = dt.date.fromisoformat(contract.service_start)
+    if day < start:
+        raise DataError(DataProblem("--as-of", f"the as-of date {day} is before the contract's "
+                                    f"service start {start}"))
+    ctx = Context(contract, data, day)
+    results: list[dict[str, Any]] = []
+    cohorts: list[dict[str, Any]] = []
+    counts: dict[str, RefCounts] = {}
+    problems: list[tuple[str, str, list[int]]] = []
+    for m in contract.measures:
+        expected: ExpectedFigures | None = None
+        if isinstance(m.expected, ir.ExpectedDirect):
+            expected = direct_expected(ctx, m, m.expected)
+        elif isinstance(m.expected, ir.ExpectedCohort):
+            expected = cohort_expected(ctx, m, m.expected)
+        records: list[Record] = []
+        outside = 0
+        for row in data.rows(m.table):
+            rec = judge(ctx, m, row)
+            if rec is None:
+                outside += 1
+            else:
+                records.append(rec)
+        totals = [0, 0, 0, 0]
+        index = {MET: K_MET, FAILED: K_FAILED, PENDING: K_PENDING, EXCLUDED: K_EXCLUDED}
+        for rec in records:
+            totals[index[rec.status]] += 1
+        counts[m.id] = RefCounts(totals, outside)
+        results += measure_results(ctx, m, records, expected)
+        if isinstance(m.expected, ir.ExpectedCohort) and expected is not None:
+            cohorts += cohort_rows(ctx, m, records, expected)
+            problems += expected.problems
+    results.sort(key=lambda r: (r["measure"], group_sort_key(r["group"]), r["period"],
+                                r["basis"]))
+    quality = {key: quality_entry(data, key[0], key[1], rows)
+               for key, rows in ctx.quality.items()}
+    for table, check, rows in problems:
+        quality.setdefault((table, check), quality_entry(data, table, check, set(rows)))
+    ev = ReferenceEvaluation(RefPlan(contract), day.isoformat(), source, tables,
+                             RefPartial(counts), results, cohorts,
+                             sorted(quality.values(), key=lambda q: (q.table, q.check)))
+    add_escalations(ev, contract, ctx, tables)
+    return ev
+
+
+def add_escalations(ev: ReferenceEvaluation, contract: ir.Contract, ctx: Context,
+                    tables: dict[str, Table]) -> None:
+    """Escalation regimes and remedies are state over months computed from the results
+    (semantics.md 7), not from records: they are not re-implemented here, but run over the
+    reference's own results, so that a contract that declares them still reports them."""
+    regimes_ = getattr(contract, "regimes", ())
+    remedies_ = getattr(contract, "remedies", ())
+    if not regimes_ and not remedies_:
+        return
+    from . import regimes  # type: ignore[attr-defined]
+    from .evaluate import Axis
+
+    axis = Axis(ctx.first_month - 1970 * 12, ctx.last_month - 1970 * 12)
+    ev.escalations = [row for r in regimes_ for row in regimes.escalations(r, ev.results, axis)]
+    ev.remedies = [row for r in remedies_
+                   for row in regimes.remedies(r, ev.results, axis, tables[r.fee_table])]
+
+
+def quality_entry(data: Data, table: str, check: str, rows: Iterable[int]) -> RefQuality:
+    """The count of records under a check and the examples: the 5 smallest ids in text order,
+    or the first 5 rows (numbered as in a CSV file) when the table has no id column."""
+    rows = sorted(set(rows))
+    if data.id_column(table) is not None:
+        examples = sorted(data.example(table, r) for r in rows)[:N_EXAMPLES]
+    else:
+        examples = [data.example(table, r) for r in rows[:N_EXAMPLES]]
+    return RefQuality(table, check, len(rows), tuple(examples))

@@ -1,0 +1,236 @@
+"""Escalation and remedies: rules evaluated month by month, per group, in order (semantics.md 7).
+
+Rules read the in-month results of measures for their group: a month is *failed* when its result
+was assessed and missed its target, *met* when assessed and met, and *not assessed* otherwise. A
+not-assessed month is neither: it never counts as a failure, and it is not a met month either, so
+it breaks a run of failed months and a run of met months alike. The state
+of month m depends only on results up to m. Every change carries its reason: the measures and
+months that triggered it. Money is integer pence throughout.
+
+The work is a loop over groups and months (a provider x month grid, not records): 100 providers
+over 84 months is 8,400 small steps.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from . import ir
+from .errors import DataError, DataProblem
+from .evaluate import Axis, month_label
+from .schema import Table
+
+Status = dict[str, list[bool | None]]  # measure id -> met per month index (None: not assessed)
+
+
+def monthly_status(results: list[dict[str, Any]], measures: set[str], keys: tuple[str, ...],
+                   axis: Axis) -> dict[tuple[Any, ...], Status]:
+    """Per group values: each named measure's in-month verdicts over the month axis."""
+    index = {month_label(axis.first_month + i): i for i in range(axis.size)}
+    out: dict[tuple[Any, ...], Status] = defaultdict(dict)
+    for r in results:
+        if r["measure"] in measures and r["basis"] == "in_month" and \
+                tuple(r["group"]) == keys and r["period"] in index:
+            g = tuple(r["group"][k] for k in keys)
+            months = out[g].setdefault(r["measure"], [None] * axis.size)
+            months[index[r["period"]]] = r["met"]
+    return out
+
+
+def holds(atom: ir.Atom, status: Status, i: int, axis: Axis) -> tuple[bool, list[str]]:
+    """Whether ``atom`` holds at month index ``i``, and its reasons (one per measure that did)."""
+    found = {m: _test(atom, status.get(m, [None] * axis.size), i, axis) for m in atom.measures}
+    hits = [why for why in found.values() if why is not None]
+    ok = (len(hits) == len(found)) if atom.quantifier == "all" else bool(hits)
+    if atom.quantifier == "all" and ok and atom.kind == "met_run":
+        return True, [_join(atom.measures) + " " + _met_words(atom, i, axis)]
+    named = [f"{m} {why}" for m, why in found.items() if why is not None]
+    return ok, named if ok else []
+
+
+def _test(atom: ir.Atom, months: list[bool | None], i: int, axis: Axis) -> str | None:
+    """The reason ``atom`` holds for one measure at month ``i``, or None."""
+    if atom.kind == "failed_k_of_n":
+        window = range(max(0, i - atom.n + 1), i + 1)
+        failed = [j for j in window if months[j] is False]
+        if len(failed) >= atom.k:
+            return "failed in " + _and([_label(axis, j) for j in failed])
+        return None
+    if i - atom.k + 1 < 0:
+        return None
+    run = range(i - atom.k + 1, i + 1)
+    if atom.kind == "failed_run" and all(months[j] is False for j in run):
+        return "failed " + _span_words(axis, run)
+    if atom.kind == "met_run" and all(months[j] is True for j in run):
+        return "met " + _span_words(axis, run)
+    return None
+
+
+def _label(axis: Axis, j: int) -> str:
+    return month_label(axis.first_month + int(j))
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _join(measures: tuple[str, ...]) -> str:
+    return ", ".join(measures)
+
+
+def _span_words(axis: Axis, run: range) -> str:
+    if len(run) == 1:
+        return "in " + _label(axis, run[0])
+    return f"{_label(axis, run[0])} to {_label(axis, run[-1])} ({len(run)} consecutive months)"
+
+
+def _met_words(atom: ir.Atom, i: int, axis: Axis) -> str:
+    return "met " + _span_words(axis, range(i - atom.k + 1, i + 1))
+
+
+def condition(atoms: tuple[ir.Atom, ...], status: Status, i: int, axis: Axis
+              ) -> tuple[bool, list[str]]:
+    """All atoms hold at month ``i``: (True, their reasons), else (False, [])."""
+    reasons: list[str] = []
+    for atom in atoms:
+        ok, why = holds(atom, status, i, axis)
+        if not ok:
+            return False, []
+        reasons += why
+    return True, reasons
+
+
+# ---- regimes -------------------------------------------------------------------------------------
+
+
+def escalations(regime: ir.Regime, results: list[dict[str, Any]], axis: Axis
+                ) -> list[dict[str, Any]]:
+    """Each group's level in each month, and why (the reasons of the last change)."""
+    names = {m for r in regime.rules for a in r.atoms for m in a.measures}
+    status = monthly_status(results, names, regime.keys, axis)
+    lowest = regime.levels[0][0] if regime.levels else 1
+    titles = dict(regime.levels)
+    out = []
+    for g in sorted(status, key=_group_order):
+        level, reasons = lowest, []
+        for i in range(axis.size):
+            changed = False
+            for rule in regime.rules:
+                if not _applies(rule, level):
+                    continue
+                ok, why = condition(rule.atoms, status[g], i, axis)
+                if ok:
+                    level, reasons, changed = rule.level, why, True
+                    break
+            out.append({"regime": regime.name, "group": dict(zip(regime.keys, g)),
+                        "month": _label(axis, i), "level": level,
+                        "level_title": titles.get(level, ""), "changed": changed,
+                        "reasons": list(reasons)})
+    return out
+
+
+def _applies(rule: ir.Rule, level: int) -> bool:
+    if rule.from_level is not None and rule.from_level != level:
+        return False
+    return rule.level > level if rule.escalate else rule.level < level
+
+
+def _group_order(g: tuple[Any, ...]) -> tuple[str, ...]:
+    return tuple("" if v is None else str(v) for v in g)
+
+
+# ---- remedies ------------------------------------------------------------------------------------
+
+
+def remedies(remedy: ir.Remedy, results: list[dict[str, Any]], axis: Axis,
+             fees: Table) -> list[dict[str, Any]]:
+    """Service Fee deferral, release and forfeiture per group and month, in integer pence.
+
+    While deferral holds (it starts when the ``defer`` condition holds), ``share`` of each month's
+    fee is deferred (rounded down to the penny); in the first month the ``release`` condition
+    holds, the fee is paid in full and everything outstanding becomes payable. An amount still
+    deferred ``forfeit_after`` months after the month it was deferred is forfeit; at the end of
+    the referral period (``forfeit_at``) everything outstanding is forfeit.
+    """
+    names = {m for a in remedy.defer + remedy.release for m in a.measures}
+    status = monthly_status(results, names, remedy.keys, axis)
+    fee = fee_grid(remedy, fees, axis)
+    end = _month_index(remedy.forfeit_at, axis) if remedy.forfeit_at else None
+    out = []
+    for g in sorted(set(status) | set(fee), key=_group_order):
+        if g not in fee:
+            raise DataError(DataProblem(fees.path, f"no fees for {_describe(remedy.keys, g)}",
+                                        remedy.fee.name))
+        out += _remedy_months(remedy, g, status.get(g, {}), fee[g], axis, end)
+    return out
+
+
+def _remedy_months(remedy: ir.Remedy, g: tuple[Any, ...], status: Status, fee: np.ndarray,
+                   axis: Axis, end: int | None) -> list[dict[str, Any]]:
+    outstanding: list[tuple[int, int]] = []  # (month index deferred, pence)
+    deferring, rows = False, []
+    for i in range(axis.size):
+        deferred = released = forfeited = 0
+        reasons: list[str] = []
+        release_now, why_release = condition(remedy.release, status, i, axis)
+        trigger, why_defer = condition(remedy.defer, status, i, axis)
+        if deferring and release_now:
+            released = sum(p for _, p in outstanding)
+            outstanding, deferring, reasons = [], False, why_release
+        elif trigger or deferring:
+            deferred = int(Fraction(int(fee[i])) * remedy.share)  # rounded down to the penny
+            outstanding.append((i, deferred))
+            deferring, reasons = True, why_defer or ["deferral continues until the standards "
+                                                      "are met"]
+        if remedy.forfeit_after is not None:
+            old = [(d, p) for d, p in outstanding if i - d >= remedy.forfeit_after]
+            forfeited += sum(p for _, p in old)
+            outstanding = [(d, p) for d, p in outstanding if i - d < remedy.forfeit_after]
+        if end is not None and i >= end:
+            forfeited += sum(p for _, p in outstanding)
+            outstanding = []
+        rows.append({"remedy": remedy.name, "group": dict(zip(remedy.keys, g)),
+                     "month": _label(axis, i), "fee_pence": int(fee[i]),
+                     "deferred_pence": deferred, "released_pence": released,
+                     "forfeited_pence": forfeited,
+                     "outstanding_pence": sum(p for _, p in outstanding),
+                     "in_deferral": deferring, "reasons": reasons})
+    return rows
+
+
+def fee_grid(remedy: ir.Remedy, fees: Table, axis: Axis) -> dict[tuple[Any, ...], np.ndarray]:
+    """Each group's fee per month of the axis; a missing month or negative fee is a data error."""
+    fee, month = fees.columns[remedy.fee.name], fees.columns[remedy.month.name]
+    keys = [fees.columns[k] for k in remedy.keys]
+    negative = np.flatnonzero(fee.present() & (fee.values < 0))
+    if len(negative):
+        raise DataError(DataProblem(fees.path, "negative fees", remedy.fee.name,
+                                    tuple(int(r) + 2 for r in negative[:5]),
+                                    tuple(str(fee.values[r]) for r in negative[:5]),
+                                    len(negative)))
+    grid: dict[tuple[Any, ...], np.ndarray] = {}
+    idx = month.values.astype(np.int64) - axis.first_month
+    for r in np.flatnonzero(month.present() & fee.present() & (idx >= 0) & (idx < axis.size)):
+        g = tuple(k.take_strings(np.array([r]))[0] for k in keys)
+        arr = grid.setdefault(g, np.full(axis.size, -1, dtype=np.int64))
+        arr[idx[r]] = max(int(arr[idx[r]]), 0) + int(fee.values[r])  # rows of a month add up
+    for g, arr in grid.items():
+        missing = [_label(axis, i) for i in np.flatnonzero(arr < 0)]
+        if missing:
+            raise DataError(DataProblem(fees.path, f"fees missing for {_describe(remedy.keys, g)}"
+                                        f" in {len(missing)} month(s): {', '.join(missing[:6])}",
+                                        remedy.fee.name, hint="give a fee for every month from "
+                                        "the service start to the as-of date (0 if none is due)"))
+    return grid
+
+
+def _describe(keys: tuple[str, ...], g: tuple[Any, ...]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in zip(keys, g)) or "the contract"
+
+
+def _month_index(day: str, axis: Axis) -> int:
+    return int(np.datetime64(day, "M").astype(np.int64)) - axis.first_month
