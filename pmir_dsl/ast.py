@@ -154,6 +154,19 @@ class ByDeadline:
 
 
 @attrs.frozen
+class GapWindow:
+    """``LOG at most N calendar days apart from START until END``: the largest gap between a
+    participant's start, its events in table LOG, and its end (or the as-of date)."""
+
+    log: Name
+    days: int
+    unit: str
+    start: Name
+    until: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Not:
     """``not C``."""
 
@@ -177,8 +190,8 @@ class Any:
     span: Span | None = _span()
 
 
-Cond = Union[Flag, Presence, IsValue, Compare, Within, ByDeadline, Not, All, Any]
-WINDOWS = (Within, ByDeadline)
+Cond = Union[Flag, Presence, IsValue, Compare, Within, ByDeadline, GapWindow, Not, All, Any]
+WINDOWS = (Within, ByDeadline, GapWindow)
 
 # ---- clauses ----------------------------------------------------------------------------------
 
@@ -284,10 +297,11 @@ class CountRecords:
 
 @attrs.frozen
 class ExpectedDirect:
-    """``expected COLUMN of TABLE``: a profile table giving the expected figure per month."""
+    """``expected COLUMN of TABLE [where C]``: a profile table giving the figure per month."""
 
     column: Name
     table: Name
+    where: Cond | None = None
     span: Span | None = _span()
 
 

@@ -423,6 +423,15 @@ def _first_at(first: ast.Name, again: ast.Name) -> str:
     return f"the first is at {f'line {first.span.line}' if same_file else first.span}"
 
 
+def _fixed_by(name: str, where: object) -> bool:
+    """Whether a profile filter pins column ``name`` to values (``outcome is x``)."""
+    if isinstance(where, ast.IsValue):
+        return where.column.text == name and not where.negate
+    if isinstance(where, ast.All):
+        return any(_fixed_by(name, c) for c in where.items)
+    return False
+
+
 def _clause_word(c: object) -> str:
     words = {ast.ServiceStart: "service start", ast.CalendarClause: "calendar",
              ast.ExtractDate: "extract date", ast.GroupBy: "group by", ast.Bases: "bases",
@@ -620,9 +629,12 @@ class MeasureChecker:
         return col
 
     def profile_keys(self, profile: TableSpec, other: TableSpec) -> tuple[ColumnSpec, ...]:
-        """Profile columns that name group columns of ``other`` (matched by name)."""
-        names = {c.name for c in other.columns if c.type in GROUPABLE}
-        return tuple(c for c in profile.columns if c.name in names and c.type in GROUPABLE)
+        """Profile columns that name group columns of ``other`` (by name, joined ones too)."""
+        def groupable(name: str) -> bool:
+            col = other.column(name) or self.joined(other, name)
+            return col is not None and col.type in GROUPABLE
+
+        return tuple(c for c in profile.columns if c.type in GROUPABLE and groupable(c.name))
 
     def expected_direct(self, e: ast.ExpectedDirect,
                         groups: tuple) -> ir.ExpectedDirect | None:  # type: ignore[type-arg]
@@ -636,6 +648,8 @@ class MeasureChecker:
                        "column saying which month each expected figure is for", e.table.span)
             return None
         keys = self.profile_keys(profile, self.table)
+        if e.where is not None:
+            keys = tuple(k for k in keys if not _fixed_by(k.name, e.where))
         for level in groups:
             missing = [c.name for c in level if c.name not in {k.name for k in keys}]
             if missing:
@@ -643,7 +657,13 @@ class MeasureChecker:
                            f"'{missing[0]}', so it gives no expected figure for each "
                            f"{missing[0]}", e.table.span, "group this measure only by the "
                            "profile's columns: " + (", ".join(k.name for k in keys) or "none"))
-        return ir.ExpectedDirect(profile.name, value, months[0], keys) if value else None
+        where = None
+        if e.where is not None:
+            outer, self.table = self.table, profile
+            where = self.condition(e.where)
+            self.table = outer
+            keys = tuple(k for k in keys if not _fixed_by(k.name, e.where))
+        return ir.ExpectedDirect(profile.name, value, months[0], keys, where) if value else None
 
     def expected_cohort(self, e: ast.ExpectedCohort) -> ir.ExpectedCohort | None:
         cohort, profile = self.other_table(e.table), self.other_table(e.profile)
@@ -672,6 +692,8 @@ class MeasureChecker:
                                  share if share and share.type in NUMERIC else None, link)
 
     def window(self, w):  # type: ignore[no-untyped-def]
+        if isinstance(w, ast.GapWindow):
+            return self.gap_window(w)
         if isinstance(w, ast.ByDeadline):
             event = self.column(w.event, DATE_LIKE, "'on or before'")
             period = self.column(w.deadline.period, (ColumnType.MONTH, ColumnType.QUARTER,
@@ -689,6 +711,24 @@ class MeasureChecker:
         if event and anchor and days is not None:
             return ir.WithinDays(event, anchor, days, w.unit == "working")
         return None
+
+    def gap_window(self, w: ast.GapWindow) -> ir.EveryNDays | None:
+        """``LOG at most N days apart from START until END``: LOG refers to the population."""
+        assert self.table is not None
+        log = self.c.lookup_table(w.log)
+        start = self.column(w.start, DATE_LIKE, "'apart from'")
+        until = self.column(w.until, DATE_LIKE, "'until'")
+        if log is None or start is None or until is None:
+            return None
+        ref = next((c for c in log.columns if c.type is ColumnType.REF
+                    and c.references == self.table.name), None)
+        dates = [c for c in log.columns if c.type is ColumnType.DATE]
+        if ref is None or len(dates) != 1:
+            self.error("type-mismatch", f"table '{log.name}' needs a ref({self.table.name}) "
+                       "column and exactly one date column to be read as each record's events",
+                       w.log.span)
+            return None
+        return ir.EveryNDays(log.name, ref, dates[0], start, until, w.days, w.unit == "working")
 
     def days(self, days):  # type: ignore[no-untyped-def]
         if isinstance(days, int):
@@ -732,6 +772,7 @@ class MeasureChecker:
                    "filter the population with 'where' and keep the window on its own")
 
     cond_ByDeadline = cond_Within  # noqa: N815
+    cond_GapWindow = cond_Within  # noqa: N815
 
     def cond_Flag(self, cond):  # type: ignore[no-untyped-def]  # noqa: N802
         col = self.column(cond.column)

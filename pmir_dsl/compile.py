@@ -347,12 +347,28 @@ class MeasurePlan:
             due_by = deadline_within(m.due, b, m.table, excl)
             undecided = np.isnat(b.column(m.table, m.due.event).values)
             return met, undecided & (due_by > b.as_of), due_by
+        if isinstance(m.window, ir.EveryNDays):
+            return self._gaps(b, m.window, excl)
         deadline = WINDOWS[type(m.window)](m.window, b, m.table, excl)
         event = b.column(m.table, m.window.event).values
         has_event = ~np.isnat(event)
         met = has_event & (event <= deadline)
         pending = ~has_event & (deadline > b.as_of)
         return met, pending, deadline
+
+    def _gaps(self, b: Batch, w: ir.EveryNDays, excl: Exclusions
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(met, pending, deadline) for 'at most N days apart': met once ended with no longer
+        gap, failed as soon as one gap is longer, pending while still running without one."""
+        start = b.column(self.table, w.start).values
+        until = b.column(self.table, w.until).values
+        excl.add(f"{w.start.name} missing", np.isnat(start))
+        excl.add(f"{w.until.name} before {w.start.name}", until < start)
+        end = np.where(np.isnat(until) | (until > b.as_of), b.as_of, until)
+        gap = largest_gaps(b, self.table, w, start, end)
+        over = gap > w.days
+        ended = ~np.isnat(until) & (until <= b.as_of)
+        return ended & ~over, ~ended & ~over, np.full(len(start), NAT)
 
     def _amounts(self, b: Batch, met: np.ndarray, excl: Exclusions) -> tuple[np.ndarray, np.ndarray]:
         m = self.measure
@@ -431,6 +447,36 @@ def deadline_by(w: ir.OnOrBeforeDeadline, b: Batch, table: str, excl: Exclusions
     day = after.astype("datetime64[M]").astype("datetime64[D]") + np.timedelta64(w.day - 1, "D")
     day = np.where(col.present(), day, NAT)
     return next_working_day(day, b.cal) if w.roll_forward else day
+
+
+def largest_gaps(b: Batch, table: str, w: ir.EveryNDays, start: np.ndarray,
+                 end: np.ndarray) -> np.ndarray:
+    """Per record: the longest stretch (in calendar or working days) between its start, each of
+    its events in ``w.log`` within [start, end], and its end. Sort and diff; no Python loop."""
+    log = b.referenced(w.log)
+    ids = next(c for c in b.tables[table].columns.values() if c.spec.type is ColumnType.ID)
+    owner = pc.index_in(log.columns[w.ref.name].values, value_set=ids.values)
+    owner = np.asarray(pc.fill_null(owner, -1).to_numpy(zero_copy_only=False), np.int64)
+    when = log.columns[w.date.name].values
+    ok = (owner >= 0) & ~np.isnat(when)
+    owner, when = owner[ok], when[ok]
+    inside = (when >= start[owner]) & (when <= end[owner])
+    owner, when = owner[inside], when[inside]
+    n = len(start)
+    rows = np.concatenate([np.arange(n), owner, np.arange(n)])
+    dates = np.concatenate([start, when, end])
+    valid = ~np.isnat(dates)
+    rows, dates = rows[valid], dates[valid]
+    order = np.lexsort((dates, rows))
+    rows, dates = rows[order], dates[order]
+    same = rows[1:] == rows[:-1]
+    if w.working:
+        steps = np.busday_count(dates[:-1], dates[1:], busdaycal=b.cal)
+    else:
+        steps = (dates[1:] - dates[:-1]).astype(np.int64)
+    gap = np.zeros(n, dtype=np.int64)
+    np.maximum.at(gap, rows[1:][same], steps[same])
+    return gap
 
 
 WINDOWS: dict[type, Callable[..., np.ndarray]] = {

@@ -126,7 +126,21 @@ class OnOrBeforeDeadline:
     roll_forward: bool
 
 
-Window = Union[WithinDays, OnOrBeforeDeadline]
+@attrs.frozen
+class EveryNDays:
+    """No gap longer than ``days`` between ``start``, the dates of a participant's records in
+    table ``log`` (linked by its ``ref`` column) and ``until`` (or the as-of date while empty)."""
+
+    log: str
+    ref: ColumnSpec
+    date: ColumnSpec
+    start: ColumnSpec
+    until: ColumnSpec
+    days: int
+    working: bool
+
+
+Window = Union[WithinDays, OnOrBeforeDeadline, EveryNDays]
 
 # ---- targets, bands, measures, contract ------------------------------------------------------------
 
@@ -167,6 +181,7 @@ class ExpectedDirect:
     value: ColumnSpec
     period: ColumnSpec
     keys: tuple[ColumnSpec, ...]
+    where: Condition | None = None
 
 
 @attrs.frozen
@@ -363,11 +378,15 @@ def measure_columns(m: Measure, contract: Contract) -> list[tuple[str, str]]:
             cols.append(w.days.column)
     elif isinstance(w, OnOrBeforeDeadline):
         cols += [w.event, w.period]
+    extra: list[tuple[str, str]] = []
+    if isinstance(w, EveryNDays):
+        cols += [w.start, w.until]
+        extra = [(w.log, w.ref.name), (w.log, w.date.name)]
     if m.backlog:
         cols.append(m.backlog.until)
     if m.due:
         cols += [m.due.event, m.due.anchor]
-    out = [(m.table, c.name) for c in cols if c.via is None]
+    out = [(m.table, c.name) for c in cols if c.via is None] + extra
     for c in cols:
         if c.via is not None:
             ref = contract.table(m.table).column(c.via)
@@ -375,7 +394,7 @@ def measure_columns(m: Measure, contract: Contract) -> list[tuple[str, str]]:
             out += [(m.table, c.via), (ref.references, c.name)]
     e = m.expected
     if isinstance(e, ExpectedDirect):
-        out += [(e.table, c.name) for c in (e.value, e.period, *e.keys)]
+        out += [(e.table, c.name) for c in (e.value, e.period, *e.keys, *_cond_columns(e.where))]
     elif isinstance(e, ExpectedCohort):
         out += [(e.table, e.start.name), *((e.table, k.name) for k in e.keys)]
         prof = [e.month, e.rate, *e.keys, *([e.share] if e.share else []), *_cond_columns(e.where)]

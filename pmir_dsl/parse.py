@@ -369,6 +369,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def group_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.GroupBy(tuple(ch), self._s(meta))
 
+    def group_none(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.GroupBy((), self._s(meta))
+
     def bases_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.Bases(ch[0], self._s(meta))
 
@@ -444,7 +447,14 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return ast.CountRecords(self._s(meta))
 
     def expected_direct(self, meta, ch):  # type: ignore[no-untyped-def]
-        return ast.ExpectedDirect(self._name(ch[0]), self._name(ch[1]), self._s(meta))
+        where = ch[2] if len(ch) > 2 else None
+        return ast.ExpectedDirect(self._name(ch[0]), self._name(ch[1]), where, self._s(meta))
+
+    def gap_window(self, meta, ch):  # type: ignore[no-untyped-def]
+        log, days, unit, start, until = ch
+        kind = "working" if str(unit).startswith("working") else "calendar"
+        return ast.GapWindow(self._name(log), int(days), kind, self._name(start),
+                             self._name(until), self._s(meta))
 
     def expected_cohort(self, meta, ch):  # type: ignore[no-untyped-def]
         where = ch[3] if len(ch) > 3 else None

@@ -70,10 +70,11 @@ def _direct(m: ir.Measure, e: ir.ExpectedDirect, b: Batch) -> Expected:
     factor = SCALE // (DECIMAL_SCALE if e.value.type is ColumnType.DECIMAL else 1)
     months = table.columns[e.period.name].values.astype(np.int64) - b.first_month
     keys = {k.name: _strings(table.columns[k.name]) for k in e.keys}
+    chosen = compile_condition(e.where)(b, e.table) if e.where is not None else True
     levels = []
     for level in m.groups:
         names = [c.name for c in level]
-        rows = _rows_for_level(keys, names, table.rows)
+        rows = _rows_for_level(keys, names, table.rows) & chosen
         out: Groups = {}
         for r in np.flatnonzero(rows & (months >= 0) & (months < size) & value.present()):
             g = tuple(keys[n][r] for n in names)

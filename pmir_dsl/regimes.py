@@ -42,12 +42,17 @@ def monthly_status(results: list[dict[str, Any]], measures: set[str], keys: tupl
 
 
 def holds(atom: ir.Atom, status: Status, i: int, axis: Axis) -> tuple[bool, list[str]]:
-    """Whether ``atom`` holds at month index ``i``, and its reasons (one per measure that did)."""
+    """Whether ``atom`` holds at month index ``i``, and its reasons (one per measure that did).
+
+    ``all of (...) met`` in a month means none of the measures failed and at least one was
+    assessed and met: a standard with nothing to assess that month (no exit reports due, say)
+    neither blocks it nor makes it on its own.
+    """
+    if atom.quantifier == "all" and atom.kind == "met_run":
+        return _all_met(atom, status, i, axis)
     found = {m: _test(atom, status.get(m, [None] * axis.size), i, axis) for m in atom.measures}
     hits = [why for why in found.values() if why is not None]
     ok = (len(hits) == len(found)) if atom.quantifier == "all" else bool(hits)
-    if atom.quantifier == "all" and ok and atom.kind == "met_run":
-        return True, [_join(atom.measures) + " " + _met_words(atom, i, axis)]
     named = [f"{m} {why}" for m, why in found.items() if why is not None]
     return ok, named if ok else []
 
@@ -88,8 +93,16 @@ def _span_words(axis: Axis, run: range) -> str:
     return f"{_label(axis, run[0])} to {_label(axis, run[-1])} ({len(run)} consecutive months)"
 
 
-def _met_words(atom: ir.Atom, i: int, axis: Axis) -> str:
-    return "met " + _span_words(axis, range(i - atom.k + 1, i + 1))
+def _all_met(atom: ir.Atom, status: Status, i: int, axis: Axis) -> tuple[bool, list[str]]:
+    if i - atom.k + 1 < 0:
+        return False, []
+    run = range(i - atom.k + 1, i + 1)
+    none = [None] * axis.size
+    for j in run:
+        month = [status.get(m, none)[j] for m in atom.measures]
+        if False in month or True not in month:
+            return False, []
+    return True, [f"{_join(atom.measures)} met {_span_words(axis, run)}"]
 
 
 def condition(atoms: tuple[ir.Atom, ...], status: Status, i: int, axis: Axis

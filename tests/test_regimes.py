@@ -105,9 +105,10 @@ def remedy(forfeit_at: str | None = None) -> ir.Remedy:
                      (atom("met_run", "all", ("A", "B"), 1, 1),), 6, forfeit_at)
 
 
-def money(a: list[bool | None], forfeit_at: str | None = None) -> list[dict[str, Any]]:
-    return remedies(remedy(forfeit_at), results(A=a, B=[M] * len(a)), axis(len(a)),
-                    fee_table(len(a)))
+def money(a: list[bool | None], forfeit_at: str | None = None,
+          b: list[bool | None] | None = None) -> list[dict[str, Any]]:
+    b = b if b is not None else [M] * len(a)
+    return remedies(remedy(forfeit_at), results(A=a, B=b), axis(len(a)), fee_table(len(a)))
 
 
 def test_deferral_then_release() -> None:
@@ -121,12 +122,17 @@ def test_deferral_then_release() -> None:
 
 
 def test_deferral_then_forfeit_after_6_months() -> None:
-    rows = money([F, F] + [N] * 8)  # not assessed is not met: deferral goes on
+    rows = money([F, F] + [N] * 8, b=[M, M] + [N] * 8)  # nothing assessed: nothing met
     half = FEE // 2
     assert [r["deferred_pence"] for r in rows] == [0] + [half] * 9
     # the amount deferred in February (month 1) is forfeit in August (month 7), and so on
     assert [r["forfeited_pence"] for r in rows] == [0] * 7 + [half] * 3
     assert rows[-1]["outstanding_pence"] == 6 * half
+
+
+def test_a_standard_with_nothing_to_assess_does_not_block_release() -> None:
+    rows = money([F, F, N, M], b=[M, M, M, M])  # March: A not assessed, B met -> release
+    assert [r["released_pence"] for r in rows] == [0, 0, FEE // 2, 0]
 
 
 def test_everything_outstanding_is_forfeit_at_the_end_of_the_referral_period() -> None:

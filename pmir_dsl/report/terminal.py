@@ -37,6 +37,10 @@ def render(ev: Evaluation, console: Console) -> None:
     console.print(summary(ev, by_measure))
     for mp in ev.plan.measures:
         console.print(measure_section(ev, mp.measure, by_measure[mp.measure.id]))
+    for regime in ev.plan.contract.regimes:
+        console.print(regime_section(ev, regime.name))
+    for remedy in ev.plan.contract.remedies:
+        console.print(remedy_section(ev, remedy.name))
     console.print(pending_section(ev))
     console.print(quality_section(ev))
 
@@ -269,3 +273,64 @@ def quality_section(ev: Evaluation) -> Group:
     for q in ev.quality:
         t.add_row(q.table, q.check, f"{q.count:,}", ", ".join(q.examples))
     return Group(Text(""), t)
+
+
+LEVEL_STYLES = {1: "green", 2: "yellow", 3: "dark_orange", 4: "bold red"}
+
+
+def regime_section(ev: Evaluation, name: str) -> Group:
+    """Each group's level month by month, then every change of level with its reason."""
+    rows = [e for e in ev.escalations if e["regime"] == name]
+    regime = next(r for r in ev.plan.contract.regimes if r.name == name)
+    months = sorted({e["month"] for e in rows})[-12:]
+    grid = Table(title=f"{regime.title}: level by month (last {len(months)} months)",
+                 title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for k in regime.keys:
+        grid.add_column(k.replace("_", " ").capitalize())
+    for m in months:
+        grid.add_column(m[2:], justify="center")
+    by_group: dict[tuple[Any, ...], dict[str, int]] = defaultdict(dict)
+    for e in rows:
+        by_group[tuple(e["group"].values())][e["month"]] = e["level"]
+    for g in sorted(by_group, key=lambda v: tuple(str(x) for x in v)):
+        grid.add_row(*map(str, g), *(Text(str(by_group[g].get(m, "")),
+                                          style=LEVEL_STYLES.get(by_group[g].get(m, 0), ""))
+                                     for m in months))
+    changes = Table(title="Changes of level and why", title_justify="left", box=box.SIMPLE_HEAD,
+                    pad_edge=False)
+    for col in (*[k.capitalize() for k in regime.keys], "Month", "Level", "Reason"):
+        changes.add_column(col)
+    for e in rows:
+        if e["changed"]:
+            changes.add_row(*map(str, e["group"].values()), e["month"],
+                            f"{e['level']} {e['level_title']}", "; ".join(e["reasons"]))
+    levels = ", ".join(f"{n} {t}" for n, t in regime.levels)
+    return Group(Text(""), Text(f"{regime.title} ({levels})", style="bold"), grid, changes)
+
+
+def remedy_section(ev: Evaluation, name: str) -> Group:
+    """Months with money deferred, released or forfeit, in pounds, and totals per group."""
+    remedy = next(r for r in ev.plan.contract.remedies if r.name == name)
+    rows = [r for r in ev.remedies if r["remedy"] == name]
+    t = Table(title=f"{remedy.title}: months with deferral, release or forfeiture",
+              title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in (*[k.capitalize() for k in remedy.keys], "Month", "Fee", "Deferred", "Released",
+                "Forfeit", "Outstanding", "Why"):
+        t.add_column(col, justify="right" if col in ("Fee", "Deferred", "Released", "Forfeit",
+                                                     "Outstanding") else "left")
+    for r in rows:
+        if r["deferred_pence"] or r["released_pence"] or r["forfeited_pence"]:
+            t.add_row(*map(str, r["group"].values()), r["month"], pounds(r["fee_pence"]),
+                      pounds(r["deferred_pence"]), pounds(r["released_pence"]),
+                      pounds(r["forfeited_pence"]), pounds(r["outstanding_pence"]),
+                      "; ".join(r["reasons"]))
+    if not t.rows:
+        return Group(Text(""), Text(f"{remedy.title}: nothing deferred", style="bold green"))
+    return Group(Text(""), t)
+
+
+def pounds(pence: int) -> str:
+    """Integer pence as pounds: 250000050 -> '£2,500,000.50'."""
+    sign = "-" if pence < 0 else ""
+    whole, part = divmod(abs(pence), 100)
+    return f"{sign}£{whole:,}.{part:02d}"
