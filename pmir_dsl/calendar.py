@@ -61,14 +61,32 @@ def workday(dates: np.ndarray, days: np.ndarray | int, cal: np.busdaycalendar) -
 
     D itself is not counted and may be a non-working day, so a Saturday plus one working day is
     the following Monday if that is a working day. N = 0 gives D unchanged. NaT stays NaT.
+    Millions of records share a few hundred dates and a few values of N, so the offsets are
+    worked out once per (date, N) on the span of dates and looked up.
     """
     dates = np.asarray(dates, dtype="datetime64[D]")
-    days = np.asarray(days, dtype=np.int64)
+    days = np.broadcast_to(np.asarray(days, dtype=np.int64), dates.shape)
     ok = ~np.isnat(dates)
     out = np.full(dates.shape, np.datetime64("NaT"), dtype="datetime64[D]")
-    d, n = dates[ok], np.broadcast_to(days, dates.shape)[ok]
-    out[ok] = np.where(n == 0, d, np.busday_offset(d, n, roll="backward", busdaycal=cal))
+    if not ok.any():
+        return out
+    d, n = dates[ok], days[ok]
+    lo = d.min()
+    span = int((d.max() - lo).astype(np.int64)) + 1
+    values = np.flatnonzero(np.bincount(n)) if n.min() >= 0 and n.max() < 4096 else None
+    if values is None or span * len(values) > len(d):
+        out[ok] = _offset(d, n, cal)
+        return out
+    every = lo + np.arange(span)
+    table = np.stack([_offset(every, np.full(span, v), cal) for v in values])
+    row = np.zeros(int(values.max()) + 1, dtype=np.int64)
+    row[values] = np.arange(len(values))
+    out[ok] = table[row[n], (d - lo).astype(np.int64)]
     return out
+
+
+def _offset(d: np.ndarray, n: np.ndarray, cal: np.busdaycalendar) -> np.ndarray:
+    return np.where(n == 0, d, np.busday_offset(d, n, roll="backward", busdaycal=cal))
 
 
 def next_working_day(dates: np.ndarray, cal: np.busdaycalendar) -> np.ndarray:

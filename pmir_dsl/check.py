@@ -283,7 +283,7 @@ class Checker:
                 if target and not any(col.type is ColumnType.ID for col in target.columns):
                     self.error("type-mismatch", f"table '{ref.text}' has no id column for "
                                f"'{c.name.text}' to refer to", ref.span,
-                               f"declare one in '{ref.text}', e.g. {ref.text[:-1]}_id: id")
+                               f"declare an id column in '{ref.text}', e.g. {ref.text}_id: id")
 
     def _check_band_lines(self, decl: ast.BandsDecl) -> None:
         lines = decl.lines
@@ -481,6 +481,7 @@ class MeasureChecker:
         target = self.target(kind)
         bases = self.bases(period[1] if period else "month", kind)
         groups = self.groups()
+        self.levels = groups
         bands = self.bands_use(kind)
         expected = self.expected(kind, groups)
         backlog = self.backlog()
@@ -596,6 +597,9 @@ class MeasureChecker:
         if b is None:
             return None
         until = self.column(b.until, DATE_LIKE, "'in backlog until'")
+        period = self.clause(ast.PeriodOf)
+        if period is not None:
+            self.column(period.column, DATE_LIKE, "a backlog's 'month of'")
         return ir.BacklogSpec(until, b.over_days, b.working) if until else None
 
     def expected(self, kind: str, groups: tuple) -> ir.Expected | None:  # type: ignore[type-arg]
@@ -685,11 +689,26 @@ class MeasureChecker:
             self.table = outer
         link = next((c for c in self.table.columns if c.type is ColumnType.REF
                      and c.references == cohort.name), None)
+        if link is None and self.table.name != cohort.name:
+            self.error("type-mismatch", f"table '{self.table.name}' needs a ref({cohort.name}) "
+                       "column to place its records in their cohorts", e.table.span,
+                       f"declare e.g.: referral_id: ref({cohort.name})")
+            return None
+        if share is not None and share.type not in NUMERIC:
+            self.error("type-mismatch", f"the 'share' column of '{profile.name}' must be a "
+                       "number", e.profile.span)
+            return None
+        for level in self.levels:
+            for col in level:
+                if cohort.column(col.name) is None:
+                    self.error("unknown-column", f"cohort table '{cohort.name}' has no column "
+                               f"'{col.name}', so starts cannot be grouped by it",
+                               e.table.span, f"group this measure by columns of '{cohort.name}'")
         keys = self.profile_keys(profile, cohort)
         if month is None or rate is None:
             return None
         return ir.ExpectedCohort(cohort.name, start, profile.name, where, keys, month, rate,
-                                 share if share and share.type in NUMERIC else None, link)
+                                 share, link)
 
     def window(self, w):  # type: ignore[no-untyped-def]
         if isinstance(w, ast.GapWindow):
@@ -863,7 +882,7 @@ class MeasureChecker:
             self.error("target-kind", f"a count measure's target is a whole number, not "
                        f"'{a.text}'", a.span)
             return None
-        if a.kind == "percent" and not 0 <= a.value <= 1:
+        if a.kind == "percent" and not 0 <= a.value <= (10 if t.relative else 1):
             self.error("bad-percentage", f"{a.text} is not between 0% and 100%", a.span,
                        "a percentage target is a share of the records, so at most 100%")
             return None

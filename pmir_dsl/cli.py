@@ -170,7 +170,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
         for col in t.columns:
             if col.name in used[t.name]:
                 kind = f"category: {' | '.join(col.categories)}" if col.categories else \
-                    col.type.value
+                    f"ids of {col.references}" if col.references else col.type.value
                 print(f"  {col.name:<28} {kind}{', may be empty' if col.nullable else ''}")
     return EXIT_OK
 

@@ -68,7 +68,8 @@ CODES: dict[str, ErrorCode] = _codes(
     ("bands-arguments", "A band set used with the wrong number of arguments"),
     ("incomplete-cases", "Category-dependent days that do not cover every category"),
     ("duplicate-case", "A category given two day counts"),
-    ("measure-kind", "A measure must say exactly one of 'met when', 'count when' or 'ratio'"),
+    ("measure-kind", "A measure must say exactly one of 'met when', 'count when', 'count records', "
+                     "'ratio' or 'in backlog'"),
     ("window-placement", "A time window must be the whole 'met when' condition"),
     ("period-mismatch", "A basis that does not fit the measure's period"),
     ("target-kind", "A target of the wrong kind for the measure"),

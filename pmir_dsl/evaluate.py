@@ -98,43 +98,105 @@ def partials(plan: Plan, batch: Batch, row_offset: int = 0) -> Partial:
 
 
 def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
-    kind = mp.measure.kind
-    per_record = np.zeros((len(v.status), 6), dtype=np.int64)
-    for k in (MET, FAILED, PENDING, EXCLUDED):
-        per_record[:, k] = v.status == k
-    due = np.isin(v.status, (MET, FAILED))
+    """Reduce one batch's verdicts to per-(group, month) counts for every group level.
+
+    Each level is a handful of ``np.bincount`` passes over integer keys (group slot x month x
+    verdict): no Python loop over records and no per-record matrix.
+    """
+    m = mp.measure
+    placed = v.month >= 0
+    levels, cohorts, oldest = [], [], []
+    for level in m.groups:
+        slot, labels = _slots(level, mp.table, b, placed)
+        levels.append(_level_counts(m.kind, v, slot, labels, axis.size))
+        if v.cohort is not None:
+            cohorts.append(_triangle(v, slot, labels, axis.size))
+        if v.backlog is not None and v.anchor is not None:
+            oldest.append(_oldest(v, slot, labels, axis.size))
+    return MeasureCounts(m.id, tuple(levels), _totals(m.kind, v), int((v.status == OUTSIDE).sum()),
+                         tuple(cohorts), tuple(oldest))
+
+
+def _slots(level: tuple, table: str, b: Batch, placed: np.ndarray
+           ) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
+    """Each placed record's group slot (-1 elsewhere) and the group values of each slot.
+
+    Group codes are mixed-radix numbers of the key columns' codes, so the groups present are
+    found with a bincount when the code space is small, by sorting otherwise.
+    """
+    cols = [b.column(table, spec) for spec in level]
+    code = np.zeros(len(placed), dtype=np.int64)
+    space = 1
+    for col in cols:
+        code = code * _cardinality(col) + (col.values.astype(np.int64) + 1)
+        space *= _cardinality(col)
+    if space <= 1 << 22:
+        present = np.flatnonzero(np.bincount(code[placed], minlength=space))
+        lookup = np.full(space, -1, dtype=np.int64)
+        lookup[present] = np.arange(len(present))
+        slot = np.where(placed, lookup[code], -1)
+    else:
+        present, inverse = np.unique(code[placed], return_inverse=True)
+        slot = np.full(len(placed), -1, dtype=np.int64)
+        slot[placed] = inverse.reshape(-1)
+    return slot, [_decode(int(g), cols) for g in present]
+
+
+def _level_counts(kind: str, v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]],
+                  months: int) -> dict[tuple[Any, ...], np.ndarray]:
+    """Counts [months, 6] per group: the four verdicts, then numerator and denominator."""
+    size = len(labels) * months
+    ok = slot >= 0
+    key = slot[ok] * months + v.month[ok]
+    status = v.status[ok].astype(np.int64)
+    out = np.zeros((size, 6), dtype=np.int64)
+    out[:, :4] = np.bincount(key * 4 + status, minlength=size * 4).reshape(size, 4)
     if kind == "ratio":
-        per_record[:, K_NUM] = np.where(v.status == MET, v.numerator, 0)
-        per_record[:, K_DEN] = np.where(v.status == MET, v.denominator, 0)
-    elif kind in ("rate", "count", "profile"):
-        per_record[:, K_NUM] = np.where(due, v.numerator, 0)
-        per_record[:, K_DEN] = due
-    else:  # backlog: the denominator is every record so far; the numerator is placed below
-        per_record[:, K_DEN] = due
-    placements = [(v.month, per_record)]
-    if v.backlog is not None:
-        first, end = v.backlog
-        placements += [(first, _unit(len(first), K_NUM, 1)), (end, _unit(len(end), K_NUM, -1))]
-    levels = tuple(_by_group(level, mp.table, b, placements, axis.size)
-                   for level in mp.measure.groups)
-    cohorts = ()
-    if v.cohort is not None:
-        ok = (v.status == MET) & (v.cohort >= 0) & (v.month >= v.cohort)
-        cell = np.where(ok, v.cohort * axis.size + (v.month - v.cohort), -1)
-        cohorts = tuple(_by_group(level, mp.table, b, [(cell, _unit(len(cell), 0, 1)[:, :1])],
-                                  axis.size * axis.size)
-                        for level in mp.measure.groups)
-        cohorts = tuple({g: a.reshape(axis.size, axis.size) for g, a in c.items()}
-                        for c in cohorts)
-    oldest = ()
-    if v.backlog is not None and v.anchor is not None:
-        oldest = tuple(_oldest(level, mp.table, b, v, axis.size) for level in mp.measure.groups)
-    in_pop = v.status != OUTSIDE
-    return MeasureCounts(mp.measure.id, levels, per_record[in_pop].sum(axis=0),
-                         int((~in_pop).sum()), cohorts, oldest)
+        counted = status == MET
+        for column, amounts in ((K_NUM, v.numerator), (K_DEN, v.denominator)):
+            total = np.zeros(size, dtype=np.int64)
+            np.add.at(total, key[counted], amounts[ok][counted])
+            out[:, column] = total
+    else:
+        out[:, K_DEN] = out[:, K_MET] + out[:, K_FAILED]
+        out[:, K_NUM] = out[:, K_MET]
+    if v.backlog is not None:  # in backlog: +1 from the first month end, -1 from the last
+        out[:, K_NUM] = _steps(v.backlog, slot, months, size)
+    out = out.reshape(len(labels), months, 6)
+    return {g: out[i] for i, g in enumerate(labels)}
 
 
-def _oldest(level: tuple, table: str, b: Batch, v: Verdicts, months: int
+def _steps(backlog: tuple[np.ndarray, np.ndarray], slot: np.ndarray, months: int,
+           size: int) -> np.ndarray:
+    first, end = backlog
+    ins, outs = (first >= 0) & (slot >= 0), (end >= 0) & (slot >= 0)
+    return (np.bincount(slot[ins] * months + first[ins], minlength=size)
+            - np.bincount(slot[outs] * months + end[outs], minlength=size))
+
+
+def _totals(kind: str, v: Verdicts) -> np.ndarray:
+    """Every population record by verdict (placed in a month or not), with the summed amounts."""
+    counts = np.bincount(v.status.astype(np.int64), minlength=5)[:4]
+    met = v.status == MET
+    if kind == "ratio":
+        amounts = [int(v.numerator[met].sum()), int(v.denominator[met].sum())]
+    else:
+        amounts = [int(counts[MET]), int(counts[MET] + counts[FAILED])]
+    return np.array([*counts, *amounts], dtype=np.int64)
+
+
+def _triangle(v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]], months: int
+              ) -> dict[tuple[Any, ...], np.ndarray]:
+    """Outcome counts per group: [cohort month, months since start]."""
+    assert v.cohort is not None
+    ok = (v.status == MET) & (v.cohort >= 0) & (v.month >= v.cohort) & (slot >= 0)
+    cell = (slot[ok] * months + v.cohort[ok]) * months + (v.month[ok] - v.cohort[ok])
+    grid = np.bincount(cell, minlength=len(labels) * months * months)
+    grid = grid.reshape(len(labels), months, months)
+    return {g: grid[i] for i, g in enumerate(labels)}
+
+
+def _oldest(v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]], months: int
             ) -> dict[tuple[Any, ...], np.ndarray]:
     """The earliest anchor date among records in backlog at each month end, per group.
 
@@ -144,52 +206,15 @@ def _oldest(level: tuple, table: str, b: Batch, v: Verdicts, months: int
     assert v.backlog is not None and v.anchor is not None
     first, end = v.backlog
     end = np.where(end < 0, months, end)
-    rows = np.flatnonzero(first >= 0)
+    rows = np.flatnonzero((first >= 0) & (slot >= 0))
     lengths = end[rows] - first[rows]
     each = np.repeat(rows, lengths)
     offsets = np.arange(len(each)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    month = np.full(len(v.status), -1, dtype=np.int64)
-    cols = [b.column(table, spec) for spec in level]
-    code = np.zeros(len(v.status), dtype=np.int64)
-    for col in cols:
-        code = code * _cardinality(col) + (col.values.astype(np.int64) + 1)
-    groups, gidx = np.unique(code[rows], return_inverse=True)
-    slot = np.full(len(v.status), -1, dtype=np.int64)
-    slot[rows] = gidx.reshape(-1)
-    out = np.full(len(groups) * months, NO_DATE, dtype=np.int64)
+    out = np.full(len(labels) * months, NO_DATE, dtype=np.int64)
     days = v.anchor.astype(np.int64)
     np.minimum.at(out, slot[each] * months + first[each] + offsets, days[each])
-    out = out.reshape(len(groups), months)
-    del month
-    return {_decode(int(g), cols): out[i] for i, g in enumerate(groups)}
-
-
-def _unit(n: int, column: int, value: int) -> np.ndarray:
-    """``n`` rows of six counts, ``value`` in ``column`` and 0 elsewhere."""
-    out = np.zeros((n, 6), dtype=np.int64)
-    out[:, column] = value
-    return out
-
-
-def _by_group(level: tuple, table: str, b: Batch, placements: list[tuple[np.ndarray, np.ndarray]],
-              months: int) -> dict[tuple[Any, ...], np.ndarray]:
-    """Sum each placement's rows by (group, month index) for one group level, without a Python
-    loop over records; a placement's month -1 means the row is not placed."""
-    cols = [b.column(table, spec) for spec in level]
-    code = np.zeros(len(placements[0][0]), dtype=np.int64)
-    for col in cols:
-        code = code * _cardinality(col) + (col.values.astype(np.int64) + 1)
-    placed = placements[0][0] >= 0
-    groups, gidx = np.unique(code[placed], return_inverse=True)
-    slot = np.full(len(code), -1, dtype=np.int64)
-    slot[placed] = gidx.reshape(-1)
-    width = placements[0][1].shape[1]
-    out = np.zeros((len(groups) * months, width), dtype=np.int64)
-    for month, values in placements:
-        ok = (month >= 0) & (slot >= 0)
-        np.add.at(out, slot[ok] * months + month[ok], values[ok])
-    out = out.reshape(len(groups), months, width)
-    return {_decode(int(g), cols): out[i] for i, g in enumerate(groups)}
+    out = out.reshape(len(labels), months)
+    return {g: out[i] for i, g in enumerate(labels)}
 
 
 def _cardinality(col: Column) -> int:

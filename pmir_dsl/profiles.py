@@ -85,14 +85,19 @@ def _direct(m: ir.Measure, e: ir.ExpectedDirect, b: Batch) -> Expected:
 
 
 def _rows_for_level(keys: dict[str, np.ndarray], level: list[str], n: int) -> np.ndarray:
-    """Profile rows that give a level's figures: its own keys split, ALL rows for the others."""
+    """Profile rows that give a level's figures: its own keys split, and for each other key the
+    ALL rows where they exist, else the finer rows (matched on the remaining keys)."""
     rows = np.ones(n, dtype=bool)
     for name, values in keys.items():
         is_all = values == ALL
         if name in level:
             rows &= ~is_all
-        elif is_all.any():
-            rows &= is_all
+            continue
+        others = [keys[k] for k in keys if k != name]
+        combo = [tuple(col[r] for col in others) for r in range(n)]
+        covered = {combo[r] for r in np.flatnonzero(is_all)}
+        finer = np.array([not is_all[r] and combo[r] not in covered for r in range(n)], dtype=bool)
+        rows &= is_all | finer
     return rows
 
 
@@ -112,23 +117,23 @@ def _cohort(m: ir.Measure, e: ir.ExpectedCohort, b: Batch) -> Expected:
     cohort_table = b.tables[e.table]
     start = cohort_table.columns[e.start.name].values
     cohort = start.astype("datetime64[M]").astype(np.int64) - b.first_month
-    started = ~np.isnat(start) & (cohort >= 0) & (cohort < size)
+    started = ~np.isnat(start) & (cohort >= 0) & (cohort < size) & (start <= b.as_of)
     keys = {k.name: _strings(cohort_table.columns[k.name]) for k in e.keys}
     has_all = {name: any(s[i] == ALL for s in series) for i, name in enumerate(keys)}
-    levels, starts, cumulative, problems = [], [], [], []
+    levels, starts, cumulative = [], [], []
+    missing = np.zeros(cohort_table.rows, dtype=bool)
     for level in m.groups:
         names = [c.name for c in level]
         sid = _series_of(keys, names, has_all, series, cohort_table.rows)
-        missing = started & (sid < 0)
-        if missing.any():
-            problems.append(_missing_profile(e, keys, missing, cohort_table))
+        missing |= started & (sid < 0)
         ok = started & (sid >= 0)
         groups = {name: _strings(cohort_table.columns[name])[ok] for name in names}
         counts = _start_counts(groups, names, sid[ok], cohort[ok], len(series), size)
         levels.append({g: _layer(c, weights, size) for g, c in counts.items()})
         starts.append({g: c.sum(axis=0) for g, c in counts.items()})
         cumulative.append({g: _cumulative(c, weights, size) for g, c in counts.items()})
-    return Expected(tuple(levels), tuple(starts), tuple(cumulative), tuple(problems))
+    problems = (_missing_profile(e, keys, missing, cohort_table),) if missing.any() else ()
+    return Expected(tuple(levels), tuple(starts), tuple(cumulative), problems)
 
 
 def _series(e: ir.ExpectedCohort, b: Batch) -> tuple[list[tuple[Any, ...]], list[np.ndarray]]:
@@ -159,7 +164,9 @@ def _amount(col: Column, r: int) -> int:
 def _weights(e: ir.ExpectedCohort, key: tuple[Any, ...],
              by_month: dict[int, tuple[int, int]], distribution: bool) -> np.ndarray:
     """Weights per months since start, validated: months 0..K without gaps; shares sum to 1."""
-    label = ", ".join(f"{k.name}={v}" for k, v in zip(e.keys, key)) or "the profile"
+    label = ", ".join(f"{k.name}={v}" for k, v in zip(e.keys, key)) or "every start"
+    if e.where is not None:
+        label += f" ({_where_words(e.where)})"
     months = sorted(by_month)
     if months[0] < 0 or months != list(range(months[-1] + 1)):
         raise DataError(DataProblem(e.profile, f"profile for {label} must give every month "
@@ -182,7 +189,9 @@ def _weights(e: ir.ExpectedCohort, key: tuple[Any, ...],
 
 def _series_of(keys: dict[str, np.ndarray], level: list[str], has_all: dict[str, bool],
                series: list[tuple[Any, ...]], n: int) -> np.ndarray:
-    """Each start's profile series for a level (-1 where none): ALL for unsplit keys if given."""
+    """Each start's profile series for a level (-1 where none): ALL for the keys the level does
+    not split where the profile gives ALL rows; else the start's own row; else the ALL row of a
+    key the level splits but the profile gives no finer row for (a LEP area with one profile)."""
     index = {s: i for i, s in enumerate(series)}
     names = list(keys)
     if not names:  # a profile without key columns: one series for every start
@@ -193,18 +202,25 @@ def _series_of(keys: dict[str, np.ndarray], level: list[str], has_all: dict[str,
     for i, combo in enumerate(combos):
         own = tuple(combo)
         wide = tuple(ALL if (n not in level and has_all[n]) else v for n, v in zip(names, own))
-        found[i] = index.get(wide, index.get(own, -1))
+        widest = tuple(ALL if has_all[n] else v for n, v in zip(names, own))
+        found[i] = next((index[c] for c in (wide, own, widest) if c in index), -1)
     return found[inverse.reshape(-1)]
 
 
 def _missing_profile(e: ir.ExpectedCohort, keys: dict[str, np.ndarray], missing: np.ndarray,
                      table: Any) -> tuple[str, int, tuple[str, ...]]:
     rows = np.flatnonzero(missing)
-    first = rows[0]
-    which = ", ".join(f"{n}={keys[n][first]}" for n in keys)
     ids = next((c for c in table.columns.values() if c.spec.type is ColumnType.ID), None)
     examples = tuple(sorted(ids.take_strings(rows))[:5]) if ids else ()
-    return (f"starts with no profile in {e.profile} (e.g. {which})", len(rows), examples)
+    what = f" where {_where_words(e.where)}" if e.where is not None else ""
+    return (f"starts with no profile in {e.profile}{what}", len(rows), examples)
+
+
+def _where_words(where: Any) -> str:
+    """'outcome is short_job' for a simple profile filter (else a generic phrase)."""
+    if isinstance(where, ir.InValues):
+        return f"{where.column.name} is {' or '.join(where.values)}"
+    return "its filter"
 
 
 def _start_counts(groups: dict[str, np.ndarray], names: list[str], sid: np.ndarray,

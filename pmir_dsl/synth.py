@@ -15,7 +15,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-__all__ = ["GENERATORS", "generate_atw_ha", "generate_esf", "generate_ses", "write_tables"]
+__all__ = [
+    "GENERATORS", "generate_atw_ha", "generate_esf", "generate_ipes", "generate_ses",
+    "write_tables",
+]
 
 # --------------------------------------------------------------------------------------------
 # Access to Work Holistic Assessment (seed 001): the shape of the synthetic contract
@@ -988,9 +991,583 @@ def generate_ses(
     }
 
 
+# --------------------------------------------------------------------------------------------
+# IPES (seed 002, chapter 9): Customer Service Standards month by month, cohort profiles
+# --------------------------------------------------------------------------------------------
+
+IPES_PROVIDERS: tuple[str, ...] = ("Provider A", "Provider B", "Provider C", "Provider D")
+IPES_PROVIDER_SHARES: tuple[float, ...] = (0.30, 0.25, 0.25, 0.20)
+#: Contract package areas, and the one each provider delivers in.
+IPES_CPAS: tuple[str, ...] = ("North East", "Wales")
+IPES_PROVIDER_CPA: tuple[int, ...] = (0, 1, 0, 1)
+#: Outcome of the initial meeting, and its probabilities.
+IPES_MEETING_OUTCOMES: tuple[str, ...] = ("start", "did_not_start", "did_not_attend")
+IPES_MEETING_SHARES: tuple[float, ...] = (0.78, 0.09, 0.13)
+#: On-time working-day offsets: decision 0..2 WD after the referral (CSS1), initial meeting
+#: 3..13 WD after it (CSS2: held and recorded within 15 WD), recorded 0..2 WD after the meeting,
+#: service delivery standards 0..1 WD after the start (CSS3), exit report 1..10 WD after the end
+#: (CSS8), warm handback 0..5 WD before the end (CSS10).
+IPES_DECISION_DAYS: tuple[float, ...] = (0.30, 0.45, 0.25)
+IPES_MEETING_DAYS: tuple[float, ...] = (
+    0.06, 0.10, 0.13, 0.14, 0.13, 0.12, 0.10, 0.08, 0.06, 0.05, 0.03,
+)
+IPES_RECORD_DAYS: tuple[float, ...] = (0.70, 0.20, 0.10)
+IPES_SDS_DAYS: tuple[float, ...] = (0.60, 0.40)
+IPES_EXIT_DAYS: tuple[float, ...] = (0.04, 0.08, 0.12, 0.14, 0.14, 0.13, 0.11, 0.10, 0.08, 0.06)
+IPES_HANDBACK_DAYS: tuple[float, ...] = (0.35, 0.25, 0.15, 0.10, 0.08, 0.07)
+#: Days on provision (about 6-15 months), and the shares of starts needing an exit report
+#: (CSS8) and a warm handback (CSS10).
+IPES_STAY = (183, 456)
+IPES_EXIT_REQUIRED = 0.75
+IPES_HANDBACK_REQUIRED = 0.55
+#: Days between meetings (CSS7: at least once every 4 weeks): 1-3 weeks, or 5-6 weeks when a
+#: meeting is missed.
+IPES_MEETING_GAPS: tuple[int, ...] = (7, 14, 21)
+IPES_MISSED_GAPS: tuple[int, ...] = (35, 42)
+#: Share of a provider-month's cases that miss a standard in a month that meets it: the CSSs
+#: with a 100% target are perfect, CSS2 (95%) and CSS4 (97%) nearly so. A month's count is
+#: rounded down, so a good month is never below 98.5%.
+IPES_BASE_FAIL: dict[str, float] = {"css2": 0.015, "css4": 0.01}
+#: The performance story: (standard, provider code, month, share of the month's cases that
+#: miss it). Exactly that share (rounded, at least one case) misses it, among the cases whose
+#: deadline has passed by the extract date; the failures of CSS1, CSS3 and CSS4 are also late
+#: within the same month. CSS7's share is of the provider's participants with a missed 4-week
+#: meeting due in that month.
+IPES_STORY: tuple[tuple[str, int, str, float], ...] = (
+    # Provider B: CSS1 in two months out of three in mid-2024, then never again.
+    ("css1", 1, "2024-06", 0.15), ("css1", 1, "2024-08", 0.20),
+    # Provider C: CSS2 from autumn 2024, two months out of three and then every month.
+    ("css2", 2, "2024-09", 0.14), ("css2", 2, "2024-11", 0.12), ("css2", 2, "2024-12", 0.15),
+    ("css2", 2, "2025-01", 0.11), ("css2", 2, "2025-02", 0.13), ("css2", 2, "2025-03", 0.16),
+    ("css2", 2, "2025-04", 0.12), ("css2", 2, "2025-05", 0.10), ("css2", 2, "2025-06", 0.14),
+    ("css2", 2, "2025-07", 0.12), ("css2", 2, "2025-08", 0.11), ("css2", 2, "2025-09", 0.13),
+    # Provider D: a different standard now and then (CSS1 twice, three months apart) ...
+    ("css3", 3, "2024-05", 0.12), ("css1", 3, "2024-07", 0.12), ("css2", 3, "2024-08", 0.12),
+    ("css1", 3, "2024-10", 0.14), ("css8", 3, "2025-06", 0.15), ("css7", 3, "2025-07", 0.15),
+    ("css10", 3, "2025-08", 0.15),
+    # ... and a spell of CSS4 three months running.
+    ("css4", 3, "2025-03", 0.10), ("css4", 3, "2025-04", 0.13), ("css4", 3, "2025-05", 0.09),
+)
+#: Late returns (CSS9 is the customer insight return): (return, provider code, period,
+#: working days late). Every other return is on time.
+IPES_LATE_RETURNS: tuple[tuple[str, int, str, int], ...] = (
+    ("customer_insight", 3, "2024-12", 3), ("css11", 3, "2025-02", 2),
+)
+IPES_RETURNS: tuple[str, ...] = ("customer_insight", "css11")
+#: Achieved outcome rates (share of starts) per provider: employed outcomes (lower threshold,
+#: and the higher threshold among them) and self-employed ones (91 and 182 days trading).
+IPES_LOWER: tuple[float, ...] = (0.33, 0.29, 0.25, 0.30)
+IPES_HIGHER: tuple[float, ...] = (0.20, 0.17, 0.14, 0.18)
+IPES_SE_LOWER: tuple[float, ...] = (0.050, 0.045, 0.040, 0.050)
+IPES_SE_HIGHER: tuple[float, ...] = (0.034, 0.030, 0.025, 0.032)
+#: Months from a lower to a higher threshold outcome.
+IPES_HIGHER_GAP = (1, 4)
+#: Self-employed outcome claims: 7..90 days after achievement; the late ones (this share of
+#: them, at least ERROR_MIN, among those whose late claim is in the extract) 91..150 days.
+IPES_CLAIM_LATE = 0.05
+IPES_OUTCOMES: tuple[str, ...] = ("lower_threshold", "higher_threshold", "se_lower", "se_higher")
+#: The tMPL cohort profiles (para 9.27): cumulative share of a cohort's starts, in
+#: ten-thousandths, with each outcome by month 0..23 since the start month.
+IPES_PROFILES: tuple[tuple[int, ...], ...] = (
+    (0, 0, 60, 170, 330, 530, 770, 1020, 1270, 1500, 1720, 1910, 2080, 2230, 2370, 2490,
+     2590, 2680, 2760, 2830, 2890, 2940, 2975, 3000),
+    (0, 0, 0, 40, 110, 210, 330, 460, 600, 740, 880, 1010, 1130, 1240, 1340, 1430, 1510,
+     1580, 1640, 1690, 1730, 1760, 1785, 1800),
+    (0, 0, 0, 20, 60, 110, 160, 210, 255, 295, 330, 360, 385, 405, 420, 430, 438, 444, 448,
+     450, 450, 450, 450, 450),
+    (0, 0, 0, 0, 0, 0, 20, 50, 85, 120, 155, 185, 210, 232, 250, 265, 277, 286, 292, 296,
+     298, 300, 300, 300),
+)
+#: Start rate behind the RNOs, and the share of participants on provision expected to have
+#: earnings in a month (the Earnings PI, para 9.23), per provider.
+IPES_TENDER_START = 0.78
+IPES_EARNINGS_SHARE: tuple[float, ...] = (0.22, 0.20, 0.18, 0.21)
+#: Monthly Service Fee per provider in pounds, uprated by IPES_FEE_UPRATE each April after
+#: the first.
+IPES_FEE_POUNDS: tuple[int, ...] = (86_500, 71_000, 63_250, 49_800)
+IPES_FEE_UPRATE = 0.017
+
+
+def _ipes_story(css: str, first: int, months: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per provider and month (months since ``first``): the share of cases that miss ``css``,
+    and whether the month is one of the story's failing months."""
+    share = np.full((len(IPES_PROVIDERS), months), IPES_BASE_FAIL.get(css, 0.0))
+    fail = np.zeros((len(IPES_PROVIDERS), months), dtype=bool)
+    for name, provider, label, value in IPES_STORY:
+        month = _month_number(np.datetime64(label, "M")) - first
+        if name == css and 0 <= month < months:
+            share[provider, month] = value
+            fail[provider, month] = True
+    return share, fail
+
+
+class _DayTable:
+    """Working-day arithmetic by table look-up for dates lo..hi: the same answers as
+    ``np.busday_offset`` on ``cal``, without its per-element cost (IPES has tens of millions
+    of meeting dates)."""
+
+    def __init__(self, cal: np.busdaycalendar, lo: np.datetime64, hi: np.datetime64) -> None:
+        days = np.arange(lo, hi + DAY, dtype="datetime64[D]")
+        self.base = int(lo.astype(np.int64))
+        self.work = np.is_busday(days, busdaycal=cal)
+        self.last = np.cumsum(self.work) - 1  # index of the last working day <= each day
+        self.workdays = days[self.work]
+        self.month = days.astype("datetime64[M]").astype(np.int64)
+        #: per day (days since ``base``): the next working day on or after it, the same way
+        self.next = (self.workdays[self.last + ~self.work].astype(np.int64)
+                     - self.base).astype(np.int32)
+
+    def _index(self, days: np.ndarray) -> np.ndarray:
+        return days.astype("datetime64[D]").astype(np.int64) - self.base
+
+    def workday(self, anchor: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """``_workday``: Excel ``WORKDAY(anchor, k)``, the anchor itself when k == 0; k < 0
+        counts back from the last working day on or before the anchor."""
+        shifted = self.workdays[self.last[self._index(anchor)] + k]
+        return np.where(k == 0, anchor, shifted)
+
+    def forward(self, days: np.ndarray) -> np.ndarray:
+        """``_due_date``: each date moved forward to the next working day if it is not one."""
+        i = self._index(days)
+        return self.workdays[self.last[i] + ~self.work[i]]
+
+    def months(self, days: np.ndarray) -> np.ndarray:
+        """Months since 1970-01 of each date."""
+        return self.month[self._index(days)]
+
+    def working(self, days: np.ndarray) -> np.ndarray:
+        """Whether each date is a working day."""
+        return self.work[self._index(days)]
+
+
+def _exact_misses(
+    rng: np.random.Generator, css: str, provider: np.ndarray, month: np.ndarray,
+    counted: np.ndarray, eligible: np.ndarray, first: int, months: int,
+) -> np.ndarray:
+    """Which rows miss ``css``: in each provider-month cell of the ``counted`` rows (``month``:
+    months since 1970-01), exactly its share of them, rounded (at least one) in a failing month,
+    and otherwise its share of the ``eligible`` ones rounded down, drawn at random among the
+    cell's ``eligible`` rows."""
+    share, fail = _ipes_story(css, first, months)
+    month = month - first
+    valid = counted & (month >= 0) & (month < months)
+    cell = np.where(valid, provider.astype(np.int64) * months + month, -1)
+    n_cells = len(IPES_PROVIDERS) * months
+    counts = np.bincount(cell[valid], minlength=n_cells)
+    counts_eligible = np.bincount(cell[valid & eligible], minlength=n_cells)
+    share, fail = share.reshape(-1), fail.reshape(-1)
+    quota = np.where(fail, np.maximum(np.rint(share * counts), counts > 0),
+                     np.floor(share * counts_eligible)).astype(np.int64)
+    key = rng.integers(0, 2**32, len(provider), dtype=np.int64)
+    rows = np.flatnonzero(valid & eligible & (quota[np.maximum(cell, 0)] > 0))
+    rows = rows[np.argsort((cell[rows] << 32) | key[rows])]  # by cell, then at random
+    c = cell[rows]
+    rank = np.arange(len(rows)) - np.searchsorted(c, np.arange(n_cells))[c]
+    out = np.zeros(len(provider), dtype=bool)
+    out[rows[rank < quota[c]]] = True
+    return out
+
+
+def _late_days(rng: np.random.Generator, n: int, lo: int, hi: int, p: float) -> np.ndarray:
+    """Working-day offsets lo..hi of late events, mostly just after lo."""
+    return lo + np.minimum(rng.geometric(p, n) - 1, hi - lo)
+
+
+def _ipes_referrals(
+    rng: np.random.Generator, n: int, ref: np.ndarray, start: np.datetime64,
+    extract: np.datetime64, days: _DayTable,
+) -> tuple[pa.Table, dict[str, np.ndarray]]:
+    """The ``referrals`` table, and per row: provider, start and (uncensored) end dates and
+    whether the start is in the extract."""
+    first = _month_number(start)
+    months = _month_number(extract) - first + 1
+    provider = _draw(rng, n, IPES_PROVIDER_SHARES).astype(np.int8)
+    everyone = np.ones(n, dtype=bool)
+    workday, month = days.workday, days.months
+
+    def misses(css: str, when: np.ndarray, counted: np.ndarray, eligible: np.ndarray):
+        return _exact_misses(rng, css, provider, month(when), counted, eligible, first, months)
+
+    def due(anchor: np.ndarray, k: int) -> np.ndarray:
+        return workday(anchor, np.full(n, k)) <= extract
+
+    # CSS1: accepted or rejected on PRaP within 2 working days
+    ref_month = month(ref)
+    k_dec = _draw(rng, n, IPES_DECISION_DAYS)
+    k_dec = np.where(~days.working(ref) & (k_dec == 0), 1, k_dec)
+    k_late = _late_days(rng, n, 3, 8, 0.35)
+    late = misses("css1", ref, everyone,
+                  (month(workday(ref, k_late)) == ref_month) & due(ref, 2))
+    k_dec = np.where(late, k_late, k_dec)
+    decision = workday(ref, k_dec)
+    late_decision = late
+
+    # CSS2: initial meeting held and recorded within 15 working days of the referral
+    k_meet = np.maximum(3 + _draw(rng, n, IPES_MEETING_DAYS), k_dec + 1)
+    lag = _draw(rng, n, IPES_RECORD_DAYS)
+    k_late = _late_days(rng, n, 16, 25, 0.25)
+    late = misses("css2", ref, everyone, due(ref, 15))
+    meeting_late = late & (rng.random(n) < 0.5)
+    meeting = workday(ref, np.where(meeting_late, k_late, k_meet))
+    recorded = np.where(late & ~meeting_late, workday(ref, k_late), workday(meeting, lag))
+    del k_dec, k_meet, lag, k_late, meeting_late, ref_month
+    outcome = _draw(rng, n, IPES_MEETING_SHARES).astype(np.int8)
+    no_decision = decision > extract
+    no_meeting = recorded > extract
+    started = (outcome == 0) & ~no_meeting
+
+    # CSS3: service delivery standards within 1 working day of the start
+    start_month = month(meeting)
+    k_late = _late_days(rng, n, 2, 6, 0.35)
+    late = misses("css3", meeting, started,
+                  (month(workday(meeting, k_late)) == start_month) & due(meeting, 1))
+    sds = workday(meeting, np.where(late, k_late, _draw(rng, n, IPES_SDS_DAYS)))
+    # CSS4: action plan agreed on the day of the initial meeting
+    k_late = _late_days(rng, n, 1, 5, 0.35)
+    late = misses("css4", meeting, started, month(workday(meeting, k_late)) == start_month)
+    plan = np.where(late, workday(meeting, k_late), meeting)
+    del start_month
+
+    # the end of provision; CSS8 exit report within 10 WD of it; CSS10 warm handback
+    end = days.forward(meeting + rng.integers(IPES_STAY[0], IPES_STAY[1] + 1, n))
+    ended = started & (end <= extract)
+    exit_required = started & (rng.random(n) < IPES_EXIT_REQUIRED)
+    handback_required = started & (rng.random(n) < IPES_HANDBACK_REQUIRED)
+    k_late = _late_days(rng, n, 11, 25, 0.2)
+    late = misses("css8", end, ended & exit_required, due(end, 10))
+    exit_report = workday(end, np.where(late, k_late, 1 + _draw(rng, n, IPES_EXIT_DAYS)))
+    missed = misses("css10", end, ended & handback_required, everyone)
+    handback = workday(end, -_draw(rng, n, IPES_HANDBACK_DAYS))
+    del k_late, late
+
+    # deliberate record-level data errors: a decision recorded before the referral
+    errors = max(ERROR_MIN, round(ERROR_SHARE * n))
+    bad = _pick(rng, (ref >= start + 7) & ~no_decision & ~late_decision, errors)
+    decision[bad] = ref[bad] - rng.integers(1, 4, len(bad)) * DAY
+
+    width = max(7, len(str(n)))
+    table = pa.table({
+        "referral_id": _ids("I", n, width),
+        "provider": _labels(IPES_PROVIDERS, provider),
+        "cpa": _labels(IPES_CPAS, np.asarray(IPES_PROVIDER_CPA, dtype=np.int8)[provider]),
+        "referral_date": _dates(ref),
+        "decision_date": _dates(decision, no_decision),
+        "initial_meeting_date": _dates(meeting, no_meeting),
+        "initial_meeting_recorded_date": _dates(recorded, no_meeting),
+        "initial_meeting_outcome": pc.if_else(
+            pa.array(no_meeting), pa.scalar(None, pa.string()),
+            _labels(IPES_MEETING_OUTCOMES, outcome)),
+        "start_date": _dates(meeting, ~started),
+        "sds_issued_date": _dates(sds, ~started | (sds > extract)),
+        "action_plan_date": _dates(plan, ~started | (plan > extract)),
+        "end_date": _dates(end, ~ended),
+        "exit_report_required": pa.array(exit_required, type=pa.bool_()),
+        "exit_report_date": _dates(exit_report,
+                                   ~(ended & exit_required) | (exit_report > extract)),
+        "handback_required": pa.array(handback_required, type=pa.bool_()),
+        "handback_date": _dates(handback, ~(ended & handback_required) | missed),
+    })
+    return table, {"provider": provider, "start": meeting, "end": end, "started": started}
+
+
+#: Days between meetings by random byte (0..255): 115 of the 256 values give one week, 102 two
+#: weeks and 39 three weeks (shares of 45%, 40% and 15%).
+IPES_GAP_BYTES = np.repeat(np.asarray(IPES_MEETING_GAPS, dtype=np.int32), (115, 102, 39))
+
+
+def _ipes_meetings(
+    rng: np.random.Generator, rows: np.ndarray, provider: np.ndarray, begin: np.ndarray,
+    stop: np.ndarray, days: _DayTable,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Meetings of the started ``rows`` from their start (the initial meeting) to ``stop``:
+    every 1-3 weeks, moved to the next working day; in the story's CSS7 months some of the
+    provider's participants miss a meeting (a 5-6 week gap whose 4-week limit falls between
+    the 3rd and the 26th of the month). Returns (row, date) of each meeting, in row and date
+    order.
+
+    Day numbers are int32 days since ``days.base``; each participant gets as many gaps as the
+    shortest (weekly) schedule needs, and one running sum over all of them gives the dates:
+    each participant's first slot holds the step from the previous participant's last date
+    to its own start.
+    """
+    start = (begin.astype(np.int64) - days.base).astype(np.int32)
+    end = (stop.astype(np.int64) - days.base).astype(np.int32)
+    count = (end - start).astype(np.int64) // 7 + 1  # gaps are 7 days or more
+    head = np.cumsum(count) - count
+    total = int(count.sum())
+    step = IPES_GAP_BYTES[np.frombuffer(rng.bytes(total), dtype=np.uint8)]
+    step[head] = 0
+    if len(head):
+        last = start + np.add.reduceat(step, head, dtype=np.int32)  # each one's last date
+        step[head] = start - np.r_[np.int32(0), last[:-1]]
+    day = np.cumsum(step, dtype=np.int32)
+    step[head] = 0  # back to the gaps
+
+    # CSS7 misses: in each story month, one missed meeting for a share of the participants,
+    # pushing their later meetings back
+    for css, code, label, share in IPES_STORY:  # a loop over the story, not over rows
+        if css != "css7":
+            continue
+        month = int(np.datetime64(label, "M").astype("datetime64[D]").astype(np.int64))
+        month -= days.base
+        limit = day - step
+        cand = np.flatnonzero((limit >= month + 2 - 28) & (limit <= month + 25 - 28)
+                              & (step > 0))
+        del limit
+        owner = np.searchsorted(head, cand, side="right") - 1
+        ok = (provider[owner] == code) & (
+            day[cand] - step[cand] + IPES_MISSED_GAPS[-1] <= end[owner])
+        cand, owner = cand[ok], owner[ok]
+        order = np.lexsort((rng.random(len(cand)), owner))
+        cand, owner = cand[order], owner[order]
+        one = np.r_[True, owner[1:] != owner[:-1]] if len(cand) else np.zeros(0, dtype=bool)
+        cand, owner = cand[one], owner[one]
+        chosen = rng.random(len(cand)) < share
+        cand, owner = cand[chosen], owner[chosen]
+        delta = (np.asarray(IPES_MISSED_GAPS)[rng.integers(0, 2, len(cand))]
+                 - step[cand]).astype(np.int32)
+        length = head[owner] + count[owner] - cand  # this meeting and the later ones
+        offset = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+        day[np.repeat(cand, length) + offset] += np.repeat(delta, length)
+    del step
+    keep = day <= np.repeat(end, count)
+    owner = np.repeat(np.arange(len(rows)),
+                      np.add.reduceat(keep, head, dtype=np.int64) if len(head) else 0)
+    day = days.next[day[keep]]
+    keep = day <= end[owner]  # a meeting moved past an extract date that is no working day
+    dates = (day[keep].astype(np.int64) + days.base).astype("datetime64[D]")
+    return rows[owner[keep]], dates
+
+
+def _ipes_outcomes(
+    rng: np.random.Generator, rows: np.ndarray, provider: np.ndarray, begin: np.ndarray,
+    end: np.ndarray, extract: np.datetime64,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(rows, dates) of each outcome of the started ``rows``: employed outcomes (a higher
+    threshold one 1-4 months after its lower one) and self-employed ones while on provision (the
+    182-day one 91 days after the 91-day one). Nothing after ``extract``."""
+    cum = np.asarray(IPES_PROFILES, dtype=np.float64)
+    cdfs = [c / c[-1] for c in cum]
+    u = rng.random(len(rows))
+    p_low, p_high = np.asarray(IPES_LOWER)[provider], np.asarray(IPES_HIGHER)[provider]
+    p_se_low = p_low + np.asarray(IPES_SE_LOWER)[provider]
+    p_se_high = p_low + np.asarray(IPES_SE_HIGHER)[provider]
+    zero = np.zeros(len(rows), dtype=np.int8)
+
+    k_low = _months_from(rng, zero, cdfs[:1])
+    k_high = _months_from(rng, zero, cdfs[1:2])
+    lo, hi = IPES_HIGHER_GAP
+    gap = lo + (rng.random(len(rows)) * (np.minimum(hi, k_high - 2) - lo + 1)).astype(np.int64)
+    higher = u < p_high
+    k_low = np.where(higher, k_high - gap, k_low)
+    day_low = _day_in_month(rng, begin, k_low)
+    day_high = _day_in_month(rng, begin, k_high)
+
+    k_se_low = _months_from(rng, zero, cdfs[2:3])
+    k_se_high = _months_from(rng, zero, cdfs[3:4])
+    se_higher = (u >= p_low) & (u < p_se_high)
+    day_se_high = np.maximum(_day_in_month(rng, begin, k_se_high), begin + 182)
+    day_se_low = np.where(se_higher, day_se_high - 91,
+                          np.maximum(_day_in_month(rng, begin, k_se_low), begin + 91))
+
+    parts = [(u < p_low, day_low), (higher, day_high),
+             ((u >= p_low) & (u < p_se_low), day_se_low), (se_higher, day_se_high)]
+    out = []
+    for kind, (has, day) in enumerate(parts):  # a loop over the four outcomes, not over rows
+        keep = has & (day <= extract)
+        if kind >= 2:
+            keep &= day <= end  # self-employed outcomes are achieved on provision
+        out.append((rows[keep], day[keep]))
+    return out
+
+
+def _ipes_outcome_table(
+    rng: np.random.Generator, ids: pa.Array, parts: Sequence[tuple[np.ndarray, np.ndarray]],
+    extract: np.datetime64,
+) -> pa.Table:
+    """``referral_id, outcome, achieved_date, claim_date`` sorted by date, row and outcome; the
+    self-employed outcomes' claims mostly within 90 days, a few later, none after ``extract``
+    (pending)."""
+    table = _outcome_table(ids, [], IPES_OUTCOMES, parts)
+    kind = np.concatenate([np.full(len(p[0]), i, dtype=np.int8) for i, p in enumerate(parts)])
+    row = np.concatenate([p[0] for p in parts])
+    day = np.concatenate([p[1] for p in parts]).astype("datetime64[D]")
+    span = (int(row.max()) + 1) * len(parts) if len(row) else 1
+    order = np.argsort(day.astype(np.int64) * span + row.astype(np.int64) * len(parts) + kind)
+    kind, day = kind[order], day[order]
+    n = len(kind)
+    self_employed = kind >= 2
+    count = max(ERROR_MIN, round(IPES_CLAIM_LATE * int(self_employed.sum())))
+    late = np.zeros(n, dtype=bool)
+    late[_pick(rng, self_employed & (day + 150 <= extract), count)] = True
+    lag = np.where(late, rng.integers(91, 151, n), 7 + np.minimum(rng.geometric(0.04, n) - 1, 83))
+    claim = day + lag * DAY
+    return table.append_column(
+        "claim_date", _dates(claim, (kind < 2) | (claim > extract)))
+
+
+def _ipes_profiles() -> pa.Table:
+    """The tMPL cohort profiles: cumulative rate by month since the start month."""
+    months = len(IPES_PROFILES[0])
+    return pa.table({
+        "outcome": pa.array([k for k in IPES_OUTCOMES for _ in range(months)], type=pa.string()),
+        "month": pa.array(list(range(months)) * len(IPES_OUTCOMES), type=pa.int64()),
+        "rate": _decimals([r for profile in IPES_PROFILES for r in profile]),
+    })
+
+
+def _ipes_expected_starts(
+    n: int, days: np.ndarray, weights: np.ndarray, start: np.datetime64, extract: np.datetime64
+) -> np.ndarray:
+    """Expected starts of the contract in each month start..extract."""
+    return n * IPES_TENDER_START * _expected_by_month(days, weights, start, extract)
+
+
+def _ipes_rnos(starts: np.ndarray, start: np.datetime64) -> pa.Table:
+    """Required numbers of outcomes per outcome and month: each month's expected starts
+    achieving each outcome on the cohort profile, summed over the cohorts."""
+    cum = np.asarray(IPES_PROFILES, dtype=np.float64) / 10_000
+    step = np.diff(cum, axis=1, prepend=0.0)
+    months = len(starts)
+    required = np.zeros((len(IPES_OUTCOMES), months))
+    for k in range(min(months, step.shape[1])):  # a loop over months since the start
+        required[:, k:] += step[:, k : k + 1] * starts[None, : months - k]
+    first = _month_number(start)
+    labels = [_month_label(first + m) for m in range(months)]
+    return pa.table({
+        "outcome": pa.array([k for k in IPES_OUTCOMES for _ in range(months)], type=pa.string()),
+        "period": pa.array(labels * len(IPES_OUTCOMES), type=pa.string()),
+        "required": pa.array(np.rint(required).astype(np.int64).reshape(-1), type=pa.int64()),
+    })
+
+
+def _ipes_earnings_pi(starts: np.ndarray, start: np.datetime64) -> pa.Table:
+    """Predicted participants with earnings per provider and month: the expected participants on
+    provision (stays of 6-15 months) times the provider's earnings share."""
+    months = len(starts)
+    age = np.arange(months)
+    lo, hi = IPES_STAY[0] / 30.4375, IPES_STAY[1] / 30.4375
+    staying = np.clip((hi - age) / (hi - lo), 0.0, 1.0)
+    on = np.array([np.dot(starts[: m + 1], staying[m::-1]) for m in range(months)])
+    shares = np.asarray(IPES_PROVIDER_SHARES) * np.asarray(IPES_EARNINGS_SHARE)
+    predicted = np.rint(shares[:, None] * on[None, :]).astype(np.int64)
+    first = _month_number(start)
+    return pa.table({
+        "provider": pa.array([p for p in IPES_PROVIDERS for _ in range(months)],
+                             type=pa.string()),
+        "month": pa.array([_month_label(first + m) for m in range(months)]
+                          * len(IPES_PROVIDERS), type=pa.string()),
+        "predicted": pa.array(predicted.reshape(-1), type=pa.int64()),
+    })
+
+
+def _ipes_fees(start: np.datetime64, extract: np.datetime64) -> pa.Table:
+    """The monthly Service Fee of every provider, in pence, uprated every April after the
+    first month."""
+    first = _month_number(start)
+    month = np.arange(first, _month_number(extract) + 1)
+    aprils = (month - 3) // 12 - (first - 3) // 12  # Aprils passed since the first month
+    pounds = np.asarray(IPES_FEE_POUNDS, dtype=np.float64)[:, None]
+    pence = np.rint(pounds * 100 * (1 + IPES_FEE_UPRATE) ** aprils[None, :]).astype(np.int64)
+    return pa.table({
+        "provider": pa.array([p for p in IPES_PROVIDERS for _ in month], type=pa.string()),
+        "month": pa.array([_month_label(int(m)) for m in month] * len(IPES_PROVIDERS),
+                          type=pa.string()),
+        "service_fee_pence": pa.array(pence.reshape(-1), type=pa.int64()),
+    })
+
+
+def _ipes_returns(
+    rng: np.random.Generator, start: np.datetime64, extract: np.datetime64,
+    cal: np.busdaycalendar,
+) -> pa.Table:
+    """The monthly customer insight (CSS9) and CSS11 returns of every provider for every month
+    that has ended by the extract date: on time (due the 15th of the next month, moved to the
+    next working day) bar the story's late ones; those not yet submitted by the extract are
+    empty."""
+    first = _month_number(start)
+    last = _month_number(extract + DAY) - 1
+    month = np.arange(first, last + 1)
+    n_prov, n_ret, n_per = len(IPES_PROVIDERS), len(IPES_RETURNS), len(month)
+    prov = np.repeat(np.arange(n_prov), n_ret * n_per)
+    ret = np.tile(np.repeat(np.arange(n_ret), n_per), n_prov)
+    per = np.tile(month, n_prov * n_ret)
+    ends = (per + 1).astype("datetime64[M]").astype("datetime64[D]") - DAY
+    due = _due_date(ends + 15, cal)
+    n = len(per)
+    early = _due_date(ends + DAY, cal)
+    on_time = np.maximum(
+        np.busday_offset(due, -rng.integers(0, 7, n), roll="forward", busdaycal=cal), early)
+    late = np.zeros(n, dtype=np.int64)
+    for name, provider, label, days in IPES_LATE_RETURNS:
+        hit = ((prov == provider) & (ret == IPES_RETURNS.index(name))
+               & (per == _month_number(np.datetime64(label, "M"))))
+        late[hit] = days
+    submitted = np.where(late > 0, np.busday_offset(due, late, busdaycal=cal), on_time)
+    table = pa.table({
+        "provider": _labels(IPES_PROVIDERS, prov),
+        "return": _labels(IPES_RETURNS, ret),
+        "period": pa.array([_month_label(int(m)) for m in per], type=pa.string()),
+        "submitted_date": _dates(submitted, submitted > extract),
+    })
+    return table.sort_by([("provider", "ascending"), ("return", "ascending"),
+                          ("period", "ascending")])
+
+
+def generate_ipes(
+    rows: int, seed: int = 1, start: str = "2024-04-01", extract: str = "2025-09-30"
+) -> dict[str, pa.Table]:
+    """A synthetic IPES data set: ``referrals`` (``rows`` rows), ``meetings``, ``outcomes``,
+    ``profiles``, ``rnos``, ``earnings_pi``, ``fees`` and ``returns``.
+
+    Deterministic: the same arguments give identical tables. Referral dates run from ``start``
+    to ``extract`` (one referral on ``extract`` itself), ramping up over the first months;
+    anything that would happen after ``extract`` is null (pending) or absent. The Customer
+    Service Standards follow ``IPES_STORY`` month by month. See ``examples/ipes/README.md``.
+    """
+    first, last = _period(start, extract, rows)
+    cal = _calendar(first, last)
+    table = _DayTable(cal, first - 60, last + 730)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    days, weights = _ramp_weights(first, last, cal)
+    ref = _dates_from(rng, rows, days, weights, last)
+    referrals, info = _ipes_referrals(rng, rows, ref, first, last, table)
+    del ref
+    started = np.flatnonzero(info["started"])
+    provider = info["provider"][started]
+    begin, end = info["start"][started], info["end"][started]
+    del info
+    row, day = _ipes_meetings(rng, started, provider, begin, np.minimum(end, last), table)
+    width = max(7, len(str(rows)))
+    ids = referrals["referral_id"].combine_chunks()
+    unknown = max(2, round(ERROR_SHARE * rows / 2))
+    unknown_ids = _unknown_ids(rng, "I", rows, width, unknown)
+    span = max(int((last - first) / DAY) - 30, 1)
+    unknown_days = table.forward(first + 30 + np.sort(rng.integers(0, span + 1, unknown)) * DAY)
+    meetings = pa.table({
+        "referral_id": pc.take(pa.concat_arrays([ids, pa.array(unknown_ids, type=ids.type)]),
+                               pa.array(np.concatenate([row, rows + np.arange(unknown)]))),
+        "meeting_date": _dates(np.concatenate([day, np.minimum(unknown_days, last)])),
+    })
+    del row, day
+    parts = _ipes_outcomes(rng, started, provider, begin, end, last)
+    starts = _ipes_expected_starts(rows, days, weights, first, last)
+    side = np.random.Generator(np.random.PCG64([seed, 1]))  # independent of ``rows``
+    return {
+        "referrals": referrals,
+        "meetings": meetings,
+        "outcomes": _ipes_outcome_table(rng, ids, parts, last),
+        "profiles": _ipes_profiles(),
+        "rnos": _ipes_rnos(starts, first),
+        "earnings_pi": _ipes_earnings_pi(starts, first),
+        "fees": _ipes_fees(first, last),
+        "returns": _ipes_returns(side, first, last, cal),
+    }
+
+
 #: Generator per bundled contract name.
 GENERATORS: dict[str, Callable[..., dict[str, pa.Table]]] = {
-    "atw_ha": generate_atw_ha, "esf": generate_esf, "ses": generate_ses,
+    "atw_ha": generate_atw_ha, "esf": generate_esf, "ses": generate_ses, "ipes": generate_ipes,
 }
 
 

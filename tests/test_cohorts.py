@@ -217,3 +217,58 @@ def test_undecided_referrals_are_pending_until_20_working_days(tmp_path: Path) -
     ev = run_source(ESF, data, as_of="2023-05-04")
     r = pick(ev, "START_RATE", "2023-04")
     assert (r["numerator"], r["denominator"], r["pending"]) == (1, 2, 1)
+
+
+# ---- regressions found by documenting the language -------------------------------------------
+
+
+@pytest.mark.parametrize(("edit", "code"), [
+    (("  share in backlog until recorded_date", "  share in backlog until recorded_date"),
+     None),
+    (("month of achieved_date\n  count records\n  expected cohorts",
+      "month of achieved_date\n  count records\n  group by outcome\n  expected cohorts"),
+     "unknown-column"),
+    (("referral_id: ref(referrals)", "referral_id: text"), "type-mismatch"),
+    (("target at least 100% of expected", "target at least 110% of expected"), None),
+])
+def test_contract_edits(edit: tuple[str, str], code: str | None) -> None:
+    from pmir_dsl.check import check_source
+    from pmir_dsl.diagnostics import CompileError
+
+    source = ESF.replace(*edit, 1)
+    if code is None:
+        check_source(source, "esf.pmir")
+        return
+    with pytest.raises(CompileError) as e:
+        check_source(source, "esf.pmir")
+    assert code in {d.code for d in e.value.diagnostics}
+
+
+def test_backlog_needs_a_date_to_count_from() -> None:
+    from pmir_dsl.check import check_source
+    from pmir_dsl.diagnostics import CompileError
+
+    source = ESF.replace("  referral_date: date\n", "  referral_date: date\n  referred: month\n")
+    source = source.replace("month of referral_date\n  share in backlog",
+                            "month of referred\n  share in backlog")
+    with pytest.raises(CompileError) as e:
+        check_source(source, "esf.pmir")
+    assert [d.code for d in e.value.diagnostics] == ["type-mismatch"]
+
+
+def test_all_rows_where_given_finer_rows_elsewhere(tmp_path: Path) -> None:
+    data = esf_data(tmp_path, [ref(1, "2023-04-03", "2023-04-05", "2023-04-05")],
+                    starts=[["Leeds", "ALL", "2023-04", 4], ["Leeds", "More Developed", "2023-04", 1],
+                            ["Leeds", "Transition", "2023-04", 3],
+                            ["Cornwall", "Less Developed", "2023-04", 2]])  # no ALL row
+    ev = run_source(ESF, data, as_of="2023-04-30")
+    assert pick(ev, "STARTS_VS_PROFILE", "2023-04")["expected"] == 6.0  # Leeds ALL + Cornwall
+    assert pick(ev, "STARTS_VS_PROFILE", "2023-04", group={"lep_area": "Cornwall"})[
+        "expected"] == 2.0
+
+
+def test_starts_after_the_as_of_date_are_not_expected_to_convert(tmp_path: Path) -> None:
+    data = esf_data(tmp_path, [ref(1, "2023-04-03", "2023-04-05", "2023-04-05"),
+                               ref(2, "2023-04-03", "2023-04-20", "2023-04-20")])
+    ev = run_source(ESF, data, as_of="2023-04-10")
+    assert pick(ev, "SHORT_JOB_OUTCOMES", "2023-04")["expected"] == 0.5  # E002 not started yet
