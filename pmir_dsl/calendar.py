@@ -65,24 +65,34 @@ def workday(dates: np.ndarray, days: np.ndarray | int, cal: np.busdaycalendar) -
     worked out once per (date, N) on the span of dates and looked up.
     """
     dates = np.asarray(dates, dtype="datetime64[D]")
-    days = np.broadcast_to(np.asarray(days, dtype=np.int64), dates.shape)
+    n = np.asarray(days, dtype=np.int64)
+    day = dates.view(np.int64)
     ok = ~np.isnat(dates)
-    out = np.full(dates.shape, np.datetime64("NaT"), dtype="datetime64[D]")
     if not ok.any():
+        return dates.copy()
+    lo, hi = int(day[ok].min()), int(day[ok].max())
+    span = hi - lo + 1
+    values = np.arange(1) + int(n) if n.ndim == 0 else _small_values(n[ok])
+    if values is None or span * len(values) > len(dates):
+        out = np.full(dates.shape, np.datetime64("NaT"), dtype="datetime64[D]")
+        out[ok] = _offset(dates[ok], np.broadcast_to(n, dates.shape)[ok], cal)
         return out
-    d, n = dates[ok], days[ok]
-    lo = d.min()
-    span = int((d.max() - lo).astype(np.int64)) + 1
-    values = np.flatnonzero(np.bincount(n)) if n.min() >= 0 and n.max() < 4096 else None
-    if values is None or span * len(values) > len(d):
-        out[ok] = _offset(d, n, cal)
-        return out
-    every = lo + np.arange(span)
-    table = np.stack([_offset(every, np.full(span, v), cal) for v in values])
+    every = np.arange(lo, hi + 1).astype("datetime64[D]")
+    table = np.stack([_offset(every, np.full(span, v), cal) for v in values]).view(np.int64)
+    table = np.concatenate([table, np.full((len(values), 1), np.iinfo(np.int64).min)], axis=1)
+    at = np.where(ok, day - lo, span)  # NaT looks up the NaT column
+    if n.ndim == 0:
+        return table[0][at].view("datetime64[D]")
     row = np.zeros(int(values.max()) + 1, dtype=np.int64)
     row[values] = np.arange(len(values))
-    out[ok] = table[row[n], (d - lo).astype(np.int64)]
-    return out
+    return table[row[np.where(ok, n, values[0])], at].view("datetime64[D]")
+
+
+def _small_values(n: np.ndarray) -> np.ndarray | None:
+    """The distinct values of N when they are few small non-negative numbers, else None."""
+    if not len(n) or n.min() < 0 or n.max() >= 4096:
+        return None
+    return np.flatnonzero(np.bincount(n))
 
 
 def _offset(d: np.ndarray, n: np.ndarray, cal: np.busdaycalendar) -> np.ndarray:
