@@ -265,10 +265,13 @@ class Population:
 
 @attrs.frozen
 class PeriodOf:
-    """``month of COLUMN`` / ``quarter of COLUMN``: the period a record counts in."""
+    """``month of COLUMN`` / ``quarter of COLUMN``: the period a record counts in; or
+    ``each month from COLUMN until UNTIL``: every month from one date to the other (or to the
+    as-of date while UNTIL is empty), a record counting once in each."""
 
     unit: str  # 'month' | 'quarter'
     column: Name
+    until: Name | None = None  # ``each month from COLUMN until UNTIL``
     span: Span | None = _span()
 
 

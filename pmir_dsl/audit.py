@@ -26,6 +26,7 @@ def audit_rows(ev: Evaluation, measure_id: str, period: str | None, status: str 
     first = ev.axis.first_month
     v = mp.verdicts(make_batch(plan, ev.tables, np.datetime64(ev.as_of, "D")))
     table = ev.tables[m.table]
+    record = v.rows if v.rows is not None else np.arange(len(v.status))
     keep = v.status != OUTSIDE
     if status is not None:
         keep &= v.status == STATUS_NAMES.index(status)
@@ -37,20 +38,21 @@ def audit_rows(ev: Evaluation, measure_id: str, period: str | None, status: str 
         if col is None:
             keep &= False
             continue
-        keep &= np.asarray(col.take_strings(np.arange(table.rows)), dtype=object) == value
-    rows = np.flatnonzero(keep)
-    reason = _reasons(v.exclusions, len(v.status))
+        keep &= np.asarray(col.take_strings(record), dtype=object) == value
+    entries = np.flatnonzero(keep)
+    rows = record[entries]
+    reason = _reasons(v.exclusions, table.rows)
     id_col = next((c for c in table.columns.values() if c.spec.type is ColumnType.ID), None)
     ids = id_col.take_strings(rows) if id_col else [f"row {r + 2}" for r in rows]
     keys = [c for level in m.groups for c in level]
     key_cols = {spec.name: table.columns[spec.name].take_strings(rows) for spec in keys}
     header = ["measure", "id", *key_cols, "period", "verdict", "deadline", "reason"]
     out = []
-    for i, r in enumerate(rows):
-        deadline = "" if np.isnat(v.deadline[r]) else str(v.deadline[r])
-        out.append([m.id, ids[i], *(key_cols[k][i] for k in key_cols), labels[r] or "",
-                    STATUS_NAMES[v.status[r]], deadline,
-                    reason[r] if v.status[r] == EXCLUDED else ""])
+    for i, (e, r) in enumerate(zip(entries, rows)):
+        deadline = "" if np.isnat(v.deadline[e]) else str(v.deadline[e])
+        out.append([m.id, ids[i], *(key_cols[k][i] for k in key_cols), labels[e] or "",
+                    STATUS_NAMES[v.status[e]], deadline,
+                    reason[r] if v.status[e] == EXCLUDED else ""])
     return header, out
 
 

@@ -453,6 +453,7 @@ class MeasureChecker:
         self.header = header
         self.table: TableSpec | None = None
         self.ok = True
+        self.until: ColumnSpec | None = None
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
         """Record an error and mark this measure unusable."""
@@ -487,13 +488,17 @@ class MeasureChecker:
         backlog = self.backlog()
         minimum = self.clause(ast.MinDenominator)
         due = self.due(kind, window)
+        until = self.until
+        if until is not None and not isinstance(window, ir.EveryNDays):
+            self.error("measure-kind", "'each month from ... until' goes with 'at most N days "
+                       "apart' (a record is judged in each month it runs)", d.span)
         cite = self.clause(ast.Cite)
         if not self.ok or period is None or target is None:
             return None
         return ir.Measure(d.id.text, d.title.text, cite.text.text if cite else "", self.table.name,
                           where, period[0], period[1], kind, condition, window, ratio, target,
                           bases, groups, bands, expected, backlog,
-                          minimum.value if minimum else 0, due, d.span)
+                          minimum.value if minimum else 0, due, until, d.span)
 
     # -- columns
 
@@ -539,6 +544,9 @@ class MeasureChecker:
                        "add: month of DATE_COLUMN (or quarter of COLUMN)")
             return None
         col = self.column(p.column, PERIOD_SOURCES[p.unit], f"'{p.unit} of'")
+        if p.until is not None:
+            self.column(p.column, DATE_LIKE, "'each month from'")
+            self.until = self.column(p.until, DATE_LIKE, "'each month ... until'")
         return (col, p.unit) if col else None
 
     # -- what the measure counts

@@ -96,6 +96,7 @@ class Verdicts:
     cohort: np.ndarray | None = None
     backlog: tuple[np.ndarray, np.ndarray] | None = None
     anchor: np.ndarray | None = None
+    rows: np.ndarray | None = None
 
 
 def gather(col: Column, rows: np.ndarray) -> Column:
@@ -261,8 +262,39 @@ class MeasurePlan:
         status[pending] = PENDING
         status[excl.any] = EXCLUDED
         status[~in_pop] = OUTSIDE
-        return Verdicts(status, month_idx, deadline, num, den, tuple(excl.checks), cohort, backlog,
-                        anchor)
+        v = Verdicts(status, month_idx, deadline, num, den, tuple(excl.checks), cohort, backlog,
+                     anchor)
+        return self._each_month(b, v) if m.each_month_until is not None else v
+
+    def _each_month(self, b: Batch, v: Verdicts) -> Verdicts:
+        """One entry per record and month it runs, failed in the months a gap ran out."""
+        m = self.measure
+        w = m.window
+        assert isinstance(w, ir.EveryNDays) and m.each_month_until is not None
+        start = b.column(m.table, w.start).values
+        until = b.column(m.table, m.each_month_until).values
+        end = np.where(np.isnat(until) | (until > b.as_of), b.as_of, until)
+        first = v.month
+        last = np.minimum(end.astype("datetime64[M]").astype(np.int64) - b.first_month,
+                          b.last_month - b.first_month)
+        runs = (first >= 0) & (v.status != EXCLUDED) & (v.status != OUTSIDE) & (last >= first)
+        rows = np.flatnonzero(runs)
+        lengths = last[rows] - first[rows] + 1
+        each = np.repeat(rows, lengths)
+        month = first[each] + np.arange(len(each)) - np.repeat(np.cumsum(lengths) - lengths,
+                                                                 lengths)
+        size = b.last_month - b.first_month + 1
+        late = overdue_months(b, self.table, w, start, end)
+        late[:, 1] -= b.first_month
+        failed = np.isin(each * size + month, late[:, 0] * size + late[:, 1])
+        status = np.where(failed, FAILED, MET).astype(np.int8)
+        others = np.flatnonzero(~runs)  # excluded or outside: one entry each, not placed
+        return attrs.evolve(v, status=np.concatenate([status, v.status[others]]),
+                            month=np.concatenate([month, np.full(len(others), -1)]),
+                            rows=np.concatenate([each, others]),
+                            deadline=np.full(len(each) + len(others), NAT),
+                            numerator=np.concatenate([~failed, np.zeros(len(others), bool)]),
+                            denominator=np.ones(len(each) + len(others), dtype=np.int64))
 
     def _joins(self, b: Batch, excl: Exclusions) -> None:
         """Exclude records whose reference to another table is missing or unknown."""
@@ -453,6 +485,31 @@ def largest_gaps(b: Batch, table: str, w: ir.EveryNDays, start: np.ndarray,
                  end: np.ndarray) -> np.ndarray:
     """Per record: the longest stretch (in calendar or working days) between its start, each of
     its events in ``w.log`` within [start, end], and its end. Sort and diff; no Python loop."""
+    rows, dates, same, steps = _gaps_between(b, table, w, start, end)
+    gap = np.zeros(len(start), dtype=np.int64)
+    np.maximum.at(gap, rows[1:][same], steps[same])
+    return gap
+
+
+def overdue_months(b: Batch, table: str, w: ir.EveryNDays, start: np.ndarray,
+                   end: np.ndarray) -> np.ndarray:
+    """(record, month since 1970-01) pairs: the months in which a gap ran past N days, i.e.
+    the month of the day after the N-th day since the last meeting (or the start)."""
+    rows, dates, same, steps = _gaps_between(b, table, w, start, end)
+    over = same & (steps > w.days)
+    since = dates[:-1][over]
+    if w.working:
+        ran_out = np.busday_offset(since, w.days, roll="backward", busdaycal=b.cal)
+    else:
+        ran_out = since + np.timedelta64(w.days, "D")
+    month = (ran_out + np.timedelta64(1, "D")).astype("datetime64[M]").astype(np.int64)
+    return np.stack([rows[1:][over], month], axis=1).reshape(-1, 2)
+
+
+def _gaps_between(b: Batch, table: str, w: ir.EveryNDays, start: np.ndarray,
+                  end: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each record's start, events and end sorted: (rows, dates, same record as the previous
+    point, length of the step from it)."""
     log = b.referenced(w.log)
     ids = next(c for c in b.tables[table].columns.values() if c.spec.type is ColumnType.ID)
     owner = pc.index_in(log.columns[w.ref.name].values, value_set=ids.values)
@@ -474,9 +531,7 @@ def largest_gaps(b: Batch, table: str, w: ir.EveryNDays, start: np.ndarray,
         steps = np.busday_count(dates[:-1], dates[1:], busdaycal=b.cal)
     else:
         steps = (dates[1:] - dates[:-1]).astype(np.int64)
-    gap = np.zeros(n, dtype=np.int64)
-    np.maximum.at(gap, rows[1:][same], steps[same])
-    return gap
+    return rows, dates, same, steps
 
 
 WINDOWS: dict[type, Callable[..., np.ndarray]] = {

@@ -107,7 +107,7 @@ def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
     placed = v.month >= 0
     levels, cohorts, oldest = [], [], []
     for level in m.groups:
-        slot, labels = _slots(level, mp.table, b, placed)
+        slot, labels = _slots(level, mp.table, b, placed, v.rows)
         levels.append(_level_counts(m.kind, v, slot, labels, axis.size))
         if v.cohort is not None:
             cohorts.append(_triangle(v, slot, labels, axis.size))
@@ -117,7 +117,7 @@ def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
                          tuple(cohorts), tuple(oldest))
 
 
-def _slots(level: tuple, table: str, b: Batch, placed: np.ndarray
+def _slots(level: tuple, table: str, b: Batch, placed: np.ndarray, rows: np.ndarray | None
            ) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
     """Each placed record's group slot (-1 elsewhere) and the group values of each slot.
 
@@ -125,11 +125,13 @@ def _slots(level: tuple, table: str, b: Batch, placed: np.ndarray
     found with a bincount when the code space is small, by sorting otherwise.
     """
     cols = [b.column(table, spec) for spec in level]
-    code = np.zeros(len(placed), dtype=np.int64)
+    code = np.zeros(b.tables[table].rows, dtype=np.int64)
     space = 1
     for col in cols:
         code = code * _cardinality(col) + (col.values.astype(np.int64) + 1)
         space *= _cardinality(col)
+    if rows is not None:  # one entry per record and month
+        code = code[rows]
     if space <= 1 << 22:
         present = np.flatnonzero(np.bincount(code[placed], minlength=space))
         lookup = np.full(space, -1, dtype=np.int64)

@@ -273,6 +273,7 @@ class Measure:
     backlog: BacklogSpec | None = None
     min_denominator: int = 0
     due: WithinDays | None = None
+    each_month_until: ColumnSpec | None = None
     span: Span | None = _span()
 
 
@@ -386,6 +387,8 @@ def measure_columns(m: Measure, contract: Contract) -> list[tuple[str, str]]:
         cols.append(m.backlog.until)
     if m.due:
         cols += [m.due.event, m.due.anchor]
+    if m.each_month_until:
+        cols.append(m.each_month_until)
     out = [(m.table, c.name) for c in cols if c.via is None] + extra
     for c in cols:
         if c.via is not None:

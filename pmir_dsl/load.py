@@ -22,7 +22,13 @@ Decisions worth knowing:
   ``text`` and ``category`` (as their decimal text); a float NaN is null; floats for ``decimal``
   are rounded to the nearest millionth (binary floats cannot hold most decimals exactly) and for
   ``integer`` must be whole; Parquet decimals are converted exactly; timestamps become their
-  (UTC) calendar date. ``month`` and ``quarter`` must be text in Parquet too.
+  calendar date in their own time zone (a London midnight in summer, 23:00 UTC, is that day), or
+  as written if they have none. ``month`` and ``quarter`` must be text in Parquet too.
+* Dates must lie in the years 0000 to 9999 in Parquet as in CSV (``YYYY-MM-DD``): a Parquet date
+  in the year 5,000,000 is a wrong unit or an overflow, not a date.
+* A CSV file that is not UTF-8 (saved as ANSI / Windows-1252, say) is reported by column, with
+  the rows that hold the bytes and their values (undecodable bytes shown as U+FFFD).
+* Values shown in problems are cut to :data:`SHOWN_CHARS` characters (with the full length).
 * Duplicate ids are shown grouped by id (ids in sorted order, each with its rows), not file order.
 * The hash of a partitioned table covers each file's name (then a NUL byte) and its bytes, in
   name order.
@@ -30,6 +36,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import hashlib
@@ -52,6 +59,8 @@ from .schema import DECIMAL_PLACES, Column, ColumnSpec, ColumnType, Table, Table
 
 #: How many bad rows (and their values) a problem shows.
 SHOWN_ROWS = 5
+#: How many characters of a value a problem shows (a 1 MB cell is shown by its start and length).
+SHOWN_CHARS = 80
 _HASH_CHUNK = 1 << 20
 _CSV_BLOCK = 4 << 20
 _NULL_STRING = pa.scalar(None, pa.string())
@@ -64,6 +73,8 @@ _QUARTER_RE = r"^\d{4}-Q[1-4]$"
 #: Largest magnitude a decimal may have: its millionths must fit in an int64.
 _DECIMAL_LIMIT = Decimal(10**12)
 _INTEGER_LIMIT = Decimal(10**18)
+#: The dates a ``YYYY-MM-DD`` text can write; Parquet dates must lie between them too.
+_DATE_RANGE = (np.datetime64("0000-01-01", "D"), np.datetime64("9999-12-31", "D"))
 
 _DATE_HINT = (
     "write dates as YYYY-MM-DD, e.g. 2024-03-31, and use real calendar dates (in Excel, format"
@@ -184,6 +195,13 @@ def _missing_table(data_dir: Path, name: str) -> DataProblem:
     return DataProblem(str(data_dir / f"{name}.csv"), message, hint=hint)
 
 
+def _shorten(value: str) -> str:
+    """``value`` as a problem shows it: cut to :data:`SHOWN_CHARS` characters, with its length."""
+    if len(value) <= SHOWN_CHARS:
+        return value
+    return f"{value[:SHOWN_CHARS - 20]}... ({len(value):,} characters)"
+
+
 def _data_folder(data_dir: str | Path) -> Path:
     """``data_dir`` as a Path, or a DataError if there is no such folder."""
     folder = Path(data_dir)
@@ -230,7 +248,7 @@ def _missing_columns(file: str, names: Sequence[str], header: Sequence[str]) -> 
     problems = []
     for name in (n for n in names if n not in header):
         close = difflib.get_close_matches(name, header, n=1, cutoff=0.6)
-        shown = ", ".join(header[:30]) + (", ..." if len(header) > 30 else "")
+        shown = ", ".join(_shorten(h) for h in header[:30]) + (", ..." if len(header) > 30 else "")
         hint = f"did you mean '{close[0]}'?" if close else f"the file has columns: {shown}"
         problems.append(DataProblem(file, "missing column", column=name, hint=hint))
     for name in (n for n in names if list(header).count(n) > 1):
@@ -265,18 +283,21 @@ def _read_csv(path: Path, names: list[str]) -> pa.Table:
     try:
         return _arrow_csv(path, names, skip_empty, use_threads=True)
     except (pa.ArrowException, OSError) as error:
+        if "invalid UTF8" in str(error) and (problems := _not_utf8(path, names, skip_empty)):
+            raise DataError(problems) from None
         error = _serial_error(path, names, skip_empty, error)
         raise DataError(_unreadable(str(path), error, header)) from None
 
 
-def _arrow_csv(path: Path, names: list[str], skip_empty: bool, use_threads: bool) -> pa.Table:
+def _arrow_csv(path: Path, names: list[str], skip_empty: bool, use_threads: bool,
+               kind: pa.DataType = pa.string()) -> pa.Table:
     """pyarrow's CSV reader with this module's rules (strings; only an empty cell is null)."""
     return pacsv.read_csv(
         path,
         read_options=pacsv.ReadOptions(use_threads=use_threads, block_size=_CSV_BLOCK),
         parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=skip_empty),
         convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
+            column_types={n: kind for n in names},
             include_columns=names,
             strings_can_be_null=True,
             null_values=[""],
@@ -293,6 +314,60 @@ def _serial_error(path: Path, names: list[str], skip_empty: bool, error: Excepti
     except (pa.ArrowException, OSError) as serial:
         return serial
     return error
+
+
+_UTF8_HINT = ("the file must be UTF-8 text: in Excel use Save As 'CSV UTF-8 (Comma delimited)' "
+              "(this one looks saved as 'CSV' / ANSI, e.g. Windows-1252)")
+
+
+def _not_utf8(path: Path, names: list[str], skip_empty: bool) -> list[DataProblem]:
+    """A problem for each declared column holding bytes that are not UTF-8, with their rows."""
+    try:
+        table = _arrow_csv(path, names, skip_empty, use_threads=True, kind=pa.binary())
+    except (pa.ArrowException, OSError):
+        return []
+    problems = []
+    for name in names:
+        rows = _bad_utf8_rows(table.column(name))
+        if rows.size:
+            shown = rows[:SHOWN_ROWS]
+            values = tuple(_shorten(v.decode("utf-8", "replace"))
+                           for v in table.column(name).take(shown).to_pylist())
+            problems.append(DataProblem(str(path), "text that is not UTF-8", name,
+                                        tuple(int(r) + 2 for r in shown), values, int(rows.size),
+                                        _UTF8_HINT))
+    return problems
+
+
+def _bad_utf8_rows(values: pa.ChunkedArray) -> np.ndarray:
+    """The 0-based rows of a binary column whose bytes are not UTF-8."""
+    rows: list[int] = []
+    offset = 0
+    for chunk in values.chunks:
+        rows += [offset + r for r in _bad_utf8_in(chunk)]
+        offset += len(chunk)
+    return np.array(rows, np.int64)
+
+
+def _bad_utf8_in(chunk: pa.Array) -> list[int]:
+    """Rows of one binary chunk that are not UTF-8: its data decoded in one pass, restarting
+    after each bad value (so the work is one decode of the bytes, not one per row)."""
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    if data_buffer is None or len(chunk) == 0:
+        return []
+    offsets = np.frombuffer(offsets_buffer, np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+    data = memoryview(data_buffer)
+    bad: list[int] = []
+    pos, end = int(offsets[0]), int(offsets[-1])
+    while pos < end:
+        try:
+            codecs.utf_8_decode(data[pos:end], "strict", True)
+            break
+        except UnicodeDecodeError as error:
+            row = int(np.searchsorted(offsets, pos + error.start, side="right")) - 1
+            bad.append(row)
+            pos = int(offsets[row + 1])
+    return bad
 
 
 _READ_HINTS = (
@@ -315,7 +390,7 @@ def _unreadable(file: str, error: Exception, header: Sequence[str]) -> DataProbl
     rows: tuple[int, ...] = ()
     values: tuple[str, ...] = ()
     if m := re.match(r"Row #(\d+): (.*?)(?:: (.*))?$", text):
-        rows, text, values = (int(m[1]),), m[2], (m[3] or "",)
+        rows, text, values = (int(m[1]),), m[2], (_shorten(m[3] or ""),)
     hint = next((h for key, h in _READ_HINTS if key in text), None)
     return DataProblem(file, f"cannot read the file: {text}", column, rows, values, len(rows), hint)
 
@@ -379,7 +454,8 @@ class _Field:
         if rows.size == 0:
             return
         shown = rows[:SHOWN_ROWS]
-        values = tuple("" if v is None else str(v) for v in self.raw.take(shown).to_pylist())
+        values = tuple("" if v is None else _shorten(str(v))
+                       for v in self.raw.take(shown).to_pylist())
         if self.first_row == 1:
             message += " (rows are record numbers, counting from 1)"
         numbers = tuple(int(r) + self.first_row for r in shown)
@@ -667,7 +743,8 @@ def _category_text(field: _Field) -> Column:
 def _report_unknown(field: _Field, bad: np.ndarray, allowed: list[str]) -> None:
     """Report unknown category values: the distinct ones, a did-you-mean and the allowed values."""
     unknown = pc.unique(field.raw.filter(pa.array(bad))).to_pylist()
-    shown = ", ".join(repr(u) for u in unknown[:10]) + (", ..." if len(unknown) > 10 else "")
+    shown = ", ".join(repr(_shorten(u)) for u in unknown[:10]) + (", ..." if len(unknown) > 10
+                                                                   else "")
     lowered = {a.lower(): a for a in allowed}
     guesses = {u: lowered.get(u.lower()) or _closest(u, allowed) for u in unknown[:5]}
     tips = [f"'{g}' for '{u}'" for u, g in guesses.items() if g]
@@ -724,7 +801,7 @@ def _report_duplicates(field: _Field, encoded: pa.DictionaryArray) -> None:
     rank[first] = np.arange(len(first))
     rows = np.flatnonzero(rank[np.where(codes >= 0, codes, 0)] < len(first))
     rows = rows[np.argsort(rank[codes[rows]], kind="stable")]
-    names = ", ".join(repr(v) for v in encoded.dictionary.take(first).to_pylist())
+    names = ", ".join(repr(_shorten(v)) for v in encoded.dictionary.take(first).to_pylist())
     more = ", ..." if len(repeated) > len(first) else ""
     plural = "s appear" if len(repeated) != 1 else " appears"
     message = f"duplicate ids: {len(repeated)} id{plural} more than once ({names}{more})"

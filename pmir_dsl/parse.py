@@ -432,10 +432,13 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return ast.Population(self._name(ch[0]), where, self._s(meta))
 
     def month_of(self, meta, ch):  # type: ignore[no-untyped-def]
-        return ast.PeriodOf("month", self._name(ch[0]), self._s(meta))
+        return ast.PeriodOf("month", self._name(ch[0]), None, self._s(meta))
+
+    def each_month(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.PeriodOf("month", self._name(ch[0]), self._name(ch[1]), self._s(meta))
 
     def quarter_of(self, meta, ch):  # type: ignore[no-untyped-def]
-        return ast.PeriodOf("quarter", self._name(ch[0]), self._s(meta))
+        return ast.PeriodOf("quarter", self._name(ch[0]), None, self._s(meta))
 
     def met_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.MetWhen(ch[0], self._s(meta))

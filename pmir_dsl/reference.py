@@ -297,6 +297,7 @@ class Record:
         self.until: dt.date | None = None
         self.over_limit: dt.date | None = None
         self.cohort: int | None = None  # cohort measures: the start month of its cohort
+        self.start_row: int | None = None  # ... and the row of the start it belongs to
 
 
 class Context:
@@ -369,15 +370,21 @@ def first_failing_check(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec],
             return f"{col.name} before the service start month {month_label(ctx.first_month)}"
     elif month < ctx.first_month:
         return f"{col.name} before the service start month {month_label(ctx.first_month)}"
+    period = quarter_of(month) if m.period_unit == "quarter" else month
+    last = quarter_of(ctx.last_month) if m.period_unit == "quarter" else ctx.last_month
     if col.type is ColumnType.DATE:
         after = value > ctx.as_of
     else:
         after = month > ctx.last_month
     if after:
+        # dated after the as-of date but in the as-of month (or quarter): excluded in that
+        # reported period (decision 28: a record in a reported period, even excluded)
+        if period <= last:
+            rec.period = period
         return f"{col.name} after the as-of date {ctx.as_of.isoformat()}"
     if m.period_unit == "month" and length == 3:
         return f"{col.name} is a quarter, not a month"
-    rec.period = quarter_of(month) if m.period_unit == "quarter" else month
+    rec.period = period
 
     # the time window
     w = m.window
@@ -491,6 +498,7 @@ def verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any], rec: 
         if isinstance(e, ir.ExpectedCohort) and e.link is not None:
             start = linked_start(ctx, m, e, get)
             rec.cohort = None if start is None else month_of(start)
+            rec.start_row = ctx.data.row_of_id(e.table, get(e.link))
         return MET
     w = m.window
     if w is None:
@@ -775,6 +783,7 @@ class ExpectedFigures:
         self.starts: dict[tuple[int, tuple[Any, ...], int], int] = {}
         self.cumulative: dict[tuple[int, tuple[Any, ...], int, int], Fraction] = {}
         self.problems: list[tuple[str, str, list[int]]] = []
+        self.covered: set[tuple[int, int]] = set()  # (level, cohort table row) with a profile
 
     def add(self, level: int, group: tuple[Any, ...], month: int, amount: Fraction) -> None:
         key = (level, group, month)
@@ -829,7 +838,15 @@ def direct_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedDirect) -> Expect
 
 def cohort_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedCohort) -> ExpectedFigures:
     """The layered Cohort Profile (semantics.md 6): expected outcomes in month m are the sum,
-    over each start s of a cohort c <= m, of its profile's weight for month m - c."""
+    over each start s of a cohort c <= m, of its profile's weight for month m - c.
+
+    A start counts in the month of its start date, from the service start month to the as-of
+    date. Its profile series at a group level is its own key values, with ALL for the key
+    columns the level does not split by where the profile has ALL rows (profiles.py, module
+    docstring). A start with no series at a level is left out of that level's cohorts (starts,
+    expected figures and the outcomes of the triangle) and reported once as a data-quality
+    problem.
+    """
     data = ctx.data
     out = ExpectedFigures()
     series = profile_series(ctx, e)
@@ -839,7 +856,7 @@ def cohort_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedCohort) -> Expect
     missing: list[int] = []
     for row in data.rows(e.table):
         start = starts[row]
-        if start is None:
+        if start is None or start > ctx.as_of:
             continue
         cohort = month_of(start)
         if not ctx.first_month <= cohort <= ctx.last_month:
@@ -851,12 +868,13 @@ def cohort_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedCohort) -> Expect
             wide = tuple(ALL if (n not in split and has_all[n]) else v
                          for n, v in zip(key_names, own))
             weights = series.get(wide, series.get(own))
-            group = tuple(key_text(data.column(e.table, c.name)[row]) for c in level)
-            skey = (i, group, cohort)
-            out.starts[skey] = out.starts.get(skey, 0) + 1
             if weights is None:
                 uncovered = True
                 continue
+            out.covered.add((i, row))
+            group = tuple(key_text(data.column(e.table, c.name)[row]) for c in level)
+            skey = (i, group, cohort)
+            out.starts[skey] = out.starts.get(skey, 0) + 1
             running = Fraction(0)
             for k in range(ctx.last_month - cohort + 1):
                 w = weights[k] if k < len(weights) else Fraction(0)
@@ -867,11 +885,17 @@ def cohort_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedCohort) -> Expect
         if uncovered:
             missing.append(row)
     if missing:
-        first = missing[0]
-        which = ", ".join(f"{n}={key_text(data.column(e.table, n)[first])}" for n in key_names)
-        out.problems.append((e.table, f"starts with no profile in {e.profile} (e.g. {which})",
-                             missing))
+        what = f" where {filter_words(e.where)}" if e.where is not None else ""
+        out.problems.append((e.table, f"starts with no profile in {e.profile}{what}", missing))
     return out
+
+
+def filter_words(where: ir.Condition) -> str:
+    """A profile filter in words, for the data-quality check's name: 'outcome is job'."""
+    if isinstance(where, ir.InValues):
+        return f"{where.column.name} is {'not ' if where.negate else ''}" \
+            f"{' or '.join(where.values)}"
+    return "its filter"
 
 
 def profile_series(ctx: Context, e: ir.ExpectedCohort) -> dict[tuple[Any, ...], list[Fraction]]:
@@ -926,7 +950,8 @@ def cohort_rows(ctx: Context, m: ir.Measure, records: list[Record],
                 for k in range(ctx.last_month - cohort + 1):
                     achieved += sum(1 for r in records if r.status == MET
                                     and r.cohort == cohort and r.period == cohort + k
-                                    and r.groups[i] == group)
+                                    and r.groups[i] == group
+                                    and (i, r.start_row) in expected.covered)
                     figure = expected.cumulative.get((i, group, cohort, k), Fraction(0))
                     out.append({
                         "measure": m.id, "group": group_dict(level, group),

@@ -15,7 +15,7 @@ from pmir_dsl.report import json as json_report
 from pmir_dsl.report import terminal
 
 BUNDLED = [("contracts/atw_ha.pmir", "examples/atw_ha"), ("contracts/esf.pmir", "examples/esf"),
-           ("contracts/ses.pmir", "examples/ses")]
+           ("contracts/ses.pmir", "examples/ses"), ("contracts/ipes.pmir", "examples/ipes")]
 
 
 @pytest.fixture(autouse=True)
@@ -127,3 +127,24 @@ def test_as_of_moves_records_into_pending(capsys: pytest.CaptureFixture[str]) ->
     assert max(r["period"] for r in doc["results"] if r["basis"] == "in_month") == "2025-05"
     after = [q for q in doc["data_quality"] if "after the as-of date" in q["check"]]
     assert after and after[0]["count"] > 0
+
+
+def test_ipes_levels_and_service_fee_story() -> None:
+    """The example's story (examples/ipes/README.md) comes out of the regime and the remedy."""
+    ev = run_check(*BUNDLED[3])
+    changes = [(e["group"]["provider"], e["month"], e["level"]) for e in ev.escalations
+               if e["changed"]]
+    assert changes == [("Provider B", "2024-08", 2), ("Provider B", "2024-11", 1),
+                       ("Provider C", "2024-11", 2), ("Provider C", "2025-01", 3),
+                       ("Provider C", "2025-02", 4), ("Provider D", "2025-04", 2),
+                       ("Provider D", "2025-05", 3)]
+    money = {}
+    for r in ev.remedies:
+        totals = money.setdefault(r["group"]["provider"], [0, 0, 0])
+        for i, key in enumerate(("deferred_pence", "released_pence", "forfeited_pence")):
+            totals[i] += r[key]
+    assert money["Provider A"] == [0, 0, 0]
+    assert money["Provider B"] == [3_550_000, 3_550_000, 0]  # deferred in August, paid in September
+    deferred, released, forfeit = money["Provider C"]
+    assert released == 0 and forfeit > 0 and deferred > forfeit  # forfeit after 6 months
+    assert all(isinstance(r["deferred_pence"], int) for r in ev.remedies)

@@ -80,6 +80,23 @@ def test_css7_by_hand(tmp_path: Path) -> None:
     assert (r["numerator"], r["denominator"]) == (1, 3)  # R3: 20 Jan to 31 Mar is over 28 days
 
 
+def test_each_month_a_participant_runs(tmp_path: Path) -> None:
+    source = CONTRACT.replace("month of start_date",
+                              "each month from start_date until end_date")
+    write_csv(tmp_path, "referrals", ["referral_id", "start_date", "end_date"], [
+        ["R1", "2024-01-15", "2024-03-10"],   # January, February, March
+        ["R2", "2024-02-01", None],           # February, March, April (to the as-of date)
+    ])
+    write_csv(tmp_path, "meetings", ["referral_id", "meeting_date"], [
+        ["R1", "2024-02-05"], ["R1", "2024-03-01"],
+        ["R2", "2024-02-20"],                 # then nothing: 28 days run out on 19 March
+    ])
+    ev = run_source(source, tmp_path, as_of="2024-04-15")
+    got = [(pick(ev, "CSS7", p)["numerator"], pick(ev, "CSS7", p)["denominator"])
+           for p in ("2024-01", "2024-02", "2024-03", "2024-04")]
+    assert got == [(1, 1), (2, 2), (1, 2), (1, 1)]  # R2 fails in March only, when it ran out
+
+
 @pytest.mark.parametrize(("pence", "text"), [(0, "£0.00"), (250000050, "£2,500,000.50"),
                                              (-5, "-£0.05"), (99, "£0.99")])
 def test_pounds(pence: int, text: str) -> None:
