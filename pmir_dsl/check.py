@@ -116,6 +116,7 @@ class Checker:
         measures = self._measures([i for i in items if isinstance(i, ast.MeasureDecl)], header)
         rules = RuleChecker(lambda c, m, s, h: self.error(c, m, s, h), measures, self.tables,
                             self._date)
+        self._unique_names([i for i in items if isinstance(i, (ast.RegimeDecl, ast.RemedyDecl))])
         regimes = tuple(rules.regime(i) for i in items if isinstance(i, ast.RegimeDecl))
         remedies = tuple(r for r in (rules.remedy(i) for i in items
                                      if isinstance(i, ast.RemedyDecl)) if r is not None)
@@ -126,6 +127,15 @@ class Checker:
         tables = tuple(spec for _, spec in self.tables.values())
         return ir.Contract(name, file, digest, guidance, start, extract, calendar, tables, measures,
                            regimes, remedies)
+
+    def _unique_names(self, decls: list) -> None:  # type: ignore[type-arg]
+        """Regimes and remedies each need their own name."""
+        seen: dict[str, object] = {}
+        for d in decls:
+            if d.name.text in seen:
+                self.error("duplicate-name", f"'{d.name.text}' is declared twice", d.name.span,
+                           "give each regime and remedy its own name")
+            seen.setdefault(d.name.text, d)
 
     def _parse(self, source: str, file: str) -> ast.Module | None:
         self.sources[file] = source

@@ -37,6 +37,8 @@ class RuleChecker:
         if not groups:
             return ()
         levels = groups[0].levels
+        if not levels:  # group by contract only
+            return ()
         if len(levels) != 1:
             self.error("rule-measure", "a regime or remedy is evaluated for one group level",
                        groups[0].span, "write e.g.: group by provider")
@@ -49,8 +51,10 @@ class RuleChecker:
             for name in a.measures:
                 self.measure(name, keys)
             if a.kind == "failed_k_of_n" and not 1 <= a.k <= a.n:
-                self.error("bad-amount", f"'{a.k} of the last {a.n} months' needs 1 <= {a.k} <= "
-                           f"{a.n}", a.span, None)
+                self.error("bad-amount", f"'{a.k} of the last {a.n} months' needs at least 1 "
+                           f"month and no more than {a.n}", a.span, None)
+            elif a.k < 1:
+                self.error("bad-amount", "a run of months needs at least 1 month", a.span, None)
             out.append(ir.Atom(a.kind, a.quantifier, tuple(n.text for n in a.measures), a.k, a.n))
         return tuple(out)
 
@@ -146,9 +150,12 @@ class RuleChecker:
             return None
         columns = self.fee_columns(fee, keys)
         if defer.share.kind != "percent" or not 0 < defer.share.value <= 1:
-            self.error("bad-percentage", "the deferred share is a percentage from 1% to 100%",
-                       defer.share.span, None)
+            self.error("bad-percentage", "the deferred share is a percentage above 0% and at "
+                       "most 100%", defer.share.span, None)
         forfeit_after = clause.get(ast.ForfeitAfter)
+        if forfeit_after is not None and forfeit_after.months < 1:
+            self.error("bad-amount", "deferred amounts can be forfeit after 1 month at the "
+                       "earliest", forfeit_after.span, None)
         forfeit_at = clause.get(ast.ForfeitAt)
         at = self.date(forfeit_at.date) if forfeit_at else None
         cite = next((c.text.text for c in decl.clauses if isinstance(c, ast.Cite)), "")

@@ -340,7 +340,7 @@ def _not_utf8(path: Path, names: list[str], skip_empty: bool) -> list[DataProble
 
 
 def _bad_utf8_rows(values: pa.ChunkedArray) -> np.ndarray:
-    """The 0-based rows of a binary column whose bytes are not UTF-8."""
+    """The 0-based rows of a binary column whose bytes are not UTF-8, in order."""
     rows: list[int] = []
     offset = 0
     for chunk in values.chunks:
@@ -350,24 +350,26 @@ def _bad_utf8_rows(values: pa.ChunkedArray) -> np.ndarray:
 
 
 def _bad_utf8_in(chunk: pa.Array) -> list[int]:
-    """Rows of one binary chunk that are not UTF-8: its data decoded in one pass, restarting
-    after each bad value (so the work is one decode of the bytes, not one per row)."""
+    """Rows of one binary chunk that are not UTF-8. Only rows with a byte above 0x7F (found with
+    numpy) can be wrong, and only those are decoded, one by one: this runs on the error path."""
     _, offsets_buffer, data_buffer = chunk.buffers()
     if data_buffer is None or len(chunk) == 0:
         return []
     offsets = np.frombuffer(offsets_buffer, np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
-    data = memoryview(data_buffer)
-    bad: list[int] = []
-    pos, end = int(offsets[0]), int(offsets[-1])
-    while pos < end:
-        try:
-            codecs.utf_8_decode(data[pos:end], "strict", True)
-            break
-        except UnicodeDecodeError as error:
-            row = int(np.searchsorted(offsets, pos + error.start, side="right")) - 1
-            bad.append(row)
-            pos = int(offsets[row + 1])
-    return bad
+    data = np.frombuffer(data_buffer, np.uint8)
+    high = np.flatnonzero(data[offsets[0]:offsets[-1]] >= 0x80) + offsets[0]
+    rows = np.unique(np.searchsorted(offsets, high, side="right") - 1)
+    view = memoryview(data_buffer)
+    return [int(r) for r in rows if not _is_utf8(view[offsets[r]:offsets[r + 1]])]
+
+
+def _is_utf8(value: memoryview) -> bool:
+    """Whether ``value`` is UTF-8."""
+    try:
+        codecs.utf_8_decode(value, "strict", True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 _READ_HINTS = (
@@ -575,11 +577,23 @@ def _date_text(field: _Field) -> Column:
 
 
 def _date_native(field: _Field) -> Column | None:
-    """Parquet date32, date64 and timestamp columns (a timestamp's UTC date)."""
+    """Parquet date32, date64 and timestamp columns (a timestamp's date in its own time zone),
+    within the years 0000 to 9999 that CSV dates can have."""
     t = field.raw.type
     if not (pa.types.is_date(t) or pa.types.is_timestamp(t)):
         return None
-    return _date_column(field.spec, pc.cast(field.raw, pa.date32(), safe=False))
+    raw = pc.local_timestamp(field.raw) if pa.types.is_timestamp(t) and t.tz else field.raw
+    column = _date_column(field.spec, pc.cast(raw, pa.date32(), safe=False))
+    first, last = _DATE_RANGE
+    wild = (column.values < first) | (column.values > last)  # NaT compares False
+    if wild.any():  # shown as numpy writes them: Python's dates end at the year 9999
+        as_text = pa.chunked_array([pa.array(np.datetime_as_string(column.values))])
+        field.with_raw(as_text).report_mask(
+            wild, "date out of range (years 0000 to 9999)", "a date this far out is usually "
+            "a wrong unit or an overflow in the program that wrote the file")
+        column = attrs.evolve(column, values=np.where(wild, np.datetime64("NaT", "D"),
+                                                      column.values))
+    return column
 
 
 def _date_column(spec: ColumnSpec, days: pa.ChunkedArray) -> Column:
@@ -685,9 +699,10 @@ def _native_decimals(field: _Field) -> pa.ChunkedArray | None:
         return field.raw
     if not pa.types.is_floating(t):
         return None
-    finite = pc.and_(pc.is_finite(field.raw), pc.less(pc.abs(field.raw), 1e20))
+    floats = pc.cast(field.raw, pa.float64())  # float16 and float32 too
+    finite = pc.and_(pc.is_finite(floats), pc.less(pc.abs(floats), 1e20))
     field.report_mask(field.present() & ~_bools(finite), "number too large or not finite")
-    floats = pc.if_else(finite, pc.cast(field.raw, pa.float64()), pa.scalar(None, pa.float64()))
+    floats = pc.if_else(finite, floats, pa.scalar(None, pa.float64()))
     return pc.cast(floats, pa.decimal128(38, DECIMAL_PLACES), safe=False)
 
 

@@ -62,7 +62,8 @@ KEYWORD_PHRASES = {
     "SERVICE": "service start", "ADD": "add holiday", "REMOVE": "remove holiday",
     "EXTRACT": "extract date", "MONTH": "month of", "QUARTER": "quarter of", "MET": "met when",
     "RATIO": "ratio sum", "GROUP": "group by", "MINIMUM": "minimum denominator",
-    "SHARE": "share in backlog",
+    "SHARE": "share in backlog", "EACH": "each month from", "DUE": "due when",
+    "QUANTIFIER": "'any of' or 'all of'",
 }
 
 #: Hints for characters that no token can start with, by character.

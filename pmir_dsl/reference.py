@@ -383,6 +383,8 @@ def first_failing_check(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec],
             rec.period = period
         return f"{col.name} after the as-of date {ctx.as_of.isoformat()}"
     if m.period_unit == "month" and length == 3:
+        # the docs do not say which month an excluded quarter shows in: its first month
+        rec.period = period
         return f"{col.name} is a quarter, not a month"
     rec.period = period
 

@@ -1,7 +1,8 @@
 """Diagnostics: every mistake in tests/cases/diagnostics/ gets located, explained, stable errors.
 
-Each case file is a trimmed copy of the AtW HA contract with one deliberate mistake (a few have
-several, to show that every error in a file is reported, not only the first). For each case the
+Each case file is a trimmed copy of the AtW HA contract (of the IPES contract, for the mistakes in
+regimes and remedies) with one deliberate mistake (a few have several, to show that every error
+in a file is reported, not only the first). For each case the
 test pins the exact (code, line, column) of every diagnostic, so a moved caret is caught, and
 snapshots the rendered text (tests/__snapshots__/test_diagnostics/, one text file per case) so a
 change of wording is reviewed. Regenerate with ``pytest tests/test_diagnostics.py
@@ -85,6 +86,12 @@ EXPECTED: dict[str, list[tuple[str, int, int]]] = {
     "bands_no_otherwise": [("bands-order", 9, 3)],
     "bands_otherwise_not_last": [("bands-order", 8, 3)],
     "bands_unknown_parameter": [("unknown-bands", 8, 32)],
+    # ---- regimes and remedies (trimmed copies of the IPES contract)
+    "unknown_measure": [("unknown-measure", 76, 36)],
+    "unknown_level": [("unknown-level", 58, 3)],
+    "contradictory_rules": [("contradictory-rules", 61, 3)],
+    "level_trap": [("level-trap", 51, 8)],
+    "rule_measure": [("rule-measure", 85, 54)],
     # ---- several mistakes in one file: all are reported, in file order
     "several_in_one_measure": [("unknown-basis", 10, 19), ("unknown-column", 28, 12),
                                ("target-kind", 30, 19)],
@@ -98,7 +105,8 @@ UNTESTED_CODES: dict[str, str] = {}
 
 #: Codes whose diagnostics name something unknown, and so must come with a hint.
 UNKNOWN_NAME_CODES = {"unknown-table", "unknown-column", "unknown-type", "unknown-calendar",
-                      "unknown-basis", "unknown-bands", "unknown-category", "import-not-found"}
+                      "unknown-basis", "unknown-bands", "unknown-category", "import-not-found",
+                      "unknown-measure", "unknown-level"}
 
 
 class TextSnapshot(SingleFileSnapshotExtension):
@@ -165,7 +173,8 @@ def test_several_syntax_errors_are_all_reported() -> None:
 @pytest.mark.usefixtures("at_repo_root")
 @pytest.mark.parametrize("case", ["syntax_misspelt_keyword", "unknown_column", "unknown_table",
                                   "unknown_bands", "unknown_type", "unknown_basis",
-                                  "unknown_category_is", "unknown_category_by"])
+                                  "unknown_category_is", "unknown_category_by",
+                                  "unknown_measure"])
 def test_misspellings_get_did_you_mean(case: str) -> None:
     (d,) = _compile_error(CASES / f"{case}.pmir").diagnostics
     assert d.hint is not None and d.hint.startswith("did you mean '")

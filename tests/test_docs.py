@@ -5,11 +5,21 @@
   files of :data:`FOLDER_FILES` (the files the reference says sit beside the contract).
 * Any other ```pmir block is a fragment (tables, band sets, measures): it is put after
   :data:`PRELUDE` (``import cabinet_office``, the AtW HA contract header and its three tables)
-  and must check clean too. A table or band set the fragment declares itself replaces the
-  prelude's one of the same name, so the reference can show the AtW tables as they are.
+  and must check clean too. A fragment whose first line begins ``# ESF`` or ``# SES`` is put
+  after :data:`ESF_PRELUDE` or :data:`SES_PRELUDE` instead (the header and tables of
+  contracts/esf.pmir or contracts/ses.pmir), and one whose first line begins ``# IPES`` after
+  :data:`IPES_PRELUDE` (contracts/ipes.pmir without its regime and remedy: its header, tables
+  and measures, which the regimes and remedies of the reference name). A table, band set or
+  measure the fragment declares itself replaces the prelude's one of the same name, so the
+  reference can show them as they are.
 * A block fenced as ```pmir-error names on its first line the diagnostic it must give
   (``# error: unknown-column``); it is a whole file or a fragment by the same rule, or a whole
-  file when that line ends with ``(whole file)``. It must fail with that code and no other.
+  file when that line ends with ``(whole file)``; a fragment goes after the ESF, SES or IPES
+  prelude when that line ends with ``(ESF)``, ``(SES)`` or ``(IPES)``. It must fail with that
+  code and no other.
+
+The preludes' tables must be those of the bundled contracts, so that the reference's examples
+stay modelled on the contracts as they are.
 
 The reference must also list every diagnostic code of :data:`pmir_dsl.diagnostics.CODES` with
 its description, and show an example of each.
@@ -22,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from pmir_dsl.check import check_source
+from pmir_dsl.check import check_file, check_source
 from pmir_dsl.diagnostics import CODES, CompileError, render_all
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "language.md"
@@ -72,6 +82,110 @@ contract "Access to Work Holistic Assessment" {
 
 """ + ATW_TABLES
 
+#: The ESF 2014-2020 tables, as in contracts/esf.pmir.
+ESF_TABLES = """\
+table referrals "PRaP referrals, one row per referral" {
+  referral_id: id
+  provider: text
+  lep_area: text
+  category_of_region: text
+  referral_date: date
+  start_date: date?
+  dns_date: date?
+  recorded_date: date?
+}
+
+table starts_profile "Profiled starts by LEP area and CoR (ALL: the LEP area overall)" {
+  lep_area: text
+  category_of_region: text
+  month: month
+  profiled_starts: integer
+}
+
+table outcomes "Job outcomes achieved, one row per outcome" {
+  referral_id: ref(referrals)
+  outcome: category(short_job, sustained_job)
+  achieved_date: date
+}
+
+table outcome_profiles "Tendered job outcome rates and their profile over months since start" {
+  lep_area: text
+  category_of_region: text
+  outcome: category(short_job, sustained_job)
+  rate: decimal
+  month: integer
+  share: decimal
+}
+"""
+
+#: What an ESF fragment is checked with: the stdlib tiers, the ESF header and tables.
+ESF_PRELUDE = """\
+import cabinet_office
+
+contract "ESF 2014-2020 provision" {
+  service start 2023-04-01
+  calendar england_and_wales
+  group by provider, lep_area, lep_area and category_of_region
+}
+
+""" + ESF_TABLES
+
+#: The SES tables, as in contracts/ses.pmir.
+SES_TABLES = """\
+table referrals "PRaP referrals, one row per referral" {
+  referral_id: id
+  provider: text
+  referral_date: date
+  initial_assessment_date: date?
+  start_date: date?
+  start_recorded_date: date?
+  leave_date: date?
+}
+
+table outcomes "Outcomes achieved, one row per outcome" {
+  referral_id: ref(referrals)
+  outcome: category(job_outcome, sustained_job_outcome)
+  achieved_date: date
+}
+
+table profiles "Start conversion rate per outcome and its time-to-outcome profile (7.23)" {
+  outcome: category(job_outcome, sustained_job_outcome)
+  rate: decimal
+  month: integer
+  share: decimal
+}
+
+table starts_profile "Profiled number of starts (7.13)" {
+  month: month
+  profiled_starts: integer
+}
+"""
+
+#: What an SES fragment is checked with: the stdlib tiers, the SES header and tables.
+SES_PRELUDE = """\
+import cabinet_office
+
+contract "Specialist Employability Support" {
+  service start 2023-04-01
+  calendar england_and_wales
+}
+
+""" + SES_TABLES
+
+#: Top-level regime and remedy declarations (their closing brace is at the start of a line).
+RULE_DECLS = re.compile(r"^(?:regime|remedy)\s+\w+.*?^\}[ \t]*\n", re.MULTILINE | re.DOTALL)
+
+#: What an IPES fragment is checked with: contracts/ipes.pmir itself, less its regime and remedy,
+#: so that the reference's regimes and remedies name the contract's measures as they are.
+IPES_PRELUDE = RULE_DECLS.sub("", (DOC.parents[1] / "contracts" / "ipes.pmir")
+                              .read_text(encoding="utf-8"))
+
+#: The prelude of a fragment, by the marker on its first line.
+PRELUDES = {"": PRELUDE, "ESF": ESF_PRELUDE, "SES": SES_PRELUDE, "IPES": IPES_PRELUDE}
+
+#: The bundled contract each prelude's tables are copied from.
+CONTRACTS = {"": "atw_ha.pmir", "ESF": "esf.pmir", "SES": "ses.pmir", "IPES": "ipes.pmir"}
+
 #: Files beside the contract in the reference's import examples.
 FOLDER_FILES = {
     "atw_tables.pmir": "# The AtW HA tables, shared by its contracts.\n\n" + ATW_TABLES,
@@ -81,8 +195,9 @@ FOLDER_FILES = {
 }
 
 FENCE = re.compile(r"^```(pmir(?:-error)?)[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
-ERROR_LINE = re.compile(r"^#\s*error:\s*([a-z-]+)\s*(\(whole file\))?\s*$")
-DECLARES = re.compile(r"^(table|bands)\s+(\w+)", re.MULTILINE)  # top-level declarations only
+ERROR_LINE = re.compile(r"^#\s*error:\s*([a-z-]+)\s*(?:\((whole file|ESF|SES|IPES)\))?\s*$")
+MARKER = re.compile(r"^#\s*(ESF|SES|IPES)\b")
+DECLARES = re.compile(r"^(table|bands|measure)\s+(\w+)", re.MULTILINE)  # top-level only
 
 
 def doc_blocks() -> list[tuple[str, int, str]]:
@@ -95,15 +210,26 @@ def is_whole_file(src: str) -> bool:
     """Whether a block is a complete contract file rather than a fragment."""
     first = src.splitlines()[0] if src.strip() else ""
     m = ERROR_LINE.match(first)
-    return 'contract "' in src or bool(m and m[2])
+    return 'contract "' in src or bool(m and m[2] == "whole file")
+
+
+def prelude_of(fragment: str) -> str:
+    """Which prelude a fragment goes after: '' (AtW HA), 'ESF', 'SES' or 'IPES'."""
+    first = fragment.splitlines()[0] if fragment.strip() else ""
+    m = ERROR_LINE.match(first)
+    if m:
+        return m[2] if m[2] in PRELUDES else ""
+    marker = MARKER.match(first)
+    return marker[1] if marker else ""
 
 
 def with_prelude(fragment: str) -> str:
-    """The fragment after the prelude, less any table or band set the fragment declares."""
-    prelude = PRELUDE
+    """The fragment after its prelude, less any table, band set or measure the fragment
+    declares."""
+    prelude = PRELUDES[prelude_of(fragment)]
     for kind, name in DECLARES.findall(fragment):
-        if kind == "table":
-            prelude = re.sub(rf"^table {name}\b.*?^\}}\n", "", prelude, flags=re.M | re.S)
+        if kind in ("table", "measure"):
+            prelude = re.sub(rf"^{kind} {name}\b.*?^\}}\n", "", prelude, flags=re.M | re.S)
         elif name == "cabinet_office_tiers":
             prelude = prelude.replace("import cabinet_office\n", "")
     return prelude + "\n" + fragment
@@ -158,8 +284,16 @@ def test_error_example_gives_its_code(line: int, src: str, folder: Path) -> None
     assert set(codes) == {m[1]}, f"docs/language.md line {line}: expected only {m[1]}, got {codes}"
 
 
+@pytest.mark.parametrize("which", sorted(PRELUDES))
+def test_prelude_tables_are_the_contracts(which: str) -> None:
+    contract = DOC.parents[1] / "contracts" / CONTRACTS[which]
+    assert check_source(PRELUDES[which], "prelude.pmir").tables == check_file(contract).tables, \
+        f"the {which or 'AtW HA'} prelude's tables differ from contracts/{CONTRACTS[which]}"
+
+
 def test_every_code_is_listed_with_its_description() -> None:
-    text = re.split(r"^## .*Diagnostic codes$", DOC.read_text(encoding="utf-8"), flags=re.M)[1]
+    after = re.split(r"^## .*Diagnostic codes$", DOC.read_text(encoding="utf-8"), flags=re.M)[1]
+    text = re.split(r"^## ", after, flags=re.M)[0]  # up to the next section
     rows = dict(re.findall(r"^\|\s*`([a-z-]+)`\s*\|\s*(.*?)\s*\|", text, re.MULTILINE))
     for code, entry in CODES.items():
         assert rows.get(code) == entry.description, f"the code table's row for {code}"
