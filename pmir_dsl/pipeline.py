@@ -117,8 +117,8 @@ def resolve_as_of(plan: Plan, tables: dict[str, Table],
         return np.datetime64(given, "D"), "--as-of"
     if plan.contract.extract_date:
         return np.datetime64(plan.contract.extract_date, "D"), "the contract's extract date"
-    latest = [c.values[~np.isnat(c.values)].max() for c in _date_columns(tables)
-              if (~np.isnat(c.values)).any()]
+    spans = [_date_span(c.values) for c in _date_columns(tables)]
+    latest = [hi for _, hi in spans if hi is not None]
     if not latest:
         raise DataError(DataProblem(", ".join(sorted(tables)) or "data", "no dates in the data "
                                     "to take the as-of date from", hint="pass --as-of YYYY-MM-DD"))
@@ -135,16 +135,34 @@ def _year_span(tables: dict[str, Table], start: np.datetime64, as_of: np.datetim
     """Years whose bank holidays matter: every date in the data, the start and the as-of date."""
     years = [int(str(d)[:4]) for d in (start, as_of)]
     for c in _date_columns(tables):
-        ok = c.values[~np.isnat(c.values)]
-        if len(ok):
-            years += [int(str(ok.min())[:4]), int(str(ok.max())[:4])]
+        lo, hi = _date_span(c.values)
+        if lo is not None and hi is not None:
+            years += [int(str(lo)[:4]), int(str(hi)[:4])]
     return min(years), max(years) + 1  # deadlines may run into the next year
 
 
+def _date_span(dates: np.ndarray) -> tuple[np.datetime64 | None, np.datetime64 | None]:
+    """Earliest and latest date of a column (None when empty), in one pass over int64 views:
+    NaT is the smallest int64, so it never wins a max, and is skipped for the min."""
+    days = dates.view(np.int64)
+    if not len(days):
+        return None, None
+    hi = days.max()
+    if hi == np.iinfo(np.int64).min:
+        return None, None
+    lo = np.where(days == np.iinfo(np.int64).min, hi, days).min()
+    return np.datetime64(int(lo), "D"), np.datetime64(int(hi), "D")
+
+
+#: Records are evaluated in chunks of this many rows by default: the result is the same (counts
+#: merge exactly) and full-size temporaries are slower to allocate than cache-sized ones.
+DEFAULT_CHUNK_ROWS = 1 << 20
+
+
 def _chunks(tables: dict[str, Table], chunk_rows: int | None):  # type: ignore[no-untyped-def]
-    """(row offset, tables sliced to that offset) for each chunk; one chunk when not chunking."""
+    """(row offset, tables sliced to that offset) for each chunk."""
     longest = max((t.rows for t in tables.values()), default=0)
-    step = chunk_rows or max(longest, 1)
+    step = chunk_rows or DEFAULT_CHUNK_ROWS
     for offset in range(0, max(longest, 1), step):
         yield offset, {n: slice_table(t, offset, offset + step) for n, t in tables.items()}
 
