@@ -29,6 +29,8 @@ Decisions worth knowing:
 * A CSV file that is not UTF-8 (saved as ANSI / Windows-1252, say) is reported by column, with
   the rows that hold the bytes and their values (undecodable bytes shown as U+FFFD).
 * Values shown in problems are cut to :data:`SHOWN_CHARS` characters (with the full length).
+* Ids and text longer than :data:`MAX_CELL_CHARS` (32,767, Excel's limit for a cell) are problems:
+  such a cell is a broken export, and a group's name is repeated in every one of its results.
 * Duplicate ids are shown grouped by id (ids in sorted order, each with its rows), not file order.
 * The hash of a partitioned table covers each file's name (then a NUL byte) and its bytes, in
   name order.
@@ -61,8 +63,13 @@ from .schema import DECIMAL_PLACES, Column, ColumnSpec, ColumnType, Table, Table
 SHOWN_ROWS = 5
 #: How many characters of a value a problem shows (a 1 MB cell is shown by its start and length).
 SHOWN_CHARS = 80
+#: The longest id or text a cell may hold: Excel's limit, since these values come from and go
+#: back to spreadsheets (and each is repeated in every result row of its group).
+MAX_CELL_CHARS = 32_767
 _HASH_CHUNK = 1 << 20
 _CSV_BLOCK = 4 << 20
+#: The largest block pyarrow takes, for a file with a record longer than :data:`_CSV_BLOCK`.
+_CSV_BLOCK_LIMIT = (1 << 31) - 1
 _NULL_STRING = pa.scalar(None, pa.string())
 
 _DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
@@ -279,38 +286,57 @@ def _read_csv(path: Path, names: list[str]) -> pa.Table:
     if missing:
         raise DataError(missing)
     # In a one-column file an empty line is an empty cell; in a wider one it is skipped.
-    skip_empty = len(header) > 1
+    read = _CsvRead(path, tuple(names), len(header) > 1, _CSV_BLOCK)
     try:
-        return _arrow_csv(path, names, skip_empty, use_threads=True)
+        return _arrow_csv(read, use_threads=True)
     except (pa.ArrowException, OSError) as error:
-        if "invalid UTF8" in str(error) and (problems := _not_utf8(path, names, skip_empty)):
-            raise DataError(problems) from None
-        error = _serial_error(path, names, skip_empty, error)
-        raise DataError(_unreadable(str(path), error, header)) from None
+        failure: Exception = error
+    if "straddling object" in str(failure):  # a record longer than a block: one block for all
+        read = attrs.evolve(read, block=min(path.stat().st_size + 1, _CSV_BLOCK_LIMIT))
+        try:
+            return _arrow_csv(read, use_threads=True)
+        except (pa.ArrowException, OSError) as error:
+            failure = error
+    if "invalid UTF8" in str(failure) and (problems := _not_utf8(read)):
+        raise DataError(problems) from None
+    failure = _serial_error(read, failure)
+    raise DataError(_unreadable(str(path), failure, header)) from None
 
 
-def _arrow_csv(path: Path, names: list[str], skip_empty: bool, use_threads: bool,
-               kind: pa.DataType = pa.string()) -> pa.Table:
+@attrs.frozen
+class _CsvRead:
+    """How a CSV file is read: its declared columns, whether blank lines are skipped (they are
+    empty cells in a one-column file) and pyarrow's block size (a record must fit in one)."""
+
+    path: Path
+    names: tuple[str, ...]
+    skip_empty: bool
+    block: int
+
+
+def _arrow_csv(read: _CsvRead, use_threads: bool, kind: pa.DataType = pa.string()) -> pa.Table:
     """pyarrow's CSV reader with this module's rules (strings; only an empty cell is null)."""
+    names = read.names
     return pacsv.read_csv(
-        path,
-        read_options=pacsv.ReadOptions(use_threads=use_threads, block_size=_CSV_BLOCK),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=skip_empty),
+        read.path,
+        read_options=pacsv.ReadOptions(use_threads=use_threads, block_size=read.block),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True,
+                                         ignore_empty_lines=read.skip_empty),
         convert_options=pacsv.ConvertOptions(
             column_types={n: kind for n in names},
-            include_columns=names,
+            include_columns=list(names),
             strings_can_be_null=True,
             null_values=[""],
         ),
     )
 
 
-def _serial_error(path: Path, names: list[str], skip_empty: bool, error: Exception) -> Exception:
+def _serial_error(read: _CsvRead, error: Exception) -> Exception:
     """The same error from a single-threaded read, whose parse errors name the row."""
     if "parse error" not in str(error) or "Row #" in str(error):
         return error
     try:
-        _arrow_csv(path, names, skip_empty, use_threads=False)
+        _arrow_csv(read, use_threads=False)
     except (pa.ArrowException, OSError) as serial:
         return serial
     return error
@@ -320,20 +346,20 @@ _UTF8_HINT = ("the file must be UTF-8 text: in Excel use Save As 'CSV UTF-8 (Com
               "(this one looks saved as 'CSV' / ANSI, e.g. Windows-1252)")
 
 
-def _not_utf8(path: Path, names: list[str], skip_empty: bool) -> list[DataProblem]:
+def _not_utf8(read: _CsvRead) -> list[DataProblem]:
     """A problem for each declared column holding bytes that are not UTF-8, with their rows."""
     try:
-        table = _arrow_csv(path, names, skip_empty, use_threads=True, kind=pa.binary())
+        table = _arrow_csv(read, use_threads=True, kind=pa.binary())
     except (pa.ArrowException, OSError):
         return []
     problems = []
-    for name in names:
+    for name in read.names:
         rows = _bad_utf8_rows(table.column(name))
         if rows.size:
             shown = rows[:SHOWN_ROWS]
             values = tuple(_shorten(v.decode("utf-8", "replace"))
                            for v in table.column(name).take(shown).to_pylist())
-            problems.append(DataProblem(str(path), "text that is not UTF-8", name,
+            problems.append(DataProblem(str(read.path), "text that is not UTF-8", name,
                                         tuple(int(r) + 2 for r in shown), values, int(rows.size),
                                         _UTF8_HINT))
     return problems
@@ -427,8 +453,24 @@ def _concat_parts(source: _Source, parts: list[pa.Table]) -> pa.Table:
     try:
         return pa.concat_tables(parts, promote_options="permissive")
     except (pa.ArrowException, TypeError) as error:
-        message = f"the files of the folder disagree on column types: {error}"
-        raise DataError(DataProblem(source.path, message)) from None
+        raise DataError(_disagreements(source, parts, error)) from None
+
+
+def _disagreements(source: _Source, parts: list[pa.Table], error: Exception) -> list[DataProblem]:
+    """A problem for each column whose type differs between the files of a folder table."""
+    problems = []
+    hint = "write every file of the table with the same column types"
+    for name in parts[0].column_names:
+        files: dict[str, list[str]] = {}
+        for path, part in zip(source.files, parts):
+            files.setdefault(str(part.schema.field(name).type), []).append(path.name)
+        if len(files) > 1:
+            shown = "; ".join(f"{kind} in {', '.join(names[:3])}" + (" ..." * (len(names) > 3))
+                              for kind, names in files.items())
+            message = f"the files of the folder disagree on the column's type: {shown}"
+            problems.append(DataProblem(source.path, message, name, hint=hint))
+    message = f"the files of the folder disagree on column types: {error}"
+    return problems or [DataProblem(source.path, message, hint=hint)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -496,6 +538,7 @@ def _parse_column(field: _Field) -> Column | None:
     kind = field.spec.type
     try:
         if _is_string(field.raw.type):
+            _check_length(field)
             column: Column | None = _FROM_TEXT[kind](field)
         else:
             column = _FROM_NATIVE[kind](field)
@@ -509,6 +552,16 @@ def _parse_column(field: _Field) -> Column | None:
         return None
     _check_required(field)
     return column
+
+
+def _check_length(field: _Field) -> None:
+    """Report ids and text longer than an Excel cell can hold (other types fail their format)."""
+    if field.spec.type not in _LENGTH_LIMITED:
+        return
+    too_long = _bools(pc.greater(pc.utf8_length(field.raw), MAX_CELL_CHARS))
+    field.report_mask(too_long, f"longer than {MAX_CELL_CHARS:,} characters (Excel's limit for a "
+                      "cell)", "a cell this long is usually a broken export, e.g. a quote left "
+                      "open that runs on into the following rows")
 
 
 def _check_required(field: _Field) -> None:
@@ -837,6 +890,8 @@ def _no_native(field: _Field) -> Column | None:
 
 
 _MONTHLY = (ColumnType.MONTH, ColumnType.QUARTER, ColumnType.PERIOD)
+#: Types whose text is kept as it is, so its length is checked (other types check their format).
+_LENGTH_LIMITED = (ColumnType.ID, ColumnType.REF, ColumnType.TEXT)
 
 _FROM_TEXT: dict[ColumnType, Callable[[_Field], Column]] = {
     ColumnType.ID: _id_text,
