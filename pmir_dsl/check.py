@@ -8,6 +8,8 @@ Imports are resolved here, and only from the stdlib or the contract's own folder
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -20,7 +22,7 @@ from .diagnostics import CompileError, Diagnostic, Span, did_you_mean
 from .check_measures import (SINGLE_CLAUSES, TYPE_NAMES, MeasureChecker, _clause_word, _first_at,
                              _why_bad)
 from .check_rules import RuleChecker
-from .parse import parse
+from .parse import parse, too_deep
 from .schema import ColumnSpec, ColumnType, TableSpec
 
 
@@ -38,7 +40,10 @@ def check_file(path: str | Path) -> ir.Contract:
 def check_source(source: str, file: str, folder: Path | None = None) -> ir.Contract:
     """Check contract ``source`` (named ``file``); imports by path resolve inside ``folder``."""
     checker = Checker(folder)
-    contract = checker.run(source, file)
+    try:
+        contract = checker.run(source, file)
+    except RecursionError:
+        raise CompileError([too_deep(file)], checker.sources) from None
     if checker.errors or contract is None:
         raise CompileError(checker.errors, checker.sources)
     return contract
@@ -165,7 +170,7 @@ class Checker:
         name = imp.module.replace(".", "/") + ".pmir"
         stdlib = resources.files("pmir_dsl.stdlib")
         entry = stdlib.joinpath(name)
-        if entry.is_file():
+        if len(name) <= 200 and entry.is_file():
             return f"<stdlib>/{name}", f"<stdlib>/{name}", entry.read_text(encoding="utf-8")
         known = [p.name[:-5] for p in stdlib.iterdir() if p.name.endswith(".pmir")]
         hint = did_you_mean(imp.module, known) or f"the stdlib has: {', '.join(sorted(known))}"
@@ -173,6 +178,10 @@ class Checker:
         return None
 
     def _resolve_local(self, imp: ast.Import) -> tuple[str, str, str] | None:
+        if "\0" in imp.module or len(imp.module) > 200:
+            self.error("import-not-found", f"cannot import {imp.module[:40]!r}: not a file name",
+                       imp.span, "name a .pmir file beside the contract")
+            return None
         rel = Path(imp.module)
         if rel.is_absolute() or ".." in rel.parts or self.folder is None:
             self.error("import-outside", f"cannot import '{imp.module}': a contract may import "
@@ -187,6 +196,8 @@ class Checker:
                        "copy the file next to the contract and import it by its name")
             return None
         try:
+            if not stat.S_ISREG(os.stat(target).st_mode):  # a pipe or device would block
+                raise OSError("not a regular file")
             source = target.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError):
             self.error("import-not-found", f"cannot import '{imp.module}': no such file beside "

@@ -205,16 +205,21 @@ CONDITIONS: dict[type, Callable[[Any], CondFn]] = {
 # ---- periods ---------------------------------------------------------------------------------------
 
 
+#: The month of a record with no date (months before 1970 are negative, so not -1).
+NO_MONTH = np.iinfo(np.int64).min // 4
+
+
 def record_months(b: Batch, table: str, spec: ColumnSpec, unit: str) -> np.ndarray:
-    """Months since 1970-01 each record counts in (quarters: the quarter's first month); -1 null."""
+    """Months since 1970-01 each record counts in (quarters: the quarter's first month);
+    :data:`NO_MONTH` where the record has none."""
     col = b.column(table, spec)
     if spec.type is ColumnType.DATE:
         months = col.values.astype("datetime64[M]").astype(np.int64)
-        months[np.isnat(col.values)] = -1
+        months[np.isnat(col.values)] = NO_MONTH
     else:
-        months = np.where(col.present(), col.values.astype(np.int64), -1)
+        months = np.where(col.present(), col.values.astype(np.int64), NO_MONTH)
     if unit == "quarter":
-        months = np.where(months >= 0, months - months % 3, -1)
+        months = np.where(months != NO_MONTH, months - months % 3, NO_MONTH)
     return months
 
 
@@ -356,10 +361,11 @@ class MeasurePlan:
         """Exclude records with no period, or one outside the service start to the as-of date."""
         m = self.measure
         col = m.period_column.name
-        excl.add(f"{col} missing", months < 0)
+        excl.add(f"{col} missing", months == NO_MONTH)
         start = np.datetime64(b.first_month, "M")
         first = _first_month(b, m.period_unit)
-        excl.add(f"{col} before the service start month {start}", (months >= 0) & (months < first))
+        excl.add(f"{col} before the service start month {start}",
+                 (months != NO_MONTH) & (months < first))
         after = months > b.last_month
         if m.period_column.type is ColumnType.DATE:
             after = b.column(m.table, m.period_column).values > b.as_of

@@ -117,7 +117,7 @@ def render(diag: Diagnostic, sources: dict[str, str]) -> str:
     span = diag.span
     if span is not None:
         out.append(f"  --> {span}")
-        lines = sources.get(span.file, "").splitlines()
+        lines = sources.get(span.file, "").split("\n")  # as the parser counts lines
         if 1 <= span.line <= len(lines):
             text = lines[span.line - 1].replace("\t", " ")
             width = span.end_column - span.column if span.end_line == span.line else len(text)

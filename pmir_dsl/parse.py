@@ -97,8 +97,19 @@ def parse(source: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
     try:
         items = _ToAst(file).transform(tree).children
     except VisitError as e:  # a transformer bug, not the user's: re-raise the original
+        if isinstance(e.orig_exc, RecursionError):
+            return None, [too_deep(file)]
         raise e.orig_exc from None
+    except RecursionError:
+        return None, [too_deep(file)]
     return ast.Module(file, tuple(items)), []
+
+
+def too_deep(file: str) -> Diagnostic:
+    """The diagnostic for conditions nested past what pmirc follows (a few hundred levels)."""
+    return Diagnostic("syntax", "conditions are nested too deeply to follow (hundreds of "
+                      "brackets or 'not's inside each other)", Span(file, 1, 1, 1, 2),
+                      "write the condition with fewer levels of brackets")
 
 
 # ---- syntax errors ----------------------------------------------------------------------------
@@ -201,7 +212,7 @@ def _token_hint(token: Token, source: str, expected: set[str]) -> str | None:
         close = did_you_mean(str(token), keywords)
         if close:
             return close
-    lines = source.splitlines()
+    lines = source.split("\n")
     before = lines[token.line - 1][:token.column - 1] if token.line <= len(lines) else ""
     if before.strip() and ("COMMA" in expected or len(expected) == 1):
         missing = "COMMA" if "COMMA" in expected else next(iter(expected))
@@ -216,7 +227,7 @@ def _token_hint(token: Token, source: str, expected: set[str]) -> str | None:
 
 def _bad_character(e: UnexpectedCharacters, source: str, file: str,
                    expected: set[str]) -> Diagnostic:
-    lines = source.splitlines()
+    lines = source.split("\n")
     line_text = lines[e.line - 1] if e.line <= len(lines) else ""
     span = Span(file, e.line, e.column, e.line, e.column + 1)
     if e.char == '"':
@@ -267,7 +278,9 @@ def _token_span(token: Token, file: str) -> Span:
 def _end_span(source: str, file: str, end: int) -> Span:
     """A span on the last visible character before ``end`` (where a '}' would have gone)."""
     text = source[:end].rstrip()
-    text = re.sub(r"#[^\n]*$", "", text).rstrip() if text else text
+    start = text.rfind("\n") + 1  # a comment can only end the last line: strip it there
+    hash_at = text.find("#", start)
+    text = text[:hash_at].rstrip() if hash_at >= 0 else text
     line = text.count("\n") + 1
     col = len(text) - (text.rfind("\n") + 1)
     return Span(file, line, max(col, 1), line, max(col, 1) + 1)

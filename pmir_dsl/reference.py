@@ -17,6 +17,21 @@ Outline of one evaluation (:func:`evaluate_reference`):
    then the record's period and its verdict (met, failed or pending).
 3. Per measure, group level, group and period: the counts, summed over each basis's periods into
    one result row, with the target decided exactly.
+
+Where the texts are silent, these readings are taken (and agree with the numpy engine):
+
+- a record excluded as dated after the as-of date, but in the as-of month (or quarter), is
+  counted as excluded in that reported period (decision 28); a quarter in a ``month of`` measure
+  (``... is a quarter, not a month``) is counted as excluded in the quarter's first month;
+- the heading's accounting of an ``each month from S until U`` measure counts record-months, as
+  its figures do;
+- a start without a profile at a group level is left out of that level's cohort triangle:
+  its starts and its outcomes;
+- the deadline period's ``COLUMN missing`` and a gap window's ``S missing`` /
+  ``U before S`` are checked where a time window's checks are.
+
+Escalation regimes and remedies (semantics.md 7) are state over the monthly results: they are
+not re-implemented here, but run over the reference's own results.
 """
 
 from __future__ import annotations
@@ -39,7 +54,7 @@ SHARE_TOLERANCE = Fraction(1, 1000)
 MET, FAILED, PENDING, EXCLUDED = "met", "failed", "pending", "excluded"
 
 
-# ---- months and quarters ----------------------------------------------------------------------
+# ---- months and quarters -------------------------------------------------------------------------
 # A month is one whole number: year * 12 + (month - 1). A quarter is the number of its first month.
 
 
@@ -73,7 +88,7 @@ def quarter_label(quarter: int) -> str:
     return f"{quarter // 12:04d}-Q{quarter % 12 // 3 + 1}"
 
 
-# ---- the calendar: working days stepped one day at a time -------------------------------------
+# ---- the calendar: working days stepped one day at a time ----------------------------------------
 
 
 class WorkingDays:
@@ -122,7 +137,7 @@ class WorkingDays:
         return count
 
 
-# ---- reading values from the loaded tables, one record at a time ------------------------------
+# ---- reading values from the loaded tables, one record at a time ---------------------------------
 
 
 def python_values(table: Table, name: str) -> list[Any]:
@@ -174,6 +189,7 @@ class Data:
         self.contract = contract
         self._columns: dict[tuple[str, str], list[Any]] = {}
         self._id_rows: dict[str, dict[str, int]] = {}
+        self._referring: dict[tuple[str, str], dict[str, list[int]]] = {}
 
     def rows(self, table: str) -> range:
         """The row numbers of a table (0 is the first record)."""
@@ -200,6 +216,17 @@ class Data:
             ids = self.column(table, name) if name else []
             self._id_rows[table] = {v: row for row, v in enumerate(ids)}
         return self._id_rows[table].get(record_id)
+
+    def rows_referring(self, table: str, ref_column: str, record_id: str | None) -> list[int]:
+        """The rows of ``table`` whose ``ref_column`` holds ``record_id``."""
+        key = (table, ref_column)
+        if key not in self._referring:
+            index: dict[str, list[int]] = {}
+            for row, ref_id in enumerate(self.column(table, ref_column)):
+                if ref_id is not None:
+                    index.setdefault(ref_id, []).append(row)
+            self._referring[key] = index
+        return [] if record_id is None else self._referring[key].get(record_id, [])
 
     def value(self, table: str, row: int, spec: ColumnSpec) -> Any:
         """The value of column ``spec`` for one record of ``table``, following a reference for
@@ -229,7 +256,7 @@ class Data:
         return f"row {row + 2}"
 
 
-# ---- conditions -----------------------------------------------------------------------------------
+# ---- conditions ----------------------------------------------------------------------------------
 
 
 def as_text(value: Any) -> str:
@@ -287,9 +314,11 @@ class Record:
 
     def __init__(self, row: int):
         self.row = row
-        self.status = ""            # met | failed | pending | excluded
+        self.status = ""            # met | failed | pending | excluded (at the as-of date)
         self.check: str | None = None  # the data-quality check that excluded it
         self.period: int | None = None  # its month (or quarter), None when it has none
+        # (period, status) for each period it counts in: one, except 'each month from S until U'
+        self.counts: list[tuple[int, str]] = []
         self.groups: list[tuple[Any, ...]] = []  # its group values, one tuple per level
         self.numerator = Fraction(0)  # ratio measures: the values summed
         self.denominator = Fraction(0)
@@ -333,18 +362,22 @@ def judge(ctx: Context, m: ir.Measure, row: int) -> Record | None:
     if check is not None:
         rec.status, rec.check = EXCLUDED, check
         ctx.exclude(m.table, check, row)
+        if rec.period is not None:
+            rec.counts = [(rec.period, EXCLUDED)]
         return rec
     rec.status = verdict(ctx, m, get, rec)
+    if not rec.counts:
+        assert rec.period is not None
+        rec.counts = [(rec.period, rec.status)]
     return rec
 
 
 def first_failing_check(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any],
                         rec: Record) -> str | None:
-    """The first data-quality check that the record fails (docs/language.md 6.8), or None.
-
-    Sets ``rec.period`` once the period checks have passed.
-    """
-    # references to another table, where the measure reads through them
+    """The first data-quality check that the record fails, in the order of the table of
+    docs/language.md 6.8, or None. Sets ``rec.period`` once the record has a reported period."""
+    # 1. references to another table that the measure reads through (decision 37: such a
+    # record has no period and no group)
     for ref in referenced_columns(ctx.contract, m):
         ref_id = get(ref)
         if ref_id is None:
@@ -353,7 +386,7 @@ def first_failing_check(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec],
         if ctx.data.row_of_id(ref.references, ref_id) is None:
             return f"{ref.name} not found in {ref.references}"
 
-    # the period column
+    # 2. the period column
     col = m.period_column
     value = get(col)
     if value is None:
@@ -365,45 +398,58 @@ def first_failing_check(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec],
         month, length = value
     else:
         month = value
-    if m.period_unit == "quarter":
-        if quarter_of(month) < quarter_of(ctx.first_month):
-            return f"{col.name} before the service start month {month_label(ctx.first_month)}"
-    elif month < ctx.first_month:
+    quarterly = m.period_unit == "quarter"
+    if quarterly and quarter_of(month) < quarter_of(ctx.first_month):
         return f"{col.name} before the service start month {month_label(ctx.first_month)}"
-    period = quarter_of(month) if m.period_unit == "quarter" else month
-    last = quarter_of(ctx.last_month) if m.period_unit == "quarter" else ctx.last_month
-    if col.type is ColumnType.DATE:
-        after = value > ctx.as_of
-    else:
-        after = month > ctx.last_month
+    if not quarterly and month < ctx.first_month:
+        return f"{col.name} before the service start month {month_label(ctx.first_month)}"
+    period = quarter_of(month) if quarterly else month
+    last = quarter_of(ctx.last_month) if quarterly else ctx.last_month
+    after = value > ctx.as_of if col.type is ColumnType.DATE else month > ctx.last_month
     if after:
         # dated after the as-of date but in the as-of month (or quarter): excluded in that
         # reported period (decision 28: a record in a reported period, even excluded)
         if period <= last:
             rec.period = period
         return f"{col.name} after the as-of date {ctx.as_of.isoformat()}"
-    if m.period_unit == "month" and length == 3:
-        # the docs do not say which month an excluded quarter shows in: its first month
-        rec.period = period
-        return f"{col.name} is a quarter, not a month"
     rec.period = period
+    if not quarterly and length == 3:
+        # the docs do not say which month an excluded quarter shows in: its first month
+        return f"{col.name} is a quarter, not a month"
 
-    # the time window
+    # 3. the cohort an outcome belongs to
+    e = m.expected
+    if isinstance(e, ir.ExpectedCohort) and e.link is not None:
+        start = linked_start(ctx, e, get)
+        if start is None:
+            return f"no {e.start.name} in {e.table}"
+        if value < start:
+            return f"{col.name} before {e.start.name}"
+
+    # 4. the time window, or 'due when' (checked as a window is)
     w = m.window
     if isinstance(w, ir.WithinDays):
         anchor = get(w.anchor)
         if anchor is None:
             return f"{w.anchor.name} missing"
-        if isinstance(w.days, ir.DaysByCategory) and get(w.days.column) is None:
-            return f"{w.days.column.name} missing"
+        if isinstance(w.days, ir.DaysByCategory):
+            category = get(w.days.column)
+            if category is None:
+                return f"{w.days.column.name} missing"
+            if w.days.days[w.days.column.categories.index(category)] is None:
+                return f"{w.days.column.name} has no days given"
         event = get(w.event)
         if event is not None and event < anchor:
             return f"{w.event.name} before {w.anchor.name}"
     elif isinstance(w, ir.OnOrBeforeDeadline):
         if get(w.period) is None:
             return f"{w.period.name} missing"
-
-    # 'due when E is present or N days after A': checked as a time window is
+    elif isinstance(w, ir.EveryNDays):
+        start, until = get(w.start), get(w.until)
+        if start is None:
+            return f"{w.start.name} missing"
+        if until is not None and until < start:
+            return f"{w.until.name} before {w.start.name}"
     if m.due is not None:
         anchor = get(m.due.anchor)
         if anchor is None:
@@ -412,53 +458,47 @@ def first_failing_check(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec],
         if event is not None and event < anchor:
             return f"{m.due.event.name} before {m.due.anchor.name}"
 
-    # the columns of a ratio
+    # 5. the columns of a ratio
     if m.ratio is not None:
         for spec in m.ratio:
             if get(spec) is None:
                 return f"{spec.name} missing"
 
-    # a backlog's closing date
+    # 6. a backlog's closing date
     if m.backlog is not None:
-        anchor, until = get(m.period_column), get(m.backlog.until)
-        if until is not None and until < anchor:
-            return f"{m.backlog.until.name} before {m.period_column.name}"
-
-    # an outcome before the start of the participant it belongs to
-    e = m.expected
-    if isinstance(e, ir.ExpectedCohort) and e.link is not None:
-        start = linked_start(ctx, m, e, get)
-        if start is not None and value < start:
-            return f"{m.period_column.name} before {e.start.name}"
+        until = get(m.backlog.until)
+        if until is not None and until < value:
+            return f"{m.backlog.until.name} before {col.name}"
     return None
 
 
 def referenced_columns(contract: ir.Contract, m: ir.Measure) -> list[ColumnSpec]:
-    """The ``ref`` columns the measure reads another table through (joined columns, cohort
-    link), each once."""
-    names: list[str] = []
+    """The ``ref`` columns the measure reads another table through (joined columns, and the
+    link that places records in cohorts), each once, in the order the table declares them."""
     cols = [m.period_column, *condition_columns(m.where), *condition_columns(m.condition),
             *(c for level in m.groups for c in level)]
     if m.ratio:
         cols += list(m.ratio)
-    if isinstance(m.window, ir.WithinDays):
-        cols += [m.window.event, m.window.anchor]
-        if isinstance(m.window.days, ir.DaysByCategory):
-            cols.append(m.window.days.column)
-    elif isinstance(m.window, ir.OnOrBeforeDeadline):
-        cols += [m.window.event, m.window.period]
+    w = m.window
+    if isinstance(w, ir.WithinDays):
+        cols += [w.event, w.anchor]
+        if isinstance(w.days, ir.DaysByCategory):
+            cols.append(w.days.column)
+    elif isinstance(w, ir.OnOrBeforeDeadline):
+        cols += [w.event, w.period]
+    elif isinstance(w, ir.EveryNDays):
+        cols += [w.start, w.until]
     if m.backlog:
         cols.append(m.backlog.until)
     if m.due:
         cols += [m.due.event, m.due.anchor]
-    for c in cols:
-        if c.via is not None and c.via not in names:
-            names.append(c.via)
+    if m.each_month_until is not None:
+        cols.append(m.each_month_until)
+    names = {c.via for c in cols if c.via is not None}
     if isinstance(m.expected, ir.ExpectedCohort) and m.expected.link is not None:
-        if m.expected.link.name not in names:
-            names.append(m.expected.link.name)
+        names.add(m.expected.link.name)
     table = contract.table(m.table)
-    return [c for c in (table.column(name) for name in names) if c is not None]
+    return [c for c in table.columns if c.name in names]
 
 
 def condition_columns(c: ir.Condition | None) -> list[ColumnSpec]:
@@ -474,17 +514,12 @@ def condition_columns(c: ir.Condition | None) -> list[ColumnSpec]:
     return [col for item in c.items for col in condition_columns(item)]
 
 
-def linked_start(ctx: Context, m: ir.Measure, e: ir.ExpectedCohort,
+def linked_start(ctx: Context, e: ir.ExpectedCohort,
                  get: Callable[[ColumnSpec], Any]) -> dt.date | None:
     """The start date of the cohort record an outcome refers to (None if none)."""
     assert e.link is not None
-    ref_id = get(e.link)
-    if ref_id is None:
-        return None
-    ref_row = ctx.data.row_of_id(e.table, ref_id)
-    if ref_row is None:
-        return None
-    return ctx.data.column(e.table, e.start.name)[ref_row]
+    ref_row = ctx.data.row_of_id(e.table, get(e.link))
+    return None if ref_row is None else ctx.data.column(e.table, e.start.name)[ref_row]
 
 
 def verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any], rec: Record) -> str:
@@ -498,14 +533,17 @@ def verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any], rec: 
     if m.kind == "profile":
         e = m.expected
         if isinstance(e, ir.ExpectedCohort) and e.link is not None:
-            start = linked_start(ctx, m, e, get)
-            rec.cohort = None if start is None else month_of(start)
+            start = linked_start(ctx, e, get)
+            assert start is not None
+            rec.cohort = month_of(start)
             rec.start_row = ctx.data.row_of_id(e.table, get(e.link))
         return MET
     w = m.window
+    if isinstance(w, ir.EveryNDays):
+        return gap_verdict(ctx, m, w, get, rec)
     if w is None:
-        # with 'due when E is present or N days after A', a record without E is pending until
-        # its N days have run out by the as-of date
+        # with 'due when E is present or N days after A', a record without E is pending while
+        # its N days run past the as-of date (decision 53)
         if m.due is not None and get(m.due.event) is None:
             if window_deadline(ctx, m.due, get) > ctx.as_of:
                 return PENDING
@@ -514,9 +552,9 @@ def verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any], rec: 
         return MET if holds(m.condition, get) else FAILED
     event = get(w.event)
     deadline = window_deadline(ctx, w, get)
-    if event is not None:
+    if event is not None:  # the dates in the data decide (decision 10)
         return MET if event <= deadline else FAILED
-    # no event yet: failed once the deadline is on or before the as-of date, else pending
+    # no event yet: failed once the deadline is on or before the as-of date (decision 11)
     return FAILED if deadline <= ctx.as_of else PENDING
 
 
@@ -525,14 +563,14 @@ def window_deadline(ctx: Context, w: ir.Window, get: Callable[[ColumnSpec], Any]
     if isinstance(w, ir.WithinDays):
         anchor = get(w.anchor)
         if isinstance(w.days, ir.DaysByCategory):
-            value = get(w.days.column)
-            n = w.days.days[w.days.column.categories.index(value)]
+            n = w.days.days[w.days.column.categories.index(get(w.days.column))]
             assert n is not None
         else:
             n = w.days
         if w.working:
             return ctx.days.workday(anchor, n)
         return anchor + dt.timedelta(days=n)
+    assert isinstance(w, ir.OnOrBeforeDeadline)
     value = get(w.period)
     if isinstance(value, tuple):
         first, length = value
@@ -543,6 +581,60 @@ def window_deadline(ctx: Context, w: ir.Window, get: Callable[[ColumnSpec], Any]
     if w.roll_forward:
         deadline = ctx.days.next_working_day(deadline)
     return deadline
+
+
+def gap_verdict(ctx: Context, m: ir.Measure, w: ir.EveryNDays,
+                get: Callable[[ColumnSpec], Any], rec: Record) -> str:
+    """'LOG at most N days apart from S until U' (6.6, decisions 61 to 63).
+
+    The dates are S, the record's events in LOG from S to the end, and the end: U, or the as-of
+    date while U is empty or after it. A gap, from one date to the next, is too long when it is
+    over N calendar days (or over N working days, counted from a date up to, not including, the
+    next). With ``month of``: failed if a gap is too long, else met once the record has ended,
+    else pending. With ``each month from S until U``: counted in each month it runs, failed in
+    each month in which a gap ran out, met in the others.
+    """
+    data = ctx.data
+    start, until = get(w.start), get(w.until)
+    ended = until is not None and until <= ctx.as_of
+    end = until if ended else ctx.as_of
+    record_id = data.column(m.table, data.id_column(m.table) or "")[rec.row] \
+        if data.id_column(m.table) else None
+    events = []
+    dates = data.column(w.log, w.date.name)
+    for log_row in data.rows_referring(w.log, w.ref.name, record_id):
+        day = dates[log_row]
+        if day is not None and start <= day <= end:
+            events.append(day)
+    points = [start, *sorted(events), end]
+    ran_out: list[dt.date] = []  # the first day of each gap that is too long
+    for a, b in zip(points, points[1:]):
+        if gap_length(ctx, w, a, b) > w.days:
+            day = a
+            while gap_length(ctx, w, a, day) <= w.days:
+                day += dt.timedelta(days=1)
+            ran_out.append(day)
+    if m.each_month_until is None:
+        if ran_out:
+            return FAILED
+        return MET if ended else PENDING
+    failed_months = {month_of(d) for d in ran_out}
+    rec.counts = [(mo, FAILED if mo in failed_months else MET)
+                  for mo in range(month_of(start), month_of(end) + 1)]
+    return FAILED if failed_months else MET
+
+
+def gap_length(ctx: Context, w: ir.EveryNDays, a: dt.date, b: dt.date) -> int:
+    """The days from date a to date b: calendar days, or the working days from a up to, but not
+    including, b."""
+    if not w.working:
+        return (b - a).days
+    count, day = 0, a
+    while day < b:
+        if ctx.days.is_working_day(day):
+            count += 1
+        day += dt.timedelta(days=1)
+    return count
 
 
 def backlog_verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any],
@@ -557,17 +649,18 @@ def backlog_verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any
             rec.over_limit = ctx.days.workday(rec.anchor, spec.over_days)
         else:
             rec.over_limit = rec.anchor + dt.timedelta(days=spec.over_days)
-    return FAILED if counted_in_backlog(m, rec, ctx.as_of) else MET
+    return FAILED if counted_in_backlog(rec, ctx.as_of) else MET
 
 
 def in_backlog(rec: Record, t: dt.date) -> bool:
-    """In backlog at the end of day ``t``: referred on or before t, and not closed by t."""
+    """In backlog at the end of day ``t``: dated on or before t, and not closed by t."""
     assert rec.anchor is not None
     return rec.anchor <= t and (rec.until is None or rec.until > t)
 
 
-def counted_in_backlog(m: ir.Measure, rec: Record, t: dt.date) -> bool:
-    """In the measure's numerator at ``t``: in backlog (for over the limit, if it has one)."""
+def counted_in_backlog(rec: Record, t: dt.date) -> bool:
+    """In the measure's numerator at ``t``: in backlog (and, with 'for over N days', past the
+    N-th day after its date: strictly, decision 51)."""
     if not in_backlog(rec, t):
         return False
     return rec.over_limit is None or rec.over_limit < t
@@ -577,7 +670,7 @@ def counted_in_backlog(m: ir.Measure, rec: Record, t: dt.date) -> bool:
 
 
 def basis_periods(ctx: Context, m: ir.Measure, basis: str) -> list[tuple[str, list[int]]]:
-    """(label, the record periods summed) for each period the basis reports."""
+    """(label, the record periods summed) for each period the basis reports (6.10)."""
     first, last = ctx.first_month, ctx.last_month
     out: list[tuple[str, list[int]]] = []
     if m.period_unit == "month":
@@ -602,29 +695,31 @@ def basis_periods(ctx: Context, m: ir.Measure, basis: str) -> list[tuple[str, li
                 raise AssertionError(basis)
             out.append((month_label(month), months))
         return out
-    # a quarterly measure: record periods are quarters
+    # A quarterly measure: each quarter counts in its last month, or in the as-of month for the
+    # quarter in progress (decision 55); the bases take the quarters whose month they span.
     quarters = list(range(quarter_of(first), quarter_of(last) + 1, 3))
 
-    def contract_year(q: int) -> int:
-        end = min(q + 2, last)  # the quarter's last month, or the as-of month if in progress
-        return (end - first) // 12
+    def counts_in(q: int) -> int:
+        return min(q + 2, last)
 
     for q in quarters:
+        e = counts_in(q)
         if basis == "quarter":
             summed = [q]
         elif basis == "rolling_12":
-            summed = [x for x in quarters if q - 9 <= x <= q]
+            summed = [x for x in quarters if max(first, e - 11) <= counts_in(x) <= e]
         elif basis == "cumulative":
-            summed = [x for x in quarters if x <= q]
+            summed = [x for x in quarters if counts_in(x) <= e]
         elif basis == "year_to_date":
-            summed = [x for x in quarters if x <= q and contract_year(x) == contract_year(q)]
+            year_start = first + 12 * ((e - first) // 12)
+            summed = [x for x in quarters if year_start <= counts_in(x) <= e]
         else:
             raise AssertionError(basis)
         out.append((quarter_label(q), summed))
     return out
 
 
-# ---- results ---------------------------------------------------------------------------------------
+# ---- results -------------------------------------------------------------------------------------
 
 
 def group_dict(level: tuple[ColumnSpec, ...], values: tuple[str | None, ...]) -> dict[str, Any]:
@@ -657,37 +752,36 @@ def measure_results(ctx: Context, m: ir.Measure, records: list[Record],
     for i, level in enumerate(m.groups):
         groups: dict[tuple[Any, ...], dict[int, Tally]] = {}
         if not level:
-            groups[()] = {}  # the whole contract is always reported
+            groups[()] = {}  # the whole contract is always reported (decision 29)
         for rec in records:
-            if rec.period is None:
-                continue  # no reported period: in no figure, and it does not make a group
-            tallies = groups.setdefault(rec.groups[i], {})
-            tally = tallies.setdefault(rec.period, Tally())
-            if rec.status == MET:
-                tally.met += 1
-            elif rec.status == FAILED:
-                tally.failed += 1
-            elif rec.status == PENDING:
-                tally.pending += 1
-            else:
-                tally.excluded += 1
-            if rec.status == MET and m.kind == "ratio":
-                tally.numerator += rec.numerator
-                tally.denominator += rec.denominator
+            for period, status in rec.counts:  # no period: in no figure, and makes no group
+                tally = groups.setdefault(rec.groups[i], {}).setdefault(period, Tally())
+                if status == MET:
+                    tally.met += 1
+                    tally.numerator += rec.numerator
+                    tally.denominator += rec.denominator
+                elif status == FAILED:
+                    tally.failed += 1
+                elif status == PENDING:
+                    tally.pending += 1
+                else:
+                    tally.excluded += 1
+        if expected is not None:  # a group with a profile but no records (decision 42)
+            for group in expected.groups(i):
+                groups.setdefault(group, {})
         for values, tallies in groups.items():
             group = group_dict(level, values)
-            members = [r for r in records if r.period is not None and r.groups[i] == values]
+            members = [r for r in records if r.counts and r.groups[i] == values]
             for basis in m.bases:
                 for label, periods in basis_periods(ctx, m, basis):
                     if m.kind in ("backlog_share", "backlog_count"):
-                        row = backlog_row(ctx, m, members, periods[-1])
+                        row = backlog_row(ctx, members, periods[-1])
                     else:
                         row = period_row(m, [tallies[p] for p in periods if p in tallies])
-                        if m.kind == "profile":
-                            assert expected is not None
+                        if expected is not None:
                             figure = sum((expected.value(i, values, p) for p in periods),
                                          Fraction(0))
-                            row = profile_row(m, row, figure)
+                            row["denominator"] = row["expected"] = figure
                     rows.append(finish_row(m, group, label, basis, row))
     return rows
 
@@ -709,20 +803,12 @@ def period_row(m: ir.Measure, tallies: list[Tally]) -> dict[str, Any]:
     return row
 
 
-def profile_row(m: ir.Measure, row: dict[str, Any], figure: Fraction) -> dict[str, Any]:
-    """A profile measure compares the records counted with the expected (profiled) figure."""
-    row["denominator"] = figure
-    row["expected"] = figure
-    return row
-
-
-def backlog_row(ctx: Context, m: ir.Measure, members: list[Record], month: int
-                ) -> dict[str, Any]:
-    """A backlog at the end of ``month`` (the as-of date for the as-of month): the records in
-    it over the records so far, and the oldest one's age in working days."""
+def backlog_row(ctx: Context, members: list[Record], month: int) -> dict[str, Any]:
+    """A backlog at the end of ``month`` (the as-of date for the as-of month, decision 49): the
+    records in it over the records so far, and the oldest one's age in working days."""
     t = ctx.as_of if month == ctx.last_month else last_day(month)
     so_far = [r for r in members if r.period is not None and r.period <= month]
-    counted = [r for r in so_far if r.status != EXCLUDED and counted_in_backlog(m, r, t)]
+    counted = [r for r in so_far if r.status != EXCLUDED and counted_in_backlog(r, t)]
     oldest = min((r.anchor for r in counted if r.anchor is not None), default=None)
     return {
         "numerator": len(counted),
@@ -739,22 +825,21 @@ def finish_row(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
     """The figure, the target and whether it is met, decided exactly; the band."""
     numerator, denominator = row["numerator"], row["denominator"]
     share = m.kind in ("rate", "ratio", "profile", "backlog_share")
-    if share:
+    if share:  # a denominator of 0 is not assessed (6.9)
         value = None if denominator == 0 else Fraction(numerator) / Fraction(denominator)
-        assessed = value is not None and denominator >= m.min_denominator
-    else:  # counts are always assessed (a period without records counts 0)
+    else:  # counts always have a value (a period without records counts 0)
         value = Fraction(numerator)
-        assessed = denominator >= m.min_denominator
+    # below the minimum denominator: reported with its value and band, but not assessed (6.16)
+    assessed = value is not None and denominator >= m.min_denominator
     met: bool | None = None
     band: str | None = None
-    if assessed:
-        assert value is not None
-        met = m.target.met(value)
+    if value is not None:
         if m.bands is not None:
-            chosen = m.bands.band_for(value)
-            band = chosen.label
-            if m.bands.deciding:
-                met = chosen.passes
+            band = m.bands.band_for(value).label
+        if assessed:
+            met = m.target.met(value)
+            if m.bands is not None and m.bands.deciding:
+                met = m.bands.band_for(value).passes
     out: dict[str, Any] = {
         "measure": m.id, "group": group, "period": period, "basis": basis,
         "numerator": float(numerator) if isinstance(numerator, Fraction) else numerator,
@@ -764,16 +849,16 @@ def finish_row(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
         "target": float(m.target.value) if m.target.share else int(m.target.value),
         "met": met, "band": band,
     }
-    if "oldest_age_working_days" in row:
-        out["oldest_age_working_days"] = row["oldest_age_working_days"]
     if "expected" in row:
         out["expected"] = float(row["expected"])
     if m.min_denominator:
         out["assessed"] = assessed
+    if "oldest_age_working_days" in row:
+        out["oldest_age_working_days"] = row["oldest_age_working_days"]
     return out
 
 
-# ---- expected figures: direct profiles and the layered Cohort Profile ---------------------------
+# ---- expected figures: direct profiles and the layered Cohort Profile ----------------------------
 
 
 class ExpectedFigures:
@@ -784,70 +869,74 @@ class ExpectedFigures:
         # cohort profiles: starts and expected cumulative outcomes per (level, group, cohort)
         self.starts: dict[tuple[int, tuple[Any, ...], int], int] = {}
         self.cumulative: dict[tuple[int, tuple[Any, ...], int, int], Fraction] = {}
-        self.problems: list[tuple[str, str, list[int]]] = []
         self.covered: set[tuple[int, int]] = set()  # (level, cohort table row) with a profile
+        self.problems: list[tuple[str, str, list[int]]] = []
+        self.with_profile: set[tuple[int, tuple[Any, ...]]] = set()
 
     def add(self, level: int, group: tuple[Any, ...], month: int, amount: Fraction) -> None:
         key = (level, group, month)
         self.figures[key] = self.figures.get(key, Fraction(0)) + amount
+        self.with_profile.add((level, group))
 
     def value(self, level: int, group: tuple[Any, ...], month: int) -> Fraction:
         return self.figures.get((level, group, month), Fraction(0))
 
+    def groups(self, level: int) -> list[tuple[Any, ...]]:
+        """The groups of a level that have an expected figure."""
+        return [g for (lv, g) in self.with_profile if lv == level]
+
 
 def key_text(value: Any) -> str | None:
-    """A profile key value as text (None for an empty value)."""
+    """A group or profile key value as text (None for an empty value)."""
     return None if value is None else as_text(value)
 
 
 def direct_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedDirect) -> ExpectedFigures:
-    """Expected figures read from a profile table, summed per group and month.
+    """Expected figures read from a profile table (6.13): its value column summed per group and
+    month, over its rows for months from the service start month to the as-of month.
 
-    For a key column that a group level does not split by, the profile's ALL rows are used if
-    it has any, else its finer rows are added up (profiles.py, module docstring).
+    For a key column that a group level does not split by, only the rows whose value is ALL are
+    used if the column has any ALL row, else the rows of every value (decision 39).
     """
     data = ctx.data
     out = ExpectedFigures()
     key_names = [k.name for k in e.keys]
-    rows = list(data.rows(e.table))
     keys = {n: [key_text(v) for v in data.column(e.table, n)] for n in key_names}
-    has_all = {n: any(v == ALL for v in keys[n]) for n in key_names}
+    rows = [row for row in data.rows(e.table) if e.where is None or
+            holds(e.where, lambda c, r=row: data.value(e.table, r, c))]  # the profile's rows
+    has_all = {n: any(keys[n][row] == ALL for row in rows) for n in key_names}
     values = data.column(e.table, e.value.name)
     months = data.column(e.table, e.period.name)
     for i, level in enumerate(m.groups):
         split = [c.name for c in level]
         for row in rows:
             value, month = values[row], months[row]
-            if value is None or month is None:
+            if value is None or month is None or not ctx.first_month <= month <= ctx.last_month:
                 continue
-            if not ctx.first_month <= month <= ctx.last_month:
-                continue
-            wanted = True
+            used = True
             for n in key_names:
                 v = keys[n][row]
                 if v is None:
-                    wanted = False
+                    used = False
                 elif n in split:
-                    wanted = wanted and v != ALL
+                    used = used and v != ALL
                 else:
-                    wanted = wanted and (v == ALL) == has_all[n]
-            if not wanted:
-                continue
-            group = tuple(keys[n][row] for n in split)
-            out.add(i, group, month, Fraction(value))
+                    used = used and (v == ALL) == has_all[n]
+            if used:
+                out.add(i, tuple(keys[n][row] for n in split), month, Fraction(value))
     return out
 
 
 def cohort_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedCohort) -> ExpectedFigures:
-    """The layered Cohort Profile (semantics.md 6): expected outcomes in month m are the sum,
-    over each start s of a cohort c <= m, of its profile's weight for month m - c.
+    """The layered Cohort Profile (6.14): expected outcomes in month m are the sum, over each
+    start s of a cohort c <= m, of its profile's weight for month m - c.
 
-    A start counts in the month of its start date, from the service start month to the as-of
-    date. Its profile series at a group level is its own key values, with ALL for the key
-    columns the level does not split by where the profile has ALL rows (profiles.py, module
-    docstring). A start with no series at a level is left out of that level's cohorts (starts,
-    expected figures and the outcomes of the triangle) and reported once as a data-quality
-    problem.
+    Every record of the cohort table with a start date is a start, in the month of that date,
+    from the service start month to the as-of date. Its profile at a group level is the ALL
+    profile for the key columns the level does not split by where the profile has one, else its
+    own (decision 39). A start with no profile at a level is left out of that level's expected
+    figures, starts and triangle, and reported once per level under a check named after the key
+    values of the first such start (decision 48).
     """
     data = ctx.data
     out = ExpectedFigures()
@@ -855,7 +944,7 @@ def cohort_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedCohort) -> Expect
     key_names = [k.name for k in e.keys]
     has_all = {n: any(key[j] == ALL for key in series) for j, n in enumerate(key_names)}
     starts = data.column(e.table, e.start.name)
-    missing: list[int] = []
+    missing: dict[int, list[int]] = {}
     for row in data.rows(e.table):
         start = starts[row]
         if start is None or start > ctx.as_of:
@@ -864,14 +953,13 @@ def cohort_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedCohort) -> Expect
         if not ctx.first_month <= cohort <= ctx.last_month:
             continue
         own = tuple(key_text(data.column(e.table, n)[row]) for n in key_names)
-        uncovered = False
         for i, level in enumerate(m.groups):
             split = [c.name for c in level]
             wide = tuple(ALL if (n not in split and has_all[n]) else v
                          for n, v in zip(key_names, own))
             weights = series.get(wide, series.get(own))
             if weights is None:
-                uncovered = True
+                missing.setdefault(i, []).append(row)
                 continue
             out.covered.add((i, row))
             group = tuple(key_text(data.column(e.table, c.name)[row]) for c in level)
@@ -884,50 +972,46 @@ def cohort_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedCohort) -> Expect
                 running += w
                 ckey = (i, group, cohort, k)
                 out.cumulative[ckey] = out.cumulative.get(ckey, Fraction(0)) + running
-        if uncovered:
-            missing.append(row)
-    if missing:
-        what = f" where {filter_words(e.where)}" if e.where is not None else ""
-        out.problems.append((e.table, f"starts with no profile in {e.profile}{what}", missing))
+    for i, rows in sorted(missing.items()):
+        first = rows[0]
+        which = ", ".join(f"{n}={key_text(data.column(e.table, n)[first])}" for n in key_names)
+        check = f"starts with no profile in {e.profile}" + (f" (e.g. {which})" if which else "")
+        out.problems.append((e.table, check, rows))
     return out
 
 
-def filter_words(where: ir.Condition) -> str:
-    """A profile filter in words, for the data-quality check's name: 'outcome is job'."""
-    if isinstance(where, ir.InValues):
-        return f"{where.column.name} is {'not ' if where.negate else ''}" \
-            f"{' or '.join(where.values)}"
-    return "its filter"
-
-
 def profile_series(ctx: Context, e: ir.ExpectedCohort) -> dict[tuple[Any, ...], list[Fraction]]:
-    """Each profile series (distinct key values) -> its weight for each month since start."""
+    """Each profile (distinct key values, after ``where``) -> its weight for each month since
+    start: rate x share, or the increase of a cumulative rate. Rows with the same month are
+    added up; a gap in the months, shares not adding up to 1 (within 0.001) and a cumulative
+    rate that goes down are data errors (decision 48)."""
     data = ctx.data
-    rows_by_series: dict[tuple[Any, ...], list[int]] = {}
+    months = data.column(e.profile, e.month.name)
+    rates = data.column(e.profile, e.rate.name)
+    shares = data.column(e.profile, e.share.name) if e.share is not None else None
+    by_series: dict[tuple[Any, ...], dict[int, list[int]]] = {}
     for row in data.rows(e.profile):
         if e.where is not None and not holds(e.where, lambda c, r=row: data.value(e.profile, r, c)):
             continue
         key = tuple(key_text(data.column(e.profile, k.name)[row]) for k in e.keys)
-        rows_by_series.setdefault(key, []).append(row)
+        by_series.setdefault(key, {}).setdefault(months[row], []).append(row)
     out: dict[tuple[Any, ...], list[Fraction]] = {}
-    months = data.column(e.profile, e.month.name)
-    rates = data.column(e.profile, e.rate.name)
-    shares = data.column(e.profile, e.share.name) if e.share is not None else None
-    for key, rows in rows_by_series.items():
+    for key, by_month in by_series.items():
         label = ", ".join(f"{k.name}={v}" for k, v in zip(e.keys, key)) or "the profile"
-        by_month = sorted(rows, key=lambda r: months[r])
-        ks = [months[r] for r in by_month]
+        ks = sorted(by_month)
         if ks != list(range(len(ks))):
             raise DataError(DataProblem(e.profile, f"profile for {label} must give every month "
                                         f"since start from 0, once each; it gives {ks}"))
         if shares is not None:
-            total = sum((Fraction(shares[r]) for r in by_month), Fraction(0))
+            total = sum((Fraction(shares[r]) for k in ks for r in by_month[k]), Fraction(0))
             if abs(total - 1) > SHARE_TOLERANCE:
                 raise DataError(DataProblem(e.profile, f"the shares of the profile for {label} "
                                             f"add up to {float(total):.4f}, not 1"))
-            out[key] = [Fraction(rates[r]) * Fraction(shares[r]) for r in by_month]
+            out[key] = [sum((Fraction(rates[r]) * Fraction(shares[r]) for r in by_month[k]),
+                            Fraction(0)) for k in ks]
         else:
-            cumulative = [Fraction(rates[r]) for r in by_month]
+            cumulative = [sum((Fraction(rates[r]) for r in by_month[k]), Fraction(0))
+                          for k in ks]
             if any(b < a for a, b in zip(cumulative, cumulative[1:])):
                 raise DataError(DataProblem(e.profile, f"the cumulative rates of the profile "
                                             f"for {label} go down"))
@@ -937,8 +1021,9 @@ def profile_series(ctx: Context, e: ir.ExpectedCohort) -> dict[tuple[Any, ...], 
 
 def cohort_rows(ctx: Context, m: ir.Measure, records: list[Record],
                 expected: ExpectedFigures) -> list[dict[str, Any]]:
-    """The cohort triangle: per level, group, cohort and months since start, the cohort's
-    starts, its outcomes so far, their conversion and the profile's expected conversion."""
+    """The cohort triangle (6.14): per level, group, cohort and months since start k, the
+    cohort's starts, its outcomes from its start month to k months after it, their conversion
+    and the profile's expected conversion."""
     out: list[dict[str, Any]] = []
     for i, level in enumerate(m.groups):
         groups = sorted({g for (lv, g, _) in expected.starts if lv == i},
@@ -965,7 +1050,7 @@ def cohort_rows(ctx: Context, m: ir.Measure, records: list[Record],
     return out
 
 
-# ---- the as-of date --------------------------------------------------------------------------------
+# ---- the as-of date ------------------------------------------------------------------------------
 
 
 def resolve_as_of(contract: ir.Contract, data: Data, given: str | None) -> tuple[dt.date, str]:
@@ -988,7 +1073,7 @@ def resolve_as_of(contract: ir.Contract, data: Data, given: str | None) -> tuple
     return latest, "the latest date in the data"
 
 
-# ---- the whole evaluation, in a shape the reports accept ----------------------------------------
+# ---- the whole evaluation, in a shape the reports accept -----------------------------------------
 
 
 class RefQuality:
@@ -1063,6 +1148,7 @@ def evaluate_reference(plan_or_contract: Any, tables: dict[str, Table],
     cohorts: list[dict[str, Any]] = []
     counts: dict[str, RefCounts] = {}
     problems: list[tuple[str, str, list[int]]] = []
+    profile_checks: set[tuple[str, str]] = set()
     for m in contract.measures:
         expected: ExpectedFigures | None = None
         if isinstance(m.expected, ir.ExpectedDirect):
@@ -1080,7 +1166,11 @@ def evaluate_reference(plan_or_contract: Any, tables: dict[str, Table],
         totals = [0, 0, 0, 0]
         index = {MET: K_MET, FAILED: K_FAILED, PENDING: K_PENDING, EXCLUDED: K_EXCLUDED}
         for rec in records:
-            totals[index[rec.status]] += 1
+            if m.each_month_until is not None and rec.status != EXCLUDED:
+                for _, status in rec.counts:  # participant-months (6.6, 'each month from')
+                    totals[index[status]] += 1
+            else:
+                totals[index[rec.status]] += 1
         counts[m.id] = RefCounts(totals, outside)
         results += measure_results(ctx, m, records, expected)
         if isinstance(m.expected, ir.ExpectedCohort) and expected is not None:
@@ -1088,10 +1178,12 @@ def evaluate_reference(plan_or_contract: Any, tables: dict[str, Table],
             problems += expected.problems
     results.sort(key=lambda r: (r["measure"], group_sort_key(r["group"]), r["period"],
                                 r["basis"]))
+    for table, check, rows in problems:  # starts with no profile: not exclusions (6.8)
+        if (table, check) not in ctx.quality or (table, check) in profile_checks:
+            ctx.quality.setdefault((table, check), set()).update(rows)
+            profile_checks.add((table, check))
     quality = {key: quality_entry(data, key[0], key[1], rows)
                for key, rows in ctx.quality.items()}
-    for table, check, rows in problems:
-        quality.setdefault((table, check), quality_entry(data, table, check, set(rows)))
     ev = ReferenceEvaluation(RefPlan(contract), day.isoformat(), source, tables,
                              RefPartial(counts), results, cohorts,
                              sorted(quality.values(), key=lambda q: (q.table, q.check)))

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 __all__ = [
     "GENERATORS", "generate_atw_ha", "generate_esf", "generate_ipes", "generate_ses",
-    "write_tables",
+    "generate_work_programme", "write_tables",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -1565,9 +1565,591 @@ def generate_ipes(
     }
 
 
+# --------------------------------------------------------------------------------------------
+# Work Programme (seed 003): the formal quarterly review of 12-month rolling job outcomes
+# against the Minimum Performance Level (chapter 3) and the performance dashboard (chapter 8)
+# --------------------------------------------------------------------------------------------
+
+WP_PROVIDERS: tuple[str, ...] = ("Provider A", "Provider B", "Provider C", "Provider D")
+WP_PROVIDER_SHARES: tuple[float, ...] = (0.26, 0.25, 0.25, 0.24)
+#: Contract package areas, and the one each provider delivers in (two primes compete in each).
+WP_CPAS: tuple[str, ...] = ("East Midlands", "West Yorkshire")
+WP_PROVIDER_CPA: tuple[int, ...] = (0, 0, 1, 1)
+#: Payment groups and their shares of each CPA's referrals. Referrals to PG8 have all but
+#: ceased (para 8.8); West Yorkshire has more new ESA claimants (PG6A).
+WP_GROUPS: tuple[str, ...] = (
+    "PG1", "PG2", "PG3", "PG4", "PG5", "PG6A", "PG6B", "PG7", "PG8", "PG9",
+)
+WP_GROUP_SHARES: tuple[tuple[float, ...], ...] = (
+    (0.21, 0.40, 0.06, 0.03, 0.02, 0.11, 0.06, 0.04, 0.005, 0.065),
+    (0.18, 0.35, 0.05, 0.03, 0.02, 0.19, 0.08, 0.04, 0.005, 0.055),
+)
+#: The Measured Payment Groups of the formal quarterly review (para 3.2).
+WP_MPGS: tuple[str, ...] = ("PG1", "PG2", "PG6A")
+#: Probability that a referral is attached, 1..10 working days after the referral.
+WP_ATTACHED = 0.93
+WP_ATTACH_DAYS: tuple[float, ...] = (0.08, 0.16, 0.18, 0.15, 0.12, 0.10, 0.08, 0.06, 0.04, 0.03)
+#: Calendar days from attachment to a participant's (candidate) job entry: at least the first
+#: number, plus a gamma(shape, scale) draw.
+WP_ENTRY_LAG = (7, 1.2, 80.0)
+#: Days in work for a job outcome: 26 weeks for the JSA groups (PG1-3, PG9), 13 for the others.
+WP_OUTCOME_DAYS: tuple[int, ...] = (182, 182, 182, 91, 91, 91, 91, 91, 91, 182)
+#: Participants complete the programme 104 weeks after attachment.
+WP_STAY_DAYS = 728
+#: At most this share (rounded up) of a quarter's candidates (participants whose job outcome
+#: would fall in it) get their job outcome.
+WP_POOL_CAP = 0.85
+#: Share of the other participants whose job entry is recorded (in work without an outcome:
+#: they left work, or have not yet done their 26 or 13 weeks).
+WP_ENTRY_ONLY = 0.45
+#: The MPL (job outcomes / attachments) per payment group, in ten-thousandths, for the first,
+#: second and later contract years (April to March). The first year's is low: a job outcome
+#: needs 13 or 26 weeks in work.
+WP_MPL: tuple[tuple[int, ...], ...] = (
+    (550, 550, 550, 350, 250, 300, 400, 150, 150, 450),
+    (2800, 2600, 2600, 1200, 800, 1400, 1600, 600, 500, 2000),
+    (3300, 3100, 3000, 1500, 1000, 1650, 1850, 800, 600, 2400),
+)
+#: Net performance against the MPL (net job outcomes / the MPL's job outcomes) of each
+#: provider in every payment group and month, bar the story's.
+WP_PERFORMANCE: tuple[float, ...] = (1.25, 1.15, 1.15, 1.15)
+#: The performance story: (provider code, payment group, first month, last month, net
+#: performance against the MPL in those months). Whether a review is meant to meet follows
+#: from these on the expected attachments; the job outcomes of each review's newest quarter
+#: are then set so that the actual figures agree, whatever the draw (see ``_wp_enforce``).
+WP_STORY: tuple[tuple[int, str, str, str, float], ...] = (
+    # Provider B: a bad quarter on PG1 at the end of 2023, then a strong recovery
+    (1, "PG1", "2023-10", "2023-12", 0.25), (1, "PG1", "2024-01", "2024-06", 1.60),
+    # Provider C: well below on PG2 from April 2023 to the end
+    (2, "PG2", "2023-04", "2023-06", 0.60), (2, "PG2", "2023-07", "2024-09", 0.75),
+    # Provider D: close to the line on PG6A for the 2023-24 contract year (WP_BORDERLINE)
+    (3, "PG6A", "2023-04", "2024-03", 1.01),
+)
+#: (provider code, payment group, quarter end) whose review fails on the provisional figure and
+#: meets on the validated one (para 3.15: the PIN is cancelled). The job outcomes of its
+#: window's quarters and the ones either side are changed as little as it takes (and a few of
+#: the last quarter's attachments dropped) to make it so exactly, while every other review of
+#: that provider and group meets on both figures.
+WP_BORDERLINE = (3, "PG6A", "2024-03")
+WP_MARGIN = 50  # ten-thousandths of a job outcome: how clearly a review meets or fails
+#: Validation failure rate assumed when planning job outcomes (ten-thousandths).
+WP_NOMINAL_FAILURE = 600
+#: Post-payment validation failure rate of each six-monthly round, in ten-thousandths (rounds
+#: after the last one repeat the list), and the days from its period's end to its completion.
+WP_VALIDATION_RATES: tuple[int, ...] = (520, 560, 790, 310, 450, 500)
+WP_VALIDATION_LAG = (70, 84)
+#: Sustainment payments every 4 weeks after a job outcome, at most this many per group; each
+#: month the participant leaves work with probability WP_SUSTAIN_STOP.
+WP_SUSTAIN_MAX: tuple[int, ...] = (13, 20, 20, 26, 26, 26, 26, 26, 26, 20)
+WP_SUSTAIN_STOP = 0.08
+WP_SUSTAIN_DAYS = 28
+#: Exit reports: requested 1..3 working days after completion; per provider the shares
+#: returned within 10 working days, in 11-20, in 21+, and never. On-time ones come 1..10 WD
+#: after the request.
+WP_EXIT_REQUEST_DAYS: tuple[float, ...] = (0.5, 0.3, 0.2)
+WP_EXIT_BUCKETS: tuple[tuple[float, ...], ...] = (
+    (0.94, 0.04, 0.015, 0.005), (0.86, 0.09, 0.035, 0.015),
+    (0.76, 0.13, 0.07, 0.04), (0.89, 0.07, 0.03, 0.01),
+)
+WP_EXIT_DAYS: tuple[float, ...] = (0.04, 0.08, 0.12, 0.14, 0.15, 0.14, 0.12, 0.09, 0.07, 0.05)
+#: Pre-payment off-benefit check: probability that a claimed job outcome fails it.
+WP_OFF_BENEFIT_FAIL: tuple[float, ...] = (0.012, 0.030, 0.045, 0.020)
+#: CMO visits: every 35..70 days per provider; the maximum score of a visit, and the
+#: probability that each Minimum Service Offer checked is compliant.
+WP_CMO_GAP = (35, 70)
+WP_CMO_MAX: tuple[int, ...] = (20, 24, 28, 32)
+WP_CMO_COMPLIANT: tuple[float, ...] = (0.95, 0.90, 0.82, 0.91)
+
+
+def _wp_people(
+    rng: np.random.Generator, n: int, ref: np.ndarray, extract: np.datetime64, days: _DayTable,
+) -> dict[str, np.ndarray]:
+    """Per referral: provider, CPA and payment group codes, attachment (and whether attached
+    by the extract date), a candidate job entry and the job outcome it would give, completion."""
+    provider = _draw(rng, n, WP_PROVIDER_SHARES).astype(np.int8)
+    cpa = np.asarray(WP_PROVIDER_CPA, dtype=np.int8)[provider]
+    cdfs = [np.cumsum(s) / np.sum(s) for s in WP_GROUP_SHARES]
+    group = _months_from(rng, cpa, cdfs).astype(np.int8)
+    attach = days.workday(ref, 1 + _draw(rng, n, WP_ATTACH_DAYS))
+    attached = (rng.random(n) < WP_ATTACHED) & (attach <= extract)
+    low, shape, scale = WP_ENTRY_LAG
+    lag = np.minimum(low + rng.gamma(shape, scale, n).astype(np.int64), WP_STAY_DAYS)
+    entry = attach + lag * DAY
+    outcome = entry + np.asarray(WP_OUTCOME_DAYS)[group] * DAY
+    return {"provider": provider, "cpa": cpa, "group": group, "attach": attach,
+            "attached": attached, "entry": entry, "outcome": outcome,
+            "complete": attach + WP_STAY_DAYS * DAY}
+
+
+def _wp_half_start(month: int) -> int:
+    """The April or October (month number) on or before ``month``: validation periods."""
+    return month - (month - 3) % 6
+
+
+def _wp_rounds(
+    rng: np.random.Generator, start: np.datetime64, extract: np.datetime64, days: _DayTable,
+) -> dict[str, np.ndarray]:
+    """The six-monthly post-payment validation rounds (April-September, October-March) from
+    the one holding ``start``, each completed 70-84 days after its period ends (in June or
+    December, para 3.7); rounds not completed by ``extract`` are left out."""
+    first = _wp_half_start(_month_number(start))
+    count = (_month_number(extract) - first) // 6 + 1
+    begin = first + 6 * np.arange(count)
+    period_end = (begin + 6).astype("datetime64[M]").astype("datetime64[D]") - DAY
+    lo, hi = WP_VALIDATION_LAG
+    completed = days.forward(period_end + rng.integers(lo, hi + 1, count) * DAY)
+    keep = completed <= extract
+    rate = np.asarray(WP_VALIDATION_RATES, dtype=np.int64)[np.arange(count) % len(
+        WP_VALIDATION_RATES)]
+    return {"round": np.arange(1, count + 1)[keep],
+            "period_start": begin.astype("datetime64[M]").astype("datetime64[D]")[keep],
+            "period_end": period_end[keep], "rate": rate[keep], "completed": completed[keep]}
+
+
+def _wp_reviews(
+    first_q: int, n_q: int, extract: np.datetime64, rounds: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """The formal quarterly reviews (paras 3.6-3.7) of every quarter end with a full 12-month window
+    by the extract date, as matrices over the quarters ``first_q`` + 3k: ``window`` (the four
+    quarters), ``provisional`` and ``final`` (the factor, in ten-thousandths, that turns a
+    quarter's job outcomes into net ones), ``has_final`` and the review's ``quarter`` end month.
+
+    A review is made at the end of the month after the quarter (or at the extract date): a
+    quarter whose validation round is complete by then counts at that round's rate, the others
+    at the last completed round's. The final figure uses each quarter's own round, once every
+    round of the window is complete."""
+    quarters = first_q + 3 * np.arange(n_q)
+    half = (quarters - _wp_half_start(first_q)) // 6  # the round of each quarter
+    done = len(rounds["rate"])
+    rates = np.r_[rounds["rate"], np.zeros(max(int(half.max()) + 1 - done, 0), dtype=np.int64)]
+    ends = (quarters + 3).astype("datetime64[M]").astype("datetime64[D]") - DAY
+    review = np.flatnonzero((np.arange(n_q) >= 3) & (ends <= extract))
+    as_of = np.minimum((quarters[review] + 4).astype("datetime64[M]").astype("datetime64[D]")
+                       - DAY, extract)
+    completed = np.searchsorted(rounds["completed"], as_of, side="right")  # rounds done by then
+    q = np.arange(n_q)
+    window = (q[None, :] <= review[:, None]) & (q[None, :] > review[:, None] - 4)
+    validated = half[None, :] < completed[:, None]
+    last = np.where(completed > 0, rates[np.maximum(completed - 1, 0)], 0)
+    provisional = np.where(validated, 10_000 - rates[half][None, :], 10_000 - last[:, None])
+    has_final = (np.where(window, half[None, :], -1).max(axis=1) < done)
+    final = np.where(has_final[:, None], 10_000 - rates[half][None, :], 0)
+    return {"quarter": quarters[review] + 2, "window": window,
+            "provisional": provisional * window, "final": final * window,
+            "has_final": has_final}
+
+
+def _wp_cells(info: dict[str, np.ndarray]) -> np.ndarray:
+    """Provider x payment group cell of each row."""
+    return info["provider"].astype(np.int64) * len(WP_GROUPS) + info["group"]
+
+
+def _wp_required(
+    info: dict[str, np.ndarray], first: int, months: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Attachments per cell and month (months since ``first``), and the MPL's job outcomes of
+    each (in ten-thousandths): attachments times the MPL of the month's contract year."""
+    cells = len(WP_PROVIDERS) * len(WP_GROUPS)
+    month = info["attach"].astype("datetime64[M]").astype(np.int64) - first
+    ok = info["attached"]
+    att = np.bincount(_wp_cells(info)[ok] * months + month[ok],
+                      minlength=cells * months).reshape(cells, months)
+    return att, att * np.tile(_wp_mpl_by_month(first, months), (len(WP_PROVIDERS), 1))
+
+
+def _wp_performance(first: int, months: int) -> np.ndarray:
+    """Net performance against the MPL per cell and month (``WP_PERFORMANCE``, ``WP_STORY``)."""
+    perf = np.repeat(np.asarray(WP_PERFORMANCE), len(WP_GROUPS))[:, None] * np.ones(months)
+    month = first + np.arange(months)
+    for provider, group, lo, hi, value in WP_STORY:  # a loop over the story, not over rows
+        span = ((month >= _month_number(np.datetime64(lo, "M")))
+                & (month <= _month_number(np.datetime64(hi, "M"))))
+        perf[provider * len(WP_GROUPS) + WP_GROUPS.index(group), span] = value
+    return perf
+
+
+def _by_quarter(values: np.ndarray, first: int, first_q: int, n_q: int) -> np.ndarray:
+    """Sums of monthly columns (months since ``first``) per quarter (``first_q`` + 3k)."""
+    quarter = (first + np.arange(values.shape[1]) - first_q) // 3
+    out = np.zeros((values.shape[0], n_q), dtype=values.dtype)
+    np.add.at(out.T, quarter, values.T)
+    return out
+
+
+def _wp_mpl_by_month(first: int, months: int) -> np.ndarray:
+    """The MPL (ten-thousandths) per payment group and month since ``first``."""
+    year = (first + np.arange(months) - 3) // 12 - (first - 3) // 12
+    return np.asarray(WP_MPL, dtype=np.int64)[np.minimum(year, len(WP_MPL) - 1)].T
+
+
+def _wp_plan(
+    required: np.ndarray, perf: np.ndarray, cap: np.ndarray, first: int, first_q: int,
+) -> np.ndarray:
+    """Job outcomes per cell and quarter: the MPL's (``required``, per month, in
+    ten-thousandths) times the performance, grossed up for validation, summed and rounded
+    cumulatively, so that any run of quarters is within one of its plan; at most ``cap`` in a
+    quarter, any shortfall carried into the next (the first year's candidates are few)."""
+    n_q = cap.shape[1]
+    gross = _by_quarter(required * perf, first, first_q, n_q) / (10_000 - WP_NOMINAL_FAILURE)
+    want = np.rint(np.cumsum(gross, axis=1)).astype(np.int64)
+    plan = np.zeros_like(cap)
+    done = np.zeros(len(cap), dtype=np.int64)
+    for q in range(n_q):  # a loop over quarters, not over rows
+        plan[:, q] = np.clip(want[:, q] - done, 0, cap[:, q])
+        done += plan[:, q]
+    return plan
+
+
+def _wp_intended(
+    shares: np.ndarray, perf: np.ndarray, first: int, first_q: int,
+    reviews: dict[str, np.ndarray],
+) -> np.ndarray:
+    """Whether each cell is meant to meet each review (cells x reviews): its planned net job
+    outcomes over the window at least the MPL's, on the expected attachments (``shares``: the
+    expected share of the referrals in each month), not on the ones drawn."""
+    n_q = reviews["window"].shape[1]
+    expected = np.tile(_wp_mpl_by_month(first, len(shares)) * shares, (len(WP_PROVIDERS), 1))
+    window = reviews["window"].T.astype(np.float64)
+    planned = _by_quarter(expected * perf, first, first_q, n_q) @ window
+    return planned >= _by_quarter(expected, first, first_q, n_q) @ window
+
+
+def _wp_figures(plan: np.ndarray, reviews: dict[str, np.ndarray], r: int) -> np.ndarray:
+    """Net job outcomes (ten-thousandths) of review ``r`` per cell: its provisional figure,
+    and its final one if it has one (figures x cells)."""
+    figures = [reviews["provisional"][r]] + [reviews["final"][r]] * int(reviews["has_final"][r])
+    return np.stack([plan @ f for f in figures])
+
+
+def _wp_slack(
+    plan: np.ndarray, required: np.ndarray, intended: np.ndarray, reviews: dict[str, np.ndarray],
+    r: int,
+) -> np.ndarray:
+    """How far each cell's review ``r`` is on its intended side of the line, less the margin
+    (negative: on the wrong side); unbounded where it is left as planned (``intended`` -1)."""
+    net = _wp_figures(plan, reviews, r)
+    need = required @ reviews["window"][r].astype(np.int64)
+    meet = net.min(axis=0) - need - WP_MARGIN
+    fail = need - WP_MARGIN - net.max(axis=0)
+    return np.select([intended[:, r] == 1, intended[:, r] == 0], [meet, fail], 2**62)
+
+
+def _wp_enforce(
+    plan: np.ndarray, required: np.ndarray, intended: np.ndarray, cap: np.ndarray,
+    reviews: dict[str, np.ndarray],
+) -> np.ndarray:
+    """Job outcomes per cell and quarter, changed review by review (in order) as little as it
+    takes for each review to meet (``intended`` 1) or fail (0) on both its provisional and
+    final figures by ``WP_MARGIN`` (-1: left as planned), so that an unlucky draw
+    of attachments never turns a review. The change goes to the window's newest quarter first,
+    then to older ones, and never so far that an earlier review turns."""
+    plan = plan.copy()
+    window = reviews["window"]
+    for r in range(len(window)):  # a loop over reviews and their quarters, not over rows
+        for q in np.flatnonzero(window[r])[::-1]:
+            mults = [reviews["provisional"][r][q]] + [reviews["final"][r][q]] * int(
+                reviews["has_final"][r])
+            gap = -_wp_slack(plan, required, intended, reviews, r)
+            add = np.clip(-(-gap // min(mults)), 0, cap[:, q] - plan[:, q])
+            cut = np.clip(-(-gap // max(mults)), 0, plan[:, q])
+            for e in np.flatnonzero(window[:r, q]):  # earlier reviews holding the quarter
+                room = _wp_slack(plan, required, intended, reviews, e) // max(
+                    reviews["provisional"][e][q], reviews["final"][e][q])
+                add = np.where(intended[:, e] == 0, np.clip(room, 0, add), add)
+                cut = np.where(intended[:, e] == 1, np.clip(room, 0, cut), cut)
+            plan[:, q] += np.select([intended[:, r] == 1, intended[:, r] == 0], [add, -cut], 0)
+    return plan
+
+
+def _wp_borderline(
+    plan: np.ndarray, required: np.ndarray, cap: np.ndarray, reviews: dict[str, np.ndarray],
+    target: int, per_drop: int, max_drop: int,
+) -> tuple[np.ndarray, int]:
+    """One cell's job outcomes per quarter, changed as little as possible so that review
+    ``target`` fails on its provisional figure and meets on its final one while every other
+    review meets on both; and how many attachments of the window's last quarter to drop (each
+    ``per_drop`` ten-thousandths of the MPL's job outcomes, at most ``max_drop``). Unchanged if
+    no change of up to 3 outcomes a quarter (and 8 attachments) does it."""
+    window = np.flatnonzero(reviews["window"][target])
+    spread = [np.arange(-3, 4)] * len(window)
+    pads = [q for q in (window[0] - 1, window[-1] + 1) if 0 <= q < len(plan)]
+    drops = np.arange(min(max_drop, 8) + 1)
+    grids = np.meshgrid(*spread, *([np.arange(3)] * len(pads)), drops, indexing="ij")
+    flat = [g.reshape(-1) for g in grids]
+    delta = np.zeros((len(flat[0]), len(plan)), dtype=np.int64)
+    for i, q in enumerate(list(window) + pads):  # a loop over at most six quarters
+        delta[:, q] = flat[i]
+    drop = flat[-1]
+    jobs = plan[None, :] + delta
+    need_q = np.repeat(required[None, :], len(drop), axis=0)
+    need_q[:, window[-1]] -= drop * per_drop
+    need = need_q @ reviews["window"].T.astype(np.int64)
+    margin = WP_MARGIN
+    meets_p = jobs @ reviews["provisional"].T >= need + margin
+    meets_f = (jobs @ reviews["final"].T >= need + margin) | ~reviews["has_final"][None, :]
+    fails_p = jobs @ reviews["provisional"].T <= need - margin
+    other = np.arange(len(reviews["quarter"])) != target
+    ok = ((jobs >= 0) & (jobs <= cap[None, :])).all(axis=1) & (need_q >= 0).all(axis=1)
+    ok &= (meets_p | ~other).all(axis=1) & (meets_f | ~other).all(axis=1)
+    ok &= fails_p[:, target] & meets_f[:, target] & reviews["has_final"][target]
+    if not ok.any():
+        return plan, 0
+    cost = np.abs(delta).sum(axis=1) + drop
+    best = np.flatnonzero(ok)[np.argmin(cost[ok])]
+    return jobs[best], int(drop[best])
+
+
+def _wp_pick_per_cell(
+    rng: np.random.Generator, slot: np.ndarray, eligible: np.ndarray, quota: np.ndarray,
+) -> np.ndarray:
+    """Whether each row is chosen: exactly ``quota[slot]`` of each slot's eligible rows (or
+    all of them, if fewer), drawn at random."""
+    key = rng.integers(0, 2**32, len(slot), dtype=np.int64)
+    rows = np.flatnonzero(eligible)
+    rows = rows[np.argsort((slot[rows] << 32) | key[rows], kind="stable")]
+    s = slot[rows]
+    rank = np.arange(len(rows)) - np.searchsorted(s, np.arange(len(quota)))[s]
+    out = np.zeros(len(slot), dtype=bool)
+    out[rows[rank < quota[s]]] = True
+    return out
+
+
+def _wp_job_outcomes(
+    rng: np.random.Generator, info: dict[str, np.ndarray], reviews: dict[str, np.ndarray],
+    shares: np.ndarray, start: np.datetime64, extract: np.datetime64,
+) -> np.ndarray:
+    """Which participants get their job outcome: exactly the planned number per provider,
+    payment group and quarter of the outcome, among the candidates (attached, outcome by the
+    extract date and before completion). Drops the attachments the borderline review needs."""
+    first, last = _month_number(start), _month_number(extract)
+    first_q = first // 3 * 3
+    n_q = (last // 3 * 3 - first_q) // 3 + 1
+    cells = len(WP_PROVIDERS) * len(WP_GROUPS)
+    cell = _wp_cells(info)
+    quarter = (info["outcome"].astype("datetime64[M]").astype(np.int64) - first_q) // 3
+    candidate = (info["attached"] & (info["outcome"] <= extract)
+                 & (info["outcome"] <= info["complete"]))
+    slot = np.where(candidate, cell * n_q + quarter, 0)
+    pool = np.bincount(slot[candidate], minlength=cells * n_q).reshape(cells, n_q)
+    cap = np.ceil(WP_POOL_CAP * pool).astype(np.int64)
+    att, required = _wp_required(info, first, last - first + 1)
+    perf = _wp_performance(first, last - first + 1)
+    plan = _wp_plan(required, perf, cap, first, first_q)
+    att, required = (_by_quarter(a, first, first_q, n_q) for a in (att, required))
+    provider, group, label = WP_BORDERLINE
+    b_cell = provider * len(WP_GROUPS) + WP_GROUPS.index(group)
+    b_review = np.flatnonzero(reviews["quarter"] == _month_number(np.datetime64(label, "M")))
+    intended = _wp_intended(shares, perf, first, first_q, reviews).astype(np.int8)
+    intended[b_cell, b_review] = -1  # left to ``_wp_borderline``
+    plan = _wp_enforce(plan, required, intended, cap, reviews)
+    if len(b_review):
+        q = int(np.flatnonzero(reviews["window"][b_review[0]])[-1])
+        per_drop = int(required[b_cell, q] // max(att[b_cell, q], 1))
+        plan[b_cell], drop = _wp_borderline(plan[b_cell], required[b_cell], cap[b_cell], reviews,
+                                            int(b_review[0]), per_drop, int(att[b_cell, q]))
+        attach_q = (info["attach"].astype("datetime64[M]").astype(np.int64) - first_q) // 3
+        in_q = info["attached"] & (cell == b_cell) & (attach_q == q)
+        info["attached"][_pick(rng, in_q, drop)] = False
+        candidate &= info["attached"]
+    return _wp_pick_per_cell(rng, slot, candidate, plan.reshape(-1))
+
+
+def _wp_participants(
+    rng: np.random.Generator, ref: np.ndarray, info: dict[str, np.ndarray], chosen: np.ndarray,
+    extract: np.datetime64,
+) -> pa.Table:
+    """The ``participants`` table: a job entry for every participant with a job outcome and for
+    some of the other attached ones; completion 104 weeks after attachment. Nothing after
+    ``extract``."""
+    n = len(ref)
+    attached = info["attached"]
+    entry_only = attached & ~chosen & (rng.random(n) < WP_ENTRY_ONLY)
+    has_entry = (chosen | entry_only) & (info["entry"] <= np.minimum(info["complete"], extract))
+    width = max(7, len(str(n)))
+    return pa.table({
+        "participant_id": _ids("W", n, width),
+        "provider": _labels(WP_PROVIDERS, info["provider"]),
+        "cpa": _labels(WP_CPAS, info["cpa"]),
+        "payment_group": _labels(WP_GROUPS, info["group"]),
+        "referral_date": _dates(ref),
+        "attachment_date": _dates(info["attach"], ~attached),
+        "job_entry_date": _dates(info["entry"], ~has_entry),
+        "job_outcome_date": _dates(info["outcome"], ~chosen),
+        "completion_date": _dates(info["complete"], ~attached | (info["complete"] > extract)),
+    })
+
+
+def _wp_sustainments(
+    rng: np.random.Generator, ids: pa.Array, info: dict[str, np.ndarray], chosen: np.ndarray,
+    extract: np.datetime64,
+) -> pa.Table:
+    """Sustainment payments every 4 weeks after each job outcome, while the participant stays
+    in work (up to the group's maximum); those after ``extract`` not yet paid. In date order."""
+    rows = np.flatnonzero(chosen)
+    stay = rng.geometric(WP_SUSTAIN_STOP, len(rows)) - 1
+    count = np.minimum(stay, np.asarray(WP_SUSTAIN_MAX)[info["group"][rows]])
+    owner = np.repeat(rows, count)
+    step = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count) + 1
+    day = info["outcome"][owner] + step * WP_SUSTAIN_DAYS * DAY
+    keep = day <= extract
+    owner, day = owner[keep], day[keep]
+    order = np.argsort(day.astype(np.int64) * len(chosen) + owner, kind="stable")
+    return pa.table({
+        "participant_id": pc.take(ids, pa.array(owner[order])),
+        "payment_date": _dates(day[order]),
+    })
+
+
+def _wp_exit_reports(
+    rng: np.random.Generator, ids: pa.Array, info: dict[str, np.ndarray],
+    start: np.datetime64, extract: np.datetime64, days: _DayTable,
+) -> pa.Table:
+    """Exit reports requested by JCP 1-3 working days after each completion: returned within
+    10 working days, in 11-20, in 21+ or never, at the provider's rates; returns after
+    ``extract`` are outstanding (empty). A few returns are dated before their request (data
+    errors). In request date order."""
+    rows = np.flatnonzero(info["attached"] & (info["complete"] <= extract))
+    requested = days.workday(info["complete"][rows],
+                             1 + _draw(rng, len(rows), WP_EXIT_REQUEST_DAYS))
+    keep = requested <= extract
+    rows, requested = rows[keep], requested[keep]
+    n = len(rows)
+    u = rng.random(n)
+    cdf = np.cumsum(np.asarray(WP_EXIT_BUCKETS), axis=1)[info["provider"][rows]]
+    bucket = (u[:, None] >= cdf[:, :-1]).sum(axis=1)
+    k = np.select(
+        [bucket == 0, bucket == 1],
+        [1 + _draw(rng, n, WP_EXIT_DAYS), 11 + rng.integers(0, 10, n)],
+        21 + np.minimum(rng.geometric(0.15, n) - 1, 24))
+    returned = days.workday(requested, k)
+    errors = max(ERROR_MIN, round(ERROR_SHARE * n))
+    bad = _pick(rng, (bucket < 3) & (returned <= extract) & (requested >= start + 7), errors)
+    returned[bad] = requested[bad] - rng.integers(1, 6, len(bad)) * DAY
+    order = np.argsort(requested.astype(np.int64) * len(info["attach"]) + rows, kind="stable")
+    return pa.table({
+        "participant_id": pc.take(ids, pa.array(rows[order])),
+        "requested_date": _dates(requested[order]),
+        "returned_date": _dates(returned[order], ((bucket == 3) | (returned > extract))[order]),
+    })
+
+
+def _wp_validation(rounds: dict[str, np.ndarray]) -> pa.Table:
+    """The ``validation`` table: one row per completed round."""
+    return pa.table({
+        "round": pa.array(rounds["round"], type=pa.int64()),
+        "period_start": _dates(rounds["period_start"]),
+        "period_end": _dates(rounds["period_end"]),
+        "rate": _decimals(rounds["rate"].tolist()),
+        "completed_date": _dates(rounds["completed"]),
+    })
+
+
+def _wp_mpl(start: np.datetime64, extract: np.datetime64) -> pa.Table:
+    """The MPL of every payment group in every contract year (April to March) from the one
+    holding ``start`` to the one holding ``extract``."""
+    first = (_month_number(start) - 3) // 12
+    years = np.arange(first, (_month_number(extract) - 3) // 12 + 1)
+    rates = np.asarray(WP_MPL)[np.minimum(years - first, len(WP_MPL) - 1)]  # (years, groups)
+    n_g = len(WP_GROUPS)
+    return pa.table({
+        "payment_group": pa.array([g for g in WP_GROUPS for _ in years], type=pa.string()),
+        "from_month": pa.array([_month_label(int(y) * 12 + 3) for y in years] * n_g,
+                               type=pa.string()),
+        "to_month": pa.array([_month_label(int(y) * 12 + 14) for y in years] * n_g,
+                             type=pa.string()),
+        "rate": _decimals(rates.T.reshape(-1).tolist()),
+    })
+
+
+def _wp_off_benefit(
+    rng: np.random.Generator, info: dict[str, np.ndarray], chosen: np.ndarray,
+    start: np.datetime64, extract: np.datetime64,
+) -> pa.Table:
+    """Per provider and month: the job outcomes claimed (those achieved that month) and how
+    many failed the pre-payment off-benefit check."""
+    first = _month_number(start)
+    months = _month_number(extract) - first + 1
+    month = info["outcome"][chosen].astype("datetime64[M]").astype(np.int64) - first
+    claimed = np.bincount(info["provider"][chosen].astype(np.int64) * months + month,
+                          minlength=len(WP_PROVIDERS) * months)
+    p = np.repeat(np.asarray(WP_OFF_BENEFIT_FAIL), months)
+    return pa.table({
+        "provider": pa.array([p for p in WP_PROVIDERS for _ in range(months)], type=pa.string()),
+        "month": pa.array([_month_label(first + m) for m in range(months)] * len(WP_PROVIDERS),
+                          type=pa.string()),
+        "outcomes_claimed": pa.array(claimed, type=pa.int64()),
+        "failures": pa.array(rng.binomial(claimed, p), type=pa.int64()),
+    })
+
+
+def _wp_cmo_visits(
+    rng: np.random.Generator, start: np.datetime64, extract: np.datetime64, days: _DayTable,
+) -> pa.Table:
+    """CMO visits to each provider every 5-10 weeks, on working days, with the number of
+    compliant Minimum Service Offers out of the visit's maximum score."""
+    lo, hi = WP_CMO_GAP
+    n_prov = len(WP_PROVIDERS)
+    slots = int((extract - start) / DAY) // lo + 1
+    gaps = rng.integers(lo, hi + 1, (n_prov, slots))
+    gaps[:, 0] = rng.integers(0, lo, n_prov)
+    visit = days.forward(start + np.cumsum(gaps, axis=1).reshape(-1) * DAY)
+    provider = np.repeat(np.arange(n_prov), slots)
+    top = np.asarray(WP_CMO_MAX)[rng.integers(0, len(WP_CMO_MAX), len(visit))]
+    compliant = rng.binomial(top, np.asarray(WP_CMO_COMPLIANT)[provider])
+    keep = visit <= extract
+    return pa.table({
+        "provider": _labels(WP_PROVIDERS, provider[keep]),
+        "visit_date": _dates(visit[keep]),
+        "compliant_msos": pa.array(compliant[keep], type=pa.int64()),
+        "max_score": pa.array(top[keep], type=pa.int64()),
+    })
+
+
+def generate_work_programme(
+    rows: int, seed: int = 1, start: str = "2022-04-01", extract: str = "2024-09-30"
+) -> dict[str, pa.Table]:
+    """A synthetic Work Programme data set: ``participants`` (``rows`` rows), ``sustainments``,
+    ``exit_reports``, ``validation``, ``mpl``, ``off_benefit_checks`` and ``cmo_visits``.
+
+    Deterministic: the same arguments give identical tables. Referral dates run from ``start``
+    to ``extract`` (one referral on ``extract`` itself), ramping up over the first months;
+    anything that would happen after ``extract`` is null (pending) or absent, and validation
+    rounds not completed by then are left out. Job outcomes follow ``WP_STORY`` quarter by
+    quarter, so that the formal quarterly reviews of ``WP_MPGS`` tell the story of
+    ``examples/work_programme/README.md``.
+    """
+    first, last = _period(start, extract, rows)
+    cal = _calendar(first, last)
+    days = _DayTable(cal, first - 200, last + 800)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    side = np.random.Generator(np.random.PCG64([seed, 1]))  # independent of ``rows``
+    day_list, weights = _ramp_weights(first, last, cal)
+    ref = _dates_from(rng, rows, day_list, weights, last)
+    info = _wp_people(rng, rows, ref, last, days)
+    rounds = _wp_rounds(side, first, last, days)
+    first_q = _month_number(first) // 3 * 3
+    n_q = (_month_number(last) // 3 * 3 - first_q) // 3 + 1
+    reviews = _wp_reviews(first_q, n_q, last, rounds)
+    month = day_list.astype("datetime64[M]").astype(np.int64) - _month_number(first)
+    chosen = _wp_job_outcomes(rng, info, reviews, np.bincount(month, weights=weights), first,
+                              last)
+    participants = _wp_participants(rng, ref, info, chosen, last)
+    ids = participants["participant_id"].combine_chunks()
+    return {
+        "participants": participants,
+        "sustainments": _wp_sustainments(rng, ids, info, chosen, last),
+        "exit_reports": _wp_exit_reports(rng, ids, info, first, last, days),
+        "validation": _wp_validation(rounds),
+        "mpl": _wp_mpl(first, last),
+        "off_benefit_checks": _wp_off_benefit(rng, info, chosen, first, last),
+        "cmo_visits": _wp_cmo_visits(side, first, last, days),
+    }
+
+
 #: Generator per bundled contract name.
 GENERATORS: dict[str, Callable[..., dict[str, pa.Table]]] = {
     "atw_ha": generate_atw_ha, "esf": generate_esf, "ses": generate_ses, "ipes": generate_ipes,
+    "work_programme": generate_work_programme,
 }
 
 

@@ -271,11 +271,7 @@ def test_the_package_runs_no_code_from_text() -> None:
     assert not found, "\n".join(found)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG check.py _resolve_local: a named pipe (FIFO) in the contract's folder is read with "
-    "read_text() without checking it is a regular file, so 'import \"pipe.pmir\"' blocks for "
-    "ever (pmirc lint hangs) instead of import-not-found"))
-def test_bug_importing_a_fifo_hangs(tree: Path) -> None:
+def test_importing_a_fifo_is_refused_not_hung(tree: Path) -> None:
     os.mkfifo(tree / "pipe.pmir")
     path = tree / "c.pmir"
     path.write_text(contract('"pipe.pmir"'), encoding="utf-8")

@@ -758,12 +758,6 @@ def test_bom_file_lints_clean(tmp_path: Path) -> None:
         assert main(["lint", str(path)]) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG diagnostics.py render (and parse.py "
-                   "_bad_character): the source line is taken from str.splitlines(), which also "
-                   "breaks at \\r, \\x0b, \\x0c, \\x1c-\\x1e, \\x85, \\u2028, \\u2029; the "
-                   "parser counts "
-                   "only \\n, so the caret is shown under another line",
-                   raises=AssertionError)
 def test_diagnostic_points_at_the_right_line_after_odd_line_breaks() -> None:
     """A form feed or LINE SEPARATOR in a comment does not move the caret to another line."""
     source = ATW.replace("# Access to Work", "# Access\u2028to Work").replace(
@@ -809,43 +803,29 @@ def _checks_within(source: str, seconds: float) -> bool:
     return True
 
 
-@pytest.mark.xfail(strict=True, reason="BUG parse.py: a chain of ~500 'not's overflows the "
-                   "recursion limit in Lark's Transformer (RecursionError, lint exits 70)",
-                   raises=AssertionError)
-def test_bug_deep_not_chain(workspace: Path) -> None:
+def test_fixed_deep_not_chain(workspace: Path) -> None:
     assert probe(_kpi4("not " * 1000 + "report_acceptable"), workspace / "contracts") is None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG parse.py: 1000 nested '(x and (x and ...))' "
-                   "overflow the recursion limit in Lark's Transformer",
-                   raises=AssertionError)
-def test_bug_deep_and_nesting_parse(workspace: Path) -> None:
+def test_fixed_deep_and_nesting_parse(workspace: Path) -> None:
     nested = "(report_acceptable and " * 1000 + "report_acceptable" + ")" * 1000
     assert probe(_kpi4(nested), workspace / "contracts") is None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG check.py: 400 nested '(x or (x or ...))' parse, "
-                   "then overflow the recursion limit in Checker condition checking",
-                   raises=AssertionError)
-def test_bug_deep_or_nesting_check(workspace: Path) -> None:
+def test_fixed_deep_or_nesting_check(workspace: Path) -> None:
     nested = "(report_acceptable or " * 400 + "report_acceptable" + ")" * 400
     assert probe(_kpi4(nested), workspace / "contracts") is None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG parse.py: a number of more than 4,300 digits raises "
-                   "ValueError (Python's int-from-string limit) in the Transformer",
-                   raises=AssertionError)
 @pytest.mark.parametrize("where", ["within 1 working", "target at least 99%"])
-def test_bug_huge_number(workspace: Path, where: str) -> None:
+def test_fixed_huge_number(workspace: Path, where: str) -> None:
     big = "1" * 5000
     source = ATW.replace(where, where.replace("1", big) if "within" in where
                          else "target at least " + big + "%")
     assert probe(source, workspace / "contracts") is None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG check.py: import \"a\\0b.pmir\" (a NUL in the path) "
-                   "raises ValueError: embedded null byte")
-def test_bug_import_path_with_nul(workspace: Path) -> None:
+def test_fixed_import_path_with_nul(workspace: Path) -> None:
     assert probe('import "a\x00b.pmir"\n' + ATW, workspace / "contracts") is None
 
 
@@ -866,21 +846,13 @@ def test_bug_long_unterminated_string_is_slow() -> None:
     assert _checks_within("atw + '\\n\"' + 'z' * (4 << 20) + '\\n'", LONG_TIME_LIMIT)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG parse.py _end_span: re.sub(r'#[^\\n]*$', ...) "
-                   "backtracks over the rest of the line at every '#' of an earlier line, so a "
-                   "declaration cut short after a 64 KB line of '#'s takes ~25 s (32 KB: ~6 s)",
-                   raises=AssertionError)
-def test_bug_comment_regex_is_quadratic() -> None:
+def test_fixed_comment_regex_is_quadratic() -> None:
     source = ("'contract \"c\" {\\n  service start 2024-04-01 ' + '#' * 65536"
               " + '\\n  calendar england_and_wales\\n'")
     assert _checks_within(source, TIME_LIMIT)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG check.py _resolve_import: a stdlib import whose "
-                   "name is longer than the file system allows raises OSError (File name too "
-                   "long) from Path.is_file()",
-                   raises=AssertionError)
-def test_bug_long_stdlib_import_name(workspace: Path) -> None:
+def test_fixed_long_stdlib_import_name(workspace: Path) -> None:
     assert probe(f"import cabinet{'9' * 300}_office\n" + ATW, workspace / "contracts") is None
 
 

@@ -392,12 +392,7 @@ def test_parquet_dates_beyond_the_year_9999_are_refused(tmp_path: Path) -> None:
 # Known bugs (outside load.py): reported, pinned until fixed
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG compile.py record_months/_place: -1 stands for 'no date' and 'months < 0' is read as "
-    "missing, but months before 1970-01 are negative too, so a referral dated 1900-01-02 is "
-    "reported as 'referral_date missing' instead of 'referral_date before the service start "
-    "month 2024-04'"))
-def test_bug_1900_dates_are_called_missing() -> None:
+def test_1900_dates_are_before_the_service_start() -> None:
     status, report, err = check_json("dates_1900")
     assert report is not None
     assert "referral_date missing" not in quality(report)
