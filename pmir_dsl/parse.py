@@ -121,22 +121,17 @@ def _all_syntax_errors(source: str, file: str, first: UnexpectedInput) -> list[D
     if len(starts) < 2:
         return [_syntax_diagnostic(first, source, file, len(source))]
     found: list[Diagnostic] = []
+    line = 0  # newlines before the chunk: a chunk starts a line, so columns need no padding
+    bounds = list(zip([0, *starts[1:]], [*starts[1:], len(source)]))
     # the first chunk also holds anything written before the first declaration
-    for begin, end in zip([0, *starts[1:]], [*starts[1:], len(source)]):
-        masked = _blank_outside(source, begin, end)
+    for i, (begin, end) in enumerate(bounds):
+        if i:
+            line += source.count("\n", bounds[i - 1][0], begin)
         try:
-            parser().parse(masked)
+            parser().parse("\n" * line + source[begin:end])
         except UnexpectedInput as e:
             found.append(_syntax_diagnostic(e, source, file, end))
     return found or [_syntax_diagnostic(first, source, file, len(source))]
-
-
-def _blank_outside(source: str, begin: int, end: int) -> str:
-    """``source`` with everything outside [begin, end) replaced by spaces (newlines kept)."""
-    def blank(s: str) -> str:
-        return re.sub(r"[^\n]", " ", s)
-
-    return blank(source[:begin]) + source[begin:end] + blank(source[end:])
 
 
 def _syntax_diagnostic(e: UnexpectedInput, source: str, file: str, chunk_end: int) -> Diagnostic:
