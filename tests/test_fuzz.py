@@ -62,7 +62,7 @@ LOOP_EXAMPLES = EXAMPLES or 600
 #: Examples for each hypothesis property.
 HYPOTHESIS_EXAMPLES = max(EXAMPLES // 10, 40)
 #: Seconds any one input may take to check (and render); the 1 MB inputs get the long limit.
-TIME_LIMIT = float(os.environ.get("FUZZ_TIME_LIMIT", "2.0"))
+TIME_LIMIT = float(os.environ.get("FUZZ_TIME_LIMIT", "5.0"))
 LONG_TIME_LIMIT = 3 * TIME_LIMIT
 MB = 1 << 20
 
