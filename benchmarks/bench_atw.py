@@ -138,7 +138,7 @@ def baseline_pass(tables: dict[str, Any], specs: Any) -> tuple[int, int, int]:
     for spec in specs:
         table = tables[spec.name]
         for col_spec in spec.columns:
-            if col_spec.type is ColumnType.ID:
+            if col_spec.type in (ColumnType.ID, ColumnType.REF):  # strings: not summable
                 continue
             values = table.columns[col_spec.name].values
             if values.dtype.kind == "M":

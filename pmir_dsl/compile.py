@@ -291,6 +291,7 @@ class MeasurePlan:
         size = b.last_month - b.first_month + 1
         late = overdue_months(b, self.table, w, start, end)
         late[:, 1] -= b.first_month
+        late = late[(late[:, 1] >= 0) & (late[:, 1] < size)]  # no aliasing onto the next record
         failed = np.isin(each * size + month, late[:, 0] * size + late[:, 1])
         status = np.where(failed, FAILED, MET).astype(np.int8)
         others = np.flatnonzero(~runs)  # excluded or outside: one entry each, not placed
@@ -366,9 +367,11 @@ class MeasurePlan:
         first = _first_month(b, m.period_unit)
         excl.add(f"{col} before the service start month {start}",
                  (months != NO_MONTH) & (months < first))
-        after = months > b.last_month
         if m.period_column.type is ColumnType.DATE:
             after = b.column(m.table, m.period_column).values > b.as_of
+        else:  # the record's own month (or period start), before rounding to a quarter
+            raw = record_months(b, m.table, m.period_column, "month")
+            after = (raw != NO_MONTH) & (raw > b.last_month)
         excl.add(f"{col} after the as-of date {b.as_of}", after)
         lengths = b.column(m.table, m.period_column).months
         if m.period_unit == "month" and lengths is not None:

@@ -427,6 +427,9 @@ def result(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
         assert expected is not None
         exact: Fraction | None = Fraction(num) / expected if expected > 0 else None
         guard: Fraction | int = expected
+    elif m.kind == "ratio":  # sums may be negative (a budget overspent); only 0 is not assessed
+        exact = Fraction(num, den) if den != 0 else None
+        guard = Fraction(den, DECIMAL_SCALE)
     elif m.kind in SHARE_KINDS:
         exact = Fraction(num, den) if den > 0 else None
         guard = den

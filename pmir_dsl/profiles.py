@@ -102,8 +102,9 @@ def _rows_for_level(keys: dict[str, np.ndarray], level: list[str], n: int) -> np
 
 
 def _strings(col: Column) -> np.ndarray:
-    """A text or category column's values as an object array of strings (None for null)."""
-    names = col.dictionary if col.spec.type is ColumnType.TEXT else col.spec.categories
+    """A text, category or bool column's values as an object array of strings (None for null)."""
+    names = {ColumnType.TEXT: col.dictionary, ColumnType.BOOL: ("false", "true")}.get(
+        col.spec.type, col.spec.categories)
     lookup = np.array([*names, None], dtype=object)
     return lookup[np.where(col.values >= 0, col.values, len(names))]
 

@@ -830,7 +830,7 @@ def finish_row(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
     else:  # counts always have a value (a period without records counts 0)
         value = Fraction(numerator)
     # below the minimum denominator: reported with its value and band, but not assessed (6.16)
-    assessed = value is not None and denominator >= m.min_denominator
+    assessed = value is not None and (not m.min_denominator or denominator >= m.min_denominator)
     met: bool | None = None
     band: str | None = None
     if value is not None:

@@ -1,0 +1,974 @@
+"""Differential tests: the compiled numpy engine against the reference interpreter.
+
+Random contracts are written as ``.pmir`` text (so the parser and checker are exercised too) from
+the language's constructs: windows of each kind and length, category-dependent windows,
+deadlines, filters, conditions, 'due when', targets, count targets, bands (reporting-only and
+deciding), bases, group levels (joined through references too), minimum denominators, direct and
+cohort profiles and backlogs. Random data is written as CSV: nulls, weekend and bank-holiday
+dates, events before their anchors, records before the service start and after the as-of date,
+empty months, single-row groups, unknown references. Both engines must print the same JSON.
+
+Profiles: ``HYPOTHESIS_PROFILE=ci`` (the default, a couple of minutes on 2 cores) or ``long``.
+The failing examples found are kept in ``tests/regressions/`` and replayed by
+:func:`test_regression_case`; those that show a known bug of the numpy engine are marked
+``xfail(strict=True)`` with the bug's name, so that fixing the bug makes them pass loudly.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from pmir_dsl import ir, reference
+from pmir_dsl.check import check_source
+from pmir_dsl.compile import compile_contract
+from pmir_dsl.errors import DataError
+from pmir_dsl.load import load_tables
+from pmir_dsl.pipeline import evaluate
+from pmir_dsl.schema import ColumnType
+from pmir_dsl.reference import evaluate_reference
+from pmir_dsl.report.json import render, to_dict
+
+REPO = Path(__file__).resolve().parent.parent
+REGRESSIONS = Path(__file__).resolve().parent / "regressions"
+
+settings.register_profile("ci", max_examples=700, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow,
+                                                 HealthCheck.data_too_large])
+settings.register_profile("long", max_examples=4000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow,
+                                                 HealthCheck.data_too_large])
+# for hunting: no shrinking, every failure kept (with PMIRC_KEEP_FAILURES=DIR)
+settings.register_profile("hunt", max_examples=2000, deadline=None, phases=[Phase.generate],
+                          report_multiple_bugs=True,
+                          suppress_health_check=[HealthCheck.too_slow,
+                                                 HealthCheck.data_too_large])
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+settings.load_profile(PROFILE)
+
+
+# ---- comparing the two engines -------------------------------------------------------------------
+
+#: Known differences in the numpy engine, each kept as a failing regression case in
+#: tests/regressions/ (xfail, strict) and normalised away here so that it does not hide others.
+KNOWN_BUGS = {
+    "backlog-oldest-age-key": "when a backlog measure's population is empty, the numpy engine "
+                              "leaves 'oldest_age_working_days' out of its rows instead of "
+                              "giving it as null (6.15, decisions 29 and 52)",
+    "ratio-negative-denominator": "the numpy engine does not assess a ratio whose sum B is "
+                                  "negative; only a denominator of 0 is not assessed (6.9, "
+                                  "decision 21)",
+    "ratio-min-denominator-scale": "the numpy engine compares a ratio's sum B with 'minimum "
+                                   "denominator' in millionths (its decimal scale): sum B = "
+                                   "2.5 passes 'minimum denominator 3'",
+    "no-profile-check-string": "the numpy engine names uncovered starts 'starts with no "
+                               "profile in P where ...' in one entry, not 'starts with no "
+                               "profile in P (e.g. KEY=VALUE, ...)' once per group level "
+                               "(6.8, decision 48)",
+    "each-month-excluded-not-placed": "with 'each month from S until U', the numpy engine "
+                                      "puts an excluded record in no period (so it makes no "
+                                      "group and no 'excluded' count), unlike every other "
+                                      "measure (decision 28)",
+    "direct-profile-all-rule": "for a key column with ALL rows, the numpy engine falls back to "
+                               "the finer rows where a value of the other key has no ALL row; "
+                               "decision 39 says only ALL rows are used (that value gets 0)",
+    "cohort-profile-widest-fallback": "at a level that splits by a key, the numpy engine gives "
+                                      "a start without a profile of its own the key's ALL "
+                                      "profile; decision 39 says: the start's own profile, "
+                                      "else none (reported)",
+    "direct-profile-all-rule-before-where": "the numpy engine applies a direct profile's ALL "
+                                            "rule to all its rows, before its 'where': rows "
+                                            "the filter leaves out still decide which rows "
+                                            "are used (6.13, decision 39)",
+    "quarterly-month-after-as-of": "a quarterly measure over a month (or period) column: the "
+                                   "numpy engine does not exclude a record whose month is after "
+                                   "the as-of month but in the as-of quarter (6.8, decision 9)",
+    "each-month-gap-index-collision": "with 'each month from S until U', the numpy engine "
+                                      "matches the months in which gaps ran out by "
+                                      "row * months + month, so a month outside the report "
+                                      "(a record starting after the as-of date, or before the "
+                                      "service start) fails another record in another month",
+    "cohort-group-by-bool-crash": "the numpy engine crashes (IndexError in profiles._strings, "
+                                  "'internal error', exit 70) on a cohort-profile measure "
+                                  "grouped by a bool column",
+}
+
+
+def normalise(out: dict[str, Any], each_month: frozenset[str] = frozenset(),
+              profile_bugs: frozenset[str] = frozenset(),
+              numpy_bugs: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The JSON object less what legitimately differs (table paths) and the known bugs.
+
+    ``each_month``: the measures with 'each month from ... until'; ``profile_bugs``: the
+    measures whose profile triggers direct-profile-all-rule or cohort-profile-widest-fallback
+    (their results and cohorts are left out)."""
+    out = json.loads(json.dumps(out))
+    for t in out["tables"].values():
+        t.pop("path", None)
+    kinds = {m["measure"]: m["kind"] for m in out["measures"]}
+    if numpy_bugs:  # quarterly-month-after-as-of, each-month-gap-index-collision
+        touched = {m["table"] for m in out["measures"] if m["measure"] in numpy_bugs}
+        out["measures"] = [m for m in out["measures"] if m["measure"] not in numpy_bugs]
+        out["data_quality"] = [q for q in out["data_quality"] if q["table"] not in touched]
+    profile_bugs = profile_bugs | numpy_bugs
+    out["results"] = [r for r in out["results"] if r["measure"] not in profile_bugs]
+    out["cohorts"] = [r for r in out["cohorts"] if r["measure"] not in profile_bugs]
+    busy = {(r["measure"], json.dumps(r["group"])) for r in out["results"]
+            if r["measure"] in each_month and (r["numerator"] or r["denominator"])}
+    out["results"] = [r for r in out["results"]  # each-month-excluded-not-placed
+                      if r["measure"] not in each_month or not r["group"]
+                      or (r["measure"], json.dumps(r["group"])) in busy]
+    for r in out["results"]:
+        if r.get("oldest_age_working_days", 0) is None:  # backlog-oldest-age-key
+            del r["oldest_age_working_days"]
+        if r["measure"] in each_month:
+            r["excluded"] = 0
+        if kinds[r["measure"]] == "ratio":
+            if r["denominator"] < 0:  # ratio-negative-denominator
+                r["value"], r["met"], r["band"] = "negative denominator", None, None
+            if "assessed" in r:  # ratio-min-denominator-scale
+                r["assessed"] = r["met"] = "minimum denominator of a ratio"
+    out["data_quality"] = [q for q in out["data_quality"]  # no-profile-check-string
+                           if not q["check"].startswith("starts with no profile in ")]
+    return out
+
+
+def profile_bug_triggers(contract: Any, tables: dict[str, Any], as_of: str | None
+                         ) -> frozenset[str]:
+    """The measures whose profile meets direct-profile-all-rule (a key column with ALL rows
+    that lack some value of the other key columns) or cohort-profile-widest-fallback (a start
+    whose own key values have no profile, in a profile with ALL rows)."""
+    data = reference.Data(tables, contract)
+    try:
+        day, _ = reference.resolve_as_of(contract, data, as_of)
+    except DataError:
+        return frozenset()
+    hit = set()
+    for m in contract.measures:
+        e = m.expected
+        if e is None or not e.keys:
+            continue
+        table = e.profile if isinstance(e, ir.ExpectedCohort) else e.table
+        names = [k.name for k in e.keys]
+        combos = set()
+        for row in data.rows(table):
+            if e.where is None or reference.holds(
+                    e.where, lambda c, r=row: data.value(table, r, c)):
+                combos.add(tuple(reference.key_text(data.column(table, n)[row]) for n in names))
+        has_all = [any(c[j] == reference.ALL for c in combos) for j in range(len(names))]
+        if isinstance(e, ir.ExpectedDirect):
+            every = [tuple(reference.key_text(data.column(table, n)[row]) for n in names)
+                     for row in data.rows(table)]
+            chosen = {every[row] for row in data.rows(table) if e.where is None or
+                      reference.holds(e.where, lambda c, r=row: data.value(table, r, c))}
+            for level in m.groups:
+                split = [c.name for c in level]
+                if _documented_rows(names, split, chosen) != \
+                        _per_context_rows(names, split, every) & chosen:
+                    hit.add(m.id)
+        elif any(has_all):
+            starts = data.column(e.table, e.start.name)
+            for row in data.rows(e.table):
+                if starts[row] is None or starts[row] > day:
+                    continue
+                own = tuple(reference.key_text(data.column(e.table, n)[row]) for n in names)
+                if own not in combos:
+                    hit.add(m.id)
+    return frozenset(hit)
+
+
+def _documented_rows(names: list[str], split: list[str], combos: set[tuple[Any, ...]]
+                     ) -> set[tuple[Any, ...]]:
+    """Decision 39: a key column with any ALL row gives only its ALL rows to a level that does
+    not split by it; otherwise every value."""
+    has_all = {n: any(c[j] == reference.ALL for c in combos) for j, n in enumerate(names)}
+    return {c for c in combos
+            if all((v != reference.ALL) if n in split else ((v == reference.ALL) == has_all[n])
+                   for n, v in zip(names, c))}
+
+
+def _per_context_rows(names: list[str], split: list[str], combos: list[tuple[Any, ...]]
+                      ) -> set[tuple[Any, ...]]:
+    """What the numpy engine does (profiles._rows_for_level): ALL rows where the other key
+    values have them, else the finer rows, over every row of the table."""
+    out = set()
+    for c in combos:
+        keep = True
+        for j, n in enumerate(names):
+            if n in split:
+                keep = keep and c[j] != reference.ALL
+                continue
+            covered = {d[:j] + d[j + 1:] for d in combos if d[j] == reference.ALL}
+            keep = keep and (c[j] == reference.ALL or c[:j] + c[j + 1:] not in covered)
+        if keep:
+            out.add(c)
+    return out
+
+
+def numpy_bug_triggers(contract: Any, tables: dict[str, Any], as_of: str | None
+                       ) -> frozenset[str]:
+    """Measures whose inputs trigger quarterly-month-after-as-of or
+    each-month-gap-index-collision (their results are not compared)."""
+    data = reference.Data(tables, contract)
+    try:
+        day, _ = reference.resolve_as_of(contract, data, as_of)
+    except DataError:
+        return frozenset()
+    first, last = reference.month_of(dt.date.fromisoformat(contract.service_start)), \
+        reference.month_of(day)
+    hit = set()
+    for m in contract.measures:
+        col = m.period_column
+        if m.period_unit == "quarter" and col.type in (ColumnType.MONTH, ColumnType.PERIOD):
+            for value in data.column(m.table, col.name):
+                month = value[0] if isinstance(value, tuple) else value
+                if month is not None and month > last and \
+                        reference.quarter_of(month) == reference.quarter_of(last):
+                    hit.add(m.id)
+        w = m.window
+        if m.each_month_until is not None and isinstance(w, ir.EveryNDays):
+            for start, until in zip(data.column(m.table, w.start.name),
+                                    data.column(m.table, w.until.name)):
+                if start is not None and (reference.month_of(start) < first or start > day
+                                          or (until is not None and until < start)):
+                    hit.add(m.id)
+    return frozenset(hit)
+
+
+def both(source: str, data: Path, as_of: str | None
+         ) -> tuple[Any, Any, tuple[frozenset[str], ...]]:
+    """The numpy engine's JSON object (or DataError, or a Crash), the reference's, and the
+    measures that known bugs touch: (each month measures, profile bugs, other numpy bugs)."""
+    contract = check_source(source, "differential.pmir", data)
+    plan = compile_contract(contract)
+    try:
+        tables = load_tables(data, plan.contract.used_tables())
+    except DataError as e:
+        pytest.fail(f"the generated data is not loadable: {e}")
+    skips = (frozenset(m.id for m in contract.measures if m.each_month_until is not None),
+             profile_bug_triggers(contract, tables, as_of),
+             numpy_bug_triggers(contract, tables, as_of))
+    results: list[Any] = []
+    for run in (lambda: evaluate(plan, tables, as_of),
+                lambda: evaluate_reference(plan, tables, as_of)):
+        try:
+            results.append(to_dict(run()))
+        except DataError:
+            results.append(DataError)
+        except Exception as e:  # noqa: BLE001 - a crash: 'internal error' from pmirc check
+            frames = [f.name for f in traceback.extract_tb(e.__traceback__)]
+            results.append(Crash(f"{type(e).__name__}: {e}", tuple(frames)))
+    return results[0], results[1], skips
+
+
+class Crash:
+    """An engine raised something other than DataError (pmirc would exit 70)."""
+
+    def __init__(self, error: str, frames: tuple[str, ...]):
+        self.error, self.frames = error, frames
+
+    def __repr__(self) -> str:
+        return f"crash ({self.error}) in {' > '.join(self.frames[-4:])}"
+
+    def known(self) -> bool:
+        # cohort-group-by-bool-crash: profiles._strings cannot read a bool group column
+        return self.error.startswith("IndexError") and self.frames[-1] == "_strings"
+
+
+def assert_same(source: str, data: Path, as_of: str | None, known: bool = True) -> None:
+    """Both engines give the same JSON (or both refuse the data)."""
+    a, b, skips = both(source, data, as_of)
+    if isinstance(a, Crash) and known and a.known() and not isinstance(b, Crash):
+        return
+    if isinstance(a, Crash) or isinstance(b, Crash):
+        raise AssertionError(f"numpy: {a if isinstance(a, Crash) else 'ok'}; "
+                             f"reference: {b if isinstance(b, Crash) else 'ok'}")
+    if a is DataError or b is DataError:
+        assert a is b, f"numpy: {'DataError' if a is DataError else 'ok'}, " \
+                       f"reference: {'DataError' if b is DataError else 'ok'}"
+        return
+    if known:
+        a, b = normalise(a, *skips), normalise(b, *skips)
+    else:
+        for out in (a, b):
+            for t in out["tables"].values():
+                t.pop("path", None)
+    if a != b:
+        raise AssertionError(describe(a, b))
+    assert json.dumps(a) == json.dumps(b), "same values, keys in another order"
+
+
+def describe(a: dict[str, Any], b: dict[str, Any]) -> str:
+    """The first few differences, readably."""
+    lines = []
+    for key in a:
+        if a[key] == b.get(key):
+            continue
+        lines.append(f"== {key} differs")
+        if isinstance(a[key], list) and isinstance(b.get(key), list):
+            if len(a[key]) != len(b[key]):
+                lines.append(f"   numpy has {len(a[key])} entries, reference {len(b[key])}")
+                only_a = [x for x in a[key] if x not in b[key]][:4]
+                only_b = [x for x in b[key] if x not in a[key]][:4]
+                lines += [f"   only numpy:     {x}" for x in only_a]
+                lines += [f"   only reference: {x}" for x in only_b]
+            else:
+                shown = 0
+                for x, y in zip(a[key], b[key]):
+                    if x != y and shown < 4:
+                        lines += [f"   numpy:     {x}", f"   reference: {y}"]
+                        shown += 1
+        else:
+            lines += [f"   numpy:     {a[key]}", f"   reference: {b.get(key)}"]
+    return "\n".join(lines)
+
+
+def write_csv(folder: Path, name: str, header: list[str], rows: list[list[Any]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        w.writerows([["" if v is None else v for v in row] for row in rows])
+
+
+# ---- the contract's tables (fixed) and random measures -------------------------------------------
+
+TABLES = """
+table referrals "one row per referral" {
+  referral_id: id
+  provider: text?
+  region: category(north, south, west)?
+  urgent: bool?
+  kind: category(virtual, face_to_face, enhanced)?
+  referral_date: date?
+  ack_date: date?
+  report_date: date?
+  start_date: date?
+  recorded_date: date?
+  submitted_date: date?
+  hours: integer?
+  cost: decimal?
+  budget: decimal?
+  period: period?
+  sent_month: month?
+  end_date: date?
+}
+
+table meetings "one row per meeting; exactly one date column" {
+  referral_id: ref(referrals)?
+  meeting_date: date?
+}
+
+table outcomes "one row per outcome; no id column, so records are named by their row" {
+  referral_id: ref(referrals)?
+  outcome: category(job, sustained)
+  achieved_date: date?
+}
+
+table starts_profile {
+  provider: text
+  region: text
+  month: month
+  profiled: integer
+}
+
+table outcomes_profile {
+  provider: text
+  region: text
+  outcome: category(job, sustained)
+  month: month
+  profiled: decimal
+}
+
+table outcome_profiles {
+  provider: text
+  region: text
+  outcome: category(job, sustained)
+  month: integer
+  rate: decimal
+  share: decimal
+}
+
+table cumulative_profiles {
+  provider: text
+  outcome: category(job, sustained)
+  month: integer
+  rate: decimal
+}
+
+bands tiers(good, fair) for reporting only {
+  "Good" at least good
+  "Fair" at least fair
+  "Poor" otherwise
+}
+
+bands tolerance(pass_mark, tolerance) deciding {
+  "Met" at least pass_mark passes
+  "Tolerated" at least tolerance passes
+  "Not met" otherwise
+}
+
+bands fixed_shares for reporting only {
+  "High" at least 75%
+  "Low" otherwise passes
+}
+"""
+
+REF_HEADER = ["referral_id", "provider", "region", "urgent", "kind", "referral_date", "ack_date",
+              "report_date", "start_date", "recorded_date", "submitted_date", "hours", "cost",
+              "budget", "period", "sent_month", "end_date"]
+DATES = ["referral_date", "ack_date", "report_date", "start_date", "recorded_date",
+         "submitted_date"]
+EVENTS = ["ack_date", "report_date", "start_date", "recorded_date", "submitted_date"]
+PROVIDERS = ["A", "B", "Wales and West"]
+GROUPABLE = ["provider", "region", "urgent", "kind"]
+
+# Interesting service starts: around the 2022 Jubilee and State Funeral, Easter 2023 and the
+# Coronation, Christmas, a leap day, mid-month starts.
+STARTS = ["2022-04-01", "2022-05-16", "2022-09-01", "2022-12-01", "2023-01-01", "2023-03-15",
+          "2023-04-01", "2023-12-27", "2024-02-29", "2024-04-01", "2024-10-01"]
+CALENDARS = ["england_and_wales", "england_and_wales", "scotland", "northern_ireland"]
+
+
+def day(d: dt.date) -> str:
+    return d.isoformat()
+
+
+def pct(n: int) -> str:
+    """A percentage from tenths of a percent: 935 -> 93.5%."""
+    return f"{n // 10}%" if n % 10 == 0 else f"{n // 10}.{n % 10}%"
+
+
+@st.composite
+def conditions(draw: st.DrawFn, table: str, depth: int = 2) -> str:
+    """A random filter or met condition on ``table`` (never a time window)."""
+    if depth > 0 and draw(st.integers(0, 3)) == 0:
+        op = draw(st.sampled_from(["and", "or"]))
+        items = draw(st.lists(conditions(table, depth - 1), min_size=2, max_size=3))
+        return "(" + f" {op} ".join(items) + ")"
+    if depth > 0 and draw(st.integers(0, 6)) == 0:
+        return "not " + draw(conditions(table, depth - 1))
+    if table == "outcomes":
+        atoms = [
+            "outcome is job", "outcome is not sustained", "outcome is one of (job, sustained)",
+            "achieved_date is present", "achieved_date is missing", "referral_id is present",
+            "provider is A", 'provider is "Wales and West"', "region is not north",
+            "urgent", "urgent is false", "kind is one of (virtual, enhanced)",
+            "start_date is present", "achieved_date >= 2023-06-01",
+        ]
+        return draw(st.sampled_from(atoms))
+    atoms = [
+        "urgent", "urgent is true", "urgent is false", "urgent is not true",
+        "provider is A", "provider is B", 'provider is "Wales and West"', "provider is Z",
+        "provider is not A", "provider is one of (A, B)", "provider is not one of (B)",
+        "region is north", "region is not south", "region is one of (north, west)",
+        "region is not one of (west)", "kind is enhanced", "kind is not virtual",
+        "referral_id is R03", "referral_id is not one of (R01, R02)",
+        "hours > 3", "hours <= 10", "hours = 0", "hours != 5", "cost >= 1", "cost < budget",
+        "budget > 0", "hours < cost",
+        "referral_date >= 2023-04-01", "referral_date < 2024-01-01", "ack_date > referral_date",
+        "report_date = ack_date",
+    ] + [f"{c} is present" for c in REF_HEADER[1:]] + [f"{c} is missing" for c in REF_HEADER[1:]]
+    return draw(st.sampled_from(atoms))
+
+
+@st.composite
+def groups_clause(draw: st.DrawFn, allowed: list[str],
+                  combined: tuple[str, ...] = ("provider and region", "region and kind")) -> str:
+    levels = draw(st.lists(st.sampled_from(allowed + list(combined)), min_size=1, max_size=3))
+    return "group by " + ", ".join(levels)
+
+
+@st.composite
+def bands_clause(draw: st.DrawFn, share: bool) -> str:
+    which = draw(st.sampled_from(["tiers", "tolerance", "fixed"] if share else
+                                 ["tiers", "tolerance"]))
+    if which == "fixed":
+        return "bands fixed_shares"
+    if share:
+        hi = draw(st.integers(2, 1000))
+        lo = draw(st.integers(0, hi - 1))
+        return f"bands {which}({pct(hi)}, {pct(lo)})"
+    hi = draw(st.integers(1, 8))
+    lo = draw(st.integers(0, hi - 1))
+    return f"bands {which}({hi}, {lo})"
+
+
+@st.composite
+def share_target(draw: st.DrawFn) -> str:
+    op = draw(st.sampled_from(["at least", "at least", "at most", "below", "above"]))
+    return f"target {op} {pct(draw(st.integers(0, 1000)))}"
+
+
+@st.composite
+def count_target(draw: st.DrawFn) -> str:
+    return f"target {draw(st.sampled_from(['at least', 'at most']))} {draw(st.integers(0, 6))}"
+
+
+@st.composite
+def window(draw: st.DrawFn) -> tuple[str, str]:
+    """(the window text, the period clause that goes with it)."""
+    kind = draw(st.sampled_from(["working", "working", "calendar", "same_day", "by_category",
+                                 "deadline"]))
+    event = draw(st.sampled_from(EVENTS))
+    anchor = draw(st.sampled_from(["referral_date", "referral_date", "ack_date"]))
+    period = f"month of {anchor}" if draw(st.booleans()) else f"quarter of {anchor}"
+    if kind == "working":
+        n = draw(st.integers(0, 25))
+        return f"{event} within {n} working day{'s' if n != 1 else ''} of {anchor}", period
+    if kind == "calendar":
+        n = draw(st.integers(0, 40))
+        return f"{event} within {n} calendar days of {anchor}", period
+    if kind == "same_day":
+        return f"{event} on the day of {anchor}", period
+    if kind == "by_category":
+        values = ["virtual", "face_to_face", "enhanced"]
+        named = draw(st.lists(st.sampled_from(values), unique=True, min_size=1, max_size=3))
+        cases = [f"{v} {draw(st.integers(0, 15))}" for v in named]
+        if len(named) < 3 or draw(st.booleans()):
+            cases.append(f"otherwise {draw(st.integers(0, 15))}")
+        unit = draw(st.sampled_from(["working days", "calendar days"]))
+        return f"{event} within (by kind: {', '.join(cases)}) {unit} of {anchor}", period
+    source = draw(st.sampled_from(["period", "sent_month"]))
+    unit = "month" if (source == "sent_month" or draw(st.booleans())) else "quarter"
+    nth = draw(st.integers(1, 28))
+    suffix = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd"}.get(nth, "th")
+    roll = ", or the next working day" if draw(st.booleans()) else ""
+    period = f"{unit} of {source}" if draw(st.integers(0, 3)) else f"{unit} of referral_date"
+    return f"submitted_date on or before the {nth}{suffix} of the month after {source}{roll}", \
+        period
+
+
+@st.composite
+def bases_clause(draw: st.DrawFn, quarterly: bool) -> str:
+    pool = ["quarter", "cumulative", "year_to_date", "rolling_12"] if quarterly else \
+        ["in_month", "rolling_3", "rolling_12", "cumulative", "quarter", "year_to_date"]
+    chosen = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=4, unique=True))
+    return ("basis " if len(chosen) == 1 and draw(st.booleans()) else "bases ") + \
+        ", ".join(chosen)
+
+
+@st.composite
+def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
+            contract_bases: bool) -> str:
+    """One random measure declaration."""
+    kind = draw(st.sampled_from(["window", "window", "condition", "count_records", "ratio",
+                                 "direct", "direct_outcomes", "cohort", "backlog_share",
+                                 "backlog_count", "gap"]))
+    lines: list[str] = []
+    table = "outcomes" if kind in ("cohort", "direct_outcomes") else "referrals"
+    where = f" where {draw(conditions(table))}" if draw(st.integers(0, 2)) == 0 else ""
+    share = kind in ("ratio", "direct", "direct_outcomes", "cohort", "backlog_share")
+    quarterly = False
+    if kind in ("window", "condition", "count_records"):
+        counted = kind != "window" and draw(st.booleans())
+        if kind == "window":
+            text, period = draw(window())
+            counted = draw(st.booleans())
+            lines.append(period)
+            lines.append(("count when " if counted else "met when ") + text)
+        else:
+            col = draw(st.sampled_from(DATES + ["period", "sent_month"]))
+            unit = draw(st.sampled_from(["month", "quarter"]))
+            lines.append(f"{unit} of {col}")
+            if kind == "count_records":
+                counted = True
+                lines.append("count records")
+            else:
+                lines.append(("count when " if counted else "met when ") +
+                             draw(conditions("referrals")))
+                if draw(st.integers(0, 2)) == 0:
+                    n = draw(st.integers(0, 25))
+                    unit_days = draw(st.sampled_from(["working days", "calendar days"]))
+                    event = draw(st.sampled_from(EVENTS))
+                    lines.append(f"due when {event} is present or {n} {unit_days} after "
+                                 f"referral_date")
+        quarterly = lines[0].startswith("quarter")
+        share = not counted
+        lines.append(draw(count_target() if counted else share_target()))
+    elif kind == "ratio":
+        unit = draw(st.sampled_from(["month", "quarter"]))
+        quarterly = unit == "quarter"
+        column = draw(st.sampled_from(["referral_date", "period", "sent_month"]))
+        lines.append(f"{unit} of {column}")
+        num, den = draw(st.sampled_from([("cost", "budget"), ("hours", "budget"),
+                                         ("cost", "hours"), ("hours", "hours")]))
+        lines.append(f"ratio sum {num} over sum {den}")
+        lines.append(draw(share_target()))
+    elif kind == "direct":
+        where = " where start_date is present" + (where.replace(" where ", " and ")
+                                                  if where else "")
+        lines += ["month of start_date", "count records", "expected profiled of starts_profile",
+                  f"target at least {pct(draw(st.integers(0, 1000)))} of expected"]
+    elif kind == "direct_outcomes":
+        outcome = draw(st.sampled_from(["job", "sustained"]))
+        if draw(st.booleans()):
+            where = f" where outcome is {outcome}"
+        lines += ["month of achieved_date", "count records",
+                  f"expected profiled of outcomes_profile where outcome is {outcome}",
+                  f"target at least {pct(draw(st.integers(0, 1000)))} of expected"]
+    elif kind == "gap":
+        n = draw(st.integers(0, 40))
+        unit = draw(st.sampled_from(["calendar days", "working days"]))
+        lines.append("each month from start_date until end_date" if draw(st.booleans())
+                     else "month of start_date")
+        counted = draw(st.integers(0, 3)) == 0
+        share = not counted
+        lines.append(("count when " if counted else "met when ") +
+                     f"meetings at most {n} {unit} apart from start_date until end_date")
+        lines.append(draw(count_target() if counted else share_target()))
+    elif kind == "cohort":
+        profile = draw(st.sampled_from(["outcome_profiles", "cumulative_profiles"]))
+        outcome = draw(st.sampled_from(["job", "sustained"]))
+        if draw(st.booleans()):
+            where = f" where outcome is {outcome}"
+        lines += ["month of achieved_date", "count records",
+                  f"expected cohorts of referrals by start_date times {profile} "
+                  f"where outcome is {outcome}",
+                  f"target at least {pct(draw(st.integers(0, 1000)))} of expected"]
+    else:
+        lines.append("month of referral_date")
+        until = draw(st.sampled_from(["recorded_date", "ack_date"]))
+        if kind == "backlog_share":
+            lines.append(f"share in backlog until {until}")
+            lines.append(draw(share_target()))
+        else:
+            over = ""
+            if draw(st.booleans()):
+                n = draw(st.integers(0, 45))
+                over = f" for over {n} {draw(st.sampled_from(['working days', 'calendar days']))}"
+            lines.append(f"count in backlog until {until}{over}")
+            lines.append(draw(count_target()))
+        if draw(st.booleans()):
+            lines.append("basis cumulative")
+    if kind not in ("backlog_share", "backlog_count"):
+        if draw(st.booleans()) or (quarterly and contract_bases):
+            lines.append(draw(bases_clause(quarterly)))
+    if kind in ("direct", "direct_outcomes"):  # its groups must be the profile's keys
+        if contract_groups is not None or draw(st.booleans()):
+            lines.append(draw(groups_clause(["provider", "region"], ("provider and region",))))
+    elif draw(st.integers(0, 5)) == 0:
+        lines.append("group by contract only")
+    elif draw(st.booleans()):
+        lines.append(draw(groups_clause(GROUPABLE)))
+    if draw(st.integers(0, 3)) == 0:
+        lines.append(draw(bands_clause(share)))
+    if draw(st.integers(0, 3)) == 0:
+        lines.append(f"minimum denominator {draw(st.integers(1, 4))}")
+    body = "\n  ".join([f"population {table}{where}", *lines])
+    return f'measure {mid} "Measure {mid}" {{\n  {body}\n}}\n'
+
+
+@st.composite
+def contracts(draw: st.DrawFn) -> tuple[str, dt.date]:
+    """Contract text (header, the fixed tables and 1-3 random measures) and its service start."""
+    start = dt.date.fromisoformat(draw(st.sampled_from(STARTS)))
+    if draw(st.integers(0, 3)) == 0:
+        start += dt.timedelta(days=draw(st.integers(1, 27)))
+    header = [f"service start {day(start)}", f"calendar {draw(st.sampled_from(CALENDARS))}"]
+    if draw(st.integers(0, 4)) == 0:
+        header.append(f'add holiday {day(start + dt.timedelta(days=draw(st.integers(0, 90))))} '
+                      '"closure"')
+    if draw(st.integers(0, 4)) == 0:
+        removed = draw(st.sampled_from(["2022-06-03", "2023-05-08", "2023-12-25", "2024-05-06",
+                                        "2024-12-26"]))
+        header.append(f"remove holiday {removed}")
+    if draw(st.integers(0, 3)) == 0:
+        header.append(f"extract date {day(start + dt.timedelta(days=draw(st.integers(0, 420))))}")
+    contract_bases = draw(st.integers(0, 3)) == 0
+    if contract_bases:
+        header.append(draw(bases_clause(False)))
+    contract_groups = draw(groups_clause(GROUPABLE)) if draw(st.integers(0, 2)) == 0 else None
+    if contract_groups:
+        header.append(contract_groups)
+    n = draw(st.integers(1, 3))
+    measures = [draw(measure(f"M{i}", contract_groups, contract_bases)) for i in range(n)]
+    text = 'contract "Differential" {\n  ' + "\n  ".join(header) + "\n}\n" + TABLES + \
+        "\n".join(measures)
+    return text, start
+
+
+@st.composite
+def dates_near(draw: st.DrawFn, start: dt.date) -> dt.date:
+    """A date from before the service start to over a year after it, often an awkward one:
+    a weekend, a bank holiday, a month end."""
+    how = draw(st.integers(0, 4))
+    if how == 0:
+        return dt.date.fromisoformat(draw(st.sampled_from([
+            "2022-06-02", "2022-06-03", "2022-06-04", "2022-09-19", "2022-12-26", "2022-12-27",
+            "2023-01-02", "2023-04-07", "2023-04-10", "2023-05-01", "2023-05-08", "2023-05-29",
+            "2023-08-28", "2023-12-25", "2023-12-26", "2024-01-01", "2024-03-29", "2024-04-01",
+            "2024-05-06", "2024-08-05", "2024-08-26", "2024-11-30", "2024-12-31", "2025-01-02",
+            "2025-03-17", "2023-03-17", "2023-07-12", "2024-07-12"])))
+    if how == 1:  # a month end near the start
+        month = start.month + draw(st.integers(-2, 14))
+        year = start.year + (month - 1) // 12
+        first_next = dt.date(year + (month % 12 == 0), month % 12 + 1, 1) if month % 12 else \
+            dt.date(year + 1, 1, 1)
+        return first_next - dt.timedelta(days=draw(st.integers(1, 2)))
+    return start + dt.timedelta(days=draw(st.integers(-70, 430)))
+
+
+def month_text(d: dt.date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+@st.composite
+def profile_keys(draw: st.DrawFn) -> list[tuple[str, str]]:
+    """(provider, region) key values of a profile: some units, and ALL rows for the provider
+    column, the region column, both or neither (usually for every value of the other column,
+    sometimes not: decision 39 says what then)."""
+    units = draw(st.lists(st.tuples(st.sampled_from(PROVIDERS),
+                                    st.sampled_from(["north", "south", "west"])),
+                          unique=True, max_size=4))
+    keys = list(units)
+    for column in draw(st.sampled_from([(), ("provider",), ("region",),
+                                        ("provider", "region")])):
+        if column == "provider":
+            regions = sorted({r for _, r in units})
+            keys += [("ALL", r) for r in regions if draw(st.integers(0, 5))]
+        else:
+            providers = sorted({p for p, _ in units})
+            keys += [(p, "ALL") for p in providers if draw(st.integers(0, 5))]
+    if len(keys) > len(units) and draw(st.booleans()):
+        keys.append(("ALL", "ALL"))
+    return keys
+
+
+@st.composite
+def data_sets(draw: st.DrawFn, start: dt.date) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """CSV tables for the fixed declarations, with nulls and awkward values."""
+    n = draw(st.integers(0, 14))
+    referrals = []
+    maybe = st.integers(0, 5)
+    for i in range(n):
+        referral = draw(dates_near(start)) if draw(maybe) else None
+
+        def event(far: int = 30) -> str | None:
+            if referral is None or draw(st.integers(0, 3)) == 0:
+                return None if draw(st.booleans()) else day(draw(dates_near(start)))
+            return day(referral + dt.timedelta(days=draw(st.integers(-3, far))))
+
+        period = None
+        if draw(maybe):
+            p = draw(dates_near(start))
+            period = month_text(p) if draw(st.booleans()) else f"{p.year}-Q{(p.month - 1) // 3 + 1}"
+        referrals.append([
+            f"R{i:02d}" if draw(st.integers(0, 5)) else f"R{i}",
+            draw(st.sampled_from(PROVIDERS)) if draw(maybe) else None,
+            draw(st.sampled_from(["north", "south", "west"])) if draw(maybe) else None,
+            draw(st.sampled_from(["true", "false", "TRUE"])) if draw(maybe) else None,
+            draw(st.sampled_from(["virtual", "face_to_face", "enhanced"])) if draw(maybe)
+            else None,
+            None if referral is None else day(referral),
+            event(8), event(20), event(20), event(60), event(70),
+            draw(st.integers(-2, 12)) if draw(maybe) else None,
+            draw(st.sampled_from(["0", "1.5", "2", "0.000001", "-1.25", "3.333333", "10"]))
+            if draw(maybe) else None,
+            draw(st.sampled_from(["0", "2.5", "4", "1", "7.75", "-2"])) if draw(maybe) else None,
+            period,
+            month_text(draw(dates_near(start))) if draw(maybe) else None,
+            event(200),
+        ])
+    ids = [r[0] for r in referrals]
+
+    def some_ref() -> str | None:
+        if ids and draw(maybe):
+            return draw(st.sampled_from(ids))
+        return draw(st.sampled_from([None, "R99"]))
+
+    outcomes = [[some_ref(), draw(st.sampled_from(["job", "sustained"])),
+                 day(draw(dates_near(start))) if draw(maybe) else None]
+                for _ in range(draw(st.integers(0, 10)))]
+    meetings = []
+    for _ in range(draw(st.integers(0, 20))):
+        ref = some_ref()
+        starts = [r[8] for r in referrals if r[0] == ref and r[8]]
+        if starts and draw(st.integers(0, 3)):
+            when = dt.date.fromisoformat(starts[0]) + dt.timedelta(days=draw(st.integers(-5, 90)))
+        else:
+            when = draw(dates_near(start))
+        meetings.append([ref, day(when) if draw(maybe) else None])
+    keys = draw(profile_keys())
+    starts_profile, outcomes_profile, profiles = [], [], []
+    for p, r in keys:
+        for k in range(-1, 15):
+            if draw(st.integers(0, 2)):
+                starts_profile.append([p, r, month_text(_add_months(start, k)),
+                                       draw(st.integers(0, 6))])
+            if draw(st.integers(0, 3)) == 0:
+                outcomes_profile.append([p, r, draw(st.sampled_from(["job", "sustained"])),
+                                         month_text(_add_months(start, k)),
+                                         draw(st.sampled_from(["0", "0.5", "1.25", "2"]))])
+        for outcome in ("job", "sustained"):
+            profiles += draw(share_profile(p, r, outcome))
+    cumulative = []
+    for p in sorted({p for p, _ in keys}):
+        for outcome in ("job", "sustained"):
+            length = draw(st.integers(1, 5))
+            steps = draw(st.lists(st.integers(0, 40), min_size=length, max_size=length))
+            total = 0
+            for k, step in enumerate(steps):
+                total += step
+                cumulative.append([p, outcome, k, f"{total / 1000:.3f}"])
+    return {
+        "referrals": (REF_HEADER, referrals),
+        "outcomes": (["referral_id", "outcome", "achieved_date"], outcomes),
+        "meetings": (["referral_id", "meeting_date"], meetings),
+        "starts_profile": (["provider", "region", "month", "profiled"], starts_profile),
+        "outcomes_profile": (["provider", "region", "outcome", "month", "profiled"],
+                             outcomes_profile),
+        "outcome_profiles": (["provider", "region", "outcome", "month", "rate", "share"],
+                             profiles),
+        "cumulative_profiles": (["provider", "outcome", "month", "rate"], cumulative),
+    }
+
+
+@st.composite
+def share_profile(draw: st.DrawFn, provider: str, region: str, outcome: str) -> list[list[Any]]:
+    """One series of a rate-and-shares profile: shares in millionths that add up to 1 (a
+    month may be given in two rows, to be added up)."""
+    length = draw(st.integers(1, 5))
+    parts = draw(st.lists(st.integers(0, 9), min_size=length, max_size=length))
+    if sum(parts) == 0:
+        parts[-1] = 1
+    micro = [x * 10**6 // sum(parts) for x in parts]
+    micro[-1] += 10**6 - sum(micro)
+    rate = draw(st.sampled_from(["0.5", "0.3125", "1", "0.05", "0"]))
+    rows = []
+    if draw(st.integers(0, 40)) == 0:  # a bad profile: a gap in the months, or too much share
+        micro = [*micro, 0, 5000] if draw(st.booleans()) else [*micro[:-1], micro[-1] + 5000]
+        if len(micro) > length + 1:
+            micro[length] = None  # type: ignore[call-overload]
+    for k, u in enumerate(micro):
+        if u is None:
+            continue
+        if u >= 2 and draw(st.integers(0, 6)) == 0:  # the same month in two rows
+            rows.append([provider, region, outcome, k, rate, f"{(u // 2) / 10**6:.6f}"])
+            u -= u // 2
+        rows.append([provider, region, outcome, k, rate, f"{u / 10**6:.6f}"])
+    return rows
+
+
+def _add_months(d: dt.date, k: int) -> dt.date:
+    m = d.year * 12 + d.month - 1 + k
+    return dt.date(m // 12, m % 12 + 1, 1)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> tuple[str, dict[str, Any], str | None]:
+    source, start = draw(contracts())
+    data = draw(data_sets(start))
+    as_of = None
+    if draw(st.integers(0, 3)):
+        as_of = day(start + dt.timedelta(days=draw(st.integers(0, 420))))
+    return source, data, as_of
+
+
+def write_case(folder: Path, source: str, data: dict[str, Any], as_of: str | None) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "contract.pmir").write_text(source, encoding="utf-8")
+    for name, (header, rows) in data.items():
+        write_csv(folder / "data", name, header, rows)
+    (folder / "case.json").write_text(json.dumps({"as_of": as_of}, indent=2) + "\n")
+
+
+@given(case=scenarios())
+def test_numpy_engine_and_reference_agree(tmp_path_factory: pytest.TempPathFactory,
+                                          case: tuple[str, dict[str, Any], str | None]) -> None:
+    source, data, as_of = case
+    folder = tmp_path_factory.mktemp("case")
+    write_case(folder, source, data, as_of)
+    try:
+        assert_same(source, folder / "data", as_of)
+    except AssertionError:
+        keep = os.environ.get("PMIRC_KEEP_FAILURES")
+        if keep:  # to add it to tests/regressions/ after shrinking
+            write_case(Path(keep) / folder.name, source, data, as_of)
+        raise
+
+
+# ---- the regression cases hypothesis found -------------------------------------------------------
+
+
+def regression_cases() -> list[Any]:
+    cases = []
+    for folder in sorted(REGRESSIONS.glob("*/")):
+        meta = json.loads((folder / "case.json").read_text())
+        marks = [pytest.mark.xfail(strict=True, reason=f"{meta['bug']}: {meta['why']}")] \
+            if meta.get("bug") else []
+        cases.append(pytest.param(folder, meta, marks=marks, id=folder.name))
+    return cases
+
+
+@pytest.mark.parametrize(("folder", "meta"), regression_cases())
+def test_regression_case(folder: Path, meta: dict[str, Any]) -> None:
+    """A kept example: both engines agree on it, without any known-bug normalisation."""
+    source = (folder / "contract.pmir").read_text(encoding="utf-8")
+    assert_same(source, folder / "data", meta.get("as_of"), known=False)
+
+
+# ---- the bundled contracts on their example data -------------------------------------------------
+
+
+BUNDLED = [(c, d) for c, d in [("atw_ha", "atw_ha"), ("esf", "esf"), ("ses", "ses"),
+                                ("ipes", "ipes")]
+           if (REPO / "examples" / d).is_dir() and (REPO / "contracts" / f"{c}.pmir").is_file()]
+
+
+@pytest.mark.parametrize(("contract", "data"), BUNDLED)
+def test_bundled_examples_agree(contract: str, data: str) -> None:
+    source = (REPO / "contracts" / f"{contract}.pmir").read_text(encoding="utf-8")
+    assert_same(source, REPO / "examples" / data, None)
+
+
+@pytest.mark.parametrize(("contract", "data"), BUNDLED)
+def test_bundled_examples_render_identically(contract: str, data: str) -> None:
+    """The rendered JSON text, byte for byte (less the data paths and the known bugs)."""
+    plan = compile_contract(check_source((REPO / "contracts" / f"{contract}.pmir").read_text(),
+                                         f"contracts/{contract}.pmir", REPO / "contracts"))
+    tables = load_tables(REPO / "examples" / data, plan.contract.used_tables())
+    texts = [json.dumps(normalise(json.loads(render(ev))), indent=2)
+             for ev in (evaluate(plan, tables), evaluate_reference(plan, tables))]
+    assert texts[0] == texts[1]
+
+
+# ---- pmirc check --engine reference --------------------------------------------------------------
+
+
+def pmirc(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pmir_dsl.cli", *args], cwd=REPO,
+                          capture_output=True, text=True, check=False)
+
+
+def test_cli_engine_reference() -> None:
+    args = ["check", "contracts/atw_ha.pmir", "examples/atw_ha", "--format", "json",
+            "--as-of", "2025-03-31"]
+    numpy_run, ref_run = pmirc(*args), pmirc(*args, "--engine", "reference")
+    assert ref_run.returncode == numpy_run.returncode == 1, ref_run.stderr
+    assert ref_run.stdout == numpy_run.stdout  # byte-identical, exit status too
+    table = pmirc("check", "contracts/atw_ha.pmir", "examples/atw_ha", "--engine", "reference",
+                  "--width", "160")
+    assert table.returncode == 1 and "KPI1" in table.stdout and "2025" in table.stdout
+
+
+def test_cli_engine_choices() -> None:
+    bad = pmirc("check", "contracts/atw_ha.pmir", "examples/atw_ha", "--engine", "pandas")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_cli_engine_reference_reports_bad_as_of() -> None:
+    run = pmirc("check", "contracts/atw_ha.pmir", "examples/atw_ha", "--engine", "reference",
+                "--as-of", "2020-01-01")
+    assert run.returncode == 2 and "before the contract's service start" in run.stderr
