@@ -119,22 +119,56 @@ def _cohort(m: ir.Measure, e: ir.ExpectedCohort, b: Batch) -> Expected:
     start = cohort_table.columns[e.start.name].values
     cohort = start.astype("datetime64[M]").astype(np.int64) - b.first_month
     started = ~np.isnat(start) & (cohort >= 0) & (cohort < size) & (start <= b.as_of)
-    keys = {k.name: _strings(cohort_table.columns[k.name]) for k in e.keys}
-    has_all = {name: any(s[i] == ALL for s in series) for i, name in enumerate(keys)}
+    key_names = [k.name for k in e.keys]
+    key_code, key_labels = _combined([cohort_table.columns[k] for k in key_names],
+                                     cohort_table.rows)
+    has_all = {name: any(s[i] == ALL for s in series) for i, name in enumerate(key_names)}
     levels, starts, cumulative = [], [], []
     missing = np.zeros(cohort_table.rows, dtype=bool)
     for level in m.groups:
         names = [c.name for c in level]
-        sid = _series_of(keys, names, has_all, series, cohort_table.rows)
+        per_combo = _series_of(key_labels, key_names, names, has_all, series)
+        sid = per_combo[key_code] if len(per_combo) else np.full(cohort_table.rows, -1)
         missing |= started & (sid < 0)
         ok = started & (sid >= 0)
-        groups = {name: _strings(cohort_table.columns[name])[ok] for name in names}
-        counts = _start_counts(groups, names, sid[ok], cohort[ok], len(series), size)
+        group_code, group_labels = _combined([cohort_table.columns[n] for n in names],
+                                             cohort_table.rows)
+        counts = _start_counts(group_code[ok], group_labels, sid[ok], cohort[ok], len(series),
+                               size)
         levels.append({g: _layer(c, weights, size) for g, c in counts.items()})
         starts.append({g: c.sum(axis=0) for g, c in counts.items()})
         cumulative.append({g: _cumulative(c, weights, size) for g, c in counts.items()})
-    problems = (_missing_profile(e, keys, missing, cohort_table),) if missing.any() else ()
+    problems = (_missing_profile(e, missing, cohort_table),) if missing.any() else ()
     return Expected(tuple(levels), tuple(starts), tuple(cumulative), problems)
+
+
+def _combined(cols: list[Column], n: int) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
+    """One dense int code per record for the combination of ``cols``' values (0..n-1), and the
+    values (strings, None for empty) of each code: mixed-radix codes, compacted by a bincount."""
+    names = [_names(c) for c in cols]
+    code = np.zeros(n, dtype=np.int64)
+    for col, labels in zip(cols, names):
+        code = code * (len(labels) + 1) + (col.values.astype(np.int64) + 1)
+    if not cols:
+        return code, [()]
+    space = int(np.prod([len(n) + 1 for n in names]))
+    present = np.flatnonzero(np.bincount(code, minlength=space)) if len(code) else \
+        np.zeros(0, dtype=np.int64)
+    dense = np.full(space, -1, dtype=np.int64)
+    dense[present] = np.arange(len(present))
+    decoded = []
+    for value in present:
+        parts, rest = [], int(value)
+        for labels in reversed(names):
+            rest, c = divmod(rest, len(labels) + 1)
+            parts.append(labels[c - 1] if c else None)
+        decoded.append(tuple(reversed(parts)))
+    return dense[code], decoded
+
+
+def _names(col: Column) -> tuple[str, ...]:
+    return {ColumnType.TEXT: col.dictionary, ColumnType.BOOL: ("false", "true")}.get(
+        col.spec.type, col.spec.categories)
 
 
 def _series(e: ir.ExpectedCohort, b: Batch) -> tuple[list[tuple[Any, ...]], list[np.ndarray]]:
@@ -188,27 +222,22 @@ def _weights(e: ir.ExpectedCohort, key: tuple[Any, ...],
     return steps
 
 
-def _series_of(keys: dict[str, np.ndarray], level: list[str], has_all: dict[str, bool],
-               series: list[tuple[Any, ...]], n: int) -> np.ndarray:
-    """Each start's profile series for a level (-1 where none): ALL for the keys the level does
-    not split where the profile gives ALL rows; else the start's own row; else the ALL row of a
-    key the level splits but the profile gives no finer row for (a LEP area with one profile)."""
+def _series_of(combos: list[tuple[Any, ...]], names: list[str], level: list[str],
+               has_all: dict[str, bool], series: list[tuple[Any, ...]]) -> np.ndarray:
+    """Each key combination's profile series for a level (-1 where none): ALL for the keys the
+    level does not split where the profile gives ALL rows; else the start's own row; else the
+    ALL row of a key the level splits but the profile gives no finer row for (a LEP area with
+    one profile)."""
     index = {s: i for i, s in enumerate(series)}
-    names = list(keys)
-    if not names:  # a profile without key columns: one series for every start
-        return np.full(n, index.get((), -1), dtype=np.int64)
-    stacked = np.stack([keys[n].astype(str) for n in names], axis=1)
-    combos, inverse = np.unique(stacked, axis=0, return_inverse=True)
     found = np.full(len(combos), -1, dtype=np.int64)
-    for i, combo in enumerate(combos):
-        own = tuple(combo)
+    for i, own in enumerate(combos):
         wide = tuple(ALL if (n not in level and has_all[n]) else v for n, v in zip(names, own))
         widest = tuple(ALL if has_all[n] else v for n, v in zip(names, own))
         found[i] = next((index[c] for c in (wide, own, widest) if c in index), -1)
-    return found[inverse.reshape(-1)]
+    return found
 
 
-def _missing_profile(e: ir.ExpectedCohort, keys: dict[str, np.ndarray], missing: np.ndarray,
+def _missing_profile(e: ir.ExpectedCohort, missing: np.ndarray,
                      table: Any) -> tuple[str, int, tuple[str, ...]]:
     rows = np.flatnonzero(missing)
     ids = next((c for c in table.columns.values() if c.spec.type is ColumnType.ID), None)
@@ -224,22 +253,14 @@ def _where_words(where: Any) -> str:
     return "its filter"
 
 
-def _start_counts(groups: dict[str, np.ndarray], names: list[str], sid: np.ndarray,
-                  cohort: np.ndarray, n_series: int, size: int) -> dict[tuple[Any, ...], np.ndarray]:
-    """Starts per group: arrays [series, cohort month]."""
-    rows = np.stack([groups[n][...].astype(str) for n in names], axis=1) if names else \
-        np.zeros((len(sid), 0), dtype=str)
-    out: dict[tuple[Any, ...], np.ndarray] = {}
-    if not len(sid):
-        return out
-    combos, inverse = np.unique(rows, axis=0, return_inverse=True) if names else \
-        (np.zeros((1, 0), dtype=str), np.zeros(len(sid), dtype=np.int64))
-    inverse = inverse.reshape(-1)
-    for i, combo in enumerate(combos):
-        mine = inverse == i
-        counts = np.bincount(sid[mine] * size + cohort[mine], minlength=n_series * size)
-        out[tuple(None if v == "None" else v for v in combo)] = counts.reshape(n_series, size)
-    return out
+def _start_counts(group: np.ndarray, labels: list[tuple[Any, ...]], sid: np.ndarray,
+                  cohort: np.ndarray, n_series: int, size: int
+                  ) -> dict[tuple[Any, ...], np.ndarray]:
+    """Starts per group: arrays [series, cohort month], from one bincount."""
+    cells = n_series * size
+    counts = np.bincount((group * n_series + sid) * size + cohort,
+                         minlength=len(labels) * cells).reshape(len(labels), n_series, size)
+    return {g: counts[i] for i, g in enumerate(labels) if counts[i].any()}
 
 
 def _layer(counts: np.ndarray, weights: list[np.ndarray], size: int) -> np.ndarray:
