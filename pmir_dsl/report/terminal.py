@@ -68,11 +68,12 @@ def header(ev: Evaluation) -> Panel:
 def summary(ev: Evaluation, by_measure: dict[str, list[dict[str, Any]]]) -> Table:
     """One line per measure: target, and each basis for the whole contract in the latest period."""
     bases = [b for b in BASIS_TITLES if any(b in mp.measure.bases for mp in ev.plan.measures)]
-    t = Table(title="Summary: whole contract, latest period", title_justify="left",
-              box=box.SIMPLE_HEAD)
+    t = Table(title="Summary: whole contract, latest period (periods failed: on the first basis)",
+              title_justify="left", box=box.SIMPLE_HEAD)
     for col in ("Measure", "Target", "Period", *(BASIS_TITLES[b] for b in bases), "Band",
                 "Periods failed"):
-        t.add_column(col, justify="left" if col in ("Measure", "Band") else "right")
+        t.add_column(col, justify="left" if col in ("Measure", "Band") else "right",
+                     no_wrap=col in ("Measure", "Period"))
     for mp in ev.plan.measures:
         m = mp.measure
         whole = [r for r in by_measure[m.id] if not r["group"]]
@@ -81,10 +82,10 @@ def summary(ev: Evaluation, by_measure: dict[str, list[dict[str, Any]]]) -> Tabl
         failed = sum(r["met"] is False for r in whole if r["basis"] == m.bases[0])
         total = sum(r["met"] is not None for r in whole if r["basis"] == m.bases[0])
         band = cells.get(m.bases[0], {}).get("band")
-        t.add_row(f"{m.id} {m.title}", m.target.text.replace("at least ", "≥ ")
+        t.add_row(m.id, m.target.text.replace("at least ", "≥ ")
                   .replace("at most ", "≤ "), latest,
                   *(figure(cells.get(b), m) if b in m.bases else Text("")
-                    for b in bases), band or "", f"{failed} of {total} ({BASIS_TITLES[m.bases[0]].lower()})")
+                    for b in bases), band or "", f"{failed} of {total}")
     return t
 
 
