@@ -436,7 +436,7 @@ def result(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
     else:
         exact, guard = Fraction(num), den
     met = None if exact is None else m.target.met(exact)
-    if guard < m.min_denominator:
+    if m.min_denominator and guard < m.min_denominator:
         met = None  # reported, but too few records to assess
     band = m.bands.band_for(exact) if (m.bands and exact is not None) else None
     if band is not None and m.bands is not None and m.bands.deciding and met is not None:
