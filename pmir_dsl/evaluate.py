@@ -276,24 +276,22 @@ def _example_key(e: str) -> tuple[int, str]:
 
 
 def _merge_counts(a: MeasureCounts, b: MeasureCounts) -> MeasureCounts:
-    oldest = []
-    for la, lb in zip(a.oldest, b.oldest):
-        merged = dict(la)
-        for k, arr in lb.items():
-            merged[k] = np.minimum(merged[k], arr) if k in merged else arr
-        oldest.append(merged)
     return MeasureCounts(a.measure, _merge_levels(a.levels, b.levels), a.totals + b.totals,
                          a.outside + b.outside, _merge_levels(a.cohorts, b.cohorts),
-                         tuple(oldest) if a.oldest else b.oldest)
+                         _merge_levels(a.oldest, b.oldest, np.minimum))
 
 
-def _merge_levels(a: tuple[dict[Any, np.ndarray], ...], b: tuple[dict[Any, np.ndarray], ...]
-                  ) -> tuple[dict[Any, np.ndarray], ...]:
+def _merge_levels(a: tuple[dict[Any, np.ndarray], ...], b: tuple[dict[Any, np.ndarray], ...],
+                  combine: Any = np.add) -> tuple[dict[Any, np.ndarray], ...]:
+    """Per level, the groups of both sides, arrays of a group in both combined (summed, or the
+    minimum for the oldest backlog dates)."""
+    if not a:
+        return b
     levels = []
     for la, lb in zip(a, b):
         merged = dict(la)
         for k, arr in lb.items():
-            merged[k] = merged[k] + arr if k in merged else arr
+            merged[k] = combine(merged[k], arr) if k in merged else arr
         levels.append(merged)
     return tuple(levels)
 
