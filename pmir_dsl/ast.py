@@ -359,12 +359,52 @@ class Ratio:
 
 
 @attrs.frozen
-class Target:
-    """``target at least 96%``, ``at most 0``, ``below 2%``, ``at least 85% of expected``."""
+class CountRatio:
+    """``ratio count of A over count of B``: records with date A in a period over records with
+    date B in it (job outcomes over attachments), each counted in the month of its own date."""
 
-    op: str  # 'at_least' | 'at_most' | 'below' | 'above'
-    amount: Amount
+    numerator: Name
+    denominator: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Target:
+    """``target at least 96%``, ``at most 0``, ``below 2%``, ``at least 85% of expected``;
+    op 'none' for ``no target``."""
+
+    op: str  # 'at_least' | 'at_most' | 'below' | 'above' | 'none'
+    amount: Amount | None
     relative: bool = False
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class TargetLookup:
+    """``target at least RATE of TABLE for KEY, ... in the month of DATE``: each record of the
+    denominator brings the rate of its key and month; the target is their sum."""
+
+    value: Name
+    table: Name
+    keys: tuple[Name, ...]
+    date: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Rank:
+    """``rank highest first`` / ``rank lowest first``: groups ranked in each period."""
+
+    highest: bool
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Buckets:
+    """``lateness buckets up to 20 working days``: late and outstanding records counted apart."""
+
+    bounds: tuple[int, ...]
+    working: bool
     span: Span | None = _span()
 
 
@@ -484,6 +524,34 @@ class RuleAtom:
     measures: tuple[Name, ...]
     k: int
     n: int
+    basis: Name | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class NoticeAtom:
+    """``PIN open`` / ``no PIN open``: whether the group has a notice of a review running."""
+
+    notice: Name
+    open: bool
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Allocate:
+    """``allocate every 6 months from 2023-03``: when 'at allocation' rules are applied."""
+
+    every: int
+    first: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class LevelReview:
+    """``review level 2 after 3 months``: a group at the level is reviewed again after N months."""
+
+    level: int
+    months: int
     span: Span | None = _span()
 
 
@@ -503,7 +571,8 @@ class Rule:
     escalate: bool
     level: int
     from_level: int | None
-    atoms: tuple[RuleAtom, ...]
+    atoms: tuple[RuleAtom | NoticeAtom, ...]
+    at_allocation: bool = False
     span: Span | None = _span()
 
 
@@ -562,6 +631,33 @@ class ForfeitAt:
 @attrs.frozen
 class RemedyDecl:
     """``remedy NAME "title" { fee, defer, release, forfeit }``."""
+
+    name: Name
+    title: Text
+    clauses: tuple[object, ...]
+    span: Span | None = _span()
+
+
+# ---- formal reviews ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class ReviewClause:
+    """One clause of a ``review`` declaration: ``kind`` and its values as written.
+
+    kinds: 'measures' (names), 'basis' (name), 'lag' (months), 'validation' (rate column,
+    table, period start and end columns, completed column), 'notice' (name, title),
+    'remedy_period' (months), 'no_repeat', 'cancel', 'action_plan' (days, working).
+    """
+
+    kind: str
+    values: tuple[object, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ReviewDecl:
+    """``review NAME "title" { ... }``: a formal quarterly review and the notices it raises."""
 
     name: Name
     title: Text

@@ -7,6 +7,7 @@ reports through the checker (so every error is collected) and returns the measur
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import attrs
@@ -28,18 +29,18 @@ GROUPABLE = (ColumnType.TEXT, ColumnType.CATEGORY, ColumnType.BOOL)
 VALUED = (ColumnType.TEXT, ColumnType.CATEGORY, ColumnType.BOOL, ColumnType.ID)
 NUMERIC = (ColumnType.INTEGER, ColumnType.DECIMAL)
 QUARTERLY_BASES = ("quarter", "cumulative", "year_to_date", "rolling_12")
-SHARE_KINDS = ("rate", "ratio", "profile", "backlog_share")
+SHARE_KINDS = ("rate", "ratio", "profile", "backlog_share", "count_ratio")
 STATE_KINDS = ("backlog_share", "backlog_count")
 DEFAULT_BASES = ("in_month",)
 MONTHS = (("January", 31), ("February", 28), ("March", 31), ("April", 30), ("May", 31),
           ("June", 30), ("July", 31), ("August", 31), ("September", 30), ("October", 31),
           ("November", 30), ("December", 31))
-MEASURE_KINDS = ("'met when', 'count when', 'count records', 'ratio sum A over sum B' or "
-                 "'share / count in backlog until'")
+MEASURE_KINDS = ("'met when', 'count when', 'count records', 'ratio sum A over sum B', "
+                 "'ratio count of A over count of B' or 'share / count in backlog until'")
 SINGLE_CLAUSES = (ast.Population, ast.PeriodOf, ast.MetWhen, ast.CountWhen, ast.Ratio,
                   ast.Target, ast.Bases, ast.GroupBy, ast.BandsUse, ast.ExpectedDirect,
                   ast.ExpectedCohort, ast.Backlog, ast.MinDenominator, ast.CountRecords,
-                  ast.DueWhen)
+                  ast.DueWhen, ast.CountRatio, ast.TargetLookup, ast.Rank, ast.Buckets)
 
 
 def _why_bad(text: str) -> str:
@@ -78,7 +79,9 @@ def _clause_word(c: object) -> str:
              ast.Target: "target", ast.BandsUse: "bands", ast.CountRecords: "count records",
              ast.Backlog: "in backlog until", ast.ExpectedDirect: "expected",
              ast.ExpectedCohort: "expected cohorts", ast.MinDenominator: "minimum denominator",
-             ast.DueWhen: "due when"}
+             ast.DueWhen: "due when", ast.CountRatio: "ratio count",
+             ast.TargetLookup: "target ... of TABLE for ...", ast.Rank: "rank",
+             ast.Buckets: "lateness buckets"}
     return words.get(type(c), type(c).__name__)
 
 
@@ -130,13 +133,34 @@ class MeasureChecker:
         if until is not None and not isinstance(window, ir.EveryNDays):
             self.error("measure-kind", "'each month from ... until' goes with 'at most N days "
                        "apart' (a record is judged in each month it runs)", d.span)
+        rank = self.clause(ast.Rank)
+        buckets = self.buckets(window)
         cite = self.clause(ast.Cite)
         if not self.ok or period is None or target is None:
             return None
         return ir.Measure(d.id.text, d.title.text, cite.text.text if cite else "", self.table.name,
                           where, period[0], period[1], kind, condition, window, ratio, target,
                           bases, groups, bands, expected, backlog,
-                          minimum.value if minimum else 0, due, until, d.span)
+                          minimum.value if minimum else 0, due, until, d.span,
+                          ("highest" if rank.highest else "lowest") if rank else None, buckets)
+
+    def buckets(self, window: object) -> ir.Buckets | None:
+        """``lateness buckets up to N days``: only after a fixed 'within N days' window."""
+        b = self.clause(ast.Buckets)
+        if b is None:
+            return None
+        if not isinstance(window, ir.WithinDays) or not isinstance(window.days, int):
+            self.error("measure-kind", "lateness buckets go with 'met when E within N days of "
+                       "A' (a fixed number of days)", b.span)
+            return None
+        lows = (window.days, *b.bounds)
+        if any(hi <= lo for lo, hi in zip(lows, b.bounds)):
+            self.error("measure-kind", f"lateness buckets must rise above the window's "
+                       f"{window.days} days, each above the one before", b.span,
+                       f"e.g.: lateness buckets up to {window.days * 2} "
+                       f"{'working' if b.working else 'calendar'} days")
+            return None
+        return ir.Buckets(b.bounds, b.working)
 
     # -- columns
 
@@ -176,6 +200,15 @@ class MeasureChecker:
 
     def period(self) -> tuple[ColumnSpec, str] | None:
         p = self.clause(ast.PeriodOf)
+        counts = self.clause(ast.CountRatio)
+        if counts is not None:
+            if p is not None:
+                self.error("measure-kind", "'ratio count of A over count of B' counts each "
+                           "record in the month of its own date, so it takes no "
+                           f"'{p.unit} of'", p.span, "leave out this line")
+                return None
+            col = self.column(counts.denominator, DATE_LIKE, "'ratio count of'")
+            return (col, "month") if col else None
         if p is None:
             self.error("missing-clause", f"measure {self.decl.id.text} does not say which period "
                        "a record counts in", self.decl.id.span,
@@ -191,7 +224,8 @@ class MeasureChecker:
 
     def kind(self):  # type: ignore[no-untyped-def]
         """(kind, condition, window, ratio columns) from the clause saying what is counted."""
-        kinds = (ast.MetWhen, ast.CountWhen, ast.CountRecords, ast.Ratio, ast.Backlog)
+        kinds = (ast.MetWhen, ast.CountWhen, ast.CountRecords, ast.Ratio, ast.Backlog,
+                 ast.CountRatio)
         given = [x for x in self.decl.clauses if isinstance(x, kinds)]
         if not given:
             self.error("measure-kind", f"measure {self.decl.id.text} does not say what it "
@@ -211,6 +245,10 @@ class MeasureChecker:
             num = self.column(clause.numerator, NUMERIC, "'ratio sum'")
             den = self.column(clause.denominator, NUMERIC, "'ratio sum'")
             return "ratio", None, None, (num, den) if num and den else None
+        if isinstance(clause, ast.CountRatio):
+            num = self.column(clause.numerator, DATE_LIKE, "'ratio count of'")
+            den = self.column(clause.denominator, DATE_LIKE, "'ratio count of'")
+            return "count_ratio", None, None, (num, den) if num and den else None
         if isinstance(clause, ast.Backlog):
             return ("backlog_share" if clause.share else "backlog_count"), None, None, None
         if isinstance(clause, ast.CountRecords):
@@ -507,6 +545,15 @@ class MeasureChecker:
 
     def target(self, kind: str) -> ir.Target | None:
         t = self.clause(ast.Target)
+        lookup = self.clause(ast.TargetLookup)
+        if lookup is not None:
+            if t is not None:
+                self.error("duplicate-clause", "a measure has one target", t.span,
+                           "keep the one the guidance gives")
+                return None
+            return self.target_lookup(lookup, kind)
+        if t is not None and t.op == "none":
+            return ir.Target("none", Fraction(0), kind in SHARE_KINDS, "no target")
         if t is None:
             self.error("missing-clause", f"measure {self.decl.id.text} has no target",
                        self.decl.id.span, "add e.g.: target at least 96%")
@@ -534,6 +581,40 @@ class MeasureChecker:
             return None
         text = f"{t.op.replace('_', ' ')} {a.text}" + (" of expected" if t.relative else "")
         return ir.Target(t.op, a.value, share, text, t.relative)
+
+    def target_lookup(self, t: ast.TargetLookup, kind: str) -> ir.Target | None:
+        """``target at least RATE of TABLE for KEYS in the month of DATE`` (count ratios)."""
+        if kind != "count_ratio":
+            self.error("target-kind", "a target looked up per record goes with 'ratio count of "
+                       "A over count of B' (each record of B brings its rate)", t.span)
+            return None
+        table = self.other_table(t.table)
+        counts = self.clause(ast.CountRatio)
+        if table is None or counts is None:
+            return None
+        value = self.table_column(table, t.value.text, NUMERIC, t.value.span, "the target")
+        months = tuple(c for c in table.columns if c.type is ColumnType.MONTH)
+        if len(months) not in (1, 2):
+            self.error("type-mismatch", f"table '{table.name}' needs one month column (the "
+                       "month each rate is for) or two (from and to, inclusive)", t.table.span)
+            return None
+        date = self.column(t.date, DATE_LIKE, "'in the month of'")
+        if date is not None and date.name != counts.denominator.text:
+            self.error("target-kind", f"the rate is looked up for the records counted in "
+                       f"the denominator, so by the month of '{counts.denominator.text}'",
+                       t.date.span, f"write: in the month of {counts.denominator.text}")
+            return None
+        keys = []
+        for k in t.keys:
+            own = self.column(k, GROUPABLE, "a lookup key")
+            theirs = self.table_column(table, k.text, GROUPABLE, k.span, "a lookup key")
+            if own and theirs:
+                keys.append((own, theirs))
+        if not self.ok or value is None or date is None:
+            return None
+        text = f"at least {t.value.text} of {table.name}"
+        return ir.Target("at_least", Fraction(0), True, text, False,
+                         ir.RateLookup(table.name, value, tuple(keys), date, months))
 
     def bases(self, unit: str, kind: str) -> tuple[str, ...]:
         own = self.clause(ast.Bases)

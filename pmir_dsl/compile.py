@@ -85,6 +85,9 @@ class Verdicts:
     ``cohort``: for measures against a cohort profile, the month index of each record's cohort.
     ``backlog``: for backlog measures, the first month index each record is (counted as) in
     backlog at the month end, and the first it is no longer (-1: never / beyond the axis).
+    ``second``: for count ratios, the month index each record's numerator counts in (-1: none).
+    ``extra``: [records, E] integers summed per group and month beside the counts: a looked-up
+    target's rates (in millionths), or one-hot lateness buckets.
     """
 
     status: np.ndarray
@@ -97,6 +100,8 @@ class Verdicts:
     backlog: tuple[np.ndarray, np.ndarray] | None = None
     anchor: np.ndarray | None = None
     rows: np.ndarray | None = None
+    second: np.ndarray | None = None
+    extra: np.ndarray | None = None
 
 
 def gather(col: Column, rows: np.ndarray) -> Column:
@@ -244,6 +249,10 @@ class MeasurePlan:
         m = self.measure
         n = b.tables[m.table].rows
         in_pop = self.scope(b, m.table) if self.scope else np.ones(n, dtype=bool)
+        if m.kind == "count_ratio":  # counted once it has either date
+            assert m.ratio is not None
+            in_pop = in_pop & (b.column(m.table, m.ratio[0]).present() |
+                               b.column(m.table, m.ratio[1]).present())
         months = b.cached(("months", m.table, m.period_column, m.period_unit),
                           lambda: record_months(b, m.table, m.period_column, m.period_unit))
         excl = Exclusions(in_pop)
@@ -263,12 +272,19 @@ class MeasurePlan:
             anchor = b.column(m.table, m.period_column).values
             backlog = self._backlog(b, month_idx, excl)
             met = ~((backlog[0] >= 0) & (backlog[1] < 0))  # failed: in backlog at the as-of date
+        second, extra = None, None
+        if m.kind == "count_ratio":
+            met, second, extra = self._count_ratio(b, month_idx, excl)
+        elif m.buckets is not None:
+            extra = self._buckets(b, met, deadline)
         status = np.where(met, MET, FAILED).astype(np.int8)
         status[pending] = PENDING
         status[excl.any] = EXCLUDED
         status[~in_pop] = OUTSIDE
+        if second is not None:
+            second = np.where(status == MET, second, -1)
         v = Verdicts(status, month_idx, deadline, num, den, tuple(excl.checks), cohort, backlog,
-                     anchor)
+                     anchor, None, second, extra)
         return self._each_month(b, v) if m.each_month_until is not None else v
 
     def _each_month(self, b: Batch, v: Verdicts) -> Verdicts:
@@ -294,13 +310,58 @@ class MeasurePlan:
         late = late[(late[:, 1] >= 0) & (late[:, 1] < size)]  # no aliasing onto the next record
         failed = np.isin(each * size + month, late[:, 0] * size + late[:, 1])
         status = np.where(failed, FAILED, MET).astype(np.int8)
-        others = np.flatnonzero(~runs)  # excluded or outside: one entry each, not placed
+        others = np.flatnonzero(~runs)  # excluded or outside: one entry each, in its own month
         return attrs.evolve(v, status=np.concatenate([status, v.status[others]]),
-                            month=np.concatenate([month, np.full(len(others), -1)]),
+                            month=np.concatenate([month, v.month[others]]),
                             rows=np.concatenate([each, others]),
                             deadline=np.full(len(each) + len(others), NAT),
                             numerator=np.concatenate([~failed, np.zeros(len(others), bool)]),
                             denominator=np.ones(len(each) + len(others), dtype=np.int64))
+
+    def _count_ratio(self, b: Batch, month_idx: np.ndarray, excl: Exclusions
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(met, numerator month index, rates) of 'ratio count of A over count of B'.
+
+        A record counts in the denominator in B's month and, once A has happened (by the as-of
+        date), in the numerator in A's month: met when it has A, failed while it has not.
+        """
+        m = self.measure
+        assert m.ratio is not None
+        num = b.column(m.table, m.ratio[0]).values
+        den = b.column(m.table, m.ratio[1]).values
+        excl.add(f"{m.ratio[0].name} before {m.ratio[1].name}", num < den)
+        met = ~np.isnat(num) & (num <= b.as_of)
+        idx = num.astype("datetime64[M]").astype(np.int64) - b.first_month
+        size = b.last_month - b.first_month + 1
+        second = np.where(met & (idx >= 0) & (idx < size), idx, -1)
+        rates = None
+        if m.target.lookup is not None:
+            rates, missing = lookup_rates(m.target.lookup, b, m.table)
+            excl.add(f"no {m.target.lookup.value.name} in {m.target.lookup.table} for its "
+                     f"{', '.join(k.name for k, _ in m.target.lookup.keys)} and month of "
+                     f"{m.target.lookup.date.name}", missing & ~np.isnat(den))
+            rates = rates.reshape(-1, 1)
+        return met, second, rates
+
+    def _buckets(self, b: Batch, met: np.ndarray, deadline: np.ndarray) -> np.ndarray:
+        """One-hot lateness buckets: late up to each bound, later, or outstanding (no event)."""
+        m = self.measure
+        assert m.buckets is not None and isinstance(m.window, ir.WithinDays)
+        anchor = b.column(m.table, m.window.anchor).values
+        event = b.column(m.table, m.window.event).values
+        bounds = [workday(anchor, n, b.cal) if m.buckets.working else
+                  anchor + np.timedelta64(n, "D") for n in m.buckets.bounds]
+        has = ~np.isnat(event)
+        late = has & ~met
+        out = np.zeros((len(met), len(bounds) + 2), dtype=np.int64)
+        placed = np.zeros(len(met), dtype=bool)
+        for j, limit in enumerate(bounds):
+            hit = late & ~placed & (event <= limit)
+            out[hit, j] = 1
+            placed |= hit
+        out[late & ~placed, len(bounds)] = 1
+        out[~has, len(bounds) + 1] = 1
+        return out
 
     def _joins(self, b: Batch, excl: Exclusions) -> None:
         """Exclude records whose reference to another table is missing or unknown."""
@@ -413,12 +474,70 @@ class MeasurePlan:
 
     def _amounts(self, b: Batch, met: np.ndarray, excl: Exclusions) -> tuple[np.ndarray, np.ndarray]:
         m = self.measure
-        if m.ratio is None:
+        if m.ratio is None or m.kind == "count_ratio":
             return met.astype(np.int64), np.ones(len(met), dtype=np.int64)
         cols = [b.column(m.table, spec) for spec in m.ratio]
         for spec, col in zip(m.ratio, cols):
             excl.add(f"{spec.name} missing", ~col.present())
         return tuple(_millionths(col) for col in cols)  # type: ignore[return-value]
+
+
+def lookup_rates(lk: ir.RateLookup, b: Batch, table: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each record's rate (millionths) from the lookup table row with its key values whose
+    months hold the month of its date, and where none does. Overlapping rows are a data error."""
+    rt = b.referenced(lk.table)
+    rows = _lookup_rows(lk, rt)
+    month = b.column(table, lk.date).values.astype("datetime64[M]").astype(np.int64)
+    lo, hi = (np.asarray(rt.columns[c.name].values, dtype=np.int64)
+              for c in (lk.months[0], lk.months[-1]))
+    value = _millionths(rt.columns[lk.value.name])
+    cols = [b.column(table, own) for own, _ in lk.keys]
+    code = np.zeros(len(month), dtype=np.int64)
+    for col in cols:
+        code = code * (len(_names(col)) + 1) + (col.values.astype(np.int64) + 1)
+    rates = np.zeros(len(month), dtype=np.int64)
+    missing = np.ones(len(month), dtype=bool)
+    for c in np.unique(code):
+        key, rest = [], int(c)
+        for col in reversed(cols):
+            rest, k = divmod(rest, len(_names(col)) + 1)
+            key.append(_names(col)[k - 1] if k > 0 else "")
+        where = np.flatnonzero(code == c)
+        for r in rows.get(tuple(reversed(key)), []):
+            hit = where[(month[where] >= lo[r]) & (month[where] <= hi[r])]
+            rates[hit] = value[r]
+            missing[hit] = False
+    return rates, missing
+
+
+def _names(col: Column) -> list[str]:
+    t = col.spec.type
+    if t is ColumnType.BOOL:
+        return ["false", "true"]
+    return list(col.dictionary if t is ColumnType.TEXT else col.spec.categories)
+
+
+def _lookup_rows(lk: ir.RateLookup, rt: Table) -> dict[tuple[str, ...], list[int]]:
+    """The lookup table's usable rows by key values; a key's month ranges must not overlap."""
+    from .errors import DataError, DataProblem
+
+    cols = [rt.columns[c.name] for c in (lk.value, lk.months[0], lk.months[-1])]
+    usable = np.flatnonzero(np.logical_and.reduce([c.present() for c in cols]))
+    lo, hi = (np.asarray(c.values, dtype=np.int64) for c in cols[1:])
+    keys = [rt.columns[theirs.name].take_strings(usable) for _, theirs in lk.keys]
+    rows: dict[tuple[str, ...], list[int]] = {}
+    for i, r in enumerate(usable):
+        rows.setdefault(tuple(k[i] for k in keys), []).append(int(r))
+    for k, found in rows.items():
+        found.sort(key=lambda r: (lo[r], hi[r]))
+        for r0, r1 in zip(found, found[1:]):
+            if lo[r1] <= hi[r0]:
+                raise DataError(DataProblem(
+                    rt.path, f"rows {r0 + 2} and {r1 + 2} both give a {lk.value.name} for "
+                    f"{', '.join(k) or 'every record'} in {np.datetime64(int(lo[r1]), 'M')}",
+                    lk.months[0].name, (r0 + 2, r1 + 2), (), 2,
+                    hint="each key's months may appear in one row only"))
+    return rows
 
 
 def _millionths(col: Column) -> np.ndarray:

@@ -38,6 +38,8 @@ class MeasureCounts:
     cohort profile) maps group values -> [cohort month, months since start] record counts.
     ``oldest`` (backlog measures) maps group values -> the earliest date (days since 1970) of a
     record in backlog at each month end (:data:`NO_DATE` where none); merged by minimum.
+    ``extra`` maps group values -> [P, E] sums of the verdicts' extra columns (a looked-up
+    target's rates in millionths, or lateness bucket counts).
     """
 
     measure: str
@@ -46,6 +48,7 @@ class MeasureCounts:
     outside: int
     cohorts: tuple[dict[tuple[Any, ...], np.ndarray], ...] = ()
     oldest: tuple[dict[tuple[Any, ...], np.ndarray], ...] = ()
+    extra: tuple[dict[tuple[Any, ...], np.ndarray], ...] = ()
 
 
 @attrs.frozen(eq=False)
@@ -105,7 +108,9 @@ def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
     """
     m = mp.measure
     placed = v.month >= 0
-    levels, cohorts, oldest = [], [], []
+    if v.second is not None:
+        placed = placed | (v.second >= 0)
+    levels, cohorts, oldest, extra = [], [], [], []
     for level in m.groups:
         slot, labels = _slots(level, mp.table, b, placed, v.rows)
         levels.append(_level_counts(m.kind, v, slot, labels, axis.size))
@@ -113,8 +118,10 @@ def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
             cohorts.append(_triangle(v, slot, labels, axis.size))
         if v.backlog is not None and v.anchor is not None:
             oldest.append(_oldest(v, slot, labels, axis.size))
+        if v.extra is not None:
+            extra.append(_extra(v, slot, labels, axis.size))
     return MeasureCounts(m.id, tuple(levels), _totals(m.kind, v), int((v.status == OUTSIDE).sum()),
-                         tuple(cohorts), tuple(oldest))
+                         tuple(cohorts), tuple(oldest), tuple(extra))
 
 
 def _slots(level: tuple, table: str, b: Batch, placed: np.ndarray, rows: np.ndarray | None
@@ -148,7 +155,7 @@ def _level_counts(kind: str, v: Verdicts, slot: np.ndarray, labels: list[tuple[A
                   months: int) -> dict[tuple[Any, ...], np.ndarray]:
     """Counts [months, 6] per group: the four verdicts, then numerator and denominator."""
     size = len(labels) * months
-    ok = slot >= 0
+    ok = (slot >= 0) & (v.month >= 0)
     key = slot[ok] * months + v.month[ok]
     status = v.status[ok].astype(np.int64)
     out = np.zeros((size, 6), dtype=np.int64)
@@ -164,7 +171,25 @@ def _level_counts(kind: str, v: Verdicts, slot: np.ndarray, labels: list[tuple[A
         out[:, K_NUM] = out[:, K_MET]
     if v.backlog is not None:  # in backlog: +1 from the first month end, -1 from the last
         out[:, K_NUM] = _steps(v.backlog, slot, months, size)
+    if v.second is not None:  # count ratios: the numerator in the month of its own date
+        hit = (slot >= 0) & (v.second >= 0)
+        out[:, K_NUM] = np.bincount(slot[hit] * months + v.second[hit], minlength=size)
     out = out.reshape(len(labels), months, 6)
+    return {g: out[i] for i, g in enumerate(labels)}
+
+
+def _extra(v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]], months: int
+           ) -> dict[tuple[Any, ...], np.ndarray]:
+    """The extra columns summed per group and month of the record (exact int64 sums)."""
+    assert v.extra is not None
+    width = v.extra.shape[1]
+    ok = (slot >= 0) & (v.month >= 0) & (v.status <= FAILED) | \
+        (slot >= 0) & (v.month >= 0) & (v.status == PENDING)
+    key = slot[ok] * months + v.month[ok]
+    out = np.zeros((len(labels) * months, width), dtype=np.int64)
+    for j in range(width):
+        np.add.at(out[:, j], key, v.extra[ok, j])
+    out = out.reshape(len(labels), months, width)
     return {g: out[i] for i, g in enumerate(labels)}
 
 
@@ -180,7 +205,9 @@ def _totals(kind: str, v: Verdicts) -> np.ndarray:
     """Every population record by verdict (placed in a month or not), with the summed amounts."""
     counts = np.bincount(v.status.astype(np.int64), minlength=5)[:4]
     met = v.status == MET
-    if kind == "ratio":
+    if kind == "count_ratio":
+        amounts = [int(counts[MET]), int(counts[MET] + counts[FAILED])]
+    elif kind == "ratio":
         amounts = [int(v.numerator[met].sum()), int(v.denominator[met].sum())]
     else:
         amounts = [int(counts[MET]), int(counts[MET] + counts[FAILED])]
@@ -278,7 +305,8 @@ def _example_key(e: str) -> tuple[int, str]:
 def _merge_counts(a: MeasureCounts, b: MeasureCounts) -> MeasureCounts:
     return MeasureCounts(a.measure, _merge_levels(a.levels, b.levels), a.totals + b.totals,
                          a.outside + b.outside, _merge_levels(a.cohorts, b.cohorts),
-                         _merge_levels(a.oldest, b.oldest, np.minimum))
+                         _merge_levels(a.oldest, b.oldest, np.minimum),
+                         _merge_levels(a.extra, b.extra))
 
 
 def _merge_levels(a: tuple[dict[Any, np.ndarray], ...], b: tuple[dict[Any, np.ndarray], ...],
@@ -358,16 +386,46 @@ def finish(plan: Plan, partial: Partial, axis: Axis, expected: dict[str, Any] | 
             actual = counts.levels[i]
             profiled = exp.levels[i] if exp is not None else {}
             ages = _ages(counts.oldest[i], axis, batch) if counts.oldest and batch else {}
+            extras = counts.extra[i] if counts.extra else {}
             for values in sorted(set(actual) | set(profiled), key=_group_key):
                 arr = actual.get(values, np.zeros((axis.size, 6), dtype=np.int64))
-                found = _rows(m, dict(zip(keys, values)), arr, spans, profiled.get(values))
+                found = _rows(m, dict(zip(keys, values)), arr, spans, profiled.get(values),
+                              extras.get(values))
                 for r, age in zip(found, ages.get(values, [])):
                     r["oldest_age_working_days"] = age
                 rows += found
         if not counts.levels[0] and not (exp and exp.levels[0]):  # report the periods all the same
-            rows += _rows(m, {}, np.zeros((axis.size, 6), dtype=np.int64), spans, None)
+            empty = _rows(m, {}, np.zeros((axis.size, 6), dtype=np.int64), spans, None)
+            if m.backlog is not None:  # nothing in backlog: the age is null (decision 52)
+                for r in empty:
+                    r["oldest_age_working_days"] = None
+            rows += empty
+    rank(rows, {mp.measure.id: mp.measure.rank for mp in plan.measures if mp.measure.rank})
     rows.sort(key=result_sort_key)
     return rows
+
+
+def rank(rows: list[dict[str, Any]], orders: dict[str, str]) -> None:
+    """Give each group's row its ``rank`` among the groups of its level (same measure, period
+    and basis), best first: by performance against the target where the target is looked up
+    per record, else by value; ``highest`` or ``lowest`` first. Ties share the lower number
+    (1, 1, 3); rows not assessed, and the whole contract's row, get no rank. Exact."""
+    peers: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["measure"] in orders and r["group"]:
+            key = (r["measure"], tuple(sorted(r["group"])), r["period"], r["basis"])
+            peers.setdefault(key, []).append(r)
+    for key, group in peers.items():
+        sign = -1 if orders[key[0]] == "highest" else 1
+        scored = [(sign * r["_score"], r) for r in group if r.get("_score") is not None]
+        scored.sort(key=lambda x: x[0])
+        for r in group:
+            r["rank"] = None
+        for position, (score, r) in enumerate(scored):
+            tied = position > 0 and score == scored[position - 1][0]
+            r["rank"] = scored[position - 1][1]["rank"] if tied else position + 1
+    for r in rows:
+        r.pop("_score", None)
 
 
 def _ages(oldest: dict[tuple[Any, ...], np.ndarray], axis: Axis, b: Batch
@@ -398,8 +456,13 @@ def result_sort_key(r: dict[str, Any]) -> tuple[Any, ...]:
 
 def _rows(m: ir.Measure, group: dict[str, Any], arr: np.ndarray,
           spans: dict[str, list[tuple[str, int, int]]],
-          expected: np.ndarray | None) -> list[dict[str, Any]]:
+          expected: np.ndarray | None, extra: np.ndarray | None = None) -> list[dict[str, Any]]:
     cum = np.vstack([np.zeros((1, arr.shape[1]), dtype=np.int64), np.cumsum(arr, axis=0)])
+    width = 1 if m.target.lookup is not None else (len(m.buckets.bounds) + 2 if m.buckets else 0)
+    if extra is None:
+        extra = np.zeros((arr.shape[0], width), dtype=np.int64)
+    extra_cum = np.vstack([np.zeros((1, width), dtype=object),
+                           np.cumsum(extra.astype(object), axis=0)])
     exp_cum = None
     if m.kind == "profile":
         exp = expected if expected is not None else np.zeros(arr.shape[0], dtype=object)
@@ -410,11 +473,35 @@ def _rows(m: ir.Measure, group: dict[str, Any], arr: np.ndarray,
             tot = cum[hi + 1] - cum[lo]
             exp_total = None if exp_cum is None else Fraction(int(exp_cum[hi + 1] - exp_cum[lo]),
                                                               SCALE)
-            out.append(result(m, group, label, basis, tot, exp_total))
+            row = result(m, group, label, basis, tot, exp_total)
+            if width:
+                _add_extra(m, row, tot, extra_cum[hi + 1] - extra_cum[lo])
+            out.append(row)
     return out
 
 
-SHARE_KINDS = ("rate", "ratio", "profile", "backlog_share")
+def _add_extra(m: ir.Measure, row: dict[str, Any], tot: np.ndarray, extra: np.ndarray) -> None:
+    """A looked-up target's figures (expected, variance, performance against it), or the
+    lateness buckets, on a result row."""
+    if m.target.lookup is not None:
+        num, den = int(tot[K_NUM]), int(tot[K_DEN])
+        required = Fraction(int(extra[0]), DECIMAL_SCALE)
+        met = num >= required if den > 0 else None
+        row["target"] = float(required / den) if den > 0 else None
+        row["met"] = met
+        row["expected"] = float(required)
+        row["variance"] = float(num - required)
+        score = Fraction(num) / required if required > 0 and den > 0 else None
+        row["against_target"] = None if score is None else float(score)
+        row["_score"] = score
+        return
+    assert m.buckets is not None and isinstance(m.window, ir.WithinDays)
+    names = m.buckets.names(m.window.days)  # type: ignore[arg-type]
+    counts = [int(tot[K_MET]), *(int(x) for x in extra)]
+    row["buckets"] = dict(zip(names, counts))
+
+
+SHARE_KINDS = ("rate", "ratio", "profile", "backlog_share", "count_ratio")
 
 
 def result(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
@@ -434,6 +521,7 @@ def result(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
     else:
         exact, guard = Fraction(num), den
     met = None if exact is None else m.target.met(exact)
+    score = exact if m.target.lookup is None else None
     if m.min_denominator and guard < m.min_denominator:
         met = None  # reported, but too few records to assess
     band = m.bands.band_for(exact) if (m.bands and exact is not None) else None
@@ -446,9 +534,12 @@ def result(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
         "denominator": den / scale if scale != 1 else den,
         "pending": int(tot[K_PENDING]), "excluded": int(tot[K_EXCLUDED]),
         "value": None if exact is None else float(exact),
-        "target": float(m.target.value) if m.target.share else int(m.target.value),
+        "target": None if m.target.op == "none" else
+        float(m.target.value) if m.target.share else int(m.target.value),
         "met": met, "band": band.label if band else None,
     }
+    if m.rank is not None:
+        row["_score"] = score
     if expected is not None:
         row["denominator"] = float(expected)
         row["expected"] = float(expected)

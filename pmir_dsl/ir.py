@@ -158,15 +158,48 @@ class Target:
     ``relative``: the share is of the measure's expected (profiled) figure, not of a denominator.
     """
 
-    op: str  # 'at_least' | 'at_most' | 'below' | 'above'
+    op: str  # 'at_least' | 'at_most' | 'below' | 'above' | 'none' (reported, not judged)
     value: Fraction
     share: bool
     text: str
     relative: bool = False
+    lookup: RateLookup | None = None
 
-    def met(self, actual: Fraction) -> bool:
-        """Whether ``actual`` (the share or count compared) meets the target, exactly."""
+    def met(self, actual: Fraction) -> bool | None:
+        """Whether ``actual`` (the share or count compared) meets the target, exactly; None
+        for a measure with no target."""
+        if self.op == "none":
+            return None
         return bool(TARGET_OPS[self.op](actual, self.value))
+
+
+@attrs.frozen
+class RateLookup:
+    """``target at least RATE of TABLE for KEYS in the month of DATE``: each denominator record
+    brings the rate of the table row with its key values whose months hold the month of its
+    date (``months``: one month column, or a from / to pair, inclusive)."""
+
+    table: str
+    value: ColumnSpec
+    keys: tuple[tuple[ColumnSpec, ColumnSpec], ...]  # (population column, table column)
+    date: ColumnSpec
+    months: tuple[ColumnSpec, ...]
+
+
+@attrs.frozen
+class Buckets:
+    """``lateness buckets up to 20 working days``: failed records counted by how late they
+    were (up to each bound, beyond the last) and those still outstanding."""
+
+    bounds: tuple[int, ...]
+    working: bool
+
+    def names(self, window_days: int) -> tuple[str, ...]:
+        """Bucket keys: 'within_10', '11_20', '21_plus', 'outstanding' for 10 and (20,)."""
+        lows = (window_days, *self.bounds)
+        out = [f"within_{window_days}"]
+        out += [f"{lo + 1}_{hi}" for lo, hi in zip(lows, self.bounds)]
+        return (*out, f"{lows[-1] + 1}_plus", "outstanding")
 
 
 @attrs.frozen
@@ -275,6 +308,8 @@ class Measure:
     due: WithinDays | None = None
     each_month_until: ColumnSpec | None = None
     span: Span | None = _span()
+    rank: str | None = None  # 'highest' | 'lowest': groups ranked, best first
+    buckets: Buckets | None = None
 
 
 @attrs.frozen
@@ -389,6 +424,11 @@ def measure_columns(m: Measure, contract: Contract) -> list[tuple[str, str]]:
         cols += [m.due.event, m.due.anchor]
     if m.each_month_until:
         cols.append(m.each_month_until)
+    lookup = m.target.lookup
+    if lookup is not None:
+        cols += [lookup.date, *(own for own, _ in lookup.keys)]
+        extra += [(lookup.table, c.name) for c in (lookup.value, *lookup.months)]
+        extra += [(lookup.table, theirs.name) for _, theirs in lookup.keys]
     out = [(m.table, c.name) for c in cols if c.via is None] + extra
     for c in cols:
         if c.via is not None:

@@ -61,7 +61,7 @@ CLAUSE_GROUPS = (
 KEYWORD_PHRASES = {
     "SERVICE": "service start", "ADD": "add holiday", "REMOVE": "remove holiday",
     "EXTRACT": "extract date", "MONTH": "month of", "QUARTER": "quarter of", "MET": "met when",
-    "RATIO": "ratio sum", "GROUP": "group by", "MINIMUM": "minimum denominator",
+    "RATIO": "ratio", "LATENESS": "lateness buckets", "GROUP": "group by", "MINIMUM": "minimum denominator",
     "SHARE": "share in backlog", "EACH": "each month from", "DUE": "due when",
     "QUANTIFIER": "'any of' or 'all of'",
 }
@@ -78,7 +78,7 @@ CHARACTER_HINTS = {
 }
 
 #: Lines that begin a top-level declaration (used to recover after a syntax error).
-TOP_LEVEL = re.compile(r"^(import|contract|table|bands|measure|regime|remedy)\b", re.MULTILINE)
+TOP_LEVEL = re.compile(r"^(import|contract|table|bands|measure|regime|remedy|review)\b", re.MULTILINE)
 
 
 @functools.cache
@@ -492,6 +492,25 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def ratio_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.Ratio(self._name(ch[0]), self._name(ch[1]), self._s(meta))
 
+    def count_ratio_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.CountRatio(self._name(ch[0]), self._name(ch[1]), self._s(meta))
+
+    def target_lookup(self, meta, ch):  # type: ignore[no-untyped-def]
+        value, table, keys, date = ch
+        return ast.TargetLookup(self._name(value), self._name(table), tuple(keys),
+                                self._name(date), self._s(meta))
+
+    def target_none(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Target("none", None, False, self._s(meta))
+
+    def rank_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Rank(str(ch[0]) == "highest", self._s(meta))
+
+    def buckets_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        *bounds, unit = ch
+        return ast.Buckets(tuple(int(b) for b in bounds), str(unit).startswith("working"),
+                           self._s(meta))
+
     def target_at_least(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.Target("at_least", ch[0], False, self._s(meta))
 
@@ -591,7 +610,57 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     # -- regimes and remedies
     def _atom(self, meta, ch, kind, k, n):  # type: ignore[no-untyped-def]
         quantifier = str(ch[0]).split()[0]
-        return ast.RuleAtom(kind, quantifier, ch[1], k, n, self._s(meta))
+        basis = ch[-1] if isinstance(ch[-1], ast.Name) else None
+        return ast.RuleAtom(kind, quantifier, ch[1], k, n, basis, self._s(meta))
+
+    def atom_basis(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._name(ch[0])
+
+    def notice_open(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.NoticeAtom(self._name(ch[0]), True, self._s(meta))
+
+    def notice_none(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.NoticeAtom(self._name(ch[0]), False, self._s(meta))
+
+    def allocate_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Allocate(int(ch[0]), str(ch[1]), self._s(meta))
+
+    def level_review_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.LevelReview(int(ch[0]), int(ch[1]), self._s(meta))
+
+    # -- formal reviews
+    def review_decl(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.ReviewDecl(self._name(ch[0]), self._text(ch[1]), tuple(ch[2:]), self._s(meta))
+
+    def _review(self, meta, kind, *values):  # type: ignore[no-untyped-def]
+        return ast.ReviewClause(kind, tuple(values), self._s(meta))
+
+    def review_measures(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._review(meta, "measures", *ch[0])
+
+    def review_basis(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._review(meta, "basis", self._name(ch[0]))
+
+    def review_lag(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._review(meta, "lag", int(ch[0]))
+
+    def review_validation(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._review(meta, "validation", *(self._name(t) for t in ch))
+
+    def review_notice(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._review(meta, "notice", self._name(ch[0]), self._text(ch[1]))
+
+    def review_remedy_period(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._review(meta, "remedy_period", int(ch[0]))
+
+    def review_no_repeat(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._review(meta, "no_repeat")
+
+    def review_cancel(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._review(meta, "cancel")
+
+    def review_action_plan(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._review(meta, "action_plan", int(ch[0]), str(ch[1]).startswith("working"))
 
     def failed_k_of_n(self, meta, ch):  # type: ignore[no-untyped-def]
         return self._atom(meta, ch, "failed_k_of_n", int(ch[2]), int(ch[3]))
@@ -616,8 +685,10 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
 
     def _rule(self, meta, ch, escalate):  # type: ignore[no-untyped-def]
         level, *rest = ch
+        at_allocation = any(isinstance(t, Token) and t.type == "AT_ALLOCATION" for t in rest)
+        rest = [t for t in rest if not (isinstance(t, Token) and t.type == "AT_ALLOCATION")]
         from_level = rest[0] if len(rest) == 2 else None
-        return ast.Rule(escalate, int(level), from_level, rest[-1], self._s(meta))
+        return ast.Rule(escalate, int(level), from_level, rest[-1], at_allocation, self._s(meta))
 
     def escalate_rule(self, meta, ch):  # type: ignore[no-untyped-def]
         return self._rule(meta, ch, True)
