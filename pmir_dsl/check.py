@@ -99,7 +99,10 @@ class Checker:
         measures = self._measures([i for i in items if isinstance(i, ast.MeasureDecl)], header)
         rules = RuleChecker(lambda c, m, s, h: self.error(c, m, s, h), measures, self.tables,
                             self._date)
-        self._unique_names([i for i in items if isinstance(i, (ast.RegimeDecl, ast.RemedyDecl))])
+        self._unique_names([i for i in items if isinstance(i, (ast.RegimeDecl, ast.RemedyDecl,
+                                                                 ast.ReviewDecl))])
+        reviews = tuple(r for r in (rules.review(i) for i in items
+                                    if isinstance(i, ast.ReviewDecl)) if r is not None)
         regimes = tuple(rules.regime(i) for i in items if isinstance(i, ast.RegimeDecl))
         remedies = tuple(r for r in (rules.remedy(i) for i in items
                                      if isinstance(i, ast.RemedyDecl)) if r is not None)
@@ -109,7 +112,7 @@ class Checker:
         digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
         tables = tuple(spec for _, spec in self.tables.values())
         return ir.Contract(name, file, digest, guidance, start, extract, calendar, tables, measures,
-                           regimes, remedies)
+                           regimes, remedies, reviews)
 
     def _unique_names(self, decls: list) -> None:  # type: ignore[type-arg]
         """Regimes and remedies each need their own name."""
@@ -117,7 +120,7 @@ class Checker:
         for d in decls:
             if d.name.text in seen:
                 self.error("duplicate-name", f"'{d.name.text}' is declared twice", d.name.span,
-                           "give each regime and remedy its own name")
+                           "give each regime, remedy and review its own name")
             seen.setdefault(d.name.text, d)
 
     def _parse(self, source: str, file: str) -> ast.Module | None:

@@ -27,7 +27,8 @@ class RuleChecker:
         self.measures = {m.id: m for m in measures}
         self.tables = tables
         self.date = date
-        self.checked: set[tuple[str, tuple[str, ...]]] = set()
+        self.checked: set[tuple[str, tuple[str, ...], str]] = set()
+        self.notices: dict[str, ir.Review] = {}
 
     # ---- shared ------------------------------------------------------------------------------
 
@@ -44,25 +45,48 @@ class RuleChecker:
                        groups[0].span, "write e.g.: group by provider")
         return tuple(n.text for n in levels[0])
 
-    def atoms(self, atoms: tuple[ast.RuleAtom, ...], keys: tuple[str, ...]) -> tuple[ir.Atom, ...]:
-        """The IR of rule atoms, checking each named measure."""
-        out = []
+    def atoms(self, atoms: tuple[ast.RuleAtom | ast.NoticeAtom, ...], keys: tuple[str, ...]
+              ) -> tuple[ir.Atom | ir.NoticeAtom, ...]:
+        """The IR of rule atoms, checking each named measure and notice."""
+        out: list[ir.Atom | ir.NoticeAtom] = []
         for a in atoms:
+            if isinstance(a, ast.NoticeAtom):
+                out.append(self.notice_atom(a, keys))
+                continue
+            basis = a.basis.text if a.basis is not None else "in_month"
+            if basis not in ir.BASES:
+                self.error("unknown-basis", f"unknown basis '{basis}'", a.basis.span,
+                           did_you_mean(basis, ir.BASES) or "bases are: " + ", ".join(ir.BASES))
             for name in a.measures:
-                self.measure(name, keys)
+                self.measure(name, keys, basis)
             if a.kind == "failed_k_of_n" and not 1 <= a.k <= a.n:
                 self.error("bad-amount", f"'{a.k} of the last {a.n} months' needs at least 1 "
                            f"month and no more than {a.n}", a.span, None)
             elif a.k < 1:
                 self.error("bad-amount", "a run of months needs at least 1 month", a.span, None)
-            out.append(ir.Atom(a.kind, a.quantifier, tuple(n.text for n in a.measures), a.k, a.n))
+            out.append(ir.Atom(a.kind, a.quantifier, tuple(n.text for n in a.measures), a.k, a.n,
+                               basis))
         return tuple(out)
 
-    def measure(self, name: ast.Name, keys: tuple[str, ...]) -> None:
-        """A measure a rule names: declared, monthly, in-month, grouped by ``keys``."""
-        if (name.text, keys) in self.checked:
+    def notice_atom(self, a: ast.NoticeAtom, keys: tuple[str, ...]) -> ir.NoticeAtom:
+        """``PIN open``: a notice some review raises, for the same groups."""
+        review = self.notices.get(a.notice.text)
+        if review is None:
+            self.error("unknown-measure", f"no review raises a notice called '{a.notice.text}'",
+                       a.notice.span, did_you_mean(a.notice.text, self.notices) or
+                       ("notices: " + ", ".join(self.notices) if self.notices else
+                        "declare a review with: notice NAME \"title\" when failed"))
+        elif review.keys != keys:
+            self.error("rule-measure", f"notices {a.notice.text} are raised per "
+                       f"{' and '.join(review.keys) or 'contract'}, not per "
+                       f"{' and '.join(keys) or 'contract'}", a.notice.span, None)
+        return ir.NoticeAtom(a.notice.text, a.open)
+
+    def measure(self, name: ast.Name, keys: tuple[str, ...], basis: str = "in_month") -> None:
+        """A measure a rule names: declared, monthly, with the basis, grouped by ``keys``."""
+        if (name.text, keys, basis) in self.checked:
             return
-        self.checked.add((name.text, keys))
+        self.checked.add((name.text, keys, basis))
         m = self.measures.get(name.text)
         if m is None:
             self.error("unknown-measure", f"no measure called '{name.text}'", name.span,
@@ -70,9 +94,10 @@ class RuleChecker:
                        "measures: " + ", ".join(self.measures))
             return
         levels = {tuple(c.name for c in level) for level in m.groups}
-        if m.period_unit != "month" or "in_month" not in m.bases:
-            self.error("rule-measure", f"measure {m.id} has no in-month figures for rules to "
-                       "test month by month", name.span, f"give {m.id}: bases in_month, ...")
+        if m.period_unit != "month" or basis not in m.bases:
+            words = "in-month" if basis == "in_month" else basis.replace("_", " ")
+            self.error("rule-measure", f"measure {m.id} has no {words} figures for rules to "
+                       "test month by month", name.span, f"give {m.id}: bases {basis}, ...")
         elif keys not in levels:
             self.error("rule-measure", f"measure {m.id} is not grouped by "
                        f"{' and '.join(keys) or 'the whole contract'}", name.span,
@@ -101,18 +126,38 @@ class RuleChecker:
                         self.error("unknown-level", f"regime {decl.name.text} has no level "
                                    f"{level}", c.span, "levels: " + ", ".join(map(str, levels)))
                 rules.append((c, ir.Rule(c.escalate, c.level, c.from_level,
-                                         self.atoms(c.atoms, keys))))
+                                         self.atoms(c.atoms, keys), c.at_allocation)))
+        allocate = next((c for c in decl.clauses if isinstance(c, ast.Allocate)), None)
+        reviews = []
+        for c in decl.clauses:
+            if isinstance(c, ast.LevelReview):
+                if levels and c.level not in levels:
+                    self.error("unknown-level", f"regime {decl.name.text} has no level "
+                               f"{c.level}", c.span, "levels: " + ", ".join(map(str, levels)))
+                if c.months < 1:
+                    self.error("bad-amount", "a level is reviewed after 1 month at the earliest",
+                               c.span, None)
+                reviews.append((c.level, c.months))
+        if allocate is not None and allocate.every < 1:
+            self.error("bad-amount", "allocation comes every 1 month at the earliest",
+                       allocate.span, None)
+        for node, rule in rules:
+            if rule.at_allocation and allocate is None:
+                self.error("missing-clause", "'at allocation' needs the regime to say when "
+                           "allocation happens", node.span,
+                           "add e.g.: allocate every 6 months from 2023-03")
         self.contradictions(rules)
         self.traps(decl, levels, [r for _, r in rules])
         cite = next((c.text.text for c in decl.clauses if isinstance(c, ast.Cite)), "")
         return ir.Regime(decl.name.text, decl.title.text, cite, keys,
-                         tuple(sorted(levels.items())), tuple(r for _, r in rules))
+                         tuple(sorted(levels.items())), tuple(r for _, r in rules),
+                         (allocate.every, allocate.first) if allocate else None, tuple(reviews))
 
     def contradictions(self, rules: list[tuple[ast.Rule, ir.Rule]]) -> None:
         """Two rules with the same condition from the same level to different levels."""
         seen: dict[tuple[Any, ...], tuple[ast.Rule, ir.Rule]] = {}
         for node, rule in rules:
-            key = (rule.from_level, rule.atoms)
+            key = (rule.from_level, rule.atoms, rule.at_allocation)
             if key in seen and seen[key][1].level != rule.level:
                 first = seen[key][0]
                 line = first.span.line if first.span else "?"
@@ -188,3 +233,104 @@ class RuleChecker:
                        None)
             return None
         return col, months[0]
+
+    # ---- formal reviews ----------------------------------------------------------------------
+
+    def review(self, decl: ast.ReviewDecl) -> ir.Review | None:
+        """A formal review's IR (its notices become known to regimes), or None on errors."""
+        keys = self.keys(decl.clauses, decl.span)
+        clauses: dict[str, ast.ReviewClause] = {}
+        for c in decl.clauses:
+            if isinstance(c, ast.ReviewClause):
+                if c.kind in clauses:
+                    self.error("duplicate-clause", f"review {decl.name.text} says this twice",
+                               c.span, "keep one")
+                clauses.setdefault(c.kind, c)
+        ok = True
+        for kind, words in (("measures", "measures A, B"),
+                            ("basis", "at each quarter end over rolling_12"),
+                            ("remedy_period", "remedy period 6 months")):
+            if kind not in clauses and (kind != "remedy_period" or "notice" in clauses):
+                self.error("missing-clause", f"review {decl.name.text} has no '{words}' clause",
+                           decl.name.span, None)
+                ok = False
+        basis = clauses["basis"].values[0] if "basis" in clauses else None
+        if isinstance(basis, ast.Name) and basis.text not in ("rolling_12", "rolling_3",
+                                                              "quarter", "year_to_date",
+                                                              "cumulative"):
+            self.error("unknown-basis", f"a quarterly review is over 'rolling_12', 'rolling_3', "
+                       f"'quarter', 'year_to_date' or 'cumulative', not '{basis.text}'",
+                       basis.span, did_you_mean(basis.text, ir.BASES))
+            ok = False
+        names = clauses["measures"].values if "measures" in clauses else ()
+        for name in names:
+            ok = self.review_measure(name, keys) and ok  # type: ignore[arg-type]
+        validation = self.validation(clauses["validation"]) if "validation" in clauses else None
+        ok = ok and ("validation" not in clauses or validation is not None)
+        lag = clauses["lag"].values[0] if "lag" in clauses else 0
+        notice = clauses.get("notice")
+        period = clauses["remedy_period"].values[0] if "remedy_period" in clauses else 0
+        if notice is not None and int(period) < 1:  # type: ignore[call-overload]
+            self.error("bad-amount", "a remedy period is at least 1 month",
+                       clauses["remedy_period"].span, None)
+            ok = False
+        plan = clauses.get("action_plan")
+        cite = next((c.text.text for c in decl.clauses if isinstance(c, ast.Cite)), "")
+        if not ok or not isinstance(basis, ast.Name):
+            return None
+        notice_name = notice.values[0].text if notice else None  # type: ignore[attr-defined]
+        review = ir.Review(
+            decl.name.text, decl.title.text, cite, keys, tuple(n.text for n in names),  # type: ignore[attr-defined]
+            basis.text, int(lag), validation, notice_name,  # type: ignore[call-overload]
+            notice.values[1].text if notice else "",  # type: ignore[attr-defined]
+            int(period), "no_repeat" in clauses, "cancel" in clauses,  # type: ignore[call-overload]
+            (int(plan.values[0]), bool(plan.values[1])) if plan else None)  # type: ignore[call-overload]
+        if notice_name is not None:
+            if notice_name in self.notices:
+                self.error("duplicate-name", f"notice '{notice_name}' is raised by two reviews",
+                           notice.values[0].span, None)  # type: ignore[union-attr, attr-defined]
+            self.notices.setdefault(notice_name, review)
+        return review
+
+    def review_measure(self, name: ast.Name, keys: tuple[str, ...]) -> bool:
+        """A reviewed measure: a count ratio against a looked-up target, grouped by ``keys``."""
+        m = self.measures.get(name.text)
+        if m is None:
+            self.error("unknown-measure", f"no measure called '{name.text}'", name.span,
+                       did_you_mean(name.text, self.measures) or
+                       "measures: " + ", ".join(self.measures))
+            return False
+        if m.kind != "count_ratio" or m.target.lookup is None:
+            self.error("rule-measure", f"a formal review counts outcomes against the outcomes "
+                       f"required, so {m.id} must be 'ratio count of A over count of B' with "
+                       "'target at least RATE of TABLE for ...'", name.span, None)
+            return False
+        if keys not in {tuple(c.name for c in level) for level in m.groups}:
+            self.error("rule-measure", f"measure {m.id} is not grouped by "
+                       f"{' and '.join(keys) or 'the whole contract'}", name.span,
+                       f"add to {m.id}: group by {', '.join(keys)}")
+            return False
+        return True
+
+    def validation(self, c: ast.ReviewClause) -> ir.Validation | None:
+        """``net of the RATE of TABLE for START to END, completed on COMPLETED``."""
+        rate, table_name, start, end, completed = c.values
+        found = self.tables.get(table_name.text)  # type: ignore[attr-defined]
+        if found is None:
+            self.error("unknown-table", f"no table called '{table_name.text}'",  # type: ignore[attr-defined]
+                       table_name.span, did_you_mean(table_name.text, self.tables))  # type: ignore[attr-defined]
+            return None
+        table = found[1]
+        cols = []
+        for name, types, what in ((rate, (ColumnType.DECIMAL,), "a decimal failure rate"),
+                                  (start, (ColumnType.DATE,), "a date"),
+                                  (end, (ColumnType.DATE,), "a date"),
+                                  (completed, (ColumnType.DATE,), "a date")):
+            col = table.column(name.text)  # type: ignore[attr-defined]
+            if col is None or col.type not in types:
+                self.error("type-mismatch", f"'{name.text}' of table '{table.name}' must be "  # type: ignore[attr-defined]
+                           f"{what}", name.span,  # type: ignore[attr-defined]
+                           did_you_mean(name.text, [x.name for x in table.columns]))  # type: ignore[attr-defined]
+                return None
+            cols.append(col)
+        return ir.Validation(table.name, *cols)

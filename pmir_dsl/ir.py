@@ -321,6 +321,16 @@ class Atom:
     measures: tuple[str, ...]
     k: int
     n: int
+    basis: str = "in_month"
+
+
+@attrs.frozen
+class NoticeAtom:
+    """``PIN open`` (``open``) or ``no PIN open``: the group's notices of a review that run at
+    the end of the month (issued by then, not cancelled, remedy period not over)."""
+
+    notice: str
+    open: bool
 
 
 @attrs.frozen
@@ -330,7 +340,8 @@ class Rule:
     escalate: bool
     level: int
     from_level: int | None
-    atoms: tuple[Atom, ...]
+    atoms: tuple[Atom | NoticeAtom, ...]
+    at_allocation: bool = False
 
 
 @attrs.frozen
@@ -343,6 +354,41 @@ class Regime:
     keys: tuple[str, ...]
     levels: tuple[tuple[int, str], ...]
     rules: tuple[Rule, ...]
+    allocate: tuple[int, str] | None = None  # (every N months, first month YYYY-MM)
+    level_reviews: tuple[tuple[int, int], ...] = ()  # (level, after N months)
+
+
+@attrs.frozen
+class Validation:
+    """Post-payment validation rounds: a failure ``rate`` for the days ``start`` to ``end``,
+    known from the ``completed`` date."""
+
+    table: str
+    rate: ColumnSpec
+    start: ColumnSpec
+    end: ColumnSpec
+    completed: ColumnSpec
+
+
+@attrs.frozen
+class Review:
+    """A formal quarterly review of measures against looked-up targets, and the notices it
+    raises (Work Programme PINs, seed 003 chapter 3)."""
+
+    name: str
+    title: str
+    cite: str
+    keys: tuple[str, ...]
+    measures: tuple[str, ...]
+    basis: str
+    lag: int  # the review is made at the end of the month this many months after the quarter
+    validation: Validation | None
+    notice: str | None
+    notice_title: str
+    remedy_months: int
+    no_repeat: bool
+    cancel: bool
+    action_plan: tuple[int, bool] | None  # (days, working)
 
 
 @attrs.frozen
@@ -378,6 +424,7 @@ class Contract:
     measures: tuple[Measure, ...]
     regimes: tuple[Regime, ...] = ()
     remedies: tuple[Remedy, ...] = ()
+    reviews: tuple[Review, ...] = ()
 
     def table(self, name: str) -> TableSpec:
         """The declared table called ``name``."""
@@ -394,6 +441,9 @@ class Contract:
                 used.setdefault(table, set()).add(col)
         for r in self.remedies:
             used.setdefault(r.fee_table, set()).update([r.fee.name, r.month.name, *r.keys])
+        for v in (r.validation for r in self.reviews if r.validation is not None):
+            used.setdefault(v.table, set()).update(
+                c.name for c in (v.rate, v.start, v.end, v.completed))
         return tuple(
             TableSpec(t.name, tuple(c for c in t.columns
                                     if c.name in used[t.name] or c.type is ColumnType.ID))

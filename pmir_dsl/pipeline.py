@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from . import profiles, regimes
+from . import profiles, regimes, reviews
 from .check import check_file
 from .compile import Batch, Plan, compile_contract
 from .errors import DataError, DataProblem
@@ -31,6 +31,7 @@ class Evaluation:
     expected: dict[str, Any] = attrs.Factory(dict)
     escalations: list[dict[str, Any]] = attrs.Factory(list)
     remedies: list[dict[str, Any]] = attrs.Factory(list)
+    reviews: list[dict[str, Any]] = attrs.Factory(list)
 
     def cohorts(self) -> list[dict[str, Any]]:
         """Cohort triangle rows of every measure against a cohort profile (all group levels)."""
@@ -85,11 +86,36 @@ def evaluate(plan: Plan, tables: dict[str, Table], as_of: str | None = None,
     total = _with_profile_problems(plan, total, expected)
     results = finish(plan, total, axis, expected, whole)
     c = plan.contract
-    levels = [row for r in c.regimes for row in regimes.escalations(r, results, axis)]
+    found, notices, running = _reviews(plan, total, axis, whole, tables)
+    levels = [row for r in c.regimes for row in regimes.escalations(r, results, axis, running)]
     money = [row for r in c.remedies
-             for row in regimes.remedies(r, results, axis, tables[r.fee_table])]
+             for row in regimes.remedies(r, results, axis, tables[r.fee_table], running)]
     return Evaluation(plan, str(day), source, tables, axis, total, results, expected, levels,
-                      money)
+                      money + reviews.public(notices), found)
+
+
+def _reviews(plan: Plan, total: Partial, axis: Axis, whole: Batch, tables: dict[str, Table]
+             ) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
+                        dict[str, dict[tuple[Any, ...], list[bool]]]]:
+    """Every review's rows and notices, and per notice the months each group has one running."""
+    rows: list[dict[str, Any]] = []
+    notices: list[dict[str, Any]] = []
+    running = {}
+    for r in plan.contract.reviews:
+        levels = {}
+        for mid in r.measures:
+            m = plan.measure(mid).measure
+            levels[mid] = [tuple(c.name for c in level) for level in m.groups].index(r.keys)
+        table = tables.get(r.validation.table) if r.validation else None
+        found, raised = reviews.evaluate(r, total.counts, levels, axis, whole.as_of, whole.cal,
+                                         table)
+        rows += found
+        notices += raised
+        if r.notice is not None:
+            running[r.notice] = reviews.open_months(raised, r.notice, r.keys, axis)
+    rows.sort(key=lambda x: (x["review"], x["measure"], len(x["group"]),
+                             sorted(x["group"].items()), x["period"]))
+    return rows, notices, running
 
 
 def _with_profile_problems(plan: Plan, total: Partial, expected: dict[str, Any]) -> Partial:

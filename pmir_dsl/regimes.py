@@ -27,16 +27,22 @@ from .schema import Table
 Status = dict[str, list[bool | None]]  # measure id -> met per month index (None: not assessed)
 
 
+def status_key(measure: str, basis: str) -> str:
+    """The key of a measure's verdicts on a basis in a :data:`Status`."""
+    return measure if basis == "in_month" else f"{measure} on {basis}"
+
+
 def monthly_status(results: list[dict[str, Any]], measures: set[str], keys: tuple[str, ...],
                    axis: Axis) -> dict[tuple[Any, ...], Status]:
-    """Per group values: each named measure's in-month verdicts over the month axis."""
+    """Per group values: each named measure's verdicts over the month axis (``measures`` holds
+    :func:`status_key` names: in-month by the measure's name, other bases with theirs)."""
     index = {month_label(axis.first_month + i): i for i in range(axis.size)}
     out: dict[tuple[Any, ...], Status] = defaultdict(dict)
     for r in results:
-        if r["measure"] in measures and r["basis"] == "in_month" and \
-                tuple(r["group"]) == keys and r["period"] in index:
+        key = status_key(r["measure"], r["basis"])
+        if key in measures and tuple(r["group"]) == keys and r["period"] in index:
             g = tuple(r["group"][k] for k in keys)
-            months = out[g].setdefault(r["measure"], [None] * axis.size)
+            months = out[g].setdefault(key, [None] * axis.size)
             months[index[r["period"]]] = r["met"]
     return out
 
@@ -48,9 +54,17 @@ def holds(atom: ir.Atom, status: Status, i: int, axis: Axis) -> tuple[bool, list
     assessed and met: a standard with nothing to assess that month (no exit reports due, say)
     neither blocks it nor makes it on its own.
     """
+    if isinstance(atom, ir.NoticeAtom):
+        running = status.get(status_key(atom.notice, "notice"), [False] * axis.size)[i]
+        if running == atom.open:
+            return True, [f"{atom.notice} {'running' if running else 'not running'} at the end "
+                          f"of {_label(axis, i)}"]
+        return False, []
     if atom.quantifier == "all" and atom.kind == "met_run":
         return _all_met(atom, status, i, axis)
-    found = {m: _test(atom, status.get(m, [None] * axis.size), i, axis) for m in atom.measures}
+    found = {status_key(m, atom.basis): _test(atom, status.get(status_key(m, atom.basis),
+                                                               [None] * axis.size), i, axis)
+             for m in atom.measures}
     hits = [why for why in found.values() if why is not None]
     ok = (len(hits) == len(found)) if atom.quantifier == "all" else bool(hits)
     named = [f"{m} {why}" for m, why in found.items() if why is not None]
@@ -99,10 +113,11 @@ def _all_met(atom: ir.Atom, status: Status, i: int, axis: Axis) -> tuple[bool, l
     run = range(i - atom.k + 1, i + 1)
     none = [None] * axis.size
     for j in run:
-        month = [status.get(m, none)[j] for m in atom.measures]
+        month = [status.get(status_key(m, atom.basis), none)[j] for m in atom.measures]
         if False in month or True not in month:
             return False, []
-    return True, [f"{_join(atom.measures)} met {_span_words(axis, run)}"]
+    on = "" if atom.basis == "in_month" else f" on {atom.basis}"
+    return True, [f"{_join(atom.measures)} met{on} {_span_words(axis, run)}"]
 
 
 def condition(atoms: tuple[ir.Atom, ...], status: Status, i: int, axis: Axis
@@ -120,30 +135,59 @@ def condition(atoms: tuple[ir.Atom, ...], status: Status, i: int, axis: Axis
 # ---- regimes -------------------------------------------------------------------------------------
 
 
-def escalations(regime: ir.Regime, results: list[dict[str, Any]], axis: Axis
+def escalations(regime: ir.Regime, results: list[dict[str, Any]], axis: Axis,
+                notices: dict[str, dict[tuple[Any, ...], list[bool]]] | None = None
                 ) -> list[dict[str, Any]]:
-    """Each group's level in each month, and why (the reasons of the last change)."""
-    names = {m for r in regime.rules for a in r.atoms for m in a.measures}
+    """Each group's level in each month, and why (the reasons of the last change).
+
+    ``notices`` maps a notice name to, per group, whether one runs at each month end. Rules
+    marked 'at allocation' apply only in allocation months (every N months from the first) and
+    when a group's level is due its review (N months after it was entered, and every N after).
+    """
+    names = {status_key(m, a.basis) for r in regime.rules for a in r.atoms
+             if isinstance(a, ir.Atom) for m in a.measures}
     status = monthly_status(results, names, regime.keys, axis)
+    _add_notices(status, notices)
     lowest = regime.levels[0][0] if regime.levels else 1
     titles = dict(regime.levels)
+    reviews = dict(regime.level_reviews)
     out = []
     for g in sorted(status, key=_group_order):
-        level, reasons = lowest, []
+        level, reasons, entered = lowest, [], 0
         for i in range(axis.size):
             changed = False
+            due = _allocation(regime, axis, i) or (
+                level in reviews and i > entered and (i - entered) % reviews[level] == 0)
             for rule in regime.rules:
-                if not _applies(rule, level):
+                if not _applies(rule, level) or (rule.at_allocation and not due):
                     continue
                 ok, why = condition(rule.atoms, status[g], i, axis)
                 if ok:
-                    level, reasons, changed = rule.level, why, True
+                    level, reasons, changed, entered = rule.level, why, True, i
                     break
             out.append({"regime": regime.name, "group": dict(zip(regime.keys, g)),
                         "month": _label(axis, i), "level": level,
                         "level_title": titles.get(level, ""), "changed": changed,
                         "reasons": list(reasons)})
     return out
+
+
+def _add_notices(status: dict[tuple[Any, ...], Status],
+                 notices: dict[str, dict[tuple[Any, ...], list[bool]]] | None) -> None:
+    """Put each notice's running months beside the measures' verdicts of its groups."""
+    for name, groups in (notices or {}).items():
+        for g, months in groups.items():
+            status[g][status_key(name, "notice")] = months  # type: ignore[assignment]
+
+
+def _allocation(regime: ir.Regime, axis: Axis, i: int) -> bool:
+    """Whether month index ``i`` is an allocation month of the regime."""
+    if regime.allocate is None:
+        return False
+    every, first = regime.allocate
+    start = int(np.datetime64(first, "M").astype(np.int64))
+    month = axis.first_month + i
+    return month >= start and (month - start) % every == 0
 
 
 def _applies(rule: ir.Rule, level: int) -> bool:
@@ -160,7 +204,8 @@ def _group_order(g: tuple[Any, ...]) -> tuple[str, ...]:
 
 
 def remedies(remedy: ir.Remedy, results: list[dict[str, Any]], axis: Axis,
-             fees: Table) -> list[dict[str, Any]]:
+             fees: Table, notices: dict[str, dict[tuple[Any, ...], list[bool]]] | None = None
+             ) -> list[dict[str, Any]]:
     """Service Fee deferral, release and forfeiture per group and month, in integer pence.
 
     While deferral holds (it starts when the ``defer`` condition holds), ``share`` of each month's
@@ -169,8 +214,10 @@ def remedies(remedy: ir.Remedy, results: list[dict[str, Any]], axis: Axis,
     deferred ``forfeit_after`` months after the month it was deferred is forfeit; at the end of
     the referral period (``forfeit_at``) everything outstanding is forfeit.
     """
-    names = {m for a in remedy.defer + remedy.release for m in a.measures}
+    names = {status_key(m, a.basis) for a in remedy.defer + remedy.release
+             if isinstance(a, ir.Atom) for m in a.measures}
     status = monthly_status(results, names, remedy.keys, axis)
+    _add_notices(status, notices)
     fee = fee_grid(remedy, fees, axis)
     end = _month_index(remedy.forfeit_at, axis) if remedy.forfeit_at else None
     out = []

@@ -15,7 +15,8 @@ from pmir_dsl.report import json as json_report
 from pmir_dsl.report import terminal
 
 BUNDLED = [("contracts/atw_ha.pmir", "examples/atw_ha"), ("contracts/esf.pmir", "examples/esf"),
-           ("contracts/ses.pmir", "examples/ses"), ("contracts/ipes.pmir", "examples/ipes")]
+           ("contracts/ses.pmir", "examples/ses"), ("contracts/ipes.pmir", "examples/ipes"),
+           ("contracts/work_programme.pmir", "examples/work_programme")]
 
 
 @pytest.fixture(autouse=True)

@@ -27,6 +27,7 @@ def to_dict(ev: Evaluation) -> dict[str, Any]:
         "cohorts": ev.cohorts(),
         "escalations": ev.escalations,
         "remedies": ev.remedies,
+        "reviews": ev.reviews,
         "data_quality": [{"table": q.table, "check": q.check, "count": q.count,
                           "examples": list(q.examples)} for q in ev.quality],
     }

@@ -37,6 +37,8 @@ def render(ev: Evaluation, console: Console) -> None:
     console.print(summary(ev, by_measure))
     for mp in ev.plan.measures:
         console.print(measure_section(ev, mp.measure, by_measure[mp.measure.id]))
+    for review in ev.plan.contract.reviews:
+        console.print(review_section(ev, review.name))
     for regime in ev.plan.contract.regimes:
         console.print(regime_section(ev, regime.name))
     for remedy in ev.plan.contract.remedies:
@@ -307,6 +309,84 @@ def regime_section(ev: Evaluation, name: str) -> Group:
                             f"{e['level']} {e['level_title']}", "; ".join(e["reasons"]))
     levels = ", ".join(f"{n} {t}" for n, t in regime.levels)
     return Group(Text(""), Text(f"{regime.title} ({levels})", style="bold"), grid, changes)
+
+
+def review_section(ev: Evaluation, name: str) -> Group:
+    """Every quarter-end review at a glance (provisional / final), the failed ones in detail,
+    then the notices raised with their dates, targets and status."""
+    review = next(r for r in ev.plan.contract.reviews if r.name == name)
+    rows = [r for r in ev.reviews if r["review"] == name and r["group"]]
+    quarters = sorted({r["period"] for r in rows})[-8:]
+    grid = Table(title=f"{review.title}: provisional and final result at each quarter end (- not yet known)",
+                 title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for k in review.keys:
+        grid.add_column(k.replace("_", " ").capitalize(), no_wrap=True)
+    grid.add_column("Measure", no_wrap=True)
+    for q in quarters:
+        grid.add_column(q[2:], justify="center", no_wrap=True)
+    cells: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = defaultdict(dict)
+    for r in rows:
+        cells[(*r["group"].values(), r["measure"])][r["period"]] = r
+    for key in sorted(cells, key=lambda v: tuple(str(x) for x in v)):
+        grid.add_row(*map(str, key), *(_review_cell(cells[key].get(q)) for q in quarters))
+    failed = Table(title="Reviews failed on either figure (net outcomes against those required)",
+                   title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in (*[k.replace("_", " ").capitalize() for k in review.keys], "Measure", "Quarter",
+                "Required", "Provisional", "Final"):
+        failed.add_column(col, no_wrap=col != "Final",
+                          justify="right" if col in ("Required", "Provisional") else "left")
+    for r in rows:
+        p, f = r["provisional"], r["final"]
+        if p["met"] is False or (f is not None and f["met"] is False):
+            failed.add_row(*map(str, r["group"].values()), r["measure"], r["period"],
+                           f"{r['required']:,.2f}",
+                           Text(f"{p['net']:,.2f} ({p['validated_months']}+"
+                                f"{p['extrapolated_months']})", style=MARKS[p["met"]][1]),
+                           "-" if f is None else Text(f"{f['net']:,.2f} ({f['as_at']})",
+                                                      style=MARKS[f["met"]][1]))
+    parts: list[RenderableType] = [Text(""), grid]
+    if failed.rows:
+        parts.append(failed)
+    if review.notice is not None:
+        parts.append(notice_lines(review, [n for n in ev.remedies if n.get("review") == name]))
+    return Group(*parts)
+
+
+def _review_cell(r: dict[str, Any] | None) -> Text:
+    if r is None:
+        return Text("")
+    p = r["provisional"]["met"]
+    f = None if r["final"] is None else r["final"]["met"]
+    text = Text(MARKS[p][0] or "-", style=MARKS[p][1])
+    text.append(" ")
+    text.append(MARKS[f][0] if r["final"] is not None and f is not None else "-",
+                style=MARKS[f][1] if r["final"] is not None else "dim")
+    return text
+
+
+def notice_lines(review: Any, notices: list[dict[str, Any]]) -> RenderableType:
+    """One paragraph per notice: where, when, the target, its status and why it was raised."""
+    if not notices:
+        return Text(f"No {review.notice} raised", style="bold green")
+    out = Text(f"{review.notice_title}s ({review.notice})\n", style="bold")
+    for n in notices:
+        who = ", ".join(str(v) for v in n["group"].values()) or "the contract"
+        out.append(f"  {who} · {n['measure']} · quarter {n['month']}: ", style="bold")
+        status = n["status"] + (f" on {n['cancelled']}" if n["status"] == "cancelled" else "")
+        style = "green" if status.startswith(("cancelled", "target met")) else "bold red"
+        out.append(status + "\n", style=style)
+        target = "not yet known" if n["target"] is None else f"{n['target']:,.2f}"
+        plan = f", action plan due {n['action_plan_due']}" if n["action_plan_due"] else ""
+        out.append(f"    issued {n['issued']}{plan}, remedy period to "
+                   f"{n['remedy_period_end']}, target {target}\n")
+        end = n["end_of_remedy"]
+        if end is not None:
+            out.append(f"    at the end of the remedy period: {end['net']:,.2f} against "
+                       f"{end['target']:,.2f} (as at {end['figure_as_at']})\n")
+        for why in n["reasons"]:
+            out.append(f"    why: {why}\n", style="dim")
+    out.rstrip()
+    return out
 
 
 def remedy_section(ev: Evaluation, name: str) -> Group:
