@@ -24,7 +24,9 @@ def audit_rows(ev: Evaluation, measure_id: str, period: str | None, status: str 
     mp = plan.measure(measure_id)
     m = mp.measure
     first = ev.axis.first_month
-    v = mp.verdicts(make_batch(plan, ev.tables, np.datetime64(ev.as_of, "D")))
+    batch = make_batch(plan, ev.tables, np.datetime64(ev.as_of, "D"))
+    v = mp.verdicts(batch)
+    specs = {spec.name: spec for level in m.groups for spec in level}
     table = ev.tables[m.table]
     record = v.rows if v.rows is not None else np.arange(len(v.status))
     keep = v.status != OUTSIDE
@@ -34,10 +36,10 @@ def audit_rows(ev: Evaluation, measure_id: str, period: str | None, status: str 
     if period is not None:
         keep &= labels == period
     for key, value in groups.items():
-        col = table.columns.get(key)
-        if col is None:
+        if key not in specs and key not in table.columns:
             keep &= False
             continue
+        col = batch.column(m.table, specs[key]) if key in specs else table.columns[key]
         keep &= np.asarray(col.take_strings(record), dtype=object) == value
     entries = np.flatnonzero(keep)
     rows = record[entries]
@@ -45,7 +47,7 @@ def audit_rows(ev: Evaluation, measure_id: str, period: str | None, status: str 
     id_col = next((c for c in table.columns.values() if c.spec.type is ColumnType.ID), None)
     ids = id_col.take_strings(rows) if id_col else [f"row {r + 2}" for r in rows]
     keys = [c for level in m.groups for c in level]
-    key_cols = {spec.name: table.columns[spec.name].take_strings(rows) for spec in keys}
+    key_cols = {spec.name: batch.column(m.table, spec).take_strings(rows) for spec in keys}
     header = ["measure", "id", *key_cols, "period", "verdict", "deadline", "reason"]
     out = []
     for i, (e, r) in enumerate(zip(entries, rows)):

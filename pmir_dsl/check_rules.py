@@ -141,6 +141,9 @@ class RuleChecker:
         if allocate is not None and allocate.every < 1:
             self.error("bad-amount", "allocation comes every 1 month at the earliest",
                        allocate.span, None)
+        if allocate is not None and not 1 <= int(allocate.first[5:]) <= 12:
+            self.error("bad-date", f"there is no month {allocate.first[5:]} in "
+                       f"'{allocate.first}'", allocate.span, "write the month as YYYY-MM")
         for node, rule in rules:
             if rule.at_allocation and allocate is None:
                 self.error("missing-clause", "'at allocation' needs the regime to say when "

@@ -458,3 +458,16 @@ def test_reference_engine_agrees_on_the_example(tmp_path: Path) -> None:
         outs.append(json.loads(buf.getvalue()))
     for key in ("results", "reviews", "remedies", "escalations", "data_quality"):
         assert outs[0][key] == outs[1][key], key
+
+
+def test_audit_lists_records_grouped_by_a_joined_column(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Exit reports are grouped by the provider of their participant (a ref column)."""
+    root = Path(__file__).resolve().parent.parent
+    status = main(["audit", str(root / "contracts/work_programme.pmir"),
+                   str(root / "examples/work_programme"), "--measure", "EXIT_REPORTS_10WD",
+                   "--status", "excluded", "--group", "provider=Provider C"])
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 0
+    assert lines[0] == "measure,id,provider,period,verdict,deadline,reason"
+    assert [line.split(",")[1] for line in lines[1:]] == ["row 42", "row 376"]
