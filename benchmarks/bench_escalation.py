@@ -1,10 +1,13 @@
-"""Benchmark: the IPES regime and Service Fee remedy over 100 providers x 84 months.
+"""Benchmark: escalation over 100 providers x 84 months (IPES and the Work Programme).
 
 Builds in-month results for the nine measured Customer Service Standards (each provider failing
 now and then, at random but reproducibly), then times the month-by-month evaluation of the
-contract's regime and remedy (contracts/ipes.pmir). Prints the seconds (best of --repeat) and
-the ratio to a baseline measured in the same run: one plain Python pass over the same results
-that counts the failed months per provider.
+contract's regime and remedy (contracts/ipes.pmir). Then, for contracts/work_programme.pmir,
+builds monthly job outcomes, attachments and required outcomes for the three Measured Payment
+Groups and half-yearly validation rounds, and times the formal quarterly reviews with their
+PINs, and the PMR / EPR / PIN regime over rolling-12 results. Prints the seconds (best of
+--repeat) and the ratio to a baseline measured in the same run: one plain Python pass over the
+same results that counts the failed months per provider.
 
     python benchmarks/bench_escalation.py [--providers 100] [--months 84] [--repeat 5]
 """
@@ -17,10 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from pmir_dsl import reviews
+from pmir_dsl.calendar import CalendarSpec
 from pmir_dsl.check import check_file
-from pmir_dsl.evaluate import Axis
+from pmir_dsl.evaluate import Axis, MeasureCounts
 from pmir_dsl.regimes import escalations, remedies
-from pmir_dsl.schema import Column, ColumnSpec, ColumnType, Table
+from pmir_dsl.schema import DECIMAL_SCALE, Column, ColumnSpec, ColumnType, Table
 
 START = int(np.datetime64("2024-04", "M").astype(np.int64))
 
@@ -53,6 +58,49 @@ def fees(providers: int, months: int) -> Table:
                             .astype(np.int32)),
             "service_fee_pence": Column(spec["service_fee_pence"], np.full(n, 5_000_000))}
     return Table("fees", "fees", n, "", cols)
+
+
+def wp_counts(contract: Any, providers: int, months: int, seed: int
+              ) -> tuple[dict[str, MeasureCounts], dict[str, int]]:
+    """Monthly job outcomes, attachments and required outcomes (MPL 25%) per provider, for each
+    measure the formal review names; and each measure's provider level."""
+    review = contract.reviews[0]
+    rng = np.random.default_rng(seed)
+    counts, levels = {}, {}
+    for name in review.measures:
+        m = next(x for x in contract.measures if x.id == name)
+        level = [tuple(c.name for c in g) for g in m.groups].index(review.keys)
+        arrays, required = {}, {}
+        for p in range(providers):
+            arr = np.zeros((months, 6), dtype=np.int64)
+            arr[:, 5] = rng.integers(20, 40, months)  # attachments
+            arr[:, 4] = rng.binomial(arr[:, 5], 0.26)  # job outcomes
+            arrays[(f"P{p:03d}",)] = arr
+            required[(f"P{p:03d}",)] = (arr[:, 5] * DECIMAL_SCALE // 4).reshape(-1, 1)
+        empty: list[dict[Any, np.ndarray]] = [{} for _ in m.groups]
+        lv, ex = list(empty), [dict(x) for x in empty]
+        lv[level], ex[level] = arrays, required
+        counts[name] = MeasureCounts(name, tuple(lv), np.zeros(6, dtype=np.int64), 0, (), (),
+                                     tuple(ex))
+        levels[name] = level
+    return counts, levels
+
+
+def validation(months: int) -> Table:
+    """Half-yearly rounds (April-September, October-March), completed three months after."""
+    firsts = np.arange(START, START + months, 6)
+    start = firsts.astype("datetime64[M]").astype("datetime64[D]")
+    end = (firsts + 6).astype("datetime64[M]").astype("datetime64[D]") - np.timedelta64(1, "D")
+    done = end + np.timedelta64(80, "D")
+    spec = {n: ColumnSpec(n, t) for n, t in (("period_start", ColumnType.DATE),
+                                              ("period_end", ColumnType.DATE),
+                                              ("rate", ColumnType.DECIMAL),
+                                              ("completed_date", ColumnType.DATE))}
+    cols = {"period_start": Column(spec["period_start"], start),
+            "period_end": Column(spec["period_end"], end),
+            "rate": Column(spec["rate"], np.full(len(firsts), 60_000)),
+            "completed_date": Column(spec["completed_date"], done)}
+    return Table("validation", "validation", len(firsts), "", cols)
 
 
 def best(fn: Any, repeat: int) -> float:
@@ -94,6 +142,33 @@ def main() -> None:
     print(f"{'regime (levels)':<22}{regime:>10.4f}{regime / base:>12.1f}")
     print(f"{'remedy (fees)':<22}{money:>10.4f}{money / base:>12.1f}")
     print(f"level changes: {sum(e['changed'] for e in levels):,}")
+
+    wp = check_file("contracts/work_programme.pmir")
+    counts, where = wp_counts(wp, args.providers, args.months, seed=2)
+    as_of = np.datetime64(START + args.months, "M").astype("datetime64[D]") - np.timedelta64(1, "D")
+    cal = CalendarSpec("england_and_wales").busdaycalendar(2020, 2040)
+    rounds = validation(args.months)
+    review = wp.reviews[0]
+
+    def review_pass() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        return reviews.evaluate(review, counts, where, axis, as_of, cal, rounds)
+
+    found, pins = review_pass()
+    rolling = [{"measure": name, "group": {"provider": g[0]}, "basis": "rolling_12",
+                "period": str(np.datetime64(START + i, "M")),
+                "met": bool(arr[max(0, i - 11):i + 1, 4].sum() * DECIMAL_SCALE >=
+                            counts[name].extra[where[name]][g][max(0, i - 11):i + 1].sum())}
+               for name in review.measures for g, arr in counts[name].levels[where[name]].items()
+               for i in range(args.months)]
+    running = {"PIN": reviews.open_months(pins, "PIN", review.keys, axis)}
+    reviewed = best(review_pass, args.repeat)
+    wp_regime = best(lambda: escalations(wp.regimes[0], rolling, axis, running), args.repeat)
+    wp_levels = escalations(wp.regimes[0], rolling, axis, running)
+    print(f"Work Programme: {len(found):,} quarter-end reviews of {len(review.measures)} "
+          f"measures, {len(pins):,} PINs; regime over {len(rolling):,} rolling-12 results")
+    print(f"{'reviews and PINs':<22}{reviewed:>10.4f}{reviewed / base:>12.1f}")
+    print(f"{'regime (PMR/EPR/PIN)':<22}{wp_regime:>10.4f}{wp_regime / base:>12.1f}")
+    print(f"level changes: {sum(e['changed'] for e in wp_levels):,}")
 
 
 if __name__ == "__main__":

@@ -105,31 +105,60 @@ def _own(rs: list[Round], month: int) -> Round | None:
     return next((r for r in rs if r.first <= month <= r.last), None)
 
 
+class Rates:
+    """The validation rounds, with the windows and dates already worked out remembered: the
+    same few recur for every group."""
+
+    def __init__(self, rs: list[Round]):
+        self.rounds = rs
+        self._factors: dict[tuple[int, int, Any, bool], Any] = {}
+        self._final: dict[tuple[int, int], np.datetime64 | None] = {}
+
+    def figure(self, months: range, outcomes: np.ndarray, at: np.datetime64,
+               final: bool = False) -> Figure | None:
+        """Net outcomes of ``months`` (absolute month numbers) known at ``at``; ``final``:
+        every month at its own round's rate, None until all are completed by ``at``."""
+        key = (months.start, months.stop, at, final)
+        if key not in self._factors:
+            self._factors[key] = self.factors(months, at, final)
+        found = self._factors[key]
+        if found is None:
+            return None
+        keep, validated, rate = found
+        net = Fraction(int(np.dot(np.asarray(outcomes, dtype=np.int64), keep)), DECIMAL_SCALE)
+        extrapolated = len(months) - validated
+        return Figure(net, validated, extrapolated, rate if extrapolated else None)
+
+    def factors(self, months: range, at: np.datetime64, final: bool
+                ) -> tuple[np.ndarray, int, Fraction] | None:
+        """Per month: the share kept (1 - its rate) in millionths; how many months use their
+        own round; the rate of the last round completed by ``at`` (0 if none)."""
+        done = [r for r in self.rounds if r.completed <= at]
+        latest = max(done, key=lambda r: (r.completed, r.number)).rate if done else Fraction(0)
+        keep = np.zeros(len(months), dtype=np.int64)
+        validated = 0
+        for i, j in enumerate(months):
+            own = _own(done, j)
+            if own is None and final:
+                return None
+            validated += own is not None
+            keep[i] = int((1 - (own.rate if own is not None else latest)) * DECIMAL_SCALE)
+        return keep, validated, latest
+
+    def final_date(self, months: range) -> np.datetime64 | None:
+        """The day the last of the window's own rounds was completed (None: a month has none)."""
+        key = (months.start, months.stop)
+        if key not in self._final:
+            own = [_own(self.rounds, j) for j in months]
+            self._final[key] = None if any(r is None for r in own) else \
+                max(r.completed for r in own)  # type: ignore[union-attr]
+        return self._final[key]
+
+
 def figure(rs: list[Round], months: range, outcomes: np.ndarray, at: np.datetime64,
            final: bool = False) -> Figure | None:
-    """Net outcomes of ``months`` (absolute month numbers) known at ``at``; ``final``: every
-    month at its own round's rate, None until all are completed by ``at``."""
-    done = [r for r in rs if r.completed <= at]
-    latest = max(done, key=lambda r: (r.completed, r.number)) if done else None
-    net, validated, extrapolated = Fraction(0), 0, 0
-    for j, count in zip(months, outcomes):
-        own = _own(done, j)
-        if own is not None:
-            net += int(count) * (1 - own.rate)
-            validated += 1
-        elif final:
-            return None
-        else:
-            net += int(count) * (1 - (latest.rate if latest else 0))
-            extrapolated += 1
-    rate = (latest.rate if latest else Fraction(0)) if extrapolated else None
-    return Figure(net, validated, extrapolated, rate)
-
-
-def final_date(rs: list[Round], months: range) -> np.datetime64 | None:
-    """The day the last of the window's own rounds was completed (None: a month has none)."""
-    own = [_own(rs, j) for j in months]
-    return None if any(r is None for r in own) else max(r.completed for r in own)  # type: ignore[union-attr]
+    """:meth:`Rates.figure` for one window."""
+    return Rates(rs).figure(months, outcomes, at, final)
 
 
 def _month_end(month: int) -> np.datetime64:
@@ -168,7 +197,7 @@ def evaluate(review: ir.Review, counts: dict[str, MeasureCounts], groups: dict[s
     ``groups`` maps each reviewed measure to the index of its group level with the review's
     keys.
     """
-    rs = rounds(review.validation, validation) if review.validation and validation else []
+    rs = Rates(rounds(review.validation, validation) if review.validation and validation else [])
     as_of_month = int(as_of.astype("datetime64[M]").astype(np.int64))
     rows, notices = [], []
     for mid in review.measures:
@@ -185,7 +214,7 @@ def evaluate(review: ir.Review, counts: dict[str, MeasureCounts], groups: dict[s
 
 
 def _reviews(review: ir.Review, mid: str, g: tuple[Any, ...], arr: np.ndarray,
-             need: np.ndarray, axis: Axis, as_of: np.datetime64, rs: list[Round]
+             need: np.ndarray, axis: Axis, as_of: np.datetime64, rs: Rates
              ) -> list[dict[str, Any]]:
     out = []
     for i in range(axis.size):
@@ -200,9 +229,9 @@ def _reviews(review: ir.Review, mid: str, g: tuple[Any, ...], arr: np.ndarray,
         required = Fraction(int(need[lo:hi + 1].sum()), DECIMAL_SCALE)
         due = _month_end(end + review.lag)
         at = min(due, as_of)
-        prov = figure(rs, months, outcomes, at)
-        fin = figure(rs, months, outcomes, as_of, final=True)
-        fin_day = final_date(rs, months) if fin is not None else None
+        prov = rs.figure(months, outcomes, at)
+        fin = rs.figure(months, outcomes, as_of, final=True)
+        fin_day = rs.final_date(months) if fin is not None else None
         assessed = den > 0
         assert prov is not None
         prov_met = prov.net >= required if assessed else None
