@@ -160,7 +160,7 @@ def main() -> None:
                             counts[name].extra[where[name]][g][max(0, i - 11):i + 1].sum())}
                for name in review.measures for g, arr in counts[name].levels[where[name]].items()
                for i in range(args.months)]
-    running = {"PIN": reviews.open_months(pins, "PIN", review.keys, axis)}
+    running = {"PIN": reviews.open_months(pins, "PIN", review.keys, axis, as_of)}
     reviewed = best(review_pass, args.repeat)
     wp_regime = best(lambda: escalations(wp.regimes[0], rolling, axis, running), args.repeat)
     wp_levels = escalations(wp.regimes[0], rolling, axis, running)

@@ -153,6 +153,11 @@ class MeasureChecker:
             self.error("measure-kind", "lateness buckets go with 'met when E within N days of "
                        "A' (a fixed number of days)", b.span)
             return None
+        if b.working != window.working:
+            unit = "working" if window.working else "calendar"
+            self.error("measure-kind", f"lateness buckets count {unit} days, as the window "
+                       "does", b.span, f"write: lateness buckets up to ... {unit} days")
+            return None
         lows = (window.days, *b.bounds)
         if any(hi <= lo for lo, hi in zip(lows, b.bounds)):
             self.error("measure-kind", f"lateness buckets must rise above the window's "

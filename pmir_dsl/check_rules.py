@@ -54,7 +54,10 @@ class RuleChecker:
                 out.append(self.notice_atom(a, keys))
                 continue
             basis = a.basis.text if a.basis is not None else "in_month"
-            if basis not in ir.BASES:
+            if basis == "quarter":
+                self.error("unknown-basis", "rules test a figure every month; 'quarter' figures "
+                           "are quarterly", a.basis.span, "use rolling_3 for the last 3 months")
+            elif basis not in ir.BASES:
                 self.error("unknown-basis", f"unknown basis '{basis}'", a.basis.span,
                            did_you_mean(basis, ir.BASES) or "bases are: " + ", ".join(ir.BASES))
             for name in a.measures:
@@ -94,7 +97,10 @@ class RuleChecker:
                        "measures: " + ", ".join(self.measures))
             return
         levels = {tuple(c.name for c in level) for level in m.groups}
-        if m.period_unit != "month" or basis not in m.bases:
+        if m.target.op == "none":
+            self.error("rule-measure", f"measure {m.id} has no target, so it is never met or "
+                       "failed", name.span, f"give {m.id} a target, or leave it out of rules")
+        elif m.period_unit != "month" or basis not in m.bases:
             words = "in-month" if basis == "in_month" else basis.replace("_", " ")
             self.error("rule-measure", f"measure {m.id} has no {words} figures for rules to "
                        "test month by month", name.span, f"give {m.id}: bases {basis}, ...")
@@ -273,10 +279,17 @@ class RuleChecker:
         lag = clauses["lag"].values[0] if "lag" in clauses else 0
         notice = clauses.get("notice")
         period = clauses["remedy_period"].values[0] if "remedy_period" in clauses else 0
-        if notice is not None and int(period) < 1:  # type: ignore[call-overload]
-            self.error("bad-amount", "a remedy period is at least 1 month",
-                       clauses["remedy_period"].span, None)
+        if notice is not None and (int(period) < 3 or int(period) % 3):  # type: ignore[call-overload]
+            self.error("bad-amount", "a remedy period ends at a quarter end, so it is a whole "
+                       "number of quarters: 3, 6, 9 ... months", clauses["remedy_period"].span,
+                       None)
             ok = False
+        for kind in ("no_repeat", "cancel", "action_plan"):
+            if kind in clauses and notice is None:
+                self.error("missing-clause", "this says what happens to notices, but the review "
+                           "raises none", clauses[kind].span,
+                           'add: notice NAME "title" when failed')
+                ok = False
         plan = clauses.get("action_plan")
         cite = next((c.text.text for c in decl.clauses if isinstance(c, ast.Cite)), "")
         if not ok or not isinstance(basis, ast.Name):

@@ -118,26 +118,62 @@ def _date(text: str) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """``pmirc check``: evaluate and report; exit 1 when any assessed target is failed."""
-    from .pipeline import run_check
+    from .load import load_tables
+    from .pipeline import compile_file, evaluate
     from .report import json as json_report
     from .report import terminal
 
+    plan = compile_file(args.contract)
+    tables = load_tables(_existing_dir(args.data_dir), plan.contract.used_tables())
+    if args.as_of is None and not plan.contract.extract_date:  # as of the latest date in the data
+        for line in far_dates(tables):
+            print(line, file=sys.stderr)
     if args.engine == "reference":
-        from .load import load_tables
-        from .pipeline import compile_file
         from .reference import evaluate_reference
 
-        plan = compile_file(args.contract)
-        tables = load_tables(_existing_dir(args.data_dir), plan.contract.used_tables())
         ev = evaluate_reference(plan, tables, args.as_of)
     else:
-        ev = run_check(args.contract, _existing_dir(args.data_dir), args.as_of, args.chunk_rows)
+        ev = evaluate(plan, tables, args.as_of, args.chunk_rows)
     if args.format == "json":
         sys.stdout.write(json_report.render(ev))
     else:
         terminal.render(ev, Console(width=args.width, highlight=False))
     failed = any(r["met"] is False for r in ev.results)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+#: A date this many days or more after every other date in the data is probably mistyped.
+FAR_DAYS = 366
+
+
+def far_dates(tables: dict) -> list[str]:  # type: ignore[type-arg]
+    """Warnings naming the dates (file, column, rows) a year or more after all the others, among
+    the 5 latest distinct dates in the data: without --as-of or an extract date, the latest of
+    them is the as-of date (semantics.md 2), which a mistyped year makes absurd."""
+    from .errors import DataProblem
+    from .schema import ColumnType
+
+    cols = [(t, c) for t in tables.values() for c in t.columns.values()
+            if c.spec.type is ColumnType.DATE]
+    dates = np.unique(np.concatenate([c.values[~np.isnat(c.values)] for _, c in cols] or
+                                     [np.array([], dtype="datetime64[D]")]))
+    top = dates[-6:]
+    jumps = np.flatnonzero(np.diff(top) >= np.timedelta64(FAR_DAYS, "D"))
+    if not jumps.size:
+        return []
+    usual = top[jumps[0]]
+    out = []
+    for t, c in cols:
+        rows = np.flatnonzero(c.values > usual)
+        if rows.size:
+            first = 2 if t.path.endswith(".csv") else 1  # spreadsheet rows, as in data problems
+            problem = DataProblem(
+                t.path, f"a year or more after every other date in the data (the latest of them "
+                f"is {usual}), so the as-of date is {dates[-1]}", c.spec.name,
+                tuple(int(r) + first for r in rows[:5]), tuple(str(c.values[r]) for r in rows[:5]),
+                len(rows), hint="if it is mistyped, correct it, or pass --as-of YYYY-MM-DD")
+            out.append(problem.render().replace("error[bad-data]", "warning[far-date]", 1))
+    return out
 
 
 def cmd_lint(args: argparse.Namespace) -> int:

@@ -386,7 +386,12 @@ class MeasurePlan:
         if self.measure.period_column.type is ColumnType.DATE:
             excl.add(f"{self.measure.period_column.name} before {e.start.name}", event < start)
         cohort = start.astype("datetime64[M]").astype(np.int64) - b.first_month
-        return np.where(np.isnat(start) | (cohort < 0), -1, cohort)
+        from .profiles import without_profile  # profiles imports this module
+        unprofiled = b.cached(("without profile", self.measure.id),
+                              lambda: without_profile(self.measure, b))
+        # a start with no profile is in no triangle (row -1, no start: the appended False)
+        lost = np.append(unprofiled, False)[b.join(self.measure.table, e.link.name)]
+        return np.where(np.isnat(start) | (cohort < 0) | lost, -1, cohort)
 
     def _backlog(self, b: Batch, month_idx: np.ndarray, excl: Exclusions
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -528,6 +533,13 @@ def _lookup_rows(lk: ir.RateLookup, rt: Table) -> dict[tuple[str, ...], list[int
     rows: dict[tuple[str, ...], list[int]] = {}
     for i, r in enumerate(usable):
         rows.setdefault(tuple(k[i] for k in keys), []).append(int(r))
+    backwards = [int(r) for r in usable if lo[r] > hi[r]]
+    if backwards:
+        raise DataError(DataProblem(
+            rt.path, f"{lk.months[0].name} after {lk.months[-1].name}", lk.months[0].name,
+            tuple(r + 2 for r in backwards[:5]), (), len(backwards),
+            hint=f"the first month column declared ({lk.months[0].name}) is where each row's "
+            "months begin"))
     for k, found in rows.items():
         found.sort(key=lambda r: (lo[r], hi[r]))
         for r0, r1 in zip(found, found[1:]):
@@ -627,7 +639,7 @@ def overdue_months(b: Batch, table: str, w: ir.EveryNDays, start: np.ndarray,
     over = same & (steps > w.days)
     since = dates[:-1][over]
     if w.working:
-        ran_out = np.busday_offset(since, w.days, roll="backward", busdaycal=b.cal)
+        ran_out = np.busday_offset(since, w.days, roll="forward", busdaycal=b.cal)
     else:
         ran_out = since + np.timedelta64(w.days, "D")
     month = (ran_out + np.timedelta64(1, "D")).astype("datetime64[M]").astype(np.int64)

@@ -73,11 +73,11 @@ CODES: dict[str, ErrorCode] = _codes(
     ("window-placement", "A time window must be the whole 'met when' condition"),
     ("period-mismatch", "A basis that does not fit the measure's period"),
     ("target-kind", "A target of the wrong kind for the measure"),
-    ("unknown-measure", "A rule names a measure the contract does not declare"),
+    ("unknown-measure", "A rule or review names a measure (or notice) the contract does not declare"),
     ("unknown-level", "A rule moves to or from a level the regime does not declare"),
     ("contradictory-rules", "Two rules send the same state to different levels"),
     ("level-trap", "A level above the lowest that no rule ever leaves"),
-    ("rule-measure", "A measure a rule uses is not monthly or not grouped like the regime"),
+    ("rule-measure", "A measure a rule or review uses does not fit it (its kind, period, target or groups)"),
 )
 
 

@@ -486,12 +486,12 @@ def _add_extra(m: ir.Measure, row: dict[str, Any], tot: np.ndarray, extra: np.nd
     if m.target.lookup is not None:
         num, den = int(tot[K_NUM]), int(tot[K_DEN])
         required = Fraction(int(extra[0]), DECIMAL_SCALE)
-        met = num >= required if den > 0 else None
+        met = num >= required if den > 0 and row.get("assessed", True) else None
         row["target"] = float(required / den) if den > 0 else None
         row["met"] = met
         row["expected"] = float(required)
         row["variance"] = float(num - required)
-        score = Fraction(num) / required if required > 0 and den > 0 else None
+        score = Fraction(num) / required if required > 0 and met is not None else None
         row["against_target"] = None if score is None else float(score)
         row["_score"] = score
         return
@@ -522,6 +522,8 @@ def result(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
         exact, guard = Fraction(num), den
     met = None if exact is None else m.target.met(exact)
     score = exact if m.target.lookup is None else None
+    if m.min_denominator and guard < m.min_denominator:
+        score = None  # not assessed: not ranked
     if m.min_denominator and guard < m.min_denominator:
         met = None  # reported, but too few records to assess
     band = m.bands.band_for(exact) if (m.bands and exact is not None) else None

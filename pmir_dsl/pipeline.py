@@ -112,7 +112,8 @@ def _reviews(plan: Plan, total: Partial, axis: Axis, whole: Batch, tables: dict[
         rows += found
         notices += raised
         if r.notice is not None:
-            running[r.notice] = reviews.open_months(raised, r.notice, r.keys, axis)
+            running[r.notice] = reviews.open_months(raised, r.notice, r.keys, axis,
+                                                    whole.as_of)
     rows.sort(key=lambda x: (x["review"], x["measure"], len(x["group"]),
                              sorted(x["group"].items()), x["period"]))
     return rows, notices, running

@@ -283,7 +283,7 @@ def _notices(review: ir.Review, mid: str, g: tuple[Any, ...], found: list[dict[s
             target = _f(c_req)
             outcome = {"period": closing["period"], "review_date": closing["review_date"],
                        "figure_as_at": closing["figure_as_at"], "net": _f(c_net),
-                       "target": _f(c_req), "met": c_net >= c_req}
+                       "target": _f(c_req), "met": closing["provisional"]["met"]}
         status = _status(cancelled, outcome, due, as_of, stop, as_of_month)
         plan = None
         if review.action_plan is not None:
@@ -318,16 +318,18 @@ def _status(cancelled: str | None, outcome: dict[str, Any] | None, due: np.datet
         return "cancelled"
     if outcome is None or np.datetime64(outcome["review_date"]) > as_of:
         return "open"
+    if outcome["met"] is None:
+        return "not assessed at the end of the remedy period"
     return "target met" if outcome["met"] else "target missed"
 
 
-def open_months(notices: list[dict[str, Any]], name: str, keys: tuple[str, ...], axis: Axis
-                ) -> dict[tuple[Any, ...], list[bool]]:
+def open_months(notices: list[dict[str, Any]], name: str, keys: tuple[str, ...], axis: Axis,
+                as_of: np.datetime64) -> dict[tuple[Any, ...], list[bool]]:
     """Per group: whether a notice called ``name`` runs at the end of each month of the axis
-    (issued by then, not cancelled by then, its remedy period not over)."""
+    (issued by then and by the as-of date, not cancelled by then, its remedy period not over)."""
     out: dict[tuple[Any, ...], list[bool]] = {}
     for n in notices:
-        if n["remedy"] != name:
+        if n["remedy"] != name or np.datetime64(n["issued"]) > as_of:
             continue
         g = tuple(n["group"][k] for k in keys)
         months = out.setdefault(g, [False] * axis.size)

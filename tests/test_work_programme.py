@@ -471,3 +471,67 @@ def test_audit_lists_records_grouped_by_a_joined_column(
     assert status == 0
     assert lines[0] == "measure,id,provider,period,verdict,deadline,reason"
     assert [line.split(",")[1] for line in lines[1:]] == ["row 42", "row 376"]
+
+
+@pytest.mark.parametrize(("change", "code", "words"), [
+    (("remedy period 6 months", "remedy period 4 months"), "bad-amount",
+     "whole number of quarters"),
+    (('  notice PIN "Performance Improvement Notice" when failed\n', ""), "missing-clause",
+     "the review raises none"),
+    (("failed on rolling_12", "failed on quarter"), "unknown-basis", "'quarter' figures"),
+])
+def test_review_and_regime_mistakes(tmp_path: Path, change: tuple[str, str], code: str,
+                                    words: str) -> None:
+    write(tmp_path, {})
+    source = (CONTRACT + REGIME).replace(*change)
+    with pytest.raises(CompileError) as e:
+        run_source(source, tmp_path)
+    assert any(d.code == code and words in d.message for d in e.value.diagnostics), \
+        [d.message for d in e.value.diagnostics]
+
+
+def test_rules_cannot_name_a_measure_without_target(tmp_path: Path) -> None:
+    write(tmp_path, {})
+    source = (CONTRACT + REGIME).replace(
+        "target at least rate of mpl for payment_group in the month of attachment_date",
+        "no target").replace("  measures JO_VS_MPL_PG1\n", "  measures JO_VS_MPL_PG1\n")
+    with pytest.raises(CompileError) as e:
+        run_source(source, tmp_path)
+    assert any("has no target, so it is never met or failed" in d.message
+               for d in e.value.diagnostics)
+
+
+def test_lookup_rows_from_after_to_are_a_data_error(tmp_path: Path) -> None:
+    write(tmp_path, {})
+    write_csv(tmp_path, "mpl", ["payment_group", "from_month", "to_month", "rate"],
+              [["PG1", "2024-03", "2023-04", "0.1"]])
+    with pytest.raises(DataError, match="from_month after to_month"):
+        run_source(CONTRACT, tmp_path, as_of="2023-12-31")
+
+
+def test_buckets_count_the_windows_unit(tmp_path: Path) -> None:
+    source = """
+contract "x" { service start 2024-04-01 }
+table t { i: id  a: date  b: date? }
+measure M "m" {
+  population t
+  month of a
+  met when b within 10 working days of a
+  lateness buckets up to 20 calendar days
+  no target
+}
+"""
+    with pytest.raises(CompileError) as e:
+        run_source(source, tmp_path)
+    assert "lateness buckets count working days, as the window does" in \
+        e.value.diagnostics[0].message
+
+
+def test_a_notice_reviewed_after_the_as_of_date_is_not_yet_running(tmp_path: Path) -> None:
+    """The 2023-12 review is made on 2024-01-31: at an as-of date of 2024-01-20 its PIN is
+    provisional and the regime does not move to the PIN level."""
+    write(tmp_path, {m: 1 for m in months("2023-01", 13)}, rate="0.5")
+    ev = run_source(CONTRACT + REGIME, tmp_path, as_of="2024-01-20")
+    (pin,) = pins(ev)
+    assert pin["status"] == "provisional: the review is on 2024-01-31"
+    assert {e["month"]: e["level"] for e in ev.escalations}["2024-01"] == 2

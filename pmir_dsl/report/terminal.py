@@ -315,7 +315,7 @@ def review_section(ev: Evaluation, name: str) -> Group:
     """Every quarter-end review at a glance (provisional / final), the failed ones in detail,
     then the notices raised with their dates, targets and status."""
     review = next(r for r in ev.plan.contract.reviews if r.name == name)
-    rows = [r for r in ev.reviews if r["review"] == name and r["group"]]
+    rows = [r for r in ev.reviews if r["review"] == name]
     quarters = sorted({r["period"] for r in rows})[-8:]
     grid = Table(title=f"{review.title}: provisional and final result at each quarter end (- not yet known)",
                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
