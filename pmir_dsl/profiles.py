@@ -70,11 +70,12 @@ def _direct(m: ir.Measure, e: ir.ExpectedDirect, b: Batch) -> Expected:
     factor = SCALE // (DECIMAL_SCALE if e.value.type is ColumnType.DECIMAL else 1)
     months = table.columns[e.period.name].values.astype(np.int64) - b.first_month
     keys = {k.name: _strings(table.columns[k.name]) for k in e.keys}
-    chosen = compile_condition(e.where)(b, e.table) if e.where is not None else True
+    chosen = compile_condition(e.where)(b, e.table) if e.where is not None else \
+        np.ones(table.rows, dtype=bool)
     levels = []
     for level in m.groups:
         names = [c.name for c in level]
-        rows = _rows_for_level(keys, names, table.rows) & chosen
+        rows = _rows_for_level(keys, names, chosen)
         out: Groups = {}
         for r in np.flatnonzero(rows & (months >= 0) & (months < size) & value.present()):
             g = tuple(keys[n][r] for n in names)
@@ -84,10 +85,13 @@ def _direct(m: ir.Measure, e: ir.ExpectedDirect, b: Batch) -> Expected:
     return Expected(tuple(levels))
 
 
-def _rows_for_level(keys: dict[str, np.ndarray], level: list[str], n: int) -> np.ndarray:
-    """Profile rows that give a level's figures: its own keys split, and for each other key the
-    ALL rows where they exist, else the finer rows (matched on the remaining keys)."""
-    rows = np.ones(n, dtype=bool)
+def _rows_for_level(keys: dict[str, np.ndarray], level: list[str], chosen: np.ndarray
+                    ) -> np.ndarray:
+    """Profile rows that give a level's figures, among the ``chosen`` rows (the profile's
+    ``where``): its own keys split, and for each other key the ALL rows where the chosen rows
+    have them, else the finer rows (matched on the remaining keys; decision 39)."""
+    n = len(chosen)
+    rows = chosen.copy()
     for name, values in keys.items():
         is_all = values == ALL
         if name in level:
@@ -95,7 +99,7 @@ def _rows_for_level(keys: dict[str, np.ndarray], level: list[str], n: int) -> np
             continue
         others = [keys[k] for k in keys if k != name]
         combo = [tuple(col[r] for col in others) for r in range(n)]
-        covered = {combo[r] for r in np.flatnonzero(is_all)}
+        covered = {combo[r] for r in np.flatnonzero(is_all & chosen)}
         finer = np.array([not is_all[r] and combo[r] not in covered for r in range(n)], dtype=bool)
         rows &= is_all | finer
     return rows
@@ -119,18 +123,13 @@ def _cohort(m: ir.Measure, e: ir.ExpectedCohort, b: Batch) -> Expected:
     start = cohort_table.columns[e.start.name].values
     cohort = start.astype("datetime64[M]").astype(np.int64) - b.first_month
     started = ~np.isnat(start) & (cohort >= 0) & (cohort < size) & (start <= b.as_of)
-    key_names = [k.name for k in e.keys]
-    key_code, key_labels = _combined([cohort_table.columns[k] for k in key_names],
-                                     cohort_table.rows)
-    has_all = {name: any(s[i] == ALL for s in series) for i, name in enumerate(key_names)}
+    sids = _series_per_level(m, e, series, cohort_table)
+    # a start with no profile at some level is left out of every level (decisions 39 and 48)
+    missing = started & np.any([sid < 0 for sid in sids], axis=0)
     levels, starts, cumulative = [], [], []
-    missing = np.zeros(cohort_table.rows, dtype=bool)
-    for level in m.groups:
+    for level, sid in zip(m.groups, sids):
         names = [c.name for c in level]
-        per_combo = _series_of(key_labels, key_names, names, has_all, series)
-        sid = per_combo[key_code] if len(per_combo) else np.full(cohort_table.rows, -1)
-        missing |= started & (sid < 0)
-        ok = started & (sid >= 0)
+        ok = started & ~missing
         group_code, group_labels = _combined([cohort_table.columns[n] for n in names],
                                              cohort_table.rows)
         counts = _start_counts(group_code[ok], group_labels, sid[ok], cohort[ok], len(series),
@@ -140,6 +139,30 @@ def _cohort(m: ir.Measure, e: ir.ExpectedCohort, b: Batch) -> Expected:
         cumulative.append({g: _cumulative(c, weights, size) for g, c in counts.items()})
     problems = (_missing_profile(e, missing, cohort_table),) if missing.any() else ()
     return Expected(tuple(levels), tuple(starts), tuple(cumulative), problems)
+
+
+def _series_per_level(m: ir.Measure, e: ir.ExpectedCohort, series: list[tuple[Any, ...]],
+                      table: Any) -> list[np.ndarray]:
+    """Each cohort-table row's profile series at each group level of ``m`` (-1: none)."""
+    key_names = [k.name for k in e.keys]
+    key_code, key_labels = _combined([table.columns[k] for k in key_names], table.rows)
+    has_all = {name: any(s[i] == ALL for s in series) for i, name in enumerate(key_names)}
+    sids = []
+    for level in m.groups:
+        per_combo = _series_of(key_labels, key_names, [c.name for c in level], has_all, series)
+        sids.append(per_combo[key_code] if len(per_combo) else np.full(table.rows, -1))
+    return sids
+
+
+def without_profile(m: ir.Measure, b: Batch) -> np.ndarray:
+    """Rows of the whole cohort table whose start has no profile at some group level: they are
+    in no level's expected figures and no triangle, and neither are their outcomes."""
+    e = m.expected
+    assert isinstance(e, ir.ExpectedCohort)
+    whole = attrs.evolve(b, tables=b.lookup or b.tables, memo={})
+    series, _ = _series(e, whole)
+    table = whole.tables[e.table]
+    return np.any([sid < 0 for sid in _series_per_level(m, e, series, table)], axis=0)
 
 
 def _combined(cols: list[Column], n: int) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
@@ -247,10 +270,13 @@ def _missing_profile(e: ir.ExpectedCohort, missing: np.ndarray,
 
 
 def _where_words(where: Any) -> str:
-    """'outcome is short_job' for a simple profile filter (else a generic phrase)."""
-    if isinstance(where, ir.InValues):
-        return f"{where.column.name} is {' or '.join(where.values)}"
-    return "its filter"
+    """'outcome is short_job' for a simple profile filter, as written (else a generic phrase)."""
+    if not isinstance(where, ir.InValues):
+        return "its filter"
+    neg = "not " if where.negate else ""
+    if len(where.values) == 1:
+        return f"{where.column.name} is {neg}{where.values[0]}"
+    return f"{where.column.name} is {neg}one of ({', '.join(where.values)})"
 
 
 def _start_counts(group: np.ndarray, labels: list[tuple[Any, ...]], sid: np.ndarray,

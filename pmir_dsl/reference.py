@@ -895,8 +895,12 @@ def direct_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedDirect) -> Expect
     """Expected figures read from a profile table (6.13): its value column summed per group and
     month, over its rows for months from the service start month to the as-of month.
 
-    For a key column that a group level does not split by, only the rows whose value is ALL are
-    used if the column has any ALL row, else the rows of every value (decision 39).
+    The profile's rows are those its ``where`` keeps; rows it leaves out play no part. At each
+    group level, a row is used when, for each key column: the level splits by the column and the
+    row's value is not ALL; or the level does not split by it and the row's value is ALL, or no
+    row of the profile has ALL there with the same values in the other key columns (decision
+    39: the ALL rows where they exist, else the finer rows added up). An empty key value is a
+    value like any other.
     """
     data = ctx.data
     out = ExpectedFigures()
@@ -904,7 +908,12 @@ def direct_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedDirect) -> Expect
     keys = {n: [key_text(v) for v in data.column(e.table, n)] for n in key_names}
     rows = [row for row in data.rows(e.table) if e.where is None or
             holds(e.where, lambda c, r=row: data.value(e.table, r, c))]  # the profile's rows
-    has_all = {n: any(keys[n][row] == ALL for row in rows) for n in key_names}
+
+    def others(row: int, n: str) -> tuple[Any, ...]:
+        return tuple(keys[o][row] for o in key_names if o != n)
+
+    # for each key column: the values of the other key columns that have an ALL row
+    with_all = {n: {others(row, n) for row in rows if keys[n][row] == ALL} for n in key_names}
     values = data.column(e.table, e.value.name)
     months = data.column(e.table, e.period.name)
     for i, level in enumerate(m.groups):
@@ -916,12 +925,10 @@ def direct_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedDirect) -> Expect
             used = True
             for n in key_names:
                 v = keys[n][row]
-                if v is None:
-                    used = False
-                elif n in split:
+                if n in split:
                     used = used and v != ALL
                 else:
-                    used = used and (v == ALL) == has_all[n]
+                    used = used and (v == ALL or others(row, n) not in with_all[n])
             if used:
                 out.add(i, tuple(keys[n][row] for n in split), month, Fraction(value))
     return out
@@ -932,11 +939,12 @@ def cohort_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedCohort) -> Expect
     start s of a cohort c <= m, of its profile's weight for month m - c.
 
     Every record of the cohort table with a start date is a start, in the month of that date,
-    from the service start month to the as-of date. Its profile at a group level is the ALL
-    profile for the key columns the level does not split by where the profile has one, else its
-    own (decision 39). A start with no profile at a level is left out of that level's expected
-    figures, starts and triangle, and reported once per level under a check named after the key
-    values of the first such start (decision 48).
+    from the service start month to the as-of date. Its profile at a group level is the first
+    that the profile (after ``where``) has of: its own values in the key columns the level
+    splits by and ALL in the others that have ALL anywhere; its own values in every key column;
+    ALL in every key column that has ALL anywhere (decision 39). A start with none of them at
+    some level is left out of every level's expected figures, starts and triangle, and reported
+    once, under 'starts with no profile in PROFILE where FILTER' (decision 48).
     """
     data = ctx.data
     out = ExpectedFigures()
@@ -944,7 +952,7 @@ def cohort_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedCohort) -> Expect
     key_names = [k.name for k in e.keys]
     has_all = {n: any(key[j] == ALL for key in series) for j, n in enumerate(key_names)}
     starts = data.column(e.table, e.start.name)
-    missing: dict[int, list[int]] = {}
+    missing: set[int] = set()
     for row in data.rows(e.table):
         start = starts[row]
         if start is None or start > ctx.as_of:
@@ -953,14 +961,17 @@ def cohort_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedCohort) -> Expect
         if not ctx.first_month <= cohort <= ctx.last_month:
             continue
         own = tuple(key_text(data.column(e.table, n)[row]) for n in key_names)
-        for i, level in enumerate(m.groups):
+        widest = tuple(ALL if has_all[n] else v for n, v in zip(key_names, own))
+        chosen = []  # its profile at each level
+        for level in m.groups:
             split = [c.name for c in level]
             wide = tuple(ALL if (n not in split and has_all[n]) else v
                          for n, v in zip(key_names, own))
-            weights = series.get(wide, series.get(own))
-            if weights is None:
-                missing.setdefault(i, []).append(row)
-                continue
+            chosen.append(next((series[c] for c in (wide, own, widest) if c in series), None))
+        if any(weights is None for weights in chosen):  # none at some level: left out of all
+            missing.add(row)
+            continue
+        for i, (level, weights) in enumerate(zip(m.groups, chosen)):
             out.covered.add((i, row))
             group = tuple(key_text(data.column(e.table, c.name)[row]) for c in level)
             skey = (i, group, cohort)
@@ -972,12 +983,22 @@ def cohort_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedCohort) -> Expect
                 running += w
                 ckey = (i, group, cohort, k)
                 out.cumulative[ckey] = out.cumulative.get(ckey, Fraction(0)) + running
-    for i, rows in sorted(missing.items()):
-        first = rows[0]
-        which = ", ".join(f"{n}={key_text(data.column(e.table, n)[first])}" for n in key_names)
-        check = f"starts with no profile in {e.profile}" + (f" (e.g. {which})" if which else "")
-        out.problems.append((e.table, check, rows))
+    if missing:
+        where = "" if e.where is None else f" where {filter_words(e.where)}"
+        out.problems.append((e.table, f"starts with no profile in {e.profile}{where}",
+                             sorted(missing)))
     return out
+
+
+def filter_words(where: ir.Condition) -> str:
+    """A profile filter as written ('outcome is short_job'), or 'its filter' when it is not one
+    column's 'is', 'is not', 'is one of' or 'is not one of'."""
+    if not isinstance(where, ir.InValues):
+        return "its filter"
+    if len(where.values) == 1:
+        return f"{where.column.name} is {'not ' if where.negate else ''}{where.values[0]}"
+    return (f"{where.column.name} is {'not ' if where.negate else ''}one of "
+            f"({', '.join(where.values)})")
 
 
 def profile_series(ctx: Context, e: ir.ExpectedCohort) -> dict[tuple[Any, ...], list[Fraction]]:
@@ -1128,6 +1149,7 @@ class ReferenceEvaluation:
         self.quality = quality
         self.escalations: list[dict[str, Any]] = []
         self.remedies: list[dict[str, Any]] = []
+        self.reviews: list[dict[str, Any]] = []  # reviews are not re-implemented here
 
     def cohorts(self) -> list[dict[str, Any]]:
         return self._cohorts

@@ -30,13 +30,11 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from pmir_dsl import ir, reference
 from pmir_dsl.check import check_source
 from pmir_dsl.compile import compile_contract
 from pmir_dsl.errors import DataError
 from pmir_dsl.load import load_tables
 from pmir_dsl.pipeline import evaluate
-from pmir_dsl.schema import ColumnType
 from pmir_dsl.reference import evaluate_reference
 from pmir_dsl.report.json import render, to_dict
 
@@ -60,205 +58,29 @@ settings.load_profile(PROFILE)
 
 # ---- comparing the two engines -------------------------------------------------------------------
 
-#: Known differences in the numpy engine, each kept as a failing regression case in
-#: tests/regressions/ (xfail, strict) and normalised away here so that it does not hide others.
-KNOWN_BUGS = {
-    "backlog-oldest-age-key": "when a backlog measure's population is empty, the numpy engine "
-                              "leaves 'oldest_age_working_days' out of its rows instead of "
-                              "giving it as null (6.15, decisions 29 and 52)",
-    "ratio-negative-denominator": "the numpy engine does not assess a ratio whose sum B is "
-                                  "negative; only a denominator of 0 is not assessed (6.9, "
-                                  "decision 21)",
-    "ratio-min-denominator-scale": "the numpy engine compares a ratio's sum B with 'minimum "
-                                   "denominator' in millionths (its decimal scale): sum B = "
-                                   "2.5 passes 'minimum denominator 3'",
-    "no-profile-check-string": "the numpy engine names uncovered starts 'starts with no "
-                               "profile in P where ...' in one entry, not 'starts with no "
-                               "profile in P (e.g. KEY=VALUE, ...)' once per group level "
-                               "(6.8, decision 48)",
-    "each-month-excluded-not-placed": "with 'each month from S until U', the numpy engine "
-                                      "puts an excluded record in no period (so it makes no "
-                                      "group and no 'excluded' count), unlike every other "
-                                      "measure (decision 28)",
-    "direct-profile-all-rule": "for a key column with ALL rows, the numpy engine falls back to "
-                               "the finer rows where a value of the other key has no ALL row; "
-                               "decision 39 says only ALL rows are used (that value gets 0)",
-    "cohort-profile-widest-fallback": "at a level that splits by a key, the numpy engine gives "
-                                      "a start without a profile of its own the key's ALL "
-                                      "profile; decision 39 says: the start's own profile, "
-                                      "else none (reported)",
-    "direct-profile-all-rule-before-where": "the numpy engine applies a direct profile's ALL "
-                                            "rule to all its rows, before its 'where': rows "
-                                            "the filter leaves out still decide which rows "
-                                            "are used (6.13, decision 39)",
-    "quarterly-month-after-as-of": "a quarterly measure over a month (or period) column: the "
-                                   "numpy engine does not exclude a record whose month is after "
-                                   "the as-of month but in the as-of quarter (6.8, decision 9)",
-    "each-month-gap-index-collision": "with 'each month from S until U', the numpy engine "
-                                      "matches the months in which gaps ran out by "
-                                      "row * months + month, so a month outside the report "
-                                      "(a record starting after the as-of date, or before the "
-                                      "service start) fails another record in another month",
-    "cohort-group-by-bool-crash": "the numpy engine crashes (IndexError in profiles._strings, "
-                                  "'internal error', exit 70) on a cohort-profile measure "
-                                  "grouped by a bool column",
-}
+#: Known differences in the numpy engine: none open. A new one is kept as a failing regression
+#: case in tests/regressions/ (case.json "bug": NAME, a strict xfail) and, while it is open, is
+#: listed here with its normalisation in :func:`normalise`, so that it does not hide others.
+#: The bugs fixed so far are the regression cases whose case.json says "fixed".
+KNOWN_BUGS: dict[str, str] = {}
 
 
-def normalise(out: dict[str, Any], each_month: frozenset[str] = frozenset(),
-              profile_bugs: frozenset[str] = frozenset(),
-              numpy_bugs: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """The JSON object less what legitimately differs (table paths) and the known bugs.
-
-    ``each_month``: the measures with 'each month from ... until'; ``profile_bugs``: the
-    measures whose profile triggers direct-profile-all-rule or cohort-profile-widest-fallback
-    (their results and cohorts are left out)."""
+def normalise(out: dict[str, Any]) -> dict[str, Any]:
+    """The JSON object less what legitimately differs: the tables' data paths."""
     out = json.loads(json.dumps(out))
     for t in out["tables"].values():
         t.pop("path", None)
-    kinds = {m["measure"]: m["kind"] for m in out["measures"]}
-    if numpy_bugs:  # quarterly-month-after-as-of, each-month-gap-index-collision
-        touched = {m["table"] for m in out["measures"] if m["measure"] in numpy_bugs}
-        out["measures"] = [m for m in out["measures"] if m["measure"] not in numpy_bugs]
-        out["data_quality"] = [q for q in out["data_quality"] if q["table"] not in touched]
-    profile_bugs = profile_bugs | numpy_bugs
-    out["results"] = [r for r in out["results"] if r["measure"] not in profile_bugs]
-    out["cohorts"] = [r for r in out["cohorts"] if r["measure"] not in profile_bugs]
-    busy = {(r["measure"], json.dumps(r["group"])) for r in out["results"]
-            if r["measure"] in each_month and (r["numerator"] or r["denominator"])}
-    out["results"] = [r for r in out["results"]  # each-month-excluded-not-placed
-                      if r["measure"] not in each_month or not r["group"]
-                      or (r["measure"], json.dumps(r["group"])) in busy]
-    for r in out["results"]:
-        if r.get("oldest_age_working_days", 0) is None:  # backlog-oldest-age-key
-            del r["oldest_age_working_days"]
-        if r["measure"] in each_month:
-            r["excluded"] = 0
-        if kinds[r["measure"]] == "ratio":
-            if r["denominator"] < 0:  # ratio-negative-denominator
-                r["value"], r["met"], r["band"] = "negative denominator", None, None
-            if "assessed" in r:  # ratio-min-denominator-scale
-                r["assessed"] = r["met"] = "minimum denominator of a ratio"
-    out["data_quality"] = [q for q in out["data_quality"]  # no-profile-check-string
-                           if not q["check"].startswith("starts with no profile in ")]
     return out
 
 
-def profile_bug_triggers(contract: Any, tables: dict[str, Any], as_of: str | None
-                         ) -> frozenset[str]:
-    """The measures whose profile meets direct-profile-all-rule (a key column with ALL rows
-    that lack some value of the other key columns) or cohort-profile-widest-fallback (a start
-    whose own key values have no profile, in a profile with ALL rows)."""
-    data = reference.Data(tables, contract)
-    try:
-        day, _ = reference.resolve_as_of(contract, data, as_of)
-    except DataError:
-        return frozenset()
-    hit = set()
-    for m in contract.measures:
-        e = m.expected
-        if e is None or not e.keys:
-            continue
-        table = e.profile if isinstance(e, ir.ExpectedCohort) else e.table
-        names = [k.name for k in e.keys]
-        combos = set()
-        for row in data.rows(table):
-            if e.where is None or reference.holds(
-                    e.where, lambda c, r=row: data.value(table, r, c)):
-                combos.add(tuple(reference.key_text(data.column(table, n)[row]) for n in names))
-        has_all = [any(c[j] == reference.ALL for c in combos) for j in range(len(names))]
-        if isinstance(e, ir.ExpectedDirect):
-            every = [tuple(reference.key_text(data.column(table, n)[row]) for n in names)
-                     for row in data.rows(table)]
-            chosen = {every[row] for row in data.rows(table) if e.where is None or
-                      reference.holds(e.where, lambda c, r=row: data.value(table, r, c))}
-            for level in m.groups:
-                split = [c.name for c in level]
-                if _documented_rows(names, split, chosen) != \
-                        _per_context_rows(names, split, every) & chosen:
-                    hit.add(m.id)
-        elif any(has_all):
-            starts = data.column(e.table, e.start.name)
-            for row in data.rows(e.table):
-                if starts[row] is None or starts[row] > day:
-                    continue
-                own = tuple(reference.key_text(data.column(e.table, n)[row]) for n in names)
-                if own not in combos:
-                    hit.add(m.id)
-    return frozenset(hit)
-
-
-def _documented_rows(names: list[str], split: list[str], combos: set[tuple[Any, ...]]
-                     ) -> set[tuple[Any, ...]]:
-    """Decision 39: a key column with any ALL row gives only its ALL rows to a level that does
-    not split by it; otherwise every value."""
-    has_all = {n: any(c[j] == reference.ALL for c in combos) for j, n in enumerate(names)}
-    return {c for c in combos
-            if all((v != reference.ALL) if n in split else ((v == reference.ALL) == has_all[n])
-                   for n, v in zip(names, c))}
-
-
-def _per_context_rows(names: list[str], split: list[str], combos: list[tuple[Any, ...]]
-                      ) -> set[tuple[Any, ...]]:
-    """What the numpy engine does (profiles._rows_for_level): ALL rows where the other key
-    values have them, else the finer rows, over every row of the table."""
-    out = set()
-    for c in combos:
-        keep = True
-        for j, n in enumerate(names):
-            if n in split:
-                keep = keep and c[j] != reference.ALL
-                continue
-            covered = {d[:j] + d[j + 1:] for d in combos if d[j] == reference.ALL}
-            keep = keep and (c[j] == reference.ALL or c[:j] + c[j + 1:] not in covered)
-        if keep:
-            out.add(c)
-    return out
-
-
-def numpy_bug_triggers(contract: Any, tables: dict[str, Any], as_of: str | None
-                       ) -> frozenset[str]:
-    """Measures whose inputs trigger quarterly-month-after-as-of or
-    each-month-gap-index-collision (their results are not compared)."""
-    data = reference.Data(tables, contract)
-    try:
-        day, _ = reference.resolve_as_of(contract, data, as_of)
-    except DataError:
-        return frozenset()
-    first, last = reference.month_of(dt.date.fromisoformat(contract.service_start)), \
-        reference.month_of(day)
-    hit = set()
-    for m in contract.measures:
-        col = m.period_column
-        if m.period_unit == "quarter" and col.type in (ColumnType.MONTH, ColumnType.PERIOD):
-            for value in data.column(m.table, col.name):
-                month = value[0] if isinstance(value, tuple) else value
-                if month is not None and month > last and \
-                        reference.quarter_of(month) == reference.quarter_of(last):
-                    hit.add(m.id)
-        w = m.window
-        if m.each_month_until is not None and isinstance(w, ir.EveryNDays):
-            for start, until in zip(data.column(m.table, w.start.name),
-                                    data.column(m.table, w.until.name)):
-                if start is not None and (reference.month_of(start) < first or start > day
-                                          or (until is not None and until < start)):
-                    hit.add(m.id)
-    return frozenset(hit)
-
-
-def both(source: str, data: Path, as_of: str | None
-         ) -> tuple[Any, Any, tuple[frozenset[str], ...]]:
-    """The numpy engine's JSON object (or DataError, or a Crash), the reference's, and the
-    measures that known bugs touch: (each month measures, profile bugs, other numpy bugs)."""
+def both(source: str, data: Path, as_of: str | None) -> tuple[Any, Any]:
+    """The numpy engine's JSON object (or DataError, or a Crash), and the reference's."""
     contract = check_source(source, "differential.pmir", data)
     plan = compile_contract(contract)
     try:
         tables = load_tables(data, plan.contract.used_tables())
     except DataError as e:
         pytest.fail(f"the generated data is not loadable: {e}")
-    skips = (frozenset(m.id for m in contract.measures if m.each_month_until is not None),
-             profile_bug_triggers(contract, tables, as_of),
-             numpy_bug_triggers(contract, tables, as_of))
     results: list[Any] = []
     for run in (lambda: evaluate(plan, tables, as_of),
                 lambda: evaluate_reference(plan, tables, as_of)):
@@ -269,7 +91,7 @@ def both(source: str, data: Path, as_of: str | None
         except Exception as e:  # noqa: BLE001 - a crash: 'internal error' from pmirc check
             frames = [f.name for f in traceback.extract_tb(e.__traceback__)]
             results.append(Crash(f"{type(e).__name__}: {e}", tuple(frames)))
-    return results[0], results[1], skips
+    return results[0], results[1]
 
 
 class Crash:
@@ -281,16 +103,10 @@ class Crash:
     def __repr__(self) -> str:
         return f"crash ({self.error}) in {' > '.join(self.frames[-4:])}"
 
-    def known(self) -> bool:
-        # cohort-group-by-bool-crash: profiles._strings cannot read a bool group column
-        return self.error.startswith("IndexError") and self.frames[-1] == "_strings"
 
-
-def assert_same(source: str, data: Path, as_of: str | None, known: bool = True) -> None:
+def assert_same(source: str, data: Path, as_of: str | None) -> None:
     """Both engines give the same JSON (or both refuse the data)."""
-    a, b, skips = both(source, data, as_of)
-    if isinstance(a, Crash) and known and a.known() and not isinstance(b, Crash):
-        return
+    a, b = both(source, data, as_of)
     if isinstance(a, Crash) or isinstance(b, Crash):
         raise AssertionError(f"numpy: {a if isinstance(a, Crash) else 'ok'}; "
                              f"reference: {b if isinstance(b, Crash) else 'ok'}")
@@ -298,12 +114,7 @@ def assert_same(source: str, data: Path, as_of: str | None, known: bool = True) 
         assert a is b, f"numpy: {'DataError' if a is DataError else 'ok'}, " \
                        f"reference: {'DataError' if b is DataError else 'ok'}"
         return
-    if known:
-        a, b = normalise(a, *skips), normalise(b, *skips)
-    else:
-        for out in (a, b):
-            for t in out["tables"].values():
-                t.pop("path", None)
+    a, b = normalise(a), normalise(b)
     if a != b:
         raise AssertionError(describe(a, b))
     assert json.dumps(a) == json.dumps(b), "same values, keys in another order"
@@ -914,9 +725,9 @@ def regression_cases() -> list[Any]:
 
 @pytest.mark.parametrize(("folder", "meta"), regression_cases())
 def test_regression_case(folder: Path, meta: dict[str, Any]) -> None:
-    """A kept example: both engines agree on it, without any known-bug normalisation."""
+    """A kept example: both engines agree on it."""
     source = (folder / "contract.pmir").read_text(encoding="utf-8")
-    assert_same(source, folder / "data", meta.get("as_of"), known=False)
+    assert_same(source, folder / "data", meta.get("as_of"))
 
 
 # ---- the bundled contracts on their example data -------------------------------------------------
@@ -935,7 +746,7 @@ def test_bundled_examples_agree(contract: str, data: str) -> None:
 
 @pytest.mark.parametrize(("contract", "data"), BUNDLED)
 def test_bundled_examples_render_identically(contract: str, data: str) -> None:
-    """The rendered JSON text, byte for byte (less the data paths and the known bugs)."""
+    """The rendered JSON text, byte for byte (less the data paths)."""
     plan = compile_contract(check_source((REPO / "contracts" / f"{contract}.pmir").read_text(),
                                          f"contracts/{contract}.pmir", REPO / "contracts"))
     tables = load_tables(REPO / "examples" / data, plan.contract.used_tables())

@@ -25,7 +25,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from pmir_dsl.cli import main
+from pmir_dsl.cli import far_dates, main
 from pmir_dsl.compile import compile_contract
 from pmir_dsl.check import check_file
 from pmir_dsl.load import load_tables
@@ -396,7 +396,7 @@ def test_parquet_dates_beyond_the_year_9999_are_refused(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Known bugs (outside load.py): reported, pinned until fixed
+# Dates far from the others: 1900, and a far-future date that becomes the as-of date
 
 
 def test_1900_dates_are_before_the_service_start() -> None:
@@ -406,13 +406,40 @@ def test_1900_dates_are_before_the_service_start() -> None:
     assert "referral_date before the service start month 2024-04" in quality(report)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG pipeline.py resolve_as_of: without --as-of (and with no 'extract date' in the "
-    "contract) the as-of date is the latest date in the data, so one report_date typed as "
-    "2999-12-31 makes it 2999-12-31: 11,700 months, 1.19 million result rows, a 373 MB JSON, "
-    "2m43s instead of 1 s, and pending records turned into failures"))
-def test_bug_one_far_future_date_moves_the_as_of_date() -> None:
+def test_a_far_future_date_is_named_when_it_sets_the_as_of_date() -> None:
+    """Without --as-of (and with no 'extract date' in the contract) the as-of date is the latest
+    date in the data (semantics.md 2), so one report_date typed as 2999-12-31 makes it
+    2999-12-31: 11,700 months and pending records turned into failures. The rule stays, but
+    pmirc names such dates on standard error before it evaluates."""
     plan = compile_contract(check_file(CONTRACT))
     tables = load_tables(HOSTILE / "dates_2999", plan.contract.used_tables())
     day, source = resolve_as_of(plan, tables, None)
-    assert str(day) < "2100-01-01", f"as-of {day} ({source})"
+    assert (str(day), source) == ("2999-12-31", "the latest date in the data")
+    warnings = far_dates(tables)
+    assert len(warnings) == 2
+    assert warnings[0].startswith("warning[far-date]: ") and "referrals.csv, column " \
+        "'report_date': a year or more after every other date in the data (the latest of them " \
+        "is 2025-06-30), so the as-of date is 2999-12-31\n  1 row: row 6 ('2999-12-31')\n" \
+        "  hint: if it is mistyped, correct it, or pass --as-of YYYY-MM-DD" in warnings[0]
+    assert "returns.csv, column 'submitted_date'" in warnings[1]
+    assert "row 2 ('2999-01-15')" in warnings[1]
+    assert far_dates(load_tables(HOSTILE / "base", plan.contract.used_tables())) == []
+
+
+def test_pmirc_check_warns_of_a_far_future_date(tmp_path: Path) -> None:
+    """The warning goes to standard error, the report is made as the rule says, and a given
+    as-of date silences it."""
+    for name in ("workforce.csv", "returns.csv"):
+        (tmp_path / name).write_bytes((HOSTILE / "base" / name).read_bytes())
+    lines = (HOSTILE / "base" / "referrals.csv").read_text(encoding="utf-8").split("\n")
+    cells = lines[3].split(",")
+    cells[6] = "2027-01-04"  # report_date, typed a year too late
+    lines[3] = ",".join(cells)
+    (tmp_path / "referrals.csv").write_text("\n".join(lines), encoding="utf-8")
+    status, out, err = pmirc("check", CONTRACT, tmp_path, "--format", "json")
+    assert status in (0, 1), err
+    assert json.loads(out)["as_of"] == "2027-01-04"
+    assert err.count("warning[far-date]") == 1 and "row 4 ('2027-01-04')" in err, err
+    status, _, err = pmirc("check", CONTRACT, tmp_path, "--format", "json", "--as-of",
+                           "2025-06-30")
+    assert status in (0, 1) and "warning" not in err, err
