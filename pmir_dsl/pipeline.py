@@ -88,6 +88,8 @@ def evaluate(plan: Plan, tables: dict[str, Table], as_of: str | None = None,
     c = plan.contract
     found, notices, running = _reviews(plan, total, axis, whole, tables)
     levels = [row for r in c.regimes for row in regimes.escalations(r, results, axis, running)]
+    if running:  # a contract whose reviews raise notices: each month's running notices
+        reviews.annotate(levels, notices, whole.as_of)
     money = [row for r in c.remedies
              for row in regimes.remedies(r, results, axis, tables[r.fee_table], running)]
     return Evaluation(plan, str(day), source, tables, axis, total, results, expected, levels,

@@ -323,24 +323,38 @@ def _status(cancelled: str | None, outcome: dict[str, Any] | None, due: np.datet
     return "target met" if outcome["met"] else "target missed"
 
 
+def runs(n: dict[str, Any], month: int, as_of: np.datetime64) -> bool:
+    """Whether notice ``n`` runs at the end of ``month`` (months since 1970-01): issued by then
+    and by the as-of date, not cancelled by then, its remedy period not over."""
+    end = _month_end(month)
+    issued = np.datetime64(n["issued"])
+    return bool(issued <= end and issued <= as_of and month <= n["_end"] and
+                (n["cancelled"] is None or np.datetime64(n["cancelled"]) > end))
+
+
 def open_months(notices: list[dict[str, Any]], name: str, keys: tuple[str, ...], axis: Axis,
                 as_of: np.datetime64) -> dict[tuple[Any, ...], list[bool]]:
-    """Per group: whether a notice called ``name`` runs at the end of each month of the axis
-    (issued by then and by the as-of date, not cancelled by then, its remedy period not over)."""
+    """Per group: whether a notice called ``name`` runs at the end of each month of the axis."""
     out: dict[tuple[Any, ...], list[bool]] = {}
     for n in notices:
-        if n["remedy"] != name or np.datetime64(n["issued"]) > as_of:
+        if n["remedy"] != name:
             continue
-        g = tuple(n["group"][k] for k in keys)
-        months = out.setdefault(g, [False] * axis.size)
-        issued = np.datetime64(n["issued"])
-        cancelled = np.datetime64(n["cancelled"]) if n["cancelled"] else None
+        months = out.setdefault(tuple(n["group"][k] for k in keys), [False] * axis.size)
         for i in range(axis.size):
-            end = _month_end(axis.first_month + i)
-            if issued <= end and axis.first_month + i <= n["_end"] and \
-                    (cancelled is None or cancelled > end):
-                months[i] = True
+            months[i] = months[i] or runs(n, axis.first_month + i, as_of)
     return out
+
+
+def annotate(levels: list[dict[str, Any]], notices: list[dict[str, Any]],
+             as_of: np.datetime64) -> None:
+    """Give each regime row the notices of its group running at the end of its month."""
+    for row in levels:
+        month = int(np.datetime64(row["month"], "M").astype(np.int64))
+        row["notices"] = [
+            {"notice": n["remedy"], "measure": n["measure"], "raised_for": n["month"],
+             "remedy_period_end": n["remedy_period_end"]}
+            for n in notices if all(n["group"].get(k) == v for k, v in row["group"].items())
+            and runs(n, month, as_of)]
 
 
 def public(notices: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -523,3 +523,13 @@ def test_a_notice_reviewed_after_the_as_of_date_is_not_yet_running(tmp_path: Pat
     (pin,) = pins(ev)
     assert pin["status"] == "provisional: the review is on 2024-01-31"
     assert {e["month"]: e["level"] for e in ev.escalations}["2024-01"] == 2
+
+
+def test_story_regime_rows_name_the_running_pins(story: Any) -> None:
+    rows = {(tuple(e["group"].values()), e["month"]): e for e in story.escalations}
+    c = rows[(("Provider C",), "2024-09")]
+    assert c["level"] == 3 and c["notices"] == [
+        {"notice": "PIN", "measure": "JO_VS_MPL_PG2", "raised_for": "2024-03",
+         "remedy_period_end": "2024-09-30"}]
+    d = rows[(("Provider D",), "2024-06")]  # cancelled on 2024-06-18
+    assert d["level"] == 2 and d["notices"] == []

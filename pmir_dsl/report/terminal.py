@@ -308,7 +308,20 @@ def regime_section(ev: Evaluation, name: str) -> Group:
             changes.add_row(*map(str, e["group"].values()), e["month"],
                             f"{e['level']} {e['level_title']}", "; ".join(e["reasons"]))
     levels = ", ".join(f"{n} {t}" for n, t in regime.levels)
-    return Group(Text(""), Text(f"{regime.title} ({levels})", style="bold"), grid, changes)
+    parts: list[RenderableType] = [Text(""), Text(f"{regime.title} ({levels})", style="bold"),
+                                   grid, changes]
+    last = months[-1] if months else None
+    running = [e for e in rows if e["month"] == last and e.get("notices")]
+    if running:
+        lines = Text(f"Notices running at the end of {last}\n", style="bold")
+        for e in running:
+            who = ", ".join(map(str, e["group"].values())) or "the contract"
+            for n in e["notices"]:
+                lines.append(f"  {who}: {n['notice']} on {n['measure']} (raised for "
+                             f"{n['raised_for']}), remedy period to {n['remedy_period_end']}\n")
+        lines.rstrip()
+        parts.append(lines)
+    return Group(*parts)
 
 
 def review_section(ev: Evaluation, name: str) -> Group:
