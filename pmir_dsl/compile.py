@@ -522,6 +522,14 @@ def _names(col: Column) -> list[str]:
     return list(col.dictionary if t is ColumnType.TEXT else col.spec.categories)
 
 
+def _key_strings(col: Column, rows: np.ndarray) -> list[str]:
+    """A lookup table's key values at ``rows`` as the records' keys are matched (see
+    :func:`_names`): bools as 'true' / 'false', an empty value as ''."""
+    if col.spec.type is ColumnType.BOOL:
+        return [("", "false", "true")[int(c) + 1] for c in col.values[rows]]
+    return col.take_strings(rows)
+
+
 def _lookup_rows(lk: ir.RateLookup, rt: Table) -> dict[tuple[str, ...], list[int]]:
     """The lookup table's usable rows by key values; a key's month ranges must not overlap."""
     from .errors import DataError, DataProblem
@@ -529,7 +537,7 @@ def _lookup_rows(lk: ir.RateLookup, rt: Table) -> dict[tuple[str, ...], list[int
     cols = [rt.columns[c.name] for c in (lk.value, lk.months[0], lk.months[-1])]
     usable = np.flatnonzero(np.logical_and.reduce([c.present() for c in cols]))
     lo, hi = (np.asarray(c.values, dtype=np.int64) for c in cols[1:])
-    keys = [rt.columns[theirs.name].take_strings(usable) for _, theirs in lk.keys]
+    keys = [_key_strings(rt.columns[theirs.name], usable) for _, theirs in lk.keys]
     rows: dict[tuple[str, ...], list[int]] = {}
     for i, r in enumerate(usable):
         rows.setdefault(tuple(k[i] for k in keys), []).append(int(r))
@@ -559,9 +567,28 @@ def _millionths(col: Column) -> np.ndarray:
 
 
 def _measure_specs(m: ir.Measure) -> list[tuple[str, ColumnSpec]]:
-    """(role, column) of the columns a measure reads from its own table, joined ones included."""
+    """(role, column) of the columns a measure reads from its own table, joined ones included:
+    a record whose reference to any of them is missing or unknown is excluded (6.8)."""
     cols = [m.period_column, *ir._cond_columns(m.where), *ir._cond_columns(m.condition)]
     cols += [c for level in m.groups for c in level]
+    cols += list(m.ratio or ())
+    w = m.window
+    if isinstance(w, ir.WithinDays):
+        cols += [w.event, w.anchor]
+        if isinstance(w.days, ir.DaysByCategory):
+            cols.append(w.days.column)
+    elif isinstance(w, ir.OnOrBeforeDeadline):
+        cols += [w.event, w.period]
+    elif isinstance(w, ir.EveryNDays):
+        cols += [w.start, w.until]
+    if m.backlog is not None:
+        cols.append(m.backlog.until)
+    if m.due is not None:
+        cols += [m.due.event, m.due.anchor]
+    if m.each_month_until is not None:
+        cols.append(m.each_month_until)
+    if m.target.lookup is not None:
+        cols += [own for own, _ in m.target.lookup.keys]
     return [("", c) for c in cols]
 
 

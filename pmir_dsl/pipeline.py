@@ -117,7 +117,7 @@ def _reviews(plan: Plan, total: Partial, axis: Axis, whole: Batch, tables: dict[
             running[r.notice] = reviews.open_months(raised, r.notice, r.keys, axis,
                                                     whole.as_of)
     rows.sort(key=lambda x: (x["review"], x["measure"], len(x["group"]),
-                             sorted(x["group"].items()), x["period"]))
+                             reviews.group_order(x["group"]), x["period"]))
     return rows, notices, running
 
 

@@ -16,7 +16,15 @@ Outline of one evaluation (:func:`evaluate_reference`):
    data-quality checks in their documented order (the first that applies excludes the record),
    then the record's period and its verdict (met, failed or pending).
 3. Per measure, group level, group and period: the counts, summed over each basis's periods into
-   one result row, with the target decided exactly.
+   one result row, with the target decided exactly; then each group's rank, for a measure that
+   ranks (docs/language.md 10.4).
+4. Each formal review and its notices (10.6, 10.7), by :mod:`reference_reviews` from the
+   reference's own monthly counts.
+
+A count ratio (10.1) counts a record in the denominator in the month of B and, once A has
+happened, in the numerator in the month of A; a looked-up target (10.2) adds up each denominator
+record's rate, exactly, as the outcomes required; lateness buckets (10.5) are decided per record
+from its window's dates.
 
 Where the texts are silent, these readings are taken (and agree with the numpy engine):
 
@@ -28,10 +36,13 @@ Where the texts are silent, these readings are taken (and agree with the numpy e
 - a start without a profile at a group level is left out of that level's cohort triangle:
   its starts and its outcomes;
 - the deadline period's ``COLUMN missing`` and a gap window's ``S missing`` /
-  ``U before S`` are checked where a time window's checks are.
+  ``U before S`` are checked where a time window's checks are;
+- a looked-up target's key that is empty matches a row of the table whose key is empty, as an
+  empty profile key does (6.13); bands, even deciding ones, do not change whether a looked-up
+  target is met (10.2 says when it is: the numerator reaches the outcomes required).
 
 Escalation regimes and remedies (semantics.md 7) are state over the monthly results: they are
-not re-implemented here, but run over the reference's own results.
+not re-implemented here, but run over the reference's own results and notices.
 """
 
 from __future__ import annotations
@@ -256,6 +267,62 @@ class Data:
         return f"row {row + 2}"
 
 
+# ---- a looked-up target's table (10.2) ----------------------------------------------------------
+
+
+class RateTable:
+    """The rows of a ``target at least RATE of TABLE for KEYS in the month of B`` table: per key
+    values (as text, an empty value being a value like any other), the rows' months (from, to,
+    inclusive) and rates. Rows with an empty rate or month are not used. A row whose first month
+    is after its last, or two rows for the same key values whose months overlap, are data
+    errors (decision 83)."""
+
+    def __init__(self, data: Data, lookup: ir.RateLookup):
+        table = lookup.table
+        first = data.column(table, lookup.months[0].name)
+        last = data.column(table, lookup.months[-1].name)
+        rates = data.column(table, lookup.value.name)
+        keys = [[key_text(v) for v in data.column(table, theirs.name)]
+                for _, theirs in lookup.keys]
+        self.lookup = lookup
+        self.rows: dict[tuple[str | None, ...], list[tuple[int, int, Fraction, int]]] = {}
+        backwards = []
+        for row in data.rows(table):
+            if rates[row] is None or first[row] is None or last[row] is None:
+                continue
+            if first[row] > last[row]:
+                backwards.append(row)
+            key = tuple(k[row] for k in keys)
+            self.rows.setdefault(key, []).append((first[row], last[row], Fraction(rates[row]),
+                                                  row))
+        path = data.tables[table].path
+        if backwards:
+            raise DataError(DataProblem(
+                path, f"{lookup.months[0].name} after {lookup.months[-1].name}",
+                lookup.months[0].name, tuple(r + 2 for r in backwards[:5]), (), len(backwards),
+                hint=f"the first month column declared ({lookup.months[0].name}) is where each "
+                "row's months begin"))
+        for key, found in self.rows.items():
+            for a in found:
+                for b in found:
+                    if a[3] < b[3] and a[0] <= b[1] and b[0] <= a[1]:
+                        lo, hi = sorted((a, b))
+                        words = ", ".join("" if v is None else v for v in key) or "every record"
+                        raise DataError(DataProblem(
+                            path, f"rows {lo[3] + 2} and {hi[3] + 2} both give a "
+                            f"{lookup.value.name} for {words} in {month_label(hi[0])}",
+                            lookup.months[0].name, (lo[3] + 2, hi[3] + 2), (), 2,
+                            hint="each key's months may appear in one row only"))
+
+    def rate(self, get: Callable[[ColumnSpec], Any], month: int) -> Fraction | None:
+        """The rate of the row with the record's key values whose months hold ``month``."""
+        key = tuple(key_text(get(own)) for own, _ in self.lookup.keys)
+        for first, last, rate, _ in self.rows.get(key, []):
+            if first <= month <= last:
+                return rate
+        return None
+
+
 # ---- conditions ----------------------------------------------------------------------------------
 
 
@@ -327,6 +394,9 @@ class Record:
         self.over_limit: dt.date | None = None
         self.cohort: int | None = None  # cohort measures: the start month of its cohort
         self.start_row: int | None = None  # ... and the row of the start it belongs to
+        self.outcome_month: int | None = None  # count ratios: the month of A, once it happened
+        self.rate: Fraction = Fraction(0)  # a looked-up target: the record's rate
+        self.bucket: str | None = None  # lateness buckets: the record's bucket
 
 
 class Context:
@@ -341,6 +411,13 @@ class Context:
         self.last_month = month_of(as_of)
         self.days = WorkingDays(contract.calendar)
         self.quality: dict[tuple[str, str], set[int]] = {}
+        self.rate_tables: dict[ir.RateLookup, RateTable] = {}
+
+    def rate_table(self, lookup: ir.RateLookup) -> RateTable:
+        """The looked-up target's table, read and checked once."""
+        if lookup not in self.rate_tables:
+            self.rate_tables[lookup] = RateTable(self.data, lookup)
+        return self.rate_tables[lookup]
 
     def exclude(self, table: str, check: str, row: int) -> None:
         """Note a record excluded under a data-quality check (each record once per check)."""
@@ -356,6 +433,10 @@ def judge(ctx: Context, m: ir.Measure, row: int) -> Record | None:
 
     if m.where is not None and not holds(m.where, get):
         return None
+    if m.kind == "count_ratio":  # a record with neither date is outside the population (10.1)
+        assert m.ratio is not None
+        if get(m.ratio[0]) is None and get(m.ratio[1]) is None:
+            return None
     rec = Record(row)
     rec.groups = [tuple(key_text(get(c)) for c in level) for level in m.groups]
     check = first_failing_check(ctx, m, get, rec)
@@ -459,7 +540,7 @@ def first_failing_check(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec],
             return f"{m.due.event.name} before {m.due.anchor.name}"
 
     # 5. the columns of a ratio
-    if m.ratio is not None:
+    if m.ratio is not None and m.kind == "ratio":
         for spec in m.ratio:
             if get(spec) is None:
                 return f"{spec.name} missing"
@@ -469,6 +550,21 @@ def first_failing_check(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec],
         until = get(m.backlog.until)
         if until is not None and until < value:
             return f"{m.backlog.until.name} before {col.name}"
+
+    # 7. a count ratio: A before B, then a looked-up target's rate (10.1, 10.2)
+    if m.kind == "count_ratio":
+        assert m.ratio is not None
+        outcome = get(m.ratio[0])
+        if outcome is not None and outcome < value:
+            return f"{m.ratio[0].name} before {m.ratio[1].name}"
+        lookup = m.target.lookup
+        if lookup is not None:
+            rate = ctx.rate_table(lookup).rate(get, month_of(get(lookup.date)))
+            if rate is None:
+                keys = ", ".join(own.name for own, _ in lookup.keys)
+                return (f"no {lookup.value.name} in {lookup.table} for its {keys} and month of "
+                        f"{lookup.date.name}")
+            rec.rate = rate
     return None
 
 
@@ -494,6 +590,8 @@ def referenced_columns(contract: ir.Contract, m: ir.Measure) -> list[ColumnSpec]
         cols += [m.due.event, m.due.anchor]
     if m.each_month_until is not None:
         cols.append(m.each_month_until)
+    if m.target.lookup is not None:
+        cols += [own for own, _ in m.target.lookup.keys]
     names = {c.via for c in cols if c.via is not None}
     if isinstance(m.expected, ir.ExpectedCohort) and m.expected.link is not None:
         names.add(m.expected.link.name)
@@ -528,6 +626,14 @@ def verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any], rec: 
         assert m.ratio is not None
         rec.numerator, rec.denominator = Fraction(get(m.ratio[0])), Fraction(get(m.ratio[1]))
         return MET
+    if m.kind == "count_ratio":
+        # met once A has happened by the as-of date, counted in A's month (decision 82)
+        assert m.ratio is not None
+        outcome = get(m.ratio[0])
+        if outcome is not None and outcome <= ctx.as_of:
+            rec.outcome_month = month_of(outcome)
+            return MET
+        return FAILED
     if m.kind in ("backlog_share", "backlog_count"):
         return backlog_verdict(ctx, m, get, rec)
     if m.kind == "profile":
@@ -552,10 +658,31 @@ def verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any], rec: 
         return MET if holds(m.condition, get) else FAILED
     event = get(w.event)
     deadline = window_deadline(ctx, w, get)
+    if m.buckets is not None:
+        assert isinstance(w, ir.WithinDays)
+        rec.bucket = lateness_bucket(ctx, m.buckets, w, get(w.anchor), event, deadline)
     if event is not None:  # the dates in the data decide (decision 10)
         return MET if event <= deadline else FAILED
     # no event yet: failed once the deadline is on or before the as-of date (decision 11)
     return FAILED if deadline <= ctx.as_of else PENDING
+
+
+def lateness_bucket(ctx: Context, buckets: ir.Buckets, w: ir.WithinDays, anchor: dt.date,
+                    event: dt.date | None, deadline: dt.date) -> str:
+    """The record's lateness bucket (10.5): within the window; late by no more than each bound
+    (counted from the anchor as the window is); later than the last; or outstanding (no event)."""
+    assert isinstance(w.days, int)
+    names = buckets.names(w.days)
+    if event is None:
+        return names[-1]
+    if event <= deadline:
+        return names[0]
+    for name, bound in zip(names[1:], buckets.bounds):
+        limit = ctx.days.workday(anchor, bound) if buckets.working else \
+            anchor + dt.timedelta(days=bound)
+        if event <= limit:
+            return name
+    return names[-2]
 
 
 def window_deadline(ctx: Context, w: ir.Window, get: Callable[[ColumnSpec], Any]) -> dt.date:
@@ -743,6 +870,36 @@ class Tally:
         self.excluded = 0
         self.numerator = Fraction(0)
         self.denominator = Fraction(0)
+        self.outcomes = 0  # count ratios: records whose A falls in the period
+        self.required = Fraction(0)  # a looked-up target: the rates of the denominator records
+        self.buckets: dict[str, int] = {}  # lateness buckets: records per bucket
+
+
+def level_tallies(m: ir.Measure, records: list[Record], i: int
+                  ) -> dict[tuple[Any, ...], dict[int, Tally]]:
+    """Per group of level ``i`` that has a record in some period, its tallies per period."""
+    groups: dict[tuple[Any, ...], dict[int, Tally]] = {}
+    for rec in records:
+        for period, status in rec.counts:  # no period: in no figure, and makes no group
+            tally = groups.setdefault(rec.groups[i], {}).setdefault(period, Tally())
+            if status == MET:
+                tally.met += 1
+                tally.numerator += rec.numerator
+                tally.denominator += rec.denominator
+            elif status == FAILED:
+                tally.failed += 1
+            elif status == PENDING:
+                tally.pending += 1
+            else:
+                tally.excluded += 1
+            if status != EXCLUDED:
+                tally.required += rec.rate
+                if rec.bucket is not None:
+                    tally.buckets[rec.bucket] = tally.buckets.get(rec.bucket, 0) + 1
+        if rec.outcome_month is not None:  # a count ratio's numerator: in the month of A
+            groups.setdefault(rec.groups[i], {}).setdefault(rec.outcome_month,
+                                                            Tally()).outcomes += 1
+    return groups
 
 
 def measure_results(ctx: Context, m: ir.Measure, records: list[Record],
@@ -750,22 +907,9 @@ def measure_results(ctx: Context, m: ir.Measure, records: list[Record],
     """Every result row of one measure, for every level, group, basis and period."""
     rows: list[dict[str, Any]] = []
     for i, level in enumerate(m.groups):
-        groups: dict[tuple[Any, ...], dict[int, Tally]] = {}
+        groups = level_tallies(m, records, i)
         if not level:
-            groups[()] = {}  # the whole contract is always reported (decision 29)
-        for rec in records:
-            for period, status in rec.counts:  # no period: in no figure, and makes no group
-                tally = groups.setdefault(rec.groups[i], {}).setdefault(period, Tally())
-                if status == MET:
-                    tally.met += 1
-                    tally.numerator += rec.numerator
-                    tally.denominator += rec.denominator
-                elif status == FAILED:
-                    tally.failed += 1
-                elif status == PENDING:
-                    tally.pending += 1
-                else:
-                    tally.excluded += 1
+            groups.setdefault((), {})  # the whole contract is always reported (decision 29)
         if expected is not None:  # a group with a profile but no records (decision 42)
             for group in expected.groups(i):
                 groups.setdefault(group, {})
@@ -783,7 +927,31 @@ def measure_results(ctx: Context, m: ir.Measure, records: list[Record],
                                          Fraction(0))
                             row["denominator"] = row["expected"] = figure
                     rows.append(finish_row(m, group, label, basis, row))
+    if m.rank is not None:
+        rank_rows(m, rows)
+    for row in rows:
+        row.pop("_score")
     return rows
+
+
+def rank_rows(m: ir.Measure, rows: list[dict[str, Any]]) -> None:
+    """Each group's place among the groups of its level with the same period and basis (10.4):
+    1 + the number of them with a strictly better score, so that ties share the lower number
+    (1, 1, 3). A row without a score has rank null; the whole contract's row has no rank."""
+    better = (lambda a, b: a > b) if m.rank == "highest" else (lambda a, b: a < b)
+    scores: dict[tuple[Any, ...], list[Fraction]] = {}
+    for row in rows:
+        if row["group"] and row["_score"] is not None:
+            key = (tuple(sorted(row["group"])), row["period"], row["basis"])
+            scores.setdefault(key, []).append(row["_score"])
+    for row in rows:
+        if not row["group"]:
+            continue
+        if row["_score"] is None:
+            row["rank"] = None
+            continue
+        peers = scores[(tuple(sorted(row["group"])), row["period"], row["basis"])]
+        row["rank"] = 1 + sum(1 for score in peers if better(score, row["_score"]))
 
 
 def period_row(m: ir.Measure, tallies: list[Tally]) -> dict[str, Any]:
@@ -797,9 +965,18 @@ def period_row(m: ir.Measure, tallies: list[Tally]) -> dict[str, Any]:
     if m.kind == "ratio":
         row["numerator"] = sum((t.numerator for t in tallies), Fraction(0))
         row["denominator"] = sum((t.denominator for t in tallies), Fraction(0))
+    elif m.kind == "count_ratio":
+        row["numerator"] = sum(t.outcomes for t in tallies)
+        row["denominator"] = met + failed
     else:
         row["numerator"] = met
         row["denominator"] = met + failed
+    if m.target.lookup is not None:
+        row["required"] = sum((t.required for t in tallies), Fraction(0))
+    if m.buckets is not None:
+        assert isinstance(m.window, ir.WithinDays) and isinstance(m.window.days, int)
+        row["buckets"] = {name: sum(t.buckets.get(name, 0) for t in tallies)
+                          for name in m.buckets.names(m.window.days)}
     return row
 
 
@@ -822,9 +999,10 @@ def backlog_row(ctx: Context, members: list[Record], month: int) -> dict[str, An
 
 def finish_row(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
                row: dict[str, Any]) -> dict[str, Any]:
-    """The figure, the target and whether it is met, decided exactly; the band."""
+    """The figure, the target and whether it is met, decided exactly; the band. The row keeps
+    its exact ranking score under ``_score`` (see :func:`rank_rows`)."""
     numerator, denominator = row["numerator"], row["denominator"]
-    share = m.kind in ("rate", "ratio", "profile", "backlog_share")
+    share = m.kind in ("rate", "ratio", "profile", "backlog_share", "count_ratio")
     if share:  # a denominator of 0 is not assessed (6.9)
         value = None if denominator == 0 else Fraction(numerator) / Fraction(denominator)
     else:  # counts always have a value (a period without records counts 0)
@@ -837,24 +1015,42 @@ def finish_row(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
         if m.bands is not None:
             band = m.bands.band_for(value).label
         if assessed:
-            met = m.target.met(value)
-            if m.bands is not None and m.bands.deciding:
+            met = m.target.met(value)  # None with 'no target': never judged (10.3)
+            if m.bands is not None and m.bands.deciding and met is not None:
                 met = m.bands.band_for(value).passes
+    target: float | int | None
+    if m.target.op == "none":
+        target = None
+    else:
+        target = float(m.target.value) if m.target.share else int(m.target.value)
+    score = value if assessed else None  # what a rank compares (10.4)
+    extra: dict[str, Any] = {}
+    if m.target.lookup is not None:
+        # a looked-up target (10.2): met when the numerator reaches the outcomes required
+        required: Fraction = row["required"]
+        met = (numerator >= required) if assessed else None
+        target = float(required / denominator) if denominator > 0 else None
+        score = Fraction(numerator) / required if (assessed and required > 0) else None
+        extra = {"expected": float(required), "variance": float(numerator - required),
+                 "against_target": None if score is None else float(score)}
     out: dict[str, Any] = {
         "measure": m.id, "group": group, "period": period, "basis": basis,
         "numerator": float(numerator) if isinstance(numerator, Fraction) else numerator,
         "denominator": float(denominator) if isinstance(denominator, Fraction) else denominator,
         "pending": row["pending"], "excluded": row["excluded"],
         "value": None if value is None else float(value),
-        "target": float(m.target.value) if m.target.share else int(m.target.value),
-        "met": met, "band": band,
+        "target": target, "met": met, "band": band,
     }
     if "expected" in row:
         out["expected"] = float(row["expected"])
     if m.min_denominator:
         out["assessed"] = assessed
+    out.update(extra)
+    if "buckets" in row:
+        out["buckets"] = row["buckets"]
     if "oldest_age_working_days" in row:
         out["oldest_age_working_days"] = row["oldest_age_working_days"]
+    out["_score"] = score
     return out
 
 
@@ -1149,7 +1345,8 @@ class ReferenceEvaluation:
         self.quality = quality
         self.escalations: list[dict[str, Any]] = []
         self.remedies: list[dict[str, Any]] = []
-        self.reviews: list[dict[str, Any]] = []  # reviews are not re-implemented here
+        self.reviews: list[dict[str, Any]] = []
+        self.notices: list[dict[str, Any]] = []
 
     def cohorts(self) -> list[dict[str, Any]]:
         return self._cohorts
@@ -1171,7 +1368,10 @@ def evaluate_reference(plan_or_contract: Any, tables: dict[str, Table],
     counts: dict[str, RefCounts] = {}
     problems: list[tuple[str, str, list[int]]] = []
     profile_checks: set[tuple[str, str]] = set()
+    by_measure: dict[str, list[Record]] = {}
     for m in contract.measures:
+        if m.target.lookup is not None:  # its table is checked whatever records use it (10.2)
+            ctx.rate_table(m.target.lookup)
         expected: ExpectedFigures | None = None
         if isinstance(m.expected, ir.ExpectedDirect):
             expected = direct_expected(ctx, m, m.expected)
@@ -1194,6 +1394,7 @@ def evaluate_reference(plan_or_contract: Any, tables: dict[str, Table],
             else:
                 totals[index[rec.status]] += 1
         counts[m.id] = RefCounts(totals, outside)
+        by_measure[m.id] = records
         results += measure_results(ctx, m, records, expected)
         if isinstance(m.expected, ir.ExpectedCohort) and expected is not None:
             cohorts += cohort_rows(ctx, m, records, expected)
@@ -1209,26 +1410,144 @@ def evaluate_reference(plan_or_contract: Any, tables: dict[str, Table],
     ev = ReferenceEvaluation(RefPlan(contract), day.isoformat(), source, tables,
                              RefPartial(counts), results, cohorts,
                              sorted(quality.values(), key=lambda q: (q.table, q.check)))
-    add_escalations(ev, contract, ctx, tables)
+    running, notices = add_reviews(ev, contract, ctx, by_measure)
+    add_escalations(ev, contract, ctx, tables, running, notices)
     return ev
 
 
+# ---- formal reviews and notices (10.6, 10.7) -------------------------------------------------
+
+
+def add_reviews(ev: ReferenceEvaluation, contract: ir.Contract, ctx: Context,
+                by_measure: dict[str, list[Record]]
+                ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Every review's rows (``ev.reviews``) and notices (``ev.notices``, appended to
+    ``ev.remedies`` after the fee remedies, see :func:`add_escalations`), worked out by
+    :mod:`reference_reviews` from the reference's own monthly counts. Returns, per notice
+    clause, the months each group has one running, and the notices with their remedy period's
+    last month counted from 1970-01, for the regimes."""
+    if not contract.reviews:
+        return {}, []
+    import numpy as np
+
+    from . import reviews as numpy_reviews  # only for open_months: regimes are shared too
+    from .evaluate import Axis
+    from .reference_reviews import reviews_reference
+
+    rows: list[dict[str, Any]] = []
+    notices: list[dict[str, Any]] = []
+    shifted: list[dict[str, Any]] = []
+    running: dict[str, Any] = {}
+    axis = Axis(ctx.first_month - 1970 * 12, ctx.last_month - 1970 * 12)
+    for review in contract.reviews:
+        rounds = validation_rounds(ctx, review.validation) if review.validation else []
+        monthly = review_months(contract, review, by_measure)
+        found, raised = reviews_reference(review, monthly, rounds, ctx.first_month,
+                                          ctx.last_month, ctx.as_of, ctx.days.workday)
+        rows += found
+        notices += raised
+        # the regimes' helpers count months from 1970-01, as the numpy engine's axis does
+        shifted += [{**n, "_end": n["_end"] - 1970 * 12} for n in raised]
+        if review.notice is not None:
+            running[review.notice] = numpy_reviews.open_months(
+                shifted, review.notice, review.keys, axis, np.datetime64(ctx.as_of, "D"))
+    ev.reviews = sorted(rows, key=lambda x: (x["review"], x["measure"], len(x["group"]),
+                                             group_sort_key(x["group"]), x["period"]))
+    public = [{k: v for k, v in n.items() if not k.startswith("_")} for n in notices]
+    ev.notices = sorted(public, key=lambda n: (n["remedy"], group_sort_key(n["group"]),
+                                               n["measure"], n["month"]))
+    return running, shifted
+
+
+def review_months(contract: ir.Contract, review: ir.Review,
+                  by_measure: dict[str, list[Record]]) -> Any:
+    """The reviewed measures' monthly figures at the review's group level, as
+    :mod:`reference_reviews` takes them: per (measure, group) that has a record in some month,
+    each month's outcomes (the numerator: records whose A falls in it), base (the denominator:
+    records whose B does) and outcomes required (their rates, exactly)."""
+    monthly: dict[tuple[str, tuple[Any, ...]], dict[int, tuple[int, int, Fraction]]] = {}
+    for mid in review.measures:
+        m = next(x for x in contract.measures if x.id == mid)
+        i = [tuple(c.name for c in level) for level in m.groups].index(review.keys)
+        for group, tallies in level_tallies(m, by_measure[mid], i).items():
+            monthly[(mid, group)] = {month: (t.outcomes, t.met + t.failed, t.required)
+                                     for month, t in tallies.items()}
+    return monthly
+
+
+def validation_rounds(ctx: Context, v: ir.Validation) -> list[Any]:
+    """The validation rounds of a review, one per row, checked (10.6): no empty cell; whole
+    months, from the 1st of a month to a month's last day; in the order of their periods, not
+    overlapping; each completed on or after the one before."""
+    from .reference_reviews import ValidationRound
+
+    data = ctx.data
+    path = data.tables[v.table].path
+    starts, ends = data.column(v.table, v.start.name), data.column(v.table, v.end.name)
+    rates, done = data.column(v.table, v.rate.name), data.column(v.table, v.completed.name)
+    out: list[ValidationRound] = []
+    for row in data.rows(v.table):
+        start, end, rate, completed = starts[row], ends[row], rates[row], done[row]
+        if start is None or end is None or rate is None or completed is None:
+            raise DataError(DataProblem(path, "a validation round with an empty cell",
+                                        v.start.name, (row + 2,), (), 1,
+                                        hint="give every round its period, rate and completion "
+                                        "date; leave a round out until it is completed"))
+        whole = start.day == 1 and (end + dt.timedelta(days=1)).day == 1
+        if not whole or end < start:
+            raise DataError(DataProblem(path, f"validation round on row {row + 2} does not "
+                                        "cover whole months (from the 1st of a month to the last "
+                                        "day of a month)", v.start.name, (row + 2,),
+                                        (f"{start} to {end}",), 1))
+        out.append(ValidationRound(row + 1, start, end, Fraction(rate), completed))
+    for a, b in zip(out, out[1:]):
+        ra, rb = a.order + 1, b.order + 1
+        if b.end < a.start:
+            raise DataError(DataProblem(path, f"validation rounds on rows {ra} and {rb} are out "
+                                        f"of order: row {rb} covers earlier months",
+                                        v.start.name, (ra, rb), (), 2,
+                                        hint="list the rounds in the order of their periods"))
+        if b.start <= a.end:
+            raise DataError(DataProblem(path, f"validation rounds on rows {ra} and {rb} overlap "
+                                        f"({month_label(month_of(b.start))})", v.start.name,
+                                        (ra, rb), (), 2, hint="each month is validated by one "
+                                        "round"))
+        if b.completed < a.completed:
+            raise DataError(DataProblem(path, f"validation round on row {rb} covers later "
+                                        f"months than row {ra} but was completed before it",
+                                        v.completed.name, (ra, rb),
+                                        (str(a.completed), str(b.completed)), 2,
+                                        hint="a round is completed after the one before it"))
+    return out
+
+
 def add_escalations(ev: ReferenceEvaluation, contract: ir.Contract, ctx: Context,
-                    tables: dict[str, Table]) -> None:
+                    tables: dict[str, Table], running: dict[str, Any],
+                    notices: list[dict[str, Any]]) -> None:
     """Escalation regimes and remedies are state over months computed from the results
     (semantics.md 7), not from records: they are not re-implemented here, but run over the
-    reference's own results, so that a contract that declares them still reports them."""
+    reference's own results (and the months its notices run), so that a contract that declares
+    them still reports them. With notices declared, each regime row names the notices running
+    at the end of its month (10.8). The notices follow the fee remedies' rows."""
     regimes_ = getattr(contract, "regimes", ())
     remedies_ = getattr(contract, "remedies", ())
-    if not regimes_ and not remedies_:
-        return
-    from . import regimes  # type: ignore[attr-defined]
-    from .evaluate import Axis
+    if regimes_ or remedies_:
+        from . import regimes  # type: ignore[attr-defined]
+        from .evaluate import Axis
 
-    axis = Axis(ctx.first_month - 1970 * 12, ctx.last_month - 1970 * 12)
-    ev.escalations = [row for r in regimes_ for row in regimes.escalations(r, ev.results, axis)]
-    ev.remedies = [row for r in remedies_
-                   for row in regimes.remedies(r, ev.results, axis, tables[r.fee_table])]
+        axis = Axis(ctx.first_month - 1970 * 12, ctx.last_month - 1970 * 12)
+        ev.escalations = [row for r in regimes_
+                          for row in regimes.escalations(r, ev.results, axis, running)]
+        if running:
+            import numpy as np
+
+            from . import reviews as numpy_reviews
+
+            numpy_reviews.annotate(ev.escalations, notices, np.datetime64(ctx.as_of, "D"))
+        ev.remedies = [row for r in remedies_
+                       for row in regimes.remedies(r, ev.results, axis, tables[r.fee_table],
+                                                   running)]
+    ev.remedies += ev.notices
 
 
 def quality_entry(data: Data, table: str, check: str, rows: Iterable[int]) -> RefQuality:

@@ -360,5 +360,10 @@ def annotate(levels: list[dict[str, Any]], notices: list[dict[str, Any]],
 def public(notices: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Notices without their private fields, sorted by name, group, measure and month."""
     rows = [{k: v for k, v in n.items() if not k.startswith("_")} for n in notices]
-    return sorted(rows, key=lambda n: (n["remedy"], sorted(n["group"].items()), n["measure"],
+    return sorted(rows, key=lambda n: (n["remedy"], group_order(n["group"]), n["measure"],
                                        n["month"]))
+
+
+def group_order(group: dict[str, Any]) -> list[tuple[str, str]]:
+    """A group's sort key, as results are sorted: by column name, an empty value first."""
+    return [(k, "" if v is None else v) for k, v in sorted(group.items())]

@@ -4,9 +4,14 @@ Random contracts are written as ``.pmir`` text (so the parser and checker are ex
 the language's constructs: windows of each kind and length, category-dependent windows,
 deadlines, filters, conditions, 'due when', targets, count targets, bands (reporting-only and
 deciding), bases, group levels (joined through references too), minimum denominators, direct and
-cohort profiles and backlogs. Random data is written as CSV: nulls, weekend and bank-holiday
-dates, events before their anchors, records before the service start and after the as-of date,
-empty months, single-row groups, unknown references. Both engines must print the same JSON.
+cohort profiles and backlogs; and the Work Programme's (docs/language.md 10): count ratios (read
+through references too), targets looked up per record, 'no target', ranks, lateness buckets,
+formal reviews with validation rounds and notices, and regimes that follow the notices. Random
+data is written as CSV: nulls, weekend and bank-holiday dates, events before their anchors,
+records before the service start and after the as-of date, empty months, single-row groups,
+unknown references, rate tables with gaps, empty keys and (rarely) overlapping or backwards
+rows, validation rounds with gaps and (rarely) broken rules; sometimes a busier extract, for
+reviews and notices to be decided. Both engines must print the same JSON.
 
 Profiles: ``HYPOTHESIS_PROFILE=ci`` (the default, a couple of minutes on 2 cores) or ``long``.
 The failing examples found are kept in ``tests/regressions/`` and replayed by
@@ -218,6 +223,34 @@ table cumulative_profiles {
   rate: decimal
 }
 
+table rates_by_provider "looked-up rates: from and to months" {
+  provider: text?
+  from_month: month?
+  to_month: month?
+  rate: decimal?
+}
+
+table rates_by_region_kind {
+  region: text?
+  kind: category(virtual, face_to_face, enhanced)?
+  from_month: month?
+  to_month: month?
+  rate: decimal?
+}
+
+table rates_by_urgent "looked-up rates: one month column, whole numbers" {
+  urgent: bool?
+  month: month?
+  rate: integer?
+}
+
+table validation "validation rounds" {
+  period_start: date?
+  period_end: date?
+  rate: decimal?
+  completed_date: date?
+}
+
 bands tiers(good, fair) for reporting only {
   "Good" at least good
   "Fair" at least fair
@@ -328,8 +361,8 @@ def count_target(draw: st.DrawFn) -> str:
 
 
 @st.composite
-def window(draw: st.DrawFn) -> tuple[str, str]:
-    """(the window text, the period clause that goes with it)."""
+def window(draw: st.DrawFn) -> tuple[str, str, tuple[int, str] | None]:
+    """(the window text, the period clause that goes with it, (N, unit) for 'within N days')."""
     kind = draw(st.sampled_from(["working", "working", "calendar", "same_day", "by_category",
                                  "deadline"]))
     event = draw(st.sampled_from(EVENTS))
@@ -337,12 +370,13 @@ def window(draw: st.DrawFn) -> tuple[str, str]:
     period = f"month of {anchor}" if draw(st.booleans()) else f"quarter of {anchor}"
     if kind == "working":
         n = draw(st.integers(0, 25))
-        return f"{event} within {n} working day{'s' if n != 1 else ''} of {anchor}", period
+        return f"{event} within {n} working day{'s' if n != 1 else ''} of {anchor}", period, \
+            (n, "working")
     if kind == "calendar":
         n = draw(st.integers(0, 40))
-        return f"{event} within {n} calendar days of {anchor}", period
+        return f"{event} within {n} calendar days of {anchor}", period, (n, "calendar")
     if kind == "same_day":
-        return f"{event} on the day of {anchor}", period
+        return f"{event} on the day of {anchor}", period, None
     if kind == "by_category":
         values = ["virtual", "face_to_face", "enhanced"]
         named = draw(st.lists(st.sampled_from(values), unique=True, min_size=1, max_size=3))
@@ -350,7 +384,7 @@ def window(draw: st.DrawFn) -> tuple[str, str]:
         if len(named) < 3 or draw(st.booleans()):
             cases.append(f"otherwise {draw(st.integers(0, 15))}")
         unit = draw(st.sampled_from(["working days", "calendar days"]))
-        return f"{event} within (by kind: {', '.join(cases)}) {unit} of {anchor}", period
+        return f"{event} within (by kind: {', '.join(cases)}) {unit} of {anchor}", period, None
     source = draw(st.sampled_from(["period", "sent_month"]))
     unit = "month" if (source == "sent_month" or draw(st.booleans())) else "quarter"
     nth = draw(st.integers(1, 28))
@@ -358,7 +392,7 @@ def window(draw: st.DrawFn) -> tuple[str, str]:
     roll = ", or the next working day" if draw(st.booleans()) else ""
     period = f"{unit} of {source}" if draw(st.integers(0, 3)) else f"{unit} of referral_date"
     return f"submitted_date on or before the {nth}{suffix} of the month after {source}{roll}", \
-        period
+        period, None
 
 
 @st.composite
@@ -370,25 +404,71 @@ def bases_clause(draw: st.DrawFn, quarterly: bool) -> str:
         ", ".join(chosen)
 
 
+#: Looked-up targets: (table, its key columns), each key also a column of referrals.
+RATE_TABLES = [("rates_by_provider", ("provider",)), ("rates_by_region_kind", ("region", "kind")),
+               ("rates_by_region_kind", ("kind", "region")), ("rates_by_urgent", ("urgent",))]
+
+
+@st.composite
+def count_ratio(draw: st.DrawFn, table: str) -> tuple[list[str], bool]:
+    """The lines of a count ratio ('ratio count of A over count of B') and its target: a rate
+    looked up per record (usually), a percentage, or none; and whether it is looked up."""
+    if table == "outcomes":  # A or B read through the outcome's referral, and the lookup keys
+        a, b = draw(st.sampled_from([("achieved_date", "start_date"),
+                                     ("start_date", "achieved_date"),
+                                     ("achieved_date", "referral_date")]))
+    else:
+        a, b = draw(st.sampled_from([(x, y) for x in DATES for y in DATES if x != y] +
+                                    [("ack_date", "referral_date"), ("start_date", "referral_date")]
+                                    * 4 + [("referral_date", "referral_date")]))
+    lines = [f"ratio count of {a} over count of {b}"]
+    how = draw(st.integers(0, 5))
+    if how == 0:
+        lines.append(draw(share_target()))
+    elif how == 1:
+        lines.append("no target")
+    else:
+        rates, keys = draw(st.sampled_from(RATE_TABLES))
+        lines.append(f"target at least rate of {rates} for {', '.join(keys)} in the month of {b}")
+    return lines, how > 1
+
+
+def levels_of(clause: str | None) -> list[str]:
+    """The group levels a 'group by' clause names ('provider and region', ...)."""
+    if clause is None or clause == "group by contract only":
+        return []
+    return [level.strip() for level in clause[len("group by "):].split(",")]
+
+
 @st.composite
 def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
-            contract_bases: bool) -> str:
-    """One random measure declaration."""
+            contract_bases: bool) -> tuple[str, list[str] | None]:
+    """One random measure declaration, and, for a count ratio with a looked-up target (which a
+    review may name), its group levels."""
     kind = draw(st.sampled_from(["window", "window", "condition", "count_records", "ratio",
                                  "direct", "direct_outcomes", "cohort", "backlog_share",
-                                 "backlog_count", "gap"]))
+                                 "backlog_count", "gap", "count_ratio", "count_ratio",
+                                 "count_ratio_outcomes"]))
     lines: list[str] = []
-    table = "outcomes" if kind in ("cohort", "direct_outcomes") else "referrals"
+    table = "outcomes" if kind in ("cohort", "direct_outcomes", "count_ratio_outcomes") \
+        else "referrals"
     where = f" where {draw(conditions(table))}" if draw(st.integers(0, 2)) == 0 else ""
-    share = kind in ("ratio", "direct", "direct_outcomes", "cohort", "backlog_share")
+    share = kind in ("ratio", "direct", "direct_outcomes", "cohort", "backlog_share",
+                     "count_ratio", "count_ratio_outcomes")
     quarterly = False
+    looked_up = False
     if kind in ("window", "condition", "count_records"):
         counted = kind != "window" and draw(st.booleans())
         if kind == "window":
-            text, period = draw(window())
+            text, period, days = draw(window())
             counted = draw(st.booleans())
             lines.append(period)
             lines.append(("count when " if counted else "met when ") + text)
+            if days is not None and draw(st.integers(0, 2)) == 0:
+                bounds = sorted(set(draw(st.lists(st.integers(days[0] + 1, days[0] + 30),
+                                                  min_size=1, max_size=3))))
+                lines.append(f"lateness buckets up to {', '.join(map(str, bounds))} "
+                             f"{days[1]} days")
         else:
             col = draw(st.sampled_from(DATES + ["period", "sent_month"]))
             unit = draw(st.sampled_from(["month", "quarter"]))
@@ -417,6 +497,9 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
                                          ("cost", "hours"), ("hours", "hours")]))
         lines.append(f"ratio sum {num} over sum {den}")
         lines.append(draw(share_target()))
+    elif kind in ("count_ratio", "count_ratio_outcomes"):
+        found, looked_up = draw(count_ratio(table))
+        lines += found
     elif kind == "direct":
         where = " where start_date is present" + (where.replace(" where ", " and ")
                                                   if where else "")
@@ -477,8 +560,55 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
         lines.append(draw(bands_clause(share)))
     if draw(st.integers(0, 3)) == 0:
         lines.append(f"minimum denominator {draw(st.integers(1, 4))}")
+    if draw(st.integers(0, 9)) == 0:  # reported, never judged (10.3)
+        lines = ["no target" if x.startswith("target ") else x for x in lines]
+    if draw(st.integers(0, 2)) == 0:
+        lines.append(f"rank {draw(st.sampled_from(['highest', 'lowest']))} first")
     body = "\n  ".join([f"population {table}{where}", *lines])
-    return f'measure {mid} "Measure {mid}" {{\n  {body}\n}}\n'
+    levels = None
+    if looked_up and any(x.startswith("target at least rate of") for x in lines):
+        own = next((x for x in lines if x.startswith("group by")), None)
+        levels = levels_of(own if own is not None else contract_groups)
+    return f'measure {mid} "Measure {mid}" {{\n  {body}\n}}\n', levels
+
+
+@st.composite
+def review(draw: st.DrawFn, reviewable: list[tuple[str, list[str]]]) -> str:
+    """A review of some count ratios with looked-up targets (10.6, 10.7), at one group level
+    they all have, with or without validation rounds and a notice; sometimes a regime that
+    follows the notice (10.8)."""
+    level = draw(st.sampled_from([None, *reviewable[0][1]]))
+    names = [mid for mid, levels in reviewable if level is None or level in levels]
+    lines = [f"group by {level}"] if level is not None else []
+    lines.append(f"measures {', '.join(names)}")
+    basis = draw(st.sampled_from(["rolling_3", "quarter", "year_to_date", "cumulative",
+                                  "rolling_12", "quarter"]))
+    lines.append(f"at each quarter end over {basis}")
+    if draw(st.booleans()):
+        lag = draw(st.integers(0, 2))
+        lines.append(f"reviewed {lag} month{'s' if lag != 1 else ''} after the quarter end")
+    if draw(st.integers(0, 3)):
+        lines.append("net of the rate of validation for period_start to period_end, "
+                     "completed on completed_date")
+    notice = draw(st.integers(0, 3)) > 0
+    if notice:
+        lines += ['notice PIN "Improvement notice" when failed',
+                  f"remedy period {draw(st.sampled_from([3, 6, 6, 9, 12]))} months"]
+    if notice and draw(st.booleans()):  # (the checker wants a notice for these three)
+        lines.append("no further notice before the end date")
+    if notice and draw(st.booleans()):
+        lines.append("cancel when the validated figures meet")
+    if notice and draw(st.booleans()):
+        lines.append(f"action plan due within {draw(st.integers(0, 12))} "
+                     f"{draw(st.sampled_from(['working', 'calendar']))} days")
+    text = 'review R "Review" {\n  ' + "\n  ".join(lines) + "\n}\n"
+    if notice and draw(st.booleans()):
+        rules = ["escalate to level 2 when PIN open",
+                 "return to level 1 from level 2 when no PIN open"]
+        regime = ([f"group by {level}"] if level is not None else []) + \
+            ['level 1 "Normal"', 'level 2 "Notice"', *rules]
+        text += '\nregime G "Regime" {\n  ' + "\n  ".join(regime) + "\n}\n"
+    return text
 
 
 @st.composite
@@ -504,7 +634,11 @@ def contracts(draw: st.DrawFn) -> tuple[str, dt.date]:
     if contract_groups:
         header.append(contract_groups)
     n = draw(st.integers(1, 3))
-    measures = [draw(measure(f"M{i}", contract_groups, contract_bases)) for i in range(n)]
+    drawn = [draw(measure(f"M{i}", contract_groups, contract_bases)) for i in range(n)]
+    measures = [text for text, _ in drawn]
+    reviewable = [(f"M{i}", levels) for i, (_, levels) in enumerate(drawn) if levels is not None]
+    if reviewable and draw(st.booleans()):
+        measures.append(draw(review(reviewable)))
     text = 'contract "Differential" {\n  ' + "\n  ".join(header) + "\n}\n" + TABLES + \
         "\n".join(measures)
     return text, start
@@ -558,13 +692,20 @@ def profile_keys(draw: st.DrawFn) -> list[tuple[str, str]]:
 
 
 @st.composite
-def data_sets(draw: st.DrawFn, start: dt.date) -> dict[str, tuple[list[str], list[list[Any]]]]:
+def data_sets(draw: st.DrawFn, start: dt.date, busy: bool = False
+              ) -> dict[str, tuple[list[str], list[list[Any]]]]:
     """CSV tables for the fixed declarations, with nulls and awkward values."""
-    n = draw(st.integers(0, 14))
+    # sometimes a busier extract, dated after the service start: enough records in each
+    # quarter for looked-up targets, reviews and notices to be decided
+    busy = busy or draw(st.integers(0, 4)) == 0
+    n = draw(st.integers(15, 30) if busy else st.integers(0, 14))
     referrals = []
     maybe = st.integers(0, 5)
     for i in range(n):
-        referral = draw(dates_near(start)) if draw(maybe) else None
+        if busy:
+            referral: dt.date | None = start + dt.timedelta(days=draw(st.integers(0, 400)))
+        else:
+            referral = draw(dates_near(start)) if draw(maybe) else None
 
         def event(far: int = 30) -> str | None:
             if referral is None or draw(st.integers(0, 3)) == 0:
@@ -634,6 +775,9 @@ def data_sets(draw: st.DrawFn, start: dt.date) -> dict[str, tuple[list[str], lis
                 total += step
                 cumulative.append([p, outcome, k, f"{total / 1000:.3f}"])
     return {
+        **draw(rate_tables(start)),
+        "validation": (["period_start", "period_end", "rate", "completed_date"],
+                       draw(validation_rounds(start))),
         "referrals": (REF_HEADER, referrals),
         "outcomes": (["referral_id", "outcome", "achieved_date"], outcomes),
         "meetings": (["referral_id", "meeting_date"], meetings),
@@ -644,6 +788,96 @@ def data_sets(draw: st.DrawFn, start: dt.date) -> dict[str, tuple[list[str], lis
                              profiles),
         "cumulative_profiles": (["provider", "outcome", "month", "rate"], cumulative),
     }
+
+
+@st.composite
+def month_ranges(draw: st.DrawFn, start: dt.date) -> list[tuple[str | None, str | None]]:
+    """(first, last) months of one key's rates: consecutive ranges around the service start,
+    some left out; rarely one that overlaps the one before, runs backwards, or has an empty
+    month."""
+    cuts = sorted(set(draw(st.lists(st.integers(-2, 15), max_size=4))))
+    bounds = [-3, *cuts, 16]
+    out: list[tuple[str | None, str | None]] = []
+    for lo, hi in zip(bounds, bounds[1:]):
+        if draw(st.integers(0, 5)) == 0:
+            continue  # no rate for these months
+        first, last = lo if lo == -3 else lo + 1, hi
+        fault = draw(st.integers(0, 300))  # (hypothesis draws the ends of a range often)
+        if fault == 101 and out:
+            first -= 1  # overlaps the range before
+        elif fault == 102:
+            first, last = last + 1, first  # backwards
+        texts = [month_text(_add_months(start, first)), month_text(_add_months(start, last))]
+        if fault == 103:
+            texts[draw(st.integers(0, 1))] = None
+        out.append((texts[0], texts[1]))
+    return out
+
+
+@st.composite
+def rate_tables(draw: st.DrawFn, start: dt.date) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """The looked-up targets' tables: rates per key values and months (empty key values too;
+    some key values have no rates)."""
+    decimals = st.sampled_from(["0.25", "0.1", "0.5", "0", "0.333333", "1", "1.5", "0.055"])
+
+    def rate(values: Any) -> Any:
+        return draw(values) if draw(st.integers(0, 12)) else None
+
+    by_provider, by_region_kind, by_urgent = [], [], []
+    for p in [*PROVIDERS, None, "Z"]:
+        if draw(st.integers(0, 5)):
+            by_provider += [[p, lo, hi, rate(decimals)] for lo, hi in draw(month_ranges(start))]
+    for r in ["north", "south", "west", None]:
+        for k in ["virtual", "face_to_face", "enhanced", None]:
+            if draw(st.booleans()):
+                by_region_kind += [[r, k, lo, hi, rate(decimals)]
+                                   for lo, hi in draw(month_ranges(start))]
+    for u in ["true", "false", None]:
+        if not draw(st.integers(0, 5)):
+            continue
+        for k in range(-2, 16):
+            if draw(st.integers(0, 5)):
+                by_urgent.append([u, month_text(_add_months(start, k)),
+                                  rate(st.integers(0, 2))])
+        if by_urgent and draw(st.integers(0, 100)) == 50:
+            by_urgent.append(list(by_urgent[-1]))  # the same month twice
+    return {
+        "rates_by_provider": (["provider", "from_month", "to_month", "rate"], by_provider),
+        "rates_by_region_kind": (["region", "kind", "from_month", "to_month", "rate"],
+                                 by_region_kind),
+        "rates_by_urgent": (["urgent", "month", "rate"], by_urgent),
+    }
+
+
+@st.composite
+def validation_rounds(draw: st.DrawFn, start: dt.date) -> list[list[Any]]:
+    """Validation rounds of whole months, in order, each completed after the one before (some
+    months between them never validated); rarely a round that breaks a rule (10.6)."""
+    rows: list[list[Any]] = []
+    month = draw(st.integers(-4, 2))
+    completed = _add_months(start, month)
+    for _ in range(draw(st.integers(0, 6))):
+        month += draw(st.sampled_from([0, 0, 0, 1]))  # sometimes a month left out
+        length = draw(st.integers(1, 6))
+        first, end = _add_months(start, month), _add_months(start, month + length)
+        last = end - dt.timedelta(days=1)
+        completed = max(completed, last + dt.timedelta(days=draw(st.integers(1, 100))))
+        if draw(st.integers(0, 3)) == 0:
+            completed += dt.timedelta(days=draw(st.integers(0, 30)))
+        rows.append([day(first), day(last),
+                     draw(st.sampled_from(["0.05", "0.1", "0", "0.333333", "0.079", "1"])),
+                     day(completed)])
+        month += length
+    if rows and draw(st.integers(0, 60)) == 30:
+        row = draw(st.integers(0, len(rows) - 1))
+        column = draw(st.integers(0, 3))
+        rows[row][column] = None if draw(st.booleans()) else day(
+            dt.date.fromisoformat(rows[row][column]) - dt.timedelta(days=1)) \
+            if column != 2 else "0.2"
+    if len(rows) > 1 and draw(st.integers(0, 60)) == 30:
+        i = draw(st.integers(0, len(rows) - 2))
+        rows[i], rows[i + 1] = rows[i + 1], rows[i]  # out of order, completed before
+    return rows
 
 
 @st.composite
@@ -680,10 +914,13 @@ def _add_months(d: dt.date, k: int) -> dt.date:
 @st.composite
 def scenarios(draw: st.DrawFn) -> tuple[str, dict[str, Any], str | None]:
     source, start = draw(contracts())
-    data = draw(data_sets(start))
+    reviewed = "\nreview R " in source
+    data = draw(data_sets(start, busy=reviewed and draw(st.booleans())))
     as_of = None
     if draw(st.integers(0, 3)):
-        as_of = day(start + dt.timedelta(days=draw(st.integers(0, 420))))
+        # reviews want a year or so: their windows are whole quarters, or 12 months
+        days = st.integers(80, 480) if reviewed else st.integers(0, 420)
+        as_of = day(start + dt.timedelta(days=draw(days)))
     return source, data, as_of
 
 
@@ -734,7 +971,7 @@ def test_regression_case(folder: Path, meta: dict[str, Any]) -> None:
 
 
 BUNDLED = [(c, d) for c, d in [("atw_ha", "atw_ha"), ("esf", "esf"), ("ses", "ses"),
-                                ("ipes", "ipes")]
+                                ("ipes", "ipes"), ("work_programme", "work_programme")]
            if (REPO / "examples" / d).is_dir() and (REPO / "contracts" / f"{c}.pmir").is_file()]
 
 
