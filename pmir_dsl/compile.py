@@ -522,14 +522,6 @@ def _names(col: Column) -> list[str]:
     return list(col.dictionary if t is ColumnType.TEXT else col.spec.categories)
 
 
-def _key_strings(col: Column, rows: np.ndarray) -> list[str]:
-    """A lookup table's key values at ``rows`` as the records' keys are matched (see
-    :func:`_names`): bools as 'true' / 'false', an empty value as ''."""
-    if col.spec.type is ColumnType.BOOL:
-        return [("", "false", "true")[int(c) + 1] for c in col.values[rows]]
-    return col.take_strings(rows)
-
-
 def _lookup_rows(lk: ir.RateLookup, rt: Table) -> dict[tuple[str, ...], list[int]]:
     """The lookup table's usable rows by key values; a key's month ranges must not overlap."""
     from .errors import DataError, DataProblem
@@ -537,7 +529,7 @@ def _lookup_rows(lk: ir.RateLookup, rt: Table) -> dict[tuple[str, ...], list[int
     cols = [rt.columns[c.name] for c in (lk.value, lk.months[0], lk.months[-1])]
     usable = np.flatnonzero(np.logical_and.reduce([c.present() for c in cols]))
     lo, hi = (np.asarray(c.values, dtype=np.int64) for c in cols[1:])
-    keys = [_key_strings(rt.columns[theirs.name], usable) for _, theirs in lk.keys]
+    keys = [rt.columns[theirs.name].take_strings(usable) for _, theirs in lk.keys]
     rows: dict[tuple[str, ...], list[int]] = {}
     for i, r in enumerate(usable):
         rows.setdefault(tuple(k[i] for k in keys), []).append(int(r))

@@ -95,13 +95,16 @@ class Column:
     months: np.ndarray | None = None
 
     def take_strings(self, rows: np.ndarray) -> list[str]:
-        """The values at ``rows`` as strings (ids, text and categories), for messages and audits."""
+        """The values at ``rows`` as strings (ids, text, categories, bools as true / false), for
+        messages, audits and matching keys by value."""
         t = self.spec.type
         if t in (ColumnType.ID, ColumnType.REF):
             return ["" if v is None else str(v) for v in self.values.take(rows).to_pylist()]
         if t in (ColumnType.TEXT, ColumnType.CATEGORY):
             names = self.dictionary if t is ColumnType.TEXT else self.spec.categories
             return [names[c] if c >= 0 else "" for c in self.values[rows]]
+        if t is ColumnType.BOOL:  # as groups and conditions name them
+            return [("", "false", "true")[int(c) + 1] for c in self.values[rows]]
         return [str(v) for v in self.values[rows]]
 
     def present(self) -> np.ndarray:

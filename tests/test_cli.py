@@ -164,3 +164,26 @@ def _json(data: Path) -> str:
     from pmir_dsl.report.json import render
 
     return render(run_check(ATW, data))
+
+
+def test_audit_group_by_a_bool_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bool group values read 'true' / 'false' in the audit, as in the results."""
+    from conftest import write_csv
+
+    contract = tmp_path / "c.pmir"
+    contract.write_text("""
+contract "Bool groups" { service start 2024-01-01  group by urgent }
+table referrals { referral_id: id  urgent: bool  referral_date: date  done_date: date? }
+measure M "Done within 1 working day" {
+  population referrals
+  month of referral_date
+  met when done_date within 1 working day of referral_date
+  target at least 90%
+}""")
+    write_csv(tmp_path / "d", "referrals", ["referral_id", "urgent", "referral_date", "done_date"],
+              [["R1", "true", "2024-01-02", "2024-01-03"], ["R2", "false", "2024-01-02", None]])
+    status = main(["audit", str(contract), str(tmp_path / "d"), "--measure", "M",
+                   "--group", "urgent=true", "--as-of", "2024-01-31"])
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 0
+    assert lines[1:] == ["M,R1,true,2024-01,met,2024-01-03,"]
