@@ -561,27 +561,7 @@ def _millionths(col: Column) -> np.ndarray:
 def _measure_specs(m: ir.Measure) -> list[tuple[str, ColumnSpec]]:
     """(role, column) of the columns a measure reads from its own table, joined ones included:
     a record whose reference to any of them is missing or unknown is excluded (6.8)."""
-    cols = [m.period_column, *ir._cond_columns(m.where), *ir._cond_columns(m.condition)]
-    cols += [c for level in m.groups for c in level]
-    cols += list(m.ratio or ())
-    w = m.window
-    if isinstance(w, ir.WithinDays):
-        cols += [w.event, w.anchor]
-        if isinstance(w.days, ir.DaysByCategory):
-            cols.append(w.days.column)
-    elif isinstance(w, ir.OnOrBeforeDeadline):
-        cols += [w.event, w.period]
-    elif isinstance(w, ir.EveryNDays):
-        cols += [w.start, w.until]
-    if m.backlog is not None:
-        cols.append(m.backlog.until)
-    if m.due is not None:
-        cols += [m.due.event, m.due.anchor]
-    if m.each_month_until is not None:
-        cols.append(m.each_month_until)
-    if m.target.lookup is not None:
-        cols += [own for own, _ in m.target.lookup.keys]
-    return [("", c) for c in cols]
+    return [("", c) for c in ir.own_columns(m)]
 
 
 def _first_month(b: Batch, unit: str) -> int:

@@ -451,12 +451,13 @@ class Contract:
         )
 
 
-def measure_columns(m: Measure, contract: Contract) -> list[tuple[str, str]]:
-    """(table, column) of every column a measure reads, joined columns at their source."""
+def own_columns(m: Measure) -> list[ColumnSpec]:
+    """The columns a measure reads from its own table (joined ones included, with their ``via``),
+    in a fixed order: period, filters, groups, amounts, window, backlog, due, each month, the
+    looked-up target's date and keys."""
     cols = [m.period_column, *_cond_columns(m.where), *_cond_columns(m.condition)]
     cols += [c for level in m.groups for c in level]
-    if m.ratio:
-        cols += list(m.ratio)
+    cols += list(m.ratio or ())
     w = m.window
     if isinstance(w, WithinDays):
         cols += [w.event, w.anchor]
@@ -464,19 +465,27 @@ def measure_columns(m: Measure, contract: Contract) -> list[tuple[str, str]]:
             cols.append(w.days.column)
     elif isinstance(w, OnOrBeforeDeadline):
         cols += [w.event, w.period]
-    extra: list[tuple[str, str]] = []
-    if isinstance(w, EveryNDays):
+    elif isinstance(w, EveryNDays):
         cols += [w.start, w.until]
-        extra = [(w.log, w.ref.name), (w.log, w.date.name)]
     if m.backlog:
         cols.append(m.backlog.until)
     if m.due:
         cols += [m.due.event, m.due.anchor]
     if m.each_month_until:
         cols.append(m.each_month_until)
-    lookup = m.target.lookup
+    if m.target.lookup is not None:
+        cols += [m.target.lookup.date, *(own for own, _ in m.target.lookup.keys)]
+    return cols
+
+
+def measure_columns(m: Measure, contract: Contract) -> list[tuple[str, str]]:
+    """(table, column) of every column a measure reads, joined columns at their source."""
+    cols = own_columns(m)
+    w, lookup = m.window, m.target.lookup
+    extra: list[tuple[str, str]] = []
+    if isinstance(w, EveryNDays):
+        extra = [(w.log, w.ref.name), (w.log, w.date.name)]
     if lookup is not None:
-        cols += [lookup.date, *(own for own, _ in lookup.keys)]
         extra += [(lookup.table, c.name) for c in (lookup.value, *lookup.months)]
         extra += [(lookup.table, theirs.name) for _, theirs in lookup.keys]
     out = [(m.table, c.name) for c in cols if c.via is None] + extra
