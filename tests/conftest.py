@@ -48,3 +48,34 @@ def pick(ev: Evaluation, measure: str, period: str, basis: str = "in_month",
 def repo() -> Path:
     """The repository root."""
     return REPO
+
+
+# ---- synthetic data generators ------------------------------------------------------------------
+
+
+def assert_generator_deterministic(generate: Any, rows: int, tmp: Path, tables: list[str]) -> None:
+    """Same arguments: equal tables and byte-identical CSV; another seed: other ``tables``."""
+    from pmir_dsl.synth import write_tables
+
+    first, second = generate(rows, seed=4), generate(rows, seed=4)
+    assert list(first) == list(second)
+    for name, table in first.items():
+        assert second[name].equals(table), name
+    for a, b in zip(write_tables(generate(rows, seed=9), tmp / "a"),
+                    write_tables(generate(rows, seed=9), tmp / "b")):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    other = generate(rows, seed=2)
+    for name in tables:
+        assert not first[name].equals(other[name]), name
+
+
+def assert_example_is_generated(generate: Any, rows: int, example: Path, tmp: Path,
+                                command: str) -> None:
+    """The committed example is exactly a fresh generation, and its README says how."""
+    from pmir_dsl.synth import write_tables
+
+    fresh = write_tables(generate(rows, seed=1), tmp)
+    assert sorted(p.name for p in example.glob("*.csv")) == sorted(p.name for p in fresh)
+    for path in fresh:
+        assert (example / path.name).read_bytes() == path.read_bytes(), path.name
+    assert command in (example / "README.md").read_text(encoding="utf-8")
