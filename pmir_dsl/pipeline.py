@@ -98,7 +98,7 @@ def evaluate(plan: Plan, tables: dict[str, Table], as_of: str | None = None,
 
 def _reviews(plan: Plan, total: Partial, axis: Axis, whole: Batch, tables: dict[str, Table]
              ) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
-                        dict[str, dict[tuple[Any, ...], list[bool]]]]:
+                        dict[str, dict[tuple[Any, ...], list[str]]]]:
     """Every review's rows and notices, and per notice the months each group has one running."""
     rows: list[dict[str, Any]] = []
     notices: list[dict[str, Any]] = []

@@ -55,10 +55,11 @@ def holds(atom: ir.Atom, status: Status, i: int, axis: Axis) -> tuple[bool, list
     neither blocks it nor makes it on its own.
     """
     if isinstance(atom, ir.NoticeAtom):
-        running = status.get(status_key(atom.notice, "notice"), [False] * axis.size)[i]
-        if running == atom.open:
+        running = status.get(status_key(atom.notice, "notice"), [""] * axis.size)[i]
+        if bool(running) == atom.open:
+            what = f" ({running})" if running else ""
             return True, [f"{atom.notice} {'running' if running else 'not running'} at the end "
-                          f"of {_label(axis, i)}"]
+                          f"of {_label(axis, i)}{what}"]
         return False, []
     if atom.quantifier == "all" and atom.kind == "met_run":
         return _all_met(atom, status, i, axis)
@@ -136,13 +137,14 @@ def condition(atoms: tuple[ir.Atom, ...], status: Status, i: int, axis: Axis
 
 
 def escalations(regime: ir.Regime, results: list[dict[str, Any]], axis: Axis,
-                notices: dict[str, dict[tuple[Any, ...], list[bool]]] | None = None
+                notices: dict[str, dict[tuple[Any, ...], list[str]]] | None = None
                 ) -> list[dict[str, Any]]:
     """Each group's level in each month, and why (the reasons of the last change).
 
-    ``notices`` maps a notice name to, per group, whether one runs at each month end. Rules
-    marked 'at allocation' apply only in allocation months (every N months from the first) and
-    when a group's level is due its review (N months after it was entered, and every N after).
+    ``notices`` maps a notice name to, per group, the notices running at each month end
+    (described, for the reasons; '' when none). Rules marked 'at allocation' apply only in
+    allocation months (every N months from the first) and when a group's level is due its
+    review (N months after it was entered, and every N after).
     """
     names = {status_key(m, a.basis) for r in regime.rules for a in r.atoms
              if isinstance(a, ir.Atom) for m in a.measures}
@@ -173,7 +175,7 @@ def escalations(regime: ir.Regime, results: list[dict[str, Any]], axis: Axis,
 
 
 def _add_notices(status: dict[tuple[Any, ...], Status],
-                 notices: dict[str, dict[tuple[Any, ...], list[bool]]] | None) -> None:
+                 notices: dict[str, dict[tuple[Any, ...], list[str]]] | None) -> None:
     """Put each notice's running months beside the measures' verdicts of its groups."""
     for name, groups in (notices or {}).items():
         for g, months in groups.items():
@@ -204,7 +206,7 @@ def _group_order(g: tuple[Any, ...]) -> tuple[str, ...]:
 
 
 def remedies(remedy: ir.Remedy, results: list[dict[str, Any]], axis: Axis,
-             fees: Table, notices: dict[str, dict[tuple[Any, ...], list[bool]]] | None = None
+             fees: Table, notices: dict[str, dict[tuple[Any, ...], list[str]]] | None = None
              ) -> list[dict[str, Any]]:
     """Service Fee deferral, release and forfeiture per group and month, in integer pence.
 

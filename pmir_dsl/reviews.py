@@ -333,15 +333,19 @@ def runs(n: dict[str, Any], month: int, as_of: np.datetime64) -> bool:
 
 
 def open_months(notices: list[dict[str, Any]], name: str, keys: tuple[str, ...], axis: Axis,
-                as_of: np.datetime64) -> dict[tuple[Any, ...], list[bool]]:
-    """Per group: whether a notice called ``name`` runs at the end of each month of the axis."""
-    out: dict[tuple[Any, ...], list[bool]] = {}
+                as_of: np.datetime64) -> dict[tuple[Any, ...], list[str]]:
+    """Per group and month of the axis: the notices called ``name`` running at the month end,
+    described for a reason ('on JO_VS_MPL_PG1, raised for 2023-12, to 2024-06-30'), or ''."""
+    out: dict[tuple[Any, ...], list[str]] = {}
     for n in notices:
         if n["remedy"] != name:
             continue
-        months = out.setdefault(tuple(n["group"][k] for k in keys), [False] * axis.size)
+        months = out.setdefault(tuple(n["group"][k] for k in keys), [""] * axis.size)
+        what = (f"on {n['measure']}, raised for {n['month']}, to "
+                f"{n['remedy_period_end']}")
         for i in range(axis.size):
-            months[i] = months[i] or runs(n, axis.first_month + i, as_of)
+            if runs(n, axis.first_month + i, as_of):
+                months[i] = f"{months[i]}; {what}" if months[i] else what
     return out
 
 
