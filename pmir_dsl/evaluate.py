@@ -183,8 +183,7 @@ def _extra(v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]], months:
     """The extra columns summed per group and month of the record (exact int64 sums)."""
     assert v.extra is not None
     width = v.extra.shape[1]
-    ok = (slot >= 0) & (v.month >= 0) & (v.status <= FAILED) | \
-        (slot >= 0) & (v.month >= 0) & (v.status == PENDING)
+    ok = (slot >= 0) & (v.month >= 0) & (v.status <= PENDING)  # met, failed or pending
     key = slot[ok] * months + v.month[ok]
     out = np.zeros((len(labels) * months, width), dtype=np.int64)
     for j in range(width):

@@ -79,3 +79,44 @@ def assert_example_is_generated(generate: Any, rows: int, example: Path, tmp: Pa
     for path in fresh:
         assert (example / path.name).read_bytes() == path.read_bytes(), path.name
     assert command in (example / "README.md").read_text(encoding="utf-8")
+
+
+def dates(table: Any, column: str) -> Any:
+    """A column of a generated (pyarrow) table as ``datetime64[D]``, NaT for null."""
+    return table[column].to_numpy(zero_copy_only=False).astype("datetime64[D]")
+
+
+def all_dates(tables: dict[str, Any]) -> Any:
+    """Every non-null date in a generated data set."""
+    import numpy as np
+    import pyarrow as pa
+
+    found = [dates(t, c) for t in tables.values() for c in t.column_names
+             if t.schema.field(c).type == pa.date32()]
+    values = np.concatenate(found)
+    return values[~np.isnat(values)]
+
+
+def england_and_wales(first_year: int, last_year: int) -> Any:
+    """England and Wales working days from the ``holidays`` package, built independently of
+    the generators and of pmirc's calendar."""
+    import holidays
+    import numpy as np
+
+    days = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
+    return np.busdaycalendar(holidays=np.array(sorted(days), dtype="datetime64[D]"))
+
+
+def texts(table: Any, column: str) -> Any:
+    """A string column of a generated table as a numpy array of str (null as '')."""
+    import numpy as np
+
+    return np.array(table[column].fill_null("").to_pylist(), dtype=str)
+
+
+def row_numbers(ids: Any) -> Any:
+    """Row index of each ``X0000001``-style id (0 for the first)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.cast(pc.utf8_slice_codeunits(ids, 1), pa.int64()).to_numpy() - 1

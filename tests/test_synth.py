@@ -6,11 +6,12 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-import holidays
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
+from conftest import all_dates, dates, england_and_wales
 
 from pmir_dsl.synth import GENERATORS, _csv_ready, _ids, generate_atw_ha, write_tables
 
@@ -36,15 +37,9 @@ def tables() -> dict[str, pa.Table]:
     return generate_atw_ha(2000, seed=1)
 
 
-def dates(table: pa.Table, column: str) -> np.ndarray:
-    """A date column as ``datetime64[D]`` with NaT for null."""
-    return table[column].to_numpy(zero_copy_only=False).astype("datetime64[D]")
-
-
 def calendar() -> np.busdaycalendar:
     """England and Wales working days, built independently of the generator."""
-    days = holidays.country_holidays("GB", subdiv="ENG", years=range(2023, 2027))
-    return np.busdaycalendar(holidays=np.array(sorted(days), dtype="datetime64[D]"))
+    return england_and_wales(2023, 2026)
 
 
 # ------------------------------------------------------------------------ determinism
@@ -158,18 +153,6 @@ def test_periods(tables: dict[str, pa.Table]) -> None:
 
 
 # ------------------------------------------------------------------------ dates
-
-
-def all_dates(tables: dict[str, pa.Table]) -> np.ndarray:
-    """Every non-null date in the data set."""
-    found = [
-        dates(t, c)
-        for t in tables.values()
-        for c in t.column_names
-        if t.schema.field(c).type == pa.date32()
-    ]
-    values = np.concatenate(found)
-    return values[~np.isnat(values)]
 
 
 def test_no_date_after_extract_and_one_on_it(tables: dict[str, pa.Table]) -> None:

@@ -8,11 +8,12 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-import holidays
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pytest
+
+from conftest import all_dates, dates, england_and_wales
 
 from pmir_dsl.synth import GENERATORS, generate_esf, generate_ses, write_tables
 
@@ -58,20 +59,9 @@ def ses() -> dict[str, pa.Table]:
     return generate_ses(1500, seed=1)
 
 
-def dates(table: pa.Table, column: str) -> np.ndarray:
-    """A date column as ``datetime64[D]`` with NaT for null."""
-    return table[column].to_numpy(zero_copy_only=False).astype("datetime64[D]")
-
-
 def texts(table: pa.Table, column: str) -> np.ndarray:
     """A string column as a numpy object array."""
     return np.array(table[column].to_pylist(), dtype=object)
-
-
-def calendar() -> np.busdaycalendar:
-    """England and Wales working days, built independently of the generator."""
-    days = holidays.country_holidays("GB", subdiv="ENG", years=range(2022, 2026))
-    return np.busdaycalendar(holidays=np.array(sorted(days), dtype="datetime64[D]"))
 
 
 def workday(days: np.ndarray, k: int) -> np.ndarray:
@@ -79,12 +69,9 @@ def workday(days: np.ndarray, k: int) -> np.ndarray:
     return np.busday_offset(days, k, roll="backward", busdaycal=calendar())
 
 
-def all_dates(tables: dict[str, pa.Table]) -> np.ndarray:
-    """Every non-null date in a data set."""
-    found = [dates(t, c) for t in tables.values() for c in t.column_names
-             if t.schema.field(c).type == pa.date32()]
-    values = np.concatenate(found)
-    return values[~np.isnat(values)]
+def calendar() -> np.busdaycalendar:
+    """England and Wales working days, built independently of the generator."""
+    return england_and_wales(2022, 2025)
 
 
 # ------------------------------------------------------------------------ determinism

@@ -11,13 +11,12 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-import holidays
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 
-from conftest import assert_example_is_generated, assert_generator_deterministic
+from conftest import (all_dates, assert_example_is_generated, assert_generator_deterministic,
+                      dates, england_and_wales, row_numbers, texts)
 
 from pmir_dsl.synth import GENERATORS, generate_ipes
 
@@ -81,13 +80,7 @@ def bigger() -> dict[str, pa.Table]:
     return generate_ipes(15000, seed=2)
 
 
-def calendar() -> np.busdaycalendar:
-    """England and Wales working days, built independently of the generator."""
-    days = holidays.country_holidays("GB", subdiv="ENG", years=range(2023, 2028))
-    return np.busdaycalendar(holidays=np.array(sorted(days), dtype="datetime64[D]"))
-
-
-CAL = calendar()
+CAL = england_and_wales(2023, 2027)
 
 
 def workday(days: np.ndarray, k: int) -> np.ndarray:
@@ -98,32 +91,9 @@ def workday(days: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def dates(table: pa.Table, column: str) -> np.ndarray:
-    """A date column as ``datetime64[D]`` with NaT for null."""
-    return table[column].to_numpy(zero_copy_only=False).astype("datetime64[D]")
-
-
-def texts(table: pa.Table, column: str) -> np.ndarray:
-    """A string column as a numpy array of str (null as '')."""
-    return np.array(table[column].fill_null("").to_pylist(), dtype=str)
-
-
 def months_of(days: np.ndarray) -> np.ndarray:
     """``YYYY-MM`` of each date ('NaT' for none)."""
     return days.astype("datetime64[M]").astype(str)
-
-
-def row_numbers(ids: pa.ChunkedArray) -> np.ndarray:
-    """Row index of each ``I0000001``-style id (0 for the first)."""
-    return pc.cast(pc.utf8_slice_codeunits(ids, 1), pa.int64()).to_numpy() - 1
-
-
-def all_dates(tables: dict[str, pa.Table]) -> np.ndarray:
-    """Every non-null date in a data set."""
-    found = [dates(t, c) for t in tables.values() for c in t.column_names
-             if t.schema.field(c).type == pa.date32()]
-    values = np.concatenate(found)
-    return values[~np.isnat(values)]
 
 
 # ------------------------------------------------------------------------ determinism

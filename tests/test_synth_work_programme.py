@@ -12,13 +12,12 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-import holidays
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 
-from conftest import assert_example_is_generated, assert_generator_deterministic
+from conftest import (all_dates, assert_example_is_generated, assert_generator_deterministic,
+                      dates, england_and_wales, row_numbers, texts)
 
 from pmir_dsl.synth import GENERATORS, generate_work_programme
 
@@ -78,36 +77,7 @@ def bigger() -> dict[str, pa.Table]:
     return generate_work_programme(20000, seed=2)
 
 
-def calendar() -> np.busdaycalendar:
-    """England and Wales working days, built independently of the generator."""
-    days = holidays.country_holidays("GB", subdiv="ENG", years=range(2021, 2027))
-    return np.busdaycalendar(holidays=np.array(sorted(days), dtype="datetime64[D]"))
-
-
-CAL = calendar()
-
-
-def dates(table: pa.Table, column: str) -> np.ndarray:
-    """A date column as ``datetime64[D]`` with NaT for null."""
-    return table[column].to_numpy(zero_copy_only=False).astype("datetime64[D]")
-
-
-def texts(table: pa.Table, column: str) -> np.ndarray:
-    """A string column as a numpy array of str (null as '')."""
-    return np.array(table[column].fill_null("").to_pylist(), dtype=str)
-
-
-def row_numbers(ids: pa.ChunkedArray) -> np.ndarray:
-    """Row index of each ``W0000001``-style id (0 for the first)."""
-    return pc.cast(pc.utf8_slice_codeunits(ids, 1), pa.int64()).to_numpy() - 1
-
-
-def all_dates(tables: dict[str, pa.Table]) -> np.ndarray:
-    """Every non-null date in a data set."""
-    found = [dates(t, c) for t in tables.values() for c in t.column_names
-             if t.schema.field(c).type == pa.date32()]
-    values = np.concatenate(found)
-    return values[~np.isnat(values)]
+CAL = england_and_wales(2021, 2026)
 
 
 def units(value: Decimal) -> int:
