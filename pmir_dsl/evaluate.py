@@ -204,9 +204,7 @@ def _totals(kind: str, v: Verdicts) -> np.ndarray:
     """Every population record by verdict (placed in a month or not), with the summed amounts."""
     counts = np.bincount(v.status.astype(np.int64), minlength=5)[:4]
     met = v.status == MET
-    if kind == "count_ratio":
-        amounts = [int(counts[MET]), int(counts[MET] + counts[FAILED])]
-    elif kind == "ratio":
+    if kind == "ratio":
         amounts = [int(v.numerator[met].sum()), int(v.denominator[met].sum())]
     else:
         amounts = [int(counts[MET]), int(counts[MET] + counts[FAILED])]
