@@ -174,16 +174,24 @@ def visit_Comparison(c: ir.Comparison) -> CondFn:  # noqa: N802
         if o.column is None:
             if isinstance(o.value, str):
                 return np.datetime64(o.value, "D"), True
-            return np.int64(o.value) * scale, True
+            return int(o.value) * scale, True  # a Python int: numpy compares it exactly
         col = b.column(t, o.column)
         if o.column.type is ColumnType.INTEGER and scale != 1:
-            return col.values * scale, col.present()
+            return _scaled(col.values, scale), col.present()
         return col.values, col.present()
 
     def run(b: Batch, t: str) -> np.ndarray:
         (lv, lp), (rv, rp) = side(b, t, c.left), side(b, t, c.right)
-        return COMPARE_OPS[c.op](lv, rv) & lp & rp
+        return np.asarray(COMPARE_OPS[c.op](lv, rv) & lp & rp, dtype=bool)
     return run
+
+
+def _scaled(values: np.ndarray, scale: int) -> np.ndarray:
+    """Whole numbers in millionths, to compare with decimals: as Python ints (exact, slower)
+    when some would not fit in an int64, so that a comparison never wraps round."""
+    if values.size and int(np.abs(values).max()) > np.iinfo(np.int64).max // scale:
+        return values.astype(object) * scale
+    return values * scale
 
 
 def visit_Not(c: ir.Not) -> CondFn:  # noqa: N802

@@ -52,7 +52,7 @@ from collections.abc import Callable, Iterable
 from fractions import Fraction
 from typing import Any
 
-from . import ir
+from . import ir, limits
 from .errors import DataError, DataProblem
 from .evaluate import K_EXCLUDED, K_FAILED, K_MET, K_PENDING
 from .schema import DECIMAL_SCALE, ColumnSpec, ColumnType, Table
@@ -1356,6 +1356,7 @@ def evaluate_reference(plan_or_contract: Any, tables: dict[str, Table],
                        as_of: str | None = None) -> ReferenceEvaluation:
     """Evaluate a checked contract (or a compiled plan's contract) over loaded ``tables``."""
     contract: ir.Contract = getattr(plan_or_contract, "contract", plan_or_contract)
+    limits.check_sums(contract, tables)  # the data both engines refuse (docs/reliability.md)
     data = Data(tables, contract)
     day, source = resolve_as_of(contract, data, as_of)
     start = dt.date.fromisoformat(contract.service_start)
