@@ -244,11 +244,14 @@ class BacklogSpec:
     """In backlog at a month end t: counted in a month on or before t, ``until`` empty or after t.
 
     ``over_days``: only records in backlog for more than that many (working) days at t.
+    ``breach``: not a state at month ends but an event: a record still in backlog at the end of
+    its limit's last day breaches once, in the month of the day after (semantics 6a).
     """
 
     until: ColumnSpec
     over_days: int | None
     working: bool
+    breach: bool = False
 
 
 Expected = Union[ExpectedDirect, ExpectedCohort]
@@ -283,7 +286,8 @@ class Measure:
     ``kind``: 'rate' (met records / due records), 'count' (records meeting the condition),
     'ratio' (sum of one column over the sum of another), 'profile' (records against an expected
     figure), 'backlog_share' (records in backlog at each month end over records so far) or
-    'backlog_count' (records in backlog at each month end). For rate and count measures at most
+    'backlog_count' (records in backlog at each month end) or 'backlog_breach' (records that
+    breached a backlog limit, counted in the month of the breach). For rate and count measures at most
     one of ``condition`` and ``window`` is set (neither: every record counts).
     """
 
@@ -310,6 +314,7 @@ class Measure:
     span: Span | None = _span()
     rank: str | None = None  # 'highest' | 'lowest': groups ranked, best first
     buckets: Buckets | None = None
+    information: tuple[str, ...] = ()  # bases reported for information: never met or failed
 
 
 @attrs.frozen

@@ -384,6 +384,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def bases_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.Bases(ch[0], self._s(meta))
 
+    def information_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.InformationBases(ch[0], self._s(meta))
+
     def table_decl(self, meta, ch):  # type: ignore[no-untyped-def]
         has_desc = len(ch) > 1 and isinstance(ch[1], Token) and ch[1].type == "STRING"
         desc = self._text(ch[1]) if has_desc else None
@@ -480,6 +483,10 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         days = int(ch[1]) if len(ch) > 1 else None
         working = len(ch) < 3 or str(ch[2]).startswith("working")
         return ast.Backlog(False, self._name(ch[0]), days, working, self._s(meta))
+
+    def backlog_breach(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Backlog(False, self._name(ch[0]), int(ch[1]), str(ch[2]).startswith("working"),
+                           self._s(meta), breach=True)
 
     def due_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         event, days, unit, anchor = ch

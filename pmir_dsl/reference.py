@@ -636,6 +636,8 @@ def verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any], rec: 
         return FAILED
     if m.kind in ("backlog_share", "backlog_count"):
         return backlog_verdict(ctx, m, get, rec)
+    if m.kind == "backlog_breach":
+        return breach_verdict(ctx, m, get, rec)
     if m.kind == "profile":
         e = m.expected
         if isinstance(e, ir.ExpectedCohort) and e.link is not None:
@@ -777,6 +779,25 @@ def backlog_verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any
         else:
             rec.over_limit = rec.anchor + dt.timedelta(days=spec.over_days)
     return FAILED if counted_in_backlog(rec, ctx.as_of) else MET
+
+
+def breach_verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any],
+                   rec: Record) -> str:
+    """'count breaches of backlog until U for over N days' (semantics 6a): failed (a breach)
+    when the record is still in backlog at the end of the limit's last day and that day is
+    before the as-of date; met when closed by the limit; pending otherwise. It counts in the
+    month of the day after the limit, or the as-of month where that is later."""
+    spec = m.backlog
+    assert spec is not None and spec.over_days is not None
+    anchor, until = get(m.period_column), get(spec.until)
+    limit = ctx.days.workday(anchor, spec.over_days) if spec.working else \
+        anchor + dt.timedelta(days=spec.over_days)
+    if until is not None and until <= limit and until <= ctx.as_of:
+        status = MET
+    else:
+        status = FAILED if limit < ctx.as_of else PENDING
+    rec.counts = [(min(month_of(limit + dt.timedelta(days=1)), ctx.last_month), status)]
+    return status
 
 
 def in_backlog(rec: Record, t: dt.date) -> bool:
@@ -968,6 +989,9 @@ def period_row(m: ir.Measure, tallies: list[Tally]) -> dict[str, Any]:
     elif m.kind == "count_ratio":
         row["numerator"] = sum(t.outcomes for t in tallies)
         row["denominator"] = met + failed
+    elif m.kind == "backlog_breach":  # the breaches are the records counted
+        row["numerator"] = failed
+        row["denominator"] = met + failed
     else:
         row["numerator"] = met
         row["denominator"] = met + failed
@@ -1046,6 +1070,8 @@ def finish_row(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
     if m.min_denominator:
         out["assessed"] = assessed
     out.update(extra)
+    if basis in m.information:  # for information only: never met or failed
+        out["met"], out["information"] = None, True
     if "buckets" in row:
         out["buckets"] = row["buckets"]
     if "oldest_age_working_days" in row:

@@ -448,7 +448,7 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
     kind = draw(st.sampled_from(["window", "window", "condition", "count_records", "ratio",
                                  "direct", "direct_outcomes", "cohort", "backlog_share",
                                  "backlog_count", "gap", "count_ratio", "count_ratio",
-                                 "count_ratio_outcomes"]))
+                                 "count_ratio_outcomes", "backlog_breach"]))
     lines: list[str] = []
     table = "outcomes" if kind in ("cohort", "direct_outcomes", "count_ratio_outcomes") \
         else "referrals"
@@ -531,6 +531,13 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
                   f"expected cohorts of referrals by start_date times {profile} "
                   f"where outcome is {outcome}",
                   f"target at least {pct(draw(st.integers(0, 1000)))} of expected"]
+    elif kind == "backlog_breach":  # semantics 6a: each breach once, in the month after
+        lines.append("month of referral_date")
+        until = draw(st.sampled_from(["recorded_date", "ack_date"]))
+        n = draw(st.integers(0, 45))
+        unit = draw(st.sampled_from(["working days", "calendar days"]))
+        lines.append(f"count breaches of backlog until {until} for over {n} {unit}")
+        lines.append(draw(count_target()))
     else:
         lines.append("month of referral_date")
         until = draw(st.sampled_from(["recorded_date", "ack_date"]))
