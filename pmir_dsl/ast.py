@@ -471,6 +471,16 @@ class ColumnDecl:
 
 
 @attrs.frozen
+class OrderDecl:
+    """``start_date not before referral_date`` in a table: a later date before its anchor is a
+    data error (semantics.md 1), excluded from every measure that reads the later date."""
+
+    later: Name
+    earlier: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class TableDecl:
     """``table NAME ["description"] { columns }``."""
 

@@ -140,12 +140,22 @@ class MeasureChecker:
         cite = self.clause(ast.Cite)
         if not self.ok or period is None or target is None:
             return None
-        return ir.Measure(d.id.text, d.title.text, cite.text.text if cite else "", self.table.name,
+        return self.with_orders(ir.Measure(
+            d.id.text, d.title.text, cite.text.text if cite else "", self.table.name,
                           where, period[0], period[1], kind, condition, window, ratio, target,
                           bases + information, groups, bands, expected, backlog,
                           minimum.value if minimum else 0, due, until, d.span,
                           ("highest" if rank.highest else "lowest") if rank else None, buckets,
-                          information)
+                          information))
+
+    def with_orders(self, m: ir.Measure) -> ir.Measure:
+        """``m`` with its table's 'LATER not before EARLIER' pairs whose later date it reads
+        from its own table (semantics.md 1: such a record is excluded, never counted)."""
+        assert self.table is not None
+        read = {c.name for c in ir.own_columns(m) if c.via is None}
+        pairs = tuple((self.table.column(a), self.table.column(b))
+                      for a, b in self.table.orders if a in read)
+        return attrs.evolve(m, orders=pairs) if pairs else m
 
     def buckets(self, window: object) -> ir.Buckets | None:
         """``lateness buckets up to N days``: only after a fixed 'within N days' window."""
@@ -401,8 +411,10 @@ class MeasureChecker:
         keys = self.profile_keys(profile, cohort)
         if month is None or rate is None:
             return None
+        anchor = next((cohort.column(earlier) for later, earlier in cohort.orders
+                       if later == start.name), None)
         return ir.ExpectedCohort(cohort.name, start, profile.name, where, keys, month, rate,
-                                 share, link)
+                                 share, link, anchor)
 
     def window(self, w):  # type: ignore[no-untyped-def]
         if isinstance(w, ast.GapWindow):

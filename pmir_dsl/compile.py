@@ -259,6 +259,9 @@ class MeasurePlan:
         self._joins(b, excl)
         unjoined = excl.any.copy()  # no group to count them in: totals only
         self._place(b, months, excl)
+        for later, earlier in m.orders:  # 'LATER not before EARLIER' (semantics.md 1)
+            excl.add(f"{later.name} before {earlier.name}",
+                     b.column(m.table, later).values < b.column(m.table, earlier).values)
         cohort = self._cohort(b, months, excl)
         met, pending, deadline = self._decide(b, excl)
         num, den = self._amounts(b, met, excl)
@@ -383,6 +386,9 @@ class MeasurePlan:
         if not isinstance(e, ir.ExpectedCohort) or e.link is None:
             return None
         start = b.column(self.measure.table, attrs.evolve(e.start, via=e.link.name)).values
+        if e.anchor is not None:  # a start before its anchor is no start (semantics.md 1)
+            anchor = b.column(self.measure.table, attrs.evolve(e.anchor, via=e.link.name)).values
+            start = np.where(start < anchor, NAT, start)
         event = b.column(self.measure.table, self.measure.period_column).values
         excl.add(f"no {e.start.name} in {e.table}", np.isnat(start))
         if self.measure.period_column.type is ColumnType.DATE:

@@ -237,6 +237,7 @@ class ExpectedCohort:
     rate: ColumnSpec
     share: ColumnSpec | None
     link: ColumnSpec | None
+    anchor: ColumnSpec | None = None  # 'start not before ANCHOR': an earlier start is none
 
 
 @attrs.frozen
@@ -315,6 +316,8 @@ class Measure:
     rank: str | None = None  # 'highest' | 'lowest': groups ranked, best first
     buckets: Buckets | None = None
     information: tuple[str, ...] = ()  # bases reported for information: never met or failed
+    # (later, earlier) of the table's 'LATER not before EARLIER' whose later date it reads
+    orders: tuple[tuple[ColumnSpec, ColumnSpec], ...] = ()
 
 
 @attrs.frozen
@@ -480,7 +483,7 @@ def own_columns(m: Measure) -> list[ColumnSpec]:
         cols.append(m.each_month_until)
     if m.target.lookup is not None:
         cols += [m.target.lookup.date, *(own for own, _ in m.target.lookup.keys)]
-    return cols
+    return cols + [earlier for _, earlier in m.orders]
 
 
 def measure_columns(m: Measure, contract: Contract) -> list[tuple[str, str]]:
@@ -504,6 +507,8 @@ def measure_columns(m: Measure, contract: Contract) -> list[tuple[str, str]]:
         out += [(e.table, c.name) for c in (e.value, e.period, *e.keys, *_cond_columns(e.where))]
     elif isinstance(e, ExpectedCohort):
         out += [(e.table, e.start.name), *((e.table, k.name) for k in e.keys)]
+        if e.anchor is not None:
+            out.append((e.table, e.anchor.name))
         prof = [e.month, e.rate, *e.keys, *([e.share] if e.share else []), *_cond_columns(e.where)]
         out += [(e.profile, c.name) for c in prof]
         if e.link is not None:

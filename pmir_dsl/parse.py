@@ -402,6 +402,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def ref_type(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.TypeRef(ast.Name("ref", self._s(meta)), (), self._name(ch[0]), self._s(meta))
 
+    def order_decl(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.OrderDecl(self._name(ch[0]), self._name(ch[1]), self._s(meta))
+
     def column_decl(self, meta, ch):  # type: ignore[no-untyped-def]
         name, typ, *rest = ch
         nullable = any(isinstance(t, Token) and t.type == "NULLABLE" for t in rest)

@@ -498,6 +498,12 @@ def first_failing_check(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec],
         # the docs do not say which month an excluded quarter shows in: its first month
         return f"{col.name} is a quarter, not a month"
 
+    # 2b. the table's 'LATER not before EARLIER' for a later date the measure reads
+    for later, earlier in m.orders:
+        a, b = get(later), get(earlier)
+        if a is not None and b is not None and a < b:
+            return f"{later.name} before {earlier.name}"
+
     # 3. the cohort an outcome belongs to
     e = m.expected
     if isinstance(e, ir.ExpectedCohort) and e.link is not None:
@@ -617,7 +623,18 @@ def linked_start(ctx: Context, e: ir.ExpectedCohort,
     """The start date of the cohort record an outcome refers to (None if none)."""
     assert e.link is not None
     ref_row = ctx.data.row_of_id(e.table, get(e.link))
-    return None if ref_row is None else ctx.data.column(e.table, e.start.name)[ref_row]
+    return None if ref_row is None else cohort_start(ctx, e, ref_row)
+
+
+def cohort_start(ctx: Context, e: ir.ExpectedCohort, row: int) -> dt.date | None:
+    """The start date of a cohort-table row; None when it has none, or when it is before the
+    date the table says it may not precede (semantics.md 1: no start)."""
+    start = ctx.data.column(e.table, e.start.name)[row]
+    if start is not None and e.anchor is not None:
+        anchor = ctx.data.column(e.table, e.anchor.name)[row]
+        if anchor is not None and start < anchor:
+            return None
+    return start
 
 
 def verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any], rec: Record) -> str:
@@ -1173,10 +1190,9 @@ def cohort_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedCohort) -> Expect
     series = profile_series(ctx, e)
     key_names = [k.name for k in e.keys]
     has_all = {n: any(key[j] == ALL for key in series) for j, n in enumerate(key_names)}
-    starts = data.column(e.table, e.start.name)
     missing: set[int] = set()
     for row in data.rows(e.table):
-        start = starts[row]
+        start = cohort_start(ctx, e, row)
         if start is None or start > ctx.as_of:
             continue
         cohort = month_of(start)

@@ -179,7 +179,7 @@ table referrals "one row per referral" {
   period: period?
   sent_month: month?
   end_date: date?
-}
+ORDERS}
 
 table meetings "one row per meeting; exactly one date column" {
   referral_id: ref(referrals)?
@@ -646,7 +646,12 @@ def contracts(draw: st.DrawFn) -> tuple[str, dt.date]:
     reviewable = [(f"M{i}", levels) for i, (_, levels) in enumerate(drawn) if levels is not None]
     if reviewable and draw(st.booleans()):
         measures.append(draw(review(reviewable)))
-    text = 'contract "Differential" {\n  ' + "\n  ".join(header) + "\n}\n" + TABLES + \
+    orders = draw(st.lists(st.sampled_from(["start_date not before referral_date",
+                                            "report_date not before ack_date",
+                                            "end_date not before start_date"]),
+                           max_size=2, unique=True))  # semantics.md 1: excluded, both engines
+    tables = TABLES.replace("ORDERS", "".join(f"  {o}\n" for o in orders))
+    text = 'contract "Differential" {\n  ' + "\n  ".join(header) + "\n}\n" + tables + \
         "\n".join(measures)
     return text, start
 

@@ -144,3 +144,65 @@ regime R "ESF" {
     with pytest.raises(CompileError) as info:
         check_source(src, "esf.pmir")
     assert any("for information only" in d.message for d in info.value.diagnostics)
+
+
+# ---- ESF and SES: a start before its referral (semantics.md 1) ----------------------------------
+
+
+def test_esf_start_before_referral_is_excluded_not_a_start(tmp_path: Path) -> None:
+    """Old reading: E002 counted as a start (START_RATE 2 of 2, starts 2) with no data-quality
+    entry."""
+    data = esf_data(tmp_path, [ref(1, "2023-04-03", "2023-04-05", "2023-04-05"),
+                               ref(2, "2023-04-10", "2023-04-06", "2023-04-12")],
+                    [["Leeds", "ALL", "2023-04", 1],
+                     ["Leeds", "More Developed", "2023-04", 1]])
+    ev = run_source(ESF.replace("minimum denominator 5", "minimum denominator 1"), data,
+                    as_of="2023-05-31")
+    rate = pick(ev, "START_RATE", "2023-04")
+    assert (rate["numerator"], rate["denominator"], rate["excluded"]) == (1, 1, 1)
+    starts = pick(ev, "STARTS_VS_PROFILE", "2023-04", "cumulative", {"lep_area": "Leeds"})
+    assert starts["numerator"] == 1
+    entries = {(q.table, q.check): q for q in ev.quality}
+    entry = entries[("referrals", "start_date before referral_date")]
+    assert entry.count == 1 and entry.examples == ("E002",)
+    assert_same(ESF, data, "2023-05-31")
+
+
+SES_COLS = ["referral_id", "provider", "referral_date", "initial_assessment_date", "start_date",
+            "start_recorded_date", "leave_date"]
+
+
+def ses_data(tmp: Path, referrals: list[list[object]],
+             outcomes: list[list[object]] | None = None) -> Path:
+    write_csv(tmp, "referrals", SES_COLS, referrals)
+    write_csv(tmp, "outcomes", ["referral_id", "outcome", "achieved_date"], outcomes or [])
+    write_csv(tmp, "profiles", ["outcome", "rate", "month", "share"],
+              [["job_outcome", "0.5", 0, "1"], ["sustained_job_outcome", "0.2", 0, "1"]])
+    write_csv(tmp, "starts_profile", ["month", "profiled_starts"], [["2023-04", 2]])
+    return tmp
+
+
+def test_ses_start_before_referral_is_no_start_in_any_cohort(tmp_path: Path) -> None:
+    """Old reading: S2 was a start (2 of 2 profiled starts; 2 x 0.5 = 1.0 expected job
+    outcomes, and S2's outcome counted)."""
+    data = ses_data(tmp_path, [
+        ["S1", "P1", "2023-04-03", "2023-04-04", "2023-04-05", "2023-04-05", None],
+        ["S2", "P1", "2023-04-10", "2023-04-04", "2023-04-06", "2023-04-12", None],
+    ], [["S1", "job_outcome", "2023-04-20"], ["S2", "job_outcome", "2023-04-21"]])
+    ev = run_source(SES, data, as_of="2023-05-31")
+    assert pick(ev, "STARTS_VS_PROFILE", "2023-04")["numerator"] == 1
+    job = pick(ev, "JOB_OUTCOME_CONVERSION", "2023-04")
+    assert (job["numerator"], job["expected"], job["excluded"]) == (1, 0.5, 1)
+    checks = {(q.table, q.check): q.count for q in ev.quality}
+    assert checks[("referrals", "start_date before referral_date")] == 1
+    assert checks[("outcomes", "no start_date in referrals")] == 1
+    assert_same(SES, data, "2023-05-31")
+
+
+def test_not_before_names_two_date_columns() -> None:
+    from pmir_dsl.check import check_source
+    from pmir_dsl.diagnostics import CompileError
+    src = SES.replace("start_date not before referral_date", "start_date not before provider")
+    with pytest.raises(CompileError) as info:
+        check_source(src, "ses.pmir")
+    assert "'provider' is a text column" in info.value.diagnostics[0].message
