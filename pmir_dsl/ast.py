@@ -255,6 +255,14 @@ class Bases:
 
 
 @attrs.frozen
+class InformationBases:
+    """``information bases in_month``: figures reported beside the target, never assessed."""
+
+    names: tuple[Name, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Population:
     """``population TABLE [where CONDITION]``."""
 
@@ -321,13 +329,16 @@ class ExpectedCohort:
 
 @attrs.frozen
 class Backlog:
-    """``share in backlog until DATE`` / ``count in backlog until DATE [for over N days]``."""
+    """``share in backlog until DATE`` / ``count in backlog until DATE [for over N days]`` /
+    ``count breaches of backlog until DATE for over N days`` (``breach``: each record that was
+    ever in backlog past the limit counts once, in the month after the limit, semantics 6a)."""
 
     share: bool
     until: Name
     over_days: int | None
     working: bool
     span: Span | None = _span()
+    breach: bool = False
 
 
 @attrs.frozen
@@ -456,6 +467,16 @@ class ColumnDecl:
     type: TypeRef
     nullable: bool
     description: Text | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class OrderDecl:
+    """``start_date not before referral_date`` in a table: a later date before its anchor is a
+    data error (semantics.md 1), excluded from every measure that reads the later date."""
+
+    later: Name
+    earlier: Name
     span: Span | None = _span()
 
 

@@ -249,7 +249,28 @@ class Checker:
                 columns[c.name.text] = spec
             else:  # reported once here, not again wherever the column is used
                 self.untyped.add((decl.name.text, c.name.text))
-        return TableSpec(decl.name.text, tuple(columns.values()))
+        return TableSpec(decl.name.text, tuple(columns.values()), self._orders(decl, columns))
+
+    def _orders(self, decl: ast.TableDecl, columns: dict[str, ColumnSpec]
+                ) -> tuple[tuple[str, str], ...]:
+        """The table's 'LATER not before EARLIER' pairs, both declared date columns."""
+        out = []
+        for c in decl.clauses:
+            if not isinstance(c, ast.OrderDecl):
+                continue
+            ok = True
+            for n in (c.later, c.earlier):
+                col = columns.get(n.text)
+                if col is None or col.type is not ColumnType.DATE:
+                    found = f"a {col.type.value} column" if col else "not a column of it"
+                    self.error("type-mismatch", f"'not before' compares two date columns of "
+                               f"table '{decl.name.text}'; '{n.text}' is {found}", n.span,
+                               did_you_mean(n.text, [k for k, v in columns.items()
+                                                     if v.type is ColumnType.DATE]))
+                    ok = False
+            if ok:
+                out.append((c.later.text, c.earlier.text))
+        return tuple(out)
 
     def _column(self, c: ast.ColumnDecl) -> ColumnSpec | None:
         t = c.type

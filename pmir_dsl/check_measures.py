@@ -40,7 +40,8 @@ MEASURE_KINDS = ("'met when', 'count when', 'count records', 'ratio sum A over s
 SINGLE_CLAUSES = (ast.Population, ast.PeriodOf, ast.MetWhen, ast.CountWhen, ast.Ratio,
                   ast.Target, ast.Bases, ast.GroupBy, ast.BandsUse, ast.ExpectedDirect,
                   ast.ExpectedCohort, ast.Backlog, ast.MinDenominator, ast.CountRecords,
-                  ast.DueWhen, ast.CountRatio, ast.TargetLookup, ast.Rank, ast.Buckets)
+                  ast.DueWhen, ast.CountRatio, ast.TargetLookup, ast.Rank, ast.Buckets,
+                  ast.InformationBases)
 
 
 def _why_bad(text: str) -> str:
@@ -81,7 +82,7 @@ def _clause_word(c: object) -> str:
              ast.ExpectedCohort: "expected cohorts", ast.MinDenominator: "minimum denominator",
              ast.DueWhen: "due when", ast.CountRatio: "ratio count",
              ast.TargetLookup: "target ... of TABLE for ...", ast.Rank: "rank",
-             ast.Buckets: "lateness buckets"}
+             ast.Buckets: "lateness buckets", ast.InformationBases: "information bases"}
     return words.get(type(c), type(c).__name__)
 
 
@@ -122,6 +123,7 @@ class MeasureChecker:
         kind, condition, window, ratio = self.kind()
         target = self.target(kind)
         bases = self.bases(period[1] if period else "month", kind)
+        information = self.information(period[1] if period else "month", kind, bases)
         groups = self.groups()
         self.levels = groups
         bands = self.bands_use(kind)
@@ -138,11 +140,22 @@ class MeasureChecker:
         cite = self.clause(ast.Cite)
         if not self.ok or period is None or target is None:
             return None
-        return ir.Measure(d.id.text, d.title.text, cite.text.text if cite else "", self.table.name,
+        return self.with_orders(ir.Measure(
+            d.id.text, d.title.text, cite.text.text if cite else "", self.table.name,
                           where, period[0], period[1], kind, condition, window, ratio, target,
-                          bases, groups, bands, expected, backlog,
+                          bases + information, groups, bands, expected, backlog,
                           minimum.value if minimum else 0, due, until, d.span,
-                          ("highest" if rank.highest else "lowest") if rank else None, buckets)
+                          ("highest" if rank.highest else "lowest") if rank else None, buckets,
+                          information))
+
+    def with_orders(self, m: ir.Measure) -> ir.Measure:
+        """``m`` with its table's 'LATER not before EARLIER' pairs whose later date it reads
+        from its own table (semantics.md 1: such a record is excluded, never counted)."""
+        assert self.table is not None
+        read = {c.name for c in ir.own_columns(m) if c.via is None}
+        pairs = tuple((self.table.column(a), self.table.column(b))
+                      for a, b in self.table.orders if a in read)
+        return attrs.evolve(m, orders=pairs) if pairs else m
 
     def buckets(self, window: object) -> ir.Buckets | None:
         """``lateness buckets up to N days``: only after a fixed 'within N days' window."""
@@ -255,7 +268,9 @@ class MeasureChecker:
             den = self.column(clause.denominator, DATE_LIKE, "'ratio count of'")
             return "count_ratio", None, None, (num, den) if num and den else None
         if isinstance(clause, ast.Backlog):
-            return ("backlog_share" if clause.share else "backlog_count"), None, None, None
+            kind = "backlog_breach" if clause.breach else \
+                "backlog_share" if clause.share else "backlog_count"
+            return kind, None, None, None
         if isinstance(clause, ast.CountRecords):
             kind = "profile" if self.clause(ast.ExpectedDirect) or \
                 self.clause(ast.ExpectedCohort) else "count"
@@ -289,7 +304,7 @@ class MeasureChecker:
         period = self.clause(ast.PeriodOf)
         if period is not None:
             self.column(period.column, DATE_LIKE, "a backlog's 'month of'")
-        return ir.BacklogSpec(until, b.over_days, b.working) if until else None
+        return ir.BacklogSpec(until, b.over_days, b.working, b.breach) if until else None
 
     def expected(self, kind: str, groups: tuple) -> ir.Expected | None:  # type: ignore[type-arg]
         """The expected (profiled) figures of a profile measure."""
@@ -396,8 +411,10 @@ class MeasureChecker:
         keys = self.profile_keys(profile, cohort)
         if month is None or rate is None:
             return None
+        anchor = next((cohort.column(earlier) for later, earlier in cohort.orders
+                       if later == start.name), None)
         return ir.ExpectedCohort(cohort.name, start, profile.name, where, keys, month, rate,
-                                 share, link)
+                                 share, link, anchor)
 
     def window(self, w):  # type: ignore[no-untyped-def]
         if isinstance(w, ast.GapWindow):
@@ -631,8 +648,30 @@ class MeasureChecker:
         clause = own or (self.header[6] if self.header else None)
         if clause is None:
             return ("quarter",) if unit == "quarter" else DEFAULT_BASES
-        out = []
-        for n in clause.names:
+        return self.basis_names(clause.names, unit)
+
+    def information(self, unit: str, kind: str, bases: tuple[str, ...]) -> tuple[str, ...]:
+        """``information bases B``: reported beside the assessed bases, never assessed."""
+        clause = self.clause(ast.InformationBases)
+        if clause is None:
+            return ()
+        if kind in STATE_KINDS:
+            self.error("period-mismatch", "a backlog is a state at each month end, so its "
+                       "only basis is 'cumulative'", clause.span, "leave out this line")
+            return ()
+        names = self.basis_names(clause.names, unit)
+        both = [n for n in names if n in bases]
+        if both:
+            self.error("period-mismatch", f"basis '{both[0]}' is both assessed and for "
+                       "information only", clause.span,
+                       f"keep '{both[0]}' in one of 'bases' and 'information bases'")
+            return ()
+        return names
+
+    def basis_names(self, names: tuple[ast.Name, ...], unit: str) -> tuple[str, ...]:
+        """The bases named, each once, checked against the measure's period."""
+        out: list[str] = []
+        for n in names:
             if n.text not in ir.BASES:
                 self.error("unknown-basis", f"unknown basis '{n.text}'", n.span,
                            did_you_mean(n.text, ir.BASES) or "bases are: " + ", ".join(ir.BASES))

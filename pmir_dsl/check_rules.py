@@ -104,6 +104,10 @@ class RuleChecker:
             words = "in-month" if basis == "in_month" else basis.replace("_", " ")
             self.error("rule-measure", f"measure {m.id} has no {words} figures for rules to "
                        "test month by month", name.span, f"give {m.id}: bases {basis}, ...")
+        elif basis in m.information:
+            self.error("rule-measure", f"measure {m.id}'s {basis.replace('_', ' ')} figures are "
+                       "for information only, never met or failed", name.span,
+                       f"test another basis: on {next(iter(set(m.bases) - set(m.information)))}")
         elif keys not in levels:
             self.error("rule-measure", f"measure {m.id} is not grouped by "
                        f"{' and '.join(keys) or 'the whole contract'}", name.span,

@@ -267,6 +267,9 @@ class MeasurePlan:
         self._joins(b, excl)
         unjoined = excl.any.copy()  # no group to count them in: totals only
         self._place(b, months, excl)
+        for later, earlier in m.orders:  # 'LATER not before EARLIER' (semantics.md 1)
+            excl.add(f"{later.name} before {earlier.name}",
+                     b.column(m.table, later).values < b.column(m.table, earlier).values)
         cohort = self._cohort(b, months, excl)
         met, pending, deadline = self._decide(b, excl)
         num, den = self._amounts(b, met, excl)
@@ -276,7 +279,9 @@ class MeasurePlan:
             months = np.minimum(months + 2, b.last_month)
         month_idx = np.where(placed, months - b.first_month, -1)
         backlog, anchor = None, None
-        if m.backlog is not None:
+        if m.backlog is not None and m.backlog.breach:
+            met, pending, deadline, month_idx = self._breach(b, month_idx, excl)
+        elif m.backlog is not None:
             anchor = b.column(m.table, m.period_column).values
             backlog = self._backlog(b, month_idx, excl)
             met = ~((backlog[0] >= 0) & (backlog[1] < 0))  # failed: in backlog at the as-of date
@@ -389,6 +394,9 @@ class MeasurePlan:
         if not isinstance(e, ir.ExpectedCohort) or e.link is None:
             return None
         start = b.column(self.measure.table, attrs.evolve(e.start, via=e.link.name)).values
+        if e.anchor is not None:  # a start before its anchor is no start (semantics.md 1)
+            anchor = b.column(self.measure.table, attrs.evolve(e.anchor, via=e.link.name)).values
+            start = np.where(start < anchor, NAT, start)
         event = b.column(self.measure.table, self.measure.period_column).values
         excl.add(f"no {e.start.name} in {e.table}", np.isnat(start))
         if self.measure.period_column.type is ColumnType.DATE:
@@ -421,6 +429,29 @@ class MeasurePlan:
             first = np.maximum(first, self._over_from(b, anchor, spec, size))
         ok = (month_idx >= 0) & ~excl.any & (first < end)
         return np.where(ok, first, -1), np.where(ok & (end < size), end, -1)
+
+    def _breach(self, b: Batch, month_idx: np.ndarray, excl: Exclusions
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(met, pending, deadline, month index) of 'count breaches of backlog' (semantics 6a).
+
+        A record breaches (failed: counted) when it is still in backlog at the end of its
+        limit's last day, and that day ended before the as-of date; it is met when closed by
+        then; pending otherwise. It counts in the month of the day after the limit (the as-of
+        month where that is later: decided early, or still pending).
+        """
+        spec = self.measure.backlog
+        assert spec is not None and spec.over_days is not None
+        until = b.column(self.measure.table, spec.until).values
+        anchor = b.column(self.measure.table, self.measure.period_column).values
+        excl.add(f"{spec.until.name} before {self.measure.period_column.name}", until < anchor)
+        limit = workday(anchor, spec.over_days, b.cal) if spec.working else \
+            anchor + np.timedelta64(spec.over_days, "D")
+        closed = ~np.isnat(until) & (until <= limit) & (until <= b.as_of)
+        breached = ~closed & (limit < b.as_of)
+        after = (limit + np.timedelta64(1, "D")).astype("datetime64[M]").astype(np.int64)
+        month = np.minimum(after, b.last_month) - b.first_month
+        month_idx = np.where(month_idx >= 0, month, -1)
+        return ~breached, ~closed & ~breached, limit, month_idx
 
     def _over_from(self, b: Batch, anchor: np.ndarray, spec: ir.BacklogSpec, size: int
                    ) -> np.ndarray:

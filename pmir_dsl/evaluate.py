@@ -168,7 +168,7 @@ def _level_counts(kind: str, v: Verdicts, slot: np.ndarray, labels: list[tuple[A
             out[:, column] = total
     else:
         out[:, K_DEN] = out[:, K_MET] + out[:, K_FAILED]
-        out[:, K_NUM] = out[:, K_MET]
+        out[:, K_NUM] = out[:, K_FAILED if kind == "backlog_breach" else K_MET]
     if v.backlog is not None:  # in backlog: +1 from the first month end, -1 from the last
         out[:, K_NUM] = _steps(v.backlog, slot, months, size)
     if v.second is not None:  # count ratios: the numerator in the month of its own date
@@ -206,8 +206,9 @@ def _totals(kind: str, v: Verdicts) -> np.ndarray:
     met = v.status == MET
     if kind == "ratio":
         amounts = [int(v.numerator[met].sum()), int(v.denominator[met].sum())]
-    else:
-        amounts = [int(counts[MET]), int(counts[MET] + counts[FAILED])]
+    else:  # a breach count counts its failed records (the breaches)
+        amounts = [int(counts[FAILED if kind == "backlog_breach" else MET]),
+                   int(counts[MET] + counts[FAILED])]
     return np.array([*counts, *amounts], dtype=np.int64)
 
 
@@ -393,7 +394,7 @@ def finish(plan: Plan, partial: Partial, axis: Axis, expected: dict[str, Any] | 
                 rows += found
         if not counts.levels[0] and not (exp and exp.levels[0]):  # report the periods all the same
             empty = _rows(m, {}, np.zeros((axis.size, 6), dtype=np.int64), spans, None)
-            if m.backlog is not None:  # nothing in backlog: the age is null (decision 52)
+            if m.backlog is not None and not m.backlog.breach:  # nobody: age null (decision 52)
                 for r in empty:
                     r["oldest_age_working_days"] = None
             rows += empty
@@ -544,4 +545,6 @@ def result(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
         row["expected"] = float(expected)
     if m.min_denominator:
         row["assessed"] = exact is not None and guard >= m.min_denominator
+    if basis in m.information:  # reported beside the target, never met or failed
+        row["met"], row["information"] = None, True
     return row

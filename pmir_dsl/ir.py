@@ -237,6 +237,7 @@ class ExpectedCohort:
     rate: ColumnSpec
     share: ColumnSpec | None
     link: ColumnSpec | None
+    anchor: ColumnSpec | None = None  # 'start not before ANCHOR': an earlier start is none
 
 
 @attrs.frozen
@@ -244,11 +245,14 @@ class BacklogSpec:
     """In backlog at a month end t: counted in a month on or before t, ``until`` empty or after t.
 
     ``over_days``: only records in backlog for more than that many (working) days at t.
+    ``breach``: not a state at month ends but an event: a record still in backlog at the end of
+    its limit's last day breaches once, in the month of the day after (semantics 6a).
     """
 
     until: ColumnSpec
     over_days: int | None
     working: bool
+    breach: bool = False
 
 
 Expected = Union[ExpectedDirect, ExpectedCohort]
@@ -283,7 +287,8 @@ class Measure:
     ``kind``: 'rate' (met records / due records), 'count' (records meeting the condition),
     'ratio' (sum of one column over the sum of another), 'profile' (records against an expected
     figure), 'backlog_share' (records in backlog at each month end over records so far) or
-    'backlog_count' (records in backlog at each month end). For rate and count measures at most
+    'backlog_count' (records in backlog at each month end) or 'backlog_breach' (records that
+    breached a backlog limit, counted in the month of the breach). For rate and count measures at most
     one of ``condition`` and ``window`` is set (neither: every record counts).
     """
 
@@ -310,6 +315,9 @@ class Measure:
     span: Span | None = _span()
     rank: str | None = None  # 'highest' | 'lowest': groups ranked, best first
     buckets: Buckets | None = None
+    information: tuple[str, ...] = ()  # bases reported for information: never met or failed
+    # (later, earlier) of the table's 'LATER not before EARLIER' whose later date it reads
+    orders: tuple[tuple[ColumnSpec, ColumnSpec], ...] = ()
 
 
 @attrs.frozen
@@ -475,7 +483,7 @@ def own_columns(m: Measure) -> list[ColumnSpec]:
         cols.append(m.each_month_until)
     if m.target.lookup is not None:
         cols += [m.target.lookup.date, *(own for own, _ in m.target.lookup.keys)]
-    return cols
+    return cols + [earlier for _, earlier in m.orders]
 
 
 def measure_columns(m: Measure, contract: Contract) -> list[tuple[str, str]]:
@@ -499,6 +507,8 @@ def measure_columns(m: Measure, contract: Contract) -> list[tuple[str, str]]:
         out += [(e.table, c.name) for c in (e.value, e.period, *e.keys, *_cond_columns(e.where))]
     elif isinstance(e, ExpectedCohort):
         out += [(e.table, e.start.name), *((e.table, k.name) for k in e.keys)]
+        if e.anchor is not None:
+            out.append((e.table, e.anchor.name))
         prof = [e.month, e.rate, *e.keys, *([e.share] if e.share else []), *_cond_columns(e.where)]
         out += [(e.profile, c.name) for c in prof]
         if e.link is not None:

@@ -387,6 +387,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def bases_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.Bases(ch[0], self._s(meta))
 
+    def information_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.InformationBases(ch[0], self._s(meta))
+
     def table_decl(self, meta, ch):  # type: ignore[no-untyped-def]
         has_desc = len(ch) > 1 and isinstance(ch[1], Token) and ch[1].type == "STRING"
         desc = self._text(ch[1]) if has_desc else None
@@ -401,6 +404,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
 
     def ref_type(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.TypeRef(ast.Name("ref", self._s(meta)), (), self._name(ch[0]), self._s(meta))
+
+    def order_decl(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.OrderDecl(self._name(ch[0]), self._name(ch[1]), self._s(meta))
 
     def column_decl(self, meta, ch):  # type: ignore[no-untyped-def]
         name, typ, *rest = ch
@@ -483,6 +489,10 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         days = int(ch[1]) if len(ch) > 1 else None
         working = len(ch) < 3 or str(ch[2]).startswith("working")
         return ast.Backlog(False, self._name(ch[0]), days, working, self._s(meta))
+
+    def backlog_breach(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Backlog(False, self._name(ch[0]), int(ch[1]), str(ch[2]).startswith("working"),
+                           self._s(meta), breach=True)
 
     def due_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         event, days, unit, anchor = ch

@@ -121,6 +121,9 @@ def _cohort(m: ir.Measure, e: ir.ExpectedCohort, b: Batch) -> Expected:
     size = b.last_month - b.first_month + 1
     cohort_table = b.tables[e.table]
     start = cohort_table.columns[e.start.name].values
+    if e.anchor is not None:  # a start before its anchor is no start (semantics.md 1)
+        start = np.where(start < cohort_table.columns[e.anchor.name].values,
+                         np.datetime64("NaT", "D"), start)
     cohort = start.astype("datetime64[M]").astype(np.int64) - b.first_month
     started = ~np.isnat(start) & (cohort >= 0) & (cohort < size) & (start <= b.as_of)
     sids = _series_per_level(m, e, series, cohort_table)

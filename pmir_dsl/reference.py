@@ -498,6 +498,12 @@ def first_failing_check(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec],
         # the docs do not say which month an excluded quarter shows in: its first month
         return f"{col.name} is a quarter, not a month"
 
+    # 2b. the table's 'LATER not before EARLIER' for a later date the measure reads
+    for later, earlier in m.orders:
+        a, b = get(later), get(earlier)
+        if a is not None and b is not None and a < b:
+            return f"{later.name} before {earlier.name}"
+
     # 3. the cohort an outcome belongs to
     e = m.expected
     if isinstance(e, ir.ExpectedCohort) and e.link is not None:
@@ -617,7 +623,18 @@ def linked_start(ctx: Context, e: ir.ExpectedCohort,
     """The start date of the cohort record an outcome refers to (None if none)."""
     assert e.link is not None
     ref_row = ctx.data.row_of_id(e.table, get(e.link))
-    return None if ref_row is None else ctx.data.column(e.table, e.start.name)[ref_row]
+    return None if ref_row is None else cohort_start(ctx, e, ref_row)
+
+
+def cohort_start(ctx: Context, e: ir.ExpectedCohort, row: int) -> dt.date | None:
+    """The start date of a cohort-table row; None when it has none, or when it is before the
+    date the table says it may not precede (semantics.md 1: no start)."""
+    start = ctx.data.column(e.table, e.start.name)[row]
+    if start is not None and e.anchor is not None:
+        anchor = ctx.data.column(e.table, e.anchor.name)[row]
+        if anchor is not None and start < anchor:
+            return None
+    return start
 
 
 def verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any], rec: Record) -> str:
@@ -636,6 +653,8 @@ def verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any], rec: 
         return FAILED
     if m.kind in ("backlog_share", "backlog_count"):
         return backlog_verdict(ctx, m, get, rec)
+    if m.kind == "backlog_breach":
+        return breach_verdict(ctx, m, get, rec)
     if m.kind == "profile":
         e = m.expected
         if isinstance(e, ir.ExpectedCohort) and e.link is not None:
@@ -777,6 +796,25 @@ def backlog_verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any
         else:
             rec.over_limit = rec.anchor + dt.timedelta(days=spec.over_days)
     return FAILED if counted_in_backlog(rec, ctx.as_of) else MET
+
+
+def breach_verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any],
+                   rec: Record) -> str:
+    """'count breaches of backlog until U for over N days' (semantics 6a): failed (a breach)
+    when the record is still in backlog at the end of the limit's last day and that day is
+    before the as-of date; met when closed by the limit; pending otherwise. It counts in the
+    month of the day after the limit, or the as-of month where that is later."""
+    spec = m.backlog
+    assert spec is not None and spec.over_days is not None
+    anchor, until = get(m.period_column), get(spec.until)
+    limit = ctx.days.workday(anchor, spec.over_days) if spec.working else \
+        anchor + dt.timedelta(days=spec.over_days)
+    if until is not None and until <= limit and until <= ctx.as_of:
+        status = MET
+    else:
+        status = FAILED if limit < ctx.as_of else PENDING
+    rec.counts = [(min(month_of(limit + dt.timedelta(days=1)), ctx.last_month), status)]
+    return status
 
 
 def in_backlog(rec: Record, t: dt.date) -> bool:
@@ -968,6 +1006,9 @@ def period_row(m: ir.Measure, tallies: list[Tally]) -> dict[str, Any]:
     elif m.kind == "count_ratio":
         row["numerator"] = sum(t.outcomes for t in tallies)
         row["denominator"] = met + failed
+    elif m.kind == "backlog_breach":  # the breaches are the records counted
+        row["numerator"] = failed
+        row["denominator"] = met + failed
     else:
         row["numerator"] = met
         row["denominator"] = met + failed
@@ -1046,6 +1087,8 @@ def finish_row(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
     if m.min_denominator:
         out["assessed"] = assessed
     out.update(extra)
+    if basis in m.information:  # for information only: never met or failed
+        out["met"], out["information"] = None, True
     if "buckets" in row:
         out["buckets"] = row["buckets"]
     if "oldest_age_working_days" in row:
@@ -1147,10 +1190,9 @@ def cohort_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedCohort) -> Expect
     series = profile_series(ctx, e)
     key_names = [k.name for k in e.keys]
     has_all = {n: any(key[j] == ALL for key in series) for j, n in enumerate(key_names)}
-    starts = data.column(e.table, e.start.name)
     missing: set[int] = set()
     for row in data.rows(e.table):
-        start = starts[row]
+        start = cohort_start(ctx, e, row)
         if start is None or start > ctx.as_of:
             continue
         cohort = month_of(start)

@@ -179,7 +179,7 @@ table referrals "one row per referral" {
   period: period?
   sent_month: month?
   end_date: date?
-}
+ORDERS}
 
 table meetings "one row per meeting; exactly one date column" {
   referral_id: ref(referrals)?
@@ -448,7 +448,7 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
     kind = draw(st.sampled_from(["window", "window", "condition", "count_records", "ratio",
                                  "direct", "direct_outcomes", "cohort", "backlog_share",
                                  "backlog_count", "gap", "count_ratio", "count_ratio",
-                                 "count_ratio_outcomes"]))
+                                 "count_ratio_outcomes", "backlog_breach"]))
     lines: list[str] = []
     table = "outcomes" if kind in ("cohort", "direct_outcomes", "count_ratio_outcomes") \
         else "referrals"
@@ -531,6 +531,13 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
                   f"expected cohorts of referrals by start_date times {profile} "
                   f"where outcome is {outcome}",
                   f"target at least {pct(draw(st.integers(0, 1000)))} of expected"]
+    elif kind == "backlog_breach":  # semantics 6a: each breach once, in the month after
+        lines.append("month of referral_date")
+        until = draw(st.sampled_from(["recorded_date", "ack_date"]))
+        n = draw(st.integers(0, 45))
+        unit = draw(st.sampled_from(["working days", "calendar days"]))
+        lines.append(f"count breaches of backlog until {until} for over {n} {unit}")
+        lines.append(draw(count_target()))
     else:
         lines.append("month of referral_date")
         until = draw(st.sampled_from(["recorded_date", "ack_date"]))
@@ -639,7 +646,12 @@ def contracts(draw: st.DrawFn) -> tuple[str, dt.date]:
     reviewable = [(f"M{i}", levels) for i, (_, levels) in enumerate(drawn) if levels is not None]
     if reviewable and draw(st.booleans()):
         measures.append(draw(review(reviewable)))
-    text = 'contract "Differential" {\n  ' + "\n  ".join(header) + "\n}\n" + TABLES + \
+    orders = draw(st.lists(st.sampled_from(["start_date not before referral_date",
+                                            "report_date not before ack_date",
+                                            "end_date not before start_date"]),
+                           max_size=2, unique=True))  # semantics.md 1: excluded, both engines
+    tables = TABLES.replace("ORDERS", "".join(f"  {o}\n" for o in orders))
+    text = 'contract "Differential" {\n  ' + "\n  ".join(header) + "\n}\n" + tables + \
         "\n".join(measures)
     return text, start
 

@@ -145,10 +145,13 @@ def heading(ev: Evaluation, m: Measure) -> Text:
         text.append(f"\n  {m.cite}", style="dim")
     population = int(t[K_MET] + t[K_FAILED] + t[K_PENDING] + t[K_EXCLUDED])
     verdict = {"ratio": "counted", "profile": "counted", "backlog_share": "out of backlog",
-               "backlog_count": "out of backlog"}.get(m.kind, "met")
+               "backlog_count": "out of backlog",
+               "backlog_breach": "closed in time"}.get(m.kind, "met")
     text.append(f"\n  {m.table}: {population:,} in population = {int(t[K_MET]):,} {verdict}")
     if m.kind in ("backlog_share", "backlog_count"):
         text.append(f" + {int(t[K_FAILED]):,} in backlog at {ev.as_of}")
+    elif m.kind == "backlog_breach":
+        text.append(f" + {int(t[K_FAILED]):,} breached + {int(t[K_PENDING]):,} pending")
     elif m.kind not in ("ratio", "profile"):
         text.append(f" + {int(t[K_FAILED]):,} failed + {int(t[K_PENDING]):,} pending")
     text.append(f" + {int(t[K_EXCLUDED]):,} excluded")
@@ -216,13 +219,15 @@ def figure(r: dict[str, Any] | None, m: Measure, counts: bool = False) -> Text:
     if r["met"] is None and r["value"] is None:
         return Text("-", style="dim")
     mark, style = MARKS[r["met"]]
-    if m.kind in ("count", "backlog_count"):
+    if m.kind in ("count", "backlog_count", "backlog_breach"):
         body = f"{r['numerator']:,}"
     elif r["value"] is None:
         body = "-"
     else:
         body = percent(r["numerator"], r["denominator"])
     text = Text(f"{body} {mark}".rstrip(), style=style)
+    if r.get("information"):  # beside the target, never met or failed
+        text.append(" (info)", style="dim")
     if m.kind == "profile":
         text.append(f" {r['numerator']:,} of {r['expected']:,.2f}", style="dim")
     elif counts and m.kind not in ("count", "backlog_count"):

@@ -1,0 +1,208 @@
+"""Issue 9, ESF / SES / AtW readings: each test is a hand-made record set whose figure changes
+under the corrected reading (the old reading is named in each test's docstring)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, pick, run_source, write_csv
+from test_differential import assert_same
+
+ESF = (REPO / "contracts/esf.pmir").read_text()
+SES = (REPO / "contracts/ses.pmir").read_text()
+
+REF_COLS = ["referral_id", "provider", "lep_area", "category_of_region", "referral_date",
+            "start_date", "dns_date", "recorded_date"]
+
+
+def esf_data(tmp: Path, referrals: list[list[object]],
+             starts: list[list[object]] | None = None) -> Path:
+    write_csv(tmp, "referrals", REF_COLS, referrals)
+    write_csv(tmp, "outcomes", ["referral_id", "outcome", "achieved_date"], [])
+    write_csv(tmp, "outcome_profiles", ["lep_area", "category_of_region", "outcome", "rate",
+                                        "month", "share"],
+              [["Leeds", "ALL", "short_job", "0.5", 0, "1"],
+               ["Leeds", "ALL", "sustained_job", "0.2", 0, "1"]])
+    write_csv(tmp, "starts_profile", ["lep_area", "category_of_region", "month",
+                                      "profiled_starts"], starts or [])
+    return tmp
+
+
+def ref(i: int, referral: str, start: str | None = None, recorded: str | None = None,
+        dns: str | None = None) -> list[object]:
+    return [f"E{i:03d}", "P1", "Leeds", "More Developed", referral, start, dns, recorded]
+
+
+# ---- ESF 7.3 fifth bullet: backlog breaches (semantics 6a) -------------------------------------
+
+
+def breach_data(tmp: Path) -> Path:
+    # 2023-04-03 + 40 working days (Good Friday 7 Apr, Easter Monday 10 Apr, 1 and 8 May are
+    # bank holidays): April 4-6 (3), 11-14 (7), 17-28 (17), May 2-5 (21), 9-31 (38), June 1-2
+    # (40): the limit is Friday 2 June 2023.
+    return esf_data(tmp, [
+        ref(1, "2023-04-03", "2023-06-07", "2023-06-07"),  # recorded on day 43, mid-June
+        ref(2, "2023-04-03", "2023-06-02", "2023-06-02"),  # recorded on day 40: in time
+        ref(3, "2023-04-03"),                              # never recorded
+        ref(4, "2023-05-15"),                              # limit in July: not yet due
+    ])
+
+
+def test_a_referral_recorded_mid_month_after_40_working_days_has_breached(tmp_path: Path
+                                                                          ) -> None:
+    """Old reading: month-end snapshots only, so E001 (recorded 7 June, before the June month
+    end) never counted and June showed 1 (E003 only)."""
+    ev = run_source(ESF, breach_data(tmp_path), as_of="2023-06-30")
+    june = pick(ev, "BACKLOG_OVER_40WD", "2023-06")
+    assert june["numerator"] == 2  # E001 and E003 breach on Saturday 3 June
+    assert june["met"] is False
+    assert june["pending"] == 1  # E004: its 40 working days end in July
+    assert pick(ev, "BACKLOG_OVER_40WD", "2023-05")["numerator"] == 0
+    assert pick(ev, "BACKLOG_OVER_40WD", "2023-06", "cumulative")["numerator"] == 2
+
+
+def test_a_breach_counts_once_in_the_month_after_the_limit(tmp_path: Path) -> None:
+    """Old reading: a referral unrecorded for months counted at every month end (E003 in June,
+    July and August: cumulative 3 by August)."""
+    ev = run_source(ESF, breach_data(tmp_path), as_of="2023-08-31")
+    months = [pick(ev, "BACKLOG_OVER_40WD", p)["numerator"]
+              for p in ("2023-06", "2023-07", "2023-08")]
+    assert months == [2, 1, 0]  # E004: limit 11 July, breach 12 July
+    assert pick(ev, "BACKLOG_OVER_40WD", "2023-08", "cumulative")["numerator"] == 3
+
+
+def test_the_limit_day_itself_is_not_a_breach_until_it_has_ended(tmp_path: Path) -> None:
+    """At the as-of date 2 June (the limit day) E003 is still in time: pending, not a breach."""
+    ev = run_source(ESF, breach_data(tmp_path), as_of="2023-06-02")
+    june = pick(ev, "BACKLOG_OVER_40WD", "2023-06")
+    assert june["numerator"] == 0 and june["pending"] == 3  # E001, E003 and E004
+
+
+def test_breaches_engines_agree(tmp_path: Path) -> None:
+    for as_of in ("2023-06-02", "2023-06-30", "2023-08-31"):
+        assert_same(ESF, breach_data(tmp_path), as_of)
+
+
+# ---- ESF 7.3 third bullet: starts decided on the cumulative profile only -----------------------
+
+
+def profile_data(tmp: Path) -> Path:
+    # April: 1 start of 10 profiled (in month 10%); cumulative 1 of 10. May: 20 starts of 10:
+    # in month 200%, cumulative 21 of 20 = 105%.
+    rows = [ref(1, "2023-04-03", "2023-04-05", "2023-04-05")]
+    rows += [ref(10 + i, "2023-05-02", "2023-05-04", "2023-05-04") for i in range(20)]
+    starts = [["Leeds", "ALL", "2023-04", 10], ["Leeds", "ALL", "2023-05", 10],
+              ["Leeds", "More Developed", "2023-04", 10],
+              ["Leeds", "More Developed", "2023-05", 10]]
+    return esf_data(tmp, rows, starts)
+
+
+def test_starts_in_month_figure_is_information_only(tmp_path: Path) -> None:
+    """Old reading: the in-month figure had the 85% target too, so April failed in month and
+    May passed in month; now only the cumulative figure is met or failed."""
+    ev = run_source(ESF, profile_data(tmp_path), as_of="2023-05-31")
+    group = {"lep_area": "Leeds"}
+    april = pick(ev, "STARTS_VS_PROFILE", "2023-04", "in_month", group)
+    assert april["value"] == 0.1 and april["met"] is None and april["information"] is True
+    assert pick(ev, "STARTS_VS_PROFILE", "2023-04", "cumulative", group)["met"] is False
+    may = pick(ev, "STARTS_VS_PROFILE", "2023-05", "cumulative", group)
+    assert may["met"] is True and may["value"] == 1.05
+    assert "information" not in may
+
+
+def test_information_rows_never_fail_the_exit_status(tmp_path: Path) -> None:
+    """A contract whose only failure is an in-month information figure exits 0."""
+    from pmir_dsl.cli import main
+    data = profile_data(tmp_path / "d")
+    only = ESF.split("# ---- 7.3 Minimum Performance Levels")[0] + \
+        "measure STARTS_VS_PROFILE" + ESF.split("measure STARTS_VS_PROFILE")[1].split(
+            "measure BACKLOG ")[0]
+    contract = tmp_path / "only.pmir"
+    contract.write_text(only)
+    data_rows = [ref(1, "2023-04-03", "2023-04-05", "2023-04-05")]
+    data_rows += [ref(10 + i, "2023-04-04", "2023-04-06", "2023-04-06") for i in range(20)]
+    esf_data(data, data_rows, [["Leeds", "ALL", "2023-04", 10], ["Leeds", "ALL", "2023-05", 10],
+                               ["Leeds", "More Developed", "2023-04", 10],
+                               ["Leeds", "More Developed", "2023-05", 10]])
+    # cumulative May 21 of 20 is met; May in month 0 of 10 is information only
+    code = main(["check", str(contract), str(data), "--as-of", "2023-05-31", "--format", "json"])
+    assert code == 0
+
+
+def test_rules_may_not_test_information_figures() -> None:
+    from pmir_dsl.check import check_source
+    from pmir_dsl.diagnostics import CompileError
+    src = ESF + """
+regime R "ESF" {
+  level 1 "PMR"
+  level 2 "Informal"
+  escalate to level 2 when any of (STARTS_VS_PROFILE) failed in 2 of the last 3 months
+}
+"""
+    with pytest.raises(CompileError) as info:
+        check_source(src, "esf.pmir")
+    assert any("for information only" in d.message for d in info.value.diagnostics)
+
+
+# ---- ESF and SES: a start before its referral (semantics.md 1) ----------------------------------
+
+
+def test_esf_start_before_referral_is_excluded_not_a_start(tmp_path: Path) -> None:
+    """Old reading: E002 counted as a start (START_RATE 2 of 2, starts 2) with no data-quality
+    entry."""
+    data = esf_data(tmp_path, [ref(1, "2023-04-03", "2023-04-05", "2023-04-05"),
+                               ref(2, "2023-04-10", "2023-04-06", "2023-04-12")],
+                    [["Leeds", "ALL", "2023-04", 1],
+                     ["Leeds", "More Developed", "2023-04", 1]])
+    ev = run_source(ESF.replace("minimum denominator 5", "minimum denominator 1"), data,
+                    as_of="2023-05-31")
+    rate = pick(ev, "START_RATE", "2023-04")
+    assert (rate["numerator"], rate["denominator"], rate["excluded"]) == (1, 1, 1)
+    starts = pick(ev, "STARTS_VS_PROFILE", "2023-04", "cumulative", {"lep_area": "Leeds"})
+    assert starts["numerator"] == 1
+    entries = {(q.table, q.check): q for q in ev.quality}
+    entry = entries[("referrals", "start_date before referral_date")]
+    assert entry.count == 1 and entry.examples == ("E002",)
+    assert_same(ESF, data, "2023-05-31")
+
+
+SES_COLS = ["referral_id", "provider", "referral_date", "initial_assessment_date", "start_date",
+            "start_recorded_date", "leave_date"]
+
+
+def ses_data(tmp: Path, referrals: list[list[object]],
+             outcomes: list[list[object]] | None = None) -> Path:
+    write_csv(tmp, "referrals", SES_COLS, referrals)
+    write_csv(tmp, "outcomes", ["referral_id", "outcome", "achieved_date"], outcomes or [])
+    write_csv(tmp, "profiles", ["outcome", "rate", "month", "share"],
+              [["job_outcome", "0.5", 0, "1"], ["sustained_job_outcome", "0.2", 0, "1"]])
+    write_csv(tmp, "starts_profile", ["month", "profiled_starts"], [["2023-04", 2]])
+    return tmp
+
+
+def test_ses_start_before_referral_is_no_start_in_any_cohort(tmp_path: Path) -> None:
+    """Old reading: S2 was a start (2 of 2 profiled starts; 2 x 0.5 = 1.0 expected job
+    outcomes, and S2's outcome counted)."""
+    data = ses_data(tmp_path, [
+        ["S1", "P1", "2023-04-03", "2023-04-04", "2023-04-05", "2023-04-05", None],
+        ["S2", "P1", "2023-04-10", "2023-04-04", "2023-04-06", "2023-04-12", None],
+    ], [["S1", "job_outcome", "2023-04-20"], ["S2", "job_outcome", "2023-04-21"]])
+    ev = run_source(SES, data, as_of="2023-05-31")
+    assert pick(ev, "STARTS_VS_PROFILE", "2023-04")["numerator"] == 1
+    job = pick(ev, "JOB_OUTCOME_CONVERSION", "2023-04")
+    assert (job["numerator"], job["expected"], job["excluded"]) == (1, 0.5, 1)
+    checks = {(q.table, q.check): q.count for q in ev.quality}
+    assert checks[("referrals", "start_date before referral_date")] == 1
+    assert checks[("outcomes", "no start_date in referrals")] == 1
+    assert_same(SES, data, "2023-05-31")
+
+
+def test_not_before_names_two_date_columns() -> None:
+    from pmir_dsl.check import check_source
+    from pmir_dsl.diagnostics import CompileError
+    src = SES.replace("start_date not before referral_date", "start_date not before provider")
+    with pytest.raises(CompileError) as info:
+        check_source(src, "ses.pmir")
+    assert "'provider' is a text column" in info.value.diagnostics[0].message
