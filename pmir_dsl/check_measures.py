@@ -134,6 +134,7 @@ class MeasureChecker:
             self.error("measure-kind", "'each month from ... until' goes with 'at most N days "
                        "apart' (a record is judged in each month it runs)", d.span)
         rank = self.clause(ast.Rank)
+        within = self.rank_within(rank, groups)
         buckets = self.buckets(window)
         cite = self.clause(ast.Cite)
         if not self.ok or period is None or target is None:
@@ -142,7 +143,22 @@ class MeasureChecker:
                           where, period[0], period[1], kind, condition, window, ratio, target,
                           bases, groups, bands, expected, backlog,
                           minimum.value if minimum else 0, due, until, d.span,
-                          ("highest" if rank.highest else "lowest") if rank else None, buckets)
+                          ("highest" if rank.highest else "lowest") if rank else None, buckets,
+                          within)
+
+    def rank_within(self, rank: ast.Rank | None,
+                    groups: tuple) -> str | None:  # type: ignore[type-arg]
+        """``rank ... within COLUMN``: a column of a group level that has other columns too
+        (the providers within a CPA)."""
+        if rank is None or rank.within is None:
+            return None
+        name = rank.within.text
+        if not any(name in {c.name for c in level} and len(level) > 1 for level in groups):
+            self.error("unknown-column", f"'rank ... within {name}' needs a group level of "
+                       f"{name} and another column, to rank the groups that share a {name}",
+                       rank.within.span, f"write e.g.: group by provider and {name}")
+            return None
+        return name
 
     def buckets(self, window: object) -> ir.Buckets | None:
         """``lateness buckets up to N days``: only after a fixed 'within N days' window."""

@@ -310,6 +310,7 @@ class Measure:
     span: Span | None = _span()
     rank: str | None = None  # 'highest' | 'lowest': groups ranked, best first
     buckets: Buckets | None = None
+    rank_within: str | None = None  # also ranked among the groups sharing this column's value
 
 
 @attrs.frozen
