@@ -404,10 +404,12 @@ class TargetLookup:
 
 @attrs.frozen
 class Rank:
-    """``rank highest first`` / ``rank lowest first``: groups ranked in each period."""
+    """``rank highest first`` / ``rank lowest first`` [``within COLUMN``]: groups ranked in
+    each period (``within``: also among the groups that share the column's value)."""
 
     highest: bool
     span: Span | None = _span()
+    within: Name | None = None
 
 
 @attrs.frozen

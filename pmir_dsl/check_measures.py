@@ -136,17 +136,18 @@ class MeasureChecker:
             self.error("measure-kind", "'each month from ... until' goes with 'at most N days "
                        "apart' (a record is judged in each month it runs)", d.span)
         rank = self.clause(ast.Rank)
+        within = self.rank_within(rank, groups)
         buckets = self.buckets(window)
         cite = self.clause(ast.Cite)
         if not self.ok or period is None or target is None:
             return None
         return self.with_orders(ir.Measure(
             d.id.text, d.title.text, cite.text.text if cite else "", self.table.name,
-                          where, period[0], period[1], kind, condition, window, ratio, target,
-                          bases + information, groups, bands, expected, backlog,
-                          minimum.value if minimum else 0, due, until, d.span,
-                          ("highest" if rank.highest else "lowest") if rank else None, buckets,
-                          information))
+            where, period[0], period[1], kind, condition, window, ratio, target,
+            bases + information, groups, bands, expected, backlog,
+            minimum.value if minimum else 0, due, until, d.span,
+            ("highest" if rank.highest else "lowest") if rank else None, buckets,
+                          information=information, rank_within=within))
 
     def with_orders(self, m: ir.Measure) -> ir.Measure:
         """``m`` with its table's 'LATER not before EARLIER' pairs whose later date it reads
@@ -156,6 +157,20 @@ class MeasureChecker:
         pairs = tuple((self.table.column(a), self.table.column(b))
                       for a, b in self.table.orders if a in read)
         return attrs.evolve(m, orders=pairs) if pairs else m
+
+    def rank_within(self, rank: ast.Rank | None,
+                    groups: tuple) -> str | None:  # type: ignore[type-arg]
+        """``rank ... within COLUMN``: a column of a group level that has other columns too
+        (the providers within a CPA)."""
+        if rank is None or rank.within is None:
+            return None
+        name = rank.within.text
+        if not any(name in {c.name for c in level} and len(level) > 1 for level in groups):
+            self.error("unknown-column", f"'rank ... within {name}' needs a group level of "
+                       f"{name} and another column, to rank the groups that share a {name}",
+                       rank.within.span, f"write e.g.: group by provider and {name}")
+            return None
+        return name
 
     def buckets(self, window: object) -> ir.Buckets | None:
         """``lateness buckets up to N days``: only after a fixed 'within N days' window."""

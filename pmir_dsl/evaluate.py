@@ -398,30 +398,42 @@ def finish(plan: Plan, partial: Partial, axis: Axis, expected: dict[str, Any] | 
                 for r in empty:
                     r["oldest_age_working_days"] = None
             rows += empty
-    rank(rows, {mp.measure.id: mp.measure.rank for mp in plan.measures if mp.measure.rank})
+    rank(rows, {mp.measure.id: mp.measure.rank for mp in plan.measures if mp.measure.rank},
+         {mp.measure.id: mp.measure.rank_within for mp in plan.measures
+          if mp.measure.rank_within})
     rows.sort(key=result_sort_key)
     return rows
 
 
-def rank(rows: list[dict[str, Any]], orders: dict[str, str]) -> None:
+def rank(rows: list[dict[str, Any]], orders: dict[str, str],
+         within: dict[str, str] | None = None) -> None:
     """Give each group's row its ``rank`` among the groups of its level (same measure, period
     and basis), best first: by performance against the target where the target is looked up
     per record, else by value; ``highest`` or ``lowest`` first. Ties share the lower number
-    (1, 1, 3); rows not assessed, and the whole contract's row, get no rank. Exact."""
+    (1, 1, 3); rows not assessed, and the whole contract's row, get no rank. Exact.
+
+    ``within`` (measure -> column): rows of a level with that column also get
+    ``rank_within_COLUMN`` among the rows sharing its value, and a level of that column alone
+    is not ranked (CPAs are not ranked against each other, WP 3.3, 8.9)."""
+    within = within or {}
     peers: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for r in rows:
-        if r["measure"] in orders and r["group"]:
+        col = within.get(r["measure"])
+        if r["measure"] in orders and r["group"] and sorted(r["group"]) != [col]:
             key = (r["measure"], tuple(sorted(r["group"])), r["period"], r["basis"])
             peers.setdefault(key, []).append(r)
+            if col in r["group"]:
+                peers.setdefault((*key, col, r["group"][col]), []).append(r)
     for key, group in peers.items():
         sign = -1 if orders[key[0]] == "highest" else 1
+        name = "rank" if len(key) == 4 else f"rank_within_{key[4]}"
         scored = [(sign * r["_score"], r) for r in group if r.get("_score") is not None]
         scored.sort(key=lambda x: x[0])
         for r in group:
-            r["rank"] = None
+            r[name] = None
         for position, (score, r) in enumerate(scored):
             tied = position > 0 and score == scored[position - 1][0]
-            r["rank"] = scored[position - 1][1]["rank"] if tied else position + 1
+            r[name] = scored[position - 1][1][name] if tied else position + 1
     for r in rows:
         r.pop("_score", None)
 

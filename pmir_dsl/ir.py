@@ -318,6 +318,7 @@ class Measure:
     information: tuple[str, ...] = ()  # bases reported for information: never met or failed
     # (later, earlier) of the table's 'LATER not before EARLIER' whose later date it reads
     orders: tuple[tuple[ColumnSpec, ColumnSpec], ...] = ()
+    rank_within: str | None = None  # also ranked among the groups sharing this column's value
 
 
 @attrs.frozen

@@ -517,7 +517,8 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return ast.Target("none", None, False, self._s(meta))
 
     def rank_clause(self, meta, ch):  # type: ignore[no-untyped-def]
-        return ast.Rank(str(ch[0]) == "highest", self._s(meta))
+        within = self._name(ch[1]) if len(ch) > 1 else None
+        return ast.Rank(str(ch[0]) == "highest", self._s(meta), within)
 
     def buckets_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         *bounds, unit = ch

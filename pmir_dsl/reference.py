@@ -975,21 +975,31 @@ def measure_results(ctx: Context, m: ir.Measure, records: list[Record],
 def rank_rows(m: ir.Measure, rows: list[dict[str, Any]]) -> None:
     """Each group's place among the groups of its level with the same period and basis (10.4):
     1 + the number of them with a strictly better score, so that ties share the lower number
-    (1, 1, 3). A row without a score has rank null; the whole contract's row has no rank."""
+    (1, 1, 3). A row without a score has rank null; the whole contract's row has no rank. With
+    ``rank ... within COLUMN``, also its place among those with its value of COLUMN, and a
+    level of that column alone is not ranked."""
     better = (lambda a, b: a > b) if m.rank == "highest" else (lambda a, b: a < b)
+    col = m.rank_within
+
+    def places(row: dict[str, Any]) -> list[tuple[str, tuple[Any, ...]]]:
+        """(rank key, peers key) of each place the row has."""
+        if not row["group"] or sorted(row["group"]) == [col]:
+            return []  # the whole contract, or a level of the 'within' column alone
+        key = (tuple(sorted(row["group"])), row["period"], row["basis"])
+        out = [("rank", key)]
+        if col in row["group"]:
+            out.append((f"rank_within_{col}", (*key, row["group"][col])))
+        return out
+
     scores: dict[tuple[Any, ...], list[Fraction]] = {}
     for row in rows:
-        if row["group"] and row["_score"] is not None:
-            key = (tuple(sorted(row["group"])), row["period"], row["basis"])
-            scores.setdefault(key, []).append(row["_score"])
+        for _, key in places(row):
+            if row["_score"] is not None:
+                scores.setdefault(key, []).append(row["_score"])
     for row in rows:
-        if not row["group"]:
-            continue
-        if row["_score"] is None:
-            row["rank"] = None
-            continue
-        peers = scores[(tuple(sorted(row["group"])), row["period"], row["basis"])]
-        row["rank"] = 1 + sum(1 for score in peers if better(score, row["_score"]))
+        for name, key in places(row):
+            row[name] = None if row["_score"] is None else \
+                1 + sum(1 for score in scores[key] if better(score, row["_score"]))
 
 
 def period_row(m: ir.Measure, tallies: list[Tally]) -> dict[str, Any]:
