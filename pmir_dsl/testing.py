@@ -208,12 +208,15 @@ def run_test(tf: TestFile, case: TestCase, plan: Any) -> TestRun:
         ev = evaluate(plan, tables, case.as_of)
     except DataError as e:
         hint = "give the test a date: as of YYYY-MM-DD" if case.as_of is None else None
-        raise TestFileError([TestDiagnostic("test-data", p.message, case.span, p.hint or hint)
-                             for p in e.problems], {tf.path: tf.source}) from None
+        raise TestFileError([_located(attrs.evolve(p, hint=p.hint or hint), given_tables(tf, case),
+                                      case) for p in e.problems], {tf.path: tf.source}) from None
     failures: list[Failure] = []
     checks = 0
     for e in case.expects:
         got, subject = observe(ev, e, tf, case, plan)
+        if got is None and e.kind == "record" and [c.field for c in e.checks] == ["outside"]:
+            checks += 1  # expected outside the measure's population, and it is
+            continue
         if got is None:  # one failure for the missing row, not one per check
             checks += 1
             failures.append(judge(e.checks[0], None, subject, case, tf))  # type: ignore[arg-type]
@@ -231,7 +234,7 @@ def load_inline(tf: TestFile, case: TestCase, plan: Any) -> dict[str, Any]:
     as CSV and read by the data loader; a data problem is reported at the test's row and cell."""
     from .load import load_tables
 
-    given = {t.name: t for t in tf.tables} | {t.name: t for t in case.tables}
+    given = given_tables(tf, case)
     specs = plan.contract.used_tables()
     with tempfile.TemporaryDirectory(prefix="pmirtest-") as tmp:
         problems = [d for s in specs for d in _write_csv(Path(tmp), s, given.get(s.name), case)]
@@ -242,6 +245,11 @@ def load_inline(tf: TestFile, case: TestCase, plan: Any) -> dict[str, Any]:
         except DataError as e:
             raise TestFileError([_located(p, given, case) for p in e.problems],
                                 {tf.path: tf.source}) from None
+
+
+def given_tables(tf: TestFile, case: TestCase) -> dict[str, InlineTable]:
+    """The tables a test runs on: its own, and the file's shared ones it does not replace."""
+    return {t.name: t for t in tf.tables} | {t.name: t for t in case.tables}
 
 
 def _write_csv(folder: Path, spec: Any, table: InlineTable | None,
@@ -273,7 +281,7 @@ def _located(p: DataProblem, given: dict[str, InlineTable], case: TestCase) -> T
     table = given.get(name)
     span = table.span if table else case.span
     where = f"table {name}" + (f", column '{p.column}'" if p.column else "")
-    message = f"{where}: {p.message}"
+    message = f"{where}: {p.message}" if table is not None or p.column else p.message
     if table is not None and p.rows:
         cols = [c.text for c in table.header]
         rows = [table.rows[r - 2] for r in p.rows if 0 <= r - 2 < len(table.rows)]
@@ -342,17 +350,22 @@ def _record(ev: Any, e: Expect, tf: TestFile, case: TestCase,
 def _record_id(e: Expect, tf: TestFile, case: TestCase, plan: Any) -> str:
     """The id ``audit_rows`` gives the record: its id column's value, else 'row N'."""
     kind, value = e.record or ("id", "")
+    m = plan.measure(e.name).measure
+    spec = plan.contract.table(m.table)
+    id_col = next((c.name for c in spec.columns if c.type.value == "id"), None)
+    if kind == "id" and id_col is None:
+        raise TestFileError([TestDiagnostic(
+            "test-name", f"table {m.table} has no id column to find record {value} by",
+            e.name_span, f"name it by its row in the test's table: expect record row 1 in "
+            f"{e.name}")], {tf.path: tf.source})
     if kind == "id":
         return str(value)
-    m = plan.measure(e.name).measure
-    table = ({t.name: t for t in tf.tables} | {t.name: t for t in case.tables}).get(m.table)
+    table = given_tables(tf, case).get(m.table)
     n = int(str(value))
     if table is None or not 1 <= n <= len(table.rows):
         raise TestFileError([TestDiagnostic(
             "test-name", f"table {m.table} of this test has no row {n}", e.name_span,
             f"it has {len(table.rows) if table else 0} rows")], {tf.path: tf.source})
-    spec = plan.contract.table(m.table)
-    id_col = next((c.name for c in spec.columns if c.type.value == "id"), None)
     cols = [c.text for c in table.header]
     if id_col is None or id_col not in cols:
         return f"row {n + 1}"  # audit numbers records as spreadsheet rows (header is row 1)
@@ -395,8 +408,11 @@ def judge(check: Check, got: dict[str, Any] | None, subject: str, case: TestCase
 
 def _judge_word(check: Check, got: dict[str, Any], fail: Any, tf: TestFile) -> Failure | None:
     if "verdict" in got:  # a record
+        if check.field == "outside":
+            return fail("verdict", "outside the measure's population", got["verdict"])
         if check.field not in VERDICTS:
-            raise _bad_word(check, tf, "a record's verdict is met, failed, pending or excluded")
+            raise _bad_word(check, tf, "a record's verdict is met, failed, pending, excluded or "
+                            "outside (not in the measure's population)")
         return None if got["verdict"] == check.field else fail("verdict", check.field,
                                                                got["verdict"])
     if check.field in ("met", "failed") and "met" in got:
@@ -471,6 +487,8 @@ def _show(value: Any, like: Literal | None = None, row: dict[str, Any] | None = 
         return shown
     if like is not None and like.kind == "money" and isinstance(value, int):
         return f"£{value / 100:,.2f}"
+    if like is not None and like.raw.startswith('"') and isinstance(value, str):
+        return f'"{value}"'
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, list):
@@ -524,10 +542,14 @@ def run_paths(paths: Iterable[str | Path], out: Any, err: Any) -> tuple[int, lis
             print(f.render(), file=out)
         n_checks = sum(r.checks for r in fr.runs)
         bad = len(fr.failures)
-        print(f"{fr.file.path}: {len(fr.runs)} tests, {n_checks} checks, "
+        print(f"{fr.file.path}: {_plural(len(fr.runs), 'test')}, {_plural(n_checks, 'check')}, "
               f"{'all passed' if not bad else f'{bad} failed'}", file=out)
         status = max(status, 1 if bad else 0)
     return status, runs
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 def as_date(text: str) -> bool:
