@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("contract")
     schema.set_defaults(run=cmd_schema)
     _audit_parser(sub.add_parser("audit", help="list the per-record verdicts behind a figure"))
+    _test_parser(sub.add_parser("test", help="run a contract's rule tests (*.pmirtest files)"))
     synth = sub.add_parser("synth", help="write a synthetic example data set")
     synth.add_argument("name", help="which contract's data: atw_ha")
     synth.add_argument("out_dir")
@@ -101,6 +102,13 @@ def _audit_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD")
     p.add_argument("-o", "--output", help="write the CSV here instead of standard output")
     p.set_defaults(run=cmd_audit)
+
+
+def _test_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="test files or folders to search for *.pmirtest (default: contracts/); "
+                   "with --snapshot, the contracts")
+    p.set_defaults(run=cmd_test)
 
 
 def _date(text: str) -> str:
@@ -227,6 +235,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
     header, rows = audit_rows(ev, args.measure, args.period, args.status, groups)
     _write_csv(args.output, header, rows)
     return EXIT_OK
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    """``pmirc test``: run rule tests; exit 1 when one fails, 2 when a test file is malformed."""
+    from .testing import run_paths
+
+    status, _ = run_paths(args.paths or ["contracts"], sys.stdout, sys.stderr)
+    return status
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
