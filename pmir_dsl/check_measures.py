@@ -147,7 +147,7 @@ class MeasureChecker:
             bases + information, groups, bands, expected, backlog,
             minimum.value if minimum else 0, due, until, d.span,
             ("highest" if rank.highest else "lowest") if rank else None, buckets,
-                          information=information, rank_within=within))
+            information=information, rank_within=within))
 
     def with_orders(self, m: ir.Measure) -> ir.Measure:
         """``m`` with its table's 'LATER not before EARLIER' pairs whose later date it reads

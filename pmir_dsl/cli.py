@@ -83,7 +83,12 @@ def _check_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
                    help="evaluate as at this date (default: the contract's extract date, else "
                    "the latest date in the data)")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--format", choices=("table", "json", "html", "xlsx", "csv"), default="table",
+                   help="table (the terminal report), json, html (the review pack: one "
+                   "self-contained page), xlsx (the pack as a workbook; needs -o) or csv (the "
+                   "results table)")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write the json, html, xlsx or csv here instead of standard output")
     p.add_argument("--width", type=int, default=None, help="terminal report width")
     p.add_argument("--chunk-rows", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--engine", choices=("numpy", "reference"), default="numpy",
@@ -142,12 +147,43 @@ def cmd_check(args: argparse.Namespace) -> int:
         ev = evaluate_reference(plan, tables, args.as_of)
     else:
         ev = evaluate(plan, tables, args.as_of, args.chunk_rows)
-    if args.format == "json":
-        sys.stdout.write(json_report.render(ev))
+    if args.format in PACK_FORMATS:
+        _write_pack(ev, args.format, args.output)
+    elif args.format == "json":
+        _write_text(args.output, json_report.render(ev))
     else:
         terminal.render(ev, Console(width=args.width, highlight=False))
     failed = any(r["met"] is False for r in ev.results)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+PACK_FORMATS = ("html", "xlsx", "csv")
+
+
+def _write_pack(ev: object, fmt: str, path: str | None) -> None:
+    """The review pack as HTML, an Excel workbook or the results CSV (docs/pack.md)."""
+    if fmt == "xlsx":
+        if path is None:
+            raise UsageError("--format xlsx writes a workbook: name it with -o pack.xlsx")
+        from .report import xlsx
+
+        xlsx.write(ev, path)  # type: ignore[arg-type]
+    elif fmt == "html":
+        from .report import html
+
+        _write_text(path, html.render(ev))  # type: ignore[arg-type]
+    else:
+        from .report import csv as csv_report
+
+        _write_text(path, csv_report.render(ev.results))  # type: ignore[attr-defined]
+
+
+def _write_text(path: str | None, text: str) -> None:
+    if path is None:
+        sys.stdout.write(text)
+    else:
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
 
 
 #: A date this many days or more after every other date in the data is probably mistyped.
