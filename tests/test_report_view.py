@@ -123,13 +123,15 @@ def test_ipes_provider_b_escalation_and_fee_follow_with_reasons() -> None:
 
 def test_work_programme_notices_reach_the_measure_they_were_raised_on() -> None:
     pack = view.build(_ev("work_programme"))
-    g = pack.group({"provider": "Provider B"})
+    # 3.3: a contract is a provider in a CPA, so notices are raised per provider and cpa
+    g = pack.group({"provider": "Provider B", "cpa": "East Midlands"})
     assert g is not None and g.notices
     mv = g.measure("JO_VS_MPL_PG1")
     assert mv is not None and mv.notices and mv.reviews
     assert all(n["measure"] == "JO_VS_MPL_PG1" for n in mv.notices)
     labels = [x.label for x in pack.groups]
-    assert labels.index("Provider A") < labels.index("East Midlands")  # contract's level order
+    # the contract's level order: the provider level before the provider-and-cpa level
+    assert labels.index("Provider A") < labels.index("provider Provider A, cpa East Midlands")
 
 
 def test_statuses_say_why_a_figure_is_not_assessed() -> None:
