@@ -22,6 +22,7 @@ from .diagnostics import CompileError, Diagnostic, Span, did_you_mean
 from .check_measures import (SINGLE_CLAUSES, TYPE_NAMES, MeasureChecker, _clause_word, _first_at,
                              _why_bad)
 from .check_rules import RuleChecker
+from .limits import SPAN_TEXT, in_span
 from .parse import parse, too_deep
 from .schema import ColumnSpec, ColumnType, TableSpec
 
@@ -363,6 +364,10 @@ class Checker:
         if value is None or str(value) != lit.text:
             self.error("bad-date", f"'{lit.text}' is not a calendar date: {_why_bad(lit.text)}",
                        lit.span, "dates are written YYYY-MM-DD, e.g. 2024-04-01")
+            return None
+        if not in_span(value):  # a far date would stretch the month axis over centuries
+            self.error("bad-date", f"'{lit.text}' is outside the dates pmirc evaluates "
+                       f"({SPAN_TEXT})", lit.span, "correct the year (docs/reliability.md)")
             return None
         return lit.text
 

@@ -57,6 +57,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .errors import DataError, DataProblem
+from .limits import out_of_span
 from .schema import DECIMAL_PLACES, Column, ColumnSpec, ColumnType, Table, TableSpec
 
 #: How many bad rows (and their values) a problem shows.
@@ -121,9 +122,11 @@ def load_table(data_dir: str | Path, spec: TableSpec) -> Table:
         data = _read(source, spec)
         columns, problems = _parse_columns(source, spec, data)
         sha256 = _hash_result(source, digest)
+    table = Table(spec.name, source.path, data.num_rows, sha256, columns)
+    problems = problems or out_of_span(table)  # a far date would stretch the month axis
     if problems:
         raise DataError(problems)
-    return Table(spec.name, source.path, data.num_rows, sha256, columns)
+    return table
 
 
 # ---------------------------------------------------------------------------------------------
