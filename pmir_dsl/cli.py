@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import io
 import os
 import sys
@@ -35,12 +36,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     saved = sys.stdout, sys.stderr
     guard_streams()  # a reader that goes away early must not change the exit status
     try:
-        return _main(argv)
+        status = _main(argv)
+        sys.stdout.flush()  # a full disk is found here, not in Python's flush at exit
+        return status
     except KeyboardInterrupt:
         print("pmirc: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as e:
+        if e.errno not in OUTPUT_ERRNOS:
+            raise
+        print(f"pmirc: error: cannot write the output: {e.strerror}", file=sys.stderr)
+        _quiet_stdout()
+        return EXIT_UNUSABLE
     finally:
         sys.stdout, sys.stderr = saved
+
+
+#: Write errors that are the output's destination's fault (a full disk, a broken device).
+OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that Python's own flush at exit cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -57,6 +80,8 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"pmirc: error: {e}", file=sys.stderr)
         return EXIT_UNUSABLE
     except Exception as e:  # noqa: BLE001 - a bug in pmirc, never the user's fault
+        if isinstance(e, OSError) and e.errno in OUTPUT_ERRNOS:
+            raise  # the output's destination failed: named by main()
         if os.environ.get("PMIRC_DEBUG"):
             traceback.print_exc()
         print(f"pmirc: internal error ({type(e).__name__}: {e}). This is a bug in pmirc; "
@@ -289,8 +314,11 @@ def _write_csv(path: str | None, header: list[str], rows: list[list[object]]) ->
     if path is None:
         sys.stdout.write(buf.getvalue())
     else:
-        with open(path, "w", encoding="utf-8", newline="") as f:
-            f.write(buf.getvalue())
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                f.write(buf.getvalue())
+        except OSError as e:  # a missing folder, a folder, a full disk
+            raise UsageError(f"cannot write '{path}': {e.strerror or e}") from None
 
 
 Command = Callable[[argparse.Namespace], int]
