@@ -8,8 +8,6 @@ Imports are resolved here, and only from the stdlib or the contract's own folder
 from __future__ import annotations
 
 import hashlib
-import os
-import stat
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -22,16 +20,22 @@ from .diagnostics import CompileError, Diagnostic, Span, did_you_mean
 from .check_measures import (SINGLE_CLAUSES, TYPE_NAMES, MeasureChecker, _clause_word, _first_at,
                              _why_bad)
 from .check_rules import RuleChecker
+from .limits import SPAN_TEXT, in_span
 from .parse import parse, too_deep
 from .schema import ColumnSpec, ColumnType, TableSpec
+from .sources import NO_SUCH_FILE, SourceError, read_source
+
+
+#: The longest table name: NAME.parquet must fit in a file name (255 bytes on most systems).
+MAX_TABLE_NAME = 200
 
 
 def check_file(path: str | Path) -> ir.Contract:
     """Parse and check the contract at ``path``; raise :class:`CompileError` on any error."""
     path = Path(path)
     try:
-        source = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
+        source = read_source(path)
+    except SourceError as e:
         diag = Diagnostic("import-not-found", f"cannot read {path}: {e}", None)
         raise CompileError([diag], {}) from None
     return check_source(source, str(path), path.resolve().parent)
@@ -192,19 +196,22 @@ class Checker:
                        "copy the file next to the contract and import it by its name")
             return None
         folder = self.folder.resolve()
-        target = (folder / rel).resolve()
+        try:
+            target = (folder / rel).resolve()
+        except (RuntimeError, OSError):  # a symbolic link that loops
+            self.error("import-not-found", f"cannot import '{imp.module}': a symbolic link that "
+                       "loops", imp.span, "point the link at a file, or copy the file here")
+            return None
         if folder not in target.parents:
             self.error("import-outside", f"cannot import '{imp.module}': it leads outside the "
                        "contract's folder", imp.span,
                        "copy the file next to the contract and import it by its name")
             return None
         try:
-            if not stat.S_ISREG(os.stat(target).st_mode):  # a pipe or device would block
-                raise OSError("not a regular file")
-            source = target.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError):
-            self.error("import-not-found", f"cannot import '{imp.module}': no such file beside "
-                       "the contract", imp.span,
+            source = read_source(folder / rel)  # bounded; a pipe or device is never opened
+        except SourceError as e:
+            where = " beside the contract" if str(e) == NO_SUCH_FILE else ""
+            self.error("import-not-found", f"cannot import '{imp.module}': {e}{where}", imp.span,
                        "a path is read from the contract's own folder; check its spelling")
             return None
         return str(target), self._shown(rel, target), source
@@ -223,6 +230,10 @@ class Checker:
                            item.name.span, _first_at(self.tables[item.name.text][0].name,
                                                          item.name))
                 return
+            if len(item.name.text) > MAX_TABLE_NAME:  # its file name must fit the file system
+                self.error("long-name", f"the table name is {len(item.name.text)} characters long;"
+                           f" a table's file is named after it, so at most {MAX_TABLE_NAME}",
+                           item.name.span, "use a shorter name, e.g. 'referrals'")
             self.tables[item.name.text] = (item, self._table(item))
         elif isinstance(item, ast.BandsDecl):
             if item.name.text in self.bands:
@@ -384,6 +395,10 @@ class Checker:
         if value is None or str(value) != lit.text:
             self.error("bad-date", f"'{lit.text}' is not a calendar date: {_why_bad(lit.text)}",
                        lit.span, "dates are written YYYY-MM-DD, e.g. 2024-04-01")
+            return None
+        if not in_span(value):  # a far date would stretch the month axis over centuries
+            self.error("bad-date", f"'{lit.text}' is outside the dates pmirc evaluates "
+                       f"({SPAN_TEXT})", lit.span, "correct the year (docs/reliability.md)")
             return None
         return lit.text
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import io
 import os
 import sys
@@ -18,10 +19,12 @@ import numpy as np
 from rich.console import Console
 
 from . import __version__
+from .cli_guard import as_of_date, as_of_warnings, at_least, guard_streams
 from .diagnostics import CompileError, render_all
 from .errors import DataError
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE, EXIT_BUG = 0, 1, 2, 70
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
 class UsageError(Exception):
@@ -30,6 +33,40 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pmirc`` console script."""
+    saved = sys.stdout, sys.stderr
+    guard_streams()  # a reader that goes away early must not change the exit status
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # a full disk is found here, not in Python's flush at exit
+        return status
+    except KeyboardInterrupt:
+        print("pmirc: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as e:
+        if e.errno not in OUTPUT_ERRNOS:
+            raise
+        print(f"pmirc: error: cannot write the output: {e.strerror}", file=sys.stderr)
+        _quiet_stdout()
+        return EXIT_UNUSABLE
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+#: Write errors that are the output's destination's fault (a full disk, a broken device).
+OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that Python's own flush at exit cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
@@ -42,9 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as e:
         print(f"pmirc: error: {e}", file=sys.stderr)
         return EXIT_UNUSABLE
-    except BrokenPipeError:
-        return EXIT_OK
     except Exception as e:  # noqa: BLE001 - a bug in pmirc, never the user's fault
+        if isinstance(e, OSError) and e.errno in OUTPUT_ERRNOS:
+            raise  # the output's destination failed: named by main()
         if os.environ.get("PMIRC_DEBUG"):
             traceback.print_exc()
         print(f"pmirc: internal error ({type(e).__name__}: {e}). This is a bug in pmirc; "
@@ -71,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("name", help="which contract's data: atw_ha")
     synth.add_argument("out_dir")
     synth.add_argument("--rows", type=int, default=2000)
-    synth.add_argument("--seed", type=int, default=1)
+    synth.add_argument("--seed", type=at_least(0), default=1)
+    synth.add_argument("--force", action="store_true", help="overwrite files already there")
     synth.add_argument("--format", choices=("csv", "parquet"), default="csv")
     synth.set_defaults(run=cmd_synth)
     return p
@@ -80,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _check_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("contract")
     p.add_argument("data_dir")
-    p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
+    p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD",
                    help="evaluate as at this date (default: the contract's extract date, else "
                    "the latest date in the data)")
     p.add_argument("--format", choices=("table", "json", "html", "xlsx", "csv"), default="table",
@@ -89,8 +127,8 @@ def _check_parser(p: argparse.ArgumentParser) -> None:
                    "results table)")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the json, html, xlsx or csv here instead of standard output")
-    p.add_argument("--width", type=int, default=None, help="terminal report width")
-    p.add_argument("--chunk-rows", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--width", type=at_least(20), default=None, help="terminal report width")
+    p.add_argument("--chunk-rows", type=at_least(1), default=None, help=argparse.SUPPRESS)
     p.add_argument("--engine", choices=("numpy", "reference"), default="numpy",
                    help="numpy (default), or reference: the slow, plain-Python reference "
                    "interpreter, to cross-check a figure on a small extract")
@@ -104,7 +142,7 @@ def _audit_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--period", help="only records counting in this month (YYYY-MM)")
     p.add_argument("--status", choices=("met", "failed", "pending", "excluded"))
     p.add_argument("--group", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD")
+    p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD")
     p.add_argument("-o", "--output", help="write the CSV here instead of standard output")
     p.set_defaults(run=cmd_audit)
 
@@ -114,16 +152,6 @@ def _test_parser(p: argparse.ArgumentParser) -> None:
                    help="test files or folders to search for *.pmirtest (default: contracts/); "
                    "with --snapshot, the contracts")
     p.set_defaults(run=cmd_test)
-
-
-def _date(text: str) -> str:
-    try:
-        value = np.datetime64(text, "D")
-    except ValueError:
-        value = None
-    if value is None or str(value) != text:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date written YYYY-MM-DD")
-    return text
 
 
 # ---- commands -----------------------------------------------------------------------------------
@@ -140,6 +168,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     tables = load_tables(_existing_dir(args.data_dir), plan.contract.used_tables())
     if args.as_of is None and not plan.contract.extract_date:  # as of the latest date in the data
         for line in far_dates(tables):
+            print(line, file=sys.stderr)
+    if args.as_of is not None:
+        for line in as_of_warnings(tables, args.as_of):
             print(line, file=sys.stderr)
     if args.engine == "reference":
         from .reference import evaluate_reference
@@ -289,8 +320,17 @@ def cmd_synth(args: argparse.Namespace) -> int:
         raise UsageError(f"no generator '{args.name}' (have: {', '.join(GENERATORS)})")
     if args.rows < 1:
         raise UsageError("--rows must be at least 1")
-    paths = write_tables(GENERATORS[args.name](args.rows, seed=args.seed), args.out_dir,
-                         args.format)
+    if os.path.exists(args.out_dir) and not os.path.isdir(args.out_dir):
+        raise UsageError(f"'{args.out_dir}' is a file, not a folder to write the data set into")
+    tables = GENERATORS[args.name](args.rows, seed=args.seed)
+    there = [n for n in tables if os.path.exists(os.path.join(args.out_dir, f"{n}.{args.format}"))]
+    if there and not args.force:
+        raise UsageError(f"{args.out_dir} already holds {', '.join(f'{n}.{args.format}' for n in there)}"
+                         "; pass --force to overwrite")
+    try:
+        paths = write_tables(tables, args.out_dir, args.format)
+    except OSError as e:
+        raise UsageError(f"cannot write the data set into '{args.out_dir}': {e.strerror or e}") from e
     for path in paths:
         print(path)
     return EXIT_OK
@@ -326,8 +366,11 @@ def _write_csv(path: str | None, header: list[str], rows: list[list[object]]) ->
     if path is None:
         sys.stdout.write(buf.getvalue())
     else:
-        with open(path, "w", encoding="utf-8", newline="") as f:
-            f.write(buf.getvalue())
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                f.write(buf.getvalue())
+        except OSError as e:  # a missing folder, a folder, a full disk
+            raise UsageError(f"cannot write '{path}': {e.strerror or e}") from None
 
 
 Command = Callable[[argparse.Namespace], int]

@@ -110,3 +110,55 @@ def _shown(col: Column, row: Any) -> str:
     whole, part = divmod(abs(value), DECIMAL_SCALE)
     text = f"{whole}.{part:06d}".rstrip("0").rstrip(".")
     return f"-{text}" if value < 0 else text
+
+
+# ---- the span of dates ---------------------------------------------------------------------------
+
+#: The dates pmirc evaluates: data, --as-of and the contract's dates must lie within them. Wide
+#: enough for any programme's records (and January 1900, Excel's day 1); narrow enough that a
+#: 'no date' filler such as 9999-12-31 or 0001-01-01 is refused with its rows named, instead of
+#: stretching the month axis over thousands of years (docs/reliability.md).
+FIRST_DATE, LAST_DATE = np.datetime64("1900-01-01", "D"), np.datetime64("2199-12-31", "D")
+SPAN_TEXT = f"{FIRST_DATE} to {LAST_DATE}"
+_MONTH_SPAN = tuple(int(d.astype("datetime64[M]").astype(np.int64)) for d in (FIRST_DATE, LAST_DATE))
+
+
+def in_span(day: np.datetime64) -> bool:
+    """Whether a date lies within the span pmirc evaluates."""
+    return bool(FIRST_DATE <= day <= LAST_DATE)
+
+
+def out_of_span(table: Table) -> list[DataProblem]:
+    """A problem for each date, month, quarter or period column with values outside the span."""
+    problems = []
+    first = 2 if table.path.endswith(".csv") else 1  # spreadsheet rows, as in data problems
+    for col in table.columns.values():
+        far = _far(col)
+        if far is None or not far.any():
+            continue
+        rows = np.flatnonzero(far)
+        shown = rows[:_SHOWN]
+        problems.append(DataProblem(
+            table.path, f"outside the dates pmirc evaluates ({SPAN_TEXT})", col.spec.name,
+            tuple(int(r) + first for r in shown), _dates_shown(col, shown), len(rows),
+            hint="a date such as 9999-12-31 or 0001-01-01 that stands for 'no date' should be "
+            "left empty; otherwise correct the year"))
+    return problems
+
+
+def _far(col: Column) -> np.ndarray | None:
+    """Mask of a column's values outside the span, or None for a column that holds no dates."""
+    t = col.spec.type
+    if t is ColumnType.DATE:
+        present = ~np.isnat(col.values)
+        return present & ((col.values < FIRST_DATE) | (col.values > LAST_DATE))
+    if t in (ColumnType.MONTH, ColumnType.QUARTER, ColumnType.PERIOD):
+        months = col.values.astype(np.int64)
+        return col.present() & ((months < _MONTH_SPAN[0]) | (months > _MONTH_SPAN[1]))
+    return None
+
+
+def _dates_shown(col: Column, rows: np.ndarray) -> tuple[str, ...]:
+    if col.spec.type is ColumnType.DATE:
+        return tuple(str(v) for v in col.values[rows])
+    return tuple(str(np.datetime64(int(v), "M")) for v in col.values[rows])

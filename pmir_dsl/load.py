@@ -41,9 +41,11 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+import errno
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
@@ -57,6 +59,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .errors import DataError, DataProblem
+from .limits import out_of_span
 from .schema import DECIMAL_PLACES, Column, ColumnSpec, ColumnType, Table, TableSpec
 
 #: How many bad rows (and their values) a problem shows.
@@ -121,9 +124,11 @@ def load_table(data_dir: str | Path, spec: TableSpec) -> Table:
         data = _read(source, spec)
         columns, problems = _parse_columns(source, spec, data)
         sha256 = _hash_result(source, digest)
+    table = Table(spec.name, source.path, data.num_rows, sha256, columns)
+    problems = problems or out_of_span(table)  # a far date would stretch the month axis
     if problems:
         raise DataError(problems)
-    return Table(spec.name, source.path, data.num_rows, sha256, columns)
+    return table
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,7 +158,7 @@ def _find_source(data_dir: Path, name: str) -> _Source:
     }
     found = {k: p for k, p in candidates.items() if (p.is_dir() if k == "folder" else p.is_file())}
     if not found:
-        raise DataError(_missing_table(data_dir, name))
+        raise DataError(_unusable_path(candidates) or _missing_table(data_dir, name))
     if len(found) > 1:
         names = " and ".join(p.name + ("/" if k == "folder" else "") for k, p in found.items())
         message = f"ambiguous table '{name}': found both {names}"
@@ -161,6 +166,25 @@ def _find_source(data_dir: Path, name: str) -> _Source:
         raise DataError(DataProblem(str(next(iter(found.values()))), message, hint=hint))
     kind, path = next(iter(found.items()))
     return _Source(str(path), _folder_files(path) if kind == "folder" else (path,), kind)
+
+
+def _unusable_path(candidates: dict[str, Path]) -> DataProblem | None:
+    """The problem with a table's path that is there but cannot be read as its file: a folder
+    named like a file, a pipe or device, or a symbolic link that loops."""
+    for kind, path in candidates.items():
+        try:
+            mode = os.lstat(path).st_mode
+            os.stat(path)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                return DataProblem(str(path), "a symbolic link that loops, not a file",
+                                   hint="point the link at the table's file, or copy it here")
+            continue
+        if kind != "folder" and not stat.S_ISLNK(mode) and not stat.S_ISREG(mode):
+            what = "a folder" if stat.S_ISDIR(mode) else "a pipe or device"
+            return DataProblem(str(path), f"{what}, not a file", hint="a table is a .csv or "
+                               ".parquet file, or a folder of Parquet files named after the table")
+    return None
 
 
 def _folder_files(folder: Path) -> tuple[Path, ...]:
@@ -215,6 +239,11 @@ def _data_folder(data_dir: str | Path) -> Path:
     if not folder.is_dir():
         hint = f"give the folder holding the tables' .csv or .parquet files (from {os.getcwd()})"
         raise DataError(DataProblem(str(folder), "data folder not found", hint=hint))
+    try:
+        os.listdir(folder)  # an unreadable folder is named here, not met as a crash later
+    except OSError as e:
+        raise DataError(DataProblem(str(folder), f"cannot read the data folder: {e.strerror}",
+                                    hint="check the folder's permissions")) from None
     return folder
 
 
