@@ -205,6 +205,15 @@ class Cite:
 
 
 @attrs.frozen
+class Assume:
+    """``assume "why"``: the clause before it (or its block) uses a number the guidance does not
+    state; the text says which number and why it was chosen."""
+
+    text: Text
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class ServiceStart:
     """``service start 2024-04-01``."""
 

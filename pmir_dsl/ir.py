@@ -310,6 +310,7 @@ class Measure:
     span: Span | None = _span()
     rank: str | None = None  # 'highest' | 'lowest': groups ranked, best first
     buckets: Buckets | None = None
+    assumptions: tuple[str, ...] = ()  # numbers the guidance does not state (7, 130-)
 
 
 @attrs.frozen
@@ -342,6 +343,7 @@ class Rule:
     from_level: int | None
     atoms: tuple[Atom | NoticeAtom, ...]
     at_allocation: bool = False
+    assumptions: tuple[str, ...] = attrs.field(default=(), eq=False)  # the rule's own
 
 
 @attrs.frozen
@@ -356,6 +358,7 @@ class Regime:
     rules: tuple[Rule, ...]
     allocate: tuple[int, str] | None = None  # (every N months, first month YYYY-MM)
     level_reviews: tuple[tuple[int, int], ...] = ()  # (level, after N months)
+    assumptions: tuple[str, ...] = ()  # the regime's own, apart from its rules'
 
 
 @attrs.frozen
@@ -389,6 +392,7 @@ class Review:
     no_repeat: bool
     cancel: bool
     action_plan: tuple[int, bool] | None  # (days, working)
+    assumptions: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -407,6 +411,23 @@ class Remedy:
     release: tuple[Atom, ...]
     forfeit_after: int | None
     forfeit_at: str | None
+    assumptions: tuple[str, ...] = ()  # the remedy's and its clauses'
+
+
+@attrs.frozen
+class Assumption:
+    """A number the guidance does not state, declared with ``assume "why"`` (semantics.md 7).
+
+    ``owner`` is the block it is in ("measure CSS7", "regime PMIR"); ``clause`` the source text
+    of the clause it qualifies ("" for the whole block); ``rule`` the index of the regime rule
+    it qualifies, if any."""
+
+    text: str
+    file: str
+    line: int
+    owner: str
+    clause: str = ""
+    rule: int | None = None
 
 
 @attrs.frozen
@@ -425,6 +446,7 @@ class Contract:
     regimes: tuple[Regime, ...] = ()
     remedies: tuple[Remedy, ...] = ()
     reviews: tuple[Review, ...] = ()
+    assumptions: tuple[Assumption, ...] = ()  # every one, in file order
 
     def table(self, name: str) -> TableSpec:
         """The declared table called ``name``."""

@@ -353,6 +353,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def cite_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.Cite(self._text(ch[0]), self._s(meta))
 
+    def assume_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Assume(self._text(ch[0]), self._s(meta))
+
     def service_start(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.ServiceStart(self._date(ch[0]), self._s(meta))
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ir
+from . import assumptions, ir
 from .errors import DataError, DataProblem
 from .evaluate import Axis, month_label
 from .schema import Table
@@ -155,7 +155,7 @@ def escalations(regime: ir.Regime, results: list[dict[str, Any]], axis: Axis,
     reviews = dict(regime.level_reviews)
     out = []
     for g in sorted(status, key=_group_order):
-        level, reasons, entered = lowest, [], 0
+        level, reasons, entered, by = lowest, [], 0, None
         for i in range(axis.size):
             changed = False
             due = _allocation(regime, axis, i) or (
@@ -165,12 +165,16 @@ def escalations(regime: ir.Regime, results: list[dict[str, Any]], axis: Axis,
                     continue
                 ok, why = condition(rule.atoms, status[g], i, axis)
                 if ok:
-                    level, reasons, changed, entered = rule.level, why, True, i
+                    level, reasons, changed, entered, by = rule.level, why, True, i, rule
                     break
-            out.append({"regime": regime.name, "group": dict(zip(regime.keys, g)),
-                        "month": _label(axis, i), "level": level,
-                        "level_title": titles.get(level, ""), "changed": changed,
-                        "reasons": list(reasons)})
+            row = {"regime": regime.name, "group": dict(zip(regime.keys, g)),
+                   "month": _label(axis, i), "level": level,
+                   "level_title": titles.get(level, ""), "changed": changed,
+                   "reasons": list(reasons)}
+            assumed = assumptions.regime_row(regime, by)
+            if assumed is not None:  # the level rests on numbers the guidance does not state
+                row["assumptions"] = assumed
+            out.append(row)
     return out
 
 
@@ -261,6 +265,8 @@ def _remedy_months(remedy: ir.Remedy, g: tuple[Any, ...], status: Status, fee: n
                      "forfeited_pence": forfeited,
                      "outstanding_pence": sum(p for _, p in outstanding),
                      "in_deferral": deferring, "reasons": reasons})
+        if remedy.assumptions:  # the amounts rest on numbers the guidance does not state
+            rows[-1]["assumptions"] = list(remedy.assumptions)
     return rows
 
 

@@ -135,7 +135,10 @@ def test_ipes_levels_and_service_fee_story() -> None:
     ev = run_check(*BUNDLED[3])
     changes = [(e["group"]["provider"], e["month"], e["level"]) for e in ev.escalations
                if e["changed"]]
-    assert changes == [("Provider B", "2024-08", 2), ("Provider B", "2024-11", 1),
+    # 9.14: the tMPLs lead to level 2 too (Provider A's higher threshold, three months below)
+    assert changes == [("Provider A", "2025-01", 2), ("Provider A", "2025-02", 1),
+                       ("Provider B", "2024-08", 2), ("Provider B", "2025-03", 1),
+                       ("Provider B", "2025-06", 2),
                        ("Provider C", "2024-11", 2), ("Provider C", "2025-01", 3),
                        ("Provider C", "2025-02", 4), ("Provider D", "2025-04", 2),
                        ("Provider D", "2025-05", 3)]

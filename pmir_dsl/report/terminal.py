@@ -45,6 +45,8 @@ def render(ev: Evaluation, console: Console) -> None:
         console.print(remedy_section(ev, remedy.name))
     console.print(pending_section(ev))
     console.print(quality_section(ev))
+    if getattr(ev.plan.contract, "assumptions", ()):
+        console.print(assumptions_section(ev))
 
 
 def header(ev: Evaluation) -> Panel:
@@ -428,3 +430,40 @@ def pounds(pence: int) -> str:
     sign = "-" if pence < 0 else ""
     whole, part = divmod(abs(pence), 100)
     return f"{sign}£{whole:,}.{part:02d}"
+
+
+# ---- assumptions (semantics.md 7): kept apart so the layout above can change freely ----------
+
+
+def assumptions_section(ev: Evaluation) -> Group:
+    """Every number the guidance does not state, where it is, and what it decided in this run:
+    the figures of its measure, the changes of level its rule made, its remedy's amounts."""
+    t = Table(title="Assumptions: numbers the guidance does not state", title_justify="left",
+              box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("Line", "In", "Clause", "Assumed", "What it decided here"):
+        t.add_column(col)
+    for a in ev.plan.contract.assumptions:
+        t.add_row(str(a.line), a.owner, a.clause or "(the whole block)", a.text,
+                  assumption_effect(ev, a))
+    return Group(Text(""), t)
+
+
+def assumption_effect(ev: Evaluation, a: Any) -> str:
+    """In words, what an assumption decided in this evaluation."""
+    kind, name = a.owner.split(" ", 1)
+    if kind == "measure":
+        rows = [r for r in ev.results if r["measure"] == name and r["met"] is not None]
+        failed = sum(r["met"] is False for r in rows)
+        return f"{len(rows)} assessed figures, {failed} failed"
+    if kind == "regime":
+        changes = [e for e in ev.escalations if e["regime"] == name and e["changed"]
+                   and a.text in e.get("assumptions", ())]
+        listed = ", ".join(f"{'/'.join(map(str, e['group'].values())) or 'contract'} "
+                           f"{e['month']} to level {e['level']}" for e in changes[:4])
+        more = f" and {len(changes) - 4} more" if len(changes) > 4 else ""
+        return f"{len(changes)} changes of level" + (f": {listed}{more}" if changes else "")
+    if kind == "remedy":
+        rows = [r for r in ev.remedies if r.get("remedy") == name]
+        return (f"forfeit {pounds(sum(r['forfeited_pence'] for r in rows))}, forfeitable "
+                f"{pounds(sum(r.get('forfeitable_pence', 0) for r in rows[-1:]))} at the end")
+    return ""
