@@ -1,0 +1,78 @@
+"""IPES readings of issue 9, each on a hand-made record set that the old reading got wrong.
+
+Every test cites the paragraph (seed 002, chapter 9) and semantics.md; both engines are run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from conftest import write_csv
+from pmir_dsl.check import check_source
+from pmir_dsl.compile import compile_contract
+from pmir_dsl.load import load_tables
+from pmir_dsl.pipeline import evaluate
+from pmir_dsl.reference import evaluate_reference
+from pmir_dsl.report.json import render
+
+
+def both(source: str, data: Path, as_of: str) -> list[dict[str, Any]]:
+    """The JSON objects of the numpy engine and of the reference, which must be equal."""
+    plan = compile_contract(check_source(source, "c.pmir"))
+    tables = load_tables(data, plan.contract.used_tables())
+    out = [json.loads(render(ev)) for ev in (evaluate(plan, tables, as_of),
+                                             evaluate_reference(plan, tables, as_of))]
+    for o in out:
+        o["tables"] = {}
+    assert out[0] == out[1]
+    return out
+
+
+def row(out: dict[str, Any], measure: str, period: str, basis: str = "in_month",
+        group: dict[str, str] | None = None) -> dict[str, Any]:
+    return next(r for r in out["results"] if r["measure"] == measure and r["period"] == period
+                and r["basis"] == basis and r["group"] == (group or {}))
+
+
+# ---- Table 4 CSS 7: "at least once every 4 (four) weeks" ---------------------------------------
+
+CSS7 = """
+contract "IPES" { service start 2024-01-01 }
+table referrals { referral_id: id  start_date: date?  end_date: date? }
+table meetings { referral_id: ref(referrals)  meeting_date: date }
+measure CSS7 "Met every 4 weeks" {
+  population referrals where start_date is present
+  each month from start_date until end_date
+  met when meetings at most 28 calendar days apart from start_date until end_date
+  target at least 100%
+}
+"""
+
+
+def test_css7_an_ongoing_gap_fails_every_month_it_continues(tmp_path: Path) -> None:
+    """semantics.md 7: R1 last met on 10 January; 28 days run out on 8 February and no meeting
+    follows until 15 April. It fails February, March and April (the old reading failed
+    February only); R2, met every 3 weeks, meets every month."""
+    write_csv(tmp_path, "referrals", ["referral_id", "start_date", "end_date"], [
+        ["R1", "2024-01-02", None], ["R2", "2024-01-02", None]])
+    write_csv(tmp_path, "meetings", ["referral_id", "meeting_date"], [
+        ["R1", "2024-01-10"], ["R1", "2024-04-15"], ["R1", "2024-05-01"],
+        *[["R2", f"2024-{m:02d}-{d:02d}"] for m, d in ((1, 20), (2, 8), (2, 28), (3, 18),
+                                                        (4, 5), (4, 25), (5, 15))]])
+    for out in both(CSS7, tmp_path, "2024-05-25"):
+        got = [(row(out, "CSS7", f"2024-0{m}")["numerator"],
+                row(out, "CSS7", f"2024-0{m}")["denominator"]) for m in range(1, 6)]
+        assert got == [(2, 2), (1, 2), (1, 2), (1, 2), (2, 2)]
+
+
+def test_css7_a_gap_open_at_the_as_of_date_fails_each_month_to_it(tmp_path: Path) -> None:
+    """No meeting since the start on 5 January, as of 20 March: overdue from 3 February, so
+    February and March fail; January (within 4 weeks) is met."""
+    write_csv(tmp_path, "referrals", ["referral_id", "start_date", "end_date"],
+              [["R1", "2024-01-05", None]])
+    write_csv(tmp_path, "meetings", ["referral_id", "meeting_date"], [])
+    for out in both(CSS7, tmp_path, "2024-03-20"):
+        assert [row(out, "CSS7", p)["met"] for p in ("2024-01", "2024-02", "2024-03")] == [
+            True, False, False]
