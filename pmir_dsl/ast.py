@@ -630,6 +630,15 @@ class ForfeitAfter:
 
 
 @attrs.frozen
+class ForfeitableAfter:
+    """``may forfeit deferrals after N months``: once a run of deferral has lasted N months,
+    every amount deferred in it is forfeitable (DWP may forfeit it; IPES 9.60-9.62)."""
+
+    months: int
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class ForfeitAt:
     """``forfeit all at DATE``: the end of the referral period."""
 

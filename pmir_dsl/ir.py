@@ -412,6 +412,7 @@ class Remedy:
     forfeit_after: int | None
     forfeit_at: str | None
     assumptions: tuple[str, ...] = ()  # the remedy's and its clauses'
+    forfeitable_after: int | None = None  # a run of deferral this long makes it forfeitable
 
 
 @attrs.frozen

@@ -720,6 +720,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def forfeit_after(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.ForfeitAfter(int(ch[0]), self._s(meta))
 
+    def forfeitable_after(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.ForfeitableAfter(int(ch[0]), self._s(meta))
+
     def forfeit_at(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.ForfeitAt(self._date(ch[0]), self._s(meta))
 

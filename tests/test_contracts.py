@@ -150,5 +150,8 @@ def test_ipes_levels_and_service_fee_story() -> None:
     assert money["Provider A"] == [0, 0, 0]
     assert money["Provider B"] == [3_550_000, 3_550_000, 0]  # deferred in August, paid in September
     deferred, released, forfeit = money["Provider C"]
-    assert released == 0 and forfeit > 0 and deferred > forfeit  # forfeit after 6 months
+    assert released == 0 and forfeit == 0 and deferred > 0  # forfeitable, not forfeit (9.60)
+    last = [r for r in ev.remedies if r["month"] == "2025-09"
+            and r["group"]["provider"] == "Provider C"][0]
+    assert last["forfeitable_pence"] == last["outstanding_pence"] == deferred
     assert all(isinstance(r["deferred_pence"], int) for r in ev.remedies)

@@ -76,3 +76,66 @@ def test_css7_a_gap_open_at_the_as_of_date_fails_each_month_to_it(tmp_path: Path
     for out in both(CSS7, tmp_path, "2024-03-20"):
         assert [row(out, "CSS7", p)["met"] for p in ("2024-01", "2024-02", "2024-03")] == [
             True, False, False]
+
+
+# ---- 9.60-9.62: deferral, forfeitable and forfeit -----------------------------------------------
+
+FEE_CONTRACT = """
+contract "IPES" { service start 2024-01-01 }
+table referrals { referral_id: id  provider: text  referral_date: date  decision_date: date? }
+table fees { provider: text  month: month  service_fee_pence: integer }
+measure CSS1 "Referrals decided within 2 working days" {
+  population referrals
+  month of referral_date
+  met when decision_date within 2 working days of referral_date
+  target at least 100%
+  group by provider
+}
+remedy SERVICE_FEE "Service Fee" {
+  group by provider
+  fee service_fee_pence of fees
+  defer 50% while any of (CSS1) failed in 2 of the last 3 months
+  release when all of (CSS1) met
+  may forfeit deferrals after 6 months
+  forfeit all at END
+}
+"""
+
+
+def fee_data(folder: Path, failed: list[bool]) -> None:
+    """One referral a month for provider P (decided late when ``failed``), a fee of £1,000.01."""
+    refs = [[f"R{i}", "P", f"2024-{i + 1:02d}-10", f"2024-{i + 1:02d}-{20 if bad else 11}"]
+            for i, bad in enumerate(failed)]
+    write_csv(folder, "referrals", ["referral_id", "provider", "referral_date", "decision_date"],
+              refs)
+    write_csv(folder, "fees", ["provider", "month", "service_fee_pence"],
+              [["P", f"2024-{i + 1:02d}", 100001] for i in range(len(failed))])
+
+
+def test_deferral_of_six_months_makes_every_amount_of_the_run_forfeitable(tmp_path: Path
+                                                                           ) -> None:
+    """9.60 "DWP may forfeit any payments which had been deferred during that period": a run
+    deferred from February is forfeitable from July (its sixth month), all of it; nothing is
+    forfeit, it stays deferred, and when the CSSs are met in October it is all payable. The
+    old reading forfeit each amount 6 months after it was deferred."""
+    fee_data(tmp_path, [True] * 9 + [False])
+    source = FEE_CONTRACT.replace("END", "2026-03-31")
+    for out in both(source, tmp_path, "2024-10-31"):
+        rows = out["remedies"]
+        half = 50000  # half of 100001 pence, rounded down
+        assert [r["deferred_pence"] for r in rows] == [0] + [half] * 8 + [0]
+        assert [r["forfeitable_pence"] for r in rows] == [0] * 6 + [h * half for h in
+                                                                    (6, 7, 8)] + [0]
+        assert sum(r["forfeited_pence"] for r in rows) == 0
+        assert rows[-1]["released_pence"] == 8 * half
+
+
+def test_at_the_end_of_the_referral_period_every_deferred_amount_is_forfeit(tmp_path: Path
+                                                                             ) -> None:
+    """9.60 "automatically forfeit": the end of the referral period (April) forfeits the three
+    months deferred so far, forfeitable or not."""
+    fee_data(tmp_path, [True] * 5)
+    for out in both(FEE_CONTRACT.replace("END", "2024-04-30"), tmp_path, "2024-05-31"):
+        rows = out["remedies"]
+        assert [r["forfeited_pence"] for r in rows] == [0, 0, 0, 150000, 50000]
+        assert [r["forfeitable_pence"] for r in rows] == [0] * 5

@@ -43,6 +43,8 @@ def render(ev: Evaluation, console: Console) -> None:
         console.print(regime_section(ev, regime.name))
     for remedy in ev.plan.contract.remedies:
         console.print(remedy_section(ev, remedy.name))
+        if remedy.forfeitable_after is not None:
+            console.print(forfeitable_section(ev, remedy))
     console.print(pending_section(ev))
     console.print(quality_section(ev))
     if getattr(ev.plan.contract, "assumptions", ()):
@@ -441,7 +443,9 @@ def assumptions_section(ev: Evaluation) -> Group:
     t = Table(title="Assumptions: numbers the guidance does not state", title_justify="left",
               box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("Line", "In", "Clause", "Assumed", "What it decided here"):
-        t.add_column(col)
+        long = col == "Clause"  # the line number leads to the whole clause
+        t.add_column(col, no_wrap=long, overflow="ellipsis" if long else "fold",
+                     max_width=28 if long else None)
     for a in ev.plan.contract.assumptions:
         t.add_row(str(a.line), a.owner, a.clause or "(the whole block)", a.text,
                   assumption_effect(ev, a))
@@ -464,6 +468,25 @@ def assumption_effect(ev: Evaluation, a: Any) -> str:
         return f"{len(changes)} changes of level" + (f": {listed}{more}" if changes else "")
     if kind == "remedy":
         rows = [r for r in ev.remedies if r.get("remedy") == name]
-        return (f"forfeit {pounds(sum(r['forfeited_pence'] for r in rows))}, forfeitable "
-                f"{pounds(sum(r.get('forfeitable_pence', 0) for r in rows[-1:]))} at the end")
+        last = max((r["month"] for r in rows), default="")
+        now = sum(r.get("forfeitable_pence", 0) for r in rows if r["month"] == last)
+        return (f"forfeit {pounds(sum(r['forfeited_pence'] for r in rows))}; forfeitable at "
+                f"the end of {last}: {pounds(now)}")
     return ""
+
+
+def forfeitable_section(ev: Evaluation, remedy: Any) -> Text:
+    """Per group at the last month: what is still deferred, how much of it DWP may forfeit
+    (a run of deferral has lasted ``forfeitable_after`` months) and what has been forfeit,
+    kept apart (IPES 9.60-9.62, semantics.md 7)."""
+    rows = [r for r in ev.remedies if r.get("remedy") == remedy.name]
+    last = max((r["month"] for r in rows), default=None)
+    out = Text(f"{remedy.title} at the end of {last}: deferred, forfeitable (DWP may forfeit "
+               f"after {remedy.forfeitable_after} months of deferral) and forfeit\n", style="bold")
+    for r in (r for r in rows if r["month"] == last):
+        forfeit = sum(x["forfeited_pence"] for x in rows if x["group"] == r["group"])
+        who = ", ".join(map(str, r["group"].values())) or "the contract"
+        out.append(f"  {who}: deferred {pounds(r['outstanding_pence'])}, forfeitable "
+                   f"{pounds(r['forfeitable_pence'])}, forfeit {pounds(forfeit)}\n")
+    out.rstrip()
+    return out
