@@ -139,3 +139,57 @@ def test_at_the_end_of_the_referral_period_every_deferred_amount_is_forfeit(tmp_
         rows = out["remedies"]
         assert [r["forfeited_pence"] for r in rows] == [0, 0, 0, 150000, 50000]
         assert [r["forfeitable_pence"] for r in rows] == [0] * 5
+
+
+# ---- 9.23 Earnings PI; 9.03, 9.05, 9.27, 9.36 bases, levels and tMPLs -----------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def ipes_measure(name: str) -> str:
+    """The header and tables of contracts/ipes.pmir with one of its measures."""
+    text = (REPO / "contracts" / "ipes.pmir").read_text()
+    header = text[:text.index("# ---- 9.58 Table 4")]
+    start = text.index(f"measure {name} ")
+    return header + text[start:text.index("\n}\n", start) + 3]
+
+
+def test_earnings_pi_counts_participants_whose_earnings_were_first_declared(tmp_path: Path
+                                                                           ) -> None:
+    """9.23 and data.md: R1 declared earnings in May and reached the Lower Threshold in July
+    (then Higher in August), R2 declared in May and reached nothing: May has 2 against a
+    prediction of 2 (met), July and August none against 1 (failed). The old reading counted
+    outcome rows: 0 in May, 1 in July, 1 in August."""
+    write_csv(tmp_path, "referrals", ["referral_id", "provider", "cpa", "referral_date",
+                                      "exit_report_required", "handback_required"],
+              [["R1", "P", "North", "2024-04-02", "false", "false"],
+               ["R2", "P", "North", "2024-04-03", "false", "false"]])
+    write_csv(tmp_path, "earnings", ["referral_id", "first_declared_date", "lower_reached_date",
+                                     "higher_reached_date"],
+              [["R1", "2024-05-06", "2024-07-01", "2024-08-01"], ["R2", "2024-05-20", None, None]])
+    write_csv(tmp_path, "earnings_pi", ["provider", "month", "predicted"],
+              [["P", f"2024-{m:02d}", 2 if m == 5 else 1] for m in range(4, 9)])
+    for out in both(ipes_measure("EARNINGS_PI"), tmp_path, "2024-08-31"):
+        p = {"provider": "P"}
+        got = [(row(out, "EARNINGS_PI", m, group=p)["numerator"],
+                row(out, "EARNINGS_PI", m, group=p)["met"]) for m in ("2024-05", "2024-07",
+                                                                        "2024-08")]
+        assert got == [(2, True), (0, False), (0, False)]
+        r3 = row(out, "EARNINGS_PI", "2024-06", "rolling_3", p)  # April-June: 2 of 2 + 1 + 1
+        assert (r3["numerator"], r3["expected"]) == (2, 4)
+
+
+def test_ipes_measures_have_the_cpa_level_and_all_four_bases() -> None:
+    """9.05: performance at the headline CPA level (a contract is a provider in a CPA); 9.03
+    and 9.36: in-month, rolling 3, rolling 12 and cumulative for RNOs, tMPLs and the PI; 9.27:
+    a tMPL for every outcome, the self-employed ones included."""
+    c = check_source((REPO / "contracts" / "ipes.pmir").read_text(), "contracts/ipes.pmir",
+                     REPO / "contracts")
+    by_id = {m.id: m for m in c.measures}
+    assert [[col.name for col in level] for level in by_id["CSS1"].groups] == [
+        [], ["provider"], ["provider", "cpa"]]
+    four = ("in_month", "rolling_3", "rolling_12", "cumulative")
+    for mid in ("RNO_lower_threshold", "RNO_se_higher", "EARNINGS_PI", "TMPL_lower_threshold",
+                "TMPL_higher_threshold", "TMPL_se_lower", "TMPL_se_higher"):
+        assert by_id[mid].bases == four, mid
+    assert by_id["EARNINGS_PI"].table == "earnings"
