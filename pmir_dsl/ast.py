@@ -205,6 +205,15 @@ class Cite:
 
 
 @attrs.frozen
+class Assume:
+    """``assume "why"``: the clause before it (or its block) uses a number the guidance does not
+    state; the text says which number and why it was chosen."""
+
+    text: Text
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class ServiceStart:
     """``service start 2024-04-01``."""
 
@@ -638,6 +647,15 @@ class ReleaseRule:
 @attrs.frozen
 class ForfeitAfter:
     """``forfeit deferrals after N months``."""
+
+    months: int
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ForfeitableAfter:
+    """``may forfeit deferrals after N months``: once a run of deferral has lasted N months,
+    every amount deferred in it is forfeitable (DWP may forfeit it; IPES 9.60-9.62)."""
 
     months: int
     span: Span | None = _span()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import ast, ir
+from . import assumptions, ast, ir
 from .calendar import REGIONS, CalendarSpec
 from .diagnostics import CompileError, Diagnostic, Span, did_you_mean
 from .check_measures import (SINGLE_CLAUSES, TYPE_NAMES, MeasureChecker, _clause_word, _first_at,
@@ -115,8 +115,18 @@ class Checker:
         name, guidance, start, extract, calendar, _, _ = header
         digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
         tables = tuple(spec for _, spec in self.tables.values())
-        return ir.Contract(name, file, digest, guidance, start, extract, calendar, tables, measures,
-                           regimes, remedies, reviews)
+        contract = ir.Contract(name, file, digest, guidance, start, extract, calendar, tables,
+                               measures, regimes, remedies, reviews)
+        return assumptions.attach(contract, self._assumptions(items))
+
+    def _assumptions(self, items: list[object]) -> list[ir.Assumption]:
+        """The ``assume`` clauses (each must say what is assumed)."""
+        found = assumptions.collect(items, self.sources)
+        for a in assumptions.empty(found):
+            self.error("missing-clause", "an assumption must say which number the guidance "
+                       "does not state, and why this one", Span(a.file, a.line, 1, a.line, 2),
+                       'write e.g.: assume "3 months: the guidance gives no number"')
+        return found
 
     def _unique_names(self, decls: list) -> None:  # type: ignore[type-arg]
         """Regimes and remedies each need their own name."""

@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     _check_parser(sub.add_parser("check", help="evaluate a contract over a data folder"))
     lint = sub.add_parser("lint", help="check a contract file without data")
     lint.add_argument("contracts", nargs="+", metavar="CONTRACT")
+    lint.add_argument("--assumptions", action="store_true",
+                      help="list every number the guidance does not state, FILE:LINE first")
     lint.set_defaults(run=cmd_lint)
     schema = sub.add_parser("schema", help="list the tables and columns a contract reads")
     schema.add_argument("contract")
@@ -265,6 +267,11 @@ def cmd_lint(args: argparse.Namespace) -> int:
             continue
         print(f"{path}: ok: contract '{c.name}', {len(c.measures)} measures "
               f"({', '.join(m.id for m in c.measures)}), {len(c.tables)} tables")
+        if args.assumptions:
+            from .assumptions import lint_lines
+
+            lines = lint_lines(c)
+            print("\n".join(lines) if lines else f"{path}: no assumptions declared")
     return status
 
 

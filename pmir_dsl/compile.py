@@ -301,7 +301,7 @@ class MeasurePlan:
         return self._each_month(b, v) if m.each_month_until is not None else v
 
     def _each_month(self, b: Batch, v: Verdicts) -> Verdicts:
-        """One entry per record and month it runs, failed in the months a gap ran out."""
+        """One entry per record and month it runs, failed in the months a gap was overdue."""
         m = self.measure
         w = m.window
         assert isinstance(w, ir.EveryNDays) and m.each_month_until is not None
@@ -671,8 +671,10 @@ def largest_gaps(b: Batch, table: str, w: ir.EveryNDays, start: np.ndarray,
 
 def overdue_months(b: Batch, table: str, w: ir.EveryNDays, start: np.ndarray,
                    end: np.ndarray) -> np.ndarray:
-    """(record, month since 1970-01) pairs: the months in which a gap ran past N days, i.e.
-    the month of the day after the N-th day since the last meeting (or the start)."""
+    """(record, month since 1970-01) pairs: the months in which, at some time, more than N days
+    had passed since the last meeting (or the start): from the month of the day after the N-th
+    day to the month of the next meeting (or the end), so an ongoing gap fails every month it
+    continues (semantics.md 7). A pair may repeat."""
     rows, dates, same, steps = _gaps_between(b, table, w, start, end)
     over = same & (steps > w.days)
     since = dates[:-1][over]
@@ -680,8 +682,12 @@ def overdue_months(b: Batch, table: str, w: ir.EveryNDays, start: np.ndarray,
         ran_out = np.busday_offset(since, w.days, roll="forward", busdaycal=b.cal)
     else:
         ran_out = since + np.timedelta64(w.days, "D")
-    month = (ran_out + np.timedelta64(1, "D")).astype("datetime64[M]").astype(np.int64)
-    return np.stack([rows[1:][over], month], axis=1).reshape(-1, 2)
+    first = (ran_out + np.timedelta64(1, "D")).astype("datetime64[M]").astype(np.int64)
+    last = dates[1:][over].astype("datetime64[M]").astype(np.int64)
+    lengths = np.maximum(last - first + 1, 1)
+    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    month = np.repeat(first, lengths) + offsets
+    return np.stack([np.repeat(rows[1:][over], lengths), month], axis=1).reshape(-1, 2)
 
 
 def _gaps_between(b: Batch, table: str, w: ir.EveryNDays, start: np.ndarray,

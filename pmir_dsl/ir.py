@@ -319,6 +319,7 @@ class Measure:
     # (later, earlier) of the table's 'LATER not before EARLIER' whose later date it reads
     orders: tuple[tuple[ColumnSpec, ColumnSpec], ...] = ()
     rank_within: str | None = None  # also ranked among the groups sharing this column's value
+    assumptions: tuple[str, ...] = ()  # numbers the guidance does not state (7, 130-)
 
 
 @attrs.frozen
@@ -351,6 +352,7 @@ class Rule:
     from_level: int | None
     atoms: tuple[Atom | NoticeAtom, ...]
     at_allocation: bool = False
+    assumptions: tuple[str, ...] = attrs.field(default=(), eq=False)  # the rule's own
 
 
 @attrs.frozen
@@ -365,6 +367,7 @@ class Regime:
     rules: tuple[Rule, ...]
     allocate: tuple[int, str] | None = None  # (every N months, first month YYYY-MM)
     level_reviews: tuple[tuple[int, int], ...] = ()  # (level, after N months)
+    assumptions: tuple[str, ...] = ()  # the regime's own, apart from its rules'
 
 
 @attrs.frozen
@@ -398,6 +401,7 @@ class Review:
     no_repeat: bool
     cancel: bool
     action_plan: tuple[int, bool] | None  # (days, working)
+    assumptions: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -416,6 +420,24 @@ class Remedy:
     release: tuple[Atom, ...]
     forfeit_after: int | None
     forfeit_at: str | None
+    assumptions: tuple[str, ...] = ()  # the remedy's and its clauses'
+    forfeitable_after: int | None = None  # a run of deferral this long makes it forfeitable
+
+
+@attrs.frozen
+class Assumption:
+    """A number the guidance does not state, declared with ``assume "why"`` (semantics.md 7).
+
+    ``owner`` is the block it is in ("measure CSS7", "regime PMIR"); ``clause`` the source text
+    of the clause it qualifies ("" for the whole block); ``rule`` the index of the regime rule
+    it qualifies, if any."""
+
+    text: str
+    file: str
+    line: int
+    owner: str
+    clause: str = ""
+    rule: int | None = None
 
 
 @attrs.frozen
@@ -434,6 +456,7 @@ class Contract:
     regimes: tuple[Regime, ...] = ()
     remedies: tuple[Remedy, ...] = ()
     reviews: tuple[Review, ...] = ()
+    assumptions: tuple[Assumption, ...] = ()  # every one, in file order
 
     def table(self, name: str) -> TableSpec:
         """The declared table called ``name``."""

@@ -356,6 +356,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def cite_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.Cite(self._text(ch[0]), self._s(meta))
 
+    def assume_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Assume(self._text(ch[0]), self._s(meta))
+
     def service_start(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.ServiceStart(self._date(ch[0]), self._s(meta))
 
@@ -730,6 +733,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
 
     def forfeit_after(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.ForfeitAfter(int(ch[0]), self._s(meta))
+
+    def forfeitable_after(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.ForfeitableAfter(int(ch[0]), self._s(meta))
 
     def forfeit_at(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.ForfeitAt(self._date(ch[0]), self._s(meta))

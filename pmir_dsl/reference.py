@@ -738,7 +738,7 @@ def gap_verdict(ctx: Context, m: ir.Measure, w: ir.EveryNDays,
     over N calendar days (or over N working days, counted from a date up to, not including, the
     next). With ``month of``: failed if a gap is too long, else met once the record has ended,
     else pending. With ``each month from S until U``: counted in each month it runs, failed in
-    each month in which a gap ran out, met in the others.
+    each month in which a gap was overdue at some time, met in the others.
     """
     data = ctx.data
     start, until = get(w.start), get(w.until)
@@ -753,18 +753,20 @@ def gap_verdict(ctx: Context, m: ir.Measure, w: ir.EveryNDays,
         if day is not None and start <= day <= end:
             events.append(day)
     points = [start, *sorted(events), end]
-    ran_out: list[dt.date] = []  # the first day of each gap that is too long
+    overdue: list[tuple[dt.date, dt.date]] = []  # each too-long gap: first day overdue, end
     for a, b in zip(points, points[1:]):
         if gap_length(ctx, w, a, b) > w.days:
             day = a
             while gap_length(ctx, w, a, day) <= w.days:
                 day += dt.timedelta(days=1)
-            ran_out.append(day)
+            overdue.append((day, b))
     if m.each_month_until is None:
-        if ran_out:
+        if overdue:
             return FAILED
         return MET if ended else PENDING
-    failed_months = {month_of(d) for d in ran_out}
+    # every month some day of which was overdue fails: an ongoing gap fails each month
+    failed_months = {mo for first, last in overdue
+                     for mo in range(month_of(first), month_of(last) + 1)}
     rec.counts = [(mo, FAILED if mo in failed_months else MET)
                   for mo in range(month_of(start), month_of(end) + 1)]
     return FAILED if failed_months else MET

@@ -43,8 +43,12 @@ def render(ev: Evaluation, console: Console) -> None:
         console.print(regime_section(ev, regime.name))
     for remedy in ev.plan.contract.remedies:
         console.print(remedy_section(ev, remedy.name))
+        if remedy.forfeitable_after is not None:
+            console.print(forfeitable_section(ev, remedy))
     console.print(pending_section(ev))
     console.print(quality_section(ev))
+    if getattr(ev.plan.contract, "assumptions", ()):
+        console.print(assumptions_section(ev))
 
 
 def header(ev: Evaluation) -> Panel:
@@ -433,3 +437,61 @@ def pounds(pence: int) -> str:
     sign = "-" if pence < 0 else ""
     whole, part = divmod(abs(pence), 100)
     return f"{sign}£{whole:,}.{part:02d}"
+
+
+# ---- assumptions (semantics.md 7): kept apart so the layout above can change freely ----------
+
+
+def assumptions_section(ev: Evaluation) -> Group:
+    """Every number the guidance does not state, where it is, and what it decided in this run:
+    the figures of its measure, the changes of level its rule made, its remedy's amounts."""
+    t = Table(title="Assumptions: numbers the guidance does not state", title_justify="left",
+              box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("Line", "In", "Clause", "Assumed", "What it decided here"):
+        long = col == "Clause"  # the line number leads to the whole clause
+        t.add_column(col, no_wrap=long, overflow="ellipsis" if long else "fold",
+                     max_width=28 if long else None)
+    for a in ev.plan.contract.assumptions:
+        t.add_row(str(a.line), a.owner, a.clause or "(the whole block)", a.text,
+                  assumption_effect(ev, a))
+    return Group(Text(""), t)
+
+
+def assumption_effect(ev: Evaluation, a: Any) -> str:
+    """In words, what an assumption decided in this evaluation."""
+    kind, name = a.owner.split(" ", 1)
+    if kind == "measure":
+        rows = [r for r in ev.results if r["measure"] == name and r["met"] is not None]
+        failed = sum(r["met"] is False for r in rows)
+        return f"{len(rows)} assessed figures, {failed} failed"
+    if kind == "regime":
+        changes = [e for e in ev.escalations if e["regime"] == name and e["changed"]
+                   and a.text in e.get("assumptions", ())]
+        listed = ", ".join(f"{'/'.join(map(str, e['group'].values())) or 'contract'} "
+                           f"{e['month']} to level {e['level']}" for e in changes[:4])
+        more = f" and {len(changes) - 4} more" if len(changes) > 4 else ""
+        return f"{len(changes)} changes of level" + (f": {listed}{more}" if changes else "")
+    if kind == "remedy":
+        rows = [r for r in ev.remedies if r.get("remedy") == name]
+        last = max((r["month"] for r in rows), default="")
+        now = sum(r.get("forfeitable_pence", 0) for r in rows if r["month"] == last)
+        return (f"forfeit {pounds(sum(r['forfeited_pence'] for r in rows))}; forfeitable at "
+                f"the end of {last}: {pounds(now)}")
+    return ""
+
+
+def forfeitable_section(ev: Evaluation, remedy: Any) -> Text:
+    """Per group at the last month: what is still deferred, how much of it DWP may forfeit
+    (a run of deferral has lasted ``forfeitable_after`` months) and what has been forfeit,
+    kept apart (IPES 9.60-9.62, semantics.md 7)."""
+    rows = [r for r in ev.remedies if r.get("remedy") == remedy.name]
+    last = max((r["month"] for r in rows), default=None)
+    out = Text(f"{remedy.title} at the end of {last}: deferred, forfeitable (DWP may forfeit "
+               f"after {remedy.forfeitable_after} months of deferral) and forfeit\n", style="bold")
+    for r in (r for r in rows if r["month"] == last):
+        forfeit = sum(x["forfeited_pence"] for x in rows if x["group"] == r["group"])
+        who = ", ".join(map(str, r["group"].values())) or "the contract"
+        out.append(f"  {who}: deferred {pounds(r['outstanding_pence'])}, forfeitable "
+                   f"{pounds(r['forfeitable_pence'])}, forfeit {pounds(forfeit)}\n")
+    out.rstrip()
+    return out
