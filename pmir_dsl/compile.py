@@ -429,7 +429,8 @@ class MeasurePlan:
         A record breaches (failed: counted) when it is still in backlog at the end of its
         limit's last day, and that day ended before the as-of date; it is met when closed by
         then; pending otherwise. It counts in the month of the day after the limit (the as-of
-        month where that is later: decided early, or still pending).
+        month where that is later: decided early, or still pending); an excluded record stays in
+        the month of its date, as everywhere (decision 28).
         """
         spec = self.measure.backlog
         assert spec is not None and spec.over_days is not None
@@ -442,7 +443,7 @@ class MeasurePlan:
         breached = ~closed & (limit < b.as_of)
         after = (limit + np.timedelta64(1, "D")).astype("datetime64[M]").astype(np.int64)
         month = np.minimum(after, b.last_month) - b.first_month
-        month_idx = np.where(month_idx >= 0, month, -1)
+        month_idx = np.where((month_idx >= 0) & ~excl.any, month, month_idx)  # excluded: own month
         return ~breached, ~closed & ~breached, limit, month_idx
 
     def _over_from(self, b: Batch, anchor: np.ndarray, spec: ir.BacklogSpec, size: int
