@@ -39,12 +39,12 @@ def ref(i: int, referral: str, start: str | None = None, recorded: str | None = 
 
 
 def breach_data(tmp: Path) -> Path:
-    # 2023-04-03 + 40 working days (Good Friday 7 Apr, Easter Monday 10 Apr, 1 and 8 May are
-    # bank holidays): April 4-6 (3), 11-14 (7), 17-28 (17), May 2-5 (21), 9-31 (38), June 1-2
-    # (40): the limit is Friday 2 June 2023.
+    # 2023-04-03 + 40 working days (Good Friday 7 Apr, Easter Monday 10 Apr, 1, 8 and 29 May
+    # are bank holidays): April 4-6 (3), 11-14 (7), 17-28 (17), May 2-5 (21), 9-26 (35), 30-31
+    # (37), June 1-2 (39), 5 (40): the limit is Monday 5 June 2023.
     return esf_data(tmp, [
-        ref(1, "2023-04-03", "2023-06-07", "2023-06-07"),  # recorded on day 43, mid-June
-        ref(2, "2023-04-03", "2023-06-02", "2023-06-02"),  # recorded on day 40: in time
+        ref(1, "2023-04-03", "2023-06-07", "2023-06-07"),  # recorded on day 42, mid-June
+        ref(2, "2023-04-03", "2023-06-05", "2023-06-05"),  # recorded on day 40: in time
         ref(3, "2023-04-03"),                              # never recorded
         ref(4, "2023-05-15"),                              # limit in July: not yet due
     ])
@@ -56,7 +56,7 @@ def test_a_referral_recorded_mid_month_after_40_working_days_has_breached(tmp_pa
     end) never counted and June showed 1 (E003 only)."""
     ev = run_source(ESF, breach_data(tmp_path), as_of="2023-06-30")
     june = pick(ev, "BACKLOG_OVER_40WD", "2023-06")
-    assert june["numerator"] == 2  # E001 and E003 breach on Saturday 3 June
+    assert june["numerator"] == 2  # E001 and E003 breach on Tuesday 6 June
     assert june["met"] is False
     assert june["pending"] == 1  # E004: its 40 working days end in July
     assert pick(ev, "BACKLOG_OVER_40WD", "2023-05")["numerator"] == 0
@@ -74,14 +74,15 @@ def test_a_breach_counts_once_in_the_month_after_the_limit(tmp_path: Path) -> No
 
 
 def test_the_limit_day_itself_is_not_a_breach_until_it_has_ended(tmp_path: Path) -> None:
-    """At the as-of date 2 June (the limit day) E003 is still in time: pending, not a breach."""
-    ev = run_source(ESF, breach_data(tmp_path), as_of="2023-06-02")
+    """At the as-of date 5 June (the limit day) E003 is still in time: pending, not a breach."""
+    ev = run_source(ESF, breach_data(tmp_path), as_of="2023-06-05")
     june = pick(ev, "BACKLOG_OVER_40WD", "2023-06")
     assert june["numerator"] == 0 and june["pending"] == 3  # E001, E003 and E004
+    assert pick(ev, "BACKLOG_OVER_40WD", "2023-06")["denominator"] == 1  # E002, met
 
 
 def test_breaches_engines_agree(tmp_path: Path) -> None:
-    for as_of in ("2023-06-02", "2023-06-30", "2023-08-31"):
+    for as_of in ("2023-06-05", "2023-06-06", "2023-06-30", "2023-08-31"):
         assert_same(ESF, breach_data(tmp_path), as_of)
 
 
@@ -206,3 +207,42 @@ def test_not_before_names_two_date_columns() -> None:
     with pytest.raises(CompileError) as info:
         check_source(src, "ses.pmir")
     assert "'provider' is a text column" in info.value.diagnostics[0].message
+
+
+# ---- pmirc audit: a ratio's rows are its shares, failed rows say why ----------------------------
+
+
+def _audit(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, str]]:
+    import csv
+
+    from pmir_dsl.cli import main
+    assert main(["audit", *args]) == 0
+    return list(csv.DictReader(capsys.readouterr().out.splitlines()))
+
+
+def test_audit_of_a_ratio_shows_each_rows_share(capsys: pytest.CaptureFixture[str]) -> None:
+    """Old output: every KPI6 row said 'met', even in a quarter whose figure failed."""
+    from fractions import Fraction
+    rows = _audit(capsys, str(REPO / "contracts/atw_ha.pmir"), str(REPO / "examples/atw_ha"),
+                  "--measure", "KPI6", "--period", "2024-Q2")
+    assert rows and {r["verdict"] for r in rows} == {"counted"}
+    ev = run_source((REPO / "contracts/atw_ha.pmir").read_text(), REPO / "examples/atw_ha")
+    figure = next(r for r in ev.results if r["measure"] == "KPI6" and not r["group"]
+                  and r["period"] == "2024-Q2" and r["basis"] == "quarter")
+    assert sum(Fraction(r["numerator"]) for r in rows) == Fraction(str(figure["numerator"]))
+    assert sum(Fraction(r["denominator"]) for r in rows) == Fraction(str(figure["denominator"]))
+
+
+def test_audit_failed_rows_carry_a_reason_and_their_dates(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    contract = tmp_path / "esf.pmir"
+    contract.write_text(ESF)
+    rows = _audit(capsys, str(contract), str(breach_data(tmp_path / "d")), "--measure",
+                  "BACKLOG_OVER_40WD", "--as-of", "2023-06-30", "--status", "failed")
+    got = {r["id"]: (r["reason"], r["dates"], r["numerator"]) for r in rows}
+    assert got == {
+        "E001": ("recorded_date 2023-06-07 after its limit 2023-06-05",
+                 "referral_date=2023-04-03; recorded_date=2023-06-07", "1"),
+        "E003": ("no recorded_date by its limit 2023-06-05", "referral_date=2023-04-03", "1"),
+    }
