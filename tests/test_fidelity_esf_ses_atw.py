@@ -246,3 +246,73 @@ def test_audit_failed_rows_carry_a_reason_and_their_dates(tmp_path: Path,
                  "referral_date=2023-04-03; recorded_date=2023-06-07", "1"),
         "E003": ("no recorded_date by its limit 2023-06-05", "referral_date=2023-04-03", "1"),
     }
+
+
+# ---- pmirc sample (AtW 6.46-6.48, IPES 9.75-9.77) -------------------------------------------------
+
+ATW = REPO / "contracts/atw_ha.pmir"
+
+
+def _sample(tmp: Path, data: Path, *args: str) -> str:
+    from pmir_dsl.cli import main
+    out = tmp / f"sample{len(list(tmp.glob('sample*')))}.csv"
+    assert main(["sample", str(ATW), str(data), "--measure", "KPI1", *args, "-o", str(out)]) == 0
+    return out.read_text(encoding="utf-8")
+
+
+def _ids(text: str) -> list[str]:
+    import csv
+    body = [line for line in text.splitlines() if not line.lstrip('"').startswith("#")]
+    return [r["id"] for r in csv.DictReader(body)]
+
+
+def test_sample_is_reproducible_and_ignores_row_order(tmp_path: Path) -> None:
+    import csv
+    first = _sample(tmp_path, REPO / "examples/atw_ha", "--n", "25", "--seed", "11")
+    assert first == _sample(tmp_path, REPO / "examples/atw_ha", "--n", "25", "--seed", "11")
+    shuffled = tmp_path / "shuffled"
+    shuffled.mkdir()
+    for name in ("referrals", "workforce", "returns"):
+        lines = (REPO / "examples/atw_ha" / f"{name}.csv").read_text().splitlines()
+        (shuffled / f"{name}.csv").write_text("\n".join([lines[0], *reversed(lines[1:])]) + "\n")
+    assert _ids(first) == _ids(_sample(tmp_path, shuffled, "--n", "25", "--seed", "11"))
+    assert len(set(_ids(first))) == 25
+    assert _ids(first) != _ids(_sample(tmp_path, REPO / "examples/atw_ha", "--n", "25",
+                                       "--seed", "12"))
+    head = [row[0] for row in csv.reader(first.splitlines()[:4])]
+    assert all(line.startswith("# ") for line in head) and "seed 11" in head[2]
+    assert next(csv.reader([first.splitlines()[4]]))[:2] == ["measure", "id"]
+
+
+def test_stratified_sample_draws_n_from_each_provider(tmp_path: Path) -> None:
+    import csv
+    text = _sample(tmp_path, REPO / "examples/atw_ha", "--n", "3", "--seed", "5",
+                   "--stratify", "provider", "--period", "2024-06")
+    rows = list(csv.DictReader([x for x in text.splitlines()
+                                if not x.lstrip('"').startswith("#")]))
+    per = {}
+    for r in rows:
+        per[r["provider"]] = per.get(r["provider"], 0) + 1
+        assert r["period"] == "2024-06"
+    assert per == {"Central": 3, "North": 3, "South": 3, "Wales and West": 3}
+    assert "sampled: Central: 3 of" in text
+
+
+def test_sample_asks_for_a_group_column(capsys: pytest.CaptureFixture[str]) -> None:
+    from pmir_dsl.cli import main
+    status = main(["sample", str(ATW), str(REPO / "examples/atw_ha"), "--measure", "KPI1",
+                   "--n", "3", "--seed", "1", "--stratify", "region"])
+    err = capsys.readouterr().err
+    assert status == 2 and "no group column 'region'" in err and "provider" in err
+
+
+def test_sample_csv_is_excel_safe(tmp_path: Path) -> None:
+    import csv
+    text = _sample(tmp_path, REPO / "tests/hostile/excel_injection", "--n", "50", "--seed", "1",
+                   "--stratify", "provider")
+    rows = list(csv.reader(text.splitlines()))
+    assert [len(r) for r in rows[:4]] == [1, 1, 1, 1]  # the method lines: one cell each
+    assert "=1+1: 1 of 1" in rows[3][0]
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@")), row
