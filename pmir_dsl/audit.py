@@ -72,7 +72,8 @@ def audit_rows(ev: Evaluation, measure_id: str, period: str | None, status: str 
 
 def _verdict(m: ir.Measure, status: int) -> str:
     """The verdict's name; a ratio's records are 'counted' (only the whole figure is met)."""
-    return "counted" if m.kind == "ratio" and status == MET else STATUS_NAMES[status]
+    counted = m.kind in ("ratio", "average") and status == MET
+    return "counted" if counted else STATUS_NAMES[status]
 
 
 def _own_dates(m: ir.Measure) -> list[ColumnSpec]:
@@ -88,6 +89,8 @@ def _share(m: ir.Measure, v: Any, e: int) -> tuple[str, str]:
         return "", ""  # pending or excluded: in neither; a backlog: a state at month ends
     if m.kind == "ratio":
         return (_decimal(int(v.numerator[e])), _decimal(int(v.denominator[e])))
+    if m.kind == "average":  # the record's days, over one record
+        return str(int(v.numerator[e])), "1"
     if m.kind == "count_ratio":
         return ("1" if status == MET else "0"), "1"
     counted = status == (FAILED if m.kind == "backlog_breach" else MET)

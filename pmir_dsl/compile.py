@@ -265,6 +265,8 @@ class MeasurePlan:
         cohort = self._cohort(b, months, excl)
         met, pending, deadline = self._decide(b, excl)
         num, den = self._amounts(b, met, excl)
+        if m.kind == "average":
+            met, pending, num, den = self._average(b, excl)
         first = _first_month(b, m.period_unit)
         placed = in_pop & ~unjoined & (months >= first) & (months <= b.last_month)
         if m.period_unit == "quarter":  # a quarter counts in its last month (or the as-of month)
@@ -446,6 +448,26 @@ class MeasurePlan:
         month_idx = np.where((month_idx >= 0) & ~excl.any, month, month_idx)  # excluded: own month
         return ~breached, ~closed & ~breached, limit, month_idx
 
+    def _average(self, b: Batch, excl: Exclusions
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(met, pending, days, ones) of 'average days from A to B'.
+
+        A record counts (met) once B has happened by the as-of date, with the days from A to B:
+        working days after A up to and including B (0 on the same day), or calendar days; it is
+        pending while B is empty or after the as-of date.
+        """
+        m = self.measure
+        assert m.ratio is not None
+        a, e = (b.column(m.table, spec).values for spec in m.ratio)
+        excl.add(f"{m.ratio[0].name} missing", np.isnat(a))
+        excl.add(f"{m.ratio[1].name} before {m.ratio[0].name}", e < a)
+        done = ~np.isnat(e) & ~np.isnat(a) & (e <= b.as_of) & (e >= a)
+        safe_a, safe_e = np.where(done, a, b.as_of), np.where(done, e, b.as_of)
+        one = np.timedelta64(1, "D")
+        days = np.busday_count(safe_a + one, safe_e + one, busdaycal=b.cal) if m.average_working \
+            else (safe_e - safe_a).astype(np.int64)
+        return done, ~done, np.where(done, days, 0).astype(np.int64), np.ones(len(a), np.int64)
+
     def _over_from(self, b: Batch, anchor: np.ndarray, spec: ir.BacklogSpec, size: int
                    ) -> np.ndarray:
         """First month index whose month end is more than ``over_days`` days after the anchor."""
@@ -511,7 +533,7 @@ class MeasurePlan:
 
     def _amounts(self, b: Batch, met: np.ndarray, excl: Exclusions) -> tuple[np.ndarray, np.ndarray]:
         m = self.measure
-        if m.ratio is None or m.kind == "count_ratio":
+        if m.ratio is None or m.kind in ("count_ratio", "average"):
             return met.astype(np.int64), np.ones(len(met), dtype=np.int64)
         cols = [b.column(m.table, spec) for spec in m.ratio]
         for spec, col in zip(m.ratio, cols):

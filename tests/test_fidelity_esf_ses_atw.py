@@ -316,3 +316,48 @@ def test_sample_csv_is_excel_safe(tmp_path: Path) -> None:
     for row in rows:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@")), row
+
+
+# ---- SES 7.13 / 7.16: time from referral to assessment and to start -----------------------------
+
+
+def test_ses_mean_working_days_from_referral_to_assessment_and_start(tmp_path: Path) -> None:
+    """Old contract: no such figure. Working days after the first date up to and including the
+    second; the mean is total days over records, over every basis (decision 110)."""
+    data = ses_data(tmp_path, [
+        # Fri 7 Apr 2023 (Good Friday) and Mon 10 Apr (Easter Monday) are bank holidays
+        ["S1", "P1", "2023-04-03", "2023-04-05", "2023-04-12", "2023-04-12", None],  # 2, 3
+        ["S2", "P1", "2023-04-06", "2023-04-11", "2023-04-11", "2023-04-11", None],  # 1, 0
+        ["S3", "P2", "2023-04-20", "2023-05-02", None, None, None],                  # 7 (1 May)
+        ["S4", "P2", "2023-04-21", None, None, None, None],                          # none yet
+        ["S5", "P2", "2023-04-24", "2023-04-21", None, None, None],                  # before
+    ])
+    ev = run_source(SES, data, as_of="2023-05-31")
+    april = pick(ev, "REFERRAL_TO_ASSESSMENT", "2023-04")
+    assert (april["numerator"], april["denominator"], april["value"]) == (3, 2, 1.5)
+    assert april["met"] is None and april["excluded"] == 1  # S5
+    may = pick(ev, "REFERRAL_TO_ASSESSMENT", "2023-05", "cumulative")
+    assert (may["numerator"], may["denominator"]) == (10, 3)
+    start = pick(ev, "ASSESSMENT_TO_START", "2023-04")
+    assert (start["numerator"], start["denominator"]) == (3, 2)
+    assert pick(ev, "REFERRAL_TO_START", "2023-04")["value"] == 3.0  # (S1 5 + S2 1) / 2
+    checks = {(q.table, q.check): q.count for q in ev.quality}
+    assert checks[("referrals", "initial_assessment_date before referral_date")] == 1
+    assert_same(SES, data, "2023-05-31")
+
+
+def test_ses_provider_ranks_and_counts(tmp_path: Path) -> None:
+    data = ses_data(tmp_path, [
+        ["S1", "P1", "2023-04-03", "2023-04-05", "2023-04-12", "2023-04-12", "2023-05-10"],
+        ["S2", "P2", "2023-04-06", "2023-04-11", "2023-04-11", "2023-04-11", None],
+        ["S3", "P2", "2023-04-06", "2023-04-11", "2023-04-12", "2023-04-12", None],
+        ["S4", "P1", "2023-04-06", "2023-04-11", "2023-04-12", "2023-04-12", None],
+    ], [["S1", "job_outcome", "2023-04-20"]])  # P1: 1 of 1.0 expected; P2: 0 of 1.0
+    ev = run_source(SES, data, as_of="2023-05-31")
+    assert pick(ev, "REFERRALS", "2023-04", group={"provider": "P2"})["numerator"] == 2
+    assert pick(ev, "REFERRALS", "2023-04")["numerator"] == 4
+    assert pick(ev, "LEAVERS", "2023-05")["numerator"] == 1
+    ranks = {p: pick(ev, "JOB_OUTCOME_CONVERSION", "2023-04", "cumulative",
+                     {"provider": p})["rank"] for p in ("P1", "P2")}
+    assert ranks == {"P1": 1, "P2": 2}
+    assert_same(SES, data, "2023-05-31")
