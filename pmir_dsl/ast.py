@@ -264,6 +264,16 @@ class Bases:
 
 
 @attrs.frozen
+class Average:
+    """``average working days from A to B``: the mean time from A to B over the records."""
+
+    working: bool
+    start: Name
+    end: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class InformationBases:
     """``information bases in_month``: figures reported beside the target, never assessed."""
 

@@ -36,12 +36,13 @@ MONTHS = (("January", 31), ("February", 28), ("March", 31), ("April", 30), ("May
           ("June", 30), ("July", 31), ("August", 31), ("September", 30), ("October", 31),
           ("November", 30), ("December", 31))
 MEASURE_KINDS = ("'met when', 'count when', 'count records', 'ratio sum A over sum B', "
-                 "'ratio count of A over count of B' or 'share / count in backlog until'")
+                 "'ratio count of A over count of B', 'share / count in backlog until' or "
+                 "'average working days from A to B'")
 SINGLE_CLAUSES = (ast.Population, ast.PeriodOf, ast.MetWhen, ast.CountWhen, ast.Ratio,
                   ast.Target, ast.Bases, ast.GroupBy, ast.BandsUse, ast.ExpectedDirect,
                   ast.ExpectedCohort, ast.Backlog, ast.MinDenominator, ast.CountRecords,
                   ast.DueWhen, ast.CountRatio, ast.TargetLookup, ast.Rank, ast.Buckets,
-                  ast.InformationBases)
+                  ast.InformationBases, ast.Average)
 
 
 def _why_bad(text: str) -> str:
@@ -82,7 +83,8 @@ def _clause_word(c: object) -> str:
              ast.ExpectedCohort: "expected cohorts", ast.MinDenominator: "minimum denominator",
              ast.DueWhen: "due when", ast.CountRatio: "ratio count",
              ast.TargetLookup: "target ... of TABLE for ...", ast.Rank: "rank",
-             ast.Buckets: "lateness buckets", ast.InformationBases: "information bases"}
+             ast.Buckets: "lateness buckets", ast.InformationBases: "information bases",
+             ast.Average: "average days from"}
     return words.get(type(c), type(c).__name__)
 
 
@@ -147,7 +149,13 @@ class MeasureChecker:
             bases + information, groups, bands, expected, backlog,
             minimum.value if minimum else 0, due, until, d.span,
             ("highest" if rank.highest else "lowest") if rank else None, buckets,
-            information=information, rank_within=within))
+            information=information, rank_within=within,
+            average_working=self.average_working()))
+
+    def average_working(self) -> bool:
+        """Whether an 'average ... days from' clause counts working days (True otherwise)."""
+        a = self.clause(ast.Average)
+        return a.working if isinstance(a, ast.Average) else True
 
     def with_orders(self, m: ir.Measure) -> ir.Measure:
         """``m`` with its table's 'LATER not before EARLIER' pairs whose later date it reads
@@ -258,7 +266,7 @@ class MeasureChecker:
     def kind(self):  # type: ignore[no-untyped-def]
         """(kind, condition, window, ratio columns) from the clause saying what is counted."""
         kinds = (ast.MetWhen, ast.CountWhen, ast.CountRecords, ast.Ratio, ast.Backlog,
-                 ast.CountRatio)
+                 ast.CountRatio, ast.Average)
         given = [x for x in self.decl.clauses if isinstance(x, kinds)]
         if not given:
             self.error("measure-kind", f"measure {self.decl.id.text} does not say what it "
@@ -278,6 +286,10 @@ class MeasureChecker:
             num = self.column(clause.numerator, NUMERIC, "'ratio sum'")
             den = self.column(clause.denominator, NUMERIC, "'ratio sum'")
             return "ratio", None, None, (num, den) if num and den else None
+        if isinstance(clause, ast.Average):
+            start = self.column(clause.start, (ColumnType.DATE,), "'average days from'")
+            end = self.column(clause.end, (ColumnType.DATE,), "'average days ... to'")
+            return "average", None, None, (start, end) if start and end else None
         if isinstance(clause, ast.CountRatio):
             num = self.column(clause.numerator, DATE_LIKE, "'ratio count of'")
             den = self.column(clause.denominator, DATE_LIKE, "'ratio count of'")

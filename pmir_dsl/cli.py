@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema.set_defaults(run=cmd_schema)
     _audit_parser(sub.add_parser("audit", help="list the per-record verdicts behind a figure"))
     _test_parser(sub.add_parser("test", help="run a contract's rule tests (*.pmirtest files)"))
+    _sample_parser(sub.add_parser("sample", help="draw a random compliance sample of a "
+                                  "measure's records (AtW 6.46-6.48, IPES 9.75-9.77)"))
     synth = sub.add_parser("synth", help="write a synthetic example data set")
     synth.add_argument("name", help="which contract's data: atw_ha")
     synth.add_argument("out_dir")
@@ -154,6 +156,21 @@ def _test_parser(p: argparse.ArgumentParser) -> None:
                    help="test files or folders to search for *.pmirtest (default: contracts/); "
                    "with --snapshot, the contracts")
     p.set_defaults(run=cmd_test)
+
+
+def _sample_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("contract")
+    p.add_argument("data_dir")
+    p.add_argument("--measure", required=True)
+    p.add_argument("--n", type=at_least(1), required=True, help="records to draw (per stratum)")
+    p.add_argument("--seed", type=int, required=True, help="the generator's seed (recorded)")
+    p.add_argument("--stratify", metavar="COLUMN", help="draw N from each value of this "
+                   "group column of the measure")
+    p.add_argument("--period", help="only records counting in this month (YYYY-MM)")
+    p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD")
+    p.add_argument("-o", "--output", help="write the CSV here instead of standard output")
+    p.set_defaults(run=cmd_sample)
+
 
 
 # ---- commands -----------------------------------------------------------------------------------
@@ -319,6 +336,27 @@ def cmd_test(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_sample(args: argparse.Namespace) -> int:
+    """``pmirc sample``: a seeded, optionally stratified random sample of a measure's records,
+    as CSV with the method and seed in '#' comment lines above the header."""
+    from .load import load_tables
+    from .pipeline import compile_file, evaluate
+    from .sample import SampleError, draw_sample
+
+    plan = compile_file(args.contract)
+    if args.measure not in {mp.measure.id for mp in plan.measures}:
+        ids = ", ".join(mp.measure.id for mp in plan.measures)
+        raise UsageError(f"no measure '{args.measure}' in {args.contract} (measures: {ids})")
+    tables = load_tables(_existing_dir(args.data_dir), plan.contract.used_tables())
+    ev = evaluate(plan, tables, args.as_of)
+    try:
+        sample = draw_sample(ev, args.measure, args.n, args.seed, args.stratify, args.period)
+    except SampleError as e:
+        raise UsageError(str(e)) from None
+    _write_csv(args.output, sample.header, sample.rows, [f"# {line}" for line in sample.method])
+    return EXIT_OK
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
     """``pmirc synth``: write a deterministic synthetic data set."""
     from .synth import GENERATORS, write_tables
@@ -365,9 +403,12 @@ def escape_cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _write_csv(path: str | None, header: list[str], rows: list[list[object]]) -> None:
+def _write_csv(path: str | None, header: list[str], rows: list[list[object]],
+               comments: Sequence[str] = ()) -> None:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
+    for line in comments:  # '#' lines above the header, each one cell (quoted if it must be)
+        w.writerow([escape_cell(" ".join(line.split()))])
     w.writerow(header)
     w.writerows([[escape_cell(v) for v in row] for row in rows])
     if path is None:

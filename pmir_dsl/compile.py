@@ -273,6 +273,8 @@ class MeasurePlan:
         cohort = self._cohort(b, months, excl)
         met, pending, deadline = self._decide(b, excl)
         num, den = self._amounts(b, met, excl)
+        if m.kind == "average":
+            met, pending, num, den = self._average(b, excl)
         first = _first_month(b, m.period_unit)
         placed = in_pop & ~unjoined & (months >= first) & (months <= b.last_month)
         if m.period_unit == "quarter":  # a quarter counts in its last month (or the as-of month)
@@ -437,7 +439,8 @@ class MeasurePlan:
         A record breaches (failed: counted) when it is still in backlog at the end of its
         limit's last day, and that day ended before the as-of date; it is met when closed by
         then; pending otherwise. It counts in the month of the day after the limit (the as-of
-        month where that is later: decided early, or still pending).
+        month where that is later: decided early, or still pending); an excluded record stays in
+        the month of its date, as everywhere (decision 28).
         """
         spec = self.measure.backlog
         assert spec is not None and spec.over_days is not None
@@ -450,8 +453,28 @@ class MeasurePlan:
         breached = ~closed & (limit < b.as_of)
         after = (limit + np.timedelta64(1, "D")).astype("datetime64[M]").astype(np.int64)
         month = np.minimum(after, b.last_month) - b.first_month
-        month_idx = np.where(month_idx >= 0, month, -1)
+        month_idx = np.where((month_idx >= 0) & ~excl.any, month, month_idx)  # excluded: own month
         return ~breached, ~closed & ~breached, limit, month_idx
+
+    def _average(self, b: Batch, excl: Exclusions
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(met, pending, days, ones) of 'average days from A to B'.
+
+        A record counts (met) once B has happened by the as-of date, with the days from A to B:
+        working days after A up to and including B (0 on the same day), or calendar days; it is
+        pending while B is empty or after the as-of date.
+        """
+        m = self.measure
+        assert m.ratio is not None
+        a, e = (b.column(m.table, spec).values for spec in m.ratio)
+        excl.add(f"{m.ratio[0].name} missing", np.isnat(a))
+        excl.add(f"{m.ratio[1].name} before {m.ratio[0].name}", e < a)
+        done = ~np.isnat(e) & ~np.isnat(a) & (e <= b.as_of) & (e >= a)
+        safe_a, safe_e = np.where(done, a, b.as_of), np.where(done, e, b.as_of)
+        one = np.timedelta64(1, "D")
+        days = np.busday_count(safe_a + one, safe_e + one, busdaycal=b.cal) if m.average_working \
+            else (safe_e - safe_a).astype(np.int64)
+        return done, ~done, np.where(done, days, 0).astype(np.int64), np.ones(len(a), np.int64)
 
     def _over_from(self, b: Batch, anchor: np.ndarray, spec: ir.BacklogSpec, size: int
                    ) -> np.ndarray:
@@ -518,7 +541,7 @@ class MeasurePlan:
 
     def _amounts(self, b: Batch, met: np.ndarray, excl: Exclusions) -> tuple[np.ndarray, np.ndarray]:
         m = self.measure
-        if m.ratio is None or m.kind == "count_ratio":
+        if m.ratio is None or m.kind in ("count_ratio", "average"):
             return met.astype(np.int64), np.ones(len(met), dtype=np.int64)
         cols = [b.column(m.table, spec) for spec in m.ratio]
         for spec, col in zip(m.ratio, cols):

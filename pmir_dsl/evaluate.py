@@ -160,7 +160,7 @@ def _level_counts(kind: str, v: Verdicts, slot: np.ndarray, labels: list[tuple[A
     status = v.status[ok].astype(np.int64)
     out = np.zeros((size, 6), dtype=np.int64)
     out[:, :4] = np.bincount(key * 4 + status, minlength=size * 4).reshape(size, 4)
-    if kind == "ratio":
+    if kind in ("ratio", "average"):  # summed amounts: a ratio's columns, an average's days
         counted = status == MET
         for column, amounts in ((K_NUM, v.numerator), (K_DEN, v.denominator)):
             total = np.zeros(size, dtype=np.int64)
@@ -204,7 +204,7 @@ def _totals(kind: str, v: Verdicts) -> np.ndarray:
     """Every population record by verdict (placed in a month or not), with the summed amounts."""
     counts = np.bincount(v.status.astype(np.int64), minlength=5)[:4]
     met = v.status == MET
-    if kind == "ratio":
+    if kind in ("ratio", "average"):
         amounts = [int(v.numerator[met].sum()), int(v.denominator[met].sum())]
     else:  # a breach count counts its failed records (the breaches)
         amounts = [int(counts[FAILED if kind == "backlog_breach" else MET]),
@@ -525,7 +525,7 @@ def result(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
     elif m.kind == "ratio":  # sums may be negative (a budget overspent); only 0 is not assessed
         exact = Fraction(num, den) if den != 0 else None
         guard = Fraction(den, DECIMAL_SCALE)
-    elif m.kind in SHARE_KINDS:
+    elif m.kind in SHARE_KINDS or m.kind == "average":  # an average: days over records
         exact = Fraction(num, den) if den > 0 else None
         guard = den
     else:

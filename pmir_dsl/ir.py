@@ -287,8 +287,9 @@ class Measure:
     ``kind``: 'rate' (met records / due records), 'count' (records meeting the condition),
     'ratio' (sum of one column over the sum of another), 'profile' (records against an expected
     figure), 'backlog_share' (records in backlog at each month end over records so far) or
-    'backlog_count' (records in backlog at each month end) or 'backlog_breach' (records that
-    breached a backlog limit, counted in the month of the breach). For rate and count measures at most
+    'backlog_count' (records in backlog at each month end), 'backlog_breach' (records that
+    breached a backlog limit, counted in the month of the breach) or 'average' (the mean days
+    from ``ratio[0]`` to ``ratio[1]``: total days over records). For rate and count measures at most
     one of ``condition`` and ``window`` is set (neither: every record counts).
     """
 
@@ -316,6 +317,7 @@ class Measure:
     rank: str | None = None  # 'highest' | 'lowest': groups ranked, best first
     buckets: Buckets | None = None
     information: tuple[str, ...] = ()  # bases reported for information: never met or failed
+    average_working: bool = True  # 'average working days from A to B' (A, B in ``ratio``)
     # (later, earlier) of the table's 'LATER not before EARLIER' whose later date it reads
     orders: tuple[tuple[ColumnSpec, ColumnSpec], ...] = ()
     rank_within: str | None = None  # also ranked among the groups sharing this column's value

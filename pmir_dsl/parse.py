@@ -390,6 +390,11 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def bases_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.Bases(ch[0], self._s(meta))
 
+    def average_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        unit, start, end = ch
+        return ast.Average(str(unit).startswith("working"), self._name(start), self._name(end),
+                           self._s(meta))
+
     def information_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.InformationBases(ch[0], self._s(meta))
 

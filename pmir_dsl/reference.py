@@ -551,6 +551,14 @@ def first_failing_check(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec],
             if get(spec) is None:
                 return f"{spec.name} missing"
 
+    # 5b. an average's dates (11.1)
+    if m.kind == "average" and m.ratio is not None:
+        a, e = get(m.ratio[0]), get(m.ratio[1])
+        if a is None:
+            return f"{m.ratio[0].name} missing"
+        if e is not None and e < a:
+            return f"{m.ratio[1].name} before {m.ratio[0].name}"
+
     # 6. a backlog's closing date
     if m.backlog is not None:
         until = get(m.backlog.until)
@@ -655,6 +663,15 @@ def verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any], rec: 
         return backlog_verdict(ctx, m, get, rec)
     if m.kind == "backlog_breach":
         return breach_verdict(ctx, m, get, rec)
+    if m.kind == "average":
+        assert m.ratio is not None
+        a, e = get(m.ratio[0]), get(m.ratio[1])
+        if e is None or e > ctx.as_of:
+            return PENDING
+        # working days after A up to and including B, or calendar days (11.1)
+        days = ctx.days.working_days_between(a, e) if m.average_working else (e - a).days
+        rec.numerator, rec.denominator = Fraction(days), Fraction(1)
+        return MET
     if m.kind == "profile":
         e = m.expected
         if isinstance(e, ir.ExpectedCohort) and e.link is not None:
@@ -1015,6 +1032,9 @@ def period_row(m: ir.Measure, tallies: list[Tally]) -> dict[str, Any]:
     if m.kind == "ratio":
         row["numerator"] = sum((t.numerator for t in tallies), Fraction(0))
         row["denominator"] = sum((t.denominator for t in tallies), Fraction(0))
+    elif m.kind == "average":  # whole days over whole records
+        row["numerator"] = int(sum((t.numerator for t in tallies), Fraction(0)))
+        row["denominator"] = int(sum((t.denominator for t in tallies), Fraction(0)))
     elif m.kind == "count_ratio":
         row["numerator"] = sum(t.outcomes for t in tallies)
         row["denominator"] = met + failed
@@ -1055,7 +1075,7 @@ def finish_row(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
     """The figure, the target and whether it is met, decided exactly; the band. The row keeps
     its exact ranking score under ``_score`` (see :func:`rank_rows`)."""
     numerator, denominator = row["numerator"], row["denominator"]
-    share = m.kind in ("rate", "ratio", "profile", "backlog_share", "count_ratio")
+    share = m.kind in ("rate", "ratio", "profile", "backlog_share", "count_ratio", "average")
     if share:  # a denominator of 0 is not assessed (6.9)
         value = None if denominator == 0 else Fraction(numerator) / Fraction(denominator)
     else:  # counts always have a value (a period without records counts 0)

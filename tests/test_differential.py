@@ -449,7 +449,7 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
     kind = draw(st.sampled_from(["window", "window", "condition", "count_records", "ratio",
                                  "direct", "direct_outcomes", "cohort", "backlog_share",
                                  "backlog_count", "gap", "count_ratio", "count_ratio",
-                                 "count_ratio_outcomes", "backlog_breach"]))
+                                 "count_ratio_outcomes", "backlog_breach", "average"]))
     lines: list[str] = []
     table = "outcomes" if kind in ("cohort", "direct_outcomes", "count_ratio_outcomes") \
         else "referrals"
@@ -532,6 +532,13 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
                   f"expected cohorts of referrals by start_date times {profile} "
                   f"where outcome is {outcome}",
                   f"target at least {pct(draw(st.integers(0, 1000)))} of expected"]
+    elif kind == "average":  # the mean days from A to B: total days over records
+        a, e = draw(st.sampled_from([("referral_date", "ack_date"), ("ack_date", "report_date"),
+                                     ("referral_date", "start_date"), ("start_date", "end_date")]))
+        lines.append(f"month of {draw(st.sampled_from([a, e, 'referral_date']))}")
+        unit = draw(st.sampled_from(["working days", "calendar days"]))
+        lines.append(f"average {unit} from {a} to {e}")
+        lines.append(draw(st.sampled_from(["no target", "target at most 5", "target at least 2"])))
     elif kind == "backlog_breach":  # semantics 6a: each breach once, in the month after
         lines.append("month of referral_date")
         until = draw(st.sampled_from(["recorded_date", "ack_date"]))

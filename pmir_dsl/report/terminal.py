@@ -148,7 +148,8 @@ def heading(ev: Evaluation, m: Measure) -> Text:
     if m.cite:
         text.append(f"\n  {m.cite}", style="dim")
     population = int(t[K_MET] + t[K_FAILED] + t[K_PENDING] + t[K_EXCLUDED])
-    verdict = {"ratio": "counted", "profile": "counted", "backlog_share": "out of backlog",
+    verdict = {"ratio": "counted", "profile": "counted", "average": "counted",
+               "backlog_share": "out of backlog",
                "backlog_count": "out of backlog",
                "backlog_breach": "closed in time"}.get(m.kind, "met")
     text.append(f"\n  {m.table}: {population:,} in population = {int(t[K_MET]):,} {verdict}")
@@ -156,6 +157,8 @@ def heading(ev: Evaluation, m: Measure) -> Text:
         text.append(f" + {int(t[K_FAILED]):,} in backlog at {ev.as_of}")
     elif m.kind == "backlog_breach":
         text.append(f" + {int(t[K_FAILED]):,} breached + {int(t[K_PENDING]):,} pending")
+    elif m.kind == "average":
+        text.append(f" + {int(t[K_PENDING]):,} pending")
     elif m.kind not in ("ratio", "profile"):
         text.append(f" + {int(t[K_FAILED]):,} failed + {int(t[K_PENDING]):,} pending")
     text.append(f" + {int(t[K_EXCLUDED]):,} excluded")
@@ -225,6 +228,8 @@ def figure(r: dict[str, Any] | None, m: Measure, counts: bool = False) -> Text:
     mark, style = MARKS[r["met"]]
     if m.kind in ("count", "backlog_count", "backlog_breach"):
         body = f"{r['numerator']:,}"
+    elif m.kind == "average" and r["value"] is not None:  # mean days, truncated as percents are
+        body = f"{int(r['value'] * 10) / 10:.1f} days"
     elif r["value"] is None:
         body = "-"
     else:
