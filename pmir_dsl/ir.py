@@ -237,6 +237,7 @@ class ExpectedCohort:
     rate: ColumnSpec
     share: ColumnSpec | None
     link: ColumnSpec | None
+    monthly: bool = False  # each month's rate as it is (WP retention, 8.22), not cumulative
 
 
 @attrs.frozen
