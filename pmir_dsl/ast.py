@@ -344,6 +344,7 @@ class ExpectedCohort:
     profile: Name
     where: Cond | None
     span: Span | None = _span()
+    monthly: bool = False  # ``times monthly PROFILE``: each month's own rate, not cumulative
 
 
 @attrs.frozen

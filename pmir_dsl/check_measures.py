@@ -73,6 +73,15 @@ def _fixed_by(name: str, where: object) -> bool:
     return False
 
 
+def _months_column(profile: TableSpec) -> str:
+    """A cohort profile's months-since-start column: ``month``, or else its one integer column
+    (``months_after_outcome``, ``months_on_programme``)."""
+    if profile.column("month") is not None:
+        return "month"
+    ints = [c.name for c in profile.columns if c.type is ColumnType.INTEGER]
+    return ints[0] if len(ints) == 1 else "month"
+
+
 def _clause_word(c: object) -> str:
     words = {ast.ServiceStart: "service start", ast.CalendarClause: "calendar",
              ast.ExtractDate: "extract date", ast.GroupBy: "group by", ast.Bases: "bases",
@@ -409,8 +418,8 @@ class MeasureChecker:
             self.error("type-mismatch", f"cohorts need a date column '{e.start.text}' in table "
                        f"'{cohort.name}'", e.start.span)
             return None
-        month = self.table_column(profile, "month", (ColumnType.INTEGER,), e.profile.span,
-                                  "a cohort profile")
+        month = self.table_column(profile, _months_column(profile), (ColumnType.INTEGER,),
+                                  e.profile.span, "a cohort profile")
         rate = self.table_column(profile, "rate", NUMERIC, e.profile.span, "a cohort profile")
         share = profile.column("share")
         where = None
@@ -424,6 +433,10 @@ class MeasureChecker:
             self.error("type-mismatch", f"table '{self.table.name}' needs a ref({cohort.name}) "
                        "column to place its records in their cohorts", e.table.span,
                        f"declare e.g.: referral_id: ref({cohort.name})")
+            return None
+        if share is not None and e.monthly:
+            self.error("type-mismatch", f"'times monthly {profile.name}' reads each month's "
+                       "rate as it is: the profile has no 'share' column", e.profile.span)
             return None
         if share is not None and share.type not in NUMERIC:
             self.error("type-mismatch", f"the 'share' column of '{profile.name}' must be a "
@@ -441,7 +454,7 @@ class MeasureChecker:
         anchor = next((cohort.column(earlier) for later, earlier in cohort.orders
                        if later == start.name), None)
         return ir.ExpectedCohort(cohort.name, start, profile.name, where, keys, month, rate,
-                                 share, link, anchor)
+                                 share, link, anchor, e.monthly)
 
     def window(self, w):  # type: ignore[no-untyped-def]
         if isinstance(w, ast.GapWindow):

@@ -238,6 +238,7 @@ class ExpectedCohort:
     share: ColumnSpec | None
     link: ColumnSpec | None
     anchor: ColumnSpec | None = None  # 'start not before ANCHOR': an earlier start is none
+    monthly: bool = False  # each month's rate as it is (WP retention, 8.22), not cumulative
 
 
 @attrs.frozen

@@ -14,6 +14,7 @@ import re
 from fractions import Fraction
 from importlib import resources
 
+import attrs
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 from lark.lexer import PatternStr
@@ -489,6 +490,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         where = ch[3] if len(ch) > 3 else None
         return ast.ExpectedCohort(self._name(ch[0]), self._name(ch[1]), self._name(ch[2]), where,
                                   self._s(meta))
+
+    def expected_cohort_monthly(self, meta, ch):  # type: ignore[no-untyped-def]
+        return attrs.evolve(self.expected_cohort(meta, ch), monthly=True)
 
     def backlog_share(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.Backlog(True, self._name(ch[0]), None, True, self._s(meta))

@@ -241,6 +241,8 @@ def _weights(e: ir.ExpectedCohort, key: tuple[Any, ...],
                                         f"up to {float(total):.4f}, not 1", "share",
                                         hint=f"shares must sum to 1 within {SHARE_TOLERANCE}"))
         return values
+    if e.monthly:  # each month's own rate (WP retention after a job outcome, 8.22)
+        return values
     steps = np.diff(np.concatenate([[0], values]).astype(object))
     if any(s < 0 for s in steps):
         raise DataError(DataProblem(e.profile, f"the cumulative rates of the profile for {label} "

@@ -1300,6 +1300,8 @@ def profile_series(ctx: Context, e: ir.ExpectedCohort) -> dict[tuple[Any, ...], 
                                             f"add up to {float(total):.4f}, not 1"))
             out[key] = [sum((Fraction(rates[r]) * Fraction(shares[r]) for r in by_month[k]),
                             Fraction(0)) for k in ks]
+        elif e.monthly:  # each month's own rate, as it is (8.22)
+            out[key] = [sum((Fraction(rates[r]) for r in by_month[k]), Fraction(0)) for k in ks]
         else:
             cumulative = [sum((Fraction(rates[r]) for r in by_month[k]), Fraction(0))
                           for k in ks]

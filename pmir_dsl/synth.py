@@ -1691,6 +1691,13 @@ WP_VALIDATION_LAG = (70, 84)
 WP_SUSTAIN_MAX: tuple[int, ...] = (13, 20, 20, 26, 26, 26, 26, 26, 26, 20)
 WP_SUSTAIN_STOP = 0.08
 WP_SUSTAIN_DAYS = 28
+#: Flight Paths (4.14-4.16): each provider's projected in-month referrals, job entries and job
+#: outcomes over its actual ones (Provider C projects a recovery of job outcomes that does not
+#: come), and the spread of the projections around that (a normal draw, as a share).
+WP_FLIGHT_UPLIFT: tuple[tuple[float, float, float], ...] = (
+    (1.0, 1.0, 1.0), (1.0, 1.05, 1.05), (1.0, 1.10, 1.35), (1.0, 1.0, 1.05),
+)
+WP_FLIGHT_NOISE = 0.06
 #: Exit reports: requested 1..3 working days after completion; per provider the shares
 #: returned within 10 working days, in 11-20, in 21+, and never. On-time ones come 1..10 WD
 #: after the request.
@@ -2109,6 +2116,58 @@ def _wp_mpl(start: np.datetime64, extract: np.datetime64) -> pa.Table:
     })
 
 
+def _wp_retention() -> pa.Table:
+    """The ``retention`` table (8.22): sustainment payments expected per job outcome in each
+    month after the job outcome's month. Payment k comes 4k weeks after the job outcome while
+    the participant is still in work ((1 - WP_SUSTAIN_STOP)^k) and within its group's maximum
+    (the groups weighted by their shares of referrals); the job outcome may fall on any day of
+    its month."""
+    share = np.mean(np.asarray(WP_GROUP_SHARES), axis=0)
+    most = np.asarray(WP_SUSTAIN_MAX)
+    k = np.arange(1, int(most.max()) + 1)
+    paid = (1 - WP_SUSTAIN_STOP) ** k * np.array([share[most >= j].sum() for j in k])
+    day = np.arange(30) + 0.5
+    offset = np.floor((day[:, None] + k[None, :] * WP_SUSTAIN_DAYS) / (365.25 / 12)).astype(int)
+    rate = np.zeros(int(offset.max()) + 1)
+    np.add.at(rate, offset, np.broadcast_to(paid / len(day), offset.shape))
+    return pa.table({
+        "months_after_outcome": pa.array(np.arange(len(rate)), type=pa.int64()),
+        "rate": _decimals(np.round(rate * 10_000).astype(np.int64).tolist()),
+    })
+
+
+def _wp_flight_paths(
+    rng: np.random.Generator, participants: pa.Table, info: dict[str, np.ndarray],
+    start: np.datetime64, extract: np.datetime64,
+) -> pa.Table:
+    """The ``flight_paths`` table (4.14-4.16): per contract (provider and CPA) and month, the
+    projected in-month referrals, job entries and job outcomes: the actual ones times the
+    provider's WP_FLIGHT_UPLIFT, give or take WP_FLIGHT_NOISE."""
+    first = _month_number(start)
+    months = _month_number(extract) - first + 1
+    n_prov = len(WP_PROVIDERS)
+    out = {}
+    for i, column in enumerate(("referral_date", "job_entry_date", "job_outcome_date")):
+        day = pc.fill_null(pc.cast(participants[column], pa.int32()), -(10**6)).to_numpy()
+        month = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) - first
+        ok = (day > -(10**6)) & (month >= 0) & (month < months)
+        actual = np.bincount(info["provider"][ok].astype(np.int64) * months + month[ok],
+                             minlength=n_prov * months)
+        uplift = np.repeat(np.asarray(WP_FLIGHT_UPLIFT)[:, i], months)
+        spread = 1 + WP_FLIGHT_NOISE * rng.standard_normal(n_prov * months)
+        out[column] = np.maximum(0, np.round(actual * uplift * spread)).astype(np.int64)
+    provider = np.repeat(np.arange(n_prov), months)
+    return pa.table({
+        "provider": _labels(WP_PROVIDERS, provider),
+        "cpa": _labels(WP_CPAS, np.asarray(WP_PROVIDER_CPA)[provider]),
+        "month": pa.array([_month_label(first + m) for m in range(months)] * n_prov,
+                          type=pa.string()),
+        "referrals": pa.array(out["referral_date"], type=pa.int64()),
+        "job_entries": pa.array(out["job_entry_date"], type=pa.int64()),
+        "job_outcomes": pa.array(out["job_outcome_date"], type=pa.int64()),
+    })
+
+
 def _wp_off_benefit(
     rng: np.random.Generator, info: dict[str, np.ndarray], chosen: np.ndarray,
     start: np.datetime64, extract: np.datetime64,
@@ -2157,7 +2216,9 @@ def generate_work_programme(
     rows: int, seed: int = 1, start: str = "2022-04-01", extract: str = "2024-09-30"
 ) -> dict[str, pa.Table]:
     """A synthetic Work Programme data set: ``participants`` (``rows`` rows), ``sustainments``,
-    ``exit_reports``, ``validation``, ``mpl``, ``off_benefit_checks`` and ``cmo_visits``.
+    ``exit_reports``, ``validation``, ``mpl``, ``off_benefit_checks``, ``cmo_visits``,
+    ``retention`` and ``flight_paths`` (the last two drawn apart, so that they change nothing
+    else).
 
     Deterministic: the same arguments give identical tables. Referral dates run from ``start``
     to ``extract`` (one referral on ``extract`` itself), ramping up over the first months;
@@ -2191,6 +2252,9 @@ def generate_work_programme(
         "mpl": _wp_mpl(first, last),
         "off_benefit_checks": _wp_off_benefit(rng, info, chosen, first, last),
         "cmo_visits": _wp_cmo_visits(side, first, last, days),
+        "retention": _wp_retention(),
+        "flight_paths": _wp_flight_paths(np.random.Generator(np.random.PCG64([seed, 2])),
+                                         participants, info, first, last),
     }
 
 

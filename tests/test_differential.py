@@ -1,17 +1,17 @@
 """Differential tests: the compiled numpy engine against the reference interpreter.
 
 Random contracts are written as ``.pmir`` text (so the parser and checker are exercised too) from
-the language's constructs: windows of each kind and length, category-dependent windows,
-deadlines, filters, conditions, 'due when', targets, count targets, bands (reporting-only and
-deciding), bases, group levels (joined through references too), minimum denominators, direct and
-cohort profiles and backlogs; and the Work Programme's (docs/language.md 10): count ratios (read
-through references too), targets looked up per record, 'no target', ranks, lateness buckets,
-formal reviews with validation rounds and notices, and regimes that follow the notices. Random
-data is written as CSV: nulls, weekend and bank-holiday dates, events before their anchors,
-records before the service start and after the as-of date, empty months, single-row groups,
-unknown references, rate tables with gaps, empty keys and (rarely) overlapping or backwards
-rows, validation rounds with gaps and (rarely) broken rules; sometimes a busier extract, for
-reviews and notices to be decided. Both engines must print the same JSON.
+the language's constructs: windows of each kind and length, category-dependent windows, deadlines,
+filters, conditions, 'due when', targets, count targets, bands (reporting-only and deciding),
+bases, group levels (joined through references too), minimum denominators, direct and cohort
+profiles (monthly ones too) and backlogs; and the Work Programme's (docs/language.md 10): count
+ratios (read through references too), targets looked up per record, 'no target', ranks, lateness
+buckets, ranks within a column's value, formal reviews with validation rounds and notices, and
+regimes that follow the notices. Random data is written as CSV: nulls, weekend and bank-holiday
+dates, events before their anchors, records before the service start and after the as-of date,
+empty months, single-row groups, unknown references, rate tables with gaps, empty keys and (rarely)
+overlapping or backwards rows, validation rounds with gaps and (rarely) broken rules; sometimes a
+busier extract, for reviews and notices to be decided. Both engines must print the same JSON.
 
 Profiles: ``HYPOTHESIS_PROFILE=ci`` (the default, a couple of minutes on 2 cores) or ``long``.
 The failing examples found are kept in ``tests/regressions/`` and replayed by
@@ -524,7 +524,8 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
                      f"meetings at most {n} {unit} apart from start_date until end_date")
         lines.append(draw(count_target() if counted else share_target()))
     elif kind == "cohort":
-        profile = draw(st.sampled_from(["outcome_profiles", "cumulative_profiles"]))
+        profile = draw(st.sampled_from(["outcome_profiles", "cumulative_profiles",
+                                        "monthly cumulative_profiles"]))
         outcome = draw(st.sampled_from(["job", "sustained"]))
         if draw(st.booleans()):
             where = f" where outcome is {outcome}"
@@ -578,7 +579,12 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
     if draw(st.integers(0, 9)) == 0:  # reported, never judged (10.3)
         lines = ["no target" if x.startswith("target ") else x for x in lines]
     if draw(st.integers(0, 2)) == 0:
-        lines.append(f"rank {draw(st.sampled_from(['highest', 'lowest']))} first")
+        ranked = f"rank {draw(st.sampled_from(['highest', 'lowest']))} first"
+        own = next((x for x in lines if x.startswith("group by")), contract_groups)
+        pairs = [level.split(" and ") for level in levels_of(own) if " and " in level]
+        if pairs and draw(st.booleans()):  # the primes within a CPA (WP 3.3, 8.9)
+            ranked += f" within {draw(st.sampled_from(sorted({c for p in pairs for c in p})))}"
+        lines.append(ranked)
     body = "\n  ".join([f"population {table}{where}", *lines])
     levels = None
     if looked_up and any(x.startswith("target at least rate of") for x in lines):
