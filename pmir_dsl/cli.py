@@ -108,6 +108,12 @@ def _test_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help="test files or folders to search for *.pmirtest (default: contracts/); "
                    "with --snapshot, the contracts")
+    p.add_argument("--snapshot", metavar="DATA_DIR",
+                   help="store the contracts' figures on this data set in an amber file beside "
+                   "each contract (or in --snapshot-dir), or show which figures moved")
+    p.add_argument("--snapshot-dir", metavar="DIR", help="where the amber files are kept")
+    p.add_argument("--update", action="store_true", help="accept the figures that moved")
+    p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="with --snapshot")
     p.set_defaults(run=cmd_test)
 
 
@@ -241,8 +247,21 @@ def cmd_test(args: argparse.Namespace) -> int:
     """``pmirc test``: run rule tests; exit 1 when one fails, 2 when a test file is malformed."""
     from .testing import run_paths
 
+    if args.snapshot is not None:
+        return _snapshot(args)
     status, _ = run_paths(args.paths or ["contracts"], sys.stdout, sys.stderr)
     return status
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    from .snapshot import run_snapshot
+
+    if not args.paths:
+        raise UsageError("--snapshot DATA_DIR needs the contracts to snapshot, e.g. "
+                         "pmirc test --snapshot examples/atw_ha contracts/atw_ha.pmir")
+    _existing_dir(args.snapshot)
+    return max(run_snapshot(c, args.snapshot, args.snapshot_dir, args.update, args.as_of,
+                            sys.stdout) for c in args.paths)
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
