@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema.set_defaults(run=cmd_schema)
     _audit_parser(sub.add_parser("audit", help="list the per-record verdicts behind a figure"))
     _test_parser(sub.add_parser("test", help="run a contract's rule tests (*.pmirtest files)"))
+    _diff_parser(sub.add_parser("diff", help="the figures, verdicts, bands and levels that "
+                                "change between two contracts, data sets or as-of dates"))
     synth = sub.add_parser("synth", help="write a synthetic example data set")
     synth.add_argument("name", help="which contract's data: atw_ha")
     synth.add_argument("out_dir")
@@ -115,6 +117,19 @@ def _test_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--update", action="store_true", help="accept the figures that moved")
     p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="with --snapshot")
     p.set_defaults(run=cmd_test)
+
+
+def _diff_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("old", metavar="OLD.pmir")
+    p.add_argument("new", metavar="NEW.pmir", nargs="?",
+                   help="(default: OLD.pmir again, to compare two data sets or dates)")
+    p.add_argument("data_dir", nargs="?", metavar="DATA_DIR")
+    p.add_argument("--data", nargs=2, metavar=("OLD_DIR", "NEW_DIR"),
+                   help="a data folder for each side")
+    p.add_argument("--as-of", nargs=2, type=_date, metavar=("A", "B"),
+                   help="an as-of date for each side")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(run=cmd_diff)
 
 
 def _date(text: str) -> str:
@@ -262,6 +277,27 @@ def _snapshot(args: argparse.Namespace) -> int:
     _existing_dir(args.snapshot)
     return max(run_snapshot(c, args.snapshot, args.snapshot_dir, args.update, args.as_of,
                             sys.stdout) for c in args.paths)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """``pmirc diff``: exit 0 when nothing changed, 1 when something did."""
+    from .diff import render_json, render_table, run_diff
+
+    new, data = args.new or args.old, args.data_dir
+    if args.new and data is None and os.path.isdir(args.new):  # pmirc diff C.pmir DATA --as-of
+        new, data = args.old, args.new
+    if args.data and data:
+        raise UsageError("give either DATA_DIR or --data OLD_DIR NEW_DIR, not both")
+    if not args.data and not data:
+        raise UsageError("give a data folder: pmirc diff OLD.pmir NEW.pmir DATA_DIR "
+                         "(or --data OLD_DIR NEW_DIR)")
+    old_dir, new_dir = args.data or (data, data)
+    for d in (old_dir, new_dir):
+        _existing_dir(d)
+    found, sides = run_diff(args.old, new, old_dir, new_dir, tuple(args.as_of or (None, None)))
+    sys.stdout.write(render_json(found, sides) if args.format == "json" else
+                     render_table(found))
+    return EXIT_FAILED if found else EXIT_OK
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
