@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     _test_parser(sub.add_parser("test", help="run a contract's rule tests (*.pmirtest files)"))
     _diff_parser(sub.add_parser("diff", help="the figures, verdicts, bands and levels that "
                                 "change between two contracts, data sets or as-of dates"))
+    _explain_parser(sub.add_parser("explain", help="why a figure is what it is: clauses, "
+                                   "counts, deadlines and the records behind them"))
     synth = sub.add_parser("synth", help="write a synthetic example data set")
     synth.add_argument("name", help="which contract's data: atw_ha")
     synth.add_argument("out_dir")
@@ -130,6 +132,18 @@ def _diff_parser(p: argparse.ArgumentParser) -> None:
                    help="an as-of date for each side")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(run=cmd_diff)
+
+
+def _explain_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("contract")
+    p.add_argument("data_dir")
+    p.add_argument("--measure", required=True)
+    p.add_argument("--group", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--period", required=True, help="YYYY-MM (or YYYY-Qn)")
+    p.add_argument("--basis", default=None, help="default: in_month, or the measure's first")
+    p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD")
+    p.add_argument("-o", "--output", help="write the records behind the figure to this CSV")
+    p.set_defaults(run=cmd_explain)
 
 
 def _date(text: str) -> str:
@@ -298,6 +312,33 @@ def cmd_diff(args: argparse.Namespace) -> int:
     sys.stdout.write(render_json(found, sides) if args.format == "json" else
                      render_table(found))
     return EXIT_FAILED if found else EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """``pmirc explain``: the clauses, counts and records behind one figure."""
+    from .explain import ExplainError, explain
+    from .load import load_tables
+    from .pipeline import compile_file, evaluate
+
+    plan = compile_file(args.contract)
+    ids = [mp.measure.id for mp in plan.measures]
+    if args.measure not in ids:
+        raise UsageError(f"no measure '{args.measure}' in {args.contract} (measures: "
+                         f"{', '.join(ids)})")
+    bases = plan.measure(args.measure).measure.bases
+    basis = args.basis or ("in_month" if "in_month" in bases else bases[0])
+    tables = load_tables(_existing_dir(args.data_dir), plan.contract.used_tables())
+    ev = evaluate(plan, tables, args.as_of)
+    try:
+        text, header, rows = explain(ev, args.measure, dict(_key_value(g) for g in args.group),
+                                     args.period, basis)
+    except ExplainError as e:
+        raise UsageError(str(e)) from None
+    sys.stdout.write(text)
+    if args.output:
+        _write_csv(args.output, header, rows)
+        print(f"{len(rows)} records written to {args.output}")
+    return EXIT_OK
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
