@@ -118,6 +118,8 @@ def _test_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--snapshot-dir", metavar="DIR", help="where the amber files are kept")
     p.add_argument("--update", action="store_true", help="accept the figures that moved")
     p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="with --snapshot")
+    p.add_argument("--coverage", action="store_true", help="list the measures, windows, "
+                   "categories, targets, bands and regime rules that no test exercised")
     p.set_defaults(run=cmd_test)
 
 
@@ -278,8 +280,24 @@ def cmd_test(args: argparse.Namespace) -> int:
 
     if args.snapshot is not None:
         return _snapshot(args)
-    status, _ = run_paths(args.paths or ["contracts"], sys.stdout, sys.stderr)
+    cache: dict = {}  # type: ignore[type-arg]
+    status, runs = run_paths(args.paths or ["contracts"], sys.stdout, sys.stderr, cache)
+    if args.coverage:
+        _coverage(runs, cache)
     return status
+
+
+def _coverage(runs: list, cache: dict) -> None:  # type: ignore[type-arg]
+    from .rulecoverage import coverage, render
+    from .testing import contract_path, load_plan
+
+    by_contract: dict = {}  # type: ignore[type-arg]
+    for fr in runs:
+        by_contract.setdefault(contract_path(fr.file), []).append(fr)
+    for path, files in sorted(by_contract.items()):
+        plan = load_plan(files[0].file, cache)
+        done, missing = coverage(plan, [r for fr in files for r in fr.runs])
+        print(render(str(path), done, missing))
 
 
 def _snapshot(args: argparse.Namespace) -> int:
