@@ -108,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     _test_parser(sub.add_parser("test", help="run a contract's rule tests (*.pmirtest files)"))
     _sample_parser(sub.add_parser("sample", help="draw a random compliance sample of a "
                                   "measure's records (AtW 6.46-6.48, IPES 9.75-9.77)"))
+    _diff_parser(sub.add_parser("diff", help="the figures, verdicts, bands and levels that "
+                                "change between two contracts, data sets or as-of dates"))
+    _explain_parser(sub.add_parser("explain", help="why a figure is what it is: clauses, "
+                                   "counts, deadlines and the records behind them"))
     synth = sub.add_parser("synth", help="write a synthetic example data set")
     synth.add_argument("name", help="which contract's data: atw_ha")
     synth.add_argument("out_dir")
@@ -155,6 +159,14 @@ def _test_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help="test files or folders to search for *.pmirtest (default: contracts/); "
                    "with --snapshot, the contracts")
+    p.add_argument("--snapshot", metavar="DATA_DIR",
+                   help="store the contracts' figures on this data set in an amber file beside "
+                   "each contract (or in --snapshot-dir), or show which figures moved")
+    p.add_argument("--snapshot-dir", metavar="DIR", help="where the amber files are kept")
+    p.add_argument("--update", action="store_true", help="accept the figures that moved")
+    p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD", help="with --snapshot")
+    p.add_argument("--coverage", action="store_true", help="list the measures, windows, "
+                   "categories, targets, bands and regime rules that no test exercised")
     p.set_defaults(run=cmd_test)
 
 
@@ -170,6 +182,31 @@ def _sample_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD")
     p.add_argument("-o", "--output", help="write the CSV here instead of standard output")
     p.set_defaults(run=cmd_sample)
+
+
+def _diff_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("old", metavar="OLD.pmir")
+    p.add_argument("new", metavar="NEW.pmir", nargs="?",
+                   help="(default: OLD.pmir again, to compare two data sets or dates)")
+    p.add_argument("data_dir", nargs="?", metavar="DATA_DIR")
+    p.add_argument("--data", nargs=2, metavar=("OLD_DIR", "NEW_DIR"),
+                   help="a data folder for each side")
+    p.add_argument("--as-of", nargs=2, type=as_of_date, metavar=("A", "B"),
+                   help="an as-of date for each side")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(run=cmd_diff)
+
+
+def _explain_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("contract")
+    p.add_argument("data_dir")
+    p.add_argument("--measure", required=True)
+    p.add_argument("--group", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--period", required=True, help="YYYY-MM (or YYYY-Qn)")
+    p.add_argument("--basis", default=None, help="default: in_month, or the measure's first")
+    p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD")
+    p.add_argument("-o", "--output", help="write the records behind the figure to this CSV")
+    p.set_defaults(run=cmd_explain)
 
 
 
@@ -332,7 +369,12 @@ def cmd_test(args: argparse.Namespace) -> int:
     """``pmirc test``: run rule tests; exit 1 when one fails, 2 when a test file is malformed."""
     from .testing import run_paths
 
-    status, _ = run_paths(args.paths or ["contracts"], sys.stdout, sys.stderr)
+    if args.snapshot is not None:
+        return _snapshot(args)
+    cache: dict = {}  # type: ignore[type-arg]
+    status, runs = run_paths(args.paths or ["contracts"], sys.stdout, sys.stderr, cache)
+    if args.coverage:
+        _coverage(runs, cache)
     return status
 
 
@@ -354,6 +396,78 @@ def cmd_sample(args: argparse.Namespace) -> int:
     except SampleError as e:
         raise UsageError(str(e)) from None
     _write_csv(args.output, sample.header, sample.rows, [f"# {line}" for line in sample.method])
+    return EXIT_OK
+
+
+def _coverage(runs: list, cache: dict) -> None:  # type: ignore[type-arg]
+    from .rulecoverage import coverage, render
+    from .testing import contract_path, load_plan
+
+    by_contract: dict = {}  # type: ignore[type-arg]
+    for fr in runs:
+        by_contract.setdefault(contract_path(fr.file), []).append(fr)
+    for path, files in sorted(by_contract.items()):
+        plan = load_plan(files[0].file, cache)
+        done, missing = coverage(plan, [r for fr in files for r in fr.runs])
+        print(render(str(path), done, missing))
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    from .snapshot import run_snapshot
+
+    if not args.paths:
+        raise UsageError("--snapshot DATA_DIR needs the contracts to snapshot, e.g. "
+                         "pmirc test --snapshot examples/atw_ha contracts/atw_ha.pmir")
+    _existing_dir(args.snapshot)
+    return max(run_snapshot(c, args.snapshot, args.snapshot_dir, args.update, args.as_of,
+                            sys.stdout) for c in args.paths)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """``pmirc diff``: exit 0 when nothing changed, 1 when something did."""
+    from .diff import render_json, render_table, run_diff
+
+    new, data = args.new or args.old, args.data_dir
+    if args.new and data is None and os.path.isdir(args.new):  # pmirc diff C.pmir DATA --as-of
+        new, data = args.old, args.new
+    if args.data and data:
+        raise UsageError("give either DATA_DIR or --data OLD_DIR NEW_DIR, not both")
+    if not args.data and not data:
+        raise UsageError("give a data folder: pmirc diff OLD.pmir NEW.pmir DATA_DIR "
+                         "(or --data OLD_DIR NEW_DIR)")
+    old_dir, new_dir = args.data or (data, data)
+    for d in (old_dir, new_dir):
+        _existing_dir(d)
+    found, sides = run_diff(args.old, new, old_dir, new_dir, tuple(args.as_of or (None, None)))
+    sys.stdout.write(render_json(found, sides) if args.format == "json" else
+                     render_table(found))
+    return EXIT_FAILED if found else EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """``pmirc explain``: the clauses, counts and records behind one figure."""
+    from .explain import ExplainError, explain
+    from .load import load_tables
+    from .pipeline import compile_file, evaluate
+
+    plan = compile_file(args.contract)
+    ids = [mp.measure.id for mp in plan.measures]
+    if args.measure not in ids:
+        raise UsageError(f"no measure '{args.measure}' in {args.contract} (measures: "
+                         f"{', '.join(ids)})")
+    bases = plan.measure(args.measure).measure.bases
+    basis = args.basis or ("in_month" if "in_month" in bases else bases[0])
+    tables = load_tables(_existing_dir(args.data_dir), plan.contract.used_tables())
+    ev = evaluate(plan, tables, args.as_of)
+    try:
+        text, header, rows = explain(ev, args.measure, dict(_key_value(g) for g in args.group),
+                                     args.period, basis)
+    except ExplainError as e:
+        raise UsageError(str(e)) from None
+    sys.stdout.write(text)
+    if args.output:
+        _write_csv(args.output, header, rows)
+        print(f"{len(rows)} records written to {args.output}")
     return EXIT_OK
 
 

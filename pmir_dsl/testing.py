@@ -63,6 +63,7 @@ class TestRun:
     evaluation: Any
     failures: tuple[Failure, ...]
     checks: int
+    observed: tuple[tuple[Expect, Any], ...] = ()  # each expectation and the row it was checked on
 
 
 @attrs.frozen
@@ -211,9 +212,11 @@ def run_test(tf: TestFile, case: TestCase, plan: Any) -> TestRun:
         raise TestFileError([_located(attrs.evolve(p, hint=p.hint or hint), given_tables(tf, case),
                                       case) for p in e.problems], {tf.path: tf.source}) from None
     failures: list[Failure] = []
+    observed: list[tuple[Expect, Any]] = []
     checks = 0
     for e in case.expects:
         got, subject = observe(ev, e, tf, case, plan)
+        observed.append((e, got))
         if got is None and e.kind == "record" and [c.field for c in e.checks] == ["outside"]:
             checks += 1  # expected outside the measure's population, and it is
             continue
@@ -226,7 +229,7 @@ def run_test(tf: TestFile, case: TestCase, plan: Any) -> TestRun:
             failure = judge(check, got, subject, case, tf)
             if failure is not None:
                 failures.append(failure)
-    return TestRun(case, ev, tuple(failures), checks)
+    return TestRun(case, ev, tuple(failures), checks, tuple(observed))
 
 
 def load_inline(tf: TestFile, case: TestCase, plan: Any) -> dict[str, Any]:
@@ -516,14 +519,16 @@ def render_error(e: TestFileError) -> str:
     return f"{body}\n\n{n} error{'s' if n != 1 else ''} found"
 
 
-def run_paths(paths: Iterable[str | Path], out: Any, err: Any) -> tuple[int, list[FileRun]]:
+def run_paths(paths: Iterable[str | Path], out: Any, err: Any,
+              cache: dict[Path, Any] | None = None) -> tuple[int, list[FileRun]]:
     """Run every test file under ``paths``, printing failures to ``out`` and diagnostics to
     ``err``: (exit status 0 all passed / 1 a failure / 2 a malformed file, the runs)."""
     files = discover(paths)
     if not files:
         print("pmirc test: no *.pmirtest files found in " + ", ".join(map(str, paths)), file=err)
         return 2, []
-    status, runs, cache = 0, [], {}  # type: ignore[var-annotated]
+    status, runs = 0, []
+    cache = {} if cache is None else cache
     for path in files:
         try:
             fr = run_file(path, cache)
