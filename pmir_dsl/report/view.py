@@ -338,13 +338,14 @@ def _measure_view(m: Measure, group: Mapping[str, Any], rows: list[dict[str, Any
     by_basis: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         by_basis[r["basis"]].append(r)
-    bases = tuple(_basis_view(m, b, sorted(by_basis[b], key=lambda r: r["period"]))
+    bases = tuple(basis_view(m, b, sorted(by_basis[b], key=lambda r: r["period"]))
                   for b in m.bases)
     return MeasureView(m.id, m.title, m.cite, m.kind, m.target.text, group, bases,
                        tuple(notices), tuple(reviews), tuple(cohorts))
 
 
-def _basis_view(m: Measure, basis: str, rows: list[dict[str, Any]]) -> BasisView:
+def basis_view(m: Measure, basis: str, rows: list[dict[str, Any]]) -> BasisView:
+    """The :class:`BasisView` of one group's result rows of ``m`` on ``basis``, by period."""
     figures = [figure(m, r) for r in rows]
     current = figures[-1] if figures else None
     run = 0
@@ -485,6 +486,18 @@ def percent_text(value: Fraction, target: Fraction | None = None, places: int = 
         if tgt is None or _sign(Fraction(shown) - tgt) == _sign(pct - tgt):
             break
     return f"{shown:,}%"
+
+
+def points_text(points: Fraction | None) -> str:
+    """Percentage points, signed, 2 places half up (``-1.33``), more where 2 would read as 0;
+    empty for ``None``."""
+    if points is None:
+        return ""
+    for p in range(2, 18):
+        shown = excel_round(points, p)
+        if shown != 0 or points == 0:
+            break
+    return f"{shown:+,}"
 
 
 def _sign(x: Fraction) -> int:
