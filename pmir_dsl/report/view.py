@@ -48,6 +48,9 @@ from ..ir import Measure
 #: The statuses a figure can have, in the order a summary lists them.
 STATUSES = ("failed", "met", "pending", "not assessed")
 
+#: Why a figure of an information basis is not assessed (ESF 7.3 b3: reported, never decided).
+INFORMATION = "for information: reported beside the target, never met or failed"
+
 #: How many months back a trend reaches (the month under review included).
 TREND_MONTHS = 12
 
@@ -338,13 +341,14 @@ def _measure_view(m: Measure, group: Mapping[str, Any], rows: list[dict[str, Any
     by_basis: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         by_basis[r["basis"]].append(r)
-    bases = tuple(_basis_view(m, b, sorted(by_basis[b], key=lambda r: r["period"]))
+    bases = tuple(basis_view(m, b, sorted(by_basis[b], key=lambda r: r["period"]))
                   for b in m.bases)
     return MeasureView(m.id, m.title, m.cite, m.kind, m.target.text, group, bases,
                        tuple(notices), tuple(reviews), tuple(cohorts))
 
 
-def _basis_view(m: Measure, basis: str, rows: list[dict[str, Any]]) -> BasisView:
+def basis_view(m: Measure, basis: str, rows: list[dict[str, Any]]) -> BasisView:
+    """The :class:`BasisView` of one group's result rows of ``m`` on ``basis``, by period."""
     figures = [figure(m, r) for r in rows]
     current = figures[-1] if figures else None
     run = 0
@@ -393,7 +397,7 @@ def figure(m: Measure, r: Mapping[str, Any]) -> Figure:
 def _value(m: Measure, r: Mapping[str, Any], num: Any, den: Any) -> Fraction | None:
     if r["value"] is None:
         return None
-    if m.kind in SHARE_KINDS:
+    if m.kind in SHARE_KINDS or m.kind == "average":  # an average: days over records
         return Fraction(num) / Fraction(den) if den else None
     return Fraction(num)
 
@@ -412,6 +416,8 @@ def _status(m: Measure, r: Mapping[str, Any]) -> tuple[str, str]:
         return "met", ""
     if r["met"] is False:
         return "failed", ""
+    if r.get("information"):
+        return "not assessed", INFORMATION
     if m.target.op == "none":
         return "not assessed", "reported without a target"
     if r["value"] is None and r["pending"]:
@@ -460,6 +466,8 @@ def value_text(m: Measure, value: Fraction | None, target: Fraction | None,
     separators, shares as :func:`percent_text`."""
     if value is None:
         return "-"
+    if m.kind == "average":
+        return f"{excel_round(value, 1):,} days"
     if m.kind not in SHARE_KINDS:
         return f"{int(value):,}" if value.denominator == 1 else f"{float(value):,.2f}"
     return percent_text(value, target)
@@ -485,6 +493,18 @@ def percent_text(value: Fraction, target: Fraction | None = None, places: int = 
         if tgt is None or _sign(Fraction(shown) - tgt) == _sign(pct - tgt):
             break
     return f"{shown:,}%"
+
+
+def points_text(points: Fraction | None) -> str:
+    """Percentage points, signed, 2 places half up (``-1.33``), more where 2 would read as 0;
+    empty for ``None``."""
+    if points is None:
+        return ""
+    for p in range(2, 18):
+        shown = excel_round(points, p)
+        if shown != 0 or points == 0:
+            break
+    return f"{shown:+,}"
 
 
 def _sign(x: Fraction) -> int:
