@@ -98,7 +98,7 @@ def trend(salt: str, title: str, periods: Sequence[str],
     """Each series by period (the first marked green/red/grey by whether it met its target),
     the target as a dashed line and each band's lower edge as a dotted line."""
     with rc_context(RC):
-        fig = _figure(6.4, 2.5)
+        fig = _figure(9.2, 2.6)
         ax = fig.add_subplot()
         x = list(range(len(periods)))
         scale = 100.0 if percent else 1.0
@@ -129,7 +129,7 @@ def profile(salt: str, title: str, periods: Sequence[str], actual: Sequence[floa
             share: float | None = None) -> str:
     """Cumulative actual against the profile's expected figure (and the share of it required)."""
     with rc_context(RC):
-        fig = _figure(6.4, 2.5)
+        fig = _figure(9.2, 2.6)
         ax = fig.add_subplot()
         x = list(range(len(periods)))
         exp = [math.nan if v is None else v for v in expected]
@@ -221,7 +221,7 @@ def stacked(salt: str, title: str, periods: Sequence[str],
             parts: Sequence[tuple[str, str, Sequence[float]]], unit: str = "") -> str:
     """Stacked bars by period: ``parts`` is (label, colour, values) from the bottom up."""
     with rc_context(RC):
-        fig = _figure(6.4, 2.4)
+        fig = _figure(9.2, 2.6)
         ax = fig.add_subplot()
         x = list(range(len(periods)))
         bottom = [0.0] * len(periods)

@@ -143,13 +143,28 @@ def tile(pack: Pack, m: Measure, g: GroupKey) -> str:
             f'<div class="tnote">{esc(" · ".join(notes))}</div></div>')
 
 
-def failing_since(series: list[dict[str, Any]]) -> str:
-    """``failed since 2025-03 (4 periods)`` when the latest period failed, else ``''``."""
+def failing_run(series: list[dict[str, Any]]) -> int:
+    """How many periods in a row, up to the latest, were failed (0: the latest was not)."""
     run = 0
     for r in reversed(series):
         if r["met"] is not False:
             break
         run += 1
+    return run
+
+
+def _same_period(pack: Pack, m: Measure, g: GroupKey, basis: str) -> bool:
+    """Whether ``basis`` has a result in the period of the measure's first basis's latest."""
+    if basis not in m.bases:
+        return False
+    r = pack.index.latest(m.id, g, basis)
+    first = pack.index.latest(m.id, g, m.bases[0])
+    return r is not None and first is not None and r["period"] == first["period"]
+
+
+def failing_since(series: list[dict[str, Any]]) -> str:
+    """``failed since 2025-03 (4 periods)`` when the latest period failed, else ``''``."""
+    run = failing_run(series)
     if not run:
         return ""
     first = series[-run]["period"]
@@ -179,7 +194,7 @@ def rank_note(r: dict[str, Any]) -> str:
 
 def status_table(pack: Pack, measures: list[Measure], g: GroupKey) -> str:
     """Each measure's latest period on every basis it is reported on, band and record."""
-    bases = [b for b in BASIS_TITLES if any(b in m.bases for m in measures)]
+    bases = [b for b in BASIS_TITLES if any(_same_period(pack, m, g, b) for m in measures)]
     rows = []
     for m in measures:
         first = pack.index.series(m.id, g, m.bases[0])
@@ -190,13 +205,13 @@ def status_table(pack: Pack, measures: list[Measure], g: GroupKey) -> str:
         cells = [td(m.id, "mid"), td(latest["period"]), td(target_text(latest, m))]
         for b in bases:
             r = pack.index.latest(m.id, g, b) if b in m.bases else None
-            cells.append(cell(r, m) if r is not None and r["period"] == latest["period"]
-                         else "<td></td>")
+            cells.append(cell(r, m) if _same_period(pack, m, g, b) else "<td></td>")
+        run = failing_run(first)
         cells += [td(latest["band"] or ""), td(f"{failed} of {assessed}", "num"),
-                  td(failing_since(first) or "")]
+                  td(f"{first[-run]['period']} ({run})" if run else "", "num")]
         rows.append(cells)
     header = ["Measure", "Period", "Target", *(BASIS_TITLES[b] for b in bases), "Band",
-              "Failed, last 12", "Since"]
+              "Failed, last 12", "Failing since (periods)"]
     return ('<h3>Status in the latest period</h3>'
             + table(header, rows, "status", numeric=range(3, 3 + len(bases))))
 
@@ -319,7 +334,7 @@ nav h2{font-size:14px;text-transform:uppercase;color:#505a5f;margin:8px 0}
 nav ol{padding-left:20px;margin:0 0 12px}
 nav li{margin:3px 0}
 nav a{color:#1d70b8}
-nav ul.tables{padding-left:16px;font-size:12px;color:#505a5f}
+nav ul.tables{padding-left:16px;font-size:12px;color:#505a5f;overflow-wrap:anywhere}
 main{flex:1;min-width:0;padding:8px 24px 40px}
 section.page{background:#fff;margin:18px 0;padding:8px 22px 18px;border-top:5px solid #1d70b8}
 section.page h2{font-size:24px;margin:10px 0 12px}
@@ -340,7 +355,8 @@ h3 span{font-weight:normal}
 .ttarget,.tnote{font-size:12px}
 .tnote{margin-top:3px;font-weight:bold}
 .scroll{overflow-x:auto}
-table{border-collapse:collapse;margin:6px 0 12px;font-size:13.5px}
+table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}
+table.status{width:100%}
 th{background:#f3f2f1;text-align:left;padding:5px 8px;border-bottom:2px solid #0b0c0c;
 vertical-align:bottom}
 td{padding:4px 8px;border-bottom:1px solid #e6e6e6;vertical-align:top}
@@ -354,6 +370,7 @@ article.measure{border-top:1px solid #b1b4b6;margin-top:14px}
 .cite{color:#505a5f;font-size:13px;margin:0 0 6px}
 figure.chart{margin:4px 0 8px}
 figure.chart svg{max-width:100%;height:auto}
+td:nth-child(2),td:nth-child(3){white-space:nowrap}
 td.reason{font-size:12.5px;color:#383f43}
 small.rank{color:#505a5f;font-size:11px}
 """

@@ -43,6 +43,8 @@ def group_title(key: GroupKey) -> str:
 
 def label(name: str) -> str:
     """``lep_area`` -> ``Lep area``: a column name as a heading."""
+    if len(name) <= 3:  # an abbreviation: cpa, lep
+        return name.upper()
     return name.replace("_", " ").capitalize()
 
 
