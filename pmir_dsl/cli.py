@@ -13,6 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -20,6 +21,7 @@ from rich.console import Console
 from . import __version__
 from .diagnostics import CompileError, render_all
 from .errors import DataError
+from .visible import visible_lines
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE, EXIT_BUG = 0, 1, 2, 70
 
@@ -37,10 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(render_all(e.diagnostics, e.sources), file=sys.stderr)
         return EXIT_UNUSABLE
     except DataError as e:
-        print(str(e), file=sys.stderr)
+        print(visible_lines(str(e)), file=sys.stderr)
         return EXIT_UNUSABLE
     except UsageError as e:
-        print(f"pmirc: error: {e}", file=sys.stderr)
+        print(visible_lines(f"pmirc: error: {e}"), file=sys.stderr)
         return EXIT_UNUSABLE
     except BrokenPipeError:
         return EXIT_OK
@@ -83,7 +85,17 @@ def _check_parser(p: argparse.ArgumentParser) -> None:
                    help="evaluate as at this date (default: the contract's extract date, else "
                    "the latest date in the data)")
     p.add_argument("--format", choices=("table", "json"), default="table")
-    p.add_argument("--width", type=int, default=None, help="terminal report width")
+    p.add_argument("--width", type=_width, default=None, metavar="N",
+                   help="terminal report width in columns, at least 40 (default: the "
+                   "terminal's, or 80 in a file); tables drop their least important columns "
+                   "to fit, never cutting a figure")
+    p.add_argument("--provider", metavar="NAME",
+                   help="only this provider: a page of its measures (shorthand for --group "
+                   "provider=NAME)")
+    p.add_argument("--group", action="append", default=[], metavar="KEY=VALUE",
+                   help="only groups with this key and value (any group key; repeatable)")
+    p.add_argument("--measure", action="extend", nargs="+", metavar="ID",
+                   help="only these measures (table and JSON)")
     p.add_argument("--chunk-rows", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--engine", choices=("numpy", "reference"), default="numpy",
                    help="numpy (default), or reference: the slow, plain-Python reference "
@@ -103,6 +115,16 @@ def _audit_parser(p: argparse.ArgumentParser) -> None:
     p.set_defaults(run=cmd_audit)
 
 
+def _width(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 40:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a width of 40 columns or more")
+    return value
+
+
 def _date(text: str) -> str:
     try:
         value = np.datetime64(text, "D")
@@ -119,27 +141,30 @@ def _date(text: str) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     """``pmirc check``: evaluate and report; exit 1 when any assessed target is failed."""
     from .load import load_tables
-    from .pipeline import compile_file, evaluate
+    from .pipeline import compile_file
+    from .report import filters, terminal
     from .report import json as json_report
-    from .report import terminal
 
     plan = compile_file(args.contract)
-    tables = load_tables(_existing_dir(args.data_dir), plan.contract.used_tables())
-    if args.as_of is None and not plan.contract.extract_date:  # as of the latest date in the data
-        for line in far_dates(tables):
-            print(line, file=sys.stderr)
-    if args.engine == "reference":
-        from .reference import evaluate_reference
-
-        ev = evaluate_reference(plan, tables, args.as_of)
-    else:
-        ev = evaluate(plan, tables, args.as_of, args.chunk_rows)
+    with terminal.progress(terminal.progress_wanted(sys.stderr, args.format)) as step:
+        used = plan.contract.used_tables()
+        with step(f"Reading {len(used)} table{'s' if len(used) != 1 else ''} from "
+                  f"{args.data_dir}"):
+            tables = load_tables(_existing_dir(args.data_dir), used)
+        with step(f"Evaluating {len(plan.measures)} measures"):
+            ev = _evaluate(args, plan, tables)
+    try:
+        groups, measures = filters.resolve(ev, args.provider, args.group, args.measure)
+    except filters.FilterError as e:
+        raise UsageError(str(e)) from None
     if args.format == "json":
-        sys.stdout.write(json_report.render(ev))
+        if groups or measures:
+            sys.stdout.write(filters.render_json(ev, groups, measures))
+        else:
+            sys.stdout.write(json_report.render(ev))
     else:
-        terminal.render(ev, Console(width=args.width, highlight=False))
-    failed = any(r["met"] is False for r in ev.results)
-    return EXIT_FAILED if failed else EXIT_OK
+        terminal.render(ev, Console(width=args.width, highlight=False), groups, measures)
+    return EXIT_FAILED if filters.failed(ev.results, groups, measures) else EXIT_OK
 
 
 #: A date this many days or more after every other date in the data is probably mistyped.
@@ -174,6 +199,20 @@ def far_dates(tables: dict) -> list[str]:  # type: ignore[type-arg]
                 len(rows), hint="if it is mistyped, correct it, or pass --as-of YYYY-MM-DD")
             out.append(problem.render().replace("error[bad-data]", "warning[far-date]", 1))
     return out
+
+
+def _evaluate(args: argparse.Namespace, plan: Any, tables: dict) -> Any:  # type: ignore[type-arg]
+    """Evaluate with the engine asked for, after the far-date warnings."""
+    from .pipeline import evaluate
+
+    if args.as_of is None and not plan.contract.extract_date:  # as of the latest date in the data
+        for line in far_dates(tables):
+            print(line, file=sys.stderr)
+    if args.engine == "reference":
+        from .reference import evaluate_reference
+
+        return evaluate_reference(plan, tables, args.as_of)
+    return evaluate(plan, tables, args.as_of, args.chunk_rows)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
