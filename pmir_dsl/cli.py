@@ -14,6 +14,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -22,6 +23,7 @@ from . import __version__
 from .cli_guard import as_of_date, as_of_warnings, at_least, guard_streams
 from .diagnostics import CompileError, render_all
 from .errors import DataError
+from .visible import visible_lines
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE, EXIT_BUG = 0, 1, 2, 70
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
@@ -74,10 +76,10 @@ def _main(argv: Sequence[str] | None) -> int:
         print(render_all(e.diagnostics, e.sources), file=sys.stderr)
         return EXIT_UNUSABLE
     except DataError as e:
-        print(str(e), file=sys.stderr)
+        print(visible_lines(str(e)), file=sys.stderr)
         return EXIT_UNUSABLE
     except UsageError as e:
-        print(f"pmirc: error: {e}", file=sys.stderr)
+        print(visible_lines(f"pmirc: error: {e}"), file=sys.stderr)
         return EXIT_UNUSABLE
     except Exception as e:  # noqa: BLE001 - a bug in pmirc, never the user's fault
         if isinstance(e, OSError) and e.errno in OUTPUT_ERRNOS:
@@ -135,7 +137,17 @@ def _check_parser(p: argparse.ArgumentParser) -> None:
                    "results table)")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the json, html, xlsx or csv here instead of standard output")
-    p.add_argument("--width", type=at_least(20), default=None, help="terminal report width")
+    p.add_argument("--width", type=_width, default=None, metavar="N",
+                   help="terminal report width in columns, at least 40 (default: the "
+                   "terminal's, or 80 in a file); tables drop their least important columns "
+                   "to fit, never cutting a figure")
+    p.add_argument("--provider", metavar="NAME",
+                   help="only this provider: a page of its measures (shorthand for --group "
+                   "provider=NAME)")
+    p.add_argument("--group", action="append", default=[], metavar="KEY=VALUE",
+                   help="only groups with this key and value (any group key; repeatable)")
+    p.add_argument("--measure", action="extend", nargs="+", metavar="ID",
+                   help="only these measures (table and JSON)")
     p.add_argument("--chunk-rows", type=at_least(1), default=None, help=argparse.SUPPRESS)
     p.add_argument("--engine", choices=("numpy", "reference"), default="numpy",
                    help="numpy (default), or reference: the slow, plain-Python reference "
@@ -209,6 +221,16 @@ def _explain_parser(p: argparse.ArgumentParser) -> None:
     p.set_defaults(run=cmd_explain)
 
 
+def _width(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 40:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a width of 40 columns or more")
+    return value
+
+
 
 # ---- commands -----------------------------------------------------------------------------------
 
@@ -216,32 +238,30 @@ def _explain_parser(p: argparse.ArgumentParser) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     """``pmirc check``: evaluate and report; exit 1 when any assessed target is failed."""
     from .load import load_tables
-    from .pipeline import compile_file, evaluate
+    from .pipeline import compile_file
+    from .report import filters, terminal
     from .report import json as json_report
-    from .report import terminal
 
     plan = compile_file(args.contract)
-    tables = load_tables(_existing_dir(args.data_dir), plan.contract.used_tables())
-    if args.as_of is None and not plan.contract.extract_date:  # as of the latest date in the data
-        for line in far_dates(tables):
-            print(line, file=sys.stderr)
-    if args.as_of is not None:
-        for line in as_of_warnings(tables, args.as_of):
-            print(line, file=sys.stderr)
-    if args.engine == "reference":
-        from .reference import evaluate_reference
-
-        ev = evaluate_reference(plan, tables, args.as_of)
-    else:
-        ev = evaluate(plan, tables, args.as_of, args.chunk_rows)
+    with terminal.progress(terminal.progress_wanted(sys.stderr, args.format)) as step:
+        used = plan.contract.used_tables()
+        with step(f"Reading {len(used)} table{'s' if len(used) != 1 else ''} from "
+                  f"{args.data_dir}"):
+            tables = load_tables(_existing_dir(args.data_dir), used)
+        with step(f"Evaluating {len(plan.measures)} measures"):
+            ev = _evaluate(args, plan, tables)
+    try:
+        groups, measures = filters.resolve(ev, args.provider, args.group, args.measure)
+    except filters.FilterError as e:
+        raise UsageError(str(e)) from None
     if args.format in PACK_FORMATS:
         _write_pack(ev, args.format, args.output)
     elif args.format == "json":
-        _write_text(args.output, json_report.render(ev))
+        _write_text(args.output, filters.render_json(ev, groups, measures) if groups or measures
+                    else json_report.render(ev))
     else:
-        terminal.render(ev, Console(width=args.width, highlight=False))
-    failed = any(r["met"] is False for r in ev.results)
-    return EXIT_FAILED if failed else EXIT_OK
+        terminal.render(ev, Console(width=args.width, highlight=False), groups, measures)
+    return EXIT_FAILED if filters.failed(ev.results, groups, measures) else EXIT_OK
 
 
 PACK_FORMATS = ("html", "xlsx", "csv")
@@ -305,6 +325,23 @@ def far_dates(tables: dict) -> list[str]:  # type: ignore[type-arg]
                 len(rows), hint="if it is mistyped, correct it, or pass --as-of YYYY-MM-DD")
             out.append(problem.render().replace("error[bad-data]", "warning[far-date]", 1))
     return out
+
+
+def _evaluate(args: argparse.Namespace, plan: Any, tables: dict) -> Any:  # type: ignore[type-arg]
+    """Evaluate with the engine asked for, after the far-date warnings."""
+    from .pipeline import evaluate
+
+    if args.as_of is None and not plan.contract.extract_date:  # as of the latest date in the data
+        for line in far_dates(tables):
+            print(line, file=sys.stderr)
+    if args.as_of is not None:
+        for line in as_of_warnings(tables, args.as_of):
+            print(line, file=sys.stderr)
+    if args.engine == "reference":
+        from .reference import evaluate_reference
+
+        return evaluate_reference(plan, tables, args.as_of)
+    return evaluate(plan, tables, args.as_of, args.chunk_rows)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:

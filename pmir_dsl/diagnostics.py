@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 import attrs
 
+from .visible import visible
+
 
 @attrs.frozen
 class Span:
@@ -124,10 +126,13 @@ def render(diag: Diagnostic, sources: dict[str, str]) -> str:
             width = span.end_column - span.column if span.end_line == span.line else len(text)
             width = max(1, min(width, len(text) - span.column + 1))
             gutter = " " * len(str(span.line))
+            # control characters echoed as escapes (never sent to the terminal), caret moved along
+            lead = len(visible(text[:span.column - 1]))
+            width = len(visible(text[span.column - 1:span.column - 1 + width]))
             out += [
                 f"{gutter} |",
-                f"{span.line} | {text}",
-                f"{gutter} | {' ' * (span.column - 1)}{'^' * width}",
+                f"{span.line} | {visible(text)}",
+                f"{gutter} | {' ' * lead}{'^' * width}",
             ]
     if diag.hint:
         out.append(f"  = hint: {diag.hint}")

@@ -141,3 +141,10 @@ def test_statuses_say_why_a_figure_is_not_assessed() -> None:
     assert set(seen) <= set(view.STATUSES)
     assert seen["pending"].endswith("not yet due")
     assert seen["not assessed"]
+
+
+@pytest.mark.parametrize(("points", "shown"), [
+    (Fraction(-4, 1000), "-0.004"), (Fraction(-1325, 1000), "-1.33"), (Fraction(0), "+0.00"),
+    (Fraction(3), "+3.00"), (None, "")])
+def test_points_never_read_as_zero_when_they_are_not(points: Fraction | None, shown: str) -> None:
+    assert view.points_text(points) == shown

@@ -31,6 +31,9 @@ GAP = 2
 TEXT_MIN = 24
 
 
+#: Identifier columns (measure ids) are kept whole up to this many characters.
+ID_MIN = 40
+
 #: Text columns are first each widened up to this (names, labels), then the rest shared out.
 SHORT_TEXT = 16
 

@@ -17,7 +17,8 @@ Every data value is printed literally, control characters escaped.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from fractions import Fraction
 from typing import Any
 
@@ -29,8 +30,9 @@ from rich.text import Text
 from ..evaluate import K_EXCLUDED, K_FAILED, K_MET, K_PENDING
 from ..ir import Measure
 from ..pipeline import Evaluation
+from ..visible import visible
 from . import view
-from .fit import Col, fitted, safe
+from .fit import ID_MIN, Col, fitted, safe
 
 BASIS_TITLES = {"in_month": "In month", "rolling_3": "Rolling 3", "rolling_12": "Rolling 12",
                 "cumulative": "Cumulative", "quarter": "Quarter", "year_to_date": "Year to date"}
@@ -137,7 +139,7 @@ def _measure_rank(pack: view.PackView, measure_id: str) -> int:
 def failures_table(failures: list[tuple[view.GroupView, view.MeasureView]],
                    width: int) -> RenderableType:
     """One row per (measure, group) failed this month on the measure's first basis."""
-    cols = [Col("Measure"), Col("Failed for", min=14), Col("Value", num=True, justify="right"),
+    cols = [Col("Measure", min=ID_MIN), Col("Failed for", min=14), Col("Value", num=True, justify="right"),
             Col("Target", drop=4), Col("Records short", num=True, justify="right", drop=3),
             Col("Points", num=True, justify="right", drop=5),
             Col("Failing since", num=True, drop=2), Col("Band", drop=6)]
@@ -207,24 +209,29 @@ def following(pack: view.PackView) -> Text:
 
 
 def summary(whole: view.GroupView | None, plans: list[Measure], width: int) -> RenderableType:
-    """One row per measure: target, this month's figure on each basis, band, periods failed."""
-    bases = [b for b in BASIS_TITLES if any(b in m.bases for m in plans)]
-    cols = [Col("Measure"), Col("Target"), Col("Period", num=True, drop=7),
-            *(Col(BASIS_TITLES[b], num=True, justify="right", drop=0 if i == 0 else 2 + i)
-              for i, b in enumerate(bases)),
-            Col("Band", drop=2), Col("Periods failed", num=True, justify="right", drop=1)]
+    """One row per measure: target, this period's figure on its first basis, band, periods
+    failed, then its other bases (a text column: it wraps between figures, never inside one)."""
+    cols = [Col("Measure", min=ID_MIN), Col("Target"), Col("Period"), Col("Value", num=True, justify="right"),
+            Col("Band", drop=2), Col("Periods failed", num=True, justify="right", drop=1),
+            Col("Other bases", drop=3, min=20)]
     rows = []
     for m in plans:
         mv = whole.measure(m.id) if whole else None
         if mv is None:
             continue
         head = mv.headline
-        rows.append([m.id, target_text(m), head.current.period if head.current else "-",
-                     *(figure_cell(mv.basis(b).current if mv.basis(b) else None, blank=True)
-                       for b in bases),
-                     mv.band or "", f"{head.periods_failed} of {head.periods_assessed}"])
-    return Group(Text(""), fitted("Summary: whole contract, latest period (periods failed: on "
-                                  "the first basis)", cols, rows, width))
+        others = Text()
+        for b in mv.bases[1:]:
+            if others.plain:
+                others.append(", ")
+            others.append(f"{BASIS_TITLES[b.basis]} ")
+            others.append_text(figure_cell(b.current))
+        period = head.current.period if head.current else "-"
+        rows.append([m.id, target_text(m), f"{BASIS_TITLES[head.basis]} {period}",
+                     figure_cell(head.current),
+                     mv.band or "", f"{head.periods_failed} of {head.periods_assessed}", others])
+    return Group(Text(""), fitted("Summary: whole contract, latest period (value and periods "
+                                  "failed on each measure's first basis)", cols, rows, width))
 
 
 def figure_cell(f: view.Figure | None, blank: bool = False) -> Text:
@@ -408,7 +415,7 @@ def pending_section(ev: Evaluation, plans: list[Measure], width: int) -> Group:
                          ", ".join(f"{r['period']}: {r['pending']}" for r in found)])
     if not rows:
         return Group(Text(""), Text(f"Pending at {ev.as_of}: none", style="bold"))
-    cols = [Col("Measure"), Col("Pending", num=True, justify="right"), Col("Periods")]
+    cols = [Col("Measure", min=ID_MIN), Col("Pending", num=True, justify="right"), Col("Periods")]
     return Group(Text(""), fitted(f"Pending at {ev.as_of} (not yet due: in neither numerator "
                                   "nor denominator)", cols, rows, width))
 
@@ -486,7 +493,7 @@ def review_section(ev: Evaluation, name: str, width: int, keep: set[str] | None 
         cells[(*map(_cell, r["group"].values()), r["measure"])][r["period"]] = r
     grid = [[*key, *(_review_cell(cells[key].get(q)) for q in quarters)]
             for key in sorted(cells)]
-    cols = [*keys, Col("Measure"),
+    cols = [*keys, Col("Measure", min=ID_MIN),
             *(Col(q[2:], num=True, drop=len(quarters) - i) for i, q in enumerate(quarters))]
     parts: list[RenderableType] = [
         Text(""), fitted(f"{review.title}: provisional and final result at each quarter end "
@@ -503,7 +510,7 @@ def review_section(ev: Evaluation, name: str, width: int, keep: set[str] | None 
 
 def review_failures(review: Any, rows: list[dict[str, Any]], width: int) -> RenderableType:
     """Reviews failed on the provisional or the final figure: net outcomes against required."""
-    cols = [*(Col(k.replace("_", " ").capitalize()) for k in review.keys), Col("Measure"),
+    cols = [*(Col(k.replace("_", " ").capitalize()) for k in review.keys), Col("Measure", min=ID_MIN),
             Col("Quarter", num=True), Col("Required", num=True, justify="right"),
             Col("Provisional", num=True, justify="right"), Col("Final", num=True)]
     out = []
@@ -644,3 +651,37 @@ def forfeitable_section(ev: Evaluation, remedy: Any) -> Text:
                              f"{pounds(r['forfeitable_pence'])}, forfeit {pounds(forfeit)}\n"))
     out.rstrip()
     return out
+
+
+# ---- progress on standard error ----------------------------------------------------------------
+
+
+def progress_wanted(stream: Any, fmt: str) -> bool:
+    """Progress only for a person watching: standard error a terminal, the table report, not
+    under CI (``CI`` set) or a dumb terminal. Never in files, pipes or JSON runs."""
+    import os
+
+    isatty = getattr(stream, "isatty", None)
+    return (bool(isatty and isatty()) and fmt == "table" and not os.environ.get("CI")
+            and os.environ.get("TERM") != "dumb")
+
+
+@contextmanager
+def progress(enabled: bool) -> Iterator[Callable[[str], AbstractContextManager[None]]]:
+    """A ``step(description)`` context manager: with ``enabled``, a spinner line on standard
+    error per step (elapsed time, gone when done); otherwise it does nothing."""
+    if not enabled:
+        yield lambda description: nullcontext()
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+
+        @contextmanager
+        def step(description: str) -> Iterator[None]:
+            task = bar.add_task(visible(description), total=1)
+            yield
+            bar.update(task, completed=1)
+
+        yield step

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from ..pipeline import Evaluation
 from . import view
-from .fit import Col, fitted, safe
+from .fit import ID_MIN, Col, fitted, safe
 from .terminal import (BASIS_TITLES, LEVEL_STYLES, STATUS_MARKS, counts_text, fee_table,
                        figure_cell, level_strip, pounds, records_text, target_text)
 
@@ -29,7 +29,7 @@ def page(ev: Evaluation, g: view.GroupView, width: int) -> Group:
     for r in g.regimes:
         parts.append(regime_part(g, r, width))
     for fee in g.fees:
-        parts.append(fee_part(fee, list(g.group), width))
+        parts.append(fee_part(fee, width))
     if g.notices:
         parts.append(notices_part(g))
     return Group(*parts)
@@ -38,7 +38,7 @@ def page(ev: Evaluation, g: view.GroupView, width: int) -> Group:
 def status_table(g: view.GroupView, width: int) -> RenderableType:
     """One row per measure: status this month, value, target, short by, points, since when
     failing, band and the last 12 months as marks (✓ met, ✗ failed, · pending, - not assessed)."""
-    cols = [Col("Measure"), Col("Status"), Col("Value", num=True, justify="right"),
+    cols = [Col("Measure", min=ID_MIN), Col("Status"), Col("Value", num=True, justify="right"),
             Col("Target", drop=4), Col("Records short", num=True, justify="right", drop=3),
             Col("Points", num=True, justify="right", drop=6),
             Col("Failing since", num=True, drop=2), Col("Band", drop=5),
@@ -118,13 +118,13 @@ def regime_part(g: view.GroupView, r: view.RegimeView, width: int) -> Renderable
     return Group(*parts)
 
 
-def fee_part(fee: view.FeeView, keys: list[str], width: int) -> RenderableType:
+def fee_part(fee: view.FeeView, width: int) -> RenderableType:
     """The group's fee rows of the last 12 months and its totals to date."""
     total = safe(f"{fee.title}: {pounds(fee.deferred_pence)} deferred, "
                  f"{pounds(fee.released_pence)} released, {pounds(fee.forfeited_pence)} "
                  f"forfeited to date; {pounds(fee.outstanding_pence)} outstanding"
                  + (" (in deferral)" if fee.in_deferral else ""), "bold")
-    return Group(Text(""), total, fee_table(f"{fee.title}, last {len(fee.rows)} months", keys,
+    return Group(Text(""), total, fee_table(f"{fee.title}, last {len(fee.rows)} months", (),
                                             list(fee.rows), width))
 
 

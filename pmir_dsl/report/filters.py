@@ -1,0 +1,99 @@
+"""``pmirc check --provider X / --group KEY=VALUE / --measure ID...``: checked and applied.
+
+A group filter keeps the results (and cohorts, escalations, remedies, reviews) whose group has
+every KEY=VALUE given, values compared as text (``(none)`` for an empty value); the contract as a
+whole has no keys, so it is left out. A measure filter keeps the results, cohorts, reviews and
+notices of those measures and their ``measures`` entries; escalation and fee rows are per group,
+not per measure, and stay. Data quality always stays: it is about the data. Every key of the
+JSON stays (output.md): only the lists are shorter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ..diagnostics import did_you_mean
+from ..visible import visible
+from .view import matches
+
+
+class FilterError(Exception):
+    """A filter naming a measure, group key or value the evaluation does not have."""
+
+
+def resolve(ev: Any, provider: str | None, groups: Sequence[str],
+            measures: Sequence[str] | None) -> tuple[dict[str, str], list[str] | None]:
+    """The checked group filter (key: value) and measure ids, from the command line's
+    ``--provider``, ``--group`` and ``--measure`` (raises :class:`FilterError`)."""
+    wanted = dict(_key_value(g) for g in groups)
+    if provider is not None:
+        wanted["provider"] = provider
+    ids = [mp.measure.id for mp in ev.plan.measures]
+    for mid in measures or ():
+        if mid not in ids:
+            raise FilterError(_unknown("measure", mid, ids, ev.plan.contract.file))
+    values = _group_values(ev.results)
+    for key, value in wanted.items():
+        if key not in values:
+            raise FilterError(_unknown("group key", key, sorted(values), ev.plan.contract.file))
+        if value not in values[key]:
+            raise FilterError(_unknown(f"{key}", value, sorted(values[key]), "the data"))
+    return wanted, (list(dict.fromkeys(measures)) if measures else None)
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise FilterError(f"--group takes KEY=VALUE, e.g. --group provider=North, not "
+                          f"'{visible(text)}'")
+    return key, value
+
+
+def _group_values(results: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for r in results:
+        for k, v in r["group"].items():
+            out.setdefault(k, set()).add("(none)" if v is None else str(v))
+    return out
+
+
+def _unknown(what: str, name: str, have: list[str], where: str) -> str:
+    hint = did_you_mean(name, have)
+    shown = ", ".join(have[:30]) + (f" and {len(have) - 30} more" if len(have) > 30 else "")
+    text = f"no {what} '{name}' in {where}" + (f"; {hint}" if hint else "")
+    return visible(f"{text} (have: {shown or 'none'})")
+
+
+def keep_row(row: Mapping[str, Any], groups: Mapping[str, str],
+             measures: Sequence[str] | None) -> bool:
+    """Whether a result, cohort, review or remedy row passes the filters."""
+    if groups and not matches(row.get("group", {}), groups):
+        return False
+    return measures is None or "measure" not in row or row["measure"] in measures
+
+
+def filter_json(d: dict[str, Any], groups: Mapping[str, str],
+                measures: Sequence[str] | None) -> dict[str, Any]:
+    """output.md's object with its lists filtered; every key kept."""
+    out = dict(d)
+    for key in ("results", "cohorts", "escalations", "remedies", "reviews"):
+        out[key] = [r for r in d[key] if keep_row(r, groups, measures)]
+    if measures is not None:
+        out["measures"] = [m for m in d["measures"] if m["measure"] in measures]
+    return out
+
+
+def render_json(ev: Any, groups: Mapping[str, str], measures: Sequence[str] | None) -> str:
+    """The JSON text of :func:`pmir_dsl.report.json.render`, its lists filtered."""
+    from . import json as json_report
+
+    return json.dumps(filter_json(json_report.to_dict(ev), groups, measures), indent=2,
+                      ensure_ascii=False) + "\n"
+
+
+def failed(results: Iterable[Mapping[str, Any]], groups: Mapping[str, str],
+           measures: Sequence[str] | None) -> bool:
+    """Whether any result the filters keep is an assessed, failed target (exit status 1)."""
+    return any(r["met"] is False for r in results if keep_row(r, groups, measures))
