@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # no display: the pack is written on servers and in CI
 
@@ -51,6 +52,7 @@ RC = {
 }
 
 _HEADER = re.compile(r"\A.*?(?=<svg)", re.S)
+_IDS = re.compile(r'(\bid="|url\(#|href="#)([^")]+)')
 
 
 def to_svg(fig: Figure, salt: str) -> str:
@@ -59,7 +61,10 @@ def to_svg(fig: Figure, salt: str) -> str:
     buf = io.StringIO()
     with rc_context({"svg.hashsalt": salt}):
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    return _HEADER.sub("", buf.getvalue(), count=1).strip()
+    prefix = re.sub(r"[^A-Za-z0-9_-]", "_", salt)
+    svg = _HEADER.sub("", buf.getvalue(), count=1).strip()
+    # matplotlib names its groups figure_1, axes_1...: prefixed, so ids stay unique on a page
+    return _IDS.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
 
 
 def _figure(width: float, height: float, left: float = 0.55, right: float = 0.15,
@@ -89,6 +94,18 @@ def _legend_top(ax, ncols: int) -> None:  # type: ignore[no-untyped-def]
 def _label_room(labels: Sequence[str]) -> float:
     """Inches of left margin for the longest y-axis label at 8 points."""
     return min(3.2, 0.25 + 0.065 * max((len(s) for s in labels), default=4))
+
+
+def _cells(ax, grid: Sequence[Sequence[float]], **style):  # type: ignore[no-untyped-def]
+    """A grid of coloured cells centred on integer coordinates, row 0 at the top, drawn as
+    vector quads (imshow would embed a PNG); empty (NaN) cells are left blank."""
+    values = np.ma.masked_invalid(np.asarray(grid, dtype=float))
+    rows, cols = values.shape
+    mesh = ax.pcolormesh(np.arange(cols + 1) - 0.5, np.arange(rows + 1) - 0.5, values,
+                         edgecolors="#ffffff", linewidth=0.5, **style)
+    ax.set_xlim(-0.5, cols - 0.5)
+    ax.set_ylim(rows - 0.5, -0.5)
+    return mesh
 
 
 def trend(salt: str, title: str, periods: Sequence[str],
@@ -168,8 +185,7 @@ def heatmap(salt: str, title: str, cohorts: Sequence[str], starts: Sequence[int]
         fig = _figure(min(12.4, 2.4 + 0.4 * width), 0.95 + 0.22 * len(cohorts), left=1.25,
                       right=0.2, top=0.6, bottom=0.1)
         ax = fig.add_subplot()
-        img = ax.imshow(diff, cmap=_DIVERGE, vmin=-spread, vmax=spread, aspect="auto",
-                        interpolation="nearest")
+        img = _cells(ax, diff, cmap=_DIVERGE, vmin=-spread, vmax=spread)
         for i, row in enumerate(actual):
             for j, a in enumerate(row):
                 if a is not None:
@@ -183,6 +199,7 @@ def heatmap(salt: str, title: str, cohorts: Sequence[str], starts: Sequence[int]
         for side in ax.spines.values():
             side.set_visible(False)
         bar = fig.colorbar(img, ax=ax, shrink=0.8, pad=0.01)
+        bar.solids.set_rasterized(False)  # vector, not an embedded PNG
         bar.set_label("points above (+) or below (-) the profile", fontsize=7)
         bar.ax.tick_params(labelsize=7)
         ax.set_title(title, pad=14)
@@ -244,8 +261,7 @@ def levels(salt: str, title: str, groups: Sequence[str], months: Sequence[str],
         fig = _figure(6.4, 1.1 + 0.3 * len(groups), left=_label_room(groups), bottom=0.75)
         ax = fig.add_subplot()
         cmap = ListedColormap(LEVELS[: max(len(names) + 1, 2)])
-        ax.imshow(grid, cmap=cmap, vmin=-0.5, vmax=cmap.N - 0.5, aspect="auto",
-                  interpolation="nearest")
+        _cells(ax, grid, cmap=cmap, vmin=-0.5, vmax=cmap.N - 0.5)
         for i, row in enumerate(grid):
             for j, v in enumerate(row):
                 if v:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from . import charts
+from . import charts, view
 from .markup import (BASIS_TITLES, MARK, GroupKey, esc, figure, group_title, key_of, label,
                      pounds, rag, section, table, td)
 
@@ -44,30 +44,38 @@ def pages(pack: Pack) -> list[tuple[str, str, str]]:
     return out
 
 
-def group_extras(pack: Pack, g: GroupKey, anchor: str) -> str:
-    """A group's own escalation levels and changes, fee months and notices."""
-    c = pack.ev.plan.contract
+def group_extras(pack: Pack, gv: view.GroupView, anchor: str) -> str:
+    """A group's own escalation (level now, since when and why, then by month and every
+    change), its fee (totals and the months with money moved) and its reviews and notices."""
+    g = key_of(gv.group)
     parts = []
-    for regime in c.regimes:
+    regimes = {r.name: r for r in pack.ev.plan.contract.regimes}
+    for rv in gv.regimes:
         rows = [e for e in pack.ev.escalations
-                if e["regime"] == regime.name and key_of(e["group"]) == g]
-        if rows:
-            parts.append(f"<h3>{esc(regime.title)}</h3>"
-                         + level_chart(f"{anchor}-{regime.name}", regime, rows)
-                         + changes_table(rows))
-    for remedy in c.remedies:
-        rows = [r for r in pack.ev.remedies if r["remedy"] == remedy.name
-                and key_of(r["group"]) == g]
-        if rows:
-            parts.append(f"<h3>{esc(remedy.title)}</h3>"
-                         + fee_chart(f"{anchor}-{remedy.name}", remedy.title, rows)
-                         + fee_table(rows))
-    notices = [n for n in pack.ev.remedies if "issued" in n and key_of(n["group"]) == g]
+                if e["regime"] == rv.regime and key_of(e["group"]) == g]
+        why = f": {'; '.join(rv.reasons)}" if rv.reasons else ""
+        parts.append(f"<h3>{esc(rv.title)}</h3>"
+                     f'<p class="now c-l{min(rv.level, 4)}"><strong>Level {esc(rv.level)} '
+                     f"{esc(rv.level_title)}</strong> in {esc(rv.month)}, since "
+                     f"{esc(rv.since)}{esc(why)}</p>"
+                     + level_chart(f"{anchor}-{rv.regime}", regimes[rv.regime], rows)
+                     + changes_table(list(rv.changes)))
+    for fv in gv.fees:
+        state = "in deferral" if fv.in_deferral else "not in deferral"
+        parts.append(f"<h3>{esc(fv.title)}</h3>"
+                     f'<p class="now">Deferred {esc(pounds(fv.deferred_pence))}, released '
+                     f"{esc(pounds(fv.released_pence))}, forfeit "
+                     f"{esc(pounds(fv.forfeited_pence))} to date; outstanding "
+                     f"{esc(pounds(fv.outstanding_pence))} ({state})</p>"
+                     + fee_chart(f"{anchor}-{fv.remedy}", f"{fv.title}, last 12 months",
+                                 list(fv.rows))
+                     + fee_table([r for r in pack.ev.remedies if r.get("remedy") == fv.remedy
+                                  and "fee_pence" in r and key_of(r["group"]) == g]))
     reviews = [r for r in pack.ev.reviews if key_of(r["group"]) == g]
     if reviews:
         parts.append("<h3>Quarterly reviews</h3>" + review_grid(reviews))
-    if notices:
-        parts.append("<h3>Notices</h3>" + notice_table(notices))
+    if gv.notices:
+        parts.append("<h3>Notices</h3>" + notice_table(list(gv.notices)))
     return "".join(parts)
 
 
@@ -85,8 +93,8 @@ def work_programme_page(pack: Pack) -> tuple[str, str, str]:
     for m in pack.measures:
         if m.buckets:
             parts.append(bucket_section(pack, m, anchor))
-    for m in pack.measures:
-        if _ranked(pack, m):
+    for m in pack.measures:  # ranked measures, and those reported without a target (CMO)
+        if _ranked(pack, m) or m.target.op == "none":
             parts.append(ranks_section(pack, m))
     title = "Performance dashboard"
     return anchor, title, section(anchor, title, "".join(parts))
@@ -147,8 +155,9 @@ def ranks_section(pack: Pack, m: Measure) -> str:
     rolling 12 and contract to date, each with its rank (seed 003 8.18-8.20, 8.23, 8.31)."""
     cols = [(t, b, k) for t, b, k in TREND_COLUMNS if b in m.bases]
     ranked = sorted({key_of(r["group"]) for r in pack.ev.results
-                     if r["measure"] == m.id and r.get("rank") is not None},
-                    key=lambda g: [str(v) for _, v in g])
+                     if r["measure"] == m.id and r["group"] and (r.get("rank") is not None
+                                                                 or m.rank is None)},
+                    key=lambda g: (len(g), [str(v) for _, v in g]))
     rows = []
     for g in [(), *ranked]:
         cells = [td(group_title(g) if g else "National", "mid")]
@@ -157,8 +166,9 @@ def ranks_section(pack: Pack, m: Measure) -> str:
             r = series[-back] if len(series) >= back else None
             cells.append(_ranked_cell(r, m))
         rows.append(cells)
-    order = "highest first" if m.rank == "highest" else "lowest first"
-    return (f"<h3>{esc(m.id)} <span>{esc(m.title)}: ranks and trends (ranked {order})</span></h3>"
+    order = {"highest": "ranks and trends (ranked highest first)",
+             "lowest": "ranks and trends (ranked lowest first)"}.get(m.rank or "", "by group")
+    return (f"<h3>{esc(m.id)} <span>{esc(m.title)}: {order}</span></h3>"
             + table(["Group", *(t for t, _, _ in cols)], rows, "status",
                     numeric=range(1, len(cols) + 1)))
 

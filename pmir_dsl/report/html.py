@@ -13,17 +13,15 @@ errors in the console (the Chromium test looks). Byte-identical run to run.
 
 from __future__ import annotations
 
-import math
-from fractions import Fraction
 from typing import Any
 
 from .. import __version__
 from ..ir import Measure
 from ..pipeline import Evaluation
-from . import charts, dashboard
+from . import charts, dashboard, view
 from .json import measure_summary
-from .markup import (BASIS_TITLES, COUNT_KINDS, MARK, Anchors, GroupKey, Index, cell, esc,
-                     figure, group_title, rag, section, table, target_text, td)
+from .markup import (BASIS_TITLES, COUNT_KINDS, MARK, Anchors, GroupKey, Index, colour_of, esc,
+                     group_title, key_of, section, table, td)
 
 #: How many periods a trend chart shows, the latest last.
 TREND_PERIODS = 24
@@ -36,13 +34,17 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 class Pack:
-    """What every page reads: the evaluation, its results by measure/group/basis, anchors."""
+    """What every page reads: the evaluation, the view model of every group (view.py: status,
+    trend, since when failing, variance, escalation, fees, notices), the results by
+    measure/group/basis for the charts, and the anchors taken so far."""
 
     def __init__(self, ev: Evaluation) -> None:
         self.ev = ev
         self.index = Index(ev.results)
         self.anchors = Anchors()
         self.measures = [mp.measure for mp in ev.plan.measures]
+        self.measure = {m.id: m for m in self.measures}
+        self.view = view.build(ev)
         self.cohorts = ev.cohorts()
 
 
@@ -50,10 +52,8 @@ def render(ev: Evaluation) -> str:
     """The whole pack as HTML text."""
     pack = Pack(ev)
     pages: list[tuple[str, str, str]] = []  # (anchor, nav label, markup)
-    pages.append(contract_page(pack))
-    for g in pack.index.groups():
-        if g:
-            pages.append(group_page(pack, g))
+    for gv in pack.view.groups:
+        pages.append(group_page(pack, gv) if gv.group else contract_page(pack, gv))
     pages += dashboard.pages(pack)
     pages.append(quality_page(pack))
     return document(ev, pages)
@@ -86,134 +86,131 @@ def document(ev: Evaluation, pages: list[tuple[str, str, str]]) -> str:
 # ---- the contract page and the group pages ------------------------------------------------------
 
 
-def contract_page(pack: Pack) -> tuple[str, str, str]:
+def contract_page(pack: Pack, gv: view.GroupView) -> tuple[str, str, str]:
     """Whole contract: what failed this month and for whom, tiles, the status table, trends."""
     anchor = pack.anchors.take("contract")
-    body = failures_summary(pack) + page_body(pack, (), anchor)
+    body = failures_summary(pack) + page_body(pack, gv, anchor)
     return anchor, "Contract as a whole", section(anchor, "Contract as a whole", body)
 
 
-def group_page(pack: Pack, g: GroupKey) -> tuple[str, str, str]:
+def group_page(pack: Pack, gv: view.GroupView) -> tuple[str, str, str]:
     """One provider (or other group): the same view, plus its escalation, fees and notices."""
+    g = key_of(gv.group)
     title = group_title(g)
     anchor = pack.anchors.take(title)
-    body = page_body(pack, g, anchor) + dashboard.group_extras(pack, g, anchor)
+    body = page_body(pack, gv, anchor) + dashboard.group_extras(pack, gv, anchor)
     return anchor, title, section(anchor, title, body)
 
 
-def page_body(pack: Pack, g: GroupKey, anchor: str) -> str:
-    """Tiles, the status table and one block of charts per measure, for group ``g``."""
-    mine = [m for m in pack.measures if pack.index.latest(m.id, g, m.bases[0]) is not None]
-    tiles = "".join(tile(pack, m, g) for m in mine)
-    blocks = "".join(measure_block(pack, m, g, anchor) for m in mine)
-    return (f'<div class="tiles">{tiles}</div>' + status_table(pack, mine, g) + blocks)
+def page_body(pack: Pack, gv: view.GroupView, anchor: str) -> str:
+    """Tiles, the status table and one block of charts per measure, for one group."""
+    g = key_of(gv.group)
+    mine = [mv for mv in gv.measures if mv.current is not None]
+    tiles = "".join(tile(pack.measure[mv.measure], mv) for mv in mine)
+    blocks = "".join(measure_block(pack, pack.measure[mv.measure], g, anchor) for mv in mine)
+    return f'<div class="tiles">{tiles}</div>' + status_table(pack, mine) + blocks
 
 
 def failures_summary(pack: Pack) -> str:
-    """One line per measure failed in its latest period: for the contract and for whom."""
+    """One line per measure failed this month (its headline basis): for the contract as a
+    whole and for which groups."""
+    failed: dict[str, list[str]] = {}
+    for gv, mv in pack.view.failures():
+        failed.setdefault(mv.measure, []).append(group_title(key_of(gv.group)))
     lines = []
-    for m in pack.measures:
-        basis = m.bases[0]
-        failed = [g for g in pack.index.groups()
-                  if (r := pack.index.latest(m.id, g, basis)) is not None and r["met"] is False]
-        if failed:
-            period = pack.index.latest(m.id, failed[0], basis)["period"]  # type: ignore[index]
-            who = ", ".join(group_title(g) for g in failed)
-            lines.append(f"<li><strong>{esc(m.id)}</strong> {esc(m.title)} "
-                         f"({esc(BASIS_TITLES[basis].lower())} {esc(period)}): {esc(who)}</li>")
+    for mid, who in failed.items():
+        m, mv = pack.measure[mid], _first_failed(pack, mid)
+        lines.append(f"<li><strong>{esc(mid)}</strong> {esc(m.title)} "
+                     f"({esc(BASIS_TITLES[mv.headline.basis].lower())} "
+                     f"{esc(mv.current.period)}): {esc(', '.join(who))}</li>")  # type: ignore[union-attr]
     if not lines:
         return '<p class="allmet">Every assessed target was met in its latest period.</p>'
     return ('<div class="callout"><h3>Failed in the latest period</h3>'
             f"<ul>{''.join(lines)}</ul></div>")
 
 
-def tile(pack: Pack, m: Measure, g: GroupKey) -> str:
-    """A RAG tile: the measure, its latest figure against the target, since when it fails."""
-    series = pack.index.series(m.id, g, m.bases[0])
-    r = series[-1]
-    colour = rag(r, m)
-    band = f" · {esc(r['band'])}" if r["band"] else ""
-    notes = [n for n in (failing_since(series), shortfall(r, m), rank_note(r)) if n]
+def _first_failed(pack: Pack, measure_id: str) -> view.MeasureView:
+    return next(mv for _, mv in pack.view.failures() if mv.measure == measure_id)
+
+
+def tile(m: Measure, mv: view.MeasureView) -> str:
+    """A RAG tile: the measure, this month's figure against the target, since when it has
+    failed and by how much (records and points), its rank."""
+    f = mv.current
+    assert f is not None
+    colour = colour_of(f.met, f.band, m)
+    band = f" · {esc(f.band)}" if f.band else ""
+    since = (f"failed since {mv.failing_since} ({mv.headline.failing_periods} "
+             f"period{'s' if mv.headline.failing_periods > 1 else ''})"
+             if mv.failing_since else f.reason)
+    notes = [n for n in (since, variance(f), f"ranked {f.rank}" if f.rank else "") if n]
     return (f'<div class="tile t-{colour}">'
             f'<div class="tid">{esc(m.id)} <span class="mark">{MARK[colour]}</span></div>'
             f'<div class="ttitle">{esc(m.title)}</div>'
-            f'<div class="tvalue">{esc(figure(r, m))}</div>'
-            f'<div class="ttarget">{esc(target_text(r, m))} · '
-            f"{esc(BASIS_TITLES[m.bases[0]].lower())} {esc(r['period'])}{band}</div>"
+            f'<div class="tvalue">{esc(f.text)}</div>'
+            f'<div class="ttarget">{esc(target_of(f, m))} · '
+            f"{esc(BASIS_TITLES[f.basis].lower())} {esc(f.period)}{band}</div>"
             f'<div class="tnote">{esc(" · ".join(notes))}</div></div>')
 
 
-def failing_run(series: list[dict[str, Any]]) -> int:
-    """How many periods in a row, up to the latest, were failed (0: the latest was not)."""
-    run = 0
-    for r in reversed(series):
-        if r["met"] is not False:
-            break
-        run += 1
-    return run
+def variance(f: view.Figure) -> str:
+    """``3 records short, -1.25 points`` (failed) or ``12 to spare, +2.10 points`` (met)."""
+    parts = []
+    if f.met is False and f.records_short:
+        parts.append(f"{f.records_short:,} record{'s' if f.records_short > 1 else ''} short")
+    elif f.met is True and f.records_spare is not None:
+        parts.append(f"{f.records_spare:,} to spare")
+    if f.points is not None and f.met is not None:
+        parts.append(f"{float(f.points):+.2f} points")
+    return ", ".join(parts)
 
 
-def _same_period(pack: Pack, m: Measure, g: GroupKey, basis: str) -> bool:
-    """Whether ``basis`` has a result in the period of the measure's first basis's latest."""
-    if basis not in m.bases:
-        return False
-    r = pack.index.latest(m.id, g, basis)
-    first = pack.index.latest(m.id, g, m.bases[0])
-    return r is not None and first is not None and r["period"] == first["period"]
+def target_of(f: view.Figure, m: Measure) -> str:
+    """The figure's target: the looked-up rate (the MPL) where the target is looked up."""
+    if m.target.lookup is not None and f.target is not None:
+        return f"{view.percent_text(f.target)} (MPL)"
+    return m.target.text
 
 
-def failing_since(series: list[dict[str, Any]]) -> str:
-    """``failed since 2025-03 (4 periods)`` when the latest period failed, else ``''``."""
-    run = failing_run(series)
-    if not run:
-        return ""
-    first = series[-run]["period"]
-    return f"failed since {first} ({run} period{'s' if run > 1 else ''})"
-
-
-def shortfall(r: dict[str, Any], m: Measure) -> str:
-    """How far a failed figure is from its target: in records (met records needed, rounded
-    up: a part-record cannot be met) and in percentage points."""
-    if r["met"] is not False or r["target"] is None or r["value"] is None:
-        return ""
-    if m.kind in COUNT_KINDS:
-        return f"{abs(r['numerator'] - r['target']):,.0f} over the target"
-    goal = Fraction(repr(r["target"])) * Fraction(repr(r["denominator"]))
-    points = (r["value"] - r["target"]) * 100
-    if m.target.op in ("at_least", "above"):
-        need = max(1, math.ceil(goal - Fraction(repr(r["numerator"]))))
-        return f"{need:,} short ({points:+.2f} points)"
-    excess = max(1, math.floor(Fraction(repr(r["numerator"])) - goal) + 1)
-    return f"{excess:,} too many ({points:+.2f} points)"
-
-
-def rank_note(r: dict[str, Any]) -> str:
-    """``ranked 2`` for a ranked group's result."""
-    return f"ranked {r['rank']}" if r.get("rank") is not None else ""
-
-
-def status_table(pack: Pack, measures: list[Measure], g: GroupKey) -> str:
-    """Each measure's latest period on every basis it is reported on, band and record."""
-    bases = [b for b in BASIS_TITLES if any(_same_period(pack, m, g, b) for m in measures)]
+def status_table(pack: Pack, mine: list[view.MeasureView]) -> str:
+    """Each measure this month on every basis reported in that period, band, failures in the
+    last 12 months on the headline basis, and since when it has failed."""
+    bases = [b for b in BASIS_TITLES if any(_same_period(mv, b) for mv in mine)]
     rows = []
-    for m in measures:
-        first = pack.index.series(m.id, g, m.bases[0])
-        latest = first[-1]
-        recent = first[-12:]
-        failed = sum(r["met"] is False for r in recent)
-        assessed = sum(r["met"] is not None for r in recent)
-        cells = [td(m.id, "mid"), td(latest["period"]), td(target_text(latest, m))]
+    for mv in mine:
+        m, f = pack.measure[mv.measure], mv.current
+        assert f is not None
+        trend = mv.headline.trend
+        cells = [td(m.id, "mid"), td(f.period), td(target_of(f, m))]
         for b in bases:
-            r = pack.index.latest(m.id, g, b) if b in m.bases else None
-            cells.append(cell(r, m) if _same_period(pack, m, g, b) else "<td></td>")
-        run = failing_run(first)
-        cells += [td(latest["band"] or ""), td(f"{failed} of {assessed}", "num"),
-                  td(f"{first[-run]['period']} ({run})" if run else "", "num")]
+            bv = mv.basis(b)
+            cells.append(figure_cell(bv.current, m) if _same_period(mv, b) and bv else "<td></td>")
+        failed = sum(x.status == "failed" for x in trend)
+        assessed = sum(x.met is not None for x in trend)
+        run = mv.headline.failing_periods
+        since = f"since {mv.failing_since} ({run} period{'s' if run > 1 else ''}); " if run else ""
+        cells += [td(f.band or ""), td(f"{failed} of {assessed}", "num"),
+                  td(since + variance(f), "note")]
         rows.append(cells)
     header = ["Measure", "Period", "Target", *(BASIS_TITLES[b] for b in bases), "Band",
-              "Failed, last 12", "Failing since (periods)"]
+              "Failed, last 12 months", "Failing since; variance to target"]
     return ('<h3>Status in the latest period</h3>'
             + table(header, rows, "status", numeric=range(3, 3 + len(bases))))
+
+
+def _same_period(mv: view.MeasureView, basis: str) -> bool:
+    """Whether ``basis`` has a figure in the period of the headline basis's latest figure."""
+    bv = mv.basis(basis)
+    return (bv is not None and bv.current is not None and mv.current is not None
+            and bv.current.period == mv.current.period)
+
+
+def figure_cell(f: view.Figure | None, m: Measure) -> str:
+    """A table cell with a figure, coloured as its tile would be, with a tick or cross."""
+    if f is None:
+        return "<td></td>"
+    colour = colour_of(f.met, f.band, m)
+    return f'<td class="num c-{colour}">{esc(f.text)} {MARK[colour]}</td>'
 
 
 def measure_block(pack: Pack, m: Measure, g: GroupKey, anchor: str) -> str:
@@ -370,7 +367,9 @@ article.measure{border-top:1px solid #b1b4b6;margin-top:14px}
 .cite{color:#505a5f;font-size:13px;margin:0 0 6px}
 figure.chart{margin:4px 0 8px}
 figure.chart svg{max-width:100%;height:auto}
-td:nth-child(2),td:nth-child(3){white-space:nowrap}
+table.status td:nth-child(2){white-space:nowrap}
+td.note{font-size:12px;min-width:150px}
 td.reason{font-size:12.5px;color:#383f43}
 small.rank{color:#505a5f;font-size:11px}
+p.now{padding:6px 10px;margin:4px 0 8px;background:#f3f2f1}
 """

@@ -7,15 +7,14 @@ reason) passes through :func:`esc` before it is put in the page; the markup itse
 
 from __future__ import annotations
 
-import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from fractions import Fraction
 from html import escape
 from typing import Any
 
 from ..ir import Measure
+from . import view
 
 GroupKey = tuple[tuple[str, Any], ...]
 
@@ -74,70 +73,30 @@ class Index:
                                            ["" if v is None else str(v) for _, v in g]))
 
 
-def percent(numerator: float, denominator: float, target: float | None = None,
-            met: bool | None = None) -> str:
-    """``numerator / denominator`` as a percentage rounded half up to 2 places, as Excel shows
-    it; a failed figure that would then read as its target gets more places (up to 6), so a
-    reader never sees a failure shown equal to the target."""
-    exact = Fraction(repr(numerator)) / Fraction(repr(denominator)) * 100
-    text = _half_up(exact, 2)
-    if met is False and target is not None:
-        goal = Fraction(repr(target)) * 100
-        places = 2
-        while places < 6 and text == _half_up(goal, places):
-            places += 1
-            text = _half_up(exact, places)
-    return text + "%"
-
-
-def _half_up(x: Fraction, places: int) -> str:
-    scaled = math.floor(abs(x) * 10**places + Fraction(1, 2))
-    whole, part = divmod(scaled, 10**places)
-    sign = "-" if x < 0 and scaled else ""
-    return f"{sign}{whole}.{part:0{places}d}"
-
-
 def figure(r: dict[str, Any] | None, m: Measure) -> str:
-    """The figure a reader compares with the target: a count, or a percentage (of the
-    denominator; for a profile measure the denominator is the expected figure)."""
-    if r is None:
-        return ""
-    if m.kind in COUNT_KINDS:
-        return f"{r['numerator']:,}"
-    if r["value"] is None:
-        return "–"
-    return percent(r["numerator"], r["denominator"], r["target"], r["met"])
-
-
-def target_text(r: dict[str, Any] | None, m: Measure) -> str:
-    """The target of this result: the looked-up rate where there is one, else the rule's text."""
-    if r is not None and m.target.lookup is not None and r["target"] is not None:
-        return f"{r['target'] * 100:.2f}% (MPL)"
-    return m.target.text
+    """The figure a reader compares with the target, as every pack shows it
+    (:func:`view.value_text`: a count, or a percentage rounded as Excel does)."""
+    return "" if r is None else view.figure(m, r).text
 
 
 def rag(r: dict[str, Any] | None, m: Measure) -> str:
-    """The tile colour: green met, red failed, grey not assessed (or no target), amber for a
+    """The colour of a result row: see :func:`colour_of`."""
+    return "grey" if r is None else colour_of(r["met"], r["band"], m)
+
+
+def colour_of(met: bool | None, band: str | None, m: Measure) -> str:
+    """The RAG colour: green met, red failed, grey not assessed (or no target), amber for a
     failed figure in the second band of a band set (the Cabinet Office "Near Target")."""
-    if r is None or r["met"] is None:
+    if met is None:
         return "grey"
-    if r["met"]:
+    if met:
         return "green"
-    if m.bands is not None and len(m.bands.bands) > 2 and r["band"] == m.bands.bands[1].label:
+    if m.bands is not None and len(m.bands.bands) > 2 and band == m.bands.bands[1].label:
         return "amber"
     return "red"
 
 
 MARK = {"green": "✓", "red": "✗", "amber": "✗", "grey": ""}
-
-
-def cell(r: dict[str, Any] | None, m: Measure) -> str:
-    """A table cell with the figure, coloured by :func:`rag`, with a tick or cross."""
-    if r is None:
-        return "<td></td>"
-    colour = rag(r, m)
-    mark = MARK[colour]
-    return f'<td class="num c-{colour}">{esc(figure(r, m))} {mark}</td>'
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "",
