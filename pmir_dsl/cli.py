@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--check", action="store_true",
                      help="change nothing; exit 1 if a file is not in the canonical layout")
     fmt.set_defaults(run=cmd_fmt)
+    lsp = sub.add_parser("lsp", help="run the language server over standard input and output "
+                         "(needs pip install 'pmirc[lsp]')")
+    lsp.set_defaults(run=cmd_lsp)
     synth = sub.add_parser("synth", help="write a synthetic example data set")
     synth.add_argument("name", help="which contract's data: atw_ha")
     synth.add_argument("out_dir")
@@ -388,6 +391,18 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             path.write_text(formatted, encoding="utf-8")
             print(f"{path}: reformatted")
     return status
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    """``pmirc lsp``: the language server (diagnostics, hover, go to definition)."""
+    try:
+        import pygls  # noqa: F401
+    except ImportError:
+        raise UsageError("the language server needs pygls: pip install 'pmirc[lsp]'") from None
+    from .lsp import serve
+
+    serve()
+    return EXIT_OK
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
