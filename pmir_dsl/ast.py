@@ -205,6 +205,15 @@ class Cite:
 
 
 @attrs.frozen
+class Assume:
+    """``assume "why"``: the clause before it (or its block) uses a number the guidance does not
+    state; the text says which number and why it was chosen."""
+
+    text: Text
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class ServiceStart:
     """``service start 2024-04-01``."""
 
@@ -249,6 +258,24 @@ class GroupBy:
 @attrs.frozen
 class Bases:
     """``bases in_month, rolling_3`` or ``basis quarter``."""
+
+    names: tuple[Name, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Average:
+    """``average working days from A to B``: the mean time from A to B over the records."""
+
+    working: bool
+    start: Name
+    end: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class InformationBases:
+    """``information bases in_month``: figures reported beside the target, never assessed."""
 
     names: tuple[Name, ...]
     span: Span | None = _span()
@@ -317,17 +344,21 @@ class ExpectedCohort:
     profile: Name
     where: Cond | None
     span: Span | None = _span()
+    monthly: bool = False  # ``times monthly PROFILE``: each month's own rate, not cumulative
 
 
 @attrs.frozen
 class Backlog:
-    """``share in backlog until DATE`` / ``count in backlog until DATE [for over N days]``."""
+    """``share in backlog until DATE`` / ``count in backlog until DATE [for over N days]`` /
+    ``count breaches of backlog until DATE for over N days`` (``breach``: each record that was
+    ever in backlog past the limit counts once, in the month after the limit, semantics 6a)."""
 
     share: bool
     until: Name
     over_days: int | None
     working: bool
     span: Span | None = _span()
+    breach: bool = False
 
 
 @attrs.frozen
@@ -393,10 +424,12 @@ class TargetLookup:
 
 @attrs.frozen
 class Rank:
-    """``rank highest first`` / ``rank lowest first``: groups ranked in each period."""
+    """``rank highest first`` / ``rank lowest first`` [``within COLUMN``]: groups ranked in
+    each period (``within``: also among the groups that share the column's value)."""
 
     highest: bool
     span: Span | None = _span()
+    within: Name | None = None
 
 
 @attrs.frozen
@@ -456,6 +489,16 @@ class ColumnDecl:
     type: TypeRef
     nullable: bool
     description: Text | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class OrderDecl:
+    """``start_date not before referral_date`` in a table: a later date before its anchor is a
+    data error (semantics.md 1), excluded from every measure that reads the later date."""
+
+    later: Name
+    earlier: Name
     span: Span | None = _span()
 
 
@@ -615,6 +658,15 @@ class ReleaseRule:
 @attrs.frozen
 class ForfeitAfter:
     """``forfeit deferrals after N months``."""
+
+    months: int
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ForfeitableAfter:
+    """``may forfeit deferrals after N months``: once a run of deferral has lasted N months,
+    every amount deferred in it is forfeitable (DWP may forfeit it; IPES 9.60-9.62)."""
 
     months: int
     span: Span | None = _span()

@@ -8,30 +8,34 @@ Imports are resolved here, and only from the stdlib or the contract's own folder
 from __future__ import annotations
 
 import hashlib
-import os
-import stat
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from . import ast, ir
+from . import assumptions, ast, ir
 from .calendar import REGIONS, CalendarSpec
 from .diagnostics import CompileError, Diagnostic, Span, did_you_mean
 from .check_measures import (SINGLE_CLAUSES, TYPE_NAMES, MeasureChecker, _clause_word, _first_at,
                              _why_bad)
 from .check_rules import RuleChecker
+from .limits import SPAN_TEXT, in_span
 from .parse import parse, too_deep
 from .schema import ColumnSpec, ColumnType, TableSpec
+from .sources import NO_SUCH_FILE, SourceError, read_source
+
+
+#: The longest table name: NAME.parquet must fit in a file name (255 bytes on most systems).
+MAX_TABLE_NAME = 200
 
 
 def check_file(path: str | Path) -> ir.Contract:
     """Parse and check the contract at ``path``; raise :class:`CompileError` on any error."""
     path = Path(path)
     try:
-        source = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
+        source = read_source(path)
+    except SourceError as e:
         diag = Diagnostic("import-not-found", f"cannot read {path}: {e}", None)
         raise CompileError([diag], {}) from None
     return check_source(source, str(path), path.resolve().parent)
@@ -111,8 +115,18 @@ class Checker:
         name, guidance, start, extract, calendar, _, _ = header
         digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
         tables = tuple(spec for _, spec in self.tables.values())
-        return ir.Contract(name, file, digest, guidance, start, extract, calendar, tables, measures,
-                           regimes, remedies, reviews)
+        contract = ir.Contract(name, file, digest, guidance, start, extract, calendar, tables,
+                               measures, regimes, remedies, reviews)
+        return assumptions.attach(contract, self._assumptions(items))
+
+    def _assumptions(self, items: list[object]) -> list[ir.Assumption]:
+        """The ``assume`` clauses (each must say what is assumed)."""
+        found = assumptions.collect(items, self.sources)
+        for a in assumptions.empty(found):
+            self.error("missing-clause", "an assumption must say which number the guidance "
+                       "does not state, and why this one", Span(a.file, a.line, 1, a.line, 2),
+                       'write e.g.: assume "3 months: the guidance gives no number"')
+        return found
 
     def _unique_names(self, decls: list) -> None:  # type: ignore[type-arg]
         """Regimes and remedies each need their own name."""
@@ -192,19 +206,22 @@ class Checker:
                        "copy the file next to the contract and import it by its name")
             return None
         folder = self.folder.resolve()
-        target = (folder / rel).resolve()
+        try:
+            target = (folder / rel).resolve()
+        except (RuntimeError, OSError):  # a symbolic link that loops
+            self.error("import-not-found", f"cannot import '{imp.module}': a symbolic link that "
+                       "loops", imp.span, "point the link at a file, or copy the file here")
+            return None
         if folder not in target.parents:
             self.error("import-outside", f"cannot import '{imp.module}': it leads outside the "
                        "contract's folder", imp.span,
                        "copy the file next to the contract and import it by its name")
             return None
         try:
-            if not stat.S_ISREG(os.stat(target).st_mode):  # a pipe or device would block
-                raise OSError("not a regular file")
-            source = target.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError):
-            self.error("import-not-found", f"cannot import '{imp.module}': no such file beside "
-                       "the contract", imp.span,
+            source = read_source(folder / rel)  # bounded; a pipe or device is never opened
+        except SourceError as e:
+            where = " beside the contract" if str(e) == NO_SUCH_FILE else ""
+            self.error("import-not-found", f"cannot import '{imp.module}': {e}{where}", imp.span,
                        "a path is read from the contract's own folder; check its spelling")
             return None
         return str(target), self._shown(rel, target), source
@@ -223,6 +240,10 @@ class Checker:
                            item.name.span, _first_at(self.tables[item.name.text][0].name,
                                                          item.name))
                 return
+            if len(item.name.text) > MAX_TABLE_NAME:  # its file name must fit the file system
+                self.error("long-name", f"the table name is {len(item.name.text)} characters long;"
+                           f" a table's file is named after it, so at most {MAX_TABLE_NAME}",
+                           item.name.span, "use a shorter name, e.g. 'referrals'")
             self.tables[item.name.text] = (item, self._table(item))
         elif isinstance(item, ast.BandsDecl):
             if item.name.text in self.bands:
@@ -249,7 +270,28 @@ class Checker:
                 columns[c.name.text] = spec
             else:  # reported once here, not again wherever the column is used
                 self.untyped.add((decl.name.text, c.name.text))
-        return TableSpec(decl.name.text, tuple(columns.values()))
+        return TableSpec(decl.name.text, tuple(columns.values()), self._orders(decl, columns))
+
+    def _orders(self, decl: ast.TableDecl, columns: dict[str, ColumnSpec]
+                ) -> tuple[tuple[str, str], ...]:
+        """The table's 'LATER not before EARLIER' pairs, both declared date columns."""
+        out = []
+        for c in decl.clauses:
+            if not isinstance(c, ast.OrderDecl):
+                continue
+            ok = True
+            for n in (c.later, c.earlier):
+                col = columns.get(n.text)
+                if col is None or col.type is not ColumnType.DATE:
+                    found = f"a {col.type.value} column" if col else "not a column of it"
+                    self.error("type-mismatch", f"'not before' compares two date columns of "
+                               f"table '{decl.name.text}'; '{n.text}' is {found}", n.span,
+                               did_you_mean(n.text, [k for k, v in columns.items()
+                                                     if v.type is ColumnType.DATE]))
+                    ok = False
+            if ok:
+                out.append((c.later.text, c.earlier.text))
+        return tuple(out)
 
     def _column(self, c: ast.ColumnDecl) -> ColumnSpec | None:
         t = c.type
@@ -363,6 +405,10 @@ class Checker:
         if value is None or str(value) != lit.text:
             self.error("bad-date", f"'{lit.text}' is not a calendar date: {_why_bad(lit.text)}",
                        lit.span, "dates are written YYYY-MM-DD, e.g. 2024-04-01")
+            return None
+        if not in_span(value):  # a far date would stretch the month axis over centuries
+            self.error("bad-date", f"'{lit.text}' is outside the dates pmirc evaluates "
+                       f"({SPAN_TEXT})", lit.span, "correct the year (docs/reliability.md)")
             return None
         return lit.text
 

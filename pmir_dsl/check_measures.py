@@ -36,11 +36,13 @@ MONTHS = (("January", 31), ("February", 28), ("March", 31), ("April", 30), ("May
           ("June", 30), ("July", 31), ("August", 31), ("September", 30), ("October", 31),
           ("November", 30), ("December", 31))
 MEASURE_KINDS = ("'met when', 'count when', 'count records', 'ratio sum A over sum B', "
-                 "'ratio count of A over count of B' or 'share / count in backlog until'")
+                 "'ratio count of A over count of B', 'share / count in backlog until' or "
+                 "'average working days from A to B'")
 SINGLE_CLAUSES = (ast.Population, ast.PeriodOf, ast.MetWhen, ast.CountWhen, ast.Ratio,
                   ast.Target, ast.Bases, ast.GroupBy, ast.BandsUse, ast.ExpectedDirect,
                   ast.ExpectedCohort, ast.Backlog, ast.MinDenominator, ast.CountRecords,
-                  ast.DueWhen, ast.CountRatio, ast.TargetLookup, ast.Rank, ast.Buckets)
+                  ast.DueWhen, ast.CountRatio, ast.TargetLookup, ast.Rank, ast.Buckets,
+                  ast.InformationBases, ast.Average)
 
 
 def _why_bad(text: str) -> str:
@@ -71,6 +73,15 @@ def _fixed_by(name: str, where: object) -> bool:
     return False
 
 
+def _months_column(profile: TableSpec) -> str:
+    """A cohort profile's months-since-start column: ``month``, or else its one integer column
+    (``months_after_outcome``, ``months_on_programme``)."""
+    if profile.column("month") is not None:
+        return "month"
+    ints = [c.name for c in profile.columns if c.type is ColumnType.INTEGER]
+    return ints[0] if len(ints) == 1 else "month"
+
+
 def _clause_word(c: object) -> str:
     words = {ast.ServiceStart: "service start", ast.CalendarClause: "calendar",
              ast.ExtractDate: "extract date", ast.GroupBy: "group by", ast.Bases: "bases",
@@ -81,7 +92,8 @@ def _clause_word(c: object) -> str:
              ast.ExpectedCohort: "expected cohorts", ast.MinDenominator: "minimum denominator",
              ast.DueWhen: "due when", ast.CountRatio: "ratio count",
              ast.TargetLookup: "target ... of TABLE for ...", ast.Rank: "rank",
-             ast.Buckets: "lateness buckets"}
+             ast.Buckets: "lateness buckets", ast.InformationBases: "information bases",
+             ast.Average: "average days from"}
     return words.get(type(c), type(c).__name__)
 
 
@@ -122,6 +134,7 @@ class MeasureChecker:
         kind, condition, window, ratio = self.kind()
         target = self.target(kind)
         bases = self.bases(period[1] if period else "month", kind)
+        information = self.information(period[1] if period else "month", kind, bases)
         groups = self.groups()
         self.levels = groups
         bands = self.bands_use(kind)
@@ -134,15 +147,47 @@ class MeasureChecker:
             self.error("measure-kind", "'each month from ... until' goes with 'at most N days "
                        "apart' (a record is judged in each month it runs)", d.span)
         rank = self.clause(ast.Rank)
+        within = self.rank_within(rank, groups)
         buckets = self.buckets(window)
         cite = self.clause(ast.Cite)
         if not self.ok or period is None or target is None:
             return None
-        return ir.Measure(d.id.text, d.title.text, cite.text.text if cite else "", self.table.name,
-                          where, period[0], period[1], kind, condition, window, ratio, target,
-                          bases, groups, bands, expected, backlog,
-                          minimum.value if minimum else 0, due, until, d.span,
-                          ("highest" if rank.highest else "lowest") if rank else None, buckets)
+        return self.with_orders(ir.Measure(
+            d.id.text, d.title.text, cite.text.text if cite else "", self.table.name,
+            where, period[0], period[1], kind, condition, window, ratio, target,
+            bases + information, groups, bands, expected, backlog,
+            minimum.value if minimum else 0, due, until, d.span,
+            ("highest" if rank.highest else "lowest") if rank else None, buckets,
+            information=information, rank_within=within,
+            average_working=self.average_working()))
+
+    def average_working(self) -> bool:
+        """Whether an 'average ... days from' clause counts working days (True otherwise)."""
+        a = self.clause(ast.Average)
+        return a.working if isinstance(a, ast.Average) else True
+
+    def with_orders(self, m: ir.Measure) -> ir.Measure:
+        """``m`` with its table's 'LATER not before EARLIER' pairs whose later date it reads
+        from its own table (semantics.md 1: such a record is excluded, never counted)."""
+        assert self.table is not None
+        read = {c.name for c in ir.own_columns(m) if c.via is None}
+        pairs = tuple((self.table.column(a), self.table.column(b))
+                      for a, b in self.table.orders if a in read)
+        return attrs.evolve(m, orders=pairs) if pairs else m
+
+    def rank_within(self, rank: ast.Rank | None,
+                    groups: tuple) -> str | None:  # type: ignore[type-arg]
+        """``rank ... within COLUMN``: a column of a group level that has other columns too
+        (the providers within a CPA)."""
+        if rank is None or rank.within is None:
+            return None
+        name = rank.within.text
+        if not any(name in {c.name for c in level} and len(level) > 1 for level in groups):
+            self.error("unknown-column", f"'rank ... within {name}' needs a group level of "
+                       f"{name} and another column, to rank the groups that share a {name}",
+                       rank.within.span, f"write e.g.: group by provider and {name}")
+            return None
+        return name
 
     def buckets(self, window: object) -> ir.Buckets | None:
         """``lateness buckets up to N days``: only after a fixed 'within N days' window."""
@@ -230,7 +275,7 @@ class MeasureChecker:
     def kind(self):  # type: ignore[no-untyped-def]
         """(kind, condition, window, ratio columns) from the clause saying what is counted."""
         kinds = (ast.MetWhen, ast.CountWhen, ast.CountRecords, ast.Ratio, ast.Backlog,
-                 ast.CountRatio)
+                 ast.CountRatio, ast.Average)
         given = [x for x in self.decl.clauses if isinstance(x, kinds)]
         if not given:
             self.error("measure-kind", f"measure {self.decl.id.text} does not say what it "
@@ -250,12 +295,18 @@ class MeasureChecker:
             num = self.column(clause.numerator, NUMERIC, "'ratio sum'")
             den = self.column(clause.denominator, NUMERIC, "'ratio sum'")
             return "ratio", None, None, (num, den) if num and den else None
+        if isinstance(clause, ast.Average):
+            start = self.column(clause.start, (ColumnType.DATE,), "'average days from'")
+            end = self.column(clause.end, (ColumnType.DATE,), "'average days ... to'")
+            return "average", None, None, (start, end) if start and end else None
         if isinstance(clause, ast.CountRatio):
             num = self.column(clause.numerator, DATE_LIKE, "'ratio count of'")
             den = self.column(clause.denominator, DATE_LIKE, "'ratio count of'")
             return "count_ratio", None, None, (num, den) if num and den else None
         if isinstance(clause, ast.Backlog):
-            return ("backlog_share" if clause.share else "backlog_count"), None, None, None
+            kind = "backlog_breach" if clause.breach else \
+                "backlog_share" if clause.share else "backlog_count"
+            return kind, None, None, None
         if isinstance(clause, ast.CountRecords):
             kind = "profile" if self.clause(ast.ExpectedDirect) or \
                 self.clause(ast.ExpectedCohort) else "count"
@@ -289,7 +340,7 @@ class MeasureChecker:
         period = self.clause(ast.PeriodOf)
         if period is not None:
             self.column(period.column, DATE_LIKE, "a backlog's 'month of'")
-        return ir.BacklogSpec(until, b.over_days, b.working) if until else None
+        return ir.BacklogSpec(until, b.over_days, b.working, b.breach) if until else None
 
     def expected(self, kind: str, groups: tuple) -> ir.Expected | None:  # type: ignore[type-arg]
         """The expected (profiled) figures of a profile measure."""
@@ -367,8 +418,8 @@ class MeasureChecker:
             self.error("type-mismatch", f"cohorts need a date column '{e.start.text}' in table "
                        f"'{cohort.name}'", e.start.span)
             return None
-        month = self.table_column(profile, "month", (ColumnType.INTEGER,), e.profile.span,
-                                  "a cohort profile")
+        month = self.table_column(profile, _months_column(profile), (ColumnType.INTEGER,),
+                                  e.profile.span, "a cohort profile")
         rate = self.table_column(profile, "rate", NUMERIC, e.profile.span, "a cohort profile")
         share = profile.column("share")
         where = None
@@ -383,6 +434,10 @@ class MeasureChecker:
                        "column to place its records in their cohorts", e.table.span,
                        f"declare e.g.: referral_id: ref({cohort.name})")
             return None
+        if share is not None and e.monthly:
+            self.error("type-mismatch", f"'times monthly {profile.name}' reads each month's "
+                       "rate as it is: the profile has no 'share' column", e.profile.span)
+            return None
         if share is not None and share.type not in NUMERIC:
             self.error("type-mismatch", f"the 'share' column of '{profile.name}' must be a "
                        "number", e.profile.span)
@@ -396,8 +451,10 @@ class MeasureChecker:
         keys = self.profile_keys(profile, cohort)
         if month is None or rate is None:
             return None
+        anchor = next((cohort.column(earlier) for later, earlier in cohort.orders
+                       if later == start.name), None)
         return ir.ExpectedCohort(cohort.name, start, profile.name, where, keys, month, rate,
-                                 share, link)
+                                 share, link, anchor, e.monthly)
 
     def window(self, w):  # type: ignore[no-untyped-def]
         if isinstance(w, ast.GapWindow):
@@ -631,8 +688,30 @@ class MeasureChecker:
         clause = own or (self.header[6] if self.header else None)
         if clause is None:
             return ("quarter",) if unit == "quarter" else DEFAULT_BASES
-        out = []
-        for n in clause.names:
+        return self.basis_names(clause.names, unit)
+
+    def information(self, unit: str, kind: str, bases: tuple[str, ...]) -> tuple[str, ...]:
+        """``information bases B``: reported beside the assessed bases, never assessed."""
+        clause = self.clause(ast.InformationBases)
+        if clause is None:
+            return ()
+        if kind in STATE_KINDS:
+            self.error("period-mismatch", "a backlog is a state at each month end, so its "
+                       "only basis is 'cumulative'", clause.span, "leave out this line")
+            return ()
+        names = self.basis_names(clause.names, unit)
+        both = [n for n in names if n in bases]
+        if both:
+            self.error("period-mismatch", f"basis '{both[0]}' is both assessed and for "
+                       "information only", clause.span,
+                       f"keep '{both[0]}' in one of 'bases' and 'information bases'")
+            return ()
+        return names
+
+    def basis_names(self, names: tuple[ast.Name, ...], unit: str) -> tuple[str, ...]:
+        """The bases named, each once, checked against the measure's period."""
+        out: list[str] = []
+        for n in names:
             if n.text not in ir.BASES:
                 self.error("unknown-basis", f"unknown basis '{n.text}'", n.span,
                            did_you_mean(n.text, ir.BASES) or "bases are: " + ", ".join(ir.BASES))

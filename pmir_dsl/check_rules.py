@@ -104,6 +104,10 @@ class RuleChecker:
             words = "in-month" if basis == "in_month" else basis.replace("_", " ")
             self.error("rule-measure", f"measure {m.id} has no {words} figures for rules to "
                        "test month by month", name.span, f"give {m.id}: bases {basis}, ...")
+        elif basis in m.information:
+            self.error("rule-measure", f"measure {m.id}'s {basis.replace('_', ' ')} figures are "
+                       "for information only, never met or failed", name.span,
+                       f"test another basis: on {next(iter(set(m.bases) - set(m.information)))}")
         elif keys not in levels:
             self.error("rule-measure", f"measure {m.id} is not grouped by "
                        f"{' and '.join(keys) or 'the whole contract'}", name.span,
@@ -210,6 +214,10 @@ class RuleChecker:
         if forfeit_after is not None and forfeit_after.months < 1:
             self.error("bad-amount", "deferred amounts can be forfeit after 1 month at the "
                        "earliest", forfeit_after.span, None)
+        forfeitable = clause.get(ast.ForfeitableAfter)
+        if forfeitable is not None and forfeitable.months < 1:
+            self.error("bad-amount", "deferred amounts can be forfeitable after 1 month at the "
+                       "earliest", forfeitable.span, None)
         forfeit_at = clause.get(ast.ForfeitAt)
         at = self.date(forfeit_at.date) if forfeit_at else None
         cite = next((c.text.text for c in decl.clauses if isinstance(c, ast.Cite)), "")
@@ -218,7 +226,8 @@ class RuleChecker:
         return ir.Remedy(decl.name.text, decl.title.text, cite, keys, fee.table.text, columns[0],
                          columns[1], defer.share.value, self.atoms(defer.atoms, keys),
                          self.atoms(release.atoms, keys),
-                         forfeit_after.months if forfeit_after else None, at)
+                         forfeit_after.months if forfeit_after else None, at,
+                         forfeitable_after=forfeitable.months if forfeitable else None)
 
     def fee_columns(self, fee: ast.FeeSource, keys: tuple[str, ...]):  # type: ignore[no-untyped-def]
         """(fee column, month column) of the fee table, which must hold the group keys too."""

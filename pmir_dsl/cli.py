@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import io
 import os
 import sys
@@ -18,10 +19,12 @@ import numpy as np
 from rich.console import Console
 
 from . import __version__
+from .cli_guard import as_of_date, as_of_warnings, at_least, guard_streams
 from .diagnostics import CompileError, render_all
 from .errors import DataError
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE, EXIT_BUG = 0, 1, 2, 70
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
 class UsageError(Exception):
@@ -30,6 +33,40 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pmirc`` console script."""
+    saved = sys.stdout, sys.stderr
+    guard_streams()  # a reader that goes away early must not change the exit status
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # a full disk is found here, not in Python's flush at exit
+        return status
+    except KeyboardInterrupt:
+        print("pmirc: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as e:
+        if e.errno not in OUTPUT_ERRNOS:
+            raise
+        print(f"pmirc: error: cannot write the output: {e.strerror}", file=sys.stderr)
+        _quiet_stdout()
+        return EXIT_UNUSABLE
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+#: Write errors that are the output's destination's fault (a full disk, a broken device).
+OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that Python's own flush at exit cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
@@ -42,9 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as e:
         print(f"pmirc: error: {e}", file=sys.stderr)
         return EXIT_UNUSABLE
-    except BrokenPipeError:
-        return EXIT_OK
     except Exception as e:  # noqa: BLE001 - a bug in pmirc, never the user's fault
+        if isinstance(e, OSError) and e.errno in OUTPUT_ERRNOS:
+            raise  # the output's destination failed: named by main()
         if os.environ.get("PMIRC_DEBUG"):
             traceback.print_exc()
         print(f"pmirc: internal error ({type(e).__name__}: {e}). This is a bug in pmirc; "
@@ -61,12 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
     _check_parser(sub.add_parser("check", help="evaluate a contract over a data folder"))
     lint = sub.add_parser("lint", help="check a contract file without data")
     lint.add_argument("contracts", nargs="+", metavar="CONTRACT")
+    lint.add_argument("--assumptions", action="store_true",
+                      help="list every number the guidance does not state, FILE:LINE first")
     lint.set_defaults(run=cmd_lint)
     schema = sub.add_parser("schema", help="list the tables and columns a contract reads")
     schema.add_argument("contract")
     schema.set_defaults(run=cmd_schema)
     _audit_parser(sub.add_parser("audit", help="list the per-record verdicts behind a figure"))
     _test_parser(sub.add_parser("test", help="run a contract's rule tests (*.pmirtest files)"))
+    _sample_parser(sub.add_parser("sample", help="draw a random compliance sample of a "
+                                  "measure's records (AtW 6.46-6.48, IPES 9.75-9.77)"))
     _diff_parser(sub.add_parser("diff", help="the figures, verdicts, bands and levels that "
                                 "change between two contracts, data sets or as-of dates"))
     _explain_parser(sub.add_parser("explain", help="why a figure is what it is: clauses, "
@@ -83,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("name", help="which contract's data: atw_ha")
     synth.add_argument("out_dir")
     synth.add_argument("--rows", type=int, default=2000)
-    synth.add_argument("--seed", type=int, default=1)
+    synth.add_argument("--seed", type=at_least(0), default=1)
+    synth.add_argument("--force", action="store_true", help="overwrite files already there")
     synth.add_argument("--format", choices=("csv", "parquet"), default="csv")
     synth.set_defaults(run=cmd_synth)
     return p
@@ -92,12 +134,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _check_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("contract")
     p.add_argument("data_dir")
-    p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
+    p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD",
                    help="evaluate as at this date (default: the contract's extract date, else "
                    "the latest date in the data)")
-    p.add_argument("--format", choices=("table", "json"), default="table")
-    p.add_argument("--width", type=int, default=None, help="terminal report width")
-    p.add_argument("--chunk-rows", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--format", choices=("table", "json", "html", "xlsx", "csv"), default="table",
+                   help="table (the terminal report), json, html (the review pack: one "
+                   "self-contained page), xlsx (the pack as a workbook; needs -o) or csv (the "
+                   "results table)")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write the json, html, xlsx or csv here instead of standard output")
+    p.add_argument("--width", type=at_least(20), default=None, help="terminal report width")
+    p.add_argument("--chunk-rows", type=at_least(1), default=None, help=argparse.SUPPRESS)
     p.add_argument("--engine", choices=("numpy", "reference"), default="numpy",
                    help="numpy (default), or reference: the slow, plain-Python reference "
                    "interpreter, to cross-check a figure on a small extract")
@@ -111,7 +158,7 @@ def _audit_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--period", help="only records counting in this month (YYYY-MM)")
     p.add_argument("--status", choices=("met", "failed", "pending", "excluded"))
     p.add_argument("--group", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD")
+    p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD")
     p.add_argument("-o", "--output", help="write the CSV here instead of standard output")
     p.set_defaults(run=cmd_audit)
 
@@ -125,10 +172,24 @@ def _test_parser(p: argparse.ArgumentParser) -> None:
                    "each contract (or in --snapshot-dir), or show which figures moved")
     p.add_argument("--snapshot-dir", metavar="DIR", help="where the amber files are kept")
     p.add_argument("--update", action="store_true", help="accept the figures that moved")
-    p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="with --snapshot")
+    p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD", help="with --snapshot")
     p.add_argument("--coverage", action="store_true", help="list the measures, windows, "
                    "categories, targets, bands and regime rules that no test exercised")
     p.set_defaults(run=cmd_test)
+
+
+def _sample_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("contract")
+    p.add_argument("data_dir")
+    p.add_argument("--measure", required=True)
+    p.add_argument("--n", type=at_least(1), required=True, help="records to draw (per stratum)")
+    p.add_argument("--seed", type=int, required=True, help="the generator's seed (recorded)")
+    p.add_argument("--stratify", metavar="COLUMN", help="draw N from each value of this "
+                   "group column of the measure")
+    p.add_argument("--period", help="only records counting in this month (YYYY-MM)")
+    p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD")
+    p.add_argument("-o", "--output", help="write the CSV here instead of standard output")
+    p.set_defaults(run=cmd_sample)
 
 
 def _diff_parser(p: argparse.ArgumentParser) -> None:
@@ -138,7 +199,7 @@ def _diff_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("data_dir", nargs="?", metavar="DATA_DIR")
     p.add_argument("--data", nargs=2, metavar=("OLD_DIR", "NEW_DIR"),
                    help="a data folder for each side")
-    p.add_argument("--as-of", nargs=2, type=_date, metavar=("A", "B"),
+    p.add_argument("--as-of", nargs=2, type=as_of_date, metavar=("A", "B"),
                    help="an as-of date for each side")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(run=cmd_diff)
@@ -151,19 +212,10 @@ def _explain_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--group", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--period", required=True, help="YYYY-MM (or YYYY-Qn)")
     p.add_argument("--basis", default=None, help="default: in_month, or the measure's first")
-    p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD")
+    p.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD")
     p.add_argument("-o", "--output", help="write the records behind the figure to this CSV")
     p.set_defaults(run=cmd_explain)
 
-
-def _date(text: str) -> str:
-    try:
-        value = np.datetime64(text, "D")
-    except ValueError:
-        value = None
-    if value is None or str(value) != text:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date written YYYY-MM-DD")
-    return text
 
 
 # ---- commands -----------------------------------------------------------------------------------
@@ -181,18 +233,52 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.as_of is None and not plan.contract.extract_date:  # as of the latest date in the data
         for line in far_dates(tables):
             print(line, file=sys.stderr)
+    if args.as_of is not None:
+        for line in as_of_warnings(tables, args.as_of):
+            print(line, file=sys.stderr)
     if args.engine == "reference":
         from .reference import evaluate_reference
 
         ev = evaluate_reference(plan, tables, args.as_of)
     else:
         ev = evaluate(plan, tables, args.as_of, args.chunk_rows)
-    if args.format == "json":
-        sys.stdout.write(json_report.render(ev))
+    if args.format in PACK_FORMATS:
+        _write_pack(ev, args.format, args.output)
+    elif args.format == "json":
+        _write_text(args.output, json_report.render(ev))
     else:
         terminal.render(ev, Console(width=args.width, highlight=False))
     failed = any(r["met"] is False for r in ev.results)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+PACK_FORMATS = ("html", "xlsx", "csv")
+
+
+def _write_pack(ev: object, fmt: str, path: str | None) -> None:
+    """The review pack as HTML, an Excel workbook or the results CSV (docs/pack.md)."""
+    if fmt == "xlsx":
+        if path is None:
+            raise UsageError("--format xlsx writes a workbook: name it with -o pack.xlsx")
+        from .report import xlsx
+
+        xlsx.write(ev, path)  # type: ignore[arg-type]
+    elif fmt == "html":
+        from .report import html
+
+        _write_text(path, html.render(ev))  # type: ignore[arg-type]
+    else:
+        from .report import csv as csv_report
+
+        _write_text(path, csv_report.render(ev.results))  # type: ignore[attr-defined]
+
+
+def _write_text(path: str | None, text: str) -> None:
+    if path is None:
+        sys.stdout.write(text)
+    else:
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
 
 
 #: A date this many days or more after every other date in the data is probably mistyped.
@@ -243,6 +329,11 @@ def cmd_lint(args: argparse.Namespace) -> int:
             continue
         print(f"{path}: ok: contract '{c.name}', {len(c.measures)} measures "
               f"({', '.join(m.id for m in c.measures)}), {len(c.tables)} tables")
+        if args.assumptions:
+            from .assumptions import lint_lines
+
+            lines = lint_lines(c)
+            print("\n".join(lines) if lines else f"{path}: no assumptions declared")
     return status
 
 
@@ -293,6 +384,27 @@ def cmd_test(args: argparse.Namespace) -> int:
     if args.coverage:
         _coverage(runs, cache)
     return status
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """``pmirc sample``: a seeded, optionally stratified random sample of a measure's records,
+    as CSV with the method and seed in '#' comment lines above the header."""
+    from .load import load_tables
+    from .pipeline import compile_file, evaluate
+    from .sample import SampleError, draw_sample
+
+    plan = compile_file(args.contract)
+    if args.measure not in {mp.measure.id for mp in plan.measures}:
+        ids = ", ".join(mp.measure.id for mp in plan.measures)
+        raise UsageError(f"no measure '{args.measure}' in {args.contract} (measures: {ids})")
+    tables = load_tables(_existing_dir(args.data_dir), plan.contract.used_tables())
+    ev = evaluate(plan, tables, args.as_of)
+    try:
+        sample = draw_sample(ev, args.measure, args.n, args.seed, args.stratify, args.period)
+    except SampleError as e:
+        raise UsageError(str(e)) from None
+    _write_csv(args.output, sample.header, sample.rows, [f"# {line}" for line in sample.method])
+    return EXIT_OK
 
 
 def _coverage(runs: list, cache: dict) -> None:  # type: ignore[type-arg]
@@ -413,8 +525,17 @@ def cmd_synth(args: argparse.Namespace) -> int:
         raise UsageError(f"no generator '{args.name}' (have: {', '.join(GENERATORS)})")
     if args.rows < 1:
         raise UsageError("--rows must be at least 1")
-    paths = write_tables(GENERATORS[args.name](args.rows, seed=args.seed), args.out_dir,
-                         args.format)
+    if os.path.exists(args.out_dir) and not os.path.isdir(args.out_dir):
+        raise UsageError(f"'{args.out_dir}' is a file, not a folder to write the data set into")
+    tables = GENERATORS[args.name](args.rows, seed=args.seed)
+    there = [n for n in tables if os.path.exists(os.path.join(args.out_dir, f"{n}.{args.format}"))]
+    if there and not args.force:
+        raise UsageError(f"{args.out_dir} already holds {', '.join(f'{n}.{args.format}' for n in there)}"
+                         "; pass --force to overwrite")
+    try:
+        paths = write_tables(tables, args.out_dir, args.format)
+    except OSError as e:
+        raise UsageError(f"cannot write the data set into '{args.out_dir}': {e.strerror or e}") from e
     for path in paths:
         print(path)
     return EXIT_OK
@@ -442,16 +563,22 @@ def escape_cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _write_csv(path: str | None, header: list[str], rows: list[list[object]]) -> None:
+def _write_csv(path: str | None, header: list[str], rows: list[list[object]],
+               comments: Sequence[str] = ()) -> None:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
+    for line in comments:  # '#' lines above the header, each one cell (quoted if it must be)
+        w.writerow([escape_cell(" ".join(line.split()))])
     w.writerow(header)
     w.writerows([[escape_cell(v) for v in row] for row in rows])
     if path is None:
         sys.stdout.write(buf.getvalue())
     else:
-        with open(path, "w", encoding="utf-8", newline="") as f:
-            f.write(buf.getvalue())
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                f.write(buf.getvalue())
+        except OSError as e:  # a missing folder, a folder, a full disk
+            raise UsageError(f"cannot write '{path}': {e.strerror or e}") from None
 
 
 Command = Callable[[argparse.Namespace], int]

@@ -174,16 +174,24 @@ def visit_Comparison(c: ir.Comparison) -> CondFn:  # noqa: N802
         if o.column is None:
             if isinstance(o.value, str):
                 return np.datetime64(o.value, "D"), True
-            return np.int64(o.value) * scale, True
+            return int(o.value) * scale, True  # a Python int: numpy compares it exactly
         col = b.column(t, o.column)
         if o.column.type is ColumnType.INTEGER and scale != 1:
-            return col.values * scale, col.present()
+            return _scaled(col.values, scale), col.present()
         return col.values, col.present()
 
     def run(b: Batch, t: str) -> np.ndarray:
         (lv, lp), (rv, rp) = side(b, t, c.left), side(b, t, c.right)
-        return COMPARE_OPS[c.op](lv, rv) & lp & rp
+        return np.asarray(COMPARE_OPS[c.op](lv, rv) & lp & rp, dtype=bool)
     return run
+
+
+def _scaled(values: np.ndarray, scale: int) -> np.ndarray:
+    """Whole numbers in millionths, to compare with decimals: as Python ints (exact, slower)
+    when some would not fit in an int64, so that a comparison never wraps round."""
+    if values.size and int(np.abs(values).max()) > np.iinfo(np.int64).max // scale:
+        return values.astype(object) * scale
+    return values * scale
 
 
 def visit_Not(c: ir.Not) -> CondFn:  # noqa: N802
@@ -259,16 +267,23 @@ class MeasurePlan:
         self._joins(b, excl)
         unjoined = excl.any.copy()  # no group to count them in: totals only
         self._place(b, months, excl)
+        for later, earlier in m.orders:  # 'LATER not before EARLIER' (semantics.md 1)
+            excl.add(f"{later.name} before {earlier.name}",
+                     b.column(m.table, later).values < b.column(m.table, earlier).values)
         cohort = self._cohort(b, months, excl)
         met, pending, deadline = self._decide(b, excl)
         num, den = self._amounts(b, met, excl)
+        if m.kind == "average":
+            met, pending, num, den = self._average(b, excl)
         first = _first_month(b, m.period_unit)
         placed = in_pop & ~unjoined & (months >= first) & (months <= b.last_month)
         if m.period_unit == "quarter":  # a quarter counts in its last month (or the as-of month)
             months = np.minimum(months + 2, b.last_month)
         month_idx = np.where(placed, months - b.first_month, -1)
         backlog, anchor = None, None
-        if m.backlog is not None:
+        if m.backlog is not None and m.backlog.breach:
+            met, pending, deadline, month_idx = self._breach(b, month_idx, excl)
+        elif m.backlog is not None:
             anchor = b.column(m.table, m.period_column).values
             backlog = self._backlog(b, month_idx, excl)
             met = ~((backlog[0] >= 0) & (backlog[1] < 0))  # failed: in backlog at the as-of date
@@ -288,7 +303,7 @@ class MeasurePlan:
         return self._each_month(b, v) if m.each_month_until is not None else v
 
     def _each_month(self, b: Batch, v: Verdicts) -> Verdicts:
-        """One entry per record and month it runs, failed in the months a gap ran out."""
+        """One entry per record and month it runs, failed in the months a gap was overdue."""
         m = self.measure
         w = m.window
         assert isinstance(w, ir.EveryNDays) and m.each_month_until is not None
@@ -381,6 +396,9 @@ class MeasurePlan:
         if not isinstance(e, ir.ExpectedCohort) or e.link is None:
             return None
         start = b.column(self.measure.table, attrs.evolve(e.start, via=e.link.name)).values
+        if e.anchor is not None:  # a start before its anchor is no start (semantics.md 1)
+            anchor = b.column(self.measure.table, attrs.evolve(e.anchor, via=e.link.name)).values
+            start = np.where(start < anchor, NAT, start)
         event = b.column(self.measure.table, self.measure.period_column).values
         excl.add(f"no {e.start.name} in {e.table}", np.isnat(start))
         if self.measure.period_column.type is ColumnType.DATE:
@@ -413,6 +431,50 @@ class MeasurePlan:
             first = np.maximum(first, self._over_from(b, anchor, spec, size))
         ok = (month_idx >= 0) & ~excl.any & (first < end)
         return np.where(ok, first, -1), np.where(ok & (end < size), end, -1)
+
+    def _breach(self, b: Batch, month_idx: np.ndarray, excl: Exclusions
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(met, pending, deadline, month index) of 'count breaches of backlog' (semantics 6a).
+
+        A record breaches (failed: counted) when it is still in backlog at the end of its
+        limit's last day, and that day ended before the as-of date; it is met when closed by
+        then; pending otherwise. It counts in the month of the day after the limit (the as-of
+        month where that is later: decided early, or still pending); an excluded record stays in
+        the month of its date, as everywhere (decision 28).
+        """
+        spec = self.measure.backlog
+        assert spec is not None and spec.over_days is not None
+        until = b.column(self.measure.table, spec.until).values
+        anchor = b.column(self.measure.table, self.measure.period_column).values
+        excl.add(f"{spec.until.name} before {self.measure.period_column.name}", until < anchor)
+        limit = workday(anchor, spec.over_days, b.cal) if spec.working else \
+            anchor + np.timedelta64(spec.over_days, "D")
+        closed = ~np.isnat(until) & (until <= limit) & (until <= b.as_of)
+        breached = ~closed & (limit < b.as_of)
+        after = (limit + np.timedelta64(1, "D")).astype("datetime64[M]").astype(np.int64)
+        month = np.minimum(after, b.last_month) - b.first_month
+        month_idx = np.where((month_idx >= 0) & ~excl.any, month, month_idx)  # excluded: own month
+        return ~breached, ~closed & ~breached, limit, month_idx
+
+    def _average(self, b: Batch, excl: Exclusions
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(met, pending, days, ones) of 'average days from A to B'.
+
+        A record counts (met) once B has happened by the as-of date, with the days from A to B:
+        working days after A up to and including B (0 on the same day), or calendar days; it is
+        pending while B is empty or after the as-of date.
+        """
+        m = self.measure
+        assert m.ratio is not None
+        a, e = (b.column(m.table, spec).values for spec in m.ratio)
+        excl.add(f"{m.ratio[0].name} missing", np.isnat(a))
+        excl.add(f"{m.ratio[1].name} before {m.ratio[0].name}", e < a)
+        done = ~np.isnat(e) & ~np.isnat(a) & (e <= b.as_of) & (e >= a)
+        safe_a, safe_e = np.where(done, a, b.as_of), np.where(done, e, b.as_of)
+        one = np.timedelta64(1, "D")
+        days = np.busday_count(safe_a + one, safe_e + one, busdaycal=b.cal) if m.average_working \
+            else (safe_e - safe_a).astype(np.int64)
+        return done, ~done, np.where(done, days, 0).astype(np.int64), np.ones(len(a), np.int64)
 
     def _over_from(self, b: Batch, anchor: np.ndarray, spec: ir.BacklogSpec, size: int
                    ) -> np.ndarray:
@@ -479,7 +541,7 @@ class MeasurePlan:
 
     def _amounts(self, b: Batch, met: np.ndarray, excl: Exclusions) -> tuple[np.ndarray, np.ndarray]:
         m = self.measure
-        if m.ratio is None or m.kind == "count_ratio":
+        if m.ratio is None or m.kind in ("count_ratio", "average"):
             return met.astype(np.int64), np.ones(len(met), dtype=np.int64)
         cols = [b.column(m.table, spec) for spec in m.ratio]
         for spec, col in zip(m.ratio, cols):
@@ -632,8 +694,10 @@ def largest_gaps(b: Batch, table: str, w: ir.EveryNDays, start: np.ndarray,
 
 def overdue_months(b: Batch, table: str, w: ir.EveryNDays, start: np.ndarray,
                    end: np.ndarray) -> np.ndarray:
-    """(record, month since 1970-01) pairs: the months in which a gap ran past N days, i.e.
-    the month of the day after the N-th day since the last meeting (or the start)."""
+    """(record, month since 1970-01) pairs: the months in which, at some time, more than N days
+    had passed since the last meeting (or the start): from the month of the day after the N-th
+    day to the month of the next meeting (or the end), so an ongoing gap fails every month it
+    continues (semantics.md 7). A pair may repeat."""
     rows, dates, same, steps = _gaps_between(b, table, w, start, end)
     over = same & (steps > w.days)
     since = dates[:-1][over]
@@ -641,8 +705,12 @@ def overdue_months(b: Batch, table: str, w: ir.EveryNDays, start: np.ndarray,
         ran_out = np.busday_offset(since, w.days, roll="forward", busdaycal=b.cal)
     else:
         ran_out = since + np.timedelta64(w.days, "D")
-    month = (ran_out + np.timedelta64(1, "D")).astype("datetime64[M]").astype(np.int64)
-    return np.stack([rows[1:][over], month], axis=1).reshape(-1, 2)
+    first = (ran_out + np.timedelta64(1, "D")).astype("datetime64[M]").astype(np.int64)
+    last = dates[1:][over].astype("datetime64[M]").astype(np.int64)
+    lengths = np.maximum(last - first + 1, 1)
+    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    month = np.repeat(first, lengths) + offsets
+    return np.stack([np.repeat(rows[1:][over], lengths), month], axis=1).reshape(-1, 2)
 
 
 def _gaps_between(b: Batch, table: str, w: ir.EveryNDays, start: np.ndarray,

@@ -64,6 +64,7 @@ CODES: dict[str, ErrorCode] = _codes(
     ("bad-date", "A date literal that is not a real calendar date"),
     ("bad-percentage", "A percentage outside 0% to 100%"),
     ("bad-amount", "A number that does not fit where it is used"),
+    ("long-name", "A table name too long to name its data file"),
     ("bands-order", "Band lower bounds must strictly decrease, ending in 'otherwise'"),
     ("bands-arguments", "A band set used with the wrong number of arguments"),
     ("incomplete-cases", "Category-dependent days that do not cover every category"),

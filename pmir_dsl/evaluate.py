@@ -160,7 +160,7 @@ def _level_counts(kind: str, v: Verdicts, slot: np.ndarray, labels: list[tuple[A
     status = v.status[ok].astype(np.int64)
     out = np.zeros((size, 6), dtype=np.int64)
     out[:, :4] = np.bincount(key * 4 + status, minlength=size * 4).reshape(size, 4)
-    if kind == "ratio":
+    if kind in ("ratio", "average"):  # summed amounts: a ratio's columns, an average's days
         counted = status == MET
         for column, amounts in ((K_NUM, v.numerator), (K_DEN, v.denominator)):
             total = np.zeros(size, dtype=np.int64)
@@ -168,7 +168,7 @@ def _level_counts(kind: str, v: Verdicts, slot: np.ndarray, labels: list[tuple[A
             out[:, column] = total
     else:
         out[:, K_DEN] = out[:, K_MET] + out[:, K_FAILED]
-        out[:, K_NUM] = out[:, K_MET]
+        out[:, K_NUM] = out[:, K_FAILED if kind == "backlog_breach" else K_MET]
     if v.backlog is not None:  # in backlog: +1 from the first month end, -1 from the last
         out[:, K_NUM] = _steps(v.backlog, slot, months, size)
     if v.second is not None:  # count ratios: the numerator in the month of its own date
@@ -204,10 +204,11 @@ def _totals(kind: str, v: Verdicts) -> np.ndarray:
     """Every population record by verdict (placed in a month or not), with the summed amounts."""
     counts = np.bincount(v.status.astype(np.int64), minlength=5)[:4]
     met = v.status == MET
-    if kind == "ratio":
+    if kind in ("ratio", "average"):
         amounts = [int(v.numerator[met].sum()), int(v.denominator[met].sum())]
-    else:
-        amounts = [int(counts[MET]), int(counts[MET] + counts[FAILED])]
+    else:  # a breach count counts its failed records (the breaches)
+        amounts = [int(counts[FAILED if kind == "backlog_breach" else MET]),
+                   int(counts[MET] + counts[FAILED])]
     return np.array([*counts, *amounts], dtype=np.int64)
 
 
@@ -393,34 +394,46 @@ def finish(plan: Plan, partial: Partial, axis: Axis, expected: dict[str, Any] | 
                 rows += found
         if not counts.levels[0] and not (exp and exp.levels[0]):  # report the periods all the same
             empty = _rows(m, {}, np.zeros((axis.size, 6), dtype=np.int64), spans, None)
-            if m.backlog is not None:  # nothing in backlog: the age is null (decision 52)
+            if m.backlog is not None and not m.backlog.breach:  # nobody: age null (decision 52)
                 for r in empty:
                     r["oldest_age_working_days"] = None
             rows += empty
-    rank(rows, {mp.measure.id: mp.measure.rank for mp in plan.measures if mp.measure.rank})
+    rank(rows, {mp.measure.id: mp.measure.rank for mp in plan.measures if mp.measure.rank},
+         {mp.measure.id: mp.measure.rank_within for mp in plan.measures
+          if mp.measure.rank_within})
     rows.sort(key=result_sort_key)
     return rows
 
 
-def rank(rows: list[dict[str, Any]], orders: dict[str, str]) -> None:
+def rank(rows: list[dict[str, Any]], orders: dict[str, str],
+         within: dict[str, str] | None = None) -> None:
     """Give each group's row its ``rank`` among the groups of its level (same measure, period
     and basis), best first: by performance against the target where the target is looked up
     per record, else by value; ``highest`` or ``lowest`` first. Ties share the lower number
-    (1, 1, 3); rows not assessed, and the whole contract's row, get no rank. Exact."""
+    (1, 1, 3); rows not assessed, and the whole contract's row, get no rank. Exact.
+
+    ``within`` (measure -> column): rows of a level with that column also get
+    ``rank_within_COLUMN`` among the rows sharing its value, and a level of that column alone
+    is not ranked (CPAs are not ranked against each other, WP 3.3, 8.9)."""
+    within = within or {}
     peers: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for r in rows:
-        if r["measure"] in orders and r["group"]:
+        col = within.get(r["measure"])
+        if r["measure"] in orders and r["group"] and sorted(r["group"]) != [col]:
             key = (r["measure"], tuple(sorted(r["group"])), r["period"], r["basis"])
             peers.setdefault(key, []).append(r)
+            if col in r["group"]:
+                peers.setdefault((*key, col, r["group"][col]), []).append(r)
     for key, group in peers.items():
         sign = -1 if orders[key[0]] == "highest" else 1
+        name = "rank" if len(key) == 4 else f"rank_within_{key[4]}"
         scored = [(sign * r["_score"], r) for r in group if r.get("_score") is not None]
         scored.sort(key=lambda x: x[0])
         for r in group:
-            r["rank"] = None
+            r[name] = None
         for position, (score, r) in enumerate(scored):
             tied = position > 0 and score == scored[position - 1][0]
-            r["rank"] = scored[position - 1][1]["rank"] if tied else position + 1
+            r[name] = scored[position - 1][1][name] if tied else position + 1
     for r in rows:
         r.pop("_score", None)
 
@@ -512,7 +525,7 @@ def result(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
     elif m.kind == "ratio":  # sums may be negative (a budget overspent); only 0 is not assessed
         exact = Fraction(num, den) if den != 0 else None
         guard = Fraction(den, DECIMAL_SCALE)
-    elif m.kind in SHARE_KINDS:
+    elif m.kind in SHARE_KINDS or m.kind == "average":  # an average: days over records
         exact = Fraction(num, den) if den > 0 else None
         guard = den
     else:
@@ -544,4 +557,6 @@ def result(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
         row["expected"] = float(expected)
     if m.min_denominator:
         row["assessed"] = exact is not None and guard >= m.min_denominator
+    if basis in m.information:  # reported beside the target, never met or failed
+        row["met"], row["information"] = None, True
     return row

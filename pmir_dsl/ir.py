@@ -237,6 +237,8 @@ class ExpectedCohort:
     rate: ColumnSpec
     share: ColumnSpec | None
     link: ColumnSpec | None
+    anchor: ColumnSpec | None = None  # 'start not before ANCHOR': an earlier start is none
+    monthly: bool = False  # each month's rate as it is (WP retention, 8.22), not cumulative
 
 
 @attrs.frozen
@@ -244,11 +246,14 @@ class BacklogSpec:
     """In backlog at a month end t: counted in a month on or before t, ``until`` empty or after t.
 
     ``over_days``: only records in backlog for more than that many (working) days at t.
+    ``breach``: not a state at month ends but an event: a record still in backlog at the end of
+    its limit's last day breaches once, in the month of the day after (semantics 6a).
     """
 
     until: ColumnSpec
     over_days: int | None
     working: bool
+    breach: bool = False
 
 
 Expected = Union[ExpectedDirect, ExpectedCohort]
@@ -283,7 +288,9 @@ class Measure:
     ``kind``: 'rate' (met records / due records), 'count' (records meeting the condition),
     'ratio' (sum of one column over the sum of another), 'profile' (records against an expected
     figure), 'backlog_share' (records in backlog at each month end over records so far) or
-    'backlog_count' (records in backlog at each month end). For rate and count measures at most
+    'backlog_count' (records in backlog at each month end), 'backlog_breach' (records that
+    breached a backlog limit, counted in the month of the breach) or 'average' (the mean days
+    from ``ratio[0]`` to ``ratio[1]``: total days over records). For rate and count measures at most
     one of ``condition`` and ``window`` is set (neither: every record counts).
     """
 
@@ -310,6 +317,12 @@ class Measure:
     span: Span | None = _span()
     rank: str | None = None  # 'highest' | 'lowest': groups ranked, best first
     buckets: Buckets | None = None
+    information: tuple[str, ...] = ()  # bases reported for information: never met or failed
+    average_working: bool = True  # 'average working days from A to B' (A, B in ``ratio``)
+    # (later, earlier) of the table's 'LATER not before EARLIER' whose later date it reads
+    orders: tuple[tuple[ColumnSpec, ColumnSpec], ...] = ()
+    rank_within: str | None = None  # also ranked among the groups sharing this column's value
+    assumptions: tuple[str, ...] = ()  # numbers the guidance does not state (7, 130-)
 
 
 @attrs.frozen
@@ -342,6 +355,7 @@ class Rule:
     from_level: int | None
     atoms: tuple[Atom | NoticeAtom, ...]
     at_allocation: bool = False
+    assumptions: tuple[str, ...] = attrs.field(default=(), eq=False)  # the rule's own
 
 
 @attrs.frozen
@@ -356,6 +370,7 @@ class Regime:
     rules: tuple[Rule, ...]
     allocate: tuple[int, str] | None = None  # (every N months, first month YYYY-MM)
     level_reviews: tuple[tuple[int, int], ...] = ()  # (level, after N months)
+    assumptions: tuple[str, ...] = ()  # the regime's own, apart from its rules'
 
 
 @attrs.frozen
@@ -389,6 +404,7 @@ class Review:
     no_repeat: bool
     cancel: bool
     action_plan: tuple[int, bool] | None  # (days, working)
+    assumptions: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -407,6 +423,24 @@ class Remedy:
     release: tuple[Atom, ...]
     forfeit_after: int | None
     forfeit_at: str | None
+    assumptions: tuple[str, ...] = ()  # the remedy's and its clauses'
+    forfeitable_after: int | None = None  # a run of deferral this long makes it forfeitable
+
+
+@attrs.frozen
+class Assumption:
+    """A number the guidance does not state, declared with ``assume "why"`` (semantics.md 7).
+
+    ``owner`` is the block it is in ("measure CSS7", "regime PMIR"); ``clause`` the source text
+    of the clause it qualifies ("" for the whole block); ``rule`` the index of the regime rule
+    it qualifies, if any."""
+
+    text: str
+    file: str
+    line: int
+    owner: str
+    clause: str = ""
+    rule: int | None = None
 
 
 @attrs.frozen
@@ -425,6 +459,7 @@ class Contract:
     regimes: tuple[Regime, ...] = ()
     remedies: tuple[Remedy, ...] = ()
     reviews: tuple[Review, ...] = ()
+    assumptions: tuple[Assumption, ...] = ()  # every one, in file order
 
     def table(self, name: str) -> TableSpec:
         """The declared table called ``name``."""
@@ -475,7 +510,7 @@ def own_columns(m: Measure) -> list[ColumnSpec]:
         cols.append(m.each_month_until)
     if m.target.lookup is not None:
         cols += [m.target.lookup.date, *(own for own, _ in m.target.lookup.keys)]
-    return cols
+    return cols + [earlier for _, earlier in m.orders]
 
 
 def measure_columns(m: Measure, contract: Contract) -> list[tuple[str, str]]:
@@ -499,6 +534,8 @@ def measure_columns(m: Measure, contract: Contract) -> list[tuple[str, str]]:
         out += [(e.table, c.name) for c in (e.value, e.period, *e.keys, *_cond_columns(e.where))]
     elif isinstance(e, ExpectedCohort):
         out += [(e.table, e.start.name), *((e.table, k.name) for k in e.keys)]
+        if e.anchor is not None:
+            out.append((e.table, e.anchor.name))
         prof = [e.month, e.rate, *e.keys, *([e.share] if e.share else []), *_cond_columns(e.where)]
         out += [(e.profile, c.name) for c in prof]
         if e.link is not None:

@@ -41,9 +41,11 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+import errno
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
@@ -57,6 +59,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .errors import DataError, DataProblem
+from .limits import out_of_span
 from .schema import DECIMAL_PLACES, Column, ColumnSpec, ColumnType, Table, TableSpec
 
 #: How many bad rows (and their values) a problem shows.
@@ -121,9 +124,11 @@ def load_table(data_dir: str | Path, spec: TableSpec) -> Table:
         data = _read(source, spec)
         columns, problems = _parse_columns(source, spec, data)
         sha256 = _hash_result(source, digest)
+    table = Table(spec.name, source.path, data.num_rows, sha256, columns)
+    problems = problems or out_of_span(table)  # a far date would stretch the month axis
     if problems:
         raise DataError(problems)
-    return Table(spec.name, source.path, data.num_rows, sha256, columns)
+    return table
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,7 +158,7 @@ def _find_source(data_dir: Path, name: str) -> _Source:
     }
     found = {k: p for k, p in candidates.items() if (p.is_dir() if k == "folder" else p.is_file())}
     if not found:
-        raise DataError(_missing_table(data_dir, name))
+        raise DataError(_unusable_path(candidates) or _missing_table(data_dir, name))
     if len(found) > 1:
         names = " and ".join(p.name + ("/" if k == "folder" else "") for k, p in found.items())
         message = f"ambiguous table '{name}': found both {names}"
@@ -161,6 +166,25 @@ def _find_source(data_dir: Path, name: str) -> _Source:
         raise DataError(DataProblem(str(next(iter(found.values()))), message, hint=hint))
     kind, path = next(iter(found.items()))
     return _Source(str(path), _folder_files(path) if kind == "folder" else (path,), kind)
+
+
+def _unusable_path(candidates: dict[str, Path]) -> DataProblem | None:
+    """The problem with a table's path that is there but cannot be read as its file: a folder
+    named like a file, a pipe or device, or a symbolic link that loops."""
+    for kind, path in candidates.items():
+        try:
+            mode = os.lstat(path).st_mode
+            os.stat(path)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                return DataProblem(str(path), "a symbolic link that loops, not a file",
+                                   hint="point the link at the table's file, or copy it here")
+            continue
+        if kind != "folder" and not stat.S_ISLNK(mode) and not stat.S_ISREG(mode):
+            what = "a folder" if stat.S_ISDIR(mode) else "a pipe or device"
+            return DataProblem(str(path), f"{what}, not a file", hint="a table is a .csv or "
+                               ".parquet file, or a folder of Parquet files named after the table")
+    return None
 
 
 def _folder_files(folder: Path) -> tuple[Path, ...]:
@@ -215,6 +239,11 @@ def _data_folder(data_dir: str | Path) -> Path:
     if not folder.is_dir():
         hint = f"give the folder holding the tables' .csv or .parquet files (from {os.getcwd()})"
         raise DataError(DataProblem(str(folder), "data folder not found", hint=hint))
+    try:
+        os.listdir(folder)  # an unreadable folder is named here, not met as a crash later
+    except OSError as e:
+        raise DataError(DataProblem(str(folder), f"cannot read the data folder: {e.strerror}",
+                                    hint="check the folder's permissions")) from None
     return folder
 
 
@@ -247,7 +276,8 @@ def _read(source: _Source, spec: TableSpec) -> pa.Table:
     names = [c.name for c in spec.columns]
     if source.kind == "csv":
         return _read_csv(source.files[0], names)
-    return _concat_parts(source, [_read_parquet(path, names) for path in source.files])
+    coded = [c.name for c in spec.columns if c.type in _CODED]
+    return _concat_parts(source, [_read_parquet(path, names, coded) for path in source.files])
 
 
 def _missing_columns(file: str, names: Sequence[str], header: Sequence[str]) -> list[DataProblem]:
@@ -423,23 +453,30 @@ def _unreadable(file: str, error: Exception, header: Sequence[str]) -> DataProbl
     return DataProblem(file, f"cannot read the file: {text}", column, rows, values, len(rows), hint)
 
 
-def _read_parquet(path: Path, names: list[str]) -> pa.Table:
-    """Read the declared columns of one Parquet file, strings normalised to ``pa.string()``."""
+def _read_parquet(path: Path, names: list[str], coded: Sequence[str] = ()) -> pa.Table:
+    """Read the declared columns of one Parquet file, strings normalised to ``pa.string()``.
+
+    ``coded`` (text and category columns) are read as Arrow dictionaries of strings, as
+    Parquet stores them: they are parsed by their distinct values (:func:`_parse_coded`), so a
+    column of 10M referrals and 5 providers costs 5 string operations, not 10M."""
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(path, read_dictionary=list(coded) or None)
         missing = _missing_columns(str(path), names, parquet.schema_arrow.names)
         if missing:
             raise DataError(missing)
         table = parquet.read(columns=names, use_threads=True)
     except (pa.ArrowException, OSError) as error:
         raise DataError(_unreadable(str(path), error, [])) from None
-    return pa.table({n: _plain(table.column(n)) for n in names})
+    return pa.table({n: _plain(table.column(n), n in coded) for n in names})
 
 
-def _plain(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Decode dictionary columns; large/view strings and all-null columns become strings."""
+def _plain(values: pa.ChunkedArray, coded: bool = False) -> pa.ChunkedArray:
+    """Decode dictionary columns (but for ``coded`` ones of strings); large/view strings and
+    all-null columns become strings."""
     t = values.type
     if pa.types.is_dictionary(t):
+        if coded and pa.types.is_string(t.value_type) and pa.types.is_int32(t.index_type):
+            return values
         return _plain(pc.cast(values, t.value_type))
     if pa.types.is_large_string(t) or pa.types.is_null(t) or str(t) == "string_view":
         return pc.cast(values, pa.string())
@@ -489,6 +526,8 @@ class _Field:
 
     def present(self) -> np.ndarray:
         """Boolean mask of the rows with a value in the file (a float NaN counts as empty)."""
+        if self.raw.null_count == 0 and not pa.types.is_floating(self.raw.type):
+            return np.ones(len(self.raw), dtype=bool)
         return ~_bools(pc.is_null(self.raw, nan_is_null=True))
 
     def report(
@@ -537,9 +576,11 @@ def _parse_column(field: _Field) -> Column | None:
     """One column in its type's representation, or None if its file type cannot be used."""
     kind = field.spec.type
     try:
-        if _is_string(field.raw.type):
+        if pa.types.is_dictionary(field.raw.type):
+            column: Column | None = _parse_coded(field)
+        elif _is_string(field.raw.type):
             _check_length(field)
-            column: Column | None = _FROM_TEXT[kind](field)
+            column = _FROM_TEXT[kind](field)
         else:
             column = _FROM_NATIVE[kind](field)
     except pa.ArrowException as error:  # a safety net: report, never a traceback
@@ -558,6 +599,8 @@ def _check_length(field: _Field) -> None:
     """Report ids and text longer than an Excel cell can hold (other types fail their format)."""
     if field.spec.type not in _LENGTH_LIMITED:
         return
+    if (pc.max(pc.binary_length(field.raw)).as_py() or 0) <= MAX_CELL_CHARS:
+        return  # no value has more bytes than the limit has characters
     too_long = _bools(pc.greater(pc.utf8_length(field.raw), MAX_CELL_CHARS))
     field.report_mask(too_long, f"longer than {MAX_CELL_CHARS:,} characters (Excel's limit for a "
                       "cell)", "a cell this long is usually a broken export, e.g. a quote left "
@@ -847,6 +890,8 @@ def _text_text(field: _Field) -> Column:
 def _id_text(field: _Field) -> Column:
     """Ids kept as a ``pyarrow.StringArray``; they must be unique within the table."""
     ids = field.raw.combine_chunks()
+    if not _maybe_repeats(ids):
+        return Column(field.spec, ids)
     encoded = pc.dictionary_encode(ids)  # faster than count_distinct for many distinct values
     if len(encoded.dictionary) < len(ids) - ids.null_count:
         _report_duplicates(field, encoded)
@@ -877,6 +922,81 @@ def _report_duplicates(field: _Field, encoded: pa.DictionaryArray) -> None:
     field.report(rows, message, hint, count=int(counts[repeated].sum()))
 
 
+def _parse_coded(field: _Field) -> Column:
+    """A text or category column read as an Arrow dictionary (Parquet's own encoding): its
+    distinct values are checked and coded once, then each row takes its value's code. The same
+    column, the same problems (rows and values) as parsing the decoded strings."""
+    indices, values = _dictionary_parts(field.raw)
+    too_long = _bools(pc.greater(pc.utf8_length(values), MAX_CELL_CHARS))
+    field.report_mask(_take(too_long, indices, False), f"longer than {MAX_CELL_CHARS:,} "
+                      "characters (Excel's limit for a cell)", "a cell this long is usually a "
+                      "broken export, e.g. a quote left open that runs on into the following rows")
+    if field.spec.type is ColumnType.CATEGORY:
+        allowed = list(field.spec.categories)
+        known = _numpy(pc.fill_null(pc.index_in(values, value_set=pa.array(allowed, pa.string())),
+                                    -1), np.int32)
+        codes = _take(known, indices, -1)
+        bad = (indices >= 0) & (codes < 0)
+        if bad.any():  # the error path: the decoded strings, as the text parser sees them
+            _report_unknown(field.with_raw(pc.cast(field.raw, pa.string())), bad, allowed)
+        return Column(field.spec, codes)
+    used = np.flatnonzero(np.bincount(indices[indices >= 0], minlength=len(values)))
+    kept = values.take(pa.array(used))
+    order = _numpy(pc.array_sort_indices(kept), np.int64)
+    rank = np.full(len(values), -1, np.int32)
+    rank[used[order]] = np.arange(len(order), dtype=np.int32)
+    return Column(field.spec, _take(rank, indices, -1),
+                  dictionary=tuple(kept.take(pa.array(order)).to_pylist()))
+
+
+def _dictionary_parts(raw: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """(int32 index of each row into the values, -1 for null; the values) of a dictionary
+    column whose chunks may each have their own dictionary."""
+    unified = raw.unify_dictionaries()
+    if unified.num_chunks == 0:
+        return np.zeros(0, np.int32), pa.array([], pa.string())
+    values = unified.chunk(0).dictionary
+    indices = pa.chunked_array([c.indices for c in unified.chunks], pa.int32())
+    return _numpy(pc.fill_null(indices, -1), np.int32), values
+
+
+def _take(per_value: np.ndarray, indices: np.ndarray, null: object) -> np.ndarray:
+    """``per_value[indices]``, ``null`` where the index is -1 (a null row)."""
+    out = np.append(per_value, np.array([null], per_value.dtype))
+    return out[indices]
+
+
+#: Ids of this many bytes or fewer, all the same length, are checked for repeats as integers.
+_ID_WORDS = 4
+
+
+def _maybe_repeats(ids: pa.Array) -> bool:
+    """False when no id can repeat, found by sorting a 64-bit key per id in numpy (ids of one
+    length up to 8 bytes are their own key; up to 32 bytes a hash of their 8-byte words);
+    True when some key repeats or the ids are not of one length: the exact check decides."""
+    n = len(ids)
+    if n < 2:
+        return False
+    if ids.null_count:
+        return True
+    offsets = np.frombuffer(ids.buffers()[1], np.int32)[ids.offset:ids.offset + n + 1]
+    width = int(offsets[1] - offsets[0])
+    if width == 0 or width > 8 * _ID_WORDS or int(offsets[-1] - offsets[0]) != width * n or \
+            (np.diff(offsets) != width).any():
+        return True
+    data = np.frombuffer(ids.buffers()[2], np.uint8)[offsets[0]:offsets[-1]].reshape(n, width)
+    words = -(-width // 8)
+    padded = np.zeros((n, words * 8), np.uint8)
+    padded[:, words * 8 - width:] = data
+    parts = padded.view(">u8").astype(np.uint64)
+    key = parts[:, 0].copy()
+    for j in range(1, words):  # wrapping arithmetic: a hash, so a repeat is only a candidate
+        key *= np.uint64(0x9E3779B97F4A7C15)
+        key ^= parts[:, j]
+    key.sort()
+    return bool((key[1:] == key[:-1]).any())
+
+
 def _via_text(field: _Field) -> Column | None:
     """Parquet integers for id, text and category columns, read as their decimal text."""
     if not pa.types.is_integer(field.raw.type):
@@ -890,6 +1010,8 @@ def _no_native(field: _Field) -> Column | None:
 
 
 _MONTHLY = (ColumnType.MONTH, ColumnType.QUARTER, ColumnType.PERIOD)
+#: Types whose values are codes of distinct strings, read from Parquet as dictionaries.
+_CODED = (ColumnType.TEXT, ColumnType.CATEGORY)
 #: Types whose text is kept as it is, so its length is checked (other types check their format).
 _LENGTH_LIMITED = (ColumnType.ID, ColumnType.REF, ColumnType.TEXT)
 

@@ -14,6 +14,7 @@ import re
 from fractions import Fraction
 from importlib import resources
 
+import attrs
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 from lark.lexer import PatternStr
@@ -83,9 +84,12 @@ TOP_LEVEL = re.compile(r"^(import|contract|table|bands|measure|regime|remedy|rev
 
 @functools.cache
 def parser() -> Lark:
-    """The Lark parser for the language (built once)."""
+    """The Lark parser for the language (built once per process; Lark caches the built LALR
+    tables in the temporary folder, keyed by the grammar's hash, so a cold start loads them
+    instead of building them: about 0.6 s saved on every ``pmirc`` run)."""
     text = resources.files("pmir_dsl.grammar").joinpath("pmir.lark").read_text(encoding="utf-8")
-    return Lark(text, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    return Lark(text, parser="lalr", propagate_positions=True, maybe_placeholders=False,
+                cache=True)
 
 
 def parse(source: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
@@ -353,6 +357,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def cite_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.Cite(self._text(ch[0]), self._s(meta))
 
+    def assume_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Assume(self._text(ch[0]), self._s(meta))
+
     def service_start(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.ServiceStart(self._date(ch[0]), self._s(meta))
 
@@ -384,6 +391,14 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def bases_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.Bases(ch[0], self._s(meta))
 
+    def average_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        unit, start, end = ch
+        return ast.Average(str(unit).startswith("working"), self._name(start), self._name(end),
+                           self._s(meta))
+
+    def information_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.InformationBases(ch[0], self._s(meta))
+
     def table_decl(self, meta, ch):  # type: ignore[no-untyped-def]
         has_desc = len(ch) > 1 and isinstance(ch[1], Token) and ch[1].type == "STRING"
         desc = self._text(ch[1]) if has_desc else None
@@ -398,6 +413,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
 
     def ref_type(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.TypeRef(ast.Name("ref", self._s(meta)), (), self._name(ch[0]), self._s(meta))
+
+    def order_decl(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.OrderDecl(self._name(ch[0]), self._name(ch[1]), self._s(meta))
 
     def column_decl(self, meta, ch):  # type: ignore[no-untyped-def]
         name, typ, *rest = ch
@@ -473,6 +491,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return ast.ExpectedCohort(self._name(ch[0]), self._name(ch[1]), self._name(ch[2]), where,
                                   self._s(meta))
 
+    def expected_cohort_monthly(self, meta, ch):  # type: ignore[no-untyped-def]
+        return attrs.evolve(self.expected_cohort(meta, ch), monthly=True)
+
     def backlog_share(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.Backlog(True, self._name(ch[0]), None, True, self._s(meta))
 
@@ -480,6 +501,10 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         days = int(ch[1]) if len(ch) > 1 else None
         working = len(ch) < 3 or str(ch[2]).startswith("working")
         return ast.Backlog(False, self._name(ch[0]), days, working, self._s(meta))
+
+    def backlog_breach(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Backlog(False, self._name(ch[0]), int(ch[1]), str(ch[2]).startswith("working"),
+                           self._s(meta), breach=True)
 
     def due_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         event, days, unit, anchor = ch
@@ -504,7 +529,8 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return ast.Target("none", None, False, self._s(meta))
 
     def rank_clause(self, meta, ch):  # type: ignore[no-untyped-def]
-        return ast.Rank(str(ch[0]) == "highest", self._s(meta))
+        within = self._name(ch[1]) if len(ch) > 1 else None
+        return ast.Rank(str(ch[0]) == "highest", self._s(meta), within)
 
     def buckets_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         *bounds, unit = ch
@@ -716,6 +742,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
 
     def forfeit_after(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.ForfeitAfter(int(ch[0]), self._s(meta))
+
+    def forfeitable_after(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.ForfeitableAfter(int(ch[0]), self._s(meta))
 
     def forfeit_at(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.ForfeitAt(self._date(ch[0]), self._s(meta))

@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from . import profiles, regimes, reviews
+from . import limits, profiles, regimes, reviews
 from .check import check_file
 from .compile import Batch, Plan, compile_contract
 from .errors import DataError, DataProblem
@@ -69,6 +69,7 @@ def run_check(contract: str | Path, data_dir: str | Path, as_of: str | None = No
 def evaluate(plan: Plan, tables: dict[str, Table], as_of: str | None = None,
              chunk_rows: int | None = None) -> Evaluation:
     """Evaluate ``plan`` over loaded ``tables``, in chunks of ``chunk_rows`` rows if given."""
+    limits.check_sums(plan.contract, tables)  # before any sum can wrap round
     day, source = resolve_as_of(plan, tables, as_of)
     start = np.datetime64(plan.contract.service_start, "D")
     if day < start:

@@ -121,6 +121,9 @@ def _cohort(m: ir.Measure, e: ir.ExpectedCohort, b: Batch) -> Expected:
     size = b.last_month - b.first_month + 1
     cohort_table = b.tables[e.table]
     start = cohort_table.columns[e.start.name].values
+    if e.anchor is not None:  # a start before its anchor is no start (semantics.md 1)
+        start = np.where(start < cohort_table.columns[e.anchor.name].values,
+                         np.datetime64("NaT", "D"), start)
     cohort = start.astype("datetime64[M]").astype(np.int64) - b.first_month
     started = ~np.isnat(start) & (cohort >= 0) & (cohort < size) & (start <= b.as_of)
     sids = _series_per_level(m, e, series, cohort_table)
@@ -237,6 +240,8 @@ def _weights(e: ir.ExpectedCohort, key: tuple[Any, ...],
             raise DataError(DataProblem(e.profile, f"the shares of the profile for {label} add "
                                         f"up to {float(total):.4f}, not 1", "share",
                                         hint=f"shares must sum to 1 within {SHARE_TOLERANCE}"))
+        return values
+    if e.monthly:  # each month's own rate (WP retention after a job outcome, 8.22)
         return values
     steps = np.diff(np.concatenate([[0], values]).astype(object))
     if any(s < 0 for s in steps):

@@ -52,7 +52,7 @@ from collections.abc import Callable, Iterable
 from fractions import Fraction
 from typing import Any
 
-from . import ir
+from . import ir, limits
 from .errors import DataError, DataProblem
 from .evaluate import K_EXCLUDED, K_FAILED, K_MET, K_PENDING
 from .schema import DECIMAL_SCALE, ColumnSpec, ColumnType, Table
@@ -498,6 +498,12 @@ def first_failing_check(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec],
         # the docs do not say which month an excluded quarter shows in: its first month
         return f"{col.name} is a quarter, not a month"
 
+    # 2b. the table's 'LATER not before EARLIER' for a later date the measure reads
+    for later, earlier in m.orders:
+        a, b = get(later), get(earlier)
+        if a is not None and b is not None and a < b:
+            return f"{later.name} before {earlier.name}"
+
     # 3. the cohort an outcome belongs to
     e = m.expected
     if isinstance(e, ir.ExpectedCohort) and e.link is not None:
@@ -544,6 +550,14 @@ def first_failing_check(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec],
         for spec in m.ratio:
             if get(spec) is None:
                 return f"{spec.name} missing"
+
+    # 5b. an average's dates (11.1)
+    if m.kind == "average" and m.ratio is not None:
+        a, e = get(m.ratio[0]), get(m.ratio[1])
+        if a is None:
+            return f"{m.ratio[0].name} missing"
+        if e is not None and e < a:
+            return f"{m.ratio[1].name} before {m.ratio[0].name}"
 
     # 6. a backlog's closing date
     if m.backlog is not None:
@@ -617,7 +631,18 @@ def linked_start(ctx: Context, e: ir.ExpectedCohort,
     """The start date of the cohort record an outcome refers to (None if none)."""
     assert e.link is not None
     ref_row = ctx.data.row_of_id(e.table, get(e.link))
-    return None if ref_row is None else ctx.data.column(e.table, e.start.name)[ref_row]
+    return None if ref_row is None else cohort_start(ctx, e, ref_row)
+
+
+def cohort_start(ctx: Context, e: ir.ExpectedCohort, row: int) -> dt.date | None:
+    """The start date of a cohort-table row; None when it has none, or when it is before the
+    date the table says it may not precede (semantics.md 1: no start)."""
+    start = ctx.data.column(e.table, e.start.name)[row]
+    if start is not None and e.anchor is not None:
+        anchor = ctx.data.column(e.table, e.anchor.name)[row]
+        if anchor is not None and start < anchor:
+            return None
+    return start
 
 
 def verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any], rec: Record) -> str:
@@ -636,6 +661,17 @@ def verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any], rec: 
         return FAILED
     if m.kind in ("backlog_share", "backlog_count"):
         return backlog_verdict(ctx, m, get, rec)
+    if m.kind == "backlog_breach":
+        return breach_verdict(ctx, m, get, rec)
+    if m.kind == "average":
+        assert m.ratio is not None
+        a, e = get(m.ratio[0]), get(m.ratio[1])
+        if e is None or e > ctx.as_of:
+            return PENDING
+        # working days after A up to and including B, or calendar days (11.1)
+        days = ctx.days.working_days_between(a, e) if m.average_working else (e - a).days
+        rec.numerator, rec.denominator = Fraction(days), Fraction(1)
+        return MET
     if m.kind == "profile":
         e = m.expected
         if isinstance(e, ir.ExpectedCohort) and e.link is not None:
@@ -719,7 +755,7 @@ def gap_verdict(ctx: Context, m: ir.Measure, w: ir.EveryNDays,
     over N calendar days (or over N working days, counted from a date up to, not including, the
     next). With ``month of``: failed if a gap is too long, else met once the record has ended,
     else pending. With ``each month from S until U``: counted in each month it runs, failed in
-    each month in which a gap ran out, met in the others.
+    each month in which a gap was overdue at some time, met in the others.
     """
     data = ctx.data
     start, until = get(w.start), get(w.until)
@@ -734,18 +770,20 @@ def gap_verdict(ctx: Context, m: ir.Measure, w: ir.EveryNDays,
         if day is not None and start <= day <= end:
             events.append(day)
     points = [start, *sorted(events), end]
-    ran_out: list[dt.date] = []  # the first day of each gap that is too long
+    overdue: list[tuple[dt.date, dt.date]] = []  # each too-long gap: first day overdue, end
     for a, b in zip(points, points[1:]):
         if gap_length(ctx, w, a, b) > w.days:
             day = a
             while gap_length(ctx, w, a, day) <= w.days:
                 day += dt.timedelta(days=1)
-            ran_out.append(day)
+            overdue.append((day, b))
     if m.each_month_until is None:
-        if ran_out:
+        if overdue:
             return FAILED
         return MET if ended else PENDING
-    failed_months = {month_of(d) for d in ran_out}
+    # every month some day of which was overdue fails: an ongoing gap fails each month
+    failed_months = {mo for first, last in overdue
+                     for mo in range(month_of(first), month_of(last) + 1)}
     rec.counts = [(mo, FAILED if mo in failed_months else MET)
                   for mo in range(month_of(start), month_of(end) + 1)]
     return FAILED if failed_months else MET
@@ -777,6 +815,25 @@ def backlog_verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any
         else:
             rec.over_limit = rec.anchor + dt.timedelta(days=spec.over_days)
     return FAILED if counted_in_backlog(rec, ctx.as_of) else MET
+
+
+def breach_verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any],
+                   rec: Record) -> str:
+    """'count breaches of backlog until U for over N days' (semantics 6a): failed (a breach)
+    when the record is still in backlog at the end of the limit's last day and that day is
+    before the as-of date; met when closed by the limit; pending otherwise. It counts in the
+    month of the day after the limit, or the as-of month where that is later."""
+    spec = m.backlog
+    assert spec is not None and spec.over_days is not None
+    anchor, until = get(m.period_column), get(spec.until)
+    limit = ctx.days.workday(anchor, spec.over_days) if spec.working else \
+        anchor + dt.timedelta(days=spec.over_days)
+    if until is not None and until <= limit and until <= ctx.as_of:
+        status = MET
+    else:
+        status = FAILED if limit < ctx.as_of else PENDING
+    rec.counts = [(min(month_of(limit + dt.timedelta(days=1)), ctx.last_month), status)]
+    return status
 
 
 def in_backlog(rec: Record, t: dt.date) -> bool:
@@ -937,21 +994,31 @@ def measure_results(ctx: Context, m: ir.Measure, records: list[Record],
 def rank_rows(m: ir.Measure, rows: list[dict[str, Any]]) -> None:
     """Each group's place among the groups of its level with the same period and basis (10.4):
     1 + the number of them with a strictly better score, so that ties share the lower number
-    (1, 1, 3). A row without a score has rank null; the whole contract's row has no rank."""
+    (1, 1, 3). A row without a score has rank null; the whole contract's row has no rank. With
+    ``rank ... within COLUMN``, also its place among those with its value of COLUMN, and a
+    level of that column alone is not ranked."""
     better = (lambda a, b: a > b) if m.rank == "highest" else (lambda a, b: a < b)
+    col = m.rank_within
+
+    def places(row: dict[str, Any]) -> list[tuple[str, tuple[Any, ...]]]:
+        """(rank key, peers key) of each place the row has."""
+        if not row["group"] or sorted(row["group"]) == [col]:
+            return []  # the whole contract, or a level of the 'within' column alone
+        key = (tuple(sorted(row["group"])), row["period"], row["basis"])
+        out = [("rank", key)]
+        if col in row["group"]:
+            out.append((f"rank_within_{col}", (*key, row["group"][col])))
+        return out
+
     scores: dict[tuple[Any, ...], list[Fraction]] = {}
     for row in rows:
-        if row["group"] and row["_score"] is not None:
-            key = (tuple(sorted(row["group"])), row["period"], row["basis"])
-            scores.setdefault(key, []).append(row["_score"])
+        for _, key in places(row):
+            if row["_score"] is not None:
+                scores.setdefault(key, []).append(row["_score"])
     for row in rows:
-        if not row["group"]:
-            continue
-        if row["_score"] is None:
-            row["rank"] = None
-            continue
-        peers = scores[(tuple(sorted(row["group"])), row["period"], row["basis"])]
-        row["rank"] = 1 + sum(1 for score in peers if better(score, row["_score"]))
+        for name, key in places(row):
+            row[name] = None if row["_score"] is None else \
+                1 + sum(1 for score in scores[key] if better(score, row["_score"]))
 
 
 def period_row(m: ir.Measure, tallies: list[Tally]) -> dict[str, Any]:
@@ -965,8 +1032,14 @@ def period_row(m: ir.Measure, tallies: list[Tally]) -> dict[str, Any]:
     if m.kind == "ratio":
         row["numerator"] = sum((t.numerator for t in tallies), Fraction(0))
         row["denominator"] = sum((t.denominator for t in tallies), Fraction(0))
+    elif m.kind == "average":  # whole days over whole records
+        row["numerator"] = int(sum((t.numerator for t in tallies), Fraction(0)))
+        row["denominator"] = int(sum((t.denominator for t in tallies), Fraction(0)))
     elif m.kind == "count_ratio":
         row["numerator"] = sum(t.outcomes for t in tallies)
+        row["denominator"] = met + failed
+    elif m.kind == "backlog_breach":  # the breaches are the records counted
+        row["numerator"] = failed
         row["denominator"] = met + failed
     else:
         row["numerator"] = met
@@ -1002,7 +1075,7 @@ def finish_row(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
     """The figure, the target and whether it is met, decided exactly; the band. The row keeps
     its exact ranking score under ``_score`` (see :func:`rank_rows`)."""
     numerator, denominator = row["numerator"], row["denominator"]
-    share = m.kind in ("rate", "ratio", "profile", "backlog_share", "count_ratio")
+    share = m.kind in ("rate", "ratio", "profile", "backlog_share", "count_ratio", "average")
     if share:  # a denominator of 0 is not assessed (6.9)
         value = None if denominator == 0 else Fraction(numerator) / Fraction(denominator)
     else:  # counts always have a value (a period without records counts 0)
@@ -1046,6 +1119,8 @@ def finish_row(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
     if m.min_denominator:
         out["assessed"] = assessed
     out.update(extra)
+    if basis in m.information:  # for information only: never met or failed
+        out["met"], out["information"] = None, True
     if "buckets" in row:
         out["buckets"] = row["buckets"]
     if "oldest_age_working_days" in row:
@@ -1147,10 +1222,9 @@ def cohort_expected(ctx: Context, m: ir.Measure, e: ir.ExpectedCohort) -> Expect
     series = profile_series(ctx, e)
     key_names = [k.name for k in e.keys]
     has_all = {n: any(key[j] == ALL for key in series) for j, n in enumerate(key_names)}
-    starts = data.column(e.table, e.start.name)
     missing: set[int] = set()
     for row in data.rows(e.table):
-        start = starts[row]
+        start = cohort_start(ctx, e, row)
         if start is None or start > ctx.as_of:
             continue
         cohort = month_of(start)
@@ -1226,6 +1300,8 @@ def profile_series(ctx: Context, e: ir.ExpectedCohort) -> dict[tuple[Any, ...], 
                                             f"add up to {float(total):.4f}, not 1"))
             out[key] = [sum((Fraction(rates[r]) * Fraction(shares[r]) for r in by_month[k]),
                             Fraction(0)) for k in ks]
+        elif e.monthly:  # each month's own rate, as it is (8.22)
+            out[key] = [sum((Fraction(rates[r]) for r in by_month[k]), Fraction(0)) for k in ks]
         else:
             cumulative = [sum((Fraction(rates[r]) for r in by_month[k]), Fraction(0))
                           for k in ks]
@@ -1356,6 +1432,7 @@ def evaluate_reference(plan_or_contract: Any, tables: dict[str, Table],
                        as_of: str | None = None) -> ReferenceEvaluation:
     """Evaluate a checked contract (or a compiled plan's contract) over loaded ``tables``."""
     contract: ir.Contract = getattr(plan_or_contract, "contract", plan_or_contract)
+    limits.check_sums(contract, tables)  # the data both engines refuse (docs/reliability.md)
     data = Data(tables, contract)
     day, source = resolve_as_of(contract, data, as_of)
     start = dt.date.fromisoformat(contract.service_start)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ir
+from . import assumptions, ir
 from .errors import DataError, DataProblem
 from .evaluate import Axis, month_label
 from .schema import Table
@@ -155,7 +155,7 @@ def escalations(regime: ir.Regime, results: list[dict[str, Any]], axis: Axis,
     reviews = dict(regime.level_reviews)
     out = []
     for g in sorted(status, key=_group_order):
-        level, reasons, entered = lowest, [], 0
+        level, reasons, entered, by = lowest, [], 0, None
         for i in range(axis.size):
             changed = False
             due = _allocation(regime, axis, i) or (
@@ -165,12 +165,16 @@ def escalations(regime: ir.Regime, results: list[dict[str, Any]], axis: Axis,
                     continue
                 ok, why = condition(rule.atoms, status[g], i, axis)
                 if ok:
-                    level, reasons, changed, entered = rule.level, why, True, i
+                    level, reasons, changed, entered, by = rule.level, why, True, i, rule
                     break
-            out.append({"regime": regime.name, "group": dict(zip(regime.keys, g)),
-                        "month": _label(axis, i), "level": level,
-                        "level_title": titles.get(level, ""), "changed": changed,
-                        "reasons": list(reasons)})
+            row = {"regime": regime.name, "group": dict(zip(regime.keys, g)),
+                   "month": _label(axis, i), "level": level,
+                   "level_title": titles.get(level, ""), "changed": changed,
+                   "reasons": list(reasons)}
+            assumed = assumptions.regime_row(regime, by)
+            if assumed is not None:  # the level rests on numbers the guidance does not state
+                row["assumptions"] = assumed
+            out.append(row)
     return out
 
 
@@ -234,7 +238,8 @@ def remedies(remedy: ir.Remedy, results: list[dict[str, Any]], axis: Axis,
 def _remedy_months(remedy: ir.Remedy, g: tuple[Any, ...], status: Status, fee: np.ndarray,
                    axis: Axis, end: int | None) -> list[dict[str, Any]]:
     outstanding: list[tuple[int, int]] = []  # (month index deferred, pence)
-    deferring, rows = False, []
+    deferring, rows, run = False, [], 0  # run: the month index the running deferral began
+
     for i in range(axis.size):
         deferred = released = forfeited = 0
         reasons: list[str] = []
@@ -244,6 +249,7 @@ def _remedy_months(remedy: ir.Remedy, g: tuple[Any, ...], status: Status, fee: n
             released = sum(p for _, p in outstanding)
             outstanding, deferring, reasons = [], False, why_release
         elif trigger or deferring:
+            run = i if not deferring else run
             deferred = int(Fraction(int(fee[i])) * remedy.share)  # rounded down to the penny
             outstanding.append((i, deferred))
             deferring, reasons = True, why_defer or ["deferral continues until the standards "
@@ -260,8 +266,23 @@ def _remedy_months(remedy: ir.Remedy, g: tuple[Any, ...], status: Status, fee: n
                      "deferred_pence": deferred, "released_pence": released,
                      "forfeited_pence": forfeited,
                      "outstanding_pence": sum(p for _, p in outstanding),
+                     "forfeitable_pence": _forfeitable(remedy, outstanding, deferring, run, i),
                      "in_deferral": deferring, "reasons": reasons})
+        if remedy.assumptions:  # the amounts rest on numbers the guidance does not state
+            rows[-1]["assumptions"] = list(remedy.assumptions)
     return rows
+
+
+def _forfeitable(remedy: ir.Remedy, outstanding: list[tuple[int, int]], deferring: bool,
+                 run: int, i: int) -> int:
+    """What DWP may forfeit at the end of month ``i`` (IPES 9.60-9.62, semantics.md 7): once
+    the running deferral has lasted ``forfeitable_after`` months (its first month counted),
+    every amount still deferred in it. It stays outstanding: payable on release, forfeit at
+    the end of the referral period."""
+    n = remedy.forfeitable_after
+    if n is None or not deferring or i - run + 1 < n:
+        return 0
+    return sum(p for _, p in outstanding)
 
 
 def fee_grid(remedy: ir.Remedy, fees: Table, axis: Axis) -> dict[tuple[Any, ...], np.ndarray]:

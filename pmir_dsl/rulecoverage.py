@@ -89,18 +89,14 @@ def _moves(rule: Any, prev: int, level: int) -> bool:
 
 def _window_seen(ev: Any, m: Any) -> set[str]:
     """The window items the test's records of ``m`` reached (met or failed records)."""
-    from .audit import audit_rows
-
     if m.window is None:
         return set()
     days = m.window.days if isinstance(m.window, WithinDays) else None
     if isinstance(days, DaysByCategory):
         col = days.column.name
         return {f"window of {m.id}: {col} {c}" for c in days.column.categories
-                if any(r[-3] in ("met", "failed")
-                       for r in audit_rows(ev, m.id, None, None, {col: c})[1])}
-    header, rows = audit_rows(ev, m.id, None, None, {})
-    verdicts = {r[header.index("verdict")] for r in rows}
+                if _verdicts(ev, m.id, {col: c}) & {"met", "failed"}}
+    verdicts = _verdicts(ev, m.id, {})
     return {f"window of {m.id}: {v}" for v in ("met", "failed") if v in verdicts}
 
 
@@ -110,3 +106,12 @@ def render(contract: str, done: list[str], missing: list[str]) -> str:
     out = [f"coverage of {contract}: {len(done)} of {total} items exercised"]
     out += [f"  not exercised: {item}" for item in missing]
     return "\n".join(out)
+
+
+def _verdicts(ev: Any, measure_id: str, groups: dict[str, str]) -> set[str]:
+    """The verdicts of the records of ``measure_id`` in ``groups``, read by column name."""
+    from .audit import audit_rows
+
+    header, rows = audit_rows(ev, measure_id, None, None, groups)
+    at = header.index("verdict")
+    return {r[at] for r in rows}

@@ -78,6 +78,7 @@ class TableSpec:
 
     name: str
     columns: tuple[ColumnSpec, ...]
+    orders: tuple[tuple[str, str], ...] = ()  # (later, earlier): 'LATER not before EARLIER'
 
     def column(self, name: str) -> ColumnSpec | None:
         """The declared column called ``name``, or None."""

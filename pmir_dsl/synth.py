@@ -1078,10 +1078,15 @@ IPES_PROFILES: tuple[tuple[int, ...], ...] = (
     (0, 0, 0, 0, 0, 0, 20, 50, 85, 120, 155, 185, 210, 232, 250, 265, 277, 286, 292, 296,
      298, 300, 300, 300),
 )
-#: Start rate behind the RNOs, and the share of participants on provision expected to have
-#: earnings in a month (the Earnings PI, para 9.23), per provider.
+#: Start rate behind the RNOs.
 IPES_TENDER_START = 0.78
-IPES_EARNINGS_SHARE: tuple[float, ...] = (0.22, 0.20, 0.18, 0.21)
+#: Earnings (para 9.22-9.23): first declared 14-120 days before the Lower Threshold Outcome
+#: they lead to; a quarter as many again declare earnings without reaching it (yet). The
+#: predicted Earnings PI is each provider's share of the lower threshold RNO two months later
+#: times IPES_EARNINGS_PER_OUTCOME.
+IPES_EARNINGS_LEAD = (14, 120)
+IPES_EARNINGS_EXTRA = 0.25
+IPES_EARNINGS_PER_OUTCOME = 1.25
 #: Monthly Service Fee per provider in pounds, uprated by IPES_FEE_UPRATE each April after
 #: the first.
 IPES_FEE_POUNDS: tuple[int, ...] = (86_500, 71_000, 63_250, 49_800)
@@ -1345,7 +1350,8 @@ def _ipes_outcomes(
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """(rows, dates) of each outcome of the started ``rows``: employed outcomes (a higher
     threshold one 1-4 months after its lower one) and self-employed ones while on provision (the
-    182-day one 91 days after the 91-day one). Nothing after ``extract``."""
+    182-day one 91 days after the 91-day one). Nothing after ``extract``; last, the lower
+    threshold outcomes that come after it (for the earnings that lead to them)."""
     cum = np.asarray(IPES_PROFILES, dtype=np.float64)
     cdfs = [c / c[-1] for c in cum]
     u = rng.random(len(rows))
@@ -1378,7 +1384,8 @@ def _ipes_outcomes(
         if kind >= 2:
             keep &= day <= end  # self-employed outcomes are achieved on provision
         out.append((rows[keep], day[keep]))
-    return out
+    later = (u < p_low) & (day_low > extract)  # earnings may be declared before the extract
+    return [*out, (rows[later], day_low[later])]
 
 
 def _ipes_outcome_table(
@@ -1441,16 +1448,14 @@ def _ipes_rnos(starts: np.ndarray, start: np.datetime64) -> pa.Table:
     })
 
 
-def _ipes_earnings_pi(starts: np.ndarray, start: np.datetime64) -> pa.Table:
-    """Predicted participants with earnings per provider and month: the expected participants on
-    provision (stays of 6-15 months) times the provider's earnings share."""
-    months = len(starts)
-    age = np.arange(months)
-    lo, hi = IPES_STAY[0] / 30.4375, IPES_STAY[1] / 30.4375
-    staying = np.clip((hi - age) / (hi - lo), 0.0, 1.0)
-    on = np.array([np.dot(starts[: m + 1], staying[m::-1]) for m in range(months)])
-    shares = np.asarray(IPES_PROVIDER_SHARES) * np.asarray(IPES_EARNINGS_SHARE)
-    predicted = np.rint(shares[:, None] * on[None, :]).astype(np.int64)
+def _ipes_earnings_pi(required_lower: np.ndarray, start: np.datetime64) -> pa.Table:
+    """Predicted participants whose earnings are first declared, per provider and month (para
+    9.23): the provider's share of the lower threshold RNO two months later (earnings come
+    before the outcome), times IPES_EARNINGS_PER_OUTCOME."""
+    months = len(required_lower)
+    ahead = required_lower[np.minimum(np.arange(months) + 2, months - 1)]
+    shares = np.asarray(IPES_PROVIDER_SHARES) * IPES_EARNINGS_PER_OUTCOME
+    predicted = np.rint(shares[:, None] * ahead[None, :]).astype(np.int64)
     first = _month_number(start)
     return pa.table({
         "provider": pa.array([p for p in IPES_PROVIDERS for _ in range(months)],
@@ -1458,6 +1463,46 @@ def _ipes_earnings_pi(starts: np.ndarray, start: np.datetime64) -> pa.Table:
         "month": pa.array([_month_label(first + m) for m in range(months)]
                           * len(IPES_PROVIDERS), type=pa.string()),
         "predicted": pa.array(predicted.reshape(-1), type=pa.int64()),
+    })
+
+
+def _ipes_earnings(
+    rng: np.random.Generator, ids: pa.Array, started: np.ndarray, begin: np.ndarray,
+    end: np.ndarray, parts: Sequence[tuple[np.ndarray, np.ndarray]], extract: np.datetime64,
+) -> pa.Table:
+    """``referral_id, first_declared_date, lower_reached_date, higher_reached_date`` (para
+    9.22): every participant with a Lower Threshold Outcome declared earnings 14-120 days
+    before it (on provision at the earliest), and some others declared earnings on provision
+    without reaching it. Sorted by date and row; nothing after ``extract``."""
+    (low_rows, low_days), (high_rows, high_days), after = parts[0], parts[1], parts[-1]
+    higher = np.full(len(ids), np.datetime64("NaT", "D"))
+    higher[high_rows] = high_days
+    reached = len(low_rows)
+    low_rows, low_days = np.concatenate([low_rows, after[0]]), np.concatenate([low_days, after[1]])
+    lo, hi = IPES_EARNINGS_LEAD
+    at = np.searchsorted(started, low_rows)
+    first = np.maximum(begin[at], low_days - rng.integers(lo, hi + 1, len(low_rows)) * DAY)
+    soon = first <= extract  # declared by the extract date; the outcome may come after it
+    low_days = np.where(np.arange(len(low_rows)) < reached, low_days, np.datetime64("NaT"))
+    low_rows, low_days, first, at = low_rows[soon], low_days[soon], first[soon], at[soon]
+    others = np.setdiff1d(np.arange(len(started)), at)
+    pick = np.sort(rng.choice(others, min(len(others), round(IPES_EARNINGS_EXTRA
+                                                             * reached)), replace=False))
+    stop = np.minimum(end[pick], extract)
+    length = np.maximum((stop - begin[pick]) / DAY, 0).astype(np.int64)
+    extra = begin[pick] + (rng.random(len(pick)) * (length + 1)).astype(np.int64) * DAY
+    keep = extra <= extract
+    rows = np.concatenate([low_rows, started[pick][keep]])
+    day = np.concatenate([first, extra[keep]]).astype("datetime64[D]")
+    lower = np.concatenate([low_days.astype("datetime64[D]"),
+                            np.full(int(keep.sum()), np.datetime64("NaT", "D"))])
+    order = np.lexsort((rows, day))
+    rows, day, lower = rows[order], day[order], lower[order]
+    return pa.table({
+        "referral_id": pc.take(ids, pa.array(rows)),
+        "first_declared_date": _dates(day),
+        "lower_reached_date": _dates(lower, np.isnat(lower)),
+        "higher_reached_date": _dates(higher[rows], np.isnat(higher[rows])),
     })
 
 
@@ -1518,7 +1563,7 @@ def generate_ipes(
     rows: int, seed: int = 1, start: str = "2024-04-01", extract: str = "2025-09-30"
 ) -> dict[str, pa.Table]:
     """A synthetic IPES data set: ``referrals`` (``rows`` rows), ``meetings``, ``outcomes``,
-    ``profiles``, ``rnos``, ``earnings_pi``, ``fees`` and ``returns``.
+    ``earnings``, ``profiles``, ``rnos``, ``earnings_pi``, ``fees`` and ``returns``.
 
     Deterministic: the same arguments give identical tables. Referral dates run from ``start``
     to ``extract`` (one referral on ``extract`` itself), ramping up over the first months;
@@ -1550,16 +1595,19 @@ def generate_ipes(
         "meeting_date": _dates(np.concatenate([day, np.minimum(unknown_days, last)])),
     })
     del row, day
-    parts = _ipes_outcomes(rng, started, provider, begin, end, last)
+    *parts, after = _ipes_outcomes(rng, started, provider, begin, end, last)
     starts = _ipes_expected_starts(rows, days, weights, first, last)
     side = np.random.Generator(np.random.PCG64([seed, 1]))  # independent of ``rows``
+    later = np.random.Generator(np.random.PCG64([seed, 2]))  # the tables added for issue 9
+    rnos = _ipes_rnos(starts, first)
     return {
         "referrals": referrals,
         "meetings": meetings,
         "outcomes": _ipes_outcome_table(rng, ids, parts, last),
+        "earnings": _ipes_earnings(later, ids, started, begin, end, [*parts, after], last),
         "profiles": _ipes_profiles(),
-        "rnos": _ipes_rnos(starts, first),
-        "earnings_pi": _ipes_earnings_pi(starts, first),
+        "rnos": rnos,
+        "earnings_pi": _ipes_earnings_pi(rnos["required"].to_numpy()[:len(starts)], first),
         "fees": _ipes_fees(first, last),
         "returns": _ipes_returns(side, first, last, cal),
     }
@@ -1643,6 +1691,13 @@ WP_VALIDATION_LAG = (70, 84)
 WP_SUSTAIN_MAX: tuple[int, ...] = (13, 20, 20, 26, 26, 26, 26, 26, 26, 20)
 WP_SUSTAIN_STOP = 0.08
 WP_SUSTAIN_DAYS = 28
+#: Flight Paths (4.14-4.16): each provider's projected in-month referrals, job entries and job
+#: outcomes over its actual ones (Provider C projects a recovery of job outcomes that does not
+#: come), and the spread of the projections around that (a normal draw, as a share).
+WP_FLIGHT_UPLIFT: tuple[tuple[float, float, float], ...] = (
+    (1.0, 1.0, 1.0), (1.0, 1.05, 1.05), (1.0, 1.10, 1.35), (1.0, 1.0, 1.05),
+)
+WP_FLIGHT_NOISE = 0.06
 #: Exit reports: requested 1..3 working days after completion; per provider the shares
 #: returned within 10 working days, in 11-20, in 21+, and never. On-time ones come 1..10 WD
 #: after the request.
@@ -2061,6 +2116,58 @@ def _wp_mpl(start: np.datetime64, extract: np.datetime64) -> pa.Table:
     })
 
 
+def _wp_retention() -> pa.Table:
+    """The ``retention`` table (8.22): sustainment payments expected per job outcome in each
+    month after the job outcome's month. Payment k comes 4k weeks after the job outcome while
+    the participant is still in work ((1 - WP_SUSTAIN_STOP)^k) and within its group's maximum
+    (the groups weighted by their shares of referrals); the job outcome may fall on any day of
+    its month."""
+    share = np.mean(np.asarray(WP_GROUP_SHARES), axis=0)
+    most = np.asarray(WP_SUSTAIN_MAX)
+    k = np.arange(1, int(most.max()) + 1)
+    paid = (1 - WP_SUSTAIN_STOP) ** k * np.array([share[most >= j].sum() for j in k])
+    day = np.arange(30) + 0.5
+    offset = np.floor((day[:, None] + k[None, :] * WP_SUSTAIN_DAYS) / (365.25 / 12)).astype(int)
+    rate = np.zeros(int(offset.max()) + 1)
+    np.add.at(rate, offset, np.broadcast_to(paid / len(day), offset.shape))
+    return pa.table({
+        "months_after_outcome": pa.array(np.arange(len(rate)), type=pa.int64()),
+        "rate": _decimals(np.round(rate * 10_000).astype(np.int64).tolist()),
+    })
+
+
+def _wp_flight_paths(
+    rng: np.random.Generator, participants: pa.Table, info: dict[str, np.ndarray],
+    start: np.datetime64, extract: np.datetime64,
+) -> pa.Table:
+    """The ``flight_paths`` table (4.14-4.16): per contract (provider and CPA) and month, the
+    projected in-month referrals, job entries and job outcomes: the actual ones times the
+    provider's WP_FLIGHT_UPLIFT, give or take WP_FLIGHT_NOISE."""
+    first = _month_number(start)
+    months = _month_number(extract) - first + 1
+    n_prov = len(WP_PROVIDERS)
+    out = {}
+    for i, column in enumerate(("referral_date", "job_entry_date", "job_outcome_date")):
+        day = pc.fill_null(pc.cast(participants[column], pa.int32()), -(10**6)).to_numpy()
+        month = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) - first
+        ok = (day > -(10**6)) & (month >= 0) & (month < months)
+        actual = np.bincount(info["provider"][ok].astype(np.int64) * months + month[ok],
+                             minlength=n_prov * months)
+        uplift = np.repeat(np.asarray(WP_FLIGHT_UPLIFT)[:, i], months)
+        spread = 1 + WP_FLIGHT_NOISE * rng.standard_normal(n_prov * months)
+        out[column] = np.maximum(0, np.round(actual * uplift * spread)).astype(np.int64)
+    provider = np.repeat(np.arange(n_prov), months)
+    return pa.table({
+        "provider": _labels(WP_PROVIDERS, provider),
+        "cpa": _labels(WP_CPAS, np.asarray(WP_PROVIDER_CPA)[provider]),
+        "month": pa.array([_month_label(first + m) for m in range(months)] * n_prov,
+                          type=pa.string()),
+        "referrals": pa.array(out["referral_date"], type=pa.int64()),
+        "job_entries": pa.array(out["job_entry_date"], type=pa.int64()),
+        "job_outcomes": pa.array(out["job_outcome_date"], type=pa.int64()),
+    })
+
+
 def _wp_off_benefit(
     rng: np.random.Generator, info: dict[str, np.ndarray], chosen: np.ndarray,
     start: np.datetime64, extract: np.datetime64,
@@ -2109,7 +2216,9 @@ def generate_work_programme(
     rows: int, seed: int = 1, start: str = "2022-04-01", extract: str = "2024-09-30"
 ) -> dict[str, pa.Table]:
     """A synthetic Work Programme data set: ``participants`` (``rows`` rows), ``sustainments``,
-    ``exit_reports``, ``validation``, ``mpl``, ``off_benefit_checks`` and ``cmo_visits``.
+    ``exit_reports``, ``validation``, ``mpl``, ``off_benefit_checks``, ``cmo_visits``,
+    ``retention`` and ``flight_paths`` (the last two drawn apart, so that they change nothing
+    else).
 
     Deterministic: the same arguments give identical tables. Referral dates run from ``start``
     to ``extract`` (one referral on ``extract`` itself), ramping up over the first months;
@@ -2143,6 +2252,9 @@ def generate_work_programme(
         "mpl": _wp_mpl(first, last),
         "off_benefit_checks": _wp_off_benefit(rng, info, chosen, first, last),
         "cmo_visits": _wp_cmo_visits(side, first, last, days),
+        "retention": _wp_retention(),
+        "flight_paths": _wp_flight_paths(np.random.Generator(np.random.PCG64([seed, 2])),
+                                         participants, info, first, last),
     }
 
 

@@ -186,4 +186,5 @@ measure M "Done within 1 working day" {
                    "--group", "urgent=true", "--as-of", "2024-01-31"])
     lines = capsys.readouterr().out.splitlines()
     assert status == 0
-    assert lines[1:] == ["M,R1,true,2024-01,met,2024-01-03,"]
+    assert lines[1:] == ["M,R1,true,2024-01,met,2024-01-03,,1,1,"
+                         "referral_date=2024-01-02; done_date=2024-01-03"]

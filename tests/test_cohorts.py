@@ -165,9 +165,10 @@ def test_over_40_working_days_around_bank_holidays(tmp_path: Path) -> None:
     ev = run_source(src, data, as_of="2023-06-30")
     over = [pick(ev, "BACKLOG_OVER_40WD", p, "cumulative")["numerator"]
             for p in ("2023-03", "2023-04", "2023-05", "2023-06")]
-    # at 30 April: E001 (limit 28 April) is over, E002 (limit 2 May) not yet; at 31 May E002 is
-    # recorded, and E003's limit is 2 June (1, 8 and 29 May are bank holidays): over in June.
-    assert over == [0, 1, 1, 2]
+    # Each breach once, in the month of the day after its limit (semantics 6a): E001 (limit 28
+    # April) in April; E002 (limit 2 May, recorded 3 May) in May, although recorded before the
+    # May month end; E003's limit is 2 June (1, 8 and 29 May are bank holidays): June.
+    assert over == [0, 1, 2, 3]
 
 
 def test_small_number_guard(tmp_path: Path) -> None:

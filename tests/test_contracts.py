@@ -135,7 +135,10 @@ def test_ipes_levels_and_service_fee_story() -> None:
     ev = run_check(*BUNDLED[3])
     changes = [(e["group"]["provider"], e["month"], e["level"]) for e in ev.escalations
                if e["changed"]]
-    assert changes == [("Provider B", "2024-08", 2), ("Provider B", "2024-11", 1),
+    # 9.14: the tMPLs lead to level 2 too (Provider A's higher threshold, three months below)
+    assert changes == [("Provider A", "2025-01", 2), ("Provider A", "2025-02", 1),
+                       ("Provider B", "2024-08", 2), ("Provider B", "2025-03", 1),
+                       ("Provider B", "2025-06", 2),
                        ("Provider C", "2024-11", 2), ("Provider C", "2025-01", 3),
                        ("Provider C", "2025-02", 4), ("Provider D", "2025-04", 2),
                        ("Provider D", "2025-05", 3)]
@@ -147,5 +150,8 @@ def test_ipes_levels_and_service_fee_story() -> None:
     assert money["Provider A"] == [0, 0, 0]
     assert money["Provider B"] == [3_550_000, 3_550_000, 0]  # deferred in August, paid in September
     deferred, released, forfeit = money["Provider C"]
-    assert released == 0 and forfeit > 0 and deferred > forfeit  # forfeit after 6 months
+    assert released == 0 and forfeit == 0 and deferred > 0  # forfeitable, not forfeit (9.60)
+    last = [r for r in ev.remedies if r["month"] == "2025-09"
+            and r["group"]["provider"] == "Provider C"][0]
+    assert last["forfeitable_pence"] == last["outstanding_pence"] == deferred
     assert all(isinstance(r["deferred_pence"], int) for r in ev.remedies)

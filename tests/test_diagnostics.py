@@ -54,6 +54,7 @@ EXPECTED: dict[str, list[tuple[str, int, int]]] = {
     "duplicate_column": [("duplicate-name", 22, 3)],
     "unknown_type": [("unknown-type", 17, 18)],
     "duplicate_table": [("duplicate-name", 42, 7)],
+    "long_table_name": [("long-name", 7, 7)],
     # ---- measures: structure
     "duplicate_measure": [("duplicate-name", 33, 9)],
     "missing_population": [("missing-clause", 25, 9)],

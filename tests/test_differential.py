@@ -1,17 +1,17 @@
 """Differential tests: the compiled numpy engine against the reference interpreter.
 
 Random contracts are written as ``.pmir`` text (so the parser and checker are exercised too) from
-the language's constructs: windows of each kind and length, category-dependent windows,
-deadlines, filters, conditions, 'due when', targets, count targets, bands (reporting-only and
-deciding), bases, group levels (joined through references too), minimum denominators, direct and
-cohort profiles and backlogs; and the Work Programme's (docs/language.md 10): count ratios (read
-through references too), targets looked up per record, 'no target', ranks, lateness buckets,
-formal reviews with validation rounds and notices, and regimes that follow the notices. Random
-data is written as CSV: nulls, weekend and bank-holiday dates, events before their anchors,
-records before the service start and after the as-of date, empty months, single-row groups,
-unknown references, rate tables with gaps, empty keys and (rarely) overlapping or backwards
-rows, validation rounds with gaps and (rarely) broken rules; sometimes a busier extract, for
-reviews and notices to be decided. Both engines must print the same JSON.
+the language's constructs: windows of each kind and length, category-dependent windows, deadlines,
+filters, conditions, 'due when', targets, count targets, bands (reporting-only and deciding),
+bases, group levels (joined through references too), minimum denominators, direct and cohort
+profiles (monthly ones too) and backlogs; and the Work Programme's (docs/language.md 10): count
+ratios (read through references too), targets looked up per record, 'no target', ranks, lateness
+buckets, ranks within a column's value, formal reviews with validation rounds and notices, and
+regimes that follow the notices. Random data is written as CSV: nulls, weekend and bank-holiday
+dates, events before their anchors, records before the service start and after the as-of date,
+empty months, single-row groups, unknown references, rate tables with gaps, empty keys and (rarely)
+overlapping or backwards rows, validation rounds with gaps and (rarely) broken rules; sometimes a
+busier extract, for reviews and notices to be decided. Both engines must print the same JSON.
 
 Profiles: ``HYPOTHESIS_PROFILE=ci`` (the default, a couple of minutes on 2 cores) or ``long``.
 The failing examples found are kept in ``tests/regressions/`` and replayed by
@@ -179,7 +179,7 @@ table referrals "one row per referral" {
   period: period?
   sent_month: month?
   end_date: date?
-}
+ORDERS}
 
 table meetings "one row per meeting; exactly one date column" {
   referral_id: ref(referrals)?
@@ -320,7 +320,8 @@ def conditions(draw: st.DrawFn, table: str, depth: int = 2) -> str:
         "region is not one of (west)", "kind is enhanced", "kind is not virtual",
         "referral_id is R03", "referral_id is not one of (R01, R02)",
         "hours > 3", "hours <= 10", "hours = 0", "hours != 5", "cost >= 1", "cost < budget",
-        "budget > 0", "hours < cost",
+        "budget > 0", "hours < cost", "cost >= 10000000000000", "hours > 9223372036855",
+        "hours >= 999999999999999999", "cost < -999999999999",
         "referral_date >= 2023-04-01", "referral_date < 2024-01-01", "ack_date > referral_date",
         "report_date = ack_date",
     ] + [f"{c} is present" for c in REF_HEADER[1:]] + [f"{c} is missing" for c in REF_HEADER[1:]]
@@ -448,7 +449,7 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
     kind = draw(st.sampled_from(["window", "window", "condition", "count_records", "ratio",
                                  "direct", "direct_outcomes", "cohort", "backlog_share",
                                  "backlog_count", "gap", "count_ratio", "count_ratio",
-                                 "count_ratio_outcomes"]))
+                                 "count_ratio_outcomes", "backlog_breach", "average"]))
     lines: list[str] = []
     table = "outcomes" if kind in ("cohort", "direct_outcomes", "count_ratio_outcomes") \
         else "referrals"
@@ -523,7 +524,8 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
                      f"meetings at most {n} {unit} apart from start_date until end_date")
         lines.append(draw(count_target() if counted else share_target()))
     elif kind == "cohort":
-        profile = draw(st.sampled_from(["outcome_profiles", "cumulative_profiles"]))
+        profile = draw(st.sampled_from(["outcome_profiles", "cumulative_profiles",
+                                        "monthly cumulative_profiles"]))
         outcome = draw(st.sampled_from(["job", "sustained"]))
         if draw(st.booleans()):
             where = f" where outcome is {outcome}"
@@ -531,6 +533,20 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
                   f"expected cohorts of referrals by start_date times {profile} "
                   f"where outcome is {outcome}",
                   f"target at least {pct(draw(st.integers(0, 1000)))} of expected"]
+    elif kind == "average":  # the mean days from A to B: total days over records
+        a, e = draw(st.sampled_from([("referral_date", "ack_date"), ("ack_date", "report_date"),
+                                     ("referral_date", "start_date"), ("start_date", "end_date")]))
+        lines.append(f"month of {draw(st.sampled_from([a, e, 'referral_date']))}")
+        unit = draw(st.sampled_from(["working days", "calendar days"]))
+        lines.append(f"average {unit} from {a} to {e}")
+        lines.append(draw(st.sampled_from(["no target", "target at most 5", "target at least 2"])))
+    elif kind == "backlog_breach":  # semantics 6a: each breach once, in the month after
+        lines.append("month of referral_date")
+        until = draw(st.sampled_from(["recorded_date", "ack_date"]))
+        n = draw(st.integers(0, 45))
+        unit = draw(st.sampled_from(["working days", "calendar days"]))
+        lines.append(f"count breaches of backlog until {until} for over {n} {unit}")
+        lines.append(draw(count_target()))
     else:
         lines.append("month of referral_date")
         until = draw(st.sampled_from(["recorded_date", "ack_date"]))
@@ -563,7 +579,12 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
     if draw(st.integers(0, 9)) == 0:  # reported, never judged (10.3)
         lines = ["no target" if x.startswith("target ") else x for x in lines]
     if draw(st.integers(0, 2)) == 0:
-        lines.append(f"rank {draw(st.sampled_from(['highest', 'lowest']))} first")
+        ranked = f"rank {draw(st.sampled_from(['highest', 'lowest']))} first"
+        own = next((x for x in lines if x.startswith("group by")), contract_groups)
+        pairs = [level.split(" and ") for level in levels_of(own) if " and " in level]
+        if pairs and draw(st.booleans()):  # the primes within a CPA (WP 3.3, 8.9)
+            ranked += f" within {draw(st.sampled_from(sorted({c for p in pairs for c in p})))}"
+        lines.append(ranked)
     body = "\n  ".join([f"population {table}{where}", *lines])
     levels = None
     if looked_up and any(x.startswith("target at least rate of") for x in lines):
@@ -639,7 +660,12 @@ def contracts(draw: st.DrawFn) -> tuple[str, dt.date]:
     reviewable = [(f"M{i}", levels) for i, (_, levels) in enumerate(drawn) if levels is not None]
     if reviewable and draw(st.booleans()):
         measures.append(draw(review(reviewable)))
-    text = 'contract "Differential" {\n  ' + "\n  ".join(header) + "\n}\n" + TABLES + \
+    orders = draw(st.lists(st.sampled_from(["start_date not before referral_date",
+                                            "report_date not before ack_date",
+                                            "end_date not before start_date"]),
+                           max_size=2, unique=True))  # semantics.md 1: excluded, both engines
+    tables = TABLES.replace("ORDERS", "".join(f"  {o}\n" for o in orders))
+    text = 'contract "Differential" {\n  ' + "\n  ".join(header) + "\n}\n" + tables + \
         "\n".join(measures)
     return text, start
 
@@ -691,6 +717,18 @@ def profile_keys(draw: st.DrawFn) -> list[tuple[str, str]]:
     return keys
 
 
+#: Magnitudes at the edge of what is held exactly (int64 millionths, docs/reliability.md): a
+#: few fit a sum, more than nine of the largest do not (both engines must refuse the data), and
+#: whole numbers past 9,223,372,036,854 cannot be scaled to millionths in an int64 to compare.
+HUGE_DECIMALS = ["999999999999.999999", "-999999999999", "999999999999", "10000000000.5"]
+HUGE_INTEGERS = [9_000_000_000_000, -9_000_000_000_000, 10_000_000_000_000, 10**17]
+
+
+def huge(values: list[Any], usual: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Mostly ``usual``; now and then (1 in 20) one of the huge ``values``."""
+    return st.integers(0, 19).flatmap(lambda k: st.sampled_from(values) if k == 0 else usual)
+
+
 @st.composite
 def data_sets(draw: st.DrawFn, start: dt.date, busy: bool = False
               ) -> dict[str, tuple[list[str], list[list[Any]]]]:
@@ -725,10 +763,12 @@ def data_sets(draw: st.DrawFn, start: dt.date, busy: bool = False
             else None,
             None if referral is None else day(referral),
             event(8), event(20), event(20), event(60), event(70),
-            draw(st.integers(-2, 12)) if draw(maybe) else None,
-            draw(st.sampled_from(["0", "1.5", "2", "0.000001", "-1.25", "3.333333", "10"]))
+            draw(huge(HUGE_INTEGERS, st.integers(-2, 12))) if draw(maybe) else None,
+            draw(huge(HUGE_DECIMALS, st.sampled_from(["0", "1.5", "2", "0.000001", "-1.25",
+                                                      "3.333333", "10"])))
             if draw(maybe) else None,
-            draw(st.sampled_from(["0", "2.5", "4", "1", "7.75", "-2"])) if draw(maybe) else None,
+            draw(huge(HUGE_DECIMALS, st.sampled_from(["0", "2.5", "4", "1", "7.75", "-2"])))
+            if draw(maybe) else None,
             period,
             month_text(draw(dates_near(start))) if draw(maybe) else None,
             event(200),

@@ -93,6 +93,7 @@ table referrals "PRaP referrals, one row per referral" {
   start_date: date?
   dns_date: date?
   recorded_date: date?
+  start_date not before referral_date
 }
 
 table starts_profile "Profiled starts by LEP area and CoR (ALL: the LEP area overall)" {
@@ -140,6 +141,7 @@ table referrals "PRaP referrals, one row per referral" {
   start_date: date?
   start_recorded_date: date?
   leave_date: date?
+  start_date not before referral_date
 }
 
 table outcomes "Outcomes achieved, one row per outcome" {

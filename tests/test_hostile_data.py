@@ -186,6 +186,11 @@ FATAL: dict[str, list[tuple[str, str | None, str, list[int]]]] = {
         ("referrals.csv", "assessment_type", "unknown values 'Virtual', 'remote'", [2, 3]),
         ("returns.csv", "return", "unknown value 'KPI6'", [2]),
     ],
+    "dates_2999": [  # outside the dates pmirc evaluates (docs/reliability.md)
+        ("referrals.csv", "report_date", "outside the dates pmirc evaluates (1900-01-01 to "
+         "2199-12-31)", [6]),
+        ("returns.csv", "submitted_date", "outside the dates pmirc evaluates", [2]),
+    ],
     "whitespace_values": [
         ("referrals.csv", "referral_date", "not a valid date", [2]),
         ("referrals.csv", "assessment_type", "unknown value 'face_to_face '", [3]),
@@ -205,6 +210,7 @@ FATAL_HINTS: dict[str, list[str]] = {
     "ragged_rows": ["as many fields as the header"],
     "mixed_types": ["write dates as YYYY-MM-DD", "no thousands separators"],
     "duplicate_ids": ["each row needs its own id"],
+    "dates_2999": ["should be left empty; otherwise correct the year"],
 }
 
 
@@ -321,21 +327,6 @@ def dates_1900(base: dict[str, Any]) -> dict[str, Any]:
     return report
 
 
-def dates_2999(base: dict[str, Any]) -> dict[str, Any]:
-    """With the extract's date given, a report received in 2999 is after the as-of date: it is
-    not yet received (KPI 3 fails it, KPI 4 leaves it out with a data-quality entry), and a
-    return submitted in 2999 was not submitted by the as-of date (overdue)."""
-    report = usable("dates_2999", "--as-of", "2025-06-30")
-    assert quality(report)["report_date after the as-of date 2025-06-30"] == (1, ["R0000005"])
-    by_id = {m["measure"]: m for m in report["measures"]}
-    base_by_id = {m["measure"]: m for m in base["measures"]}
-    assert by_id["KPI4"]["excluded"] == base_by_id["KPI4"]["excluded"] + 1
-    assert by_id["CUSTOMER_INSIGHT_RETURN"]["failed"] == \
-        base_by_id["CUSTOMER_INSIGHT_RETURN"]["failed"] + 1
-    assert {r["period"][:4] for r in report["results"]} <= {"2024", "2025"}
-    return report
-
-
 def excel_injection(base: dict[str, Any]) -> dict[str, Any]:
     """Formula-like providers and ids are ordinary text (tests/test_containment.py checks that
     the audit CSV escapes them)."""
@@ -345,7 +336,7 @@ def excel_injection(base: dict[str, Any]) -> dict[str, Any]:
 
 
 USABLE_CHECKS = {f.__name__: f for f in (quoted_newlines, long_fields, null_markers, dates_1900,
-                                          dates_2999, excel_injection)} | {
+                                          excel_injection)} | {
     "empty_tables": lambda base: None}  # tested above
 
 
@@ -406,24 +397,60 @@ def test_1900_dates_are_before_the_service_start() -> None:
     assert "referral_date before the service start month 2024-04" in quality(report)
 
 
-def test_a_far_future_date_is_named_when_it_sets_the_as_of_date() -> None:
+def far_future(tmp_path: Path) -> Path:
+    """base, with a report received 2199-12-31 and a return submitted 2199-01-15: far, but
+    within the dates pmirc evaluates (dates_2999 is refused: docs/reliability.md)."""
+    lines = (HOSTILE / "base" / "referrals.csv").read_text(encoding="utf-8").split("\n")
+    cells = lines[5].split(",")
+    cells[6] = "2199-12-31"  # report_date
+    lines[5] = ",".join(cells)
+    (tmp_path / "referrals.csv").write_text("\n".join(lines), encoding="utf-8")
+    (tmp_path / "workforce.csv").write_bytes((HOSTILE / "base" / "workforce.csv").read_bytes())
+    lines = (HOSTILE / "base" / "returns.csv").read_text(encoding="utf-8").split("\n")
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("submitted_date")] = "2199-01-15"
+    lines[1] = ",".join(cells)
+    (tmp_path / "returns.csv").write_text("\n".join(lines), encoding="utf-8")
+    return tmp_path
+
+
+def test_a_far_future_date_is_named_when_it_sets_the_as_of_date(tmp_path: Path) -> None:
     """Without --as-of (and with no 'extract date' in the contract) the as-of date is the latest
-    date in the data (semantics.md 2), so one report_date typed as 2999-12-31 makes it
-    2999-12-31: 11,700 months and pending records turned into failures. The rule stays, but
+    date in the data (semantics.md 2), so one report_date typed as 2199-12-31 makes it
+    2199-12-31: 2,100 months and pending records turned into failures. The rule stays, but
     pmirc names such dates on standard error before it evaluates."""
     plan = compile_contract(check_file(CONTRACT))
-    tables = load_tables(HOSTILE / "dates_2999", plan.contract.used_tables())
+    tables = load_tables(far_future(tmp_path), plan.contract.used_tables())
     day, source = resolve_as_of(plan, tables, None)
-    assert (str(day), source) == ("2999-12-31", "the latest date in the data")
+    assert (str(day), source) == ("2199-12-31", "the latest date in the data")
     warnings = far_dates(tables)
     assert len(warnings) == 2
     assert warnings[0].startswith("warning[far-date]: ") and "referrals.csv, column " \
         "'report_date': a year or more after every other date in the data (the latest of them " \
-        "is 2025-06-30), so the as-of date is 2999-12-31\n  1 row: row 6 ('2999-12-31')\n" \
+        "is 2025-06-30), so the as-of date is 2199-12-31\n  1 row: row 6 ('2199-12-31')\n" \
         "  hint: if it is mistyped, correct it, or pass --as-of YYYY-MM-DD" in warnings[0]
     assert "returns.csv, column 'submitted_date'" in warnings[1]
-    assert "row 2 ('2999-01-15')" in warnings[1]
+    assert "row 2 ('2199-01-15')" in warnings[1]
     assert far_dates(load_tables(HOSTILE / "base", plan.contract.used_tables())) == []
+
+
+def test_a_far_future_date_counts_as_after_a_given_as_of(tmp_path: Path, base: dict[str, Any]
+                                                        ) -> None:
+    """With the extract's date given, a report received in 2199 is after the as-of date: it is
+    not yet received (KPI 3 fails it, KPI 4 leaves it out with a data-quality entry), and a
+    return submitted in 2199 was not submitted by the as-of date (overdue)."""
+    status, out, err = pmirc("check", CONTRACT, far_future(tmp_path), "--format", "json",
+                             "--as-of", "2025-06-30")
+    assert status in (0, 1), err
+    report = json.loads(out)
+    assert quality(report)["report_date after the as-of date 2025-06-30"] == (1, ["R0000005"])
+    by_id = {m["measure"]: m for m in report["measures"]}
+    base_by_id = {m["measure"]: m for m in base["measures"]}
+    assert by_id["KPI4"]["excluded"] == base_by_id["KPI4"]["excluded"] + 1
+    assert by_id["CUSTOMER_INSIGHT_RETURN"]["failed"] == \
+        base_by_id["CUSTOMER_INSIGHT_RETURN"]["failed"] + 1
+    assert {r["period"][:4] for r in report["results"]} <= {"2024", "2025"}
 
 
 def test_pmirc_check_warns_of_a_far_future_date(tmp_path: Path) -> None:

@@ -37,6 +37,8 @@ COLUMNS = {
     ],
     "meetings": ["referral_id", "meeting_date"],
     "outcomes": ["referral_id", "outcome", "achieved_date", "claim_date"],
+    "earnings": ["referral_id", "first_declared_date", "lower_reached_date",
+                 "higher_reached_date"],
     "profiles": ["outcome", "month", "rate"],
     "rnos": ["outcome", "period", "required"],
     "earnings_pi": ["provider", "month", "predicted"],
@@ -46,6 +48,7 @@ COLUMNS = {
 NULLABLE = {
     "referrals": set(COLUMNS["referrals"][4:]) - {"exit_report_required", "handback_required"},
     "outcomes": {"claim_date"},
+    "earnings": {"lower_reached_date", "higher_reached_date"},
     "returns": {"submitted_date"},
 }
 
@@ -520,3 +523,25 @@ def test_outcomes_and_claims(request, which: str) -> None:
     # unclaimed self-employed outcomes are pending: their 90 days have not run out
     pending = self_employed & ~claimed
     assert (achieved[pending] > EXTRACT - 90).all()
+
+
+def test_earnings_lead_to_the_lower_threshold_outcomes(ipes: dict[str, pa.Table]) -> None:
+    """Para 9.22: earnings first declared after the start, 14-120 days before the participant's
+    Lower Threshold Outcome (or on the start, if later); the reached dates are the outcomes'."""
+    e, o, r = ipes["earnings"], ipes["outcomes"], ipes["referrals"]
+    ids = e["referral_id"].to_pylist()
+    assert len(ids) == len(set(ids))  # one row per participant
+    first = dates(e, "first_declared_date")
+    assert (np.diff(first.astype(np.int64)) >= 0).all() and first.max() <= EXTRACT
+    start = dict(zip(r["referral_id"].to_pylist(), dates(r, "start_date")))
+    outcome = {(i, k): d for i, k, d in zip(o["referral_id"].to_pylist(),
+                                            o["outcome"].to_pylist(), dates(o, "achieved_date"))}
+    lower, higher = dates(e, "lower_reached_date"), dates(e, "higher_reached_date")
+    for i, f, lo, hi in zip(ids, first, lower, higher):
+        assert start[i] <= f
+        assert np.isnat(lo) or lo == outcome[(i, "lower_threshold")]
+        assert np.isnat(hi) or hi == outcome[(i, "higher_threshold")]
+        if not np.isnat(lo):
+            assert f == start[i] or 14 <= (lo - f).astype(int) <= 120
+    reached = {i for (i, k) in outcome if k == "lower_threshold"}
+    assert reached <= set(ids)  # every Lower Threshold Outcome had earnings declared first

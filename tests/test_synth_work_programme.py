@@ -9,6 +9,7 @@ integer arithmetic (ten-thousandths of a job outcome), not with the generator's 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,12 +41,15 @@ COLUMNS = {
     "mpl": ["payment_group", "from_month", "to_month", "rate"],
     "off_benefit_checks": ["provider", "month", "outcomes_claimed", "failures"],
     "cmo_visits": ["provider", "visit_date", "compliant_msos", "max_score"],
+    "retention": ["months_after_outcome", "rate"],
+    "flight_paths": ["provider", "cpa", "month", "referrals", "job_entries", "job_outcomes"],
 }
 NULLABLE = {
     "participants": {"attachment_date", "job_entry_date", "job_outcome_date", "completion_date"},
     "exit_reports": {"returned_date"},
 }
-INTEGERS = {"round", "outcomes_claimed", "failures", "compliant_msos", "max_score"}
+INTEGERS = {"round", "outcomes_claimed", "failures", "compliant_msos", "max_score",
+            "months_after_outcome", "referrals", "job_entries", "job_outcomes"}
 
 #: The intended story: (provider, MPG) -> the result of each review (provisional / final,
 #: "-" where there is no final figure by the extract date). Every other provider and MPG
@@ -484,3 +488,29 @@ def test_example_story_figures(wp: dict[str, pa.Table]) -> None:
     jobs = by_month(wp, "job_outcome_date")[("Provider D", "PG6A")]
     year = (MONTHS >= np.datetime64("2023-04")) & (MONTHS <= np.datetime64("2024-03"))
     assert jobs[year][:6].sum() == 10 and jobs[year][6:].sum() == 8
+
+
+def test_retention_is_the_generators_own_payment_rule() -> None:
+    """retention.csv: about one payment per job outcome a month after it, falling as people
+    leave work (8% each 4 weeks) and reach their group's maximum; nothing after 24 months."""
+    r = generate_work_programme(300, seed=4)["retention"]
+    rate = [float(x) for x in r["rate"].to_pylist()]
+    assert r["months_after_outcome"].to_pylist() == list(range(25))
+    assert rate[1] == pytest.approx(1.0, abs=0.01) and rate[0] < 0.1
+    assert all(b <= a for a, b in zip(rate[1:], rate[2:]))
+
+
+def test_flight_paths_project_each_contracts_actual_figures(tmp_path: Path) -> None:
+    wp = generate_work_programme(6000, seed=1)
+    fp = wp["flight_paths"].to_pydict()
+    outcomes = Counter((p, d[:7]) for p, d in zip(wp["participants"]["provider"].to_pylist(),
+                                                  [str(x) if x else "" for x in
+                                                   wp["participants"]["job_outcome_date"]
+                                                   .to_pylist()]) if d)
+    for provider, uplift in zip(("Provider A", "Provider C"), (1.0, 1.35)):
+        projected = sum(n for p, n in zip(fp["provider"], fp["job_outcomes"]) if p == provider)
+        actual = sum(n for (p, _), n in outcomes.items() if p == provider)
+        assert projected == pytest.approx(actual * uplift, rel=0.05)
+    assert set(zip(fp["provider"], fp["cpa"])) == {
+        ("Provider A", "East Midlands"), ("Provider B", "East Midlands"),
+        ("Provider C", "West Yorkshire"), ("Provider D", "West Yorkshire")}

@@ -401,8 +401,18 @@ def test_story_pins(story: Any) -> None:
     assert (d["status"], d["cancelled"]) == ("cancelled", "2024-06-18")
 
 
+#: The example's contracts (3.3): each provider holds one, in one CPA.
+CPA = {"Provider A": "East Midlands", "Provider B": "East Midlands",
+       "Provider C": "West Yorkshire", "Provider D": "West Yorkshire"}
+
+
+def held(provider: str) -> dict[str, str]:
+    """The group of the example's contract held by ``provider``."""
+    return {"provider": provider, "cpa": CPA[provider]}
+
+
 def test_story_borderline_review(story: Any) -> None:
-    d = next(r for r in story.reviews if r["group"] == {"provider": "Provider D"}
+    d = next(r for r in story.reviews if r["group"] == held("Provider D")
              and r["measure"] == "JO_VS_MPL_PG6A" and r["period"] == "2024-03")
     assert (d["numerator"], d["denominator"]) == (18, 119)
     assert d["required"] == pytest.approx(16.66)
@@ -415,7 +425,7 @@ def test_story_exit_report_buckets(story: Any) -> None:
     expected = {"Provider A": (178, 7, 1, 12), "Provider B": (147, 11, 6, 23),
                 "Provider C": (136, 19, 17, 28), "Provider D": (155, 10, 3, 13)}
     for provider, counts in expected.items():
-        r = pick(story, "EXIT_REPORTS_10WD", "2024-09", "cumulative", {"provider": provider})
+        r = pick(story, "EXIT_REPORTS_10WD", "2024-09", "cumulative", held(provider))
         assert tuple(r["buckets"].values()) == counts
 
 
@@ -452,7 +462,7 @@ def test_audit_lists_records_grouped_by_a_joined_column(
                    "--status", "excluded", "--group", "provider=Provider C"])
     lines = capsys.readouterr().out.splitlines()
     assert status == 0
-    assert lines[0] == "measure,id,provider,period,verdict,deadline,reason"
+    assert lines[0] == "measure,id,provider,cpa,period,verdict,deadline,reason"
     assert [line.split(",")[1] for line in lines[1:]] == ["row 42", "row 376"]
 
 
@@ -527,9 +537,9 @@ def test_a_notice_reviewed_after_the_as_of_date_is_not_yet_running(tmp_path: Pat
 
 def test_story_regime_rows_name_the_running_pins(story: Any) -> None:
     rows = {(tuple(e["group"].values()), e["month"]): e for e in story.escalations}
-    c = rows[(("Provider C",), "2024-09")]
+    c = rows[(("Provider C", "West Yorkshire"), "2024-09")]
     assert c["level"] == 3 and c["notices"] == [
         {"notice": "PIN", "measure": "JO_VS_MPL_PG2", "raised_for": "2024-03",
          "remedy_period_end": "2024-09-30"}]
-    d = rows[(("Provider D",), "2024-06")]  # cancelled on 2024-06-18
+    d = rows[(("Provider D", "West Yorkshire"), "2024-06")]  # cancelled on 2024-06-18
     assert d["level"] == 2 and d["notices"] == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import __version__
+from .. import __version__, assumptions
 from ..compile import STATUS_NAMES
 from ..evaluate import K_EXCLUDED, K_FAILED, K_MET, K_PENDING
 from ..pipeline import Evaluation
@@ -23,13 +23,14 @@ def to_dict(ev: Evaluation) -> dict[str, Any]:
         "tables": {n: {"rows": t.rows, "sha256": t.sha256, "path": t.path}
                    for n, t in sorted(ev.tables.items())},
         "measures": [measure_summary(ev, mp.measure.id) for mp in ev.plan.measures],
-        "results": ev.results,
+        "results": assumptions.with_results(c, ev.results),
         "cohorts": ev.cohorts(),
         "escalations": ev.escalations,
-        "remedies": ev.remedies,
-        "reviews": ev.reviews,
+        "remedies": assumptions.with_reviews(c, ev.remedies),
+        "reviews": assumptions.with_reviews(c, ev.reviews),
         "data_quality": [{"table": q.table, "check": q.check, "count": q.count,
                           "examples": list(q.examples)} for q in ev.quality],
+        "assumptions": assumptions.public(c),
     }
 
 
@@ -47,6 +48,7 @@ def measure_summary(ev: Evaluation, measure_id: str) -> dict[str, Any]:
         STATUS_NAMES[0]: int(t[K_MET]), STATUS_NAMES[1]: int(t[K_FAILED]),
         STATUS_NAMES[2]: int(t[K_PENDING]), STATUS_NAMES[3]: int(t[K_EXCLUDED]),
         "outside_population": counts.outside,
+        **({"assumptions": list(m.assumptions)} if getattr(m, "assumptions", ()) else {}),
     }
 
 

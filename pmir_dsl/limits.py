@@ -1,0 +1,164 @@
+"""Limits that keep every figure exact, checked on the loaded data before either engine runs.
+
+Sums are held as int64 millionths (schema.DECIMAL_SCALE) by the numpy engine. A value or a sum
+that int64 cannot hold would wrap round silently and give a wrong figure, so the data is refused
+first, with a message naming the file, the column and the rows of the largest values. The check
+bounds every sum either engine forms: a ratio measure adds up a subset of its column's values (a
+group, a month, a window), and no subset's total can exceed the sum of the values' magnitudes;
+a looked-up target adds up at most one rate per record of the measure's table. Both engines call
+:func:`check_sums`, so they refuse the same data (docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import ir
+from .errors import DataError, DataProblem
+from .schema import DECIMAL_SCALE, Column, ColumnSpec, ColumnType, Table
+
+#: The largest magnitude a sum may reach, in millionths: what an int64 holds.
+SUM_LIMIT = 2**63 - 1
+#: Below this (as a float estimate) a sum is certainly representable: no exact pass needed.
+_SAFE = float(2**62)
+#: How many of the largest values a message shows.
+_SHOWN = 5
+
+
+def check_sums(contract: ir.Contract, tables: dict[str, Table]) -> None:
+    """Raise DataError if any sum the contract's measures form could exceed :data:`SUM_LIMIT`."""
+    problems: dict[tuple[str, str], DataProblem] = {}
+    for m in contract.measures:
+        for source, column, copies in _summed(m, tables):
+            key = (source.path, column.spec.name)
+            if key not in problems:
+                problem = _too_large(m, source, column, copies)
+                if problem is not None:
+                    problems[key] = problem
+    if problems:
+        raise DataError(list(problems.values()))
+
+
+def _summed(m: ir.Measure, tables: dict[str, Table]) -> list[tuple[Table, Column, int]]:
+    """(table, column, how many records may each bring one value) of each column m sums."""
+    out = []
+    if m.kind == "ratio" and m.ratio is not None:
+        for spec in m.ratio:
+            out.append(_source(m.table, spec, tables))
+    if m.target.lookup is not None:
+        rates = tables[m.target.lookup.table]
+        out.append((rates, rates.columns[m.target.lookup.value.name], tables[m.table].rows))
+    return out
+
+
+def _source(table: str, spec: ColumnSpec, tables: dict[str, Table]) -> tuple[Table, Column, int]:
+    """Where a summed column's values come from: its own table (each row once), or, for a
+    column read through a reference, the referenced table (a row once per record at most)."""
+    if spec.via is None:
+        return tables[table], tables[table].columns[spec.name], 1
+    ref = tables[table].columns[spec.via].spec.references
+    assert ref is not None
+    return tables[ref], tables[ref].columns[spec.name], tables[table].rows
+
+
+def _too_large(m: ir.Measure, source: Table, col: Column, copies: int) -> DataProblem | None:
+    """The problem with a column whose sum may not fit, or None."""
+    if col.spec.type not in (ColumnType.DECIMAL, ColumnType.INTEGER):
+        return None
+    rows = np.flatnonzero(col.present())
+    magnitude = np.abs(col.values[rows])  # int64 millionths or whole numbers: no int64 minimum
+    factor = DECIMAL_SCALE if col.spec.type is ColumnType.INTEGER else 1
+    if copies == 1:
+        estimate, exact = float(magnitude.astype(np.float64).sum()) * factor, _exact_sum
+    else:
+        estimate, exact = float(magnitude.max(initial=0)) * factor * copies, _exact_max
+    if estimate < _SAFE or exact(magnitude) * factor * copies <= SUM_LIMIT:
+        return None
+    return _problem(m, source, col, rows, magnitude, copies)
+
+
+def _exact_sum(values: np.ndarray) -> int:
+    return sum(int(v) for v in values.tolist())
+
+
+def _exact_max(values: np.ndarray) -> int:
+    return int(values.max(initial=0))
+
+
+def _problem(m: ir.Measure, source: Table, col: Column, rows: np.ndarray, magnitude: np.ndarray,
+             copies: int) -> DataProblem:
+    """Name the rows of the largest values: a misplaced decimal point is the likely cause."""
+    largest = np.sort(rows[np.argsort(-magnitude, kind="stable")[:_SHOWN]])
+    first = 2 if source.path.endswith(".csv") else 1  # spreadsheet rows, as in data problems
+    limit = f"{SUM_LIMIT // DECIMAL_SCALE:,}"
+    what = "its values added up" if copies == 1 else f"its values added up over {copies:,} records"
+    return DataProblem(
+        source.path, f"measure {m.id} sums this column, and {what} can reach more than {limit} "
+        "in magnitude, more than pmirc can total exactly", col.spec.name,
+        tuple(int(r) + first for r in largest), tuple(_shown(col, r) for r in largest),
+        len(rows), hint="the rows shown hold the largest values: check them for a misplaced "
+        "decimal point or a 'no value' filler such as 999999999999; totals must stay under "
+        f"{limit}")
+
+
+def _shown(col: Column, row: Any) -> str:
+    value = int(col.values[row])
+    if col.spec.type is ColumnType.INTEGER:
+        return str(value)
+    whole, part = divmod(abs(value), DECIMAL_SCALE)
+    text = f"{whole}.{part:06d}".rstrip("0").rstrip(".")
+    return f"-{text}" if value < 0 else text
+
+
+# ---- the span of dates ---------------------------------------------------------------------------
+
+#: The dates pmirc evaluates: data, --as-of and the contract's dates must lie within them. Wide
+#: enough for any programme's records (and January 1900, Excel's day 1); narrow enough that a
+#: 'no date' filler such as 9999-12-31 or 0001-01-01 is refused with its rows named, instead of
+#: stretching the month axis over thousands of years (docs/reliability.md).
+FIRST_DATE, LAST_DATE = np.datetime64("1900-01-01", "D"), np.datetime64("2199-12-31", "D")
+SPAN_TEXT = f"{FIRST_DATE} to {LAST_DATE}"
+_MONTH_SPAN = tuple(int(d.astype("datetime64[M]").astype(np.int64)) for d in (FIRST_DATE, LAST_DATE))
+
+
+def in_span(day: np.datetime64) -> bool:
+    """Whether a date lies within the span pmirc evaluates."""
+    return bool(FIRST_DATE <= day <= LAST_DATE)
+
+
+def out_of_span(table: Table) -> list[DataProblem]:
+    """A problem for each date, month, quarter or period column with values outside the span."""
+    problems = []
+    first = 2 if table.path.endswith(".csv") else 1  # spreadsheet rows, as in data problems
+    for col in table.columns.values():
+        far = _far(col)
+        if far is None or not far.any():
+            continue
+        rows = np.flatnonzero(far)
+        shown = rows[:_SHOWN]
+        problems.append(DataProblem(
+            table.path, f"outside the dates pmirc evaluates ({SPAN_TEXT})", col.spec.name,
+            tuple(int(r) + first for r in shown), _dates_shown(col, shown), len(rows),
+            hint="a date such as 9999-12-31 or 0001-01-01 that stands for 'no date' should be "
+            "left empty; otherwise correct the year"))
+    return problems
+
+
+def _far(col: Column) -> np.ndarray | None:
+    """Mask of a column's values outside the span, or None for a column that holds no dates."""
+    t = col.spec.type
+    if t is ColumnType.DATE:
+        present = ~np.isnat(col.values)
+        return present & ((col.values < FIRST_DATE) | (col.values > LAST_DATE))
+    if t in (ColumnType.MONTH, ColumnType.QUARTER, ColumnType.PERIOD):
+        months = col.values.astype(np.int64)
+        return col.present() & ((months < _MONTH_SPAN[0]) | (months > _MONTH_SPAN[1]))
+    return None
+
+
+def _dates_shown(col: Column, rows: np.ndarray) -> tuple[str, ...]:
+    if col.spec.type is ColumnType.DATE:
+        return tuple(str(v) for v in col.values[rows])
+    return tuple(str(np.datetime64(int(v), "M")) for v in col.values[rows])

@@ -1,0 +1,244 @@
+"""Issue 9, Work Programme part: readings of seed 003 that change a figure, each on a hand-made
+record set run through the bundled contract (contracts/work_programme.pmir), so that each test
+fails under the old reading (docs/language.md, decisions 160 on)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, pick, write_csv
+
+from pmir_dsl.check import check_source
+from pmir_dsl.compile import compile_contract
+from pmir_dsl.diagnostics import CompileError
+from pmir_dsl.load import load_tables
+from pmir_dsl.pipeline import Evaluation, evaluate
+
+CONTRACT = REPO / "contracts" / "work_programme.pmir"
+PARTICIPANTS = ["participant_id", "provider", "cpa", "payment_group", "referral_date",
+                "attachment_date", "job_entry_date", "job_outcome_date", "completion_date",
+                "job_claim_date"]
+EMPTY = {
+    "sustainments": ["participant_id", "payment_date"],
+    "exit_reports": ["participant_id", "requested_date", "returned_date"],
+    "validation": ["round", "period_start", "period_end", "rate", "completed_date"],
+    "off_benefit_checks": ["provider", "month", "outcomes_claimed", "failures"],
+    "cmo_visits": ["provider", "visit_date", "compliant_msos", "max_score"],
+    "flight_paths": ["provider", "cpa", "month", "referrals", "job_entries", "job_outcomes"],
+    "retention": ["months_after_outcome", "rate"],
+}
+
+
+def people(provider: str, cpa: str, attached: int, outcomes: int, group: str = "PG1",
+           attach: str = "2022-04-04", outcome: str = "2023-01-16") -> list[list[Any]]:
+    """``attached`` participants of one contract attached on ``attach``, the first
+    ``outcomes`` of them with a job entry 26 weeks before a job outcome on ``outcome``."""
+    tag = f"{provider[-1]}{cpa[0]}{group}"
+    return [[f"{tag}{i:03d}", provider, cpa, group, attach, attach,
+             "2022-07-18" if i < outcomes else None, outcome if i < outcomes else None,
+             None, None] for i in range(attached)]
+
+
+def run(tmp: Path, participants: list[list[Any]], as_of: str = "2023-05-31",
+        **tables: list[list[Any]]) -> Evaluation:
+    """The bundled contract over the participants given, an MPL of 50% for every payment
+    group from 2022-04 to 2025-03, and the other tables as given (else empty)."""
+    write_csv(tmp, "participants", PARTICIPANTS, participants)
+    groups = ["PG1", "PG2", "PG3", "PG4", "PG5", "PG6A", "PG6B", "PG7", "PG8", "PG9"]
+    write_csv(tmp, "mpl", ["payment_group", "from_month", "to_month", "rate"],
+              [[g, "2022-04", "2025-03", "0.5"] for g in groups])
+    write_csv(tmp, "cohort_mpl", ["payment_group", "months_on_programme", "rate"],
+              tables.pop("cohort_mpl", [[g, k, "0"] for g in groups for k in range(3)]))
+    for name, header in EMPTY.items():
+        write_csv(tmp, name, header, tables.pop(name, []))
+    assert not tables, f"unknown tables {sorted(tables)}"
+    plan = compile_contract(check_source(CONTRACT.read_text(), str(CONTRACT), tmp))
+    return evaluate(plan, load_tables(tmp, plan.contract.used_tables()), as_of)
+
+
+def contract(provider: str, cpa: str) -> dict[str, str]:
+    return {"provider": provider, "cpa": cpa}
+
+
+# ---- 3.3, 8.9: a contract is a provider in a CPA (decisions 160-162) ----------------------------
+
+
+def test_a_provider_in_two_cpas_holds_two_contracts_and_gets_the_pin_of_the_failing_one(
+        tmp_path: Path) -> None:
+    # Provider X is weak in North (1 of 10 against 5 required) and strong in South (10 of 10):
+    # together it meets (11 against 10), so reviewing the provider raised no PIN.
+    ev = run(tmp_path, people("Provider X", "North", 10, 1) + people("Provider X", "South", 10, 10))
+    reviewed = {(r["group"]["cpa"], r["period"]): r for r in ev.reviews
+                if r["measure"] == "JO_VS_MPL_PG1"}
+    assert reviewed[("North", "2023-03")]["provisional"]["met"] is False
+    assert reviewed[("South", "2023-03")]["provisional"]["met"] is True
+    assert all(set(r["group"]) == {"provider", "cpa"} for r in ev.reviews)
+    raised = [(n["group"], n["measure"], n["month"]) for n in ev.remedies]
+    assert raised == [(contract("Provider X", "North"), "JO_VS_MPL_PG1", "2023-03")]
+
+
+def test_the_regime_allocates_each_contract(tmp_path: Path) -> None:
+    ev = run(tmp_path, people("Provider X", "North", 10, 1) + people("Provider X", "South", 10, 10))
+    march = {r["group"]["cpa"]: r["level"] for r in ev.escalations if r["month"] == "2023-03"}
+    assert march == {"North": 2, "South": 1}  # 2.3 (decision 96): North fails its rolling 12
+    april = {r["group"]["cpa"]: r["level"] for r in ev.escalations if r["month"] == "2023-04"}
+    assert april == {"North": 3, "South": 1}  # the PIN of 2023-04-30
+
+
+def test_primes_are_ranked_within_their_cpa_and_cpas_are_never_ranked(tmp_path: Path) -> None:
+    ev = run(tmp_path, people("Provider X", "North", 10, 4) + people("Provider Y", "North", 10, 6)
+             + people("Provider X", "South", 10, 5) + people("Provider Z", "South", 10, 2))
+    ranks = {(r["group"]["provider"], r["group"]["cpa"]): (r["rank"], r["rank_within_cpa"])
+             for r in ev.results if r["measure"] == "JO_VS_MPL_PG1" and r["group"]
+             and r["period"] == "2023-01" and r["basis"] == "rolling_12"}
+    # 8.18: every contract ranked on job outcomes against its MPL; 8.9: and within its CPA
+    assert ranks == {("Provider Y", "North"): (1, 1), ("Provider X", "South"): (2, 1),
+                     ("Provider X", "North"): (3, 2), ("Provider Z", "South"): (4, 2)}
+    levels = {tuple(sorted(r["group"])) for r in ev.results if r["measure"] == "JO_VS_MPL_PG1"}
+    assert levels == {(), ("cpa", "provider")}  # no CPA totals ranked against each other
+
+
+def test_rank_within_needs_a_level_with_the_column_and_another(tmp_path: Path) -> None:
+    source = CONTRACT.read_text().replace("rank highest first within cpa",
+                                          "rank highest first within payment_group", 1)
+    with pytest.raises(CompileError) as err:
+        check_source(source, "wp.pmir", tmp_path)
+    assert "'rank ... within payment_group' needs a group level of payment_group" in str(
+        err.value.diagnostics[0].message)
+
+
+def test_a_level_of_the_within_column_alone_is_reported_not_ranked(tmp_path: Path) -> None:
+    source = CONTRACT.read_text().replace(
+        "rank highest first within cpa", "rank highest first within cpa\n  group by provider "
+        "and cpa, cpa", 1)
+    write_csv(tmp_path, "participants", PARTICIPANTS,
+              people("Provider X", "North", 10, 4) + people("Provider Y", "South", 10, 6))
+    run(tmp_path, people("Provider X", "North", 10, 4) + people("Provider Y", "South", 10, 6))
+    plan = compile_contract(check_source(source, "wp.pmir", tmp_path))
+    ev = evaluate(plan, load_tables(tmp_path, plan.contract.used_tables()), "2023-05-31")
+    north = pick(ev, "JO_VS_MPL_PG1", "2023-01", "rolling_12", {"cpa": "North"})
+    assert "rank" not in north and "rank_within_cpa" not in north
+    assert north["against_target"] == pytest.approx(0.8)
+
+
+# ---- 8.8, 8.17: All PGs (decision 163) -------------------------------------------------------
+
+
+def test_all_pgs_adds_every_group_pg8_included_each_at_its_own_mpl(tmp_path: Path) -> None:
+    mpl = [[g, "2022-04", "2025-03", "0.5"] for g in ("PG1", "PG2", "PG3", "PG4", "PG5",
+                                                      "PG6A", "PG6B", "PG7", "PG9")]
+    run(tmp_path, people("Provider X", "North", 4, 1) + people("Provider X", "North", 2, 2,
+                                                                    group="PG8"))
+    write_csv(tmp_path, "mpl", ["payment_group", "from_month", "to_month", "rate"],
+              [*mpl, ["PG8", "2022-04", "2025-03", "0.25"]])
+    plan = compile_contract(check_source(CONTRACT.read_text(), str(CONTRACT), tmp_path))
+    ev = evaluate(plan, load_tables(tmp_path, plan.contract.used_tables()), "2023-05-31")
+    row = pick(ev, "JO_VS_MPL_ALL", "2023-01", "rolling_12", contract("Provider X", "North"))
+    # 6 attachments: 4 PG1 at 50% and 2 PG8 at 25% need 2.5 job outcomes; 3 were achieved
+    assert (row["numerator"], row["denominator"], row["expected"]) == (3, 6, 2.5)
+    assert row["met"] is True and row["rank"] == 1 and row["rank_within_cpa"] == 1
+
+
+# ---- 8.21-8.24: sustainments against the layered retention profile (decisions 164-166) ---------
+
+
+def sustainments(tmp: Path) -> Evaluation:
+    """Two contracts in one CPA. X: 10 job outcomes in January 2023 and 10 in February, 12
+    payments in March. Y: 2 job outcomes in January, 3 payments in March. Retention: 0 in the
+    job outcome's month, then 0.5 and 0.25 of a payment per job outcome."""
+    x = people("Provider X", "North", 10, 10) + people("Provider X", "North", 10, 10,
+                                                       group="PG2", outcome="2023-02-13")
+    y = people("Provider Y", "North", 2, 2)
+    paid = [[p[0], "2023-03-13"] for p in x[:12]] + [[p[0], "2023-03-13"] for p in y[:2]] + \
+        [[y[0][0], "2023-03-27"]]
+    return run(tmp, x + y, sustainments=paid,
+               retention=[[0, "0"], [1, "0.5"], [2, "0.25"]])
+
+
+def test_sustainments_are_compared_with_retention_layered_over_each_months_job_outcomes(
+        tmp_path: Path) -> None:
+    ev = sustainments(tmp_path)
+    x = pick(ev, "SUSTAINMENTS", "2023-03", "in_month", contract("Provider X", "North"))
+    # March expects 10 x 0.25 (January's job outcomes) + 10 x 0.5 (February's) = 7.5
+    assert (x["numerator"], x["expected"]) == (12, 7.5)
+    assert x["value"] == pytest.approx(1.6)
+    y = pick(ev, "SUSTAINMENTS", "2023-03", "in_month", contract("Provider Y", "North"))
+    assert (y["numerator"], y["expected"], y["value"]) == (3, 0.5, 6.0)
+
+
+def test_sustainments_are_ranked_against_the_profile_not_on_their_number(tmp_path: Path) -> None:
+    ev = sustainments(tmp_path)
+    ranks = {r["group"]["provider"]: r["rank"] for r in ev.results
+             if r["measure"] == "SUSTAINMENTS" and r["group"] and r["period"] == "2023-03"
+             and r["basis"] == "in_month"}
+    assert ranks == {"Provider Y": 1, "Provider X": 2}  # 3 of 0.5 beats 12 of 7.5 (8.23)
+
+
+def test_a_monthly_profile_whose_rates_go_down_is_not_a_cumulative_one(tmp_path: Path) -> None:
+    """Retention falls month by month: read as a cumulative profile, it would be refused."""
+    ev = sustainments(tmp_path)
+    april = pick(ev, "SUSTAINMENTS", "2023-04", "in_month", contract("Provider X", "North"))
+    assert april["expected"] == 2.5  # February's 10 job outcomes x 0.25; January's are done
+
+
+def test_times_monthly_refuses_a_profile_with_shares(tmp_path: Path) -> None:
+    source = CONTRACT.read_text().replace(
+        '  rate: decimal                       "sustainment payments expected per job outcome '
+        'in that month"', '  rate: decimal\n  share: decimal')
+    with pytest.raises(CompileError) as err:
+        check_source(source, "wp.pmir", tmp_path)
+    assert "'times monthly retention' reads each month's rate as it is" in \
+        err.value.diagnostics[0].message
+
+
+# ---- 4.14-4.16: Flight Paths (decision 167) -----------------------------------------------------
+
+
+def test_referrals_job_entries_and_job_outcomes_against_the_flight_path(tmp_path: Path) -> None:
+    ev = run(tmp_path, people("Provider X", "North", 10, 4) + people("Provider Y", "North", 5, 1),
+             flight_paths=[["Provider X", "North", "2022-04", 12, 0, 0],
+                           ["Provider X", "North", "2022-07", 0, 5, 0],
+                           ["Provider X", "North", "2023-01", 0, 0, 8],
+                           ["Provider Y", "North", "2023-01", 0, 0, 1]])
+    x = contract("Provider X", "North")
+    refs = pick(ev, "REFERRALS_VS_FLIGHT_PATH", "2022-04", "in_month", x)
+    assert (refs["numerator"], refs["expected"], refs["value"], refs["met"]) == (10, 12, 10 / 12,
+                                                                                 None)
+    entries = pick(ev, "JOB_ENTRIES_VS_FLIGHT_PATH", "2022-07", "in_month", x)
+    assert (entries["numerator"], entries["expected"]) == (4, 5)
+    outcomes = pick(ev, "JOB_OUTCOMES_VS_FLIGHT_PATH", "2023-01", "rolling_12", x)
+    assert (outcomes["numerator"], outcomes["expected"], outcomes["value"]) == (4, 8, 0.5)
+    whole = pick(ev, "JOB_OUTCOMES_VS_FLIGHT_PATH", "2023-01", "in_month")
+    assert (whole["numerator"], whole["expected"]) == (5, 9)  # every contract's projections
+
+
+# ---- the bundled example's story (examples/work_programme/README.md) ----------------------------
+
+
+@pytest.fixture(scope="module")
+def example() -> Evaluation:
+    folder = REPO / "examples" / "work_programme"
+    plan = compile_contract(check_source(CONTRACT.read_text(), str(CONTRACT), folder))
+    return evaluate(plan, load_tables(folder, plan.contract.used_tables()), None)
+
+
+def test_example_sustainments_rank_differs_from_their_number(example: Evaluation) -> None:
+    rows = [r for r in example.results if r["measure"] == "SUSTAINMENTS" and r["group"]
+            and r["period"] == "2024-09" and r["basis"] == "cumulative"]
+    by_rank = [r["group"]["provider"] for r in sorted(rows, key=lambda r: r["rank"])]
+    by_number = [r["group"]["provider"] for r in sorted(rows, key=lambda r: -r["numerator"])]
+    assert by_rank == ["Provider C", "Provider A", "Provider B", "Provider D"]
+    assert by_number == ["Provider A", "Provider B", "Provider D", "Provider C"]
+
+
+def test_example_provider_c_is_behind_its_flight_path(example: Evaluation) -> None:
+    c = pick(example, "JOB_OUTCOMES_VS_FLIGHT_PATH", "2024-09", "rolling_12",
+             contract("Provider C", "West Yorkshire"))
+    assert (c["numerator"], c["expected"]) == (160, 226)
+    others = [r["value"] for r in example.results
+              if r["measure"] == "JOB_OUTCOMES_VS_FLIGHT_PATH" and r["period"] == "2024-09"
+              and r["basis"] == "rolling_12" and r["group"]
+              and r["group"]["provider"] != "Provider C"]
+    assert min(others) > 0.9
