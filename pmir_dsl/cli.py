@@ -114,6 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
                                 "change between two contracts, data sets or as-of dates"))
     _explain_parser(sub.add_parser("explain", help="why a figure is what it is: clauses, "
                                    "counts, deadlines and the records behind them"))
+    fmt = sub.add_parser("fmt", help="rewrite contract files in the canonical layout")
+    fmt.add_argument("files", nargs="+", metavar="FILE", help=".pmir files or folders of them")
+    fmt.add_argument("--check", action="store_true",
+                     help="change nothing; exit 1 if a file is not in the canonical layout")
+    fmt.set_defaults(run=cmd_fmt)
+    lsp = sub.add_parser("lsp", help="run the language server over standard input and output "
+                         "(needs pip install 'pmirc[lsp]')")
+    lsp.set_defaults(run=cmd_lsp)
     synth = sub.add_parser("synth", help="write a synthetic example data set")
     synth.add_argument("name", help="which contract's data: atw_ha")
     synth.add_argument("out_dir")
@@ -505,6 +513,44 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.output:
         _write_csv(args.output, header, rows)
         print(f"{len(rows)} records written to {args.output}")
+    return EXIT_OK
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    """``pmirc fmt``: 0 all formatted (or already so), 1 --check found a file to reformat,
+    2 a file does not parse (it is left as it is)."""
+    from pathlib import Path
+
+    from .fmt import format_file
+
+    paths = [q for p in map(Path, args.files)
+             for q in (sorted(p.rglob("*.pmir")) if p.is_dir() else [p])]
+    status = EXIT_OK
+    for path in paths:
+        if not path.is_file():
+            raise UsageError(f"no file '{path}'")
+        source, formatted, diagnostics = format_file(str(path))
+        if diagnostics:
+            print(render_all(diagnostics, {str(path): source}), file=sys.stderr)
+            status = EXIT_UNUSABLE
+        elif formatted != source and args.check:
+            print(f"{path}: would reformat")
+            status = max(status, EXIT_FAILED)
+        elif formatted != source:
+            path.write_text(formatted, encoding="utf-8")
+            print(f"{path}: reformatted")
+    return status
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    """``pmirc lsp``: the language server (diagnostics, hover, go to definition)."""
+    try:
+        import pygls  # noqa: F401
+    except ImportError:
+        raise UsageError("the language server needs pygls: pip install 'pmirc[lsp]'") from None
+    from .lsp import serve
+
+    serve()
     return EXIT_OK
 
 
