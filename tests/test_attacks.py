@@ -124,3 +124,46 @@ def test_the_memory_limit_binds() -> None:
     proc = subprocess.run([sys.executable, "-c", "bytearray(3 << 30)"], capture_output=True,
                           preexec_fn=_limit_memory, check=False)
     assert proc.returncode != 0 and b"MemoryError" in proc.stderr
+
+
+# ---- fuzzing the data with magnitudes and far dates ----------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_CONTRACT = (ATTACKS / "ratio_sum_near_int64" / "contract.pmir").read_text(encoding="utf-8")
+_DATES = st.sampled_from(["2023-04-03", "2023-05-31", "", "9999-12-31", "0000-01-01",
+                          "0001-01-01", "1899-12-31", "1900-01-01", "2199-12-31", "2200-01-01",
+                          "2043-05-01", "NaT", "2023-02-29"])
+_DECIMALS = st.sampled_from(["", "1", "-1.5", "999999999999.999999", "-999999999999.999999",
+                             "1000000000000", "0.0000001", "99999999999999999999", "1e3", "NaN"])
+_INTEGERS = st.sampled_from(["", "0", "9223372036854775807", "-9223372036854775808",
+                             "10000000000000", "99999999999999999999"])
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(_DATES, _DATES, _DECIMALS, _DECIMALS, _INTEGERS), max_size=12),
+       engine=st.sampled_from(["numpy", "reference"]))
+def test_far_dates_and_magnitudes_never_crash(tmp_path: Path, rows: list[tuple[str, ...]],
+                                              engine: str) -> None:
+    """Any mix of far dates and huge numbers: figures, or data problems named; never a crash."""
+    import contextlib
+    import io
+
+    from pmir_dsl.cli import main
+
+    data = tmp_path / f"data{abs(hash((tuple(rows), engine)))}"
+    data.mkdir()
+    lines = ["referral_id,referral_date,end_date,cost,budget,n"]
+    lines += [f"R{i},{','.join(r)}" for i, r in enumerate(rows)]
+    (data / "referrals.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "c.pmir").write_text(_CONTRACT, encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(["check", str(tmp_path / "c.pmir"), str(data), "--format", "json",
+                       "--engine", engine])
+    assert status in (0, 1, 2), err.getvalue()
+    assert "internal error" not in err.getvalue(), err.getvalue()
+    if status == 2:
+        assert "error[bad-data]" in err.getvalue(), err.getvalue()
