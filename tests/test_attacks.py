@@ -167,3 +167,11 @@ def test_far_dates_and_magnitudes_never_crash(tmp_path: Path, rows: list[tuple[s
     assert "internal error" not in err.getvalue(), err.getvalue()
     if status == 2:
         assert "error[bad-data]" in err.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\nx", "\0x"])
+def test_audit_csv_escapes_cells_a_spreadsheet_could_run(cell: str) -> None:
+    from pmir_dsl.cli import escape_cell
+
+    assert escape_cell(cell) == "'" + cell
+    assert escape_cell("North") == "North"

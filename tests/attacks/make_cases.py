@@ -171,3 +171,9 @@ case("far_as_of_warned", "--as-of more than a month after every date in the data
      CHECK + ["--as-of", "2024-06-30"], exit=0, stderr=["warning[far-as-of]: --as-of 2024-06-30 is more than a month after every date in the data (the latest is 2023-05-09)"])
 case("early_as_of_warned", "--as-of before every date in the data: warned",
      CHECK + ["--as-of", "2023-04-01"], exit=0, stderr=["warning[far-as-of]: --as-of 2023-04-01 is before every date in the data (the earliest is 2023-04-03)"])
+# ---- 5. clearer messages
+case("audit_filter_matches_nothing", "audit filters that match no record: warned, with the reason",
+     ["audit", "contract.pmir", "data", "--measure", "DONE", "--as-of", "2023-05-31", "--period", "2023/04",
+      "--group", "providr=North"], exit=0,
+     stderr=["warning[empty-audit]: no record of DONE matches --period 2023/04 --group providr=North",
+             "'providr' is not a group column of DONE", "periods are written YYYY-MM or YYYY-Qn, not '2023/04'"])
