@@ -11,6 +11,7 @@ import csv
 import errno
 import io
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -406,6 +407,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     ev = evaluate(plan, tables, args.as_of)
     groups = dict(_key_value(g) for g in args.group)
     header, rows = audit_rows(ev, args.measure, args.period, args.status, groups)
+    if not rows:
+        for line in _empty_audit(args, groups, header):
+            print(line, file=sys.stderr)
     _write_csv(args.output, header, rows)
     return EXIT_OK
 
@@ -554,6 +558,25 @@ def cmd_lsp(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _empty_audit(args: argparse.Namespace, groups: dict[str, str], header: list[str]
+                 ) -> list[str]:
+    """Warnings when an audit's filters match no record: say which filters, and a group key
+    that is not one of the measure's columns."""
+    asked = [f"--period {args.period}"] * bool(args.period) + \
+        [f"--status {args.status}"] * bool(args.status) + [f"--group {k}={v}" for k, v in groups.items()]
+    if not asked:
+        return []
+    lines = [f"warning[empty-audit]: no record of {args.measure} matches {' '.join(asked)}"]
+    known = header[2:header.index("period")]
+    for key in groups:
+        if key not in known:
+            lines.append(f"  '{key}' is not a group column of {args.measure} "
+                         f"(its group columns: {', '.join(known) or 'none'})")
+    if args.period and not re.fullmatch(r"\d{4}-(\d{2}|Q[1-4])", args.period):
+        lines.append(f"  periods are written YYYY-MM or YYYY-Qn, not '{args.period}'")
+    return lines
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
     """``pmirc synth``: write a deterministic synthetic data set."""
     from .synth import GENERATORS, write_tables
@@ -595,9 +618,10 @@ def _key_value(text: str) -> tuple[str, str]:
 
 
 def escape_cell(value: object) -> str:
-    """A CSV cell that Excel will not run as a formula (cells beginning = + - @ are quoted)."""
+    """A CSV cell that Excel will not run as a formula (cells beginning = + - @, a tab, CR, LF
+    or NUL are quoted: a spreadsheet may skip the control character and read what follows)."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r", "\n", "\0") else text
 
 
 def _write_csv(path: str | None, header: list[str], rows: list[list[object]],

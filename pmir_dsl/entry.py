@@ -25,3 +25,7 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, previous)  # KeyboardInterrupt again, caught by cli.main
     sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()

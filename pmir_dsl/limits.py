@@ -162,3 +162,40 @@ def _dates_shown(col: Column, rows: np.ndarray) -> tuple[str, ...]:
     if col.spec.type is ColumnType.DATE:
         return tuple(str(v) for v in col.values[rows])
     return tuple(str(np.datetime64(int(v), "M")) for v in col.values[rows])
+
+
+# ---- the length of an evaluation -----------------------------------------------------------------
+
+#: The most months from the service start month to the as-of month. Figures are kept for every
+#: month, so memory grows with their number; 20 years is longer than any PMIR contract runs.
+MAX_MONTHS = 240
+
+
+def check_axis(start: str, as_of: Any, source: str, tables: dict[str, Table]) -> None:
+    """Raise DataError when the as-of date is more than :data:`MAX_MONTHS` months after the
+    service start: naming the dates that made it so when it is the latest date in the data."""
+    first = np.datetime64(start, "M")
+    day = np.datetime64(as_of, "D")
+    months = int((day.astype("datetime64[M]") - first).astype(np.int64)) + 1
+    if months <= MAX_MONTHS:
+        return
+    end = (first + np.timedelta64(MAX_MONTHS, "M")).astype("datetime64[D]")  # first day after
+    what = (f"the as-of date {day} ({source}) is {months:,} months after the service start "
+            f"month {first}; pmirc evaluates at most {MAX_MONTHS} months ({MAX_MONTHS // 12} years)")
+    if source != "the latest date in the data":
+        hint = "pass --as-of with the extract's date" if source == "--as-of" else \
+            "correct the contract's extract date"
+        raise DataError(DataProblem(source, what, hint=hint))
+    problems = []
+    for table in tables.values():
+        for col in table.columns.values():
+            if col.spec.type is ColumnType.DATE:
+                rows = np.flatnonzero(~np.isnat(col.values) & (col.values >= end))
+                if rows.size:
+                    first_row = 2 if table.path.endswith(".csv") else 1
+                    problems.append(DataProblem(
+                        table.path, what, col.spec.name,
+                        tuple(int(r) + first_row for r in rows[:_SHOWN]),
+                        tuple(str(col.values[r]) for r in rows[:_SHOWN]), len(rows),
+                        hint="correct these dates, or pass --as-of YYYY-MM-DD"))
+    raise DataError(problems)

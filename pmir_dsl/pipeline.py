@@ -71,6 +71,7 @@ def evaluate(plan: Plan, tables: dict[str, Table], as_of: str | None = None,
     """Evaluate ``plan`` over loaded ``tables``, in chunks of ``chunk_rows`` rows if given."""
     limits.check_sums(plan.contract, tables)  # before any sum can wrap round
     day, source = resolve_as_of(plan, tables, as_of)
+    limits.check_axis(plan.contract.service_start, day, source, tables)  # memory grows with it
     start = np.datetime64(plan.contract.service_start, "D")
     if day < start:
         raise DataError(DataProblem("--as-of", f"the as-of date {day} is before the contract's "

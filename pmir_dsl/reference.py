@@ -1435,6 +1435,7 @@ def evaluate_reference(plan_or_contract: Any, tables: dict[str, Table],
     limits.check_sums(contract, tables)  # the data both engines refuse (docs/reliability.md)
     data = Data(tables, contract)
     day, source = resolve_as_of(contract, data, as_of)
+    limits.check_axis(contract.service_start, day, source, tables)
     start = dt.date.fromisoformat(contract.service_start)
     if day < start:
         raise DataError(DataProblem("--as-of", f"the as-of date {day} is before the contract's "

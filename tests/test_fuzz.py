@@ -557,7 +557,12 @@ _name = st.sampled_from(("referrals", "provider", "referral_date", "report_date"
 _type = st.sampled_from(("id", "text", "date", "date?", "bool", "bool?", "integer", "decimal",
                          "month", "quarter", "period", "category(virtual, face_to_face)",
                          "category()", "ref(referrals)", "ref(nowhere)", "money", "date??"))
-_amount = st.sampled_from(("96%", "0%", "100%", "101%", "12", "0", "0.5", "99.999%", "3"))
+_amount = st.sampled_from(("96%", "0%", "100%", "101%", "12", "0", "0.5", "99.999%", "3",
+                           *("10000000000000", "999999999999999999", "9223372036854775808",
+                             "0.0000001%", "99999999999999999999%")))  # magnitudes
+#: Dates at and past the ends of the span pmirc evaluates (docs/reliability.md).
+_far_date = st.sampled_from(("9999-12-31", "0001-01-01", "0000-01-01", "2199-12-31",
+                             "1899-12-31", "1900-01-01", "2200-01-01"))
 _days = st.sampled_from(("1", "0", "30", "(by assessment_type: virtual 8, face_to_face 10)",
                          "(by assessment_type: virtual 8, otherwise 1)", "(by x: y 1)"))
 
@@ -576,7 +581,9 @@ def _condition(draw: st.DrawFn, depth: int = 0) -> str:
         st.builds("{} is one of ({})".format, _name, st.sampled_from(("virtual", "a, b", '"x"'))),
         st.builds("{} {} {}".format, st.one_of(_name, st.just("2024-01-01"), st.just("3")),
                   st.sampled_from(("<", "<=", "=", "!=", ">=", ">")),
-                  st.one_of(_name, st.just("2024-02-30"), st.just("7"))),
+                  st.one_of(_name, st.just("2024-02-30"), st.just("7"), _far_date,
+                            st.sampled_from(("10000000000000", "999999999999999999",
+                                             "9223372036854775808")))),
         _name,
     )
     if depth >= 4 or draw(st.booleans()):
@@ -623,7 +630,8 @@ def contracts(draw: st.DrawFn) -> str:
         "service start 2024-04-01", "service start 2024-02-30", "calendar england_and_wales",
         "calendar scotland", "calendar mars", "extract date 2025-06-30", "group by provider",
         "bases in_month, rolling_3", "add holiday 2024-05-05", "remove holiday 2024-12-25",
-        'guidance "g"')), max_size=6))
+        'guidance "g"', "service start 0001-01-01", "extract date 9999-12-31",
+        "add holiday 9999-12-31", "service start 2199-12-01")), max_size=6))
     if draw(st.booleans()) or not header:
         header = ["service start 2024-04-01", "calendar england_and_wales", *header]
     parts.append('contract "c" {\n  ' + "\n  ".join(header) + "\n}\n")
