@@ -315,8 +315,9 @@ def far_dates(tables: dict) -> list[str]:  # type: ignore[type-arg]
 
     cols = [(t, c) for t in tables.values() for c in t.columns.values()
             if c.spec.type is ColumnType.DATE]
-    dates = np.unique(np.concatenate([c.values[~np.isnat(c.values)] for _, c in cols] or
-                                     [np.array([], dtype="datetime64[D]")]))
+    from .pipeline import latest_dates
+
+    dates = latest_dates([c.values for _, c in cols], 6)
     top = dates[-6:]
     jumps = np.flatnonzero(np.diff(top) >= np.timedelta64(FAR_DAYS, "D"))
     if not jumps.size:

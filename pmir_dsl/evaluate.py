@@ -107,6 +107,9 @@ def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
     verdict): no Python loop over records and no per-record matrix.
     """
     m = mp.measure
+    plain = _plain_levels(mp, v, b, axis.size) if _is_plain(m, v) else None
+    if plain is not None:
+        return MeasureCounts(m.id, plain, _totals(m.kind, v), int((v.status == OUTSIDE).sum()))
     placed = v.month >= 0
     if v.second is not None:
         placed = placed | (v.second >= 0)
@@ -122,6 +125,82 @@ def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
             extra.append(_extra(v, slot, labels, axis.size))
     return MeasureCounts(m.id, tuple(levels), _totals(m.kind, v), int((v.status == OUTSIDE).sum()),
                          tuple(cohorts), tuple(oldest), tuple(extra))
+
+
+#: The most (group, month) cells a level is counted in densely (then only the groups present
+#: are kept); beyond it the groups present are found by sorting (see :func:`_slots`).
+DENSE_CELLS = 1 << 22
+
+
+def _is_plain(m: ir.Measure, v: Verdicts) -> bool:
+    """Whether a measure's counts are the four verdicts per group and month and nothing else
+    (no summed amounts, second dates, backlogs, cohorts, extras or per-month entries)."""
+    return (m.kind != "ratio" and v.second is None and v.backlog is None and v.cohort is None
+            and v.extra is None and v.rows is None)
+
+
+def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
+                  ) -> tuple[dict[tuple[Any, ...], np.ndarray], ...] | None:
+    """Counts of a plain measure at every group level, None if a level's code space is too
+    large to count densely.
+
+    One ``np.bincount`` per level over (group code, month, verdict), the group codes' offsets
+    computed once per batch for all measures of the table (:func:`_group_base`); the whole
+    contract's counts are the sum of another level's (every placed record is in one group of
+    each level, a missing key value being a group of its own).
+    """
+    m = mp.measure
+    ok = v.month >= 0
+    cell = v.month * 4 + v.status  # only read where ok
+    grids: list[np.ndarray | None] = []
+    for level in m.groups:
+        if not level:
+            grids.append(None)
+            continue
+        base, space = _group_base(level, mp.table, b, months)
+        if space * months > DENSE_CELLS:
+            return None
+        size = space * months * 4
+        key = np.where(ok, base + cell, size)
+        grids.append(np.bincount(key, minlength=size + 1)[:size].reshape(space, months, 4))
+    finer = next((g for g in grids if g is not None), None)
+    out = []
+    for level, grid in zip(m.groups, grids):
+        if grid is None:
+            whole = finer.sum(axis=0) if finer is not None else np.bincount(
+                np.where(ok, cell, months * 4), minlength=months * 4 + 1)[:months * 4]
+            grid = whole.reshape(1, months, 4)
+        present = np.flatnonzero(grid.reshape(len(grid), -1).any(axis=1))
+        cols = [b.column(mp.table, spec) for spec in level]
+        labels = [_decode(int(g), cols) for g in present]  # () for the whole contract
+        out.append(_as_counts(grid[present], labels))
+    return tuple(out)
+
+
+def _group_base(level: tuple, table: str, b: Batch, months: int) -> tuple[np.ndarray, int]:
+    """Each record's group code times ``months * 4`` (its first cell in a level's grid), and
+    the size of the code space; computed once per batch for every measure of the table."""
+    cols = [b.column(table, spec) for spec in level]
+    space = int(np.prod([_cardinality(c) for c in cols]))
+
+    def make() -> np.ndarray:
+        code = np.zeros(b.tables[table].rows, dtype=np.int64)
+        for col in cols:
+            code = code * _cardinality(col) + (col.values.astype(np.int64) + 1)
+        return code * (months * 4)
+    key = ("group base", table, tuple(spec.label for spec in level), months)
+    return b.cached(key, make), space
+
+
+def _as_counts(grid: np.ndarray, labels: list[tuple[Any, ...]]
+               ) -> dict[tuple[Any, ...], np.ndarray]:
+    """[groups, months, 4] verdict counts as each group's [months, 6] counts (numerator met,
+    denominator met + failed)."""
+    out = np.zeros((*grid.shape[:2], 6), dtype=np.int64)
+    out[..., :4] = grid
+    out[..., K_DEN] = grid[..., K_MET] + grid[..., K_FAILED]
+    out[..., K_NUM] = grid[..., K_MET]
+    return {g: out[i] for i, g in enumerate(labels)}
 
 
 def _slots(level: tuple, table: str, b: Batch, placed: np.ndarray, rows: np.ndarray | None
