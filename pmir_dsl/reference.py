@@ -551,7 +551,7 @@ def first_failing_check(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec],
             if get(spec) is None:
                 return f"{spec.name} missing"
 
-    # 5b. an average's dates (11.1)
+    # 5b. an average's dates (6.17)
     if m.kind == "average" and m.ratio is not None:
         a, e = get(m.ratio[0]), get(m.ratio[1])
         if a is None:
@@ -668,7 +668,7 @@ def verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any], rec: 
         a, e = get(m.ratio[0]), get(m.ratio[1])
         if e is None or e > ctx.as_of:
             return PENDING
-        # working days after A up to and including B, or calendar days (11.1)
+        # working days after A up to and including B, or calendar days (6.17)
         days = ctx.days.working_days_between(a, e) if m.average_working else (e - a).days
         rec.numerator, rec.denominator = Fraction(days), Fraction(1)
         return MET

@@ -394,7 +394,8 @@ def _returns(
 def generate_atw_ha(
     rows: int, seed: int = 1, start: str = "2024-04-01", extract: str = "2025-06-30"
 ) -> dict[str, pa.Table]:
-    """A synthetic AtW HA data set: ``referrals`` (``rows`` rows), ``workforce``, ``returns``.
+    """A synthetic AtW HA data set: ``referrals`` (``rows`` rows), ``workforce``, ``returns``,
+    and the MMIR's ``cancellations``, ``complaints`` and ``satisfaction``.
 
     Deterministic: the same arguments give identical tables. Referral dates run from ``start``
     to ``extract`` (one referral on ``extract`` itself); events that would fall after
@@ -409,10 +410,15 @@ def generate_atw_ha(
     rng = np.random.Generator(np.random.PCG64(seed))
     referrals = _referrals(rng, rows, first, last, cal)
     side = np.random.Generator(np.random.PCG64([seed, 1]))  # independent of ``rows``
+    from .synth_mmir import add_mmir  # 6.27 MMIR and 6.29-6.33 Customer Insight (own stream)
+    mmir = add_mmir(referrals, seed, last, cal, ATW_PROVIDERS)
     return {
-        "referrals": referrals,
+        "referrals": mmir["referrals"],
         "workforce": _workforce(side, first, last),
         "returns": _returns(side, first, last, cal),
+        "cancellations": mmir["cancellations"],
+        "complaints": mmir["complaints"],
+        "satisfaction": mmir["satisfaction"],
     }
 
 

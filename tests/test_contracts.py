@@ -16,7 +16,8 @@ from pmir_dsl.report import terminal
 
 BUNDLED = [("contracts/atw_ha.pmir", "examples/atw_ha"), ("contracts/esf.pmir", "examples/esf"),
            ("contracts/ses.pmir", "examples/ses"), ("contracts/ipes.pmir", "examples/ipes"),
-           ("contracts/work_programme.pmir", "examples/work_programme")]
+           ("contracts/work_programme.pmir", "examples/work_programme"),
+           ("contracts/atw_ha_mmir.pmir", "examples/atw_ha")]
 
 
 @pytest.fixture(autouse=True)

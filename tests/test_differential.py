@@ -1011,7 +1011,8 @@ def test_regression_case(folder: Path, meta: dict[str, Any]) -> None:
 
 
 BUNDLED = [(c, d) for c, d in [("atw_ha", "atw_ha"), ("esf", "esf"), ("ses", "ses"),
-                                ("ipes", "ipes"), ("work_programme", "work_programme")]
+                                ("ipes", "ipes"), ("work_programme", "work_programme"),
+                                ("atw_ha_mmir", "atw_ha")]
            if (REPO / "examples" / d).is_dir() and (REPO / "contracts" / f"{c}.pmir").is_file()]
 
 

@@ -142,6 +142,7 @@ table referrals "PRaP referrals, one row per referral" {
   start_recorded_date: date?
   leave_date: date?
   start_date not before referral_date
+  leave_date not before start_date
 }
 
 table outcomes "Outcomes achieved, one row per outcome" {

@@ -361,3 +361,108 @@ def test_ses_provider_ranks_and_counts(tmp_path: Path) -> None:
                      {"provider": p})["rank"] for p in ("P1", "P2")}
     assert ranks == {"P1": 1, "P2": 2}
     assert_same(SES, data, "2023-05-31")
+
+
+# ---- AtW 6.27 MMIR and 6.29-6.33 Customer Insight ----------------------------------------------
+
+ATW_REF_COLS = ["referral_id", "provider", "referral_date", "acknowledged_date",
+                "appointment_date", "assessment_type", "report_date", "report_acceptable",
+                "rework_notified_date", "rework_completed_date", "original_assessment_type",
+                "recommended_solution"]
+
+
+def atw_data(tmp: Path) -> Path:
+    def r(i: int, provider: str, day: str, report: str | None, solution: str | None,
+          original: str | None = None) -> list[object]:
+        return [f"R{i:03d}", provider, day, day, day, "virtual", report, None, None, None,
+                original, solution]
+    write_csv(tmp, "referrals", ATW_REF_COLS, [
+        r(1, "North", "2024-04-02", "2024-04-10", "ergonomic_chair"),
+        r(2, "North", "2024-04-03", "2024-04-11", "ergonomic_chair", "face_to_face"),
+        r(3, "South", "2024-04-04", "2024-05-02", "job_coach"),
+        r(4, "South", "2024-05-28", None, None),           # outstanding at the end of May
+    ])
+    write_csv(tmp, "workforce", ["provider", "quarter", "disabled_fte", "total_fte"], [])
+    write_csv(tmp, "returns", ["provider", "return", "period", "submitted_date"], [])
+    write_csv(tmp, "cancellations", ["referral_id", "cancelled_by", "reason", "cancelled_date",
+                                     "rebooked_date", "contact_attempts", "appointments_offered"], [
+        ["R001", "customer", "customer_unwell", "2024-04-05", "2024-04-09", 2, 1],
+        ["R003", "provider", "system_issue", "2024-05-03", None, 1, 2],
+        ["R002", "customer", "work_commitment", "2024-05-06", "2024-05-03", 1, 1],  # before
+    ])
+    write_csv(tmp, "complaints", ["complaint_id", "provider", "received_date", "resolved_date",
+                                  "referred_to_dwp"], [
+        ["C1", "North", "2024-04-08", "2024-04-15", "false"],   # 5 working days
+        ["C2", "South", "2024-04-29", "2024-05-08", "true"],    # 6 (6 May is a bank holiday)
+        ["C3", "South", "2024-05-20", None, "false"],
+    ])
+    write_csv(tmp, "satisfaction", ["provider", "customer_group", "response_date", "answer"], [
+        ["North", "new_customer", "2024-04-12", "very_satisfied"],
+        ["North", None, "2024-04-15", "very_satisfied"],
+        ["South", "new_customer", "2024-05-03", "fairly_dissatisfied"],
+    ])
+    return tmp
+
+
+def test_atw_mmir_figures(tmp_path: Path) -> None:
+    """Old contract: none of these figures; the tables were not read."""
+    atw = (REPO / "contracts/atw_ha_mmir.pmir").read_text()
+    data = atw_data(tmp_path)
+    ev = run_source(atw, data, as_of="2024-05-31")
+    by = {"cancelled_by": "customer"}
+    assert pick(ev, "CANCELLATIONS", "2024-05", "year_to_date", by)["numerator"] == 2
+    assert pick(ev, "CANCELLATIONS", "2024-05", "in_month", by)["numerator"] == 1
+    # R002 was re-booked before it was cancelled: out of the re-booking figure only (it does
+    # not read rebooked_date, so it is still a cancellation)
+    assert pick(ev, "CANCELLATIONS_REBOOKED", "2024-05")["excluded"] == 1
+    assert pick(ev, "CANCELLATIONS_REBOOKED", "2024-04")["value"] == 2.0  # Fri 5 -> Tue 9
+    resolution = pick(ev, "COMPLAINT_RESOLUTION", "2024-05", "year_to_date")
+    assert (resolution["numerator"], resolution["denominator"]) == (11, 2)
+    assert pick(ev, "COMPLAINTS", "2024-05", "year_to_date")["numerator"] == 3
+    assert pick(ev, "COMPLAINTS_REFERRED", "2024-04")["numerator"] == 1
+    assert pick(ev, "ASSESSMENT_TYPE_CHANGES", "2024-04")["numerator"] == 1
+    top = {s: pick(ev, "RECOMMENDED_SOLUTIONS", "2024-05", "year_to_date",
+                   {"recommended_solution": s})["rank"] for s in ("ergonomic_chair", "job_coach")}
+    assert top == {"ergonomic_chair": 1, "job_coach": 2}
+    happy = pick(ev, "SATISFACTION", "2024-04", "in_month",
+                 {"provider": "North", "answer": "very_satisfied"})
+    assert happy["numerator"] == 2
+    assert_same(atw, data, "2024-05-31")
+
+
+def test_atw_volumes_outstanding_and_the_oldest_case(tmp_path: Path) -> None:
+    """Old contract: no such figure (6.27)."""
+    data = atw_data(tmp_path)
+    ev = run_source(ATW.read_text(), data, as_of="2024-05-31")
+    april = pick(ev, "OUTSTANDING", "2024-04", "cumulative")
+    assert april["numerator"] == 1 and april["oldest_age_working_days"] == 18  # R003 from 4 April
+    may = pick(ev, "OUTSTANDING", "2024-05", "cumulative")
+    assert may["numerator"] == 1 and may["oldest_age_working_days"] == 3  # R004: 29, 30, 31 May
+    assert may["met"] is None
+    assert_same(ATW.read_text(), data, "2024-05-31")
+
+
+def test_atw_mmir_synthetic_tables_are_consistent() -> None:
+    import numpy as np
+
+    from pmir_dsl.synth import generate_atw_ha
+    t = generate_atw_ha(3000, seed=4)
+    c, k = t["cancellations"], t["complaints"]
+    day = np.datetime64
+
+    def col(table, name):  # type: ignore[no-untyped-def]
+        return np.asarray(table.column(name).to_numpy(zero_copy_only=False), "datetime64[D]")
+    cancelled, rebooked = col(c, "cancelled_date"), col(c, "rebooked_date")
+    ok = ~np.isnat(rebooked)
+    assert (rebooked[ok] > cancelled[ok]).all() and 0 < ok.sum() < len(ok)
+    received, resolved = col(k, "received_date"), col(k, "resolved_date")
+    ok = ~np.isnat(resolved)
+    assert (resolved[ok] >= received[ok]).all()
+    assert (received <= day("2025-06-30")).all()
+    s = t["satisfaction"]
+    assert set(s.column("answer").to_pylist()) <= {"very_satisfied", "fairly_satisfied",
+                                                    "fairly_dissatisfied", "very_dissatisfied"}
+    r = t["referrals"]
+    changed = [(o, a) for o, a in zip(r.column("original_assessment_type").to_pylist(),
+                                      r.column("assessment_type").to_pylist()) if o]
+    assert changed and all({o, a} == {"virtual", "face_to_face"} for o, a in changed)

@@ -24,11 +24,17 @@ COLUMNS = {
     "referrals": [
         "referral_id", "provider", "referral_date", "acknowledged_date", "appointment_date",
         "assessment_type", "report_date", "report_acceptable", "rework_notified_date",
-        "rework_completed_date",
+        "rework_completed_date", "original_assessment_type", "recommended_solution",
     ],
     "workforce": ["provider", "quarter", "disabled_fte", "total_fte"],
     "returns": ["provider", "return", "period", "submitted_date"],
+    "cancellations": ["referral_id", "cancelled_by", "reason", "cancelled_date", "rebooked_date",
+                      "contact_attempts", "appointments_offered"],
+    "complaints": ["complaint_id", "provider", "received_date", "resolved_date",
+                   "referred_to_dwp"],
+    "satisfaction": ["provider", "customer_group", "response_date", "answer"],
 }
+FILES = ["referrals", "workforce", "returns", "cancellations", "complaints", "satisfaction"]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +65,7 @@ def test_same_arguments_give_identical_tables(tables: dict[str, pa.Table]) -> No
 def test_written_csv_is_byte_identical(tmp_path: Path) -> None:
     first = write_tables(generate_atw_ha(500, seed=7), tmp_path / "a")
     second = write_tables(generate_atw_ha(500, seed=7), tmp_path / "b")
-    assert [p.name for p in first] == ["referrals.csv", "workforce.csv", "returns.csv"]
+    assert [p.name for p in first] == [f"{name}.csv" for name in FILES]
     for a, b in zip(first, second):
         assert a.read_bytes() == b.read_bytes(), a.name
 
@@ -278,7 +284,7 @@ def test_returns_due_dates(tables: dict[str, pa.Table]) -> None:
 
 def test_csv_format(tmp_path: Path) -> None:
     paths = write_tables(generate_atw_ha(2000, seed=1), tmp_path)
-    referrals, workforce, returns = (p.read_text(encoding="utf-8") for p in paths)
+    referrals, workforce, returns = (p.read_text(encoding="utf-8") for p in paths[:3])
     lines = referrals.splitlines()
     assert lines[0] == ",".join(COLUMNS["referrals"])
     assert '"' not in referrals + workforce + returns
@@ -287,7 +293,7 @@ def test_csv_format(tmp_path: Path) -> None:
     date = re.compile(r"\d{4}-\d{2}-\d{2}")
     for line in lines[1:]:
         cells = line.split(",")
-        assert len(cells) == 10
+        assert len(cells) == 12
         assert all(date.fullmatch(cells[i]) or cells[i] == "" for i in (3, 4, 6, 8, 9))
     assert ",Wales and West," in referrals
     for line in workforce.splitlines()[1:]:
@@ -300,7 +306,7 @@ def test_csv_format(tmp_path: Path) -> None:
 
 def test_parquet_round_trip(tmp_path: Path, tables: dict[str, pa.Table]) -> None:
     paths = write_tables(tables, tmp_path, fmt="parquet")
-    assert [p.name for p in paths] == ["referrals.parquet", "workforce.parquet", "returns.parquet"]
+    assert [p.name for p in paths] == [f"{name}.parquet" for name in FILES]
     for path in paths:
         assert pq.read_table(path).equals(tables[path.stem]), path.name
 
