@@ -193,3 +193,25 @@ def test_ipes_measures_have_the_cpa_level_and_all_four_bases() -> None:
                 "TMPL_higher_threshold", "TMPL_se_lower", "TMPL_se_higher"):
         assert by_id[mid].bases == four, mid
     assert by_id["EARNINGS_PI"].table == "earnings"
+
+
+def test_the_example_story_of_the_readme() -> None:
+    """examples/ipes/README.md: the figures the new readings change."""
+    from pmir_dsl.pipeline import run_check
+
+    ev = run_check(REPO / "contracts" / "ipes.pmir", REPO / "examples" / "ipes")
+    d = {"provider": "Provider D"}
+    css7 = {r["period"]: (r["numerator"], r["denominator"]) for r in ev.results
+            if r["measure"] == "CSS7" and r["group"] == d and r["basis"] == "in_month"}
+    assert css7["2025-07"] == (397, 454) and css7["2025-08"] == (436, 450)  # the gap goes on
+    c = [r for r in ev.remedies if r["group"] == {"provider": "Provider C"}]
+    months = {r["month"]: r for r in c}
+    assert months["2025-03"]["forfeitable_pence"] == 0  # five months of deferral
+    assert months["2025-04"]["forfeitable_pence"] == months["2025-04"]["outstanding_pence"] > 0
+    assert months["2025-09"]["forfeitable_pence"] == 35_110_072
+    assert sum(r["forfeited_pence"] for r in ev.remedies) == 0
+    pi = {r["group"].get("provider"): (r["numerator"], r["expected"], r["met"])
+          for r in ev.results if r["measure"] == "EARNINGS_PI" and r["basis"] == "cumulative"
+          and r["period"] == "2025-09" and len(r["group"]) == 1}
+    assert pi["Provider B"] == (130, 138, False)
+    assert all(met for p, (_, _, met) in pi.items() if p != "Provider B")
