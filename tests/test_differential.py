@@ -448,12 +448,12 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
     kind = draw(st.sampled_from(["window", "window", "condition", "count_records", "ratio",
                                  "direct", "direct_outcomes", "cohort", "backlog_share",
                                  "backlog_count", "gap", "count_ratio", "count_ratio",
-                                 "count_ratio_outcomes"]))
+                                 "count_ratio_outcomes", "cohort_own"]))
     lines: list[str] = []
     table = "outcomes" if kind in ("cohort", "direct_outcomes", "count_ratio_outcomes") \
         else "referrals"
     where = f" where {draw(conditions(table))}" if draw(st.integers(0, 2)) == 0 else ""
-    share = kind in ("ratio", "direct", "direct_outcomes", "cohort", "backlog_share",
+    share = kind in ("ratio", "direct", "direct_outcomes", "cohort", "cohort_own", "backlog_share",
                      "count_ratio", "count_ratio_outcomes")
     quarterly = False
     looked_up = False
@@ -529,6 +529,15 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
         if draw(st.booleans()):
             where = f" where outcome is {outcome}"
         lines += ["month of achieved_date", "count records",
+                  f"expected cohorts of referrals by start_date times {profile} "
+                  f"where outcome is {outcome}",
+                  f"target at least {pct(draw(st.integers(0, 1000)))} of expected"]
+    elif kind == "cohort_own":  # the starts' own outcomes (WP: a participant's job outcome)
+        profile = draw(st.sampled_from(["outcome_profiles", "cumulative_profiles",
+                                        "monthly cumulative_profiles"]))
+        outcome = draw(st.sampled_from(["job", "sustained"]))
+        lines += [f"month of {draw(st.sampled_from(['report_date', 'recorded_date']))}",
+                  "count records",
                   f"expected cohorts of referrals by start_date times {profile} "
                   f"where outcome is {outcome}",
                   f"target at least {pct(draw(st.integers(0, 1000)))} of expected"]

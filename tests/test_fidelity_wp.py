@@ -242,3 +242,20 @@ def test_example_provider_c_is_behind_its_flight_path(example: Evaluation) -> No
               and r["basis"] == "rolling_12" and r["group"]
               and r["group"]["provider"] != "Provider C"]
     assert min(others) > 0.9
+
+
+# ---- 8.37-8.38: cohort conversion against the cohort MPL (decisions 169-170) --------------------
+
+
+def test_each_cohort_converts_against_its_cohort_mpl(tmp_path: Path) -> None:
+    """10 PG1 participants attached in April 2022, 4 with a job outcome in January 2023 (month
+    9 on the programme); a cohort MPL of 10% a month from month 3."""
+    mpl = [["PG1", k, str(max(0, k - 2) / 10)] for k in range(11)]
+    ev = run(tmp_path, people("Provider X", "North", 10, 4), cohort_mpl=mpl)
+    rows = {r["months_since_start"]: r for r in ev.cohorts() if r["measure"] == "JO_VS_COHORT_MPL"
+            and r["group"] == contract("Provider X", "North")}
+    assert (rows[8]["outcomes"], rows[9]["outcomes"]) == (0, 4)  # own records, own cohort
+    assert rows[9]["conversion"] == 0.4
+    assert rows[9]["expected_conversion"] == pytest.approx(0.7)  # behind the cohort MPL
+    assert rows[3]["expected_conversion"] == pytest.approx(0.1)
+    assert rows[9]["starts"] == 10

@@ -42,6 +42,7 @@ COLUMNS = {
     "off_benefit_checks": ["provider", "month", "outcomes_claimed", "failures"],
     "cmo_visits": ["provider", "visit_date", "compliant_msos", "max_score"],
     "retention": ["months_after_outcome", "rate"],
+    "cohort_mpl": ["payment_group", "months_on_programme", "rate"],
     "flight_paths": ["provider", "cpa", "month", "referrals", "job_entries", "job_outcomes"],
 }
 NULLABLE = {
@@ -49,7 +50,8 @@ NULLABLE = {
     "exit_reports": {"returned_date"},
 }
 INTEGERS = {"round", "outcomes_claimed", "failures", "compliant_msos", "max_score",
-            "months_after_outcome", "referrals", "job_entries", "job_outcomes"}
+            "months_after_outcome", "months_on_programme", "referrals", "job_entries",
+            "job_outcomes"}
 
 #: The intended story: (provider, MPG) -> the result of each review (provisional / final,
 #: "-" where there is no final figure by the extract date). Every other provider and MPG
