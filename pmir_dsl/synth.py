@@ -2048,6 +2048,9 @@ def _wp_validation(rounds: dict[str, np.ndarray]) -> pa.Table:
         "period_end": _dates(rounds["period_end"]),
         "rate": _decimals(rounds["rate"].tolist()),
         "completed_date": _dates(rounds["completed"]),
+        # 8.32: a contract's own rate would name it; these rounds apply to every contract
+        "provider": pa.nulls(len(rounds["round"]), type=pa.string()),
+        "cpa": pa.nulls(len(rounds["round"]), type=pa.string()),
     })
 
 

@@ -6,12 +6,13 @@ filters, conditions, 'due when', targets, count targets, bands (reporting-only a
 bases, group levels (joined through references too), minimum denominators, direct and cohort
 profiles (monthly ones too) and backlogs; and the Work Programme's (docs/language.md 10): count
 ratios (read through references too), targets looked up per record, 'no target', ranks, lateness
-buckets, ranks within a column's value, formal reviews with validation rounds and notices, and
-regimes that follow the notices. Random data is written as CSV: nulls, weekend and bank-holiday
-dates, events before their anchors, records before the service start and after the as-of date,
-empty months, single-row groups, unknown references, rate tables with gaps, empty keys and (rarely)
-overlapping or backwards rows, validation rounds with gaps and (rarely) broken rules; sometimes a
-busier extract, for reviews and notices to be decided. Both engines must print the same JSON.
+buckets, ranks within a column's value, formal reviews with validation rounds (a provider's own
+too) and notices, and regimes that follow the notices. Random data is written as CSV: nulls,
+weekend and bank-holiday dates, events before their anchors, records before the service start and
+after the as-of date, empty months, single-row groups, unknown references, rate tables with gaps,
+empty keys and (rarely) overlapping or backwards rows, validation rounds with gaps and (rarely)
+broken rules; sometimes a busier extract, for reviews and notices to be decided. Both engines
+must print the same JSON.
 
 Profiles: ``HYPOTHESIS_PROFILE=ci`` (the default, a couple of minutes on 2 cores) or ``long``.
 The failing examples found are kept in ``tests/regressions/`` and replayed by
@@ -249,6 +250,7 @@ table validation "validation rounds" {
   period_end: date?
   rate: decimal?
   completed_date: date?
+  provider: text?
 }
 
 bands tiers(good, fair) for reporting only {
@@ -791,8 +793,8 @@ def data_sets(draw: st.DrawFn, start: dt.date, busy: bool = False
                 cumulative.append([p, outcome, k, f"{total / 1000:.3f}"])
     return {
         **draw(rate_tables(start)),
-        "validation": (["period_start", "period_end", "rate", "completed_date"],
-                       draw(validation_rounds(start))),
+        "validation": (["period_start", "period_end", "rate", "completed_date", "provider"],
+                       draw(contract_rounds(start))),
         "referrals": (REF_HEADER, referrals),
         "outcomes": (["referral_id", "outcome", "achieved_date"], outcomes),
         "meetings": (["referral_id", "meeting_date"], meetings),
@@ -862,6 +864,16 @@ def rate_tables(draw: st.DrawFn, start: dt.date) -> dict[str, tuple[list[str], l
                                  by_region_kind),
         "rates_by_urgent": (["urgent", "month", "rate"], by_urgent),
     }
+
+
+@st.composite
+def contract_rounds(draw: st.DrawFn, start: dt.date) -> list[list[Any]]:
+    """Rounds for every provider (no provider) and, sometimes, a provider's own rounds
+    (WP 8.32), read by reviews grouped by provider."""
+    rows = [[*r, None] for r in draw(validation_rounds(start))]
+    for provider in draw(st.lists(st.sampled_from(PROVIDERS), max_size=2, unique=True)):
+        rows += [[*r, provider] for r in draw(validation_rounds(start))]
+    return rows
 
 
 @st.composite

@@ -37,7 +37,8 @@ COLUMNS = {
                      "attachment_date", "job_entry_date", "job_outcome_date", "completion_date"],
     "sustainments": ["participant_id", "payment_date"],
     "exit_reports": ["participant_id", "requested_date", "returned_date"],
-    "validation": ["round", "period_start", "period_end", "rate", "completed_date"],
+    "validation": ["round", "period_start", "period_end", "rate", "completed_date", "provider",
+                   "cpa"],
     "mpl": ["payment_group", "from_month", "to_month", "rate"],
     "off_benefit_checks": ["provider", "month", "outcomes_claimed", "failures"],
     "cmo_visits": ["provider", "visit_date", "compliant_msos", "max_score"],
@@ -48,6 +49,7 @@ COLUMNS = {
 NULLABLE = {
     "participants": {"attachment_date", "job_entry_date", "job_outcome_date", "completion_date"},
     "exit_reports": {"returned_date"},
+    "validation": {"provider", "cpa"},
 }
 INTEGERS = {"round", "outcomes_claimed", "failures", "compliant_msos", "max_score",
             "months_after_outcome", "months_on_programme", "referrals", "job_entries",
