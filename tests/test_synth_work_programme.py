@@ -221,7 +221,7 @@ def test_example_csv_format() -> None:
     assert (EXAMPLE / "mpl.csv").read_text(encoding="utf-8").splitlines()[1] == (
         "PG1,2022-04,2023-03,0.055")
     assert (EXAMPLE / "validation.csv").read_text(encoding="utf-8").splitlines()[1] == (
-        "1,2022-04-01,2022-09-30,0.052,2022-12-16")
+        "1,2022-04-01,2022-09-30,0.052,2022-12-16,,")
 
 
 # ------------------------------------------------------------------------ shape
