@@ -283,7 +283,8 @@ class RuleChecker:
         names = clauses["measures"].values if "measures" in clauses else ()
         for name in names:
             ok = self.review_measure(name, keys) and ok  # type: ignore[arg-type]
-        validation = self.validation(clauses["validation"]) if "validation" in clauses else None
+        validation = self.validation(clauses["validation"], keys) if "validation" in clauses \
+            else None
         ok = ok and ("validation" not in clauses or validation is not None)
         lag = clauses["lag"].values[0] if "lag" in clauses else 0
         notice = clauses.get("notice")
@@ -337,8 +338,9 @@ class RuleChecker:
             return False
         return True
 
-    def validation(self, c: ast.ReviewClause) -> ir.Validation | None:
-        """``net of the RATE of TABLE for START to END, completed on COMPLETED``."""
+    def validation(self, c: ast.ReviewClause, keys: tuple[str, ...] = ()) -> ir.Validation | None:
+        """``net of the RATE of TABLE for START to END, completed on COMPLETED``; the table's
+        columns named like the review's group keys make a row one contract's own (WP 8.32)."""
         rate, table_name, start, end, completed = c.values
         found = self.tables.get(table_name.text)  # type: ignore[attr-defined]
         if found is None:
@@ -358,4 +360,6 @@ class RuleChecker:
                            did_you_mean(name.text, [x.name for x in table.columns]))  # type: ignore[attr-defined]
                 return None
             cols.append(col)
-        return ir.Validation(table.name, *cols)
+        own = tuple(col for col in (table.column(k) for k in keys)
+                    if col is not None and col.type in (ColumnType.TEXT, ColumnType.CATEGORY))
+        return ir.Validation(table.name, *cols, keys=own)

@@ -393,22 +393,34 @@ class MeasurePlan:
     def _cohort(self, b: Batch, months: np.ndarray, excl: Exclusions) -> np.ndarray | None:
         """Each record's cohort (month index of its start) for a measure against cohorts."""
         e = self.measure.expected
-        if not isinstance(e, ir.ExpectedCohort) or e.link is None:
+        if not isinstance(e, ir.ExpectedCohort):
             return None
-        start = b.column(self.measure.table, attrs.evolve(e.start, via=e.link.name)).values
+        own = e.link is None  # the records are the starts themselves (a participant's JO)
+        if own and e.table != self.measure.table:
+            return None
+
+        def read(spec: ColumnSpec) -> np.ndarray:
+            via = spec if own else attrs.evolve(spec, via=e.link.name)  # type: ignore[union-attr]
+            return b.column(self.measure.table, via).values
+
+        start = read(e.start)
         if e.anchor is not None:  # a start before its anchor is no start (semantics.md 1)
-            anchor = b.column(self.measure.table, attrs.evolve(e.anchor, via=e.link.name)).values
-            start = np.where(start < anchor, NAT, start)
+            start = np.where(start < read(e.anchor), NAT, start)
         event = b.column(self.measure.table, self.measure.period_column).values
         excl.add(f"no {e.start.name} in {e.table}", np.isnat(start))
         if self.measure.period_column.type is ColumnType.DATE:
             excl.add(f"{self.measure.period_column.name} before {e.start.name}", event < start)
         cohort = start.astype("datetime64[M]").astype(np.int64) - b.first_month
-        from .profiles import without_profile  # profiles imports this module
-        unprofiled = b.cached(("without profile", self.measure.id),
-                              lambda: without_profile(self.measure, b))
-        # a start with no profile is in no triangle (row -1, no start: the appended False)
-        lost = np.append(unprofiled, False)[b.join(self.measure.table, e.link.name)]
+        from .profiles import own_without_profile, without_profile  # profiles imports this
+        if own:
+            lost = b.cached(("own without profile", self.measure.id),
+                            lambda: own_without_profile(self.measure, b))
+        else:
+            unprofiled = b.cached(("without profile", self.measure.id),
+                                  lambda: without_profile(self.measure, b))
+            # a start with no profile is in no triangle (row -1, no start: the appended False)
+            lost = np.append(unprofiled, False)[b.join(self.measure.table,
+                                                       e.link.name)]  # type: ignore[union-attr]
         return np.where(np.isnat(start) | (cohort < 0) | lost, -1, cohort)
 
     def _backlog(self, b: Batch, month_idx: np.ndarray, excl: Exclusions

@@ -383,6 +383,7 @@ class Validation:
     start: ColumnSpec
     end: ColumnSpec
     completed: ColumnSpec
+    keys: tuple[ColumnSpec, ...] = ()  # a row with these set is that contract's own (8.32)
 
 
 @attrs.frozen
@@ -478,7 +479,7 @@ class Contract:
             used.setdefault(r.fee_table, set()).update([r.fee.name, r.month.name, *r.keys])
         for v in (r.validation for r in self.reviews if r.validation is not None):
             used.setdefault(v.table, set()).update(
-                c.name for c in (v.rate, v.start, v.end, v.completed))
+                c.name for c in (v.rate, v.start, v.end, v.completed, *v.keys))
         return tuple(
             TableSpec(t.name, tuple(c for c in t.columns
                                     if c.name in used[t.name] or c.type is ColumnType.ID))

@@ -168,6 +168,17 @@ def without_profile(m: ir.Measure, b: Batch) -> np.ndarray:
     return np.any([sid < 0 for sid in _series_per_level(m, e, series, table)], axis=0)
 
 
+def own_without_profile(m: ir.Measure, b: Batch) -> np.ndarray:
+    """:func:`without_profile` for this batch's rows of the cohort table itself, when the
+    measure counts the starts' own outcomes (a participant's job outcome, by its attachment)."""
+    e = m.expected
+    assert isinstance(e, ir.ExpectedCohort)
+    whole = attrs.evolve(b, tables=b.lookup or b.tables, memo={})
+    series, _ = _series(e, whole)
+    sids = _series_per_level(m, e, series, b.tables[e.table])
+    return np.any([sid < 0 for sid in sids], axis=0)
+
+
 def _combined(cols: list[Column], n: int) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
     """One dense int code per record for the combination of ``cols``' values (0..n-1), and the
     values (strings, None for empty) of each code: mixed-radix codes, compacted by a bincount."""

@@ -506,8 +506,8 @@ def first_failing_check(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec],
 
     # 3. the cohort an outcome belongs to
     e = m.expected
-    if isinstance(e, ir.ExpectedCohort) and e.link is not None:
-        start = linked_start(ctx, e, get)
+    if isinstance(e, ir.ExpectedCohort) and (e.link is not None or e.table == m.table):
+        start = linked_start(ctx, e, get) if e.link is not None else get(e.start)
         if start is None:
             return f"no {e.start.name} in {e.table}"
         if value < start:
@@ -679,6 +679,8 @@ def verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any], rec: 
             assert start is not None
             rec.cohort = month_of(start)
             rec.start_row = ctx.data.row_of_id(e.table, get(e.link))
+        elif isinstance(e, ir.ExpectedCohort) and e.table == m.table:  # its own start
+            rec.cohort, rec.start_row = month_of(get(e.start)), rec.row
         return MET
     w = m.window
     if isinstance(w, ir.EveryNDays):
@@ -1518,7 +1520,16 @@ def add_reviews(ev: ReferenceEvaluation, contract: ir.Contract, ctx: Context,
     running: dict[str, Any] = {}
     axis = Axis(ctx.first_month - 1970 * 12, ctx.last_month - 1970 * 12)
     for review in contract.reviews:
-        rounds = validation_rounds(ctx, review.validation) if review.validation else []
+        v = review.validation
+        shared = validation_rounds(ctx, v) if v is not None and not v.keys else []
+
+        def rounds(g: tuple[Any, ...], v: ir.Validation | None = v, shared: Any = shared,
+                   keys: tuple[str, ...] = review.keys) -> list[Any]:
+            """The rounds of the group's contract: its own rows and the shared ones (8.32)."""
+            if v is None or not v.keys:
+                return shared  # type: ignore[no-any-return]
+            return validation_rounds(ctx, v, {c.name: g[keys.index(c.name)] for c in v.keys})
+
         monthly = review_months(contract, review, by_measure)
         found, raised = reviews_reference(review, monthly, rounds, ctx.first_month,
                                           ctx.last_month, ctx.as_of, ctx.days.workday)
@@ -1553,10 +1564,12 @@ def review_months(contract: ir.Contract, review: ir.Review,
     return monthly
 
 
-def validation_rounds(ctx: Context, v: ir.Validation) -> list[Any]:
+def validation_rounds(ctx: Context, v: ir.Validation,
+                      contract: dict[str, Any] | None = None) -> list[Any]:
     """The validation rounds of a review, one per row, checked (10.6): no empty cell; whole
     months, from the 1st of a month to a month's last day; in the order of their periods, not
-    overlapping; each completed on or after the one before."""
+    overlapping; each completed on or after the one before. With ``contract`` (key column ->
+    value), only the rows whose key columns are empty or that value (WP 8.32)."""
     from .reference_reviews import ValidationRound
 
     data = ctx.data
@@ -1564,7 +1577,13 @@ def validation_rounds(ctx: Context, v: ir.Validation) -> list[Any]:
     starts, ends = data.column(v.table, v.start.name), data.column(v.table, v.end.name)
     rates, done = data.column(v.table, v.rate.name), data.column(v.table, v.completed.name)
     out: list[ValidationRound] = []
-    for row in data.rows(v.table):
+    rows = list(data.rows(v.table))
+    if contract:  # its own rows if it has any, else those for every contract
+        keyed = {row: [key_text(data.column(v.table, k)[row]) for k in contract] for row in rows}
+        mine = [row for row in rows if any(x is not None for x in keyed[row]) and
+                all(x in (None, want) for x, want in zip(keyed[row], contract.values()))]
+        rows = mine or [row for row in rows if all(x is None for x in keyed[row])]
+    for row in rows:
         start, end, rate, completed = starts[row], ends[row], rates[row], done[row]
         if start is None or end is None or rate is None or completed is None:
             raise DataError(DataProblem(path, "a validation round with an empty cell",

@@ -97,18 +97,21 @@ def window(basis: str, end: int, first: int) -> list[int] | None:
     return list(range(first, end + 1))
 
 
-def reviews_reference(review: ir.Review, monthly: Monthly, rounds: list[ValidationRound],
+def reviews_reference(review: ir.Review, monthly: Monthly,
+                      rounds: Callable[[tuple[Any, ...]], list[ValidationRound]],
                       first: int, last: int, as_of: dt.date,
                       workday: Callable[[dt.date, int], dt.date]
                       ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(review rows, notice rows) of ``review`` over months ``first`` .. ``last``."""
+    """(review rows, notice rows) of ``review`` over months ``first`` .. ``last``; ``rounds``
+    gives each group's validation rounds."""
     rows: list[dict[str, Any]] = []
     notices: list[dict[str, Any]] = []
     for measure in review.measures:
         groups = sorted((g for (m, g) in monthly if m == measure),
                         key=lambda g: tuple("" if v is None else str(v) for v in g))
         for g in groups:
-            found = [one_review(review, measure, g, monthly[(measure, g)], rounds, first, end,
+            own = rounds(g)
+            found = [one_review(review, measure, g, monthly[(measure, g)], own, first, end,
                                 as_of)
                      for end in range(first, last + 1) if end % 12 in (2, 5, 8, 11)]
             found = [r for r in found if r is not None]

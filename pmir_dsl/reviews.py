@@ -59,13 +59,14 @@ class Figure:
     rate: Fraction | None  # the extrapolation rate (None when no month was extrapolated)
 
 
-def rounds(v: ir.Validation, table: Table) -> list[Round]:
-    """The validation rounds, checked: whole months, in order, not overlapping."""
+def rounds(v: ir.Validation, table: Table, rows: Any = None) -> list[Round]:
+    """The validation rounds (of ``rows``, else every row), checked: whole months, in order,
+    not overlapping."""
     cols = table.columns
     out = []
     start, end = cols[v.start.name].values, cols[v.end.name].values
     done, rate = cols[v.completed.name].values, cols[v.rate.name]
-    for r in range(table.rows):
+    for r in (range(table.rows) if rows is None else rows):
         if np.isnat(start[r]) or np.isnat(end[r]) or np.isnat(done[r]) or not rate.present()[r]:
             raise DataError(DataProblem(table.path, "a validation round with an empty cell",
                                         v.start.name, (r + 2,), (), 1,
@@ -99,6 +100,23 @@ def rounds(v: ir.Validation, table: Table) -> list[Round]:
                                         (str(a.completed), str(b.completed)), 2,
                                         hint="a round is completed after the one before it"))
     return out
+
+
+def contract_rows(v: ir.Validation, table: Table, keys: tuple[str, ...],
+                  g: tuple[Any, ...]) -> list[int]:
+    """The rows of the validation table that apply to group ``g`` (WP 8.32): its own rows (key
+    columns each empty or ``g``'s value, at least one set) if it has any, else the rows for
+    every contract (key columns all empty)."""
+    from .profiles import _strings  # profiles imports compile, which this module need not
+
+    ok = np.ones(table.rows, dtype=bool)
+    named = np.zeros(table.rows, dtype=bool)
+    for col in v.keys:
+        values = _strings(table.columns[col.name])
+        want = g[keys.index(col.name)]
+        ok &= np.array([x is None or x == want for x in values], dtype=bool)
+        named |= np.array([x is not None for x in values], dtype=bool)
+    return [int(r) for r in np.flatnonzero(ok & named if (ok & named).any() else ok & ~named)]
 
 
 def _own(rs: list[Round], month: int) -> Round | None:
@@ -197,7 +215,9 @@ def evaluate(review: ir.Review, counts: dict[str, MeasureCounts], groups: dict[s
     ``groups`` maps each reviewed measure to the index of its group level with the review's
     keys.
     """
-    rs = Rates(rounds(review.validation, validation) if review.validation and validation else [])
+    v = review.validation
+    shared = Rates(rounds(v, validation) if v and validation and not v.keys else [])
+    per_contract: dict[tuple[Any, ...], Rates] = {}
     as_of_month = int(as_of.astype("datetime64[M]").astype(np.int64))
     rows, notices = [], []
     for mid in review.measures:
@@ -207,6 +227,12 @@ def evaluate(review: ir.Review, counts: dict[str, MeasureCounts], groups: dict[s
         for g in sorted(level, key=lambda v: tuple("" if x is None else str(x) for x in v)):
             arr = level[g]
             need = required.get(g, np.zeros((axis.size, 1), dtype=np.int64))[:, 0]
+            rs = shared
+            if v is not None and validation is not None and v.keys:  # a contract's own rates
+                rows_of = tuple(contract_rows(v, validation, review.keys, g))
+                if rows_of not in per_contract:
+                    per_contract[rows_of] = Rates(rounds(v, validation, rows_of))
+                rs = per_contract[rows_of]
             found = _reviews(review, mid, g, arr, need, axis, as_of, rs)
             rows += found
             notices += _notices(review, mid, g, found, as_of, as_of_month, cal)

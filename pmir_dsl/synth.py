@@ -2102,6 +2102,9 @@ def _wp_validation(rounds: dict[str, np.ndarray]) -> pa.Table:
         "period_end": _dates(rounds["period_end"]),
         "rate": _decimals(rounds["rate"].tolist()),
         "completed_date": _dates(rounds["completed"]),
+        # 8.32: a contract's own rate would name it; these rounds apply to every contract
+        "provider": pa.nulls(len(rounds["round"]), type=pa.string()),
+        "cpa": pa.nulls(len(rounds["round"]), type=pa.string()),
     })
 
 
@@ -2139,6 +2142,25 @@ def _wp_retention() -> pa.Table:
     return pa.table({
         "months_after_outcome": pa.array(np.arange(len(rate)), type=pa.int64()),
         "rate": _decimals(np.round(rate * 10_000).astype(np.int64).tolist()),
+    })
+
+
+def _wp_cohort_mpl() -> pa.Table:
+    """The ``cohort_mpl`` table (8.38): per payment group and month on the programme 0..32, the
+    cumulative share of a cohort expected to have a job outcome. None before the 13 or 26 weeks
+    of work a job outcome needs (3 or 6 months); then rising evenly to the group's latest MPL
+    at 24 months, and by 2% of it a month after that."""
+    k = np.arange(33)
+    rows = []
+    for g, days in enumerate(WP_OUTCOME_DAYS):
+        lag = 3 if days < 120 else 6
+        top = WP_MPL[-1][g]
+        ramp = np.clip((k - lag + 1) / (24 - lag + 1), 0, 1) * top
+        rows.append(np.round(ramp * (1 + 0.02 * np.maximum(k - 24, 0))).astype(np.int64))
+    return pa.table({
+        "payment_group": pa.array([g for g in WP_GROUPS for _ in k], type=pa.string()),
+        "months_on_programme": pa.array(np.tile(k, len(WP_GROUPS)), type=pa.int64()),
+        "rate": _decimals(np.concatenate(rows).tolist()),
     })
 
 
@@ -2223,8 +2245,8 @@ def generate_work_programme(
 ) -> dict[str, pa.Table]:
     """A synthetic Work Programme data set: ``participants`` (``rows`` rows), ``sustainments``,
     ``exit_reports``, ``validation``, ``mpl``, ``off_benefit_checks``, ``cmo_visits``,
-    ``retention`` and ``flight_paths`` (the last two drawn apart, so that they change nothing
-    else).
+    ``retention``, ``cohort_mpl`` and ``flight_paths`` (the last drawn apart, so that the new
+    tables change nothing else).
 
     Deterministic: the same arguments give identical tables. Referral dates run from ``start``
     to ``extract`` (one referral on ``extract`` itself), ramping up over the first months;
@@ -2259,6 +2281,7 @@ def generate_work_programme(
         "off_benefit_checks": _wp_off_benefit(rng, info, chosen, first, last),
         "cmo_visits": _wp_cmo_visits(side, first, last, days),
         "retention": _wp_retention(),
+        "cohort_mpl": _wp_cohort_mpl(),
         "flight_paths": _wp_flight_paths(np.random.Generator(np.random.PCG64([seed, 2])),
                                          participants, info, first, last),
     }

@@ -6,12 +6,13 @@ filters, conditions, 'due when', targets, count targets, bands (reporting-only a
 bases, group levels (joined through references too), minimum denominators, direct and cohort
 profiles (monthly ones too) and backlogs; and the Work Programme's (docs/language.md 10): count
 ratios (read through references too), targets looked up per record, 'no target', ranks, lateness
-buckets, ranks within a column's value, formal reviews with validation rounds and notices, and
-regimes that follow the notices. Random data is written as CSV: nulls, weekend and bank-holiday
-dates, events before their anchors, records before the service start and after the as-of date,
-empty months, single-row groups, unknown references, rate tables with gaps, empty keys and (rarely)
-overlapping or backwards rows, validation rounds with gaps and (rarely) broken rules; sometimes a
-busier extract, for reviews and notices to be decided. Both engines must print the same JSON.
+buckets, ranks within a column's value, formal reviews with validation rounds (a provider's own
+too) and notices, and regimes that follow the notices. Random data is written as CSV: nulls,
+weekend and bank-holiday dates, events before their anchors, records before the service start and
+after the as-of date, empty months, single-row groups, unknown references, rate tables with gaps,
+empty keys and (rarely) overlapping or backwards rows, validation rounds with gaps and (rarely)
+broken rules; sometimes a busier extract, for reviews and notices to be decided. Both engines
+must print the same JSON.
 
 Profiles: ``HYPOTHESIS_PROFILE=ci`` (the default, a couple of minutes on 2 cores) or ``long``.
 The failing examples found are kept in ``tests/regressions/`` and replayed by
@@ -249,6 +250,7 @@ table validation "validation rounds" {
   period_end: date?
   rate: decimal?
   completed_date: date?
+  provider: text?
 }
 
 bands tiers(good, fair) for reporting only {
@@ -449,12 +451,13 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
     kind = draw(st.sampled_from(["window", "window", "condition", "count_records", "ratio",
                                  "direct", "direct_outcomes", "cohort", "backlog_share",
                                  "backlog_count", "gap", "count_ratio", "count_ratio",
-                                 "count_ratio_outcomes", "backlog_breach", "average"]))
+                                 "count_ratio_outcomes", "backlog_breach", "average",
+                                 "cohort_own"]))
     lines: list[str] = []
     table = "outcomes" if kind in ("cohort", "direct_outcomes", "count_ratio_outcomes") \
         else "referrals"
     where = f" where {draw(conditions(table))}" if draw(st.integers(0, 2)) == 0 else ""
-    share = kind in ("ratio", "direct", "direct_outcomes", "cohort", "backlog_share",
+    share = kind in ("ratio", "direct", "direct_outcomes", "cohort", "cohort_own", "backlog_share",
                      "count_ratio", "count_ratio_outcomes")
     quarterly = False
     looked_up = False
@@ -547,6 +550,15 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
         unit = draw(st.sampled_from(["working days", "calendar days"]))
         lines.append(f"count breaches of backlog until {until} for over {n} {unit}")
         lines.append(draw(count_target()))
+    elif kind == "cohort_own":  # the starts' own outcomes (WP: a participant's job outcome)
+        profile = draw(st.sampled_from(["outcome_profiles", "cumulative_profiles",
+                                        "monthly cumulative_profiles"]))
+        outcome = draw(st.sampled_from(["job", "sustained"]))
+        lines += [f"month of {draw(st.sampled_from(['report_date', 'recorded_date']))}",
+                  "count records",
+                  f"expected cohorts of referrals by start_date times {profile} "
+                  f"where outcome is {outcome}",
+                  f"target at least {pct(draw(st.integers(0, 1000)))} of expected"]
     else:
         lines.append("month of referral_date")
         until = draw(st.sampled_from(["recorded_date", "ack_date"]))
@@ -816,8 +828,8 @@ def data_sets(draw: st.DrawFn, start: dt.date, busy: bool = False
                 cumulative.append([p, outcome, k, f"{total / 1000:.3f}"])
     return {
         **draw(rate_tables(start)),
-        "validation": (["period_start", "period_end", "rate", "completed_date"],
-                       draw(validation_rounds(start))),
+        "validation": (["period_start", "period_end", "rate", "completed_date", "provider"],
+                       draw(contract_rounds(start))),
         "referrals": (REF_HEADER, referrals),
         "outcomes": (["referral_id", "outcome", "achieved_date"], outcomes),
         "meetings": (["referral_id", "meeting_date"], meetings),
@@ -887,6 +899,16 @@ def rate_tables(draw: st.DrawFn, start: dt.date) -> dict[str, tuple[list[str], l
                                  by_region_kind),
         "rates_by_urgent": (["urgent", "month", "rate"], by_urgent),
     }
+
+
+@st.composite
+def contract_rounds(draw: st.DrawFn, start: dt.date) -> list[list[Any]]:
+    """Rounds for every provider (no provider) and, sometimes, a provider's own rounds
+    (WP 8.32), read by reviews grouped by provider."""
+    rows = [[*r, None] for r in draw(validation_rounds(start))]
+    for provider in draw(st.lists(st.sampled_from(PROVIDERS), max_size=2, unique=True)):
+        rows += [[*r, provider] for r in draw(validation_rounds(start))]
+    return rows
 
 
 @st.composite

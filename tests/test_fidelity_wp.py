@@ -23,7 +23,8 @@ PARTICIPANTS = ["participant_id", "provider", "cpa", "payment_group", "referral_
 EMPTY = {
     "sustainments": ["participant_id", "payment_date"],
     "exit_reports": ["participant_id", "requested_date", "returned_date"],
-    "validation": ["round", "period_start", "period_end", "rate", "completed_date"],
+    "validation": ["round", "period_start", "period_end", "rate", "completed_date", "provider",
+                   "cpa"],
     "off_benefit_checks": ["provider", "month", "outcomes_claimed", "failures"],
     "cmo_visits": ["provider", "visit_date", "compliant_msos", "max_score"],
     "flight_paths": ["provider", "cpa", "month", "referrals", "job_entries", "job_outcomes"],
@@ -242,3 +243,47 @@ def test_example_provider_c_is_behind_its_flight_path(example: Evaluation) -> No
               and r["basis"] == "rolling_12" and r["group"]
               and r["group"]["provider"] != "Provider C"]
     assert min(others) > 0.9
+
+
+# ---- 8.37-8.38: cohort conversion against the cohort MPL (decisions 169-170) --------------------
+
+
+def test_each_cohort_converts_against_its_cohort_mpl(tmp_path: Path) -> None:
+    """10 PG1 participants attached in April 2022, 4 with a job outcome in January 2023 (month
+    9 on the programme); a cohort MPL of 10% a month from month 3."""
+    mpl = [["PG1", k, str(max(0, k - 2) / 10)] for k in range(11)]
+    ev = run(tmp_path, people("Provider X", "North", 10, 4), cohort_mpl=mpl)
+    rows = {r["months_since_start"]: r for r in ev.cohorts() if r["measure"] == "JO_VS_COHORT_MPL"
+            and r["group"] == contract("Provider X", "North")}
+    assert (rows[8]["outcomes"], rows[9]["outcomes"]) == (0, 4)  # own records, own cohort
+    assert rows[9]["conversion"] == 0.4
+    assert rows[9]["expected_conversion"] == pytest.approx(0.7)  # behind the cohort MPL
+    assert rows[3]["expected_conversion"] == pytest.approx(0.1)
+    assert rows[9]["starts"] == 10
+
+
+# ---- 8.32: a contract's own validation rate (decision 171) ---------------------------------------
+
+
+def test_a_contract_is_netted_at_its_own_validation_rate(tmp_path: Path) -> None:
+    """Two contracts in North, each 6 job outcomes in September 2022 against 5 required. X's
+    own round for April-September 2022 found 25% not valid; every other contract's, 5%."""
+    rounds = [[1, "2022-04-01", "2022-09-30", "0.05", "2022-12-16", None, None],
+              [1, "2022-04-01", "2022-09-30", "0.25", "2022-12-16", "Provider X", "North"]]
+    ev = run(tmp_path, people("Provider X", "North", 10, 6, outcome="2022-09-19")
+             + people("Provider Y", "North", 10, 6, outcome="2022-09-19"),
+             validation=rounds)
+    net = {r["group"]["provider"]: r["provisional"]["net"] for r in ev.reviews
+           if r["measure"] == "JO_VS_MPL_PG1" and r["period"] == "2023-03"}
+    assert net == {"Provider X": pytest.approx(4.5), "Provider Y": pytest.approx(5.7)}
+    assert [n["group"] for n in ev.remedies] == [contract("Provider X", "North")]
+
+
+def test_a_contract_without_rounds_of_its_own_takes_those_for_every_contract(
+        tmp_path: Path) -> None:
+    rounds = [[1, "2022-04-01", "2022-09-30", "0.05", "2022-12-16", None, None],
+              [1, "2022-04-01", "2022-09-30", "0.25", "2022-12-16", "Provider X", "South"]]
+    ev = run(tmp_path, people("Provider X", "North", 10, 6, outcome="2022-09-19"),
+             validation=rounds)
+    (row,) = [r for r in ev.reviews if r["measure"] == "JO_VS_MPL_PG1" and r["period"] == "2023-03"]
+    assert row["provisional"]["net"] == pytest.approx(5.7)  # South's own rate is not North's

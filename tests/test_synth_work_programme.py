@@ -37,19 +37,23 @@ COLUMNS = {
                      "attachment_date", "job_entry_date", "job_outcome_date", "completion_date"],
     "sustainments": ["participant_id", "payment_date"],
     "exit_reports": ["participant_id", "requested_date", "returned_date"],
-    "validation": ["round", "period_start", "period_end", "rate", "completed_date"],
+    "validation": ["round", "period_start", "period_end", "rate", "completed_date", "provider",
+                   "cpa"],
     "mpl": ["payment_group", "from_month", "to_month", "rate"],
     "off_benefit_checks": ["provider", "month", "outcomes_claimed", "failures"],
     "cmo_visits": ["provider", "visit_date", "compliant_msos", "max_score"],
     "retention": ["months_after_outcome", "rate"],
+    "cohort_mpl": ["payment_group", "months_on_programme", "rate"],
     "flight_paths": ["provider", "cpa", "month", "referrals", "job_entries", "job_outcomes"],
 }
 NULLABLE = {
     "participants": {"attachment_date", "job_entry_date", "job_outcome_date", "completion_date"},
     "exit_reports": {"returned_date"},
+    "validation": {"provider", "cpa"},
 }
 INTEGERS = {"round", "outcomes_claimed", "failures", "compliant_msos", "max_score",
-            "months_after_outcome", "referrals", "job_entries", "job_outcomes"}
+            "months_after_outcome", "months_on_programme", "referrals", "job_entries",
+            "job_outcomes"}
 
 #: The intended story: (provider, MPG) -> the result of each review (provisional / final,
 #: "-" where there is no final figure by the extract date). Every other provider and MPG
@@ -217,7 +221,7 @@ def test_example_csv_format() -> None:
     assert (EXAMPLE / "mpl.csv").read_text(encoding="utf-8").splitlines()[1] == (
         "PG1,2022-04,2023-03,0.055")
     assert (EXAMPLE / "validation.csv").read_text(encoding="utf-8").splitlines()[1] == (
-        "1,2022-04-01,2022-09-30,0.052,2022-12-16")
+        "1,2022-04-01,2022-09-30,0.052,2022-12-16,,")
 
 
 # ------------------------------------------------------------------------ shape
