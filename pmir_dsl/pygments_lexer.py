@@ -15,7 +15,8 @@ DECLARATIONS = ("import", "contract", "table", "bands", "measure", "regime", "re
 
 #: Every other literal word of grammar/pmir.lark.
 KEYWORDS = (
-    "above", "action", "add", "after", "all", "allocate", "and", "apart", "at", "backlog",
+    "above", "action", "add", "after", "all", "allocate", "and", "apart", "assume", "at",
+    "average", "backlog", "breaches", "information", "may", "monthly",
     "bases", "basis", "before", "below", "buckets", "by", "calendar", "cancel", "category",
     "cite", "cohorts", "completed", "consecutive", "count", "date", "day", "deciding", "defer",
     "deferrals", "denominator", "due", "each", "end", "escalate", "every", "expected", "extract",

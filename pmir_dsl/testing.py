@@ -172,8 +172,9 @@ def _expect_names(e: Expect, plan: Any) -> list[TestDiagnostic]:
         if e.kind == "record":
             return []
         out = []
-        if e.basis not in m.bases:
-            out.append(_unknown(f"basis of {m.id} called", str(e.basis), e.basis_span, m.bases))
+        bases = (*m.bases, *getattr(m, "information", ()))  # information bases have figures too
+        if e.basis not in bases:
+            out.append(_unknown(f"basis of {m.id} called", str(e.basis), e.basis_span, bases))
         levels = [tuple(s.name for s in level) for level in m.groups]
         keys = tuple(k for k, _ in e.group)
         if sorted(keys) not in [sorted(level) for level in levels]:

@@ -162,3 +162,10 @@ def test_server_over_stdio_publishes_diagnostics(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_textmate_file_is_the_generators_output() -> None:
+    import runpy
+
+    made = runpy.run_path(str(REPO / "editors" / "make_tmlanguage.py"))["grammar"]()
+    assert made == TM
