@@ -1093,6 +1093,10 @@ IPES_TENDER_START = 0.78
 IPES_EARNINGS_LEAD = (14, 120)
 IPES_EARNINGS_EXTRA = 0.25
 IPES_EARNINGS_PER_OUTCOME = 1.25
+#: Complaints (para 9.47): per provider and month on average, resolved 1-40 working days after
+#: receipt (a tenth not yet at the extract), a tenth referred to DWP.
+IPES_COMPLAINTS_PER_MONTH: tuple[float, ...] = (3.0, 2.0, 4.0, 2.5)
+IPES_COMPLAINT_DAYS = (1, 40)
 #: Monthly Service Fee per provider in pounds, uprated by IPES_FEE_UPRATE each April after
 #: the first.
 IPES_FEE_POUNDS: tuple[int, ...] = (86_500, 71_000, 63_250, 49_800)
@@ -1472,6 +1476,35 @@ def _ipes_earnings_pi(required_lower: np.ndarray, start: np.datetime64) -> pa.Ta
     })
 
 
+def _ipes_complaints(rng: np.random.Generator, first: np.datetime64, last: np.datetime64,
+                     cal: np.busdaycalendar) -> pa.Table:
+    """``complaint_id, provider, received_date, resolved_date, referred_to_dwp`` (para 9.47),
+    in date order: a Poisson number per provider and month, received on working days."""
+    months = np.arange(first.astype("datetime64[M]"), last.astype("datetime64[M]") + 1)
+    counts = rng.poisson(np.asarray(IPES_COMPLAINTS_PER_MONTH)[:, None], (len(IPES_PROVIDERS),
+                                                                        len(months)))
+    provider = np.repeat(np.repeat(np.arange(len(IPES_PROVIDERS)), len(months)),
+                         counts.reshape(-1))
+    month = np.repeat(np.tile(months, len(IPES_PROVIDERS)), counts.reshape(-1))
+    begin = month.astype("datetime64[D]")
+    length = ((month + 1).astype("datetime64[D]") - begin) / DAY
+    day = begin + (rng.random(len(month)) * length).astype(np.int64) * DAY
+    day = np.minimum(np.busday_offset(day, 0, roll="forward", busdaycal=cal), last)
+    lo, hi = IPES_COMPLAINT_DAYS
+    resolved = np.busday_offset(day, rng.integers(lo, hi + 1, len(day)), roll="forward",
+                                busdaycal=cal)
+    open_ = (resolved > last) | (rng.random(len(day)) < 0.1)
+    order = np.lexsort((provider, day))
+    day, provider, resolved, open_ = day[order], provider[order], resolved[order], open_[order]
+    return pa.table({
+        "complaint_id": pa.array([f"C{i + 1:05d}" for i in range(len(day))], type=pa.string()),
+        "provider": pa.array(np.asarray(IPES_PROVIDERS)[provider].tolist(), type=pa.string()),
+        "received_date": _dates(day),
+        "resolved_date": _dates(resolved, open_),
+        "referred_to_dwp": pa.array(rng.random(len(day)) < 0.1, type=pa.bool_()),
+    })
+
+
 def _ipes_earnings(
     rng: np.random.Generator, ids: pa.Array, started: np.ndarray, begin: np.ndarray,
     end: np.ndarray, parts: Sequence[tuple[np.ndarray, np.ndarray]], extract: np.datetime64,
@@ -1569,7 +1602,7 @@ def generate_ipes(
     rows: int, seed: int = 1, start: str = "2024-04-01", extract: str = "2025-09-30"
 ) -> dict[str, pa.Table]:
     """A synthetic IPES data set: ``referrals`` (``rows`` rows), ``meetings``, ``outcomes``,
-    ``earnings``, ``profiles``, ``rnos``, ``earnings_pi``, ``fees`` and ``returns``.
+    ``earnings``, ``complaints``, ``profiles``, ``rnos``, ``earnings_pi``, ``fees`` and ``returns``.
 
     Deterministic: the same arguments give identical tables. Referral dates run from ``start``
     to ``extract`` (one referral on ``extract`` itself), ramping up over the first months;
@@ -1611,6 +1644,8 @@ def generate_ipes(
         "meetings": meetings,
         "outcomes": _ipes_outcome_table(rng, ids, parts, last),
         "earnings": _ipes_earnings(later, ids, started, begin, end, [*parts, after], last),
+        "complaints": _ipes_complaints(np.random.Generator(np.random.PCG64([seed, 3])), first,
+                                       last, cal),
         "profiles": _ipes_profiles(),
         "rnos": rnos,
         "earnings_pi": _ipes_earnings_pi(rnos["required"].to_numpy()[:len(starts)], first),

@@ -215,3 +215,22 @@ def test_the_example_story_of_the_readme() -> None:
           and r["period"] == "2025-09" and len(r["group"]) == 1}
     assert pi["Provider B"] == (130, 138, False)
     assert all(met for p, (_, _, met) in pi.items() if p != "Provider B")
+
+
+def test_complaints_received_resolved_and_outstanding(tmp_path: Path) -> None:
+    """9.47: "the number of complaints received (in-month); number of complaints resolved; and
+    the number of complaints still outstanding": counted, with no target. The old contract
+    had none of them."""
+    write_csv(tmp_path, "complaints", ["complaint_id", "provider", "received_date",
+                                       "resolved_date", "referred_to_dwp"],
+              [["C1", "P", "2024-05-03", "2024-05-20", "false"],
+               ["C2", "P", "2024-05-10", None, "true"],
+               ["C3", "P", "2024-06-01", "2024-07-02", "false"]])
+    for name, expected in (("COMPLAINTS_RECEIVED", [2, 1, 0]), ("COMPLAINTS_RESOLVED", [1, 0, 1]),
+                           ("COMPLAINTS_OUTSTANDING", [1, 2, 1])):
+        for out in both(ipes_measure(name), tmp_path, "2024-07-31"):
+            basis = "cumulative" if name.endswith("OUTSTANDING") else "in_month"
+            got = [row(out, name, m, basis, {"provider": "P"}) for m in ("2024-05", "2024-06",
+                                                                        "2024-07")]
+            assert [r["numerator"] for r in got] == expected, name
+            assert all(r["met"] is None for r in got)

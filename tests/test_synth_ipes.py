@@ -39,6 +39,8 @@ COLUMNS = {
     "outcomes": ["referral_id", "outcome", "achieved_date", "claim_date"],
     "earnings": ["referral_id", "first_declared_date", "lower_reached_date",
                  "higher_reached_date"],
+    "complaints": ["complaint_id", "provider", "received_date", "resolved_date",
+                   "referred_to_dwp"],
     "profiles": ["outcome", "month", "rate"],
     "rnos": ["outcome", "period", "required"],
     "earnings_pi": ["provider", "month", "predicted"],
@@ -49,6 +51,7 @@ NULLABLE = {
     "referrals": set(COLUMNS["referrals"][4:]) - {"exit_report_required", "handback_required"},
     "outcomes": {"claim_date"},
     "earnings": {"lower_reached_date", "higher_reached_date"},
+    "complaints": {"resolved_date"},
     "returns": {"submitted_date"},
 }
 
@@ -137,7 +140,7 @@ def test_column_types(ipes: dict[str, pa.Table]) -> None:
         for field in table.schema:
             if field.name.endswith("_date"):
                 assert field.type == pa.date32(), (name, field.name)
-            elif field.name.endswith("_required"):
+            elif field.name.endswith("_required") or field.name == "referred_to_dwp":
                 assert field.type == pa.bool_(), (name, field.name)
             elif field.name == "rate":
                 assert pa.types.is_decimal(field.type) and field.type.scale == 4
@@ -545,3 +548,18 @@ def test_earnings_lead_to_the_lower_threshold_outcomes(ipes: dict[str, pa.Table]
             assert f == start[i] or 14 <= (lo - f).astype(int) <= 120
     reached = {i for (i, k) in outcome if k == "lower_threshold"}
     assert reached <= set(ids)  # every Lower Threshold Outcome had earnings declared first
+
+
+def test_complaints(ipes: dict[str, pa.Table]) -> None:
+    """Para 9.47: complaints received on working days, in date order, resolved 1-40 working
+    days later or still outstanding; nothing after the extract."""
+    c = ipes["complaints"]
+    received, resolved = dates(c, "received_date"), dates(c, "resolved_date")
+    assert (np.diff(received.astype(np.int64)) >= 0).all()
+    assert received.min() >= START and received.max() <= EXTRACT
+    assert np.is_busday(received, busdaycal=CAL).all()
+    done = ~np.isnat(resolved)
+    days = np.busday_count(received[done], resolved[done], busdaycal=CAL)
+    assert days.min() >= 1 and days.max() <= 40 and resolved[done].max() <= EXTRACT
+    assert 0.05 < 1 - done.mean() < 0.3  # some still outstanding
+    assert set(texts(c, "provider")) == set(PROVIDERS)
