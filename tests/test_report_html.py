@@ -30,7 +30,9 @@ BUNDLED = sorted(p.stem for p in (REPO / "contracts").glob("*.pmir"))
 
 @cache
 def evaluation(name: str) -> Evaluation:
-    return run_check(REPO / "contracts" / f"{name}.pmir", REPO / "examples" / name)
+    # paths relative to where pytest runs (the repository root): as a user types them
+    return run_check(os.path.relpath(REPO / "contracts" / f"{name}.pmir"),
+                     os.path.relpath(REPO / "examples" / name))
 
 
 @cache
