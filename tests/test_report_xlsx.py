@@ -124,3 +124,9 @@ def test_results_csv_of_a_bundled_contract_has_every_result() -> None:
     rows = list(csv.reader(io.StringIO(csv_report.render(ev.results))))
     assert len(rows) == 1 + len(ev.results)
     assert {"provider", "cpa", "rank", "bucket_within_10"} <= set(rows[0])
+
+
+def test_csv_cells() -> None:
+    assert csv_report.cell(-3) == "-3" and csv_report.cell(-0.5) == "-0.5"
+    assert csv_report.cell("-x") == "'-x" and csv_report.cell("@SUM") == "'@SUM"
+    assert csv_report.cell(None) == "" and csv_report.cell(True) == "true"
