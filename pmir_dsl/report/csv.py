@@ -50,6 +50,8 @@ def cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, int):  # a negative number is a number, not a formula
+        return str(value)
     return escape_cell(value)
 
 
