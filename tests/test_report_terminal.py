@@ -265,3 +265,20 @@ def test_progress_shows_on_a_terminal_and_leaves_stdout_alone() -> None:
     os.close(leader)
     assert b"Reading 3 tables" in seen and b"Evaluating" in seen
     assert b"Reading" not in done.stdout and b"\x1b" not in done.stdout
+
+
+def test_a_table_too_wide_for_its_kept_columns_becomes_lines_with_every_figure() -> None:
+    from pmir_dsl.report.fit import Col, fitted
+
+    cols = [Col("Measure"), Col("Outstanding", num=True), Col("Deferred", num=True),
+            Col("Why", drop=1)]
+    rows = [["KPI1", "£192,975,000.72", "£351,100,000.72", "CSS2 failed"]]
+    out = io.StringIO()
+    Console(file=out, width=40, color_system=None).print(fitted("Fees", cols, rows, 40))
+    text = out.getvalue()
+    _check_fitted(text, 40)
+    assert "Outstanding: £192,975,000.72" in text and "Why: CSS2 failed" in text
+    out = io.StringIO()
+    Console(file=out, width=45, color_system=None).print(fitted("Fees", cols, rows, 45))
+    assert "left out at this width: Why" in out.getvalue()
+    assert "£351,100,000.72" in out.getvalue()

@@ -100,17 +100,22 @@ def _natural(c: Col, column: Sequence[Text]) -> int:
 
 def _widths(cols: Sequence[Col], columns: Sequence[Sequence[Text]], width: int) -> list[int]:
     """Every column's width: numbers their widest cell; text columns start at their minimum
-    and share out the room left, the one nearest its natural width first (a name whole before
-    a long reason gets the rest)."""
+    and are widened up to :data:`SHORT_TEXT`, the one nearest its natural width first (a name
+    whole before a long reason), then share the room left evenly."""
     widths = [_need(c, col) for c, col in zip(cols, columns)]
     natural = [w if c.num else max(w, _natural(c, col))
                for c, w, col in zip(cols, widths, columns)]
     room = width - sum(widths) - GAP * (len(cols) - 1)
-    for cap in (SHORT_TEXT, max(natural, default=0)):
-        for i in sorted(range(len(cols)), key=lambda j: natural[j] - widths[j]):
-            give = max(0, min(room, min(natural[i], cap) - widths[i]))
-            widths[i] += give
-            room -= give
+    for i in sorted(range(len(cols)), key=lambda j: natural[j] - widths[j]):
+        give = max(0, min(room, min(natural[i], SHORT_TEXT) - widths[i]))
+        widths[i] += give
+        room -= give
+    short = [i for i in range(len(cols)) if widths[i] < natural[i]]
+    while room > 0 and short:  # then a character at a time to each column still short of room
+        for i in short[:room]:
+            widths[i] += 1
+        room -= len(short[:room])
+        short = [i for i in short if widths[i] < natural[i]]
     return widths
 
 

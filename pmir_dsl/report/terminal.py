@@ -147,7 +147,10 @@ def failures_table(failures: list[tuple[view.GroupView, view.MeasureView]],
     for g, mv in failures:
         f = mv.current
         assert f is not None
-        rows.append([mv.measure, g.label, Text(f.text, style="bold red"), target_text(mv),
+        target = target_text(mv)
+        if mv.kind == "count_ratio" and f.target is not None:  # looked up: say what it came to
+            target += f" = {view.percent_text(f.target)}"
+        rows.append([mv.measure, g.label, Text(f.text, style="bold red"), target,
                      records_text(f.records_short), view.points_text(f.points),
                      _since(mv.headline), f.band or ""])
     n = len({g.label for g, _ in failures})
@@ -213,7 +216,7 @@ def summary(whole: view.GroupView | None, plans: list[Measure], width: int) -> R
     failed, then its other bases (a text column: it wraps between figures, never inside one)."""
     cols = [Col("Measure", min=ID_MIN), Col("Target"), Col("Period"), Col("Value", num=True, justify="right"),
             Col("Band", drop=2), Col("Periods failed", num=True, justify="right", drop=1),
-            Col("Other bases", drop=3, min=20)]
+            Col("Other bases", drop=3, min=24)]
     rows = []
     for m in plans:
         mv = whole.measure(m.id) if whole else None
@@ -223,7 +226,7 @@ def summary(whole: view.GroupView | None, plans: list[Measure], width: int) -> R
         others = Text()
         for b in mv.bases[1:]:
             if others.plain:
-                others.append(", ")
+                others.append("\n")  # one basis a line: a figure never parts from its name
             others.append(f"{BASIS_TITLES[b.basis]} ")
             others.append_text(figure_cell(b.current))
         period = head.current.period if head.current else "-"

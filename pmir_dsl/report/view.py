@@ -262,7 +262,8 @@ def build(ev: Any, groups: Mapping[str, str] | None = None,
     plans = {mp.measure.id: mp.measure for mp in ev.plan.measures}
     order = [mp.measure.id for mp in ev.plan.measures]
     levels = _level_order(ev.plan.measures)
-    views = [_group_view(ev, plans, order, dict(k), by_group[k])
+    triangles = ev.cohorts() if rows else []  # worked out once, shared out by group below
+    views = [_group_view(ev, plans, order, dict(k), by_group[k], triangles)
              for k in sorted(by_group, key=lambda k: (len(k), levels.get(_keys(k), 0), k))]
     months = [r["month"] for r in ev.escalations] + [m for r in rows for m in [_month(r)]]
     quality = tuple({"table": q.table, "check": q.check, "count": q.count,
@@ -318,13 +319,13 @@ def group_label(group: Mapping[str, Any]) -> str:
 
 
 def _group_view(ev: Any, plans: dict[str, Measure], order: list[str], group: dict[str, str],
-                rows: list[dict[str, Any]]) -> GroupView:
+                rows: list[dict[str, Any]], triangles: list[dict[str, Any]]) -> GroupView:
     real = rows[0]["group"] if rows else group
     per: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         per[r["measure"]].append(r)
     notices = tuple(n for n in ev.remedies if "issued" in n and _texts(n["group"]) == group)
-    cohorts = [c for c in ev.cohorts() if _texts(c["group"]) == group] if per else []
+    cohorts = [c for c in triangles if _texts(c["group"]) == group]
     measures = tuple(
         _measure_view(plans[mid], real, per[mid],
                       [n for n in notices if n["measure"] == mid],
