@@ -213,8 +213,10 @@ def _token_hint(token: Token, source: str, expected: set[str]) -> str | None:
             return close
     lines = source.split("\n")
     before = lines[token.line - 1][:token.column - 1] if token.line <= len(lines) else ""
-    if before.strip() and ("COMMA" in expected or len(expected) == 1):
-        missing = "COMMA" if "COMMA" in expected else next(iter(expected))
+    # a column's ':' stays the likely fix beside a table's 'LATER not before EARLIER'
+    punct = next((p for p in ("COMMA", "COLON") if p in expected), None)
+    if before.strip() and (punct or len(expected) == 1):
+        missing = punct or next(iter(expected))
         literal = _terminal_patterns().get(missing)
         if literal is not None:
             what = "the word" if literal.isidentifier() else "a"

@@ -74,6 +74,10 @@ def assert_report_shows_accounting(case: str, report: dict[str, Any], *extra: st
         if m["kind"] == "ratio":
             line = (f"{m['table']}: {m['population']:,} in population = {m['met']:,} counted"
                     f" + {m['excluded']:,} excluded")
+        elif m["kind"] in ("backlog_share", "backlog_count"):  # a state at the as-of date
+            line = (f"{m['table']}: {m['population']:,} in population = {m['met']:,} out of "
+                    f"backlog + {m['failed']:,} in backlog at {report['as_of']}"
+                    f" + {m['excluded']:,} excluded")
         else:
             line = (f"{m['table']}: {m['population']:,} in population = {m['met']:,} met"
                     f" + {m['failed']:,} failed + {m['pending']:,} pending"

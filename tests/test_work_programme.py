@@ -462,7 +462,8 @@ def test_audit_lists_records_grouped_by_a_joined_column(
                    "--status", "excluded", "--group", "provider=Provider C"])
     lines = capsys.readouterr().out.splitlines()
     assert status == 0
-    assert lines[0] == "measure,id,provider,cpa,period,verdict,deadline,reason"
+    assert lines[0] == ("measure,id,provider,cpa,period,verdict,deadline,reason,numerator,"
+                        "denominator,dates")
     assert [line.split(",")[1] for line in lines[1:]] == ["row 42", "row 376"]
 
 
