@@ -17,12 +17,8 @@ basis) of the three must be equal, or the script stops. A fourth process loads t
 sum of each of the six referral date columns as int32 days. Ratios are of times measured in
 this run: pmirc / DuckDB, pmirc / pandas, evaluate / numpy pass.
 
-``--streamed N`` also times ``pmirc check`` over N rows written as a partitioned folder
-(``referrals/part-*.parquet``), evaluated in record batches (figures checked against DuckDB too).
-``--groups G`` times a data set of G providers (``--group-rows`` rows) the same way.
-
 Usage: python benchmarks/bench_vs.py [--rows 1000000 10000000] [--repeat 1] [--workdir DIR]
-           [--streamed N] [--groups G] [--group-rows N] [--no-pandas]
+           [--no-pandas] [--no-inprocess]
 """
 
 from __future__ import annotations
