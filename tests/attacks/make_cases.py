@@ -177,3 +177,6 @@ case("audit_filter_matches_nothing", "audit filters that match no record: warned
       "--group", "providr=North"], exit=0,
      stderr=["warning[empty-audit]: no record of DONE matches --period 2023/04 --group providr=North",
              "'providr' is not a group column of DONE", "periods are written YYYY-MM or YYYY-Qn, not '2023/04'"])
+case("number_19_digits", "a 20-digit number: located at its first digit, not in its middle",
+     ["lint", "contract.pmir"], rows=None, contract=SMALL + BIG.replace("10000000000000", "10000000000000000000"),
+     stderr=["error[bad-amount]: a number of 20 digits; numbers have at most 18", "contract.pmir:22:38"])
