@@ -97,7 +97,7 @@ def parse(source: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
     try:
         tree = parser().parse(source)
     except UnexpectedInput as first:
-        return None, _all_syntax_errors(source, file, first)
+        return None, _long_numbers(source, file) or _all_syntax_errors(source, file, first)
     try:
         items = _ToAst(file).transform(tree).children
     except VisitError as e:  # a transformer bug, not the user's: re-raise the original
@@ -107,6 +107,28 @@ def parse(source: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
     except RecursionError:
         return None, [too_deep(file)]
     return ast.Module(file, tuple(items)), []
+
+
+#: A number of more digits than the grammar's numbers take, outside strings and comments.
+_LONG_NUMBER = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|(?<![\w.])(\d{19,})')
+
+
+def _long_numbers(source: str, file: str) -> list[Diagnostic]:
+    """A diagnostic at the start of each number of 19 digits or more: the lexer would split it
+    into pieces and report the second piece, in the middle of the number."""
+    if not re.search(r"\d{19}", source):  # the usual case, found fast
+        return []
+    out = []
+    for m in _LONG_NUMBER.finditer(source):
+        if m.group(1) is None:
+            continue
+        line = source.count("\n", 0, m.start(1)) + 1
+        col = m.start(1) - (source.rfind("\n", 0, m.start(1)) + 1) + 1
+        n = len(m.group(1))
+        out.append(Diagnostic("bad-amount", f"a number of {n:,} digits; numbers have at most 18",
+                              Span(file, line, col, line, col + n),
+                              "write it with at most 18 digits"))
+    return out
 
 
 def too_deep(file: str) -> Diagnostic:

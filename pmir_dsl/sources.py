@@ -50,8 +50,8 @@ def _decode(data: bytes) -> str:
         raise SourceError(f"it is more than {MAX_BYTES:,} bytes, more than a contract can be")
     if b"\0" in data:
         raise SourceError("it is a binary file, not pmir text (it holds NUL bytes)")
-    try:
-        return data.decode("utf-8-sig")
+    try:  # Windows and old Mac line ends read as '\n', as open() in text mode reads them
+        return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as e:
         line = data[:e.start].count(b"\n") + 1
         raise SourceError(f"it is not UTF-8 text (byte 0x{data[e.start]:02x} on line {line}); "

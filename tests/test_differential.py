@@ -323,7 +323,7 @@ def conditions(draw: st.DrawFn, table: str, depth: int = 2) -> str:
         "referral_id is R03", "referral_id is not one of (R01, R02)",
         "hours > 3", "hours <= 10", "hours = 0", "hours != 5", "cost >= 1", "cost < budget",
         "budget > 0", "hours < cost", "cost >= 10000000000000", "hours > 9223372036855",
-        "hours >= 999999999999999999", "cost < -999999999999",
+        "hours >= 999999999999999999", "cost <= 999999999999",
         "referral_date >= 2023-04-01", "referral_date < 2024-01-01", "ack_date > referral_date",
         "report_date = ack_date",
     ] + [f"{c} is present" for c in REF_HEADER[1:]] + [f"{c} is missing" for c in REF_HEADER[1:]]

@@ -98,7 +98,7 @@ case("ratio_sum_near_int64", "nine budgets of 999999999999.999999 fit an int64 i
      rows=[f"R{i},2023-04-03,,99999999999.9,999999999999.999999," for i in range(9)],
      figures=[["SPEND", "2023-04", "in_month", "value", 0.0999999999999], ["SPEND", "2023-04", "in_month", "met", True]])
 # ---- 2. command line
-many = " ".join(["contract.pmir"] * 4000)
+many = " ".join(["contract.pmir"] * 600)
 case("broken_pipe_keeps_status", "output to a pipe that closes early: no traceback, the real exit status (2: the last file is bad)",
      shell=f"set -o pipefail; pmirc lint {many} bad.pmir | head -1", files={"bad.pmir": BAD}, rows=None,
      stdout=["contract.pmir: ok"], no_stderr=["BrokenPipe", "Exception ignored"])
@@ -177,3 +177,6 @@ case("audit_filter_matches_nothing", "audit filters that match no record: warned
       "--group", "providr=North"], exit=0,
      stderr=["warning[empty-audit]: no record of DONE matches --period 2023/04 --group providr=North",
              "'providr' is not a group column of DONE", "periods are written YYYY-MM or YYYY-Qn, not '2023/04'"])
+case("number_19_digits", "a 20-digit number: located at its first digit, not in its middle",
+     ["lint", "contract.pmir"], rows=None, contract=SMALL + BIG.replace("10000000000000", "10000000000000000000"),
+     stderr=["error[bad-amount]: a number of 20 digits; numbers have at most 18", "contract.pmir:22:38"])
