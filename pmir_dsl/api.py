@@ -212,14 +212,17 @@ def run_check(contract_path: str | Path, data_dir: str | Path, as_of: str | None
 
 def from_evaluation(ev: Evaluation) -> CheckResults:
     """The typed results of an evaluation already made."""
+    from . import assumptions
+
     c = ev.plan.contract
+    remedies = assumptions.with_reviews(c, ev.remedies)  # the rows as the JSON has them
     return CheckResults(
         c.name, c.file, ev.as_of, ev.as_of_source,
-        tuple(_result(r) for r in ev.results),
+        tuple(_result(r) for r in assumptions.with_results(c, ev.results)),
         tuple(_escalation(e) for e in ev.escalations),
-        tuple(_fee(r) for r in ev.remedies if "fee_pence" in r),
-        tuple(_notice(r) for r in ev.remedies if "issued" in r),
-        tuple(_review(r) for r in ev.reviews),
+        tuple(_fee(r) for r in remedies if "fee_pence" in r),
+        tuple(_notice(r) for r in remedies if "issued" in r),
+        tuple(_review(r) for r in assumptions.with_reviews(c, ev.reviews)),
         tuple(QualityEntry(q.table, q.check, q.count, tuple(q.examples)) for q in ev.quality),
         ev)
 
