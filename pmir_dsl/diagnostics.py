@@ -122,7 +122,7 @@ def render(diag: Diagnostic, sources: dict[str, str]) -> str:
         out.append(f"  --> {span}")
         lines = sources.get(span.file, "").split("\n")  # as the parser counts lines
         if 1 <= span.line <= len(lines):
-            text = lines[span.line - 1].replace("\t", " ")
+            text = lines[span.line - 1].removesuffix("\r").replace("\t", " ")  # CRLF files
             width = span.end_column - span.column if span.end_line == span.line else len(text)
             width = max(1, min(width, len(text) - span.column + 1))
             gutter = " " * len(str(span.line))
