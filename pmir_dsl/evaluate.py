@@ -135,7 +135,8 @@ DENSE_CELLS = 1 << 22
 def _is_plain(m: ir.Measure, v: Verdicts) -> bool:
     """Whether a measure's counts are the four verdicts per group and month and nothing else
     (no summed amounts, second dates, backlogs, cohorts, extras or per-month entries)."""
-    return (m.kind != "ratio" and v.second is None and v.backlog is None and v.cohort is None
+    # a ratio or an average sums amounts; a breach count's numerator is its failed records
+    return (m.kind not in ("ratio", "average", "backlog_breach") and v.second is None and v.backlog is None and v.cohort is None
             and v.extra is None and v.rows is None)
 
 
