@@ -106,7 +106,7 @@ case("as_of_nat", "--as-of NaT is not a date", CHECK + ["--as-of", "NaT"], stder
 case("as_of_not_a_day", "--as-of 2024-02-30 is not a date", CHECK + ["--as-of", "2024-02-30"], stderr=["'2024-02-30' is not a date written YYYY-MM-DD"])
 case("chunk_rows_negative", "--chunk-rows -1", CHECK + ["--chunk-rows", "-1"], stderr=["argument --chunk-rows: must be at least 1, not -1"])
 case("chunk_rows_zero", "--chunk-rows 0", CHECK + ["--chunk-rows", "0"], stderr=["argument --chunk-rows: must be at least 1, not 0"])
-case("width_zero", "--width 0", CHECK + ["--width", "0"], stderr=["argument --width: must be at least 20, not 0"])
+case("width_zero", "--width 0", CHECK + ["--width", "0"], stderr=["argument --width: '0' is not a width of 40 columns or more"])
 case("ctrl_c", "Ctrl-C during a long run: one line, exit 130",
      ["check", "contract.pmir", "big", "--engine", "reference", "--as-of", "2025-06-30"], exit=130, contract=None, rows=None,
      setup={"synth": ["atw_ha", "big", 20000]}, interrupt=1.5, stderr=["pmirc: interrupted"],
