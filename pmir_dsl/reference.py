@@ -507,7 +507,8 @@ def first_failing_check(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec],
     # 3. the cohort an outcome belongs to
     e = m.expected
     if isinstance(e, ir.ExpectedCohort) and (e.link is not None or e.table == m.table):
-        start = linked_start(ctx, e, get) if e.link is not None else get(e.start)
+        start = (linked_start(ctx, e, get) if e.link is not None
+                 else cohort_start(ctx, e, rec.row))  # its own start, as a linked one is read
         if start is None:
             return f"no {e.start.name} in {e.table}"
         if value < start:
@@ -680,7 +681,9 @@ def verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any], rec: 
             rec.cohort = month_of(start)
             rec.start_row = ctx.data.row_of_id(e.table, get(e.link))
         elif isinstance(e, ir.ExpectedCohort) and e.table == m.table:  # its own start
-            rec.cohort, rec.start_row = month_of(get(e.start)), rec.row
+            start = cohort_start(ctx, e, rec.row)
+            assert start is not None
+            rec.cohort, rec.start_row = month_of(start), rec.row
         return MET
     w = m.window
     if isinstance(w, ir.EveryNDays):
