@@ -394,18 +394,26 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_audit(args: argparse.Namespace) -> int:
-    """``pmirc audit``: one CSV row per record behind a measure's figures."""
-    from .audit import audit_rows
-    from .pipeline import compile_file, evaluate
+def _measure_evaluation(args: argparse.Namespace) -> Any:
+    """The evaluation behind ``audit``, ``sample`` and ``explain``: ``args.contract`` compiled,
+    ``args.measure`` checked to be one of its measures (before any data is read), then
+    ``args.data_dir`` loaded and evaluated as of ``args.as_of``."""
     from .load import load_tables
+    from .pipeline import compile_file, evaluate
 
     plan = compile_file(args.contract)
     if args.measure not in {mp.measure.id for mp in plan.measures}:
         ids = ", ".join(mp.measure.id for mp in plan.measures)
         raise UsageError(f"no measure '{args.measure}' in {args.contract} (measures: {ids})")
     tables = load_tables(_existing_dir(args.data_dir), plan.contract.used_tables())
-    ev = evaluate(plan, tables, args.as_of)
+    return evaluate(plan, tables, args.as_of)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """``pmirc audit``: one CSV row per record behind a measure's figures."""
+    from .audit import audit_rows
+
+    ev = _measure_evaluation(args)
     groups = dict(_key_value(g) for g in args.group)
     header, rows = audit_rows(ev, args.measure, args.period, args.status, groups)
     if not rows:
@@ -431,16 +439,9 @@ def cmd_test(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     """``pmirc sample``: a seeded, optionally stratified random sample of a measure's records,
     as CSV with the method and seed in '#' comment lines above the header."""
-    from .load import load_tables
-    from .pipeline import compile_file, evaluate
     from .sample import SampleError, draw_sample
 
-    plan = compile_file(args.contract)
-    if args.measure not in {mp.measure.id for mp in plan.measures}:
-        ids = ", ".join(mp.measure.id for mp in plan.measures)
-        raise UsageError(f"no measure '{args.measure}' in {args.contract} (measures: {ids})")
-    tables = load_tables(_existing_dir(args.data_dir), plan.contract.used_tables())
-    ev = evaluate(plan, tables, args.as_of)
+    ev = _measure_evaluation(args)
     try:
         sample = draw_sample(ev, args.measure, args.n, args.seed, args.stratify, args.period)
     except SampleError as e:
@@ -497,18 +498,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     """``pmirc explain``: the clauses, counts and records behind one figure."""
     from .explain import ExplainError, explain
-    from .load import load_tables
-    from .pipeline import compile_file, evaluate
 
-    plan = compile_file(args.contract)
-    ids = [mp.measure.id for mp in plan.measures]
-    if args.measure not in ids:
-        raise UsageError(f"no measure '{args.measure}' in {args.contract} (measures: "
-                         f"{', '.join(ids)})")
-    bases = plan.measure(args.measure).measure.bases
+    ev = _measure_evaluation(args)
+    bases = ev.plan.measure(args.measure).measure.bases
     basis = args.basis or ("in_month" if "in_month" in bases else bases[0])
-    tables = load_tables(_existing_dir(args.data_dir), plan.contract.used_tables())
-    ev = evaluate(plan, tables, args.as_of)
     try:
         text, header, rows = explain(ev, args.measure, dict(_key_value(g) for g in args.group),
                                      args.period, basis)
