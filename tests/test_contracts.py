@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from pmir_dsl.cli import main
 from pmir_dsl.pipeline import run_check
@@ -20,6 +21,17 @@ BUNDLED = [("contracts/atw_ha.pmir", "examples/atw_ha"), ("contracts/esf.pmir", 
            ("contracts/atw_ha_mmir.pmir", "examples/atw_ha")]
 
 
+class _TextFile(SingleFileSnapshotExtension):
+    """One text file per snapshot (tests/__snapshots__/test_contracts/), so a change to one
+    contract's figures touches that contract's files only."""
+
+    _write_mode = WriteMode.TEXT
+
+
+class _JsonFile(_TextFile):
+    file_extension = "json"
+
+
 @pytest.fixture(autouse=True)
 def _in_repo(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(repo)  # relative paths in the output, as a user would type them
@@ -27,7 +39,7 @@ def _in_repo(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(("contract", "data"), BUNDLED)
 def test_json_snapshot(contract: str, data: str, snapshot) -> None:  # type: ignore[no-untyped-def]
-    assert json_report.render(run_check(contract, data)) == snapshot
+    assert json_report.render(run_check(contract, data)) == snapshot.use_extension(_JsonFile)
 
 
 @pytest.mark.parametrize(("contract", "data"), BUNDLED)
@@ -35,7 +47,7 @@ def test_terminal_report_snapshot(contract: str, data: str, snapshot) -> None:  
     out = io.StringIO()
     console = Console(file=out, width=140, color_system=None, force_terminal=False)
     terminal.render(run_check(contract, data), console)
-    assert out.getvalue() == snapshot
+    assert out.getvalue() == snapshot.use_extension(_TextFile)
 
 
 def test_atw_json_has_the_output_md_shape() -> None:
