@@ -277,9 +277,9 @@ def test_importing_a_fifo_is_refused_not_hung(tree: Path) -> None:
     path.write_text(contract('"pipe.pmir"'), encoding="utf-8")
     try:
         done = subprocess.run([sys.executable, "-m", "pmir_dsl.cli", "lint", str(path)],
-                              timeout=5, capture_output=True, text=True)
-    except subprocess.TimeoutExpired:
-        raise AssertionError("pmirc lint did not finish in 5 s") from None
+                              timeout=60, capture_output=True, text=True)
+    except subprocess.TimeoutExpired:  # a hang never ends; 60 s is only a loaded machine's start-up
+        raise AssertionError("pmirc lint did not finish in 60 s") from None
     assert done.returncode == 2 and "import-not-found" in done.stderr
 
 
