@@ -210,34 +210,28 @@ def test_no_assumption_is_left_in_a_comment() -> None:
         assert "ASSUMPTION" not in path.read_text(), path
 
 
-HEADER_SOURCE = """
-contract "C" {
+#: SOURCE with an assumption on its header's service start (line 4).
+HEADER_SOURCE = SOURCE.replace('contract "C" { service start 2024-01-01 }', """contract "C" {
   service start 2024-01-01
   assume "2024-01-01: the guidance gives no Service Start Date"
-  calendar england_and_wales
-}
-table referrals { referral_id: id  referral_date: date  decision_date: date? }
-measure A "a" {
-  population referrals
-  month of referral_date
-  met when decision_date within 2 working days of referral_date
-  target at least 90%
-}
-"""
+}""")
 
 
 def test_a_header_assumption_qualifies_the_service_start(tmp_path: Path) -> None:
     c = check_source(HEADER_SOURCE, "c.pmir")
-    assert [(a.line, a.owner, a.clause) for a in c.assumptions] == [
-        (4, "contract header", "service start 2024-01-01")]
-    assert c.measures[0].assumptions == ()  # a header assumption is not the measure's own
+    assert [(a.line, a.owner, a.clause) for a in c.assumptions][0] == (
+        4, "contract header", "service start 2024-01-01")
+    # a header assumption is not a measure's or the regime's own
+    assert c.measures[0].assumptions == ("minimum denominator 2: the guidance sets none",)
+    assert c.regimes[0].assumptions == ("the levels are the example's",)
     (tmp_path / "c.pmir").write_text(HEADER_SOURCE)
-    (tmp_path / "referrals.csv").write_text("referral_id,referral_date,decision_date\n"
-                                            "R1,2024-01-02,2024-01-03\n")
+    (tmp_path / "referrals.csv").write_text("referral_id,provider,referral_date,decision_date\n"
+                                            "R1,P,2024-01-02,2024-01-03\n")
     out = json.loads(render(run_check(tmp_path / "c.pmir", tmp_path)))
     assert out["contract"]["assumptions"] == ["2024-01-01: the guidance gives no Service Start Date"]
     assert out["assumptions"][0]["applies_to"] == "contract header"
-    assert all("assumptions" not in r for r in out["results"])
+    assert all(r["assumptions"] == ["minimum denominator 2: the guidance sets none"]
+               for r in out["results"])
 
 
 def test_a_header_without_assumptions_adds_no_key() -> None:
