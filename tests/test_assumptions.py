@@ -247,3 +247,11 @@ def test_terminal_header_shows_the_service_start_assumption() -> None:
     assert "Service start 2023-04-01" in head
     assert "assumed: 2023-04-01: 7.3 counts job outcomes" in head
     assert "reporting starts 2023-04" in run.stdout  # what it decided, in the assumptions table
+
+
+def test_html_pack_shows_the_service_start_assumption(tmp_path: Path) -> None:
+    from pmir_dsl.report import html
+
+    page = html.render(run_check(REPO / "contracts" / "ses.pmir", REPO / "examples" / "ses"))
+    assert ("service start 2023-04-01 (assumed: 2023-04-01: the guidance gives no contract "
+            "start date; the example data starts then)") in page
