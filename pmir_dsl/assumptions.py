@@ -17,18 +17,29 @@ import attrs
 from . import ast, ir
 
 BLOCKS = {ast.MeasureDecl: "measure", ast.RegimeDecl: "regime", ast.RemedyDecl: "remedy",
-          ast.ReviewDecl: "review"}
+          ast.ReviewDecl: "review", ast.ContractDecl: "contract"}
+
+#: The owner of the contract header's assumptions (``service start`` and the like).
+HEADER = "contract header"
 
 
 def collect(items: list[object], sources: dict[str, str]) -> list[ir.Assumption]:
-    """Every ``assume`` clause of the measures, regimes, remedies and reviews, in file order."""
+    """Every ``assume`` clause of the header, measures, regimes, remedies and reviews, in file
+    order."""
     out: list[ir.Assumption] = []
     for item in items:
         kind = BLOCKS.get(type(item))
         if kind is not None:
-            name = item.id.text if kind == "measure" else item.name.text  # type: ignore[attr-defined]
-            out += _block(f"{kind} {name}", item.clauses, sources)  # type: ignore[attr-defined]
+            out += _block(_owner(kind, item), item.clauses, sources)  # type: ignore[attr-defined]
     return out
+
+
+def _owner(kind: str, item: object) -> str:
+    """The block an assumption is in: "measure KPI1", "regime PMIR", "contract header"."""
+    if kind == "contract":
+        return HEADER
+    name = item.id.text if kind == "measure" else item.name.text  # type: ignore[attr-defined]
+    return f"{kind} {name}"
 
 
 def _block(owner: str, clauses: tuple[object, ...], sources: dict[str, str]
@@ -90,6 +101,17 @@ def public(contract: Any) -> list[dict[str, Any]]:
     """The top-level JSON list: each assumption with where it is and what it qualifies."""
     return [{"assumption": a.text, "applies_to": a.owner, "clause": a.clause,
              "file": a.file, "line": a.line} for a in getattr(contract, "assumptions", ())]
+
+
+def header(contract: Any) -> list[str]:
+    """The texts of the header's assumptions (the service start and the like), in file order."""
+    return [a.text for a in getattr(contract, "assumptions", ()) if a.owner == HEADER]
+
+
+def with_header(contract: Any, head: dict[str, Any]) -> dict[str, Any]:
+    """The JSON ``contract`` object, with an ``assumptions`` key when the header declares any."""
+    found = header(contract)
+    return {**head, "assumptions": found} if found else head
 
 
 def with_results(contract: Any, results: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -101,8 +101,9 @@ class Checker:
         self._check_refs(items)
         header = self._header(contracts, file)
         measures = self._measures([i for i in items if isinstance(i, ast.MeasureDecl)], header)
+        declared = frozenset(i.id.text for i in items if isinstance(i, ast.MeasureDecl))
         rules = RuleChecker(lambda c, m, s, h: self.error(c, m, s, h), measures, self.tables,
-                            self._date)
+                            self._date, declared)
         self._unique_names([i for i in items if isinstance(i, (ast.RegimeDecl, ast.RemedyDecl,
                                                                  ast.ReviewDecl))])
         reviews = tuple(r for r in (rules.review(i) for i in items

@@ -22,9 +22,11 @@ class RuleChecker:
     """Checks the regimes and remedies of a contract against its measures and tables."""
 
     def __init__(self, error: Report, measures: tuple[ir.Measure, ...],
-                 tables: dict[str, Any], date: Callable[[ast.DateLit], str | None]):
+                 tables: dict[str, Any], date: Callable[[ast.DateLit], str | None],
+                 declared: frozenset[str] = frozenset()):
         self.error = error
         self.measures = {m.id: m for m in measures}
+        self.declared = declared  # every measure declared, those with errors too
         self.tables = tables
         self.date = date
         self.checked: set[tuple[str, tuple[str, ...], str]] = set()
@@ -85,6 +87,14 @@ class RuleChecker:
                        f"{' and '.join(keys) or 'contract'}", a.notice.span, None)
         return ir.NoticeAtom(a.notice.text, a.open)
 
+    def _unknown(self, name: ast.Name) -> None:
+        """A rule names a measure that has no checked definition: an error, unless the measure
+        is declared and its own errors are already reported (no second error for one mistake)."""
+        if name.text not in self.declared:
+            self.error("unknown-measure", f"no measure called '{name.text}'", name.span,
+                       did_you_mean(name.text, self.measures) or
+                       "measures: " + ", ".join(self.measures))
+
     def measure(self, name: ast.Name, keys: tuple[str, ...], basis: str = "in_month") -> None:
         """A measure a rule names: declared, monthly, with the basis, grouped by ``keys``."""
         if (name.text, keys, basis) in self.checked:
@@ -92,9 +102,7 @@ class RuleChecker:
         self.checked.add((name.text, keys, basis))
         m = self.measures.get(name.text)
         if m is None:
-            self.error("unknown-measure", f"no measure called '{name.text}'", name.span,
-                       did_you_mean(name.text, self.measures) or
-                       "measures: " + ", ".join(self.measures))
+            self._unknown(name)
             return
         levels = {tuple(c.name for c in level) for level in m.groups}
         if m.target.op == "none":
@@ -322,9 +330,7 @@ class RuleChecker:
         """A reviewed measure: a count ratio against a looked-up target, grouped by ``keys``."""
         m = self.measures.get(name.text)
         if m is None:
-            self.error("unknown-measure", f"no measure called '{name.text}'", name.span,
-                       did_you_mean(name.text, self.measures) or
-                       "measures: " + ", ".join(self.measures))
+            self._unknown(name)
             return False
         if m.kind != "count_ratio" or m.target.lookup is None:
             self.error("rule-measure", f"a formal review counts outcomes against the outcomes "

@@ -141,3 +141,117 @@ def test_terminal_report_lists_assumptions_and_what_they_decided() -> None:
                          env={"COLUMNS": "250", "PATH": ""})
     assert "Assumptions: numbers the guidance does not state" in run.stdout
     assert "changes of level" in run.stdout
+
+
+# ---- every bundled contract declares its assumptions (issue 9, decisions 200-) ----------------
+
+#: Per bundled contract, the (block, clause) of every assumption it must declare: a number its
+#: guidance does not state. A missing one fails; lint must list each on its own source line.
+DECLARED = {
+    "atw_ha": [("contract header", "service start 2024-04-01"),
+               ("measure KPI6_RETURN", "target at least 100%"),
+               ("measure CUSTOMER_INSIGHT_RETURN", "target at least 100%"),
+               ("measure OUTSTANDING", "count in backlog until report_date"),
+               ("regime PMIR", "escalate to level 4 from level 3 when any of (KPI1"),
+               ("regime PMIR", "escalate to level 3 from level 2 when any of (KPI1"),
+               ("regime PMIR", "escalate to level 2 when any of (KPI1"),
+               ("regime PMIR", "return to level 1 when all of (KPI1")],
+    "atw_ha_mmir": [("contract header", "service start 2024-04-01"),
+                    ("measure CANCELLATIONS_REBOOKED", "average working days from cancelled_date")],
+    "esf": [("contract header", "service start 2023-04-01"),
+            ("measure START_RATE", "minimum denominator 5"),
+            ("measure SHORT_JOB_OUTCOMES", "minimum denominator 1"),
+            ("measure SUSTAINED_JOB_OUTCOMES", "minimum denominator 1"),
+            *[("regime PMIR", f"escalate to level {n}{frm} when any of ({first}")
+              for n, frm in ((4, " from level 3"), (3, " from level 2"), (2, ""))
+              for first in ("START_RECORDED_20WD", "STARTS_VS_PROFILE")],
+            ("regime PMIR", "return to level 1 when all of (START_RECORDED_20WD")],
+    "ses": [("contract header", "service start 2023-04-01"),
+            ("measure START_RECORDED_20WD", "target at least 100%"),
+            ("measure STARTS_VS_PROFILE", "target at least 100% of expected"),
+            ("measure JOB_OUTCOME_CONVERSION", "target at least 100% of expected"),
+            ("measure JOB_OUTCOME_CONVERSION", "minimum denominator 1"),
+            ("measure SUSTAINED_JOB_OUTCOME_CONVERSION", "target at least 100% of expected"),
+            ("measure SUSTAINED_JOB_OUTCOME_CONVERSION", "minimum denominator 1"),
+            ("measure REFERRAL_TO_ASSESSMENT", "average working days from referral_date"),
+            ("measure ASSESSMENT_TO_START", "average working days from initial_assessment_date"),
+            ("measure REFERRAL_TO_START", "average working days from referral_date")],
+    "work_programme": [("review FORMAL_QUARTERLY_REVIEW", "remedy period 6 months"),
+                       ("regime WP_PMR", "allocate every 6 months from 2023-03"),
+                       ("regime WP_PMR", "escalate to level 2 at allocation when any of")],
+    "ipes": [("measure TMPL_lower_threshold", "minimum denominator 1"),
+             ("remedy SERVICE_FEE", "forfeit all at 2026-03-31")],
+}
+
+
+def _lint_assumptions(name: str) -> list[str]:
+    run = subprocess.run([sys.executable, "-m", "pmir_dsl.cli", "lint", "--assumptions",
+                          f"contracts/{name}.pmir"], cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    return [x for x in run.stdout.splitlines() if x.startswith(f"contracts/{name}.pmir:")
+            and ": assume " in x]
+
+
+@pytest.mark.parametrize("name", sorted(DECLARED))
+def test_lint_lists_each_assumption_of_each_bundled_contract(name: str) -> None:
+    lines = _lint_assumptions(name)
+    source = (REPO / "contracts" / f"{name}.pmir").read_text().splitlines()
+    assert len(lines) == sum(x.strip().startswith("assume ") for x in source)
+    for owner, clause in DECLARED[name]:
+        assert any(f": {owner}, {clause}" in x for x in lines), (owner, clause)
+    for line in lines:
+        assert source[int(line.split(":")[1]) - 1].strip().startswith("assume ")
+
+
+def test_no_assumption_is_left_in_a_comment() -> None:
+    """The old contracts marked assumptions with '# ASSUMPTION:' comments, which no report
+    showed; every one is an ``assume`` clause now."""
+    for path in sorted((REPO / "contracts").glob("*.pmir*")):
+        assert "ASSUMPTION" not in path.read_text(), path
+
+
+#: SOURCE with an assumption on its header's service start (line 4).
+HEADER_SOURCE = SOURCE.replace('contract "C" { service start 2024-01-01 }', """contract "C" {
+  service start 2024-01-01
+  assume "2024-01-01: the guidance gives no Service Start Date"
+}""")
+
+
+def test_a_header_assumption_qualifies_the_service_start(tmp_path: Path) -> None:
+    c = check_source(HEADER_SOURCE, "c.pmir")
+    assert [(a.line, a.owner, a.clause) for a in c.assumptions][0] == (
+        4, "contract header", "service start 2024-01-01")
+    # a header assumption is not a measure's or the regime's own
+    assert c.measures[0].assumptions == ("minimum denominator 2: the guidance sets none",)
+    assert c.regimes[0].assumptions == ("the levels are the example's",)
+    (tmp_path / "c.pmir").write_text(HEADER_SOURCE)
+    (tmp_path / "referrals.csv").write_text("referral_id,provider,referral_date,decision_date\n"
+                                            "R1,P,2024-01-02,2024-01-03\n")
+    out = json.loads(render(run_check(tmp_path / "c.pmir", tmp_path)))
+    assert out["contract"]["assumptions"] == ["2024-01-01: the guidance gives no Service Start Date"]
+    assert out["assumptions"][0]["applies_to"] == "contract header"
+    assert all(r["assumptions"] == ["minimum denominator 2: the guidance sets none"]
+               for r in out["results"])
+
+
+def test_a_header_without_assumptions_adds_no_key() -> None:
+    out = json.loads(render(run_check(REPO / "contracts" / "ipes.pmir", REPO / "examples" / "ipes")))
+    assert "assumptions" not in out["contract"]
+
+
+def test_terminal_header_shows_the_service_start_assumption() -> None:
+    run = subprocess.run([sys.executable, "-m", "pmir_dsl.cli", "check", "contracts/esf.pmir",
+                          "examples/esf"], cwd=REPO, capture_output=True, text=True,
+                         env={"COLUMNS": "250", "PATH": ""})
+    head = run.stdout.split("As of", 1)[0]
+    assert "Service start 2023-04-01" in head
+    assert "assumed: 2023-04-01: 7.3 counts job outcomes" in head
+    assert "reporting starts 2023-04" in run.stdout  # what it decided, in the assumptions table
+
+
+def test_html_pack_shows_the_service_start_assumption(tmp_path: Path) -> None:
+    from pmir_dsl.report import html
+
+    page = html.render(run_check(REPO / "contracts" / "ses.pmir", REPO / "examples" / "ses"))
+    assert ("service start 2023-04-01 (assumed: 2023-04-01: the guidance gives no contract "
+            "start date; the example data starts then)") in page

@@ -97,7 +97,8 @@ def test_syrupy_reads_the_file(tmp_path: Path, baseline) -> None:  # type: ignor
     path.write_text(render(snapshots(baseline)))
     collection = AmberDataSerializer.read_file(str(path))
     names = sorted(s.name for s in collection)
-    assert names == sorted(mp.measure.id for mp in baseline.plan.measures)
+    assert names == sorted([mp.measure.id for mp in baseline.plan.measures] +
+                           [f"level {r.name}" for r in baseline.plan.contract.regimes])
     kpi1 = next(s for s in collection if s.name == "KPI1")
     lines = str(kpi1.data).split("\n")
     assert lines[0] == "'''" and lines[-1] == "'''"

@@ -651,6 +651,8 @@ def contracts(draw: st.DrawFn) -> tuple[str, dt.date]:
     if draw(st.integers(0, 3)) == 0:
         start += dt.timedelta(days=draw(st.integers(1, 27)))
     header = [f"service start {day(start)}", f"calendar {draw(st.sampled_from(CALENDARS))}"]
+    if draw(st.integers(0, 3)) == 0:  # a header assumption: both engines show it alike
+        header.insert(1, 'assume "the service start: the guidance gives none"')
     if draw(st.integers(0, 4)) == 0:
         header.append(f'add holiday {day(start + dt.timedelta(days=draw(st.integers(0, 90))))} '
                       '"closure"')

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import REPO, pick, run_source, write_csv
@@ -466,3 +467,118 @@ def test_atw_mmir_synthetic_tables_are_consistent() -> None:
     changed = [(o, a) for o, a in zip(r.column("original_assessment_type").to_pylist(),
                                       r.column("assessment_type").to_pylist()) if o]
     assert changed and all({o, a} == {"virtual", "face_to_face"} for o, a in changed)
+
+
+# ---- The four-level regimes of AtW (6.15-6.16) and ESF (7.4-7.15): month sequences -----------
+
+#: One referral a month, April 2024 to February 2025 (every one a Tuesday): KPI 1 failed in
+#: April and June to November (acknowledged on the Friday), met otherwise.
+MONTHS = ["2024-04-09", "2024-05-14", "2024-06-11", "2024-07-09", "2024-08-13", "2024-09-10",
+          "2024-10-08", "2024-11-12", "2024-12-10", "2025-01-14", "2025-02-11"]
+KPI1_FAILED = {"2024-04", "2024-06", "2024-07", "2024-08", "2024-09", "2024-10", "2024-11"}
+
+
+def levels(ev: object, key: str, value: str) -> str:
+    """A group's level in each month of the regime PMIR, as one string ('1122...')."""
+    return "".join(str(e["level"]) for e in ev.escalations  # type: ignore[attr-defined]
+                   if e["regime"] == "PMIR" and e["group"] == {key: value})
+
+
+def atw_regime_data(tmp: Path) -> Path:
+    def r(i: int, provider: str, day: str, late: bool) -> list[object]:
+        ack = str(np.datetime64(day) + 3) if late else day  # Tuesday -> Friday: 3 working days
+        return [f"R{i:03d}", provider, day, ack, day, "virtual", day, None, None, None, None,
+                None]
+    rows = [r(i, "P", d, d[:7] in KPI1_FAILED) for i, d in enumerate(MONTHS)]
+    rows += [r(100 + i, "Q", d, False) for i, d in enumerate(MONTHS)]
+    write_csv(tmp, "referrals", ATW_REF_COLS, rows)
+    write_csv(tmp, "workforce", ["provider", "quarter", "disabled_fte", "total_fte"], [])
+    write_csv(tmp, "returns", ["provider", "return", "period", "submitted_date"], [])
+    return tmp
+
+
+def test_atw_regime_month_by_month(tmp_path: Path) -> None:
+    """6.15-6.16: a provider failing a KPI in 2 of 3 months goes to Enhanced action (June), 3
+    months running to Informal action (August), 6 running to Formal action (November), and
+    back to Standard action after 3 months with every KPI met (February). Under a reading that
+    ignored the regime (the old contract), there were no levels at all; under one that counted
+    any failed month as Level 2, April would be Level 2."""
+    data = atw_regime_data(tmp_path)
+    ev = run_source(ATW.read_text(), data, as_of="2025-02-28")
+    assert levels(ev, "provider", "P") == "11223334441"
+    assert levels(ev, "provider", "Q") == "11111111111"
+    changes = [(e["month"], e["level"], e["reasons"]) for e in ev.escalations
+               if e["changed"] and e["group"] == {"provider": "P"}]
+    assert changes == [
+        ("2024-06", 2, ["KPI1 failed in 2024-04 and 2024-06"]),
+        ("2024-08", 3, ["KPI1 failed 2024-06 to 2024-08 (3 consecutive months)"]),
+        ("2024-11", 4, ["KPI1 failed 2024-06 to 2024-11 (6 consecutive months)"]),
+        ("2025-02", 1, ["KPI1, KPI2, KPI3, KPI4, KPI5 met 2024-12 to 2025-02 "
+                        "(3 consecutive months)"])]
+    formal = next(e for e in ev.escalations if e["month"] == "2024-11"
+                  and e["group"] == {"provider": "P"})
+    assert formal["level_title"] == "Formal action"
+    assert formal["assumptions"][0].startswith("6 consecutive months: 6.15")
+    assert_same(ATW.read_text(), data, "2025-02-28")
+
+
+def esf_regime_data(tmp: Path) -> Path:
+    """One referral a month in Leeds, recorded the day after (met) or 25 weekdays after the
+    referral (START_RECORDED_20WD failed, and in backlog at that month end) in the same months
+    as the AtW test; Hull always on time."""
+    def late(day: str) -> str:
+        return str(np.busday_offset(np.datetime64(day), 25, roll="forward"))
+
+    rows = []
+    for i, day in enumerate(d.replace("2024", "2023").replace("2025", "2024") for d in MONTHS):
+        failed = day[:7].replace("2023", "2024") in KPI1_FAILED
+        rec = late(day) if failed else str(np.datetime64(day) + 1)
+        rows.append([f"E{i:03d}", "P1", "Leeds", "More Developed", day, str(np.datetime64(day) + 1),
+                     None, rec])
+        rows.append([f"H{i:03d}", "P2", "Hull", "Transition", day, str(np.datetime64(day) + 1),
+                     None, str(np.datetime64(day) + 1)])
+    return esf_data(tmp, rows)
+
+
+def test_esf_regime_month_by_month(tmp_path: Path) -> None:
+    """7.4-7.15: a LEP area whose starts are recorded late in 2 of 3 months goes to Level 2
+    (June), 3 months running to Level 3 (August), 6 to Level 4 (November), and back to Level 1
+    after 3 months in which every MPL is met (February). The cumulative backlog rules fire in
+    the same months (the late referral is still in backlog at the month end)."""
+    data = esf_regime_data(tmp_path)
+    ev = run_source(ESF, data, as_of="2024-02-29")
+    assert levels(ev, "lep_area", "Leeds") == "11223334441"
+    assert levels(ev, "lep_area", "Hull") == "11111111111"
+    changes = [(e["month"], e["level"], e["level_title"]) for e in ev.escalations
+               if e["changed"] and e["group"] == {"lep_area": "Leeds"}]
+    assert changes == [("2023-06", 2, "Informal action - performance manager led"),
+                       ("2023-08", 3, "Informal action - nationally led"),
+                       ("2023-11", 4, "Formal action - nationally led"),
+                       ("2024-02", 1, "Performance management regime (PMR)")]
+    august = next(e for e in ev.escalations if e["month"] == "2023-08"
+                  and e["group"] == {"lep_area": "Leeds"})
+    assert "START_RECORDED_20WD failed 2023-06 to 2023-08 (3 consecutive months)" in \
+        august["reasons"]
+    assert_same(ESF, data, "2024-02-29")
+
+
+def test_esf_regime_reads_the_cumulative_backlog(tmp_path: Path) -> None:
+    """7.3 (fourth bullet) is decided on the cumulative backlog at each month end: a LEP area
+    whose month-end referral is always recorded a few days later (within its 20 working days,
+    so START_RECORDED_20WD is met) still fails the backlog every month, and climbs by the
+    cumulative rules: Level 2 in its second month, 3 in its third, 4 in its sixth. A regime
+    that tested only the in-month MPLs would leave it on Level 1."""
+    ends = [str(np.busday_offset(np.datetime64(f"2023-{m:02d}", "M") + np.timedelta64(1, "M"),
+                                 -1, roll="backward")) for m in range(4, 11)]
+    rows = [[f"Y{i:03d}", "P3", "York", "Transition", day, str(np.datetime64(day) + 1), None,
+             str(np.busday_offset(np.datetime64(day), 3, roll="forward"))]
+            for i, day in enumerate(ends)]
+    data = esf_data(tmp_path, rows)
+    ev = run_source(ESF, data, as_of="2023-10-31")
+    assert all(pick(ev, "START_RECORDED_20WD", d[:7], group={"lep_area": "York"})["met"]
+               for d in ends)
+    assert levels(ev, "lep_area", "York") == "1233344"
+    reasons = [e["reasons"] for e in ev.escalations if e["changed"]]
+    assert reasons[0] == ["BACKLOG on cumulative failed in 2023-04 and 2023-05"]
+    assert reasons[-1] == ["BACKLOG on cumulative failed 2023-04 to 2023-09 (6 consecutive months)"]
+    assert_same(ESF, data, "2023-10-31")

@@ -31,7 +31,7 @@ def test_sheets_numbers_formats_and_filters(tmp_path: Path) -> None:
     wb = workbook("atw_ha", tmp_path)
     assert wb.sheetnames == ["Summary", "KPI1", "KPI2", "KPI3", "KPI4", "KPI5", "KPI6",
                              "KPI6_RETURN", "CUSTOMER_INSIGHT_RETURN", "OUTSTANDING",
-                             "Data quality"]
+                             "Escalations", "Data quality"]  # the PMIR levels of 6.15
     s = wb["Summary"]
     assert s["A1"].value == "Access to Work Holistic Assessment"
     assert [c.value for c in s[4]][:6] == ["Measure", "Title", "Target", "Group", "Period",

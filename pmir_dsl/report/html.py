@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import __version__
+from .. import __version__, assumptions
 from ..ir import Measure
 from ..pipeline import Evaluation
 from . import charts, dashboard, view
@@ -63,6 +63,7 @@ def document(ev: Evaluation, pages: list[tuple[str, str, str]]) -> str:
     """The page frame: head with styles, the contract header, the navigation, the pages."""
     c = ev.plan.contract
     title = f"{c.name}: review pack as of {ev.as_of}"
+    assumed = "".join(f" (assumed: {esc(t)})" for t in assumptions.header(c))
     nav = "".join(f'<li><a href="#{esc(a)}">{esc(n)}</a></li>' for a, n, _ in pages)
     tables = "".join(f"<li>{esc(n)}: {t.rows:,} rows from <code>{esc(t.path)}</code> "
                      f"(sha256 {esc(t.sha256[:12])})</li>" for n, t in sorted(ev.tables.items()))
@@ -75,7 +76,7 @@ def document(ev: Evaluation, pages: list[tuple[str, str, str]]) -> str:
         f"<h1>{esc(c.name)}</h1>"
         f'<p class="meta">As of <strong>{esc(ev.as_of)}</strong> ({esc(ev.as_of_source)}) · '
         f"contract <code>{esc(c.file)}</code> (sha256 {esc(c.sha256[:12])}) · "
-        f"service start {esc(c.service_start)} · pmirc {esc(__version__)}</p>"
+        f"service start {esc(c.service_start)}{assumed} · pmirc {esc(__version__)}</p>"
         f'<p class="guidance">{esc(c.guidance or "")}</p></header>'
         f'<div class="layout"><nav><h2>Contents</h2><ol>{nav}</ol>'
         f'<h2>Data read</h2><ul class="tables">{tables}</ul></nav>'

@@ -16,8 +16,9 @@ def to_dict(ev: Evaluation) -> dict[str, Any]:
     c = ev.plan.contract
     return {
         "pmirc": __version__,
-        "contract": {"name": c.name, "file": c.file, "sha256": c.sha256,
-                     "service_start": c.service_start, "calendar": c.calendar.region},
+        "contract": assumptions.with_header(c, {
+            "name": c.name, "file": c.file, "sha256": c.sha256,
+            "service_start": c.service_start, "calendar": c.calendar.region}),
         "as_of": ev.as_of,
         "as_of_source": ev.as_of_source,
         "tables": {n: {"rows": t.rows, "sha256": t.sha256, "path": t.path}

@@ -27,6 +27,7 @@ from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
+from .. import assumptions
 from ..evaluate import K_EXCLUDED, K_FAILED, K_MET, K_PENDING
 from ..ir import Measure
 from ..pipeline import Evaluation
@@ -102,6 +103,8 @@ def header(ev: Evaluation) -> Panel:
     lines.append_text(safe(f"Contract file {c.file} (sha256 {c.sha256[:12]})\n"))
     lines.append(f"Service start {c.service_start} · calendar "
                  f"{CALENDAR_TITLES[c.calendar.region]} bank holidays\n")
+    for text in assumptions.header(c):  # the header's own: beside the dates they set
+        lines.append_text(safe(f"  assumed: {text}\n", "italic"))
     lines.append("As of ", style="bold")
     lines.append(f"{ev.as_of}", style="bold cyan")
     lines.append(f" ({ev.as_of_source})\n")
@@ -619,6 +622,11 @@ def assumptions_section(ev: Evaluation, width: int = 80) -> Group:
 def assumption_effect(ev: Evaluation, a: Any) -> str:
     """In words, what an assumption decided in this evaluation."""
     kind, name = a.owner.split(" ", 1)
+    if a.owner == assumptions.HEADER:
+        if a.clause.startswith("service start"):
+            return (f"reporting starts {ev.plan.contract.service_start[:7]}; cumulative and "
+                    "year-to-date figures count from it")
+        return "every figure of the contract"
     if kind == "measure":
         rows = [r for r in ev.results if r["measure"] == name and r["met"] is not None]
         failed = sum(r["met"] is False for r in rows)
