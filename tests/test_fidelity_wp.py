@@ -287,3 +287,59 @@ def test_a_contract_without_rounds_of_its_own_takes_those_for_every_contract(
              validation=rounds)
     (row,) = [r for r in ev.reviews if r["measure"] == "JO_VS_MPL_PG1" and r["period"] == "2023-03"]
     assert row["provisional"]["net"] == pytest.approx(5.7)  # South's own rate is not North's
+
+
+# ---- 8.28-8.29: days from job qualification to claim (decisions 240-241) --------------------------
+
+
+def claimed(pid: str, provider: str, group: str, outcome: str,
+            claim: str | None) -> list[Any]:
+    """One participant attached on 2022-04-04 with a job outcome on ``outcome``, claimed on
+    ``claim``."""
+    return [pid, provider, "North", group, "2022-04-04", "2022-04-04", "2022-07-18", outcome,
+            None, claim]
+
+
+def test_days_to_claim_are_calendar_days_counted_in_the_month_of_the_claim(
+        tmp_path: Path) -> None:
+    ev = run(tmp_path, [
+        claimed("X1", "Provider X", "PG1", "2023-01-13", "2023-01-16"),  # Fri to Mon: 3 days
+        claimed("X2", "Provider X", "PG1", "2023-01-30", "2023-02-02"),  # claimed in February
+        claimed("X3", "Provider X", "PG2", "2023-01-09", "2023-01-30"),  # 21 days, PG2
+        claimed("X4", "Provider X", "PG1", "2023-01-10", None),          # not claimed yet
+        claimed("X5", "Provider X", "PG1", "2023-01-10", "2023-06-05"),  # after the as-of date
+        claimed("Y1", "Provider Y", "PG6B", "2023-01-05", "2023-01-05"),  # the same day: 0
+    ], as_of="2023-05-31")
+    x = contract("Provider X", "North")
+    pg1 = pick(ev, "DAYS_TO_CLAIM_PG1", "2023-01", "in_month", x)
+    # Calendar days (3, not the 1 working day of Friday to Monday); X2 is February's; X4 and
+    # X5 have no claim by the as-of date.
+    assert (pg1["numerator"], pg1["denominator"], pg1["value"]) == (3, 1, 3.0)
+    assert pick(ev, "DAYS_TO_CLAIM_PG1", "2023-02", "in_month", x)["numerator"] == 3
+    every = pick(ev, "DAYS_TO_CLAIM_ALL", "2023-01", "in_month", x)
+    assert (every["numerator"], every["denominator"]) == (24, 2)  # X1 and X3, every group
+    assert pick(ev, "DAYS_TO_CLAIM_PG2", "2023-01", "in_month", x)["value"] == 21.0
+    national = pick(ev, "DAYS_TO_CLAIM_ALL", "2023-01", "in_month")  # 8.29: national average
+    assert (national["numerator"], national["denominator"]) == (24, 3)
+    y = pick(ev, "DAYS_TO_CLAIM_PG6B", "2023-01", "in_month", contract("Provider Y", "North"))
+    assert (y["value"], y["met"], y["target"]) == (0.0, None, None)  # no target (8.28-8.29)
+    assert not [r for r in ev.results if r["measure"].startswith("DAYS_TO_CLAIM")
+                and r["basis"] != "in_month"]
+
+
+def test_a_claim_before_its_job_outcome_is_excluded_and_reported(tmp_path: Path) -> None:
+    ev = run(tmp_path, [claimed("X1", "Provider X", "PG1", "2023-01-13", "2023-01-16"),
+                        claimed("X2", "Provider X", "PG1", "2023-01-20", "2023-01-18")])
+    row = pick(ev, "DAYS_TO_CLAIM_ALL", "2023-01", "in_month", contract("Provider X", "North"))
+    assert (row["numerator"], row["denominator"], row["excluded"]) == (3, 1, 1)
+    (bad,) = [q for q in ev.quality if q.check == "job_claim_date before job_outcome_date"]
+    assert bad.count == 1
+
+
+def test_example_days_to_claim_in_september_2024(example: Evaluation) -> None:
+    """The README's figures: Provider C claims slowest; the national average adds every claim."""
+    got = {r["group"].get("provider", "national"): (r["numerator"], r["denominator"])
+           for r in example.results if r["measure"] == "DAYS_TO_CLAIM_ALL"
+           and r["period"] == "2024-09" and set(r["group"]) != {"cpa"}}
+    assert got == {"Provider A": (272, 23), "Provider B": (364, 13), "Provider C": (198, 5),
+                   "Provider D": (160, 14), "national": (994, 55)}
