@@ -274,6 +274,25 @@ class Average:
 
 
 @attrs.frozen
+class AverageCount:
+    """``average count of TABLE by DATE``: the rows of TABLE that refer to a record, dated by
+    the as-of date, per record (8.25: sustainments per individual)."""
+
+    table: Name
+    date: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Mature:
+    """``cohorts of at least N months``: a record is pending until its month is N months before
+    the as-of month (8.25: cohorts with a minimum of 24 months on the programme)."""
+
+    months: int
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class InformationBases:
     """``information bases in_month``: figures reported beside the target, never assessed."""
 

@@ -420,6 +420,13 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return ast.Average(str(unit).startswith("working"), self._name(start), self._name(end),
                            self._s(meta))
 
+    def average_count(self, meta, ch):  # type: ignore[no-untyped-def]
+        table, date = ch
+        return ast.AverageCount(self._name(table), self._name(date), self._s(meta))
+
+    def mature_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Mature(int(ch[0]), self._s(meta))
+
     def information_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.InformationBases(ch[0], self._s(meta))
 

@@ -4,7 +4,8 @@ Random contracts are written as ``.pmir`` text (so the parser and checker are ex
 the language's constructs: windows of each kind and length, category-dependent windows, deadlines,
 filters, conditions, 'due when', targets, count targets, bands (reporting-only and deciding),
 bases, group levels (joined through references too), minimum denominators, direct and cohort
-profiles (monthly ones too) and backlogs; and the Work Programme's (docs/language.md 10): count
+profiles (monthly ones too), backlogs and averages (of days, and of another table's rows per
+record, with cohorts of at least N months); and the Work Programme's (docs/language.md 10): count
 ratios (read through references too), targets looked up per record, 'no target', ranks, lateness
 buckets, ranks within a column's value, formal reviews with validation rounds (a provider's own
 too) and notices, and regimes that follow the notices. Random data is written as CSV: nulls,
@@ -452,7 +453,7 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
                                  "direct", "direct_outcomes", "cohort", "backlog_share",
                                  "backlog_count", "gap", "count_ratio", "count_ratio",
                                  "count_ratio_outcomes", "backlog_breach", "average",
-                                 "cohort_own"]))
+                                 "cohort_own", "average_count"]))
     lines: list[str] = []
     table = "outcomes" if kind in ("cohort", "direct_outcomes", "count_ratio_outcomes") \
         else "referrals"
@@ -543,6 +544,14 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
         unit = draw(st.sampled_from(["working days", "calendar days"]))
         lines.append(f"average {unit} from {a} to {e}")
         lines.append(draw(st.sampled_from(["no target", "target at most 5", "target at least 2"])))
+    elif kind == "average_count":  # another table's rows per record (WP 8.25, 10.11)
+        lines.append(f"month of {draw(st.sampled_from(['referral_date', 'start_date']))}")
+        other, date = draw(st.sampled_from([("meetings", "meeting_date"),
+                                            ("outcomes", "achieved_date")]))
+        lines.append(f"average count of {other} by {date}")
+        if draw(st.integers(0, 2)) > 0:
+            lines.append(f"cohorts of at least {draw(st.integers(0, 14))} months")
+        lines.append(draw(st.sampled_from(["no target", "target at most 1", "target at least 2"])))
     elif kind == "backlog_breach":  # semantics 6a: each breach once, in the month after
         lines.append("month of referral_date")
         until = draw(st.sampled_from(["recorded_date", "ack_date"]))

@@ -343,3 +343,74 @@ def test_example_days_to_claim_in_september_2024(example: Evaluation) -> None:
            and r["period"] == "2024-09" and set(r["group"]) != {"cpa"}}
     assert got == {"Provider A": (272, 23), "Provider B": (364, 13), "Provider C": (198, 5),
                    "Provider D": (160, 14), "national": (994, 55)}
+
+
+# ---- 8.25: cohort sustainment rate (decisions 242-244) ----------------------------------------
+
+
+def cohort(tag: str, group: str, attach: str, n: int) -> list[list[Any]]:
+    """``n`` participants of Provider X in North attached on ``attach`` (no job outcome)."""
+    return [[f"{tag}{i}", "Provider X", "North", group, attach, attach, None, None, None, None]
+            for i in range(n)]
+
+
+def test_cohort_sustainment_rate_is_payments_per_individual_of_cohorts_24_months_on(
+        tmp_path: Path) -> None:
+    """As of 2024-09-30: the 2022-09 PG1 cohort has had 24 months on the WP, the 2022-10 one
+    23. Payments per individual of the cohort, not per job outcome."""
+    people_ = cohort("S", "PG1", "2022-09-12", 4) + cohort("T", "PG1", "2022-10-03", 2) + \
+        cohort("U", "PG2", "2022-09-12", 1) + cohort("B", "PG6B", "2023-09-04", 2) + \
+        cohort("C", "PG6B", "2023-10-02", 1)
+    paid = [["S0", "2023-06-01"], ["S0", "2023-06-29"], ["S1", "2024-09-30"],
+            ["S1", "2024-10-28"],  # after the as-of date: not yet paid
+            ["T0", "2023-07-03"], ["U0", "2023-07-03"], ["B0", "2024-05-01"],
+            ["C0", "2024-06-03"]]
+    ev = run(tmp_path, people_, as_of="2024-09-30", sustainments=paid)
+    x = contract("Provider X", "North")
+    sep = pick(ev, "COHORT_SUSTAINMENT_RATE_PG1", "2022-09", "in_month", x)
+    # 3 payments by the as-of date over the cohort's 4 individuals (2 with none); U0 is PG2
+    assert (sep["numerator"], sep["denominator"], sep["value"]) == (3, 4, 0.75)
+    assert (sep["target"], sep["met"]) == (None, None)
+    octo = pick(ev, "COHORT_SUSTAINMENT_RATE_PG1", "2022-10", "in_month", x)
+    assert (octo["denominator"], octo["pending"], octo["value"]) == (0, 2, None)  # 23 months
+    whole = pick(ev, "COHORT_SUSTAINMENT_RATE_PG1", "2024-09", "cumulative")
+    assert (whole["numerator"], whole["denominator"], whole["pending"]) == (3, 4, 2)
+    # PG6B shows the cohorts with 12 months on the WP: 2023-09, not 2023-10
+    b = pick(ev, "COHORT_SUSTAINMENT_RATE_PG6B", "2023-09", "in_month", x)
+    assert (b["numerator"], b["denominator"]) == (1, 2)
+    assert pick(ev, "COHORT_SUSTAINMENT_RATE_PG6B", "2023-10", "in_month", x)["pending"] == 1
+    assert pick(ev, "COHORT_SUSTAINMENT_RATE_PG2", "2022-09", "in_month", x)["value"] == 1.0
+
+
+def test_cohorts_of_at_least_goes_with_average_count_of(tmp_path: Path) -> None:
+    source = CONTRACT.read_text().replace(
+        "  average count of sustainments by payment_date\n  cohorts of at least 12 months",
+        "  count records\n  cohorts of at least 12 months")
+    with pytest.raises(CompileError) as err:
+        check_source(source, "wp.pmir", tmp_path)
+    assert [d.code for d in err.value.diagnostics] == ["measure-kind"]
+
+
+def test_average_count_of_needs_a_table_that_refers_to_the_population(tmp_path: Path) -> None:
+    source = CONTRACT.read_text().replace(
+        "  average count of sustainments by payment_date\n  cohorts of at least 12 months",
+        "  average count of cmo_visits by visit_date\n  cohorts of at least 12 months")
+    with pytest.raises(CompileError) as err:
+        check_source(source, "wp.pmir", tmp_path)
+    (d,) = err.value.diagnostics
+    assert d.code == "type-mismatch" and "needs a ref(participants)" in d.message
+
+
+def test_example_cohort_sustainment_rates(example: Evaluation) -> None:
+    """The README's PG1 and PG6B columns: every cohort shown, to 2024-09."""
+    def got(measure: str) -> dict[str, tuple[int, int]]:
+        return {r["group"].get("provider", "national"): (r["numerator"], r["denominator"])
+                for r in example.results if r["measure"] == measure and r["period"] == "2024-09"
+                and r["basis"] == "cumulative" and set(r["group"]) != {"cpa"}}
+    assert got("COHORT_SUSTAINMENT_RATE_PG1") == {
+        "Provider A": (143, 37), "Provider B": (134, 40), "Provider C": (105, 40),
+        "Provider D": (99, 31), "national": (481, 148)}
+    assert got("COHORT_SUSTAINMENT_RATE_PG6B")["national"] == (304, 179)
+    shown = [r["period"] for r in example.results if r["measure"] == "COHORT_SUSTAINMENT_RATE_PG1"
+             and not r["group"] and r["basis"] == "in_month" and r["value"] is not None]
+    assert shown == ["2022-04", "2022-05", "2022-06", "2022-07", "2022-08", "2022-09"]
