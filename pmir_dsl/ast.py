@@ -125,11 +125,12 @@ Days = Union[int, DaysBy]
 
 @attrs.frozen
 class Within:
-    """``EVENT within N working|calendar days of ANCHOR`` (``on the day of`` is N = 0)."""
+    """``EVENT within N working|calendar days of ANCHOR`` (``on the day of`` is N = 0), or
+    ``within N calendar months of ANCHOR``."""
 
     event: Name
     days: Days
-    unit: str  # 'working' | 'calendar'
+    unit: str  # 'working' | 'calendar' | 'months'
     anchor: Name
     span: Span | None = _span()
 
@@ -458,6 +459,7 @@ class Buckets:
     bounds: tuple[int, ...]
     working: bool
     span: Span | None = _span()
+    months: bool = False  # 'calendar months'
 
 
 @attrs.frozen

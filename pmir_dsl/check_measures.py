@@ -231,19 +231,19 @@ class MeasureChecker:
             self.error("measure-kind", "lateness buckets go with 'met when E within N days of "
                        "A' (a fixed number of days)", b.span)
             return None
-        if b.working != window.working:
-            unit = "working" if window.working else "calendar"
-            self.error("measure-kind", f"lateness buckets count {unit} days, as the window "
-                       "does", b.span, f"write: lateness buckets up to ... {unit} days")
+        unit = "calendar months" if window.months else \
+            "working days" if window.working else "calendar days"
+        if (b.working, b.months) != (window.working, window.months):
+            self.error("measure-kind", f"lateness buckets count {unit}, as the window "
+                       "does", b.span, f"write: lateness buckets up to ... {unit}")
             return None
         lows = (window.days, *b.bounds)
         if any(hi <= lo for lo, hi in zip(lows, b.bounds)):
             self.error("measure-kind", f"lateness buckets must rise above the window's "
-                       f"{window.days} days, each above the one before", b.span,
-                       f"e.g.: lateness buckets up to {window.days * 2} "
-                       f"{'working' if b.working else 'calendar'} days")
+                       f"{window.days} {unit.split()[1]}, each above the one before", b.span,
+                       f"e.g.: lateness buckets up to {window.days * 2} {unit}")
             return None
-        return ir.Buckets(b.bounds, b.working)
+        return ir.Buckets(b.bounds, b.working, b.months)
 
     # -- columns
 
@@ -510,7 +510,7 @@ class MeasureChecker:
         anchor = self.column(w.anchor, DATE_LIKE, "'within ... of'")
         days = self.days(w.days)
         if event and anchor and days is not None:
-            return ir.WithinDays(event, anchor, days, w.unit == "working")
+            return ir.WithinDays(event, anchor, days, w.unit == "working", w.unit == "months")
         return None
 
     def gap_window(self, w: ast.GapWindow) -> ir.EveryNDays | None:

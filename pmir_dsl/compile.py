@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import ir
-from .calendar import next_working_day, workday
+from .calendar import add_months, next_working_day, workday
 from .schema import DECIMAL_SCALE, Column, ColumnSpec, ColumnType, Table
 
 #: Verdict codes, in the order of the count columns of a partial result.
@@ -366,8 +366,9 @@ class MeasurePlan:
         assert m.buckets is not None and isinstance(m.window, ir.WithinDays)
         anchor = b.column(m.table, m.window.anchor).values
         event = b.column(m.table, m.window.event).values
-        bounds = [workday(anchor, n, b.cal) if m.buckets.working else
-                  anchor + np.timedelta64(n, "D") for n in m.buckets.bounds]
+        bounds = [workday(anchor, n, b.cal) if m.buckets.working else add_months(anchor, n)
+                  if m.buckets.months else anchor + np.timedelta64(n, "D")
+                  for n in m.buckets.bounds]
         has = ~np.isnat(event)
         late = has & ~met
         out = np.zeros((len(met), len(bounds) + 2), dtype=np.int64)
@@ -688,6 +689,8 @@ def deadline_within(w: ir.WithinDays, b: Batch, table: str, excl: Exclusions) ->
     excl.add(f"{w.event.name} before {w.anchor.name}", event < anchor)
     if w.working:
         return b.cached(("workday", table, w.anchor, w.days), lambda: workday(anchor, days, b.cal))
+    if w.months:
+        return add_months(anchor, days)
     return anchor + days.astype("timedelta64[D]")
 
 

@@ -108,12 +108,14 @@ class DaysByCategory:
 
 @attrs.frozen
 class WithinDays:
-    """``event`` within N working / calendar days of ``anchor`` (N = 0: on the day)."""
+    """``event`` within N working / calendar days of ``anchor`` (N = 0: on the day), or N
+    calendar months (``months``: the same day N months on, or the month's last day)."""
 
     event: ColumnSpec
     anchor: ColumnSpec
     days: int | DaysByCategory
     working: bool
+    months: bool = False
 
 
 @attrs.frozen
@@ -203,6 +205,7 @@ class Buckets:
 
     bounds: tuple[int, ...]
     working: bool
+    months: bool = False  # bounds in calendar months
 
     def names(self, window_days: int) -> tuple[str, ...]:
         """Bucket keys: 'within_10', '11_20', '21_plus', 'outstanding' for 10 and (20,)."""

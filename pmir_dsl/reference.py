@@ -74,6 +74,15 @@ def month_of(day: dt.date) -> int:
     return day.year * 12 + day.month - 1
 
 
+def edate(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` months later, or that month's last day (Excel's EDATE)."""
+    month = month_of(day) + months
+    year, index = divmod(month, 12)
+    after = first_day(month + 1)
+    return min(dt.date(year, index + 1, 1) + dt.timedelta(days=day.day - 1),
+               after - dt.timedelta(days=1))
+
+
 def first_day(month: int) -> dt.date:
     """The first day of a month."""
     return dt.date(month // 12, month % 12 + 1, 1)
@@ -722,7 +731,7 @@ def lateness_bucket(ctx: Context, buckets: ir.Buckets, w: ir.WithinDays, anchor:
         return names[0]
     for name, bound in zip(names[1:], buckets.bounds):
         limit = ctx.days.workday(anchor, bound) if buckets.working else \
-            anchor + dt.timedelta(days=bound)
+            edate(anchor, bound) if buckets.months else anchor + dt.timedelta(days=bound)
         if event <= limit:
             return name
     return names[-2]
@@ -739,6 +748,8 @@ def window_deadline(ctx: Context, w: ir.Window, get: Callable[[ColumnSpec], Any]
             n = w.days
         if w.working:
             return ctx.days.workday(anchor, n)
+        if w.months:
+            return edate(anchor, n)
         return anchor + dt.timedelta(days=n)
     assert isinstance(w, ir.OnOrBeforeDeadline)
     value = get(w.period)

@@ -414,3 +414,37 @@ def test_example_cohort_sustainment_rates(example: Evaluation) -> None:
     shown = [r["period"] for r in example.results if r["measure"] == "COHORT_SUSTAINMENT_RATE_PG1"
              and not r["group"] and r["basis"] == "in_month" and r["value"] is not None]
     assert shown == ["2022-04", "2022-05", "2022-06", "2022-07", "2022-08", "2022-09"]
+
+
+# ---- 8.30: months from job qualification to claim (decisions 245-246) ---------------------------
+
+
+def test_claims_are_bucketed_by_calendar_month_from_the_job_outcome(tmp_path: Path) -> None:
+    """31 January + 1 calendar month is 28 February (Excel's EDATE), not 2 March (30 days)."""
+    ev = run(tmp_path, [
+        claimed("X1", "Provider X", "PG1", "2023-01-31", "2023-02-28"),  # within 1 month
+        claimed("X2", "Provider X", "PG1", "2023-01-31", "2023-03-01"),  # the 2nd month
+        claimed("X3", "Provider X", "PG2", "2022-09-03", "2023-03-03"),  # 6 months to the day
+        claimed("X4", "Provider X", "PG2", "2022-09-02", "2023-03-03"),  # over 6 months
+        claimed("X5", "Provider X", "PG6B", "2023-03-10", "2023-03-10"),  # the same day
+    ], as_of="2023-05-31")
+    x = contract("Provider X", "North")
+    feb = pick(ev, "CLAIM_MONTHS_ALL", "2023-02", "in_month", x)
+    assert (feb["numerator"], feb["denominator"]) == (1, 1)
+    march = pick(ev, "CLAIM_MONTHS_ALL", "2023-03", "in_month", x)
+    assert (march["numerator"], march["denominator"], march["met"]) == (1, 4, None)
+    assert march["buckets"] == {"within_1": 1, "2_2": 1, "3_3": 0, "4_4": 0, "5_5": 0,
+                                "6_6": 1, "7_plus": 1, "outstanding": 0}
+    pg2 = pick(ev, "CLAIM_MONTHS_PG2", "2023-03", "in_month", x)
+    assert pg2["buckets"]["6_6"] == 1 and pg2["buckets"]["7_plus"] == 1
+    assert pick(ev, "CLAIM_MONTHS_PG6B", "2023-03", "in_month", x)["value"] == 1.0
+
+
+def test_example_provider_c_claims_over_six_months(example: Evaluation) -> None:
+    """The README's months table: only Provider C has claims over 6 months (2 of them)."""
+    late: dict[str, int] = {}
+    for r in example.results:
+        if r["measure"] == "CLAIM_MONTHS_ALL" and r["group"].get("provider"):
+            p = r["group"]["provider"]
+            late[p] = late.get(p, 0) + r["buckets"]["7_plus"]
+    assert late == {"Provider A": 0, "Provider B": 0, "Provider C": 2, "Provider D": 0}
