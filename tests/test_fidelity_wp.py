@@ -448,3 +448,39 @@ def test_example_provider_c_claims_over_six_months(example: Evaluation) -> None:
             p = r["group"]["provider"]
             late[p] = late.get(p, 0) + r["buckets"]["7_plus"]
     assert late == {"Provider A": 0, "Provider B": 0, "Provider C": 2, "Provider D": 0}
+
+
+# ---- 8.12: the flows of the Performance Assumption Summary (decision 247) -----------------------
+
+
+def test_example_flows_add_up_to_the_readme_per_provider(example: Evaluation) -> None:
+    """Every month's referrals and completers, per contract: the README's first table."""
+    def total(measure: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in example.results:
+            if r["measure"] == measure and r["basis"] == "in_month" and \
+                    set(r["group"]) == {"provider", "cpa"}:
+                out[r["group"]["provider"]] = out.get(r["group"]["provider"], 0) + r["numerator"]
+        return out
+    assert total("FLOWS_REFERRALS") == {"Provider A": 1549, "Provider B": 1457,
+                                        "Provider C": 1521, "Provider D": 1473}
+    assert total("FLOWS_COMPLETERS") == {"Provider A": 202, "Provider B": 191,
+                                         "Provider C": 206, "Provider D": 186}
+
+
+def test_flows_are_counted_per_payment_group_in_the_month_of_their_own_date(
+        tmp_path: Path) -> None:
+    ev = run(tmp_path, people("Provider X", "North", 3, 1) +
+             people("Provider X", "North", 2, 0, group="PG6A", attach="2022-05-09"),
+             as_of="2023-05-31")
+    x = contract("Provider X", "North")
+    pg1 = {**x, "payment_group": "PG1"}
+    assert pick(ev, "FLOWS_ATTACHMENTS", "2022-04", "in_month", pg1)["numerator"] == 3
+    assert pick(ev, "FLOWS_ATTACHMENTS", "2022-05", "in_month", x)["numerator"] == 2  # PG6A
+    assert pick(ev, "FLOWS_JOB_ENTRIES", "2022-07", "in_month", pg1)["numerator"] == 1
+    # the contract year runs April to March: year to date in May 2023 is April and May 2023
+    assert pick(ev, "FLOWS_ATTACHMENTS", "2023-03", "year_to_date", x)["numerator"] == 5
+    assert pick(ev, "FLOWS_ATTACHMENTS", "2023-05", "year_to_date", x)["numerator"] == 0
+    flows = {r["measure"] for r in ev.results if r["measure"].startswith("FLOWS_")}
+    assert flows == {"FLOWS_REFERRALS", "FLOWS_ATTACHMENTS", "FLOWS_COMPLETERS",
+                     "FLOWS_JOB_ENTRIES"}
