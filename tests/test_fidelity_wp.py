@@ -475,12 +475,11 @@ def test_flows_are_counted_per_payment_group_in_the_month_of_their_own_date(
              as_of="2023-05-31")
     x = contract("Provider X", "North")
     pg1 = {**x, "payment_group": "PG1"}
-    assert pick(ev, "FLOWS_ATTACHMENTS", "2022-04", "in_month", pg1)["numerator"] == 3
-    assert pick(ev, "FLOWS_ATTACHMENTS", "2022-05", "in_month", x)["numerator"] == 2  # PG6A
+    assert pick(ev, "FLOWS_REFERRALS", "2022-04", "in_month", pg1)["numerator"] == 3
+    assert pick(ev, "FLOWS_REFERRALS", "2022-05", "in_month", x)["numerator"] == 2  # PG6A
     assert pick(ev, "FLOWS_JOB_ENTRIES", "2022-07", "in_month", pg1)["numerator"] == 1
     # the contract year runs April to March: year to date in May 2023 is April and May 2023
-    assert pick(ev, "FLOWS_ATTACHMENTS", "2023-03", "year_to_date", x)["numerator"] == 5
-    assert pick(ev, "FLOWS_ATTACHMENTS", "2023-05", "year_to_date", x)["numerator"] == 0
+    assert pick(ev, "FLOWS_REFERRALS", "2023-03", "year_to_date", x)["numerator"] == 5
+    assert pick(ev, "FLOWS_REFERRALS", "2023-05", "year_to_date", x)["numerator"] == 0
     flows = {r["measure"] for r in ev.results if r["measure"].startswith("FLOWS_")}
-    assert flows == {"FLOWS_REFERRALS", "FLOWS_ATTACHMENTS", "FLOWS_COMPLETERS",
-                     "FLOWS_JOB_ENTRIES"}
+    assert flows == {"FLOWS_REFERRALS", "FLOWS_COMPLETERS", "FLOWS_JOB_ENTRIES"}
