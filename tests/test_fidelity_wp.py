@@ -382,22 +382,22 @@ def test_cohort_sustainment_rate_is_payments_per_individual_of_cohorts_24_months
     assert pick(ev, "COHORT_SUSTAINMENT_RATE_PG2", "2022-09", "in_month", x)["value"] == 1.0
 
 
-def test_cohorts_of_at_least_goes_with_average_count_of(tmp_path: Path) -> None:
+def pg6b_rate_with(clause: str, tmp: Path) -> list[Any]:
+    """The diagnostics of the bundled contract with PG6B's 'average count of' clause replaced."""
     source = CONTRACT.read_text().replace(
         "  average count of sustainments by payment_date\n  cohorts of at least 12 months",
-        "  count records\n  cohorts of at least 12 months")
+        f"  {clause}\n  cohorts of at least 12 months")
     with pytest.raises(CompileError) as err:
-        check_source(source, "wp.pmir", tmp_path)
-    assert [d.code for d in err.value.diagnostics] == ["measure-kind"]
+        check_source(source, "wp.pmir", tmp)
+    return list(err.value.diagnostics)
+
+
+def test_cohorts_of_at_least_goes_with_average_count_of(tmp_path: Path) -> None:
+    assert [d.code for d in pg6b_rate_with("count records", tmp_path)] == ["measure-kind"]
 
 
 def test_average_count_of_needs_a_table_that_refers_to_the_population(tmp_path: Path) -> None:
-    source = CONTRACT.read_text().replace(
-        "  average count of sustainments by payment_date\n  cohorts of at least 12 months",
-        "  average count of cmo_visits by visit_date\n  cohorts of at least 12 months")
-    with pytest.raises(CompileError) as err:
-        check_source(source, "wp.pmir", tmp_path)
-    (d,) = err.value.diagnostics
+    (d,) = pg6b_rate_with("average count of cmo_visits by visit_date", tmp_path)
     assert d.code == "type-mismatch" and "needs a ref(participants)" in d.message
 
 
