@@ -2082,10 +2082,12 @@ def _wp_claims(rng: np.random.Generator, participants: pa.Table, info: dict[str,
                extract: np.datetime64) -> pa.Table:
     """``participants`` with ``job_claim_date``: each job outcome claimed ``WP_CLAIM_LAG`` days
     after it; a claim after ``extract`` not yet made."""
-    outcome = participants["job_outcome_date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    outcome = participants["job_outcome_date"].to_numpy(zero_copy_only=False).astype(
+        "datetime64[D]")
     shape, scale = np.asarray(WP_CLAIM_LAG).T[:, info["provider"]]
     claim = outcome + rng.gamma(shape, scale).astype(np.int64) * DAY
-    return participants.append_column("job_claim_date", _dates(claim, np.isnat(claim) | (claim > extract)))
+    pending = np.isnat(claim) | (claim > extract)
+    return participants.append_column("job_claim_date", _dates(claim, pending))
 
 
 def _wp_sustainments(

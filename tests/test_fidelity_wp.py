@@ -289,7 +289,7 @@ def test_a_contract_without_rounds_of_its_own_takes_those_for_every_contract(
     assert row["provisional"]["net"] == pytest.approx(5.7)  # South's own rate is not North's
 
 
-# ---- 8.28-8.29: days from job qualification to claim (decisions 240-241) --------------------------
+# ---- 8.28-8.29: days from job qualification to claim (decisions 240-241) ------------------------
 
 
 def claimed(pid: str, provider: str, group: str, outcome: str,
