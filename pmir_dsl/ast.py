@@ -125,11 +125,12 @@ Days = Union[int, DaysBy]
 
 @attrs.frozen
 class Within:
-    """``EVENT within N working|calendar days of ANCHOR`` (``on the day of`` is N = 0)."""
+    """``EVENT within N working|calendar days of ANCHOR`` (``on the day of`` is N = 0), or
+    ``within N calendar months of ANCHOR``."""
 
     event: Name
     days: Days
-    unit: str  # 'working' | 'calendar'
+    unit: str  # 'working' | 'calendar' | 'months'
     anchor: Name
     span: Span | None = _span()
 
@@ -270,6 +271,25 @@ class Average:
     working: bool
     start: Name
     end: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class AverageCount:
+    """``average count of TABLE by DATE``: the rows of TABLE that refer to a record, dated by
+    the as-of date, per record (8.25: sustainments per individual)."""
+
+    table: Name
+    date: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Mature:
+    """``cohorts of at least N months``: a record is pending until its month is N months before
+    the as-of month (8.25: cohorts with a minimum of 24 months on the programme)."""
+
+    months: int
     span: Span | None = _span()
 
 
@@ -439,6 +459,7 @@ class Buckets:
     bounds: tuple[int, ...]
     working: bool
     span: Span | None = _span()
+    months: bool = False  # 'calendar months'
 
 
 @attrs.frozen

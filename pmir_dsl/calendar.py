@@ -106,3 +106,14 @@ def next_working_day(dates: np.ndarray, cal: np.busdaycalendar) -> np.ndarray:
     out = dates.copy()
     out[ok] = np.busday_offset(dates[ok], 0, roll="forward", busdaycal=cal)
     return out
+
+
+def add_months(dates: np.ndarray, months: np.ndarray | int) -> np.ndarray:
+    """Excel's ``EDATE``: the same day ``months`` calendar months after each date, or the last
+    day of that month where it is shorter (31 January + 1 month = 28 or 29 February). NaT stays
+    NaT."""
+    first = dates.astype("datetime64[M]")
+    target = first + np.asarray(months, dtype=np.int64)
+    offset = dates - first.astype("datetime64[D]")
+    last = (target + 1).astype("datetime64[D]") - np.timedelta64(1, "D")
+    return np.minimum(target.astype("datetime64[D]") + offset, last)

@@ -36,13 +36,13 @@ MONTHS = (("January", 31), ("February", 28), ("March", 31), ("April", 30), ("May
           ("June", 30), ("July", 31), ("August", 31), ("September", 30), ("October", 31),
           ("November", 30), ("December", 31))
 MEASURE_KINDS = ("'met when', 'count when', 'count records', 'ratio sum A over sum B', "
-                 "'ratio count of A over count of B', 'share / count in backlog until' or "
-                 "'average working days from A to B'")
+                 "'ratio count of A over count of B', 'share / count in backlog until', "
+                 "'average working days from A to B' or 'average count of TABLE by DATE'")
 SINGLE_CLAUSES = (ast.Population, ast.PeriodOf, ast.MetWhen, ast.CountWhen, ast.Ratio,
                   ast.Target, ast.Bases, ast.GroupBy, ast.BandsUse, ast.ExpectedDirect,
                   ast.ExpectedCohort, ast.Backlog, ast.MinDenominator, ast.CountRecords,
                   ast.DueWhen, ast.CountRatio, ast.TargetLookup, ast.Rank, ast.Buckets,
-                  ast.InformationBases, ast.Average)
+                  ast.InformationBases, ast.Average, ast.AverageCount, ast.Mature)
 
 
 def _why_bad(text: str) -> str:
@@ -93,7 +93,8 @@ def _clause_word(c: object) -> str:
              ast.DueWhen: "due when", ast.CountRatio: "ratio count",
              ast.TargetLookup: "target ... of TABLE for ...", ast.Rank: "rank",
              ast.Buckets: "lateness buckets", ast.InformationBases: "information bases",
-             ast.Average: "average days from"}
+             ast.Average: "average days from", ast.AverageCount: "average count of",
+             ast.Mature: "cohorts of at least"}
     return words.get(type(c), type(c).__name__)
 
 
@@ -107,6 +108,7 @@ class MeasureChecker:
         self.table: TableSpec | None = None
         self.ok = True
         self.until: ColumnSpec | None = None
+        self.count_of: ir.CountOf | None = None
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
         """Record an error and mark this measure unusable."""
@@ -149,6 +151,7 @@ class MeasureChecker:
         rank = self.clause(ast.Rank)
         within = self.rank_within(rank, groups)
         buckets = self.buckets(window)
+        mature = self.mature(period)
         cite = self.clause(ast.Cite)
         if not self.ok or period is None or target is None:
             return None
@@ -159,7 +162,8 @@ class MeasureChecker:
             minimum.value if minimum else 0, due, until, d.span,
             ("highest" if rank.highest else "lowest") if rank else None, buckets,
             information=information, rank_within=within,
-            average_working=self.average_working()))
+            average_working=self.average_working(), count_of=self.count_of,
+            mature_months=mature))
 
     def average_working(self) -> bool:
         """Whether an 'average ... days from' clause counts working days (True otherwise)."""
@@ -174,6 +178,35 @@ class MeasureChecker:
         pairs = tuple((self.table.column(a), self.table.column(b))
                       for a, b in self.table.orders if a in read)
         return attrs.evolve(m, orders=pairs) if pairs else m
+
+    def mature(self, period: tuple[ColumnSpec, str] | None) -> int | None:
+        """``cohorts of at least N months``: only with 'average count of' and 'month of'."""
+        c = self.clause(ast.Mature)
+        if c is None:
+            return None
+        if self.clause(ast.AverageCount) is None or (period and period[1] != "month"):
+            self.error("measure-kind", "'cohorts of at least N months' goes with 'month of "
+                       "DATE' and 'average count of TABLE by DATE' (a cohort is the records of "
+                       "one month)", c.span)
+            return None
+        return c.months
+
+    def average_count(self, clause: ast.AverageCount) -> ir.CountOf | None:
+        """``average count of TABLE by DATE``: TABLE refers to the population table."""
+        assert self.table is not None
+        other = self.other_table(clause.table)
+        if other is None:
+            return None
+        ref = next((c for c in other.columns if c.type is ColumnType.REF
+                    and c.references == self.table.name), None)
+        if ref is None:
+            self.error("type-mismatch", f"table '{other.name}' needs a ref({self.table.name}) "
+                       "column, to say which record each of its rows belongs to",
+                       clause.table.span)
+            return None
+        date = self.table_column(other, clause.date.text, DATE_LIKE, clause.date.span,
+                                 "'average count of ... by'")
+        return ir.CountOf(other.name, ref, date) if date else None
 
     def rank_within(self, rank: ast.Rank | None,
                     groups: tuple) -> str | None:  # type: ignore[type-arg]
@@ -198,19 +231,19 @@ class MeasureChecker:
             self.error("measure-kind", "lateness buckets go with 'met when E within N days of "
                        "A' (a fixed number of days)", b.span)
             return None
-        if b.working != window.working:
-            unit = "working" if window.working else "calendar"
-            self.error("measure-kind", f"lateness buckets count {unit} days, as the window "
-                       "does", b.span, f"write: lateness buckets up to ... {unit} days")
+        unit = "calendar months" if window.months else \
+            "working days" if window.working else "calendar days"
+        if (b.working, b.months) != (window.working, window.months):
+            self.error("measure-kind", f"lateness buckets count {unit}, as the window "
+                       "does", b.span, f"write: lateness buckets up to ... {unit}")
             return None
         lows = (window.days, *b.bounds)
         if any(hi <= lo for lo, hi in zip(lows, b.bounds)):
             self.error("measure-kind", f"lateness buckets must rise above the window's "
-                       f"{window.days} days, each above the one before", b.span,
-                       f"e.g.: lateness buckets up to {window.days * 2} "
-                       f"{'working' if b.working else 'calendar'} days")
+                       f"{window.days} {unit.split()[1]}, each above the one before", b.span,
+                       f"e.g.: lateness buckets up to {window.days * 2} {unit}")
             return None
-        return ir.Buckets(b.bounds, b.working)
+        return ir.Buckets(b.bounds, b.working, b.months)
 
     # -- columns
 
@@ -275,7 +308,7 @@ class MeasureChecker:
     def kind(self):  # type: ignore[no-untyped-def]
         """(kind, condition, window, ratio columns) from the clause saying what is counted."""
         kinds = (ast.MetWhen, ast.CountWhen, ast.CountRecords, ast.Ratio, ast.Backlog,
-                 ast.CountRatio, ast.Average)
+                 ast.CountRatio, ast.Average, ast.AverageCount)
         given = [x for x in self.decl.clauses if isinstance(x, kinds)]
         if not given:
             self.error("measure-kind", f"measure {self.decl.id.text} does not say what it "
@@ -299,6 +332,9 @@ class MeasureChecker:
             start = self.column(clause.start, (ColumnType.DATE,), "'average days from'")
             end = self.column(clause.end, (ColumnType.DATE,), "'average days ... to'")
             return "average", None, None, (start, end) if start and end else None
+        if isinstance(clause, ast.AverageCount):
+            self.count_of = self.average_count(clause)
+            return "average", None, None, None
         if isinstance(clause, ast.CountRatio):
             num = self.column(clause.numerator, DATE_LIKE, "'ratio count of'")
             den = self.column(clause.denominator, DATE_LIKE, "'ratio count of'")
@@ -474,7 +510,7 @@ class MeasureChecker:
         anchor = self.column(w.anchor, DATE_LIKE, "'within ... of'")
         days = self.days(w.days)
         if event and anchor and days is not None:
-            return ir.WithinDays(event, anchor, days, w.unit == "working")
+            return ir.WithinDays(event, anchor, days, w.unit == "working", w.unit == "months")
         return None
 
     def gap_window(self, w: ast.GapWindow) -> ir.EveryNDays | None:

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import ir
-from .calendar import next_working_day, workday
+from .calendar import add_months, next_working_day, workday
 from .schema import DECIMAL_SCALE, Column, ColumnSpec, ColumnType, Table
 
 #: Verdict codes, in the order of the count columns of a partial result.
@@ -273,7 +273,9 @@ class MeasurePlan:
         cohort = self._cohort(b, months, excl)
         met, pending, deadline = self._decide(b, excl)
         num, den = self._amounts(b, met, excl)
-        if m.kind == "average":
+        if m.kind == "average" and m.count_of is not None:
+            met, pending, num, den = self._average_count(b, months)
+        elif m.kind == "average":
             met, pending, num, den = self._average(b, excl)
         first = _first_month(b, m.period_unit)
         placed = in_pop & ~unjoined & (months >= first) & (months <= b.last_month)
@@ -364,8 +366,9 @@ class MeasurePlan:
         assert m.buckets is not None and isinstance(m.window, ir.WithinDays)
         anchor = b.column(m.table, m.window.anchor).values
         event = b.column(m.table, m.window.event).values
-        bounds = [workday(anchor, n, b.cal) if m.buckets.working else
-                  anchor + np.timedelta64(n, "D") for n in m.buckets.bounds]
+        bounds = [workday(anchor, n, b.cal) if m.buckets.working else add_months(anchor, n)
+                  if m.buckets.months else anchor + np.timedelta64(n, "D")
+                  for n in m.buckets.bounds]
         has = ~np.isnat(event)
         late = has & ~met
         out = np.zeros((len(met), len(bounds) + 2), dtype=np.int64)
@@ -487,6 +490,24 @@ class MeasurePlan:
         days = np.busday_count(safe_a + one, safe_e + one, busdaycal=b.cal) if m.average_working \
             else (safe_e - safe_a).astype(np.int64)
         return done, ~done, np.where(done, days, 0).astype(np.int64), np.ones(len(a), np.int64)
+
+    def _average_count(self, b: Batch, months: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(met, pending, rows, ones) of 'average count of TABLE by DATE'.
+
+        A record's figure is the number of TABLE's rows that refer to it, dated on or before
+        the as-of date. With 'cohorts of at least N months', a record is pending while its month
+        is fewer than N months before the as-of month (its cohort is too young to show).
+        """
+        m = self.measure
+        assert m.count_of is not None
+        n = len(months)
+        counts = b.cached(("count of", m.table, m.count_of), lambda: rows_per_record(
+            b, m.table, m.count_of))  # type: ignore[arg-type]
+        young = np.zeros(n, dtype=bool)
+        if m.mature_months is not None:
+            young = months > b.last_month - m.mature_months
+        return ~young, young, np.where(young, 0, counts), np.ones(n, np.int64)
 
     def _over_from(self, b: Batch, anchor: np.ndarray, spec: ir.BacklogSpec, size: int
                    ) -> np.ndarray:
@@ -668,6 +689,8 @@ def deadline_within(w: ir.WithinDays, b: Batch, table: str, excl: Exclusions) ->
     excl.add(f"{w.event.name} before {w.anchor.name}", event < anchor)
     if w.working:
         return b.cached(("workday", table, w.anchor, w.days), lambda: workday(anchor, days, b.cal))
+    if w.months:
+        return add_months(anchor, days)
     return anchor + days.astype("timedelta64[D]")
 
 
@@ -723,6 +746,18 @@ def overdue_months(b: Batch, table: str, w: ir.EveryNDays, start: np.ndarray,
     offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     month = np.repeat(first, lengths) + offsets
     return np.stack([np.repeat(rows[1:][over], lengths), month], axis=1).reshape(-1, 2)
+
+
+def rows_per_record(b: Batch, table: str, c: ir.CountOf) -> np.ndarray:
+    """Per record of ``table``: the rows of ``c.table`` (read whole) that refer to it, dated on
+    or before the as-of date. A row whose reference is not in this batch counts for none here."""
+    other = b.referenced(c.table)
+    ids = next(col for col in b.tables[table].columns.values() if col.spec.type is ColumnType.ID)
+    owner = pc.index_in(other.columns[c.ref.name].values, value_set=ids.values)
+    owner = np.asarray(pc.fill_null(owner, -1).to_numpy(zero_copy_only=False), np.int64)
+    when = other.columns[c.date.name].values
+    ok = (owner >= 0) & ~np.isnat(when) & (when <= b.as_of)
+    return np.bincount(owner[ok], minlength=b.tables[table].rows).astype(np.int64)
 
 
 def _gaps_between(b: Batch, table: str, w: ir.EveryNDays, start: np.ndarray,

@@ -108,12 +108,14 @@ class DaysByCategory:
 
 @attrs.frozen
 class WithinDays:
-    """``event`` within N working / calendar days of ``anchor`` (N = 0: on the day)."""
+    """``event`` within N working / calendar days of ``anchor`` (N = 0: on the day), or N
+    calendar months (``months``: the same day N months on, or the month's last day)."""
 
     event: ColumnSpec
     anchor: ColumnSpec
     days: int | DaysByCategory
     working: bool
+    months: bool = False
 
 
 @attrs.frozen
@@ -187,12 +189,23 @@ class RateLookup:
 
 
 @attrs.frozen
+class CountOf:
+    """``average count of TABLE by DATE``: each record's value is the number of rows of
+    ``table`` whose ``ref`` names it and whose ``date`` is on or before the as-of date."""
+
+    table: str
+    ref: ColumnSpec  # the column of ``table`` that refers to the population table
+    date: ColumnSpec  # a date column of ``table``
+
+
+@attrs.frozen
 class Buckets:
     """``lateness buckets up to 20 working days``: failed records counted by how late they
     were (up to each bound, beyond the last) and those still outstanding."""
 
     bounds: tuple[int, ...]
     working: bool
+    months: bool = False  # bounds in calendar months
 
     def names(self, window_days: int) -> tuple[str, ...]:
         """Bucket keys: 'within_10', '11_20', '21_plus', 'outstanding' for 10 and (20,)."""
@@ -290,7 +303,8 @@ class Measure:
     figure), 'backlog_share' (records in backlog at each month end over records so far) or
     'backlog_count' (records in backlog at each month end), 'backlog_breach' (records that
     breached a backlog limit, counted in the month of the breach) or 'average' (the mean days
-    from ``ratio[0]`` to ``ratio[1]``: total days over records). For rate and count measures at most
+    from ``ratio[0]`` to ``ratio[1]``: total days over records; with ``count_of``, the mean
+    number of another table's rows per record). For rate and count measures at most
     one of ``condition`` and ``window`` is set (neither: every record counts).
     """
 
@@ -323,6 +337,8 @@ class Measure:
     orders: tuple[tuple[ColumnSpec, ColumnSpec], ...] = ()
     rank_within: str | None = None  # also ranked among the groups sharing this column's value
     assumptions: tuple[str, ...] = ()  # numbers the guidance does not state (7, 130-)
+    count_of: CountOf | None = None  # 'average count of TABLE by DATE' (kind 'average')
+    mature_months: int | None = None  # 'cohorts of at least N months': pending until then
 
 
 @attrs.frozen
@@ -521,6 +537,8 @@ def measure_columns(m: Measure, contract: Contract) -> list[tuple[str, str]]:
     extra: list[tuple[str, str]] = []
     if isinstance(w, EveryNDays):
         extra = [(w.log, w.ref.name), (w.log, w.date.name)]
+    if m.count_of is not None:
+        extra += [(m.count_of.table, m.count_of.ref.name), (m.count_of.table, m.count_of.date.name)]
     if lookup is not None:
         extra += [(lookup.table, c.name) for c in (lookup.value, *lookup.months)]
         extra += [(lookup.table, theirs.name) for _, theirs in lookup.keys]

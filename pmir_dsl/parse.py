@@ -32,6 +32,7 @@ TERMINAL_WORDS = {
     "DECIMAL": "a decimal number",
     "ORDINAL": "a day of the month such as 15th",
     "DAY_UNIT": "'working days' or 'calendar days'",
+    "MONTH_UNIT": "'calendar months'",
     "ROLL": "'or the next working day'",
     "COMPARE": "a comparison (<, <=, =, !=, >=, >)",
     "NULLABLE": "'?' (the column may be empty)",
@@ -420,6 +421,13 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return ast.Average(str(unit).startswith("working"), self._name(start), self._name(end),
                            self._s(meta))
 
+    def average_count(self, meta, ch):  # type: ignore[no-untyped-def]
+        table, date = ch
+        return ast.AverageCount(self._name(table), self._name(date), self._s(meta))
+
+    def mature_clause(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.Mature(int(ch[0]), self._s(meta))
+
     def information_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.InformationBases(ch[0], self._s(meta))
 
@@ -559,7 +567,7 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def buckets_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         *bounds, unit = ch
         return ast.Buckets(tuple(int(b) for b in bounds), str(unit).startswith("working"),
-                           self._s(meta))
+                           self._s(meta), unit.type == "MONTH_UNIT")
 
     def target_at_least(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.Target("at_least", ch[0], False, self._s(meta))
@@ -632,7 +640,8 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
 
     def within(self, meta, ch):  # type: ignore[no-untyped-def]
         event, days, unit, anchor = ch
-        kind = "working" if str(unit).startswith("working") else "calendar"
+        kind = "working" if str(unit).startswith("working") else \
+            "months" if unit.type == "MONTH_UNIT" else "calendar"
         return ast.Within(self._name(event), days, kind, self._name(anchor), self._s(meta))
 
     def same_day(self, meta, ch):  # type: ignore[no-untyped-def]

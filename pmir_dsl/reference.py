@@ -74,6 +74,15 @@ def month_of(day: dt.date) -> int:
     return day.year * 12 + day.month - 1
 
 
+def edate(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` months later, or that month's last day (Excel's EDATE)."""
+    month = month_of(day) + months
+    year, index = divmod(month, 12)
+    after = first_day(month + 1)
+    return min(dt.date(year, index + 1, 1) + dt.timedelta(days=day.day - 1),
+               after - dt.timedelta(days=1))
+
+
 def first_day(month: int) -> dt.date:
     """The first day of a month."""
     return dt.date(month // 12, month % 12 + 1, 1)
@@ -664,6 +673,8 @@ def verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any], rec: 
         return backlog_verdict(ctx, m, get, rec)
     if m.kind == "backlog_breach":
         return breach_verdict(ctx, m, get, rec)
+    if m.kind == "average" and m.count_of is not None:
+        return count_of_verdict(ctx, m, get, rec)
     if m.kind == "average":
         assert m.ratio is not None
         a, e = get(m.ratio[0]), get(m.ratio[1])
@@ -720,7 +731,7 @@ def lateness_bucket(ctx: Context, buckets: ir.Buckets, w: ir.WithinDays, anchor:
         return names[0]
     for name, bound in zip(names[1:], buckets.bounds):
         limit = ctx.days.workday(anchor, bound) if buckets.working else \
-            anchor + dt.timedelta(days=bound)
+            edate(anchor, bound) if buckets.months else anchor + dt.timedelta(days=bound)
         if event <= limit:
             return name
     return names[-2]
@@ -737,6 +748,8 @@ def window_deadline(ctx: Context, w: ir.Window, get: Callable[[ColumnSpec], Any]
             n = w.days
         if w.working:
             return ctx.days.workday(anchor, n)
+        if w.months:
+            return edate(anchor, n)
         return anchor + dt.timedelta(days=n)
     assert isinstance(w, ir.OnOrBeforeDeadline)
     value = get(w.period)
@@ -749,6 +762,25 @@ def window_deadline(ctx: Context, w: ir.Window, get: Callable[[ColumnSpec], Any]
     if w.roll_forward:
         deadline = ctx.days.next_working_day(deadline)
     return deadline
+
+
+def count_of_verdict(ctx: Context, m: ir.Measure, get: Callable[[ColumnSpec], Any],
+                     rec: Record) -> str:
+    """'average count of TABLE by DATE' (10.11): the record's rows of TABLE dated by the as-of
+    date, over one record; pending, with 'cohorts of at least N months', while the record's
+    month is fewer than N months before the as-of month."""
+    c = m.count_of
+    assert c is not None
+    if m.mature_months is not None and \
+            ctx.last_month - month_of(get(m.period_column)) < m.mature_months:
+        return PENDING
+    data = ctx.data
+    record_id = data.column(m.table, data.id_column(m.table) or "")[rec.row]
+    dates = data.column(c.table, c.date.name)
+    paid = [r for r in data.rows_referring(c.table, c.ref.name, record_id)
+            if dates[r] is not None and dates[r] <= ctx.as_of]
+    rec.numerator, rec.denominator = Fraction(len(paid)), Fraction(1)
+    return MET
 
 
 def gap_verdict(ctx: Context, m: ir.Measure, w: ir.EveryNDays,

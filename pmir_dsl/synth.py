@@ -1755,6 +1755,9 @@ WP_OFF_BENEFIT_FAIL: tuple[float, ...] = (0.012, 0.030, 0.045, 0.020)
 WP_CMO_GAP = (35, 70)
 WP_CMO_MAX: tuple[int, ...] = (20, 24, 28, 32)
 WP_CMO_COMPLIANT: tuple[float, ...] = (0.95, 0.90, 0.82, 0.91)
+#: Job qualification to claim (8.28-8.30): calendar days from a job outcome to its claim, per
+#: provider a gamma(shape, scale) draw (Provider C claims late), from a separate random draw.
+WP_CLAIM_LAG: tuple[tuple[float, float], ...] = ((1.5, 8.0), (1.5, 14.0), (1.2, 40.0), (1.5, 10.0))
 
 
 def _wp_people(
@@ -2075,6 +2078,18 @@ def _wp_participants(
     })
 
 
+def _wp_claims(rng: np.random.Generator, participants: pa.Table, info: dict[str, np.ndarray],
+               extract: np.datetime64) -> pa.Table:
+    """``participants`` with ``job_claim_date``: each job outcome claimed ``WP_CLAIM_LAG`` days
+    after it; a claim after ``extract`` not yet made."""
+    outcome = participants["job_outcome_date"].to_numpy(zero_copy_only=False).astype(
+        "datetime64[D]")
+    shape, scale = np.asarray(WP_CLAIM_LAG).T[:, info["provider"]]
+    claim = outcome + rng.gamma(shape, scale).astype(np.int64) * DAY
+    pending = np.isnat(claim) | (claim > extract)
+    return participants.append_column("job_claim_date", _dates(claim, pending))
+
+
 def _wp_sustainments(
     rng: np.random.Generator, ids: pa.Array, info: dict[str, np.ndarray], chosen: np.ndarray,
     extract: np.datetime64,
@@ -2281,7 +2296,7 @@ def generate_work_programme(
     """A synthetic Work Programme data set: ``participants`` (``rows`` rows), ``sustainments``,
     ``exit_reports``, ``validation``, ``mpl``, ``off_benefit_checks``, ``cmo_visits``,
     ``retention``, ``cohort_mpl`` and ``flight_paths`` (the last drawn apart, so that the new
-    tables change nothing else).
+    tables change nothing else; so is ``participants.job_claim_date``).
 
     Deterministic: the same arguments give identical tables. Referral dates run from ``start``
     to ``extract`` (one referral on ``extract`` itself), ramping up over the first months;
@@ -2308,7 +2323,8 @@ def generate_work_programme(
     participants = _wp_participants(rng, ref, info, chosen, last)
     ids = participants["participant_id"].combine_chunks()
     return {
-        "participants": participants,
+        "participants": _wp_claims(np.random.Generator(np.random.PCG64([seed, 3])), participants,
+                                   info, last),
         "sustainments": _wp_sustainments(rng, ids, info, chosen, last),
         "exit_reports": _wp_exit_reports(rng, ids, info, first, last, days),
         "validation": _wp_validation(rounds),

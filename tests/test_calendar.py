@@ -91,3 +91,17 @@ def test_workday_equals_stepping_day_by_day(day: dt.date, n: int) -> None:
     holidays = {d.item() for d in CalendarSpec().bank_holidays(2019, 2027)}
     got = workday(np.array([day], dtype="datetime64[D]"), n, EW)[0]
     assert got.item() == _step(day, n, holidays)
+
+
+def test_add_months_is_excels_edate() -> None:
+    """Within N calendar months (WP 8.30): the same day N months on, or that month's last day."""
+    from pmir_dsl.calendar import add_months
+    from pmir_dsl.reference import edate
+
+    days = np.array(["2023-01-31", "2024-01-31", "2023-03-31", "2023-12-15", "NaT"],
+                    dtype="datetime64[D]")
+    got = add_months(days, 1).astype(str).tolist()
+    assert got == ["2023-02-28", "2024-02-29", "2023-04-30", "2024-01-15", "NaT"]
+    assert add_months(days[:1], 12)[0] == np.datetime64("2024-01-31")
+    for day, want in zip(days[:4], got):
+        assert str(edate(day.astype(object), 1)) == want  # the reference engine agrees

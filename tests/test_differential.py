@@ -4,7 +4,9 @@ Random contracts are written as ``.pmir`` text (so the parser and checker are ex
 the language's constructs: windows of each kind and length, category-dependent windows, deadlines,
 filters, conditions, 'due when', targets, count targets, bands (reporting-only and deciding),
 bases, group levels (joined through references too), minimum denominators, direct and cohort
-profiles (monthly ones too) and backlogs; and the Work Programme's (docs/language.md 10): count
+profiles (monthly ones too), windows in calendar months (with lateness buckets), backlogs and
+averages (of days, and of another table's rows per
+record, with cohorts of at least N months); and the Work Programme's (docs/language.md 10): count
 ratios (read through references too), targets looked up per record, 'no target', ranks, lateness
 buckets, ranks within a column's value, formal reviews with validation rounds (a provider's own
 too) and notices, and regimes that follow the notices. Random data is written as CSV: nulls,
@@ -367,17 +369,21 @@ def count_target(draw: st.DrawFn) -> str:
 def window(draw: st.DrawFn) -> tuple[str, str, tuple[int, str] | None]:
     """(the window text, the period clause that goes with it, (N, unit) for 'within N days')."""
     kind = draw(st.sampled_from(["working", "working", "calendar", "same_day", "by_category",
-                                 "deadline"]))
+                                 "deadline", "months"]))
     event = draw(st.sampled_from(EVENTS))
     anchor = draw(st.sampled_from(["referral_date", "referral_date", "ack_date"]))
     period = f"month of {anchor}" if draw(st.booleans()) else f"quarter of {anchor}"
     if kind == "working":
         n = draw(st.integers(0, 25))
         return f"{event} within {n} working day{'s' if n != 1 else ''} of {anchor}", period, \
-            (n, "working")
+            (n, "working days")
     if kind == "calendar":
         n = draw(st.integers(0, 40))
-        return f"{event} within {n} calendar days of {anchor}", period, (n, "calendar")
+        return f"{event} within {n} calendar days of {anchor}", period, (n, "calendar days")
+    if kind == "months":  # Excel's EDATE (WP 8.30)
+        n = draw(st.integers(0, 3))
+        return f"{event} within {n} calendar month{'s' if n != 1 else ''} of {anchor}", \
+            period, (n, "calendar months")
     if kind == "same_day":
         return f"{event} on the day of {anchor}", period, None
     if kind == "by_category":
@@ -452,7 +458,7 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
                                  "direct", "direct_outcomes", "cohort", "backlog_share",
                                  "backlog_count", "gap", "count_ratio", "count_ratio",
                                  "count_ratio_outcomes", "backlog_breach", "average",
-                                 "cohort_own"]))
+                                 "cohort_own", "average_count"]))
     lines: list[str] = []
     table = "outcomes" if kind in ("cohort", "direct_outcomes", "count_ratio_outcomes") \
         else "referrals"
@@ -469,10 +475,11 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
             lines.append(period)
             lines.append(("count when " if counted else "met when ") + text)
             if days is not None and draw(st.integers(0, 2)) == 0:
-                bounds = sorted(set(draw(st.lists(st.integers(days[0] + 1, days[0] + 30),
+                top = 4 if days[1] == "calendar months" else 30
+                bounds = sorted(set(draw(st.lists(st.integers(days[0] + 1, days[0] + top),
                                                   min_size=1, max_size=3))))
                 lines.append(f"lateness buckets up to {', '.join(map(str, bounds))} "
-                             f"{days[1]} days")
+                             f"{days[1]}")
         else:
             col = draw(st.sampled_from(DATES + ["period", "sent_month"]))
             unit = draw(st.sampled_from(["month", "quarter"]))
@@ -543,6 +550,14 @@ def measure(draw: st.DrawFn, mid: str, contract_groups: str | None,
         unit = draw(st.sampled_from(["working days", "calendar days"]))
         lines.append(f"average {unit} from {a} to {e}")
         lines.append(draw(st.sampled_from(["no target", "target at most 5", "target at least 2"])))
+    elif kind == "average_count":  # another table's rows per record (WP 8.25, 10.11)
+        lines.append(f"month of {draw(st.sampled_from(['referral_date', 'start_date']))}")
+        other, date = draw(st.sampled_from([("meetings", "meeting_date"),
+                                            ("outcomes", "achieved_date")]))
+        lines.append(f"average count of {other} by {date}")
+        if draw(st.integers(0, 2)) > 0:
+            lines.append(f"cohorts of at least {draw(st.integers(0, 14))} months")
+        lines.append(draw(st.sampled_from(["no target", "target at most 1", "target at least 2"])))
     elif kind == "backlog_breach":  # semantics 6a: each breach once, in the month after
         lines.append("month of referral_date")
         until = draw(st.sampled_from(["recorded_date", "ack_date"]))

@@ -287,3 +287,199 @@ def test_a_contract_without_rounds_of_its_own_takes_those_for_every_contract(
              validation=rounds)
     (row,) = [r for r in ev.reviews if r["measure"] == "JO_VS_MPL_PG1" and r["period"] == "2023-03"]
     assert row["provisional"]["net"] == pytest.approx(5.7)  # South's own rate is not North's
+
+
+# ---- 8.28-8.29: days from job qualification to claim (decisions 240-241) ------------------------
+
+
+def claimed(pid: str, provider: str, group: str, outcome: str,
+            claim: str | None) -> list[Any]:
+    """One participant attached on 2022-04-04 with a job outcome on ``outcome``, claimed on
+    ``claim``."""
+    return [pid, provider, "North", group, "2022-04-04", "2022-04-04", "2022-07-18", outcome,
+            None, claim]
+
+
+def test_days_to_claim_are_calendar_days_counted_in_the_month_of_the_claim(
+        tmp_path: Path) -> None:
+    ev = run(tmp_path, [
+        claimed("X1", "Provider X", "PG1", "2023-01-13", "2023-01-16"),  # Fri to Mon: 3 days
+        claimed("X2", "Provider X", "PG1", "2023-01-30", "2023-02-02"),  # claimed in February
+        claimed("X3", "Provider X", "PG2", "2023-01-09", "2023-01-30"),  # 21 days, PG2
+        claimed("X4", "Provider X", "PG1", "2023-01-10", None),          # not claimed yet
+        claimed("X5", "Provider X", "PG1", "2023-01-10", "2023-06-05"),  # after the as-of date
+        claimed("Y1", "Provider Y", "PG6B", "2023-01-05", "2023-01-05"),  # the same day: 0
+    ], as_of="2023-05-31")
+    x = contract("Provider X", "North")
+    pg1 = pick(ev, "DAYS_TO_CLAIM_PG1", "2023-01", "in_month", x)
+    # Calendar days (3, not the 1 working day of Friday to Monday); X2 is February's; X4 and
+    # X5 have no claim by the as-of date.
+    assert (pg1["numerator"], pg1["denominator"], pg1["value"]) == (3, 1, 3.0)
+    assert pick(ev, "DAYS_TO_CLAIM_PG1", "2023-02", "in_month", x)["numerator"] == 3
+    every = pick(ev, "DAYS_TO_CLAIM_ALL", "2023-01", "in_month", x)
+    assert (every["numerator"], every["denominator"]) == (24, 2)  # X1 and X3, every group
+    assert pick(ev, "DAYS_TO_CLAIM_PG2", "2023-01", "in_month", x)["value"] == 21.0
+    national = pick(ev, "DAYS_TO_CLAIM_ALL", "2023-01", "in_month")  # 8.29: national average
+    assert (national["numerator"], national["denominator"]) == (24, 3)
+    y = pick(ev, "DAYS_TO_CLAIM_PG6B", "2023-01", "in_month", contract("Provider Y", "North"))
+    assert (y["value"], y["met"], y["target"]) == (0.0, None, None)  # no target (8.28-8.29)
+    assert not [r for r in ev.results if r["measure"].startswith("DAYS_TO_CLAIM")
+                and r["basis"] != "in_month"]
+
+
+def test_a_claim_before_its_job_outcome_is_excluded_and_reported(tmp_path: Path) -> None:
+    ev = run(tmp_path, [claimed("X1", "Provider X", "PG1", "2023-01-13", "2023-01-16"),
+                        claimed("X2", "Provider X", "PG1", "2023-01-20", "2023-01-18")])
+    row = pick(ev, "DAYS_TO_CLAIM_ALL", "2023-01", "in_month", contract("Provider X", "North"))
+    assert (row["numerator"], row["denominator"], row["excluded"]) == (3, 1, 1)
+    (bad,) = [q for q in ev.quality if q.check == "job_claim_date before job_outcome_date"]
+    assert bad.count == 1
+
+
+def test_example_days_to_claim_in_september_2024(example: Evaluation) -> None:
+    """The README's figures: Provider C claims slowest; the national average adds every claim."""
+    got = {r["group"].get("provider", "national"): (r["numerator"], r["denominator"])
+           for r in example.results if r["measure"] == "DAYS_TO_CLAIM_ALL"
+           and r["period"] == "2024-09" and set(r["group"]) != {"cpa"}}
+    assert got == {"Provider A": (272, 23), "Provider B": (364, 13), "Provider C": (198, 5),
+                   "Provider D": (160, 14), "national": (994, 55)}
+
+
+# ---- 8.25: cohort sustainment rate (decisions 242-244) ----------------------------------------
+
+
+def cohort(tag: str, group: str, attach: str, n: int) -> list[list[Any]]:
+    """``n`` participants of Provider X in North attached on ``attach`` (no job outcome)."""
+    return [[f"{tag}{i}", "Provider X", "North", group, attach, attach, None, None, None, None]
+            for i in range(n)]
+
+
+def test_cohort_sustainment_rate_is_payments_per_individual_of_cohorts_24_months_on(
+        tmp_path: Path) -> None:
+    """As of 2024-09-30: the 2022-09 PG1 cohort has had 24 months on the WP, the 2022-10 one
+    23. Payments per individual of the cohort, not per job outcome."""
+    people_ = cohort("S", "PG1", "2022-09-12", 4) + cohort("T", "PG1", "2022-10-03", 2) + \
+        cohort("U", "PG2", "2022-09-12", 1) + cohort("B", "PG6B", "2023-09-04", 2) + \
+        cohort("C", "PG6B", "2023-10-02", 1)
+    paid = [["S0", "2023-06-01"], ["S0", "2023-06-29"], ["S1", "2024-09-30"],
+            ["S1", "2024-10-28"],  # after the as-of date: not yet paid
+            ["T0", "2023-07-03"], ["U0", "2023-07-03"], ["B0", "2024-05-01"],
+            ["C0", "2024-06-03"]]
+    ev = run(tmp_path, people_, as_of="2024-09-30", sustainments=paid)
+    x = contract("Provider X", "North")
+    sep = pick(ev, "COHORT_SUSTAINMENT_RATE_PG1", "2022-09", "in_month", x)
+    # 3 payments by the as-of date over the cohort's 4 individuals (2 with none); U0 is PG2
+    assert (sep["numerator"], sep["denominator"], sep["value"]) == (3, 4, 0.75)
+    assert (sep["target"], sep["met"]) == (None, None)
+    octo = pick(ev, "COHORT_SUSTAINMENT_RATE_PG1", "2022-10", "in_month", x)
+    assert (octo["denominator"], octo["pending"], octo["value"]) == (0, 2, None)  # 23 months
+    whole = pick(ev, "COHORT_SUSTAINMENT_RATE_PG1", "2024-09", "cumulative")
+    assert (whole["numerator"], whole["denominator"], whole["pending"]) == (3, 4, 2)
+    # PG6B shows the cohorts with 12 months on the WP: 2023-09, not 2023-10
+    b = pick(ev, "COHORT_SUSTAINMENT_RATE_PG6B", "2023-09", "in_month", x)
+    assert (b["numerator"], b["denominator"]) == (1, 2)
+    assert pick(ev, "COHORT_SUSTAINMENT_RATE_PG6B", "2023-10", "in_month", x)["pending"] == 1
+    assert pick(ev, "COHORT_SUSTAINMENT_RATE_PG2", "2022-09", "in_month", x)["value"] == 1.0
+
+
+def pg6b_rate_with(clause: str, tmp: Path) -> list[Any]:
+    """The diagnostics of the bundled contract with PG6B's 'average count of' clause replaced."""
+    source = CONTRACT.read_text().replace(
+        "  average count of sustainments by payment_date\n  cohorts of at least 12 months",
+        f"  {clause}\n  cohorts of at least 12 months")
+    with pytest.raises(CompileError) as err:
+        check_source(source, "wp.pmir", tmp)
+    return list(err.value.diagnostics)
+
+
+def test_cohorts_of_at_least_goes_with_average_count_of(tmp_path: Path) -> None:
+    assert [d.code for d in pg6b_rate_with("count records", tmp_path)] == ["measure-kind"]
+
+
+def test_average_count_of_needs_a_table_that_refers_to_the_population(tmp_path: Path) -> None:
+    (d,) = pg6b_rate_with("average count of cmo_visits by visit_date", tmp_path)
+    assert d.code == "type-mismatch" and "needs a ref(participants)" in d.message
+
+
+def test_example_cohort_sustainment_rates(example: Evaluation) -> None:
+    """The README's PG1 and PG6B columns: every cohort shown, to 2024-09."""
+    def got(measure: str) -> dict[str, tuple[int, int]]:
+        return {r["group"].get("provider", "national"): (r["numerator"], r["denominator"])
+                for r in example.results if r["measure"] == measure and r["period"] == "2024-09"
+                and r["basis"] == "cumulative" and set(r["group"]) != {"cpa"}}
+    assert got("COHORT_SUSTAINMENT_RATE_PG1") == {
+        "Provider A": (143, 37), "Provider B": (134, 40), "Provider C": (105, 40),
+        "Provider D": (99, 31), "national": (481, 148)}
+    assert got("COHORT_SUSTAINMENT_RATE_PG6B")["national"] == (304, 179)
+    shown = [r["period"] for r in example.results if r["measure"] == "COHORT_SUSTAINMENT_RATE_PG1"
+             and not r["group"] and r["basis"] == "in_month" and r["value"] is not None]
+    assert shown == ["2022-04", "2022-05", "2022-06", "2022-07", "2022-08", "2022-09"]
+
+
+# ---- 8.30: months from job qualification to claim (decisions 245-246) ---------------------------
+
+
+def test_claims_are_bucketed_by_calendar_month_from_the_job_outcome(tmp_path: Path) -> None:
+    """31 January + 1 calendar month is 28 February (Excel's EDATE), not 2 March (30 days)."""
+    ev = run(tmp_path, [
+        claimed("X1", "Provider X", "PG1", "2023-01-31", "2023-02-28"),  # within 1 month
+        claimed("X2", "Provider X", "PG1", "2023-01-31", "2023-03-01"),  # the 2nd month
+        claimed("X3", "Provider X", "PG2", "2022-09-03", "2023-03-03"),  # 6 months to the day
+        claimed("X4", "Provider X", "PG2", "2022-09-02", "2023-03-03"),  # over 6 months
+        claimed("X5", "Provider X", "PG6B", "2023-03-10", "2023-03-10"),  # the same day
+    ], as_of="2023-05-31")
+    x = contract("Provider X", "North")
+    feb = pick(ev, "CLAIM_MONTHS_ALL", "2023-02", "in_month", x)
+    assert (feb["numerator"], feb["denominator"]) == (1, 1)
+    march = pick(ev, "CLAIM_MONTHS_ALL", "2023-03", "in_month", x)
+    assert (march["numerator"], march["denominator"], march["met"]) == (1, 4, None)
+    assert march["buckets"] == {"within_1": 1, "2_2": 1, "3_3": 0, "4_4": 0, "5_5": 0,
+                                "6_6": 1, "7_plus": 1, "outstanding": 0}
+    pg2 = pick(ev, "CLAIM_MONTHS_PG2", "2023-03", "in_month", x)
+    assert pg2["buckets"]["6_6"] == 1 and pg2["buckets"]["7_plus"] == 1
+    assert pick(ev, "CLAIM_MONTHS_PG6B", "2023-03", "in_month", x)["value"] == 1.0
+
+
+def test_example_provider_c_claims_over_six_months(example: Evaluation) -> None:
+    """The README's months table: only Provider C has claims over 6 months (2 of them)."""
+    late: dict[str, int] = {}
+    for r in example.results:
+        if r["measure"] == "CLAIM_MONTHS_ALL" and r["group"].get("provider"):
+            p = r["group"]["provider"]
+            late[p] = late.get(p, 0) + r["buckets"]["7_plus"]
+    assert late == {"Provider A": 0, "Provider B": 0, "Provider C": 2, "Provider D": 0}
+
+
+# ---- 8.12: the flows of the Performance Assumption Summary (decision 247) -----------------------
+
+
+def test_example_flows_add_up_to_the_readme_per_provider(example: Evaluation) -> None:
+    """Every month's referrals and completers, per contract: the README's first table."""
+    def total(measure: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in example.results:
+            if r["measure"] == measure and r["basis"] == "in_month" and \
+                    set(r["group"]) == {"provider", "cpa"}:
+                out[r["group"]["provider"]] = out.get(r["group"]["provider"], 0) + r["numerator"]
+        return out
+    assert total("FLOWS_REFERRALS") == {"Provider A": 1549, "Provider B": 1457,
+                                        "Provider C": 1521, "Provider D": 1473}
+    assert total("FLOWS_COMPLETERS") == {"Provider A": 202, "Provider B": 191,
+                                         "Provider C": 206, "Provider D": 186}
+
+
+def test_flows_are_counted_per_payment_group_in_the_month_of_their_own_date(
+        tmp_path: Path) -> None:
+    ev = run(tmp_path, people("Provider X", "North", 3, 1) +
+             people("Provider X", "North", 2, 0, group="PG6A", attach="2022-05-09"),
+             as_of="2023-05-31")
+    x = contract("Provider X", "North")
+    pg1 = {**x, "payment_group": "PG1"}
+    assert pick(ev, "FLOWS_REFERRALS", "2022-04", "in_month", pg1)["numerator"] == 3
+    assert pick(ev, "FLOWS_REFERRALS", "2022-05", "in_month", x)["numerator"] == 2  # PG6A
+    assert pick(ev, "FLOWS_JOB_ENTRIES", "2022-07", "in_month", pg1)["numerator"] == 1
+    # the contract year runs April to March: year to date in May 2023 is April and May 2023
+    assert pick(ev, "FLOWS_REFERRALS", "2023-03", "year_to_date", x)["numerator"] == 5
+    assert pick(ev, "FLOWS_REFERRALS", "2023-05", "year_to_date", x)["numerator"] == 0
+    flows = {r["measure"] for r in ev.results if r["measure"].startswith("FLOWS_")}
+    assert flows == {"FLOWS_REFERRALS", "FLOWS_COMPLETERS", "FLOWS_JOB_ENTRIES"}

@@ -34,7 +34,8 @@ QUARTER_ENDS = ["2023-03", "2023-06", "2023-09", "2023-12", "2024-03", "2024-06"
 #: The columns of shared spec data.md, in order.
 COLUMNS = {
     "participants": ["participant_id", "provider", "cpa", "payment_group", "referral_date",
-                     "attachment_date", "job_entry_date", "job_outcome_date", "completion_date"],
+                     "attachment_date", "job_entry_date", "job_outcome_date", "completion_date",
+                     "job_claim_date"],
     "sustainments": ["participant_id", "payment_date"],
     "exit_reports": ["participant_id", "requested_date", "returned_date"],
     "validation": ["round", "period_start", "period_end", "rate", "completed_date", "provider",
@@ -47,7 +48,8 @@ COLUMNS = {
     "flight_paths": ["provider", "cpa", "month", "referrals", "job_entries", "job_outcomes"],
 }
 NULLABLE = {
-    "participants": {"attachment_date", "job_entry_date", "job_outcome_date", "completion_date"},
+    "participants": {"attachment_date", "job_entry_date", "job_outcome_date", "completion_date",
+                     "job_claim_date"},
     "exit_reports": {"returned_date"},
     "validation": {"provider", "cpa"},
 }
@@ -327,6 +329,22 @@ def test_participant_chain(wp: dict[str, pa.Table]) -> None:
     assert (outcome[has] <= att[has] + 728).all()
     assert (~np.isnat(entry) & ~has).sum() > 0.2 * attached.sum()  # entries without outcome
     assert 0.15 < has.sum() / attached.sum() < 0.3
+
+
+def test_job_claims(wp: dict[str, pa.Table]) -> None:
+    """8.28-8.30: every job outcome is claimed on or after it, unless the claim would fall after
+    the extract date; Provider C claims latest (README)."""
+    p = wp["participants"]
+    outcome, claim = dates(p, "job_outcome_date"), dates(p, "job_claim_date")
+    assert (np.isnat(outcome) <= np.isnat(claim)).all()  # no claim without a job outcome
+    made = ~np.isnat(claim)
+    assert (claim[made] >= outcome[made]).all() and (claim[made] <= EXTRACT).all()
+    late = ~np.isnat(outcome) & ~made
+    assert (outcome[late] > EXTRACT - 365).all()  # unclaimed ones are recent
+    days = (claim - outcome)[made].astype(np.int64)
+    provider = texts(p, "provider")[made]
+    mean = {name: days[provider == name].mean() for name in PROVIDERS}
+    assert max(mean, key=mean.get) == "Provider C" and min(mean, key=mean.get) == "Provider A"
 
 
 def test_sustainments(wp: dict[str, pa.Table]) -> None:

@@ -261,6 +261,8 @@ def counts_text(f: view.Figure | None, m: Measure) -> str:
         return f"{_amount(f.numerator)} of {_amount(f.denominator)}"
     if m.kind in ("count", "backlog_count", "backlog_breach"):
         return ""
+    if m.kind == "average" and m.count_of is not None:  # rows of another table over records
+        return f"{_amount(f.numerator)} {m.count_of.table}/{_amount(f.denominator)}"
     if m.kind == "average":  # days summed over records
         return f"{_amount(f.numerator)} days/{_amount(f.denominator)}"
     return f"{_amount(f.numerator)}/{_amount(f.denominator)}"

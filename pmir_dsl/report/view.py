@@ -467,6 +467,8 @@ def value_text(m: Measure, value: Fraction | None, target: Fraction | None,
     separators, shares as :func:`percent_text`."""
     if value is None:
         return "-"
+    if m.kind == "average" and m.count_of is not None:  # rows of another table per record
+        return f"{excel_round(value, 2):,} {m.count_of.table}"
     if m.kind == "average":
         return f"{excel_round(value, 1):,} days"
     if m.kind not in SHARE_KINDS:
