@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
+import attrs
 import numpy as np
 
 from . import assumptions, ast, ir
@@ -20,6 +21,7 @@ from .diagnostics import CompileError, Diagnostic, Span, did_you_mean
 from .check_measures import (SINGLE_CLAUSES, TYPE_NAMES, MeasureChecker, _clause_word, _first_at,
                              _why_bad)
 from .check_rules import RuleChecker
+from .date_formats import FormatError, compile_format
 from .limits import SPAN_TEXT, in_span
 from .parse import parse, too_deep
 from .schema import ColumnSpec, ColumnType, TableSpec
@@ -265,12 +267,32 @@ class Checker:
                            _first_at(first[c.name.text], c.name))
                 continue
             first[c.name.text] = c.name
-            spec = self._column(c)
+            spec = self._dated(self._column(c), c.type.date_format or decl.dates, c)
             if spec is not None:
                 columns[c.name.text] = spec
             else:  # reported once here, not again wherever the column is used
                 self.untyped.add((decl.name.text, c.name.text))
         return TableSpec(decl.name.text, tuple(columns.values()), self._orders(decl, columns))
+
+    def _dated(self, spec: ColumnSpec | None, written: ast.Text | None, c: ast.ColumnDecl
+               ) -> ColumnSpec | None:
+        """A date column with the format it is declared with (its own, else its table's)."""
+        if spec is None or written is None:
+            return spec
+        if spec.type is not ColumnType.DATE:
+            if c.type.date_format is not None:  # a table's format is for its date columns only
+                self.error("type-mismatch", f"a format is for date columns; '{c.name.text}' is "
+                           f"{spec.type.value}", c.type.date_format.span,
+                           f"write {c.name.text}: {c.type.name.text}")
+            return spec
+        try:
+            shape = compile_format(written.text)
+        except FormatError as e:
+            self.error("bad-date-format", f"the date format '{written.text}' {e}", written.span,
+                       'write e.g. "DD/MM/YYYY", "D/M/YYYY", "DD-MMM-YYYY" or "YYYY-MM-DD"')
+            return spec
+        iso = shape.strptime == "%Y-%m-%d" and "{1,2}" not in shape.shape
+        return spec if iso else attrs.evolve(spec, date_format=written.text)
 
     def _orders(self, decl: ast.TableDecl, columns: dict[str, ColumnSpec]
                 ) -> tuple[tuple[str, str], ...]:

@@ -390,6 +390,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
             if col.name in used[t.name]:
                 kind = f"category: {' | '.join(col.categories)}" if col.categories else \
                     f"ids of {col.references}" if col.references else col.type.value
+                kind += f" written {col.date_format}" if col.date_format else ""
                 print(f"  {col.name:<28} {kind}{', may be empty' if col.nullable else ''}")
     return EXIT_OK
 

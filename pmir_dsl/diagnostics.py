@@ -64,6 +64,7 @@ CODES: dict[str, ErrorCode] = _codes(
     ("unknown-category", "A value that is not one of the column's categories"),
     ("type-mismatch", "A column or value of the wrong type for where it is used"),
     ("bad-date", "A date literal that is not a real calendar date"),
+    ("bad-date-format", "A declared date format that pmirc cannot read dates with"),
     ("bad-percentage", "A percentage outside 0% to 100%"),
     ("bad-amount", "A number that does not fit where it is used"),
     ("long-name", "A table name too long to name its data file"),

@@ -58,6 +58,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from .date_formats import SLASHED, DateFormat, compiled_format
 from .errors import DataError, DataProblem
 from .limits import out_of_span
 from .schema import DECIMAL_PLACES, Column, ColumnSpec, ColumnType, Table, TableSpec
@@ -658,7 +659,10 @@ def _number_column(spec: ColumnSpec, values: np.ndarray, valid: np.ndarray) -> C
 
 
 def _date_text(field: _Field) -> Column:
-    """Dates written ``YYYY-MM-DD`` (real calendar dates) as ``datetime64[D]``."""
+    """Dates written ``YYYY-MM-DD`` (real calendar dates) as ``datetime64[D]``, or in the
+    column's declared format."""
+    if field.spec.date_format is not None:
+        return _date_formatted(field, compiled_format(field.spec.date_format))
     try:  # fast path: pyarrow's ISO parser is exactly as strict (10 characters, real date)
         return _date_column(field.spec, pc.cast(field.raw, pa.date32()))
     except pa.ArrowInvalid:
@@ -668,8 +672,35 @@ def _date_text(field: _Field) -> Column:
     months = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
     days = months.astype("datetime64[D]") + (day - 1)
     ok &= (month >= 1) & (month <= 12) & (day >= 1) & (days.astype("datetime64[M]") == months)
-    field.report_mask(field.present() & ~ok, "not a valid date (expected YYYY-MM-DD)", _DATE_HINT)
+    bad = field.present() & ~ok
+    field.report_mask(bad, "not a valid date (expected YYYY-MM-DD)", _undeclared_hint(field, bad))
     return Column(field.spec, np.where(ok, days, np.datetime64("NaT", "D")))
+
+
+def _undeclared_hint(field: _Field, bad: np.ndarray) -> str:
+    """The hint for dates that are not ``YYYY-MM-DD``: declare the format, when the first bad
+    value is written like 31/03/2024."""
+    first = np.flatnonzero(bad)[:1]
+    value = field.raw.take(first).to_pylist() if first.size else []
+    if not value or not re.match(SLASHED, value[0] or ""):
+        return _DATE_HINT
+    return (f"dates such as '{value[0]}' can be read if the contract declares their format: "
+            f'table ... dates "DD/MM/YYYY" {{ ... }}, or {field.spec.name}: date("DD/MM/YYYY")')
+
+
+def _date_formatted(field: _Field, fmt: DateFormat) -> Column:
+    """Dates in a declared format (``DD/MM/YYYY``): the value has the format's shape, pyarrow's
+    strptime reads it, and the day read is the day written (strptime rolls 31/02 on to 02/03)."""
+    shaped = _bools(pc.match_substring_regex(field.raw, fmt.shape))
+    text = pc.if_else(pa.array(shaped), field.raw.combine_chunks(), _NULL_STRING)
+    parsed = pc.strptime(text, format=fmt.strptime, unit="s", error_is_null=True)
+    written = pc.struct_field(pc.extract_regex(text, fmt.shape), "day")
+    same_day = pc.equal(pc.day(parsed), pc.cast(written, pa.int64()))
+    ok = shaped & _bools(same_day)
+    hint = f"write dates as {fmt.text}, e.g. {fmt.example}, as the contract declares"
+    field.report_mask(field.present() & ~ok, f"not a valid date (expected {fmt.text})", hint)
+    days = pc.cast(pc.if_else(pa.array(ok), parsed, pa.scalar(None, parsed.type)), pa.date32())
+    return _date_column(field.spec, days)
 
 
 def _date_native(field: _Field) -> Column | None:

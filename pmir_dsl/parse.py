@@ -427,7 +427,14 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         has_desc = len(ch) > 1 and isinstance(ch[1], Token) and ch[1].type == "STRING"
         desc = self._text(ch[1]) if has_desc else None
         rest = ch[2:] if has_desc else ch[1:]
-        return ast.TableDecl(self._name(ch[0]), desc, tuple(rest), self._s(meta))
+        dates = rest.pop(0).text if rest and isinstance(rest[0], _TableDates) else None
+        return ast.TableDecl(self._name(ch[0]), desc, tuple(rest), self._s(meta), dates)
+
+    def table_dates(self, meta, ch):  # type: ignore[no-untyped-def]
+        return _TableDates(self._text(ch[0]))
+
+    def formatted_type(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.TypeRef(self._name(ch[0]), (), None, self._s(meta), self._text(ch[1]))
 
     def simple_type(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.TypeRef(self._name(ch[0]), (), None, self._s(meta))
@@ -779,3 +786,10 @@ class _Items:
 
     def __init__(self, children: list[object]):
         self.children = children
+
+
+@attrs.frozen
+class _TableDates:
+    """A table's ``dates "FORMAT"``, on its way into its :class:`ast.TableDecl`."""
+
+    text: ast.Text

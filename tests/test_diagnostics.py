@@ -55,6 +55,8 @@ EXPECTED: dict[str, list[tuple[str, int, int]]] = {
     "unknown_type": [("unknown-type", 17, 18)],
     "duplicate_table": [("duplicate-name", 42, 7)],
     "long_table_name": [("long-name", 7, 7)],
+    "bad_date_format": [("bad-date-format", 14, 69)],
+    "format_not_date": [("type-mismatch", 16, 18)],
     # ---- measures: structure
     "duplicate_measure": [("duplicate-name", 33, 9)],
     "missing_population": [("missing-clause", 25, 9)],

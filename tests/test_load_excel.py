@@ -1,0 +1,199 @@
+"""Data as DWP staff have it (issue 10): declared date formats and CSV files exported by Excel.
+
+Each test is a hand-made file whose figures or problems would differ under a wrong reading: a
+day-first date read month-first, a date that strptime rolls on (31/02 to 02/03), a shape the
+format does not allow (3/4/2024 for DD/MM/YYYY), Excel's TRUE/FALSE and its trailing empty
+columns, a byte order mark and Windows or old-Mac line ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pmir_dsl.check import check_source
+from pmir_dsl.date_formats import FormatError, compile_format
+from pmir_dsl.errors import DataError, DataProblem
+from pmir_dsl.load import load_table
+from pmir_dsl.schema import ColumnSpec, ColumnType, TableSpec
+from pmir_dsl.testing import iso_dates
+
+T = ColumnType
+
+
+def dated(fmt: str | None, nullable: bool = True) -> TableSpec:
+    return TableSpec("t", (ColumnSpec("id", T.ID), ColumnSpec("when", T.DATE, nullable,
+                                                               date_format=fmt)))
+
+
+def problems(folder: Path, spec: TableSpec) -> list[DataProblem]:
+    with pytest.raises(DataError) as info:
+        load_table(folder, spec)
+    return info.value.problems
+
+
+def days(folder: Path, spec: TableSpec) -> list[dt.date | None]:
+    return load_table(folder, spec).columns["when"].values.tolist()
+
+
+# ---- the formats -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text,strptime,example", [
+    ("DD/MM/YYYY", "%d/%m/%Y", "31/03/2024"),
+    ("dd/mm/yyyy", "%d/%m/%Y", "31/03/2024"),
+    ("D/M/YYYY", "%d/%m/%Y", "31/3/2024"),
+    ("DD-MMM-YYYY", "%d-%b-%Y", "31-Mar-2024"),
+    ("DD.MM.YYYY", "%d.%m.%Y", "31.03.2024"),
+    ("YYYYMMDD", "%Y%m%d", "20240331"),
+    ("MM/DD/YYYY", "%m/%d/%Y", "03/31/2024"),
+])
+def test_formats(text: str, strptime: str, example: str) -> None:
+    f = compile_format(text)
+    assert (f.strptime, f.example) == (strptime, example)
+
+
+@pytest.mark.parametrize("text,why", [
+    ("DD/MM/YY", "two-digit year"),
+    ("", "is empty"),
+    ("DD/MM", "needs one year"),
+    ("DD/MM/DD/YYYY", "needs one day (DD or D); it has 2"),
+    ("DMYYYY", "put a separator between them"),
+    ("YYYY-MM-DD hh:mm", "has 'h'"),
+])
+def test_bad_formats(text: str, why: str) -> None:
+    with pytest.raises(FormatError, match=re.escape(why)):
+        compile_format(text)
+
+
+# ---- reading dates in a declared format ---------------------------------------------------------
+
+
+def test_day_first_dates(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("id,when\na,01/04/2024\nb,12/01/2024\nc,29/02/2024\nd,\n")
+    assert days(tmp_path, dated("DD/MM/YYYY")) == [
+        dt.date(2024, 4, 1), dt.date(2024, 1, 12), dt.date(2024, 2, 29), None]
+
+
+def test_month_first_dates_read_the_same_text_otherwise(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("id,when\na,01/04/2024\nb,12/01/2024\n")
+    assert days(tmp_path, dated("MM/DD/YYYY")) == [dt.date(2024, 1, 4), dt.date(2024, 12, 1)]
+
+
+def test_bad_dates_in_a_declared_format(tmp_path: Path) -> None:
+    """31/04 (no such day: strptime would roll it on to 01/05), 3/4 (not two digits), ISO text,
+    29/02 of a year that is not a leap year, a trailing space: each named, rows and count."""
+    rows = ["a,31/04/2024", "b,3/4/2024", "c,2024-04-03", "d,29/02/2023", "e,01/04/2024 ",
+            "f,01/04/2024", "g,00/04/2024", "h,01/13/2024"]
+    (tmp_path / "t.csv").write_text("id,when\n" + "\n".join(rows) + "\n")
+    [p] = problems(tmp_path, dated("DD/MM/YYYY"))
+    assert p.column == "when" and p.message == "not a valid date (expected DD/MM/YYYY)"
+    assert p.rows == (2, 3, 4, 5, 6) and p.count == 7
+    assert p.values == ("31/04/2024", "3/4/2024", "2024-04-03", "29/02/2023", "01/04/2024 ")
+    assert p.hint == "write dates as DD/MM/YYYY, e.g. 31/03/2024, as the contract declares"
+
+
+def test_one_or_two_digits(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("id,when\na,3/4/2024\nb,03/04/2024\nc,31/12/2024\n")
+    assert days(tmp_path, dated("D/M/YYYY")) == [dt.date(2024, 4, 3)] * 2 + [dt.date(2024, 12, 31)]
+
+
+def test_month_names_any_case(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("id,when\na,01-Apr-2024\nb,01-apr-2024\nc,31-Feb-2024\n")
+    [p] = problems(tmp_path, dated("DD-MMM-YYYY"))
+    assert (p.rows, p.values) == ((4,), ("31-Feb-2024",))
+    (tmp_path / "t.csv").write_text("id,when\na,01-Apr-2024\nb,01-apr-2024\n")
+    assert days(tmp_path, dated("DD-MMM-YYYY")) == [dt.date(2024, 4, 1)] * 2
+
+
+def test_far_dates_in_a_declared_format_are_still_out_of_span(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("id,when\na,31/12/9999\n")
+    [p] = problems(tmp_path, dated("DD/MM/YYYY"))
+    assert "outside the dates pmirc evaluates" in p.message and p.rows == (2,)
+
+
+def test_parquet_text_dates_follow_the_format_and_native_dates_ignore_it(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"id": ["a", "b"], "when": ["01/04/2024", "02/04/2024"]}),
+                   tmp_path / "t.parquet")
+    assert days(tmp_path, dated("DD/MM/YYYY")) == [dt.date(2024, 4, 1), dt.date(2024, 4, 2)]
+    pq.write_table(pa.table({"id": ["a"], "when": pa.array([dt.date(2024, 4, 1)])}),
+                   tmp_path / "t.parquet")
+    assert days(tmp_path, dated("DD/MM/YYYY")) == [dt.date(2024, 4, 1)]
+
+
+def test_undeclared_day_first_dates_get_the_hint_to_declare(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("id,when\na,31/03/2024\n")
+    [p] = problems(tmp_path, dated(None))
+    assert p.message == "not a valid date (expected YYYY-MM-DD)"
+    assert 'dates "DD/MM/YYYY"' in p.hint and 'when: date("DD/MM/YYYY")' in p.hint
+    (tmp_path / "t.csv").write_text("id,when\na,March 2024\n")
+    [p] = problems(tmp_path, dated(None))
+    assert p.hint.startswith("write dates as YYYY-MM-DD")
+
+
+# ---- declaring a format in the contract -------------------------------------------------------
+
+CONTRACT = '''contract "C" {
+  service start 2024-04-01
+}
+
+table referrals "one row per referral" dates "DD/MM/YYYY" {
+  referral_id: id
+  referral_date: date
+  end_date: date("D-MMM-YYYY")?    "its own format"
+  iso_date: date("YYYY-MM-DD")?
+  n: integer?
+}
+
+table other {
+  other_id: id
+  seen: date
+}
+'''
+
+
+def test_a_tables_format_and_a_columns_own() -> None:
+    c = check_source(CONTRACT, "c.pmir")
+    formats = {col.name: col.date_format for t in c.tables for col in t.columns}
+    assert formats == {"referral_id": None, "referral_date": "DD/MM/YYYY",
+                       "end_date": "D-MMM-YYYY", "iso_date": None, "n": None,
+                       "other_id": None, "seen": None}
+
+
+def test_rule_tests_write_dates_as_iso() -> None:
+    c = check_source(CONTRACT, "c.pmir")
+    assert all(col.date_format is None for col in iso_dates(c.tables[0]).columns)
+
+
+# ---- CSV files as Excel saves them -------------------------------------------------------------
+
+
+def test_an_excel_csv_utf8_export_loads(tmp_path: Path) -> None:
+    """'CSV UTF-8' from Excel: a byte order mark, CRLF line ends, TRUE/FALSE, day-first dates
+    and empty columns after the last one used (a cleared column keeps its commas)."""
+    text = ("\ufeffid,when,ok,,\r\n"
+            "a,01/04/2024,TRUE,,\r\n"
+            "b,02/04/2024,FALSE,,\r\n")
+    (tmp_path / "t.csv").write_bytes(text.encode("utf-8"))
+    spec = TableSpec("t", (ColumnSpec("id", T.ID), ColumnSpec("when", T.DATE,
+                                                              date_format="DD/MM/YYYY"),
+                           ColumnSpec("ok", T.BOOL)))
+    t = load_table(tmp_path, spec)
+    assert t.columns["id"].values.to_pylist() == ["a", "b"]
+    assert t.columns["when"].values.tolist() == [dt.date(2024, 4, 1), dt.date(2024, 4, 2)]
+    assert t.columns["ok"].values.tolist() == [1, 0]
+
+
+def test_a_windows_1252_export_is_named_by_column_and_row(tmp_path: Path) -> None:
+    """Excel's plain 'CSV' is Windows-1252: refused (decision 282), each column with its rows."""
+    (tmp_path / "t.csv").write_bytes("id,name\r\na,Zo\u00eb\r\nb,Ann\r\nc,\u00a3 5\r\n"
+                                     .encode("cp1252"))
+    spec = TableSpec("t", (ColumnSpec("id", T.ID), ColumnSpec("name", T.TEXT)))
+    [p] = problems(tmp_path, spec)
+    assert (p.column, p.message, p.rows, p.count) == ("name", "text that is not UTF-8", (2, 4), 2)
+    assert "CSV UTF-8" in p.hint
