@@ -43,6 +43,7 @@ import csv
 import difflib
 import errno
 import hashlib
+import io
 import os
 import re
 import stat
@@ -61,6 +62,7 @@ import pyarrow.parquet as pq
 from .date_formats import SLASHED, DateFormat, compiled_format
 from .errors import DataError, DataProblem
 from .limits import out_of_span
+from .visible import visible
 from .schema import DECIMAL_PLACES, Column, ColumnSpec, ColumnType, Table, TableSpec
 
 #: How many bad rows (and their values) a problem shows.
@@ -288,6 +290,7 @@ def _missing_columns(file: str, names: Sequence[str], header: Sequence[str]) -> 
         close = difflib.get_close_matches(name, header, n=1, cutoff=0.6)
         shown = ", ".join(_shorten(h) for h in header[:30]) + (", ..." if len(header) > 30 else "")
         hint = f"did you mean '{close[0]}'?" if close else f"the file has columns: {shown}"
+        hint = _invisible_in_header(name, header) or hint
         problems.append(DataProblem(file, "missing column", column=name, hint=hint))
     for name in (n for n in names if list(header).count(n) > 1):
         message = f"the header names this column {list(header).count(name)} times"
@@ -296,18 +299,60 @@ def _missing_columns(file: str, names: Sequence[str], header: Sequence[str]) -> 
     return problems
 
 
+#: Characters that do not show in a spreadsheet's header cell, by what they are.
+_INVISIBLE = {"\ufeff": "a byte order mark (U+FEFF)", "\u200b": "a zero-width space (U+200B)",
+              "\u200c": "a zero-width non-joiner (U+200C)", "\u200d": "a zero-width joiner "
+              "(U+200D)", "\u2060": "a word joiner (U+2060)", "\u00a0": "a no-break space "
+              "(U+00A0)", " ": "a space", "\t": "a tab"}
+
+
+def _invisible_in_header(name: str, header: Sequence[str]) -> str | None:
+    """The hint for a declared column whose name is in the header with characters that do not
+    show around or inside it (a second byte order mark, a zero-width or no-break space)."""
+    for cell in header:
+        if cell.translate({ord(c): None for c in _INVISIBLE}) != name:
+            continue
+        found = sorted({_INVISIBLE[c] for c in cell if c in _INVISIBLE})
+        doubled = " (the file starts with two byte order marks)" if cell.startswith("\ufeff") \
+            and cell == header[0] else ""
+        return (f"the header has '{visible(cell)}': the name with {' and '.join(found)} in it"
+                f"{doubled}; retype the header cell, or save the file again as CSV UTF-8")
+    return None
+
+
 def _csv_header(path: Path) -> list[str]:
-    """The header row of a CSV file (a leading UTF-8 BOM is dropped); only its lines are decoded."""
+    """The header row of a CSV file (a leading UTF-8 BOM is dropped), read from at most
+    :data:`_CSV_BLOCK` bytes, with any line end (CRLF, LF or an old Mac's CR)."""
     try:
         with path.open("rb") as fh:
-            lines = (line.decode("utf-8-sig" if i == 0 else "utf-8") for i, line in enumerate(fh))
-            header = next(csv.reader(lines), [])
-    except (UnicodeDecodeError, csv.Error, OSError) as error:
+            head = fh.read(_CSV_BLOCK + 1)
+    except OSError as error:
         raise DataError(_unreadable(str(path), error, [])) from None
+    text = io.StringIO(head.decode("utf-8-sig", "surrogateescape"), newline="")
+    try:
+        header = next(csv.reader(text), [])
+    except csv.Error:  # a cell longer than the csv module's limit
+        message = f"a header cell is longer than {csv.field_size_limit():,} characters"
+        raise DataError(DataProblem(str(path), message, hint=_HUGE_HEADER_HINT)) from None
+    if len(head) > _CSV_BLOCK and text.tell() >= len(text.getvalue()):
+        raise DataError(DataProblem(str(path), f"the header row is longer than {_CSV_BLOCK:,} "
+                                    "bytes", hint=_HUGE_HEADER_HINT))
+    if any(_has_surrogate(h) for h in header):
+        raise DataError(DataProblem(str(path), "the header row is not UTF-8 text",
+                                    hint=_UTF8_HINT))
     if not header:
         hint = "the first row must name the columns"
         raise DataError(DataProblem(str(path), "the file is empty (no header row)", hint=hint))
     return header
+
+
+_HUGE_HEADER_HINT = ("the first row must name the columns: a header this long is usually a "
+                     "quote left open, or a file that is not CSV")
+
+
+def _has_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a byte that was not UTF-8 (decoded as a lone surrogate)."""
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
 def _read_csv(path: Path, names: list[str]) -> pa.Table:
@@ -468,7 +513,24 @@ def _read_parquet(path: Path, names: list[str], coded: Sequence[str] = ()) -> pa
         table = parquet.read(columns=names, use_threads=True)
     except (pa.ArrowException, OSError) as error:
         raise DataError(_unreadable(str(path), error, [])) from None
-    return pa.table({n: _plain(table.column(n), n in coded) for n in names})
+    return pa.table({n: _empty_is_null(_plain(table.column(n), n in coded)) for n in names})
+
+
+def _empty_is_null(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A Parquet string column with its empty strings made null, as an empty CSV cell is
+    (decision 284): a table gives the same figures saved as CSV or as Parquet, and a writer that
+    put '' for a missing date is met with one 'empty' problem and a count, not a bad date a row."""
+    if _is_string(values.type):
+        return pc.if_else(pc.equal(values, ""), _NULL_STRING, values)
+    if not pa.types.is_dictionary(values.type):
+        return values
+    chunks = []
+    for chunk in values.chunks:
+        empty = pc.index(chunk.dictionary, "").as_py()
+        indices = chunk.indices if empty < 0 else pc.if_else(
+            pc.equal(chunk.indices, empty), pa.scalar(None, chunk.indices.type), chunk.indices)
+        chunks.append(pa.DictionaryArray.from_arrays(indices, chunk.dictionary))
+    return pa.chunked_array(chunks, values.type)
 
 
 def _plain(values: pa.ChunkedArray, coded: bool = False) -> pa.ChunkedArray:
@@ -684,8 +746,9 @@ def _undeclared_hint(field: _Field, bad: np.ndarray) -> str:
     value = field.raw.take(first).to_pylist() if first.size else []
     if not value or not re.match(SLASHED, value[0] or ""):
         return _DATE_HINT
-    return (f"dates such as '{value[0]}' can be read if the contract declares their format: "
-            f'table ... dates "DD/MM/YYYY" {{ ... }}, or {field.spec.name}: date("DD/MM/YYYY")')
+    return (f"{_DATE_HINT}; or, for dates such as '{value[0]}', declare their format in the "
+            f'contract: table ... dates "DD/MM/YYYY" {{ ... }}, or {field.spec.name}: '
+            'date("DD/MM/YYYY")')
 
 
 def _date_formatted(field: _Field, fmt: DateFormat) -> Column:

@@ -131,9 +131,10 @@ def test_undeclared_day_first_dates_get_the_hint_to_declare(tmp_path: Path) -> N
     [p] = problems(tmp_path, dated(None))
     assert p.message == "not a valid date (expected YYYY-MM-DD)"
     assert 'dates "DD/MM/YYYY"' in p.hint and 'when: date("DD/MM/YYYY")' in p.hint
+    assert p.hint.startswith("write dates as YYYY-MM-DD")
     (tmp_path / "t.csv").write_text("id,when\na,March 2024\n")
     [p] = problems(tmp_path, dated(None))
-    assert p.hint.startswith("write dates as YYYY-MM-DD")
+    assert p.hint.startswith("write dates as YYYY-MM-DD") and "declare" not in p.hint
 
 
 # ---- declaring a format in the contract -------------------------------------------------------
@@ -197,3 +198,72 @@ def test_a_windows_1252_export_is_named_by_column_and_row(tmp_path: Path) -> Non
     [p] = problems(tmp_path, spec)
     assert (p.column, p.message, p.rows, p.count) == ("name", "text that is not UTF-8", (2, 4), 2)
     assert "CSV UTF-8" in p.hint
+
+
+# ---- header rows and line ends ----------------------------------------------------------------
+
+
+def two_columns() -> TableSpec:
+    return TableSpec("t", (ColumnSpec("id", T.ID), ColumnSpec("when", T.DATE)))
+
+
+def test_old_mac_line_ends(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_bytes(b"id,when\ra,2024-04-01\rb,2024-04-02\r")
+    t = load_table(tmp_path, two_columns())
+    assert t.columns["id"].values.to_pylist() == ["a", "b"]
+
+
+@pytest.mark.parametrize("header,shown", [
+    ("\ufeff\ufeffid,when", "'\\ufeffid': the name with a byte order mark (U+FEFF) in it (the "
+                            "file starts with two byte order marks)"),
+    ("id,when\u200b", "'when\\u200b': the name with a zero-width space (U+200B) in it;"),
+    ("id, when ", "' when ': the name with a space in it;"),
+    ("id,wh\u00a0en", "the name with a no-break space (U+00A0) in it"),
+])
+def test_invisible_characters_in_a_header_name_are_named(tmp_path: Path, header: str,
+                                                         shown: str) -> None:
+    (tmp_path / "t.csv").write_text(header + "\na,2024-04-01\n", encoding="utf-8")
+    [p] = problems(tmp_path, two_columns())
+    assert p.message == "missing column" and shown in p.hint
+
+
+def test_a_huge_header_cell(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("id,when," + "x" * 200_000 + "\na,2024-04-01,\n")
+    [p] = problems(tmp_path, two_columns())
+    assert p.message == "a header cell is longer than 131,072 characters"
+    assert "quote left open" in p.hint
+
+
+def test_a_header_row_longer_than_a_block_is_never_read_whole(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("id,when," + "x," * 3_000_000 + "\na,2024-04-01\n")
+    [p] = problems(tmp_path, two_columns())
+    assert p.message == "the header row is longer than 4,194,304 bytes"
+
+
+def test_a_header_that_is_not_utf8(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_bytes("id,when,café\na,2024-04-01,\n".encode("cp1252"))
+    [p] = problems(tmp_path, two_columns())
+    assert p.message == "the header row is not UTF-8 text" and "CSV UTF-8" in p.hint
+
+
+# ---- empty strings in Parquet (decision 284) ---------------------------------------------------
+
+
+def test_empty_strings_in_parquet_are_empty_cells(tmp_path: Path) -> None:
+    """'' in a Parquet date column is an empty cell, as in CSV: one problem with the count for a
+    required column; nothing for an optional one. Text and categories (read as dictionaries)
+    alike."""
+    n = 1000
+    pq.write_table(pa.table({"id": [f"r{i}" for i in range(n)], "when": [""] * (n - 1) + [
+        "2024-04-01"], "kind": pa.array(["", "a"] * (n // 2)).dictionary_encode(),
+        "note": ["", "x"] * (n // 2)}), tmp_path / "t.parquet")
+    [p] = problems(tmp_path, two_columns())
+    assert (p.message, p.count, p.rows[:2]) == (
+        "empty, but a value is required (rows are record numbers, counting from 1)", n - 1, (1, 2))
+    spec = TableSpec("t", (ColumnSpec("id", T.ID), ColumnSpec("when", T.DATE, True),
+                           ColumnSpec("kind", T.CATEGORY, True, ("a",)),
+                           ColumnSpec("note", T.TEXT, True)))
+    t = load_table(tmp_path, spec)
+    assert int((~t.columns["when"].present()).sum()) == n - 1
+    assert t.columns["kind"].values.tolist()[:2] == [-1, 0]
+    assert t.columns["note"].dictionary == ("x",) and t.columns["note"].values.tolist()[:2] == [-1, 0]

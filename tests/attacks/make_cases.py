@@ -180,3 +180,53 @@ case("audit_filter_matches_nothing", "audit filters that match no record: warned
 case("number_19_digits", "a 20-digit number: located at its first digit, not in its middle",
      ["lint", "contract.pmir"], rows=None, contract=SMALL + BIG.replace("10000000000000", "10000000000000000000"),
      stderr=["error[bad-amount]: a number of 20 digits; numbers have at most 18", "contract.pmir:22:38"])
+# ---- 6. data as it is saved (issue 10) and what is left of issue 13
+EXCEL_HEADER = HEADER + ",,"
+JSON_APRIL = CHECK + ["--format", "json", "--as-of", "2023-05-31"]
+APRIL_FIGURES = [["DONE", "2023-04", "in_month", "denominator", 2], ["DONE", "2023-04", "in_month", "numerator", 1]]
+case("csv_cr_line_ends", "a CSV file with old Mac (CR-only) line ends: read as lines",
+     JSON_APRIL, exit=0, rows=None, figures=APRIL_FIGURES,
+     files={"data/referrals.csv": "\r".join([HEADER, *ROWS]) + "\r"})
+case("csv_excel_utf8", "Excel's CSV UTF-8: a byte order mark, CRLF and trailing empty columns",
+     JSON_APRIL, exit=0, rows=None, figures=APRIL_FIGURES,
+     files={"data/referrals.csv": "\ufeff" + "\r\n".join([EXCEL_HEADER, *(r + ",," for r in ROWS)]) + "\r\n"})
+case("csv_double_bom", "a CSV file that starts with two byte order marks: the column is named, and why",
+     CHECK, rows=None, files={"data/referrals.csv": "\ufeff\ufeff" + "\n".join([HEADER, *ROWS]) + "\n"},
+     stderr=["column 'referral_id': missing column",
+             "the header has '\\ufeffreferral_id': the name with a byte order mark (U+FEFF) in it (the file starts with two byte order marks)"])
+case("csv_windows_1252", "Excel's plain CSV (Windows-1252): refused, naming the column, rows and values",
+     CHECK, rows=None,
+     files={"data/referrals.csv": "\n".join([HEADER, *(r.replace("R", "Zo\u00eb-") for r in ROWS)]).encode("cp1252") + b"\n"},
+     stderr=["column 'referral_id': text that is not UTF-8", "3 rows: row 2 ('Zo\ufffd-1')", "CSV UTF-8 (Comma delimited)"])
+HUGE = "{ printf '" + HEADER + ",'; head -c %d /dev/zero | tr '\\0' x; printf '\\n" + ROWS[0] + ",\\n'; } > data/referrals.csv; pmirc check contract.pmir data"
+case("csv_huge_header_cell", "a header cell of 200,000 characters", shell=HUGE % 200_000, rows=None,
+     setup={"mkdir": ["data"]}, stderr=["data/referrals.csv: a header cell is longer than 131,072 characters", "a quote left open"])
+case("csv_header_past_a_block", "a header row of 50 MB: never read whole", shell=(HUGE % 50_000_000).replace("| tr", "| tr '\\0' , | tr"),
+     rows=None, setup={"mkdir": ["data"]}, blowup=True, stderr=["data/referrals.csv: the header row is longer than 4,194,304 bytes"])
+case("declared_date_format", "dates declared DD/MM/YYYY: a bad one named with its rows and count",
+     CHECK, contract=SMALL.replace("table referrals {", 'table referrals dates "DD/MM/YYYY" {'),
+     rows=["R1,03/04/2023,20/04/2023,5,10,1", "R2,31/04/2023,,7,10,2", "R3,2023-05-02,09/05/2023,1,10,3"],
+     stderr=["column 'referral_date': not a valid date (expected DD/MM/YYYY)", "2 rows: row 3 ('31/04/2023'), row 4 ('2023-05-02')",
+             "write dates as DD/MM/YYYY, e.g. 31/03/2024, as the contract declares"])
+case("pmir_cr_line_ends", "a contract with old Mac (CR-only) line ends: read as lines, errors located by line",
+     ["lint", "contract.pmir"], contract=None, rows=None,
+     files={"contract.pmir": SMALL.replace("met when", "met whn").replace("\n", "\r")},
+     stderr=["contract.pmir:17:7", "17 |   met whn end_date is present"])
+
+
+def _parquet_with_empty_dates() -> bytes:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    n, buf = 1000, io.BytesIO()
+    pq.write_table(pa.table({"referral_id": [f"R{i}" for i in range(n)],
+                             "referral_date": ["2023-04-03"] * (n - 2) + ["", ""],
+                             "end_date": [""] * (n - 1) + ["2023-04-20"]}), buf)
+    return buf.getvalue()
+
+
+case("parquet_empty_string_dates", "'' for a date in Parquet is an empty cell: one message with the count for a required column, none for an optional one",
+     CHECK, rows=None, files={"data/referrals.parquet": _parquet_with_empty_dates()},
+     stderr=["column 'referral_date': empty, but a value is required", "2 rows: row 999 (''), row 1000 ('')"],
+     no_stderr=["end_date", "not a valid date"])
