@@ -230,3 +230,10 @@ case("parquet_empty_string_dates", "'' for a date in Parquet is an empty cell: o
      CHECK, rows=None, files={"data/referrals.parquet": _parquet_with_empty_dates()},
      stderr=["column 'referral_date': empty, but a value is required", "2 rows: row 999 (''), row 1000 ('')"],
      no_stderr=["end_date", "not a valid date"])
+GROUPED = SMALL.replace("  n: integer?\n", "  n: integer?\n  provider: text\n").replace("  target at least 50%\n", "  target at least 50%\n  group by provider\n")
+case("data_lookalike_values", "'Café' in NFC and NFD, 'North' with a byte order mark or a zero-width space inside the cell: kept apart, and one data-quality entry per set naming the column, the values and the records",
+     JSON_APRIL, exit=1, contract=GROUPED, rows=None,
+     files={"data/referrals.csv": "\n".join([HEADER + ",provider", ROWS[0] + ",Caf\u00e9", ROWS[1] + ",Cafe\u0301",
+                                             ROWS[2] + ",North", "R4,2023-04-06,,1,1,1,\ufeffNorth", "R5,2023-04-06,,1,1,1,North\u200b"]) + "\n"},
+     stdout=["\"check\": \"provider: 2 values print alike but are kept apart: 'Cafe\\\\u0301' (1), 'Caf\\\\u00e9' (1)\"",
+             "\"check\": \"provider: 3 values print alike but are kept apart: 'North' (1), 'North\\\\u200b' (1), '\\\\ufeffNorth' (1)\""])
