@@ -15,9 +15,9 @@ from pathlib import Path
 import attrs
 import numpy as np
 
-from . import assumptions, ast, ir
+from . import assumptions, ast, ir, source_warnings
 from .calendar import REGIONS, CalendarSpec
-from .diagnostics import CompileError, Diagnostic, Span, did_you_mean
+from .diagnostics import CompileError, Diagnostic, Span, did_you_mean, render
 from .check_measures import (SINGLE_CLAUSES, TYPE_NAMES, MeasureChecker, _clause_word, _first_at,
                              _why_bad)
 from .check_rules import RuleChecker
@@ -30,6 +30,8 @@ from .sources import NO_SUCH_FILE, SourceError, read_source
 
 #: The longest table name: NAME.parquet must fit in a file name (255 bytes on most systems).
 MAX_TABLE_NAME = 200
+#: The longest chain of imports (a contract importing a module importing a module ...).
+MAX_IMPORT_DEPTH = 50
 
 
 def check_file(path: str | Path) -> ir.Contract:
@@ -49,10 +51,11 @@ def check_source(source: str, file: str, folder: Path | None = None) -> ir.Contr
     try:
         contract = checker.run(source, file)
     except RecursionError:
-        raise CompileError([too_deep(file)], checker.sources) from None
+        raise CompileError([too_deep(checker.sources)], checker.sources) from None
     if checker.errors or contract is None:
-        raise CompileError(checker.errors, checker.sources)
-    return contract
+        raise CompileError(checker.errors + checker.warnings, checker.sources)
+    shown = tuple(render(w, checker.sources) for w in checker.warnings)
+    return attrs.evolve(contract, warnings=shown) if shown else contract
 
 
 class Checker:
@@ -81,6 +84,11 @@ class Checker:
 
         unique = dict.fromkeys(d for d in self.diagnostics if d.severity == "error")
         return sorted(unique, key=where)
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        """The diagnostics of warning severity, in the order found (once each)."""
+        return list(dict.fromkeys(d for d in self.diagnostics if d.severity == "warning"))
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
         """Record an error diagnostic."""
@@ -142,7 +150,7 @@ class Checker:
     def _parse(self, source: str, file: str) -> ast.Module | None:
         self.sources[file] = source
         module, diags = parse(source, file)
-        self.diagnostics += diags
+        self.diagnostics += diags + source_warnings.scan(source, file)
         return module
 
     def _with_imports(self, module: ast.Module, chain: tuple[str, ...]) -> Iterable[object]:
@@ -171,6 +179,11 @@ class Checker:
             return
         if key in self.loaded:
             return
+        if len(chain) > MAX_IMPORT_DEPTH:  # each level costs stack: stop long before Python's
+            self.error("import-depth", f"imports nested more than {MAX_IMPORT_DEPTH} deep: "
+                       f"{self._chain_text((*chain, key))}", imp.span,
+                       "import the modules from the contract itself, or merge them")
+            return
         self.loaded.add(key)
         module = self._parse(source, file)
         if module is None:
@@ -181,6 +194,13 @@ class Checker:
                        "move the contract header out of the module, or import a module without one")
         body = [i for i in module.items if not isinstance(i, ast.ContractDecl)]
         yield from self._with_imports(ast.Module(module.file, tuple(body)), (*chain, key))
+
+    def _chain_text(self, chain: tuple[str, ...]) -> str:
+        """A chain of imports as 'a.pmir -> b.pmir -> ... -> z.pmir' (its first and last three)."""
+        names = [self.shown.get(k, k) for k in chain]
+        shown = names if len(names) <= 6 else [*names[:3], f"... ({len(names) - 6} more)",
+                                                *names[-3:]]
+        return " -> ".join(shown)
 
     def _resolve_import(self, imp: ast.Import) -> tuple[str, str, str] | None:
         """(identity, name in diagnostics, source) of an import, or None with a diagnostic."""

@@ -244,6 +244,12 @@ def _width(text: str) -> int:
 # ---- commands -----------------------------------------------------------------------------------
 
 
+def _warn(contract: Any) -> None:
+    """The contract's warnings (text that may not be what it looks like), on standard error."""
+    for warning in contract.warnings:
+        print(warning + "\n", file=sys.stderr)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """``pmirc check``: evaluate and report; exit 1 when any assessed target is failed."""
     from .load import load_tables
@@ -252,6 +258,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .report import json as json_report
 
     plan = compile_file(args.contract)
+    _warn(plan.contract)
     with terminal.progress(terminal.progress_wanted(sys.stderr, args.format)) as step:
         used = plan.contract.used_tables()
         with step(f"Reading {len(used)} table{'s' if len(used) != 1 else ''} from "
@@ -366,6 +373,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
             print(render_all(e.diagnostics, e.sources), file=sys.stderr)
             status = EXIT_UNUSABLE
             continue
+        _warn(c)
         print(f"{path}: ok: contract '{c.name}', {len(c.measures)} measures "
               f"({', '.join(m.id for m in c.measures)}), {len(c.tables)} tables")
         if args.assumptions:
@@ -403,6 +411,7 @@ def _measure_evaluation(args: argparse.Namespace) -> Any:
     from .pipeline import compile_file, evaluate
 
     plan = compile_file(args.contract)
+    _warn(plan.contract)
     if args.measure not in {mp.measure.id for mp in plan.measures}:
         ids = ", ".join(mp.measure.id for mp in plan.measures)
         raise UsageError(f"no measure '{args.measure}' in {args.contract} (measures: {ids})")

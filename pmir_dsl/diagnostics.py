@@ -82,6 +82,9 @@ CODES: dict[str, ErrorCode] = _codes(
     ("contradictory-rules", "Two rules send the same state to different levels"),
     ("level-trap", "A level above the lowest that no rule ever leaves"),
     ("rule-measure", "A measure a rule or review uses does not fit it (its kind, period, target or groups)"),
+    ("import-depth", "Imports nested more deeply than pmirc follows"),
+    ("hidden-character", "Warning: a bidi control or invisible character in a string or comment"),
+    ("mixed-script", "Warning: a word in a string mixing letters of different scripts"),
 )
 
 

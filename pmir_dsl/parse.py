@@ -102,10 +102,10 @@ def parse(source: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
         items = _ToAst(file).transform(tree).children
     except VisitError as e:  # a transformer bug, not the user's: re-raise the original
         if isinstance(e.orig_exc, RecursionError):
-            return None, [too_deep(file)]
+            return None, [too_deep({file: source})]
         raise e.orig_exc from None
     except RecursionError:
-        return None, [too_deep(file)]
+        return None, [too_deep({file: source})]
     return ast.Module(file, tuple(items)), []
 
 
@@ -131,11 +131,41 @@ def _long_numbers(source: str, file: str) -> list[Diagnostic]:
     return out
 
 
-def too_deep(file: str) -> Diagnostic:
-    """The diagnostic for conditions nested past what pmirc follows (a few hundred levels)."""
-    return Diagnostic("syntax", "conditions are nested too deeply to follow (hundreds of "
-                      "brackets or 'not's inside each other)", Span(file, 1, 1, 1, 2),
+def too_deep(sources: dict[str, str]) -> Diagnostic:
+    """The diagnostic for conditions nested past what pmirc follows (a few hundred levels), at
+    the start of the most deeply nested condition of the files read."""
+    depth, index, file = max(((*_deepest(text), name) for name, text in sources.items()),
+                             default=(0, 0, ""))
+    text = sources.get(file, "")
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return Diagnostic("syntax", f"conditions are nested too deeply to follow ({depth:,} brackets "
+                      "or 'not's inside each other from here)",
+                      Span(file, line, column, line, column + 1),
                       "write the condition with fewer levels of brackets")
+
+
+_NESTING = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[()]|\bnot\b|[^\s()"#]+')
+
+
+def _deepest(text: str) -> tuple[int, int]:
+    """(depth, index where it starts) of the most deeply nested condition of ``text``: brackets
+    open, plus the 'not's in a row (each applies to all that follows it)."""
+    best, brackets, nots, start = (0, 0), 0, 0, 0
+    for m in _NESTING.finditer(text):
+        token = m.group()
+        if brackets + nots == 0:
+            start = m.start()
+        if token == "(":
+            brackets += 1
+        elif token == ")":
+            brackets, nots = max(0, brackets - 1), 0
+        elif token == "not":
+            nots += 1
+        elif token[0] not in "\"#":
+            nots = 0
+        best = max(best, (brackets + nots, -start))
+    return best[0], -best[1]
 
 
 # ---- syntax errors ----------------------------------------------------------------------------

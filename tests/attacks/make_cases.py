@@ -237,3 +237,43 @@ case("data_lookalike_values", "'Café' in NFC and NFD, 'North' with a byte order
                                              ROWS[2] + ",North", "R4,2023-04-06,,1,1,1,\ufeffNorth", "R5,2023-04-06,,1,1,1,North\u200b"]) + "\n"},
      stdout=["\"check\": \"provider: 2 values print alike but are kept apart: 'Cafe\\\\u0301' (1), 'Caf\\\\u00e9' (1)\"",
              "\"check\": \"provider: 3 values print alike but are kept apart: 'North' (1), 'North\\\\u200b' (1), '\\\\ufeffNorth' (1)\""])
+# ---- 7. contracts that are not what they seem, and deep ones
+case("pmir_bidi_in_string", "a right-to-left override in quoted text: warned at its line and column, escaped under a caret; the contract still checks",
+     ["lint", "contract.pmir"], exit=0, rows=None, contract=SMALL.replace('"Referrals that end"', '"Referrals \u202edne taht"'),
+     stdout=["contract.pmir: ok"],
+     stderr=["warning[hidden-character]: a bidi control U+202E (RIGHT-TO-LEFT OVERRIDE) in a string", "--> contract.pmir:14:25",
+             '14 | measure DONE "Referrals \\u202edne taht" {', "   | " + " " * 24 + "^^^^^^\n"])
+case("pmir_bidi_in_comment", "bidi isolates in a comment (Trojan Source): warned, escaped",
+     ["lint", "contract.pmir"], exit=0, rows=None,
+     contract=SMALL.replace("  met when end_date is present\n", "  met when end_date is present  # \u2067 ends \u2069\n"),
+     stderr=["warning[hidden-character]: a bidi control U+2067 (RIGHT-TO-LEFT ISOLATE) in a comment", "--> contract.pmir:17:35",
+             "warning[hidden-character]: a bidi control U+2069 (POP DIRECTIONAL ISOLATE) in a comment", "--> contract.pmir:17:42"])
+case("pmir_mixed_script", "a Cyrillic letter in a Latin word of a condition's text: warned, named and escaped",
+     ["check", "contract.pmir", "data", "--as-of", "2023-05-31"], exit=0, rows=None,
+     contract=GROUPED.replace("  population referrals\n", '  population referrals where provider is "N\u043erth"\n'),
+     files={"data/referrals.csv": "\n".join([HEADER + ",provider", *(r + ",North" for r in ROWS)]) + "\n"},
+     stderr=["warning[mixed-script]: the word 'N\\u043erth' mixes Latin and Cyrillic letters: U+043E (CYRILLIC SMALL LETTER O)",
+             "--> contract.pmir:16:44"])
+case("pmir_invisible_in_name", "a zero-width space inside a measure's name: an unexpected character, located and escaped",
+     ["lint", "contract.pmir"], rows=None, contract=SMALL.replace("measure DONE", "measure DO\u200bNE"),
+     stderr=["error[unexpected-character]", "contract.pmir:14:11", "14 | measure DO\\u200bNE"])
+CHAIN = ('printf \'import "m1.pmir"\\ncontract "C" {\\n  service start 2023-04-01\\n}\\n\' > main.pmir; '
+         'for i in $(seq 1 999); do printf \'import "m%d.pmir"\\n\' $((i+1)) > m$i.pmir; done; '
+         'printf \'table t {\\n  a: id\\n}\\n\' > m1000.pmir; pmirc lint main.pmir')
+case("import_chain_1000_deep", "a chain of 1,000 imports: refused at the 51st, no RecursionError",
+     shell=CHAIN, contract=None, rows=None, blowup=True,
+     stderr=["error[import-depth]: imports nested more than 50 deep: main.pmir -> m1.pmir -> m2.pmir -> ... (46 more) -> m49.pmir -> m50.pmir -> m51.pmir",
+             "--> m50.pmir:1:1"], no_stderr=["RecursionError", "nested too deeply"])
+case("import_cycle_two_files", "two modules that import each other",
+     ["lint", "main.pmir"], contract=None, rows=None,
+     files={"main.pmir": 'import "a.pmir"\n' + GOOD_HEAD, "a.pmir": 'import "b.pmir"\n', "b.pmir": 'import "a.pmir"\n'},
+     stderr=["error[import-cycle]: these files import each other in a circle: a.pmir -> b.pmir -> a.pmir", "--> b.pmir:1:1"])
+DEEP_NOT = SMALL.replace("  met when end_date is present\n", "  met when " + "not " * 3000 + "end_date is present\n")
+case("deep_not_chain", "3,000 'not's in a row: located at the first, no RecursionError",
+     ["lint", "contract.pmir"], contract=DEEP_NOT, rows=None, blowup=True,
+     stderr=["error[syntax]: conditions are nested too deeply to follow (3,000 brackets or 'not's inside each other from here)", "--> contract.pmir:17:12"],
+     no_stderr=["RecursionError"])
+DEEP_BRACKETS = SMALL.replace("  met when end_date is present\n", "  met when " + "(not " * 2000 + "end_date is present" + ")" * 2000 + "\n")
+case("deep_brackets", "2,000 bracketed 'not's: located at the first bracket, no RecursionError",
+     ["lint", "contract.pmir"], contract=DEEP_BRACKETS, rows=None, blowup=True,
+     stderr=["error[syntax]: conditions are nested too deeply to follow (4,000 brackets or 'not's inside each other from here)", "--> contract.pmir:17:12"])
