@@ -267,3 +267,45 @@ def test_empty_strings_in_parquet_are_empty_cells(tmp_path: Path) -> None:
     assert int((~t.columns["when"].present()).sum()) == n - 1
     assert t.columns["kind"].values.tolist()[:2] == [-1, 0]
     assert t.columns["note"].dictionary == ("x",) and t.columns["note"].values.tolist()[:2] == [-1, 0]
+
+
+# ---- any text under a declared format: the date Python reads, or a problem for the row --------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = st.sampled_from(["01", "1", "31", "30", "29", "00", "02", "12", "13", "2024", "2023",
+                           "0000", "1899", "/", "-", " ", "Feb", "feb", "\u0661", "\ufeff", "x"])
+_FORMATS = {"DD/MM/YYYY": "%d/%m/%Y", "D/M/YYYY": "%d/%m/%Y", "DD-MMM-YYYY": "%d-%b-%Y"}
+_SHAPES = {"DD/MM/YYYY": r"\d\d/\d\d/\d{4}", "D/M/YYYY": r"\d\d?/\d\d?/\d{4}",
+           "DD-MMM-YYYY": r"\d\d-[A-Za-z]{3}-\d{4}"}
+
+
+def _python_reading(value: str, fmt: str) -> dt.date | None:
+    """What the format means, read by Python: the shape in ASCII digits, then a real date."""
+    if not re.fullmatch(_SHAPES[fmt], value, re.ASCII):
+        return None
+    try:
+        return dt.datetime.strptime(value, _FORMATS[fmt]).date()
+    except ValueError:
+        return None
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.lists(_PIECES, min_size=1, max_size=6).map("".join), min_size=1,
+                       max_size=8), fmt=st.sampled_from(sorted(_FORMATS)))
+def test_declared_formats_read_as_python_reads_them(tmp_path: Path, values: list[str],
+                                                    fmt: str) -> None:
+    rows = [f"r{i},{v}" for i, v in enumerate(values)]
+    (tmp_path / "t.csv").write_text("id,when\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    expected = [_python_reading(v, fmt) for v in values]
+    bad = [i + 2 for i, (v, e) in enumerate(zip(values, expected)) if e is None and v]
+    try:
+        got = days(tmp_path, dated(fmt))
+    except DataError as e:
+        rows_reported = [r for p in e.problems if p.column == "when" for r in p.rows]
+        spanned = [i + 2 for i, d in enumerate(expected) if d and not 1900 <= d.year <= 2199]
+        assert rows_reported == (bad or spanned)[:5]  # the span is checked once all parse
+        return
+    assert not bad and got == [e if v else None for v, e in zip(values, expected)]
