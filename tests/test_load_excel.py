@@ -309,3 +309,16 @@ def test_declared_formats_read_as_python_reads_them(tmp_path: Path, values: list
         assert rows_reported == (bad or spanned)[:5]  # the span is checked once all parse
         return
     assert not bad and got == [e if v else None for v, e in zip(values, expected)]
+
+
+def test_schema_shows_a_declared_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                        ) -> None:
+    from pmir_dsl.cli import main
+
+    measure = ('measure M "m" {\n  population referrals\n  month of referral_date\n'
+               '  met when end_date is present\n  target at least 50%\n}\n')
+    (tmp_path / "c.pmir").write_text(CONTRACT + measure, encoding="utf-8")
+    assert main(["schema", str(tmp_path / "c.pmir")]) == 0
+    out = capsys.readouterr().out
+    assert "referral_date                date written DD/MM/YYYY\n" in out
+    assert "end_date                     date written D-MMM-YYYY, may be empty" in out

@@ -57,3 +57,10 @@ def test_warnings_come_with_the_errors() -> None:
     with pytest.raises(CompileError) as info:
         check_source(HEAD + 'table t "N\u043erth" { a: idd }\n', "c.pmir")
     assert [d.severity for d in info.value.diagnostics] == ["error", "warning"]
+
+
+def test_the_language_server_shows_a_clean_contracts_warnings() -> None:
+    from pmir_dsl.lsp import check_text
+
+    [d] = check_text(HEAD + 'table t "N\u043erth" { a: id }\n', "c.pmir")
+    assert (d.code, d.severity) == ("mixed-script", "warning")

@@ -277,3 +277,10 @@ DEEP_BRACKETS = SMALL.replace("  met when end_date is present\n", "  met when " 
 case("deep_brackets", "2,000 bracketed 'not's: located at the first bracket, no RecursionError",
      ["lint", "contract.pmir"], contract=DEEP_BRACKETS, rows=None, blowup=True,
      stderr=["error[syntax]: conditions are nested too deeply to follow (4,000 brackets or 'not's inside each other from here)", "--> contract.pmir:17:12"])
+case("audit_escapes_formula_cells", "ids a spreadsheet would run or hide (=, +, -, @, a tab, CR, LF or NUL first): the audit CSV writes each with a leading quote",
+     shell="pmirc audit contract.pmir data --measure DONE --as-of 2023-05-31 -o audit.csv && cat -A audit.csv", exit=0, rows=None,
+     files={"data/referrals.csv": "\n".join([HEADER, "=1+1,2023-04-03,2023-04-20,5,10,1", "@SUM(A1),2023-04-05,,7,10,2",
+                                             '"\tTAB",2023-04-06,,1,1,1', '"\rCR",2023-04-06,,1,1,1', '"\nLF",2023-04-06,,1,1,1',
+                                             "-2,2023-04-07,,1,1,1", "+3,2023-04-07,,1,1,1", "\0NUL,2023-04-07,,1,1,1",
+                                             "R1,2023-05-02,2023-05-09,1,10,3"]) + "\n"},
+     stdout=["'=1+1", "'@SUM(A1)", "'^ITAB", "'^MCR", "\"'$\nLF\"", "'-2", "'+3", "'^@NUL"])
