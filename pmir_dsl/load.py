@@ -192,12 +192,30 @@ def _unusable_path(candidates: dict[str, Path]) -> DataProblem | None:
 
 def _folder_files(folder: Path) -> tuple[Path, ...]:
     """The ``*.parquet`` files of a partitioned table, in name order."""
+    if broken := _broken_links(folder):
+        raise DataError(broken)
     files = tuple(sorted((p for p in folder.glob("*.parquet") if p.is_file()), key=_name))
     if not files:
         message = f"the folder {folder.name}/ has no .parquet files"
         hint = "a folder table holds the Parquet files of one table (sub-folders are not read)"
         raise DataError(DataProblem(str(folder), message, hint=hint))
     return files
+
+
+def _broken_links(folder: Path) -> list[DataProblem]:
+    """A problem for each ``*.parquet`` of a folder table that is a symbolic link that loops or
+    leads nowhere: a part of the table that cannot be read is named, never skipped."""
+    problems = []
+    for path in sorted(folder.glob("*.parquet"), key=_name):
+        try:
+            os.stat(path)
+        except OSError as e:
+            what = "loops" if e.errno == errno.ELOOP else "leads nowhere" \
+                if e.errno == errno.ENOENT else f"cannot be followed ({e.strerror})"
+            problems.append(DataProblem(str(path), f"a symbolic link that {what}, not a file",
+                                        hint="a folder table's files are all read: point the "
+                                        "link at a Parquet file, or remove it"))
+    return problems
 
 
 def _name(path: Path) -> str:

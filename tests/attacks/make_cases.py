@@ -284,3 +284,10 @@ case("audit_escapes_formula_cells", "ids a spreadsheet would run or hide (=, +, 
                                              "-2,2023-04-07,,1,1,1", "+3,2023-04-07,,1,1,1", "\0NUL,2023-04-07,,1,1,1",
                                              "R1,2023-05-02,2023-05-09,1,10,3"]) + "\n"},
      stdout=["'=1+1", "'@SUM(A1)", "'^ITAB", "'^MCR", "\"'$\nLF\"", "'-2", "'+3", "'^@NUL"])
+case("folder_table_link_loop", "a folder table holding a symbolic link that loops beside its Parquet files: named, not skipped",
+     CHECK, rows=None, files={"data/referrals/part-1.parquet": _parquet_with_empty_dates()},
+     setup={"symlink": [["data/referrals/part-2.parquet", "part-3.parquet"], ["data/referrals/part-3.parquet", "part-2.parquet"],
+                        ["data/referrals/part-4.parquet", "nowhere.parquet"]]},
+     stderr=["data/referrals/part-2.parquet: a symbolic link that loops, not a file", "data/referrals/part-3.parquet: a symbolic link that loops",
+             "data/referrals/part-4.parquet: a symbolic link that leads nowhere, not a file"],
+     no_stderr=["empty, but a value is required"])
