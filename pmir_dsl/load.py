@@ -539,6 +539,8 @@ def _empty_is_null(values: pa.ChunkedArray) -> pa.ChunkedArray:
     (decision 284): a table gives the same figures saved as CSV or as Parquet, and a writer that
     put '' for a missing date is met with one 'empty' problem and a count, not a bad date a row."""
     if _is_string(values.type):
+        if pc.min(pc.binary_length(values)).as_py() != 0:  # none empty (or all null): no copy
+            return values
         return pc.if_else(pc.equal(values, ""), _NULL_STRING, values)
     if not pa.types.is_dictionary(values.type):
         return values
