@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from .visible import visible
+from .visible import ascii_escaped, visible
 
 
 @attrs.frozen
@@ -118,6 +118,10 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     return f"did you mean '{close[0]}'?" if close else None
 
 
+#: Codes whose caret points at a printable character that looks like another: shown escaped.
+_ESCAPED_UNDER_CARET = {"mixed-script": ascii_escaped}
+
+
 def render(diag: Diagnostic, sources: dict[str, str]) -> str:
     """Render a diagnostic as text: header, location, the source line with a caret, the hint."""
     out = [f"{diag.severity}[{diag.code}]: {diag.message}"]
@@ -130,13 +134,15 @@ def render(diag: Diagnostic, sources: dict[str, str]) -> str:
             width = span.end_column - span.column if span.end_line == span.line else len(text)
             width = max(1, min(width, len(text) - span.column + 1))
             gutter = " " * len(str(span.line))
-            # control characters echoed as escapes (never sent to the terminal), caret moved along
-            lead = len(visible(text[:span.column - 1]))
-            width = len(visible(text[span.column - 1:span.column - 1 + width]))
+            # control characters echoed as escapes (never sent to the terminal), caret moved along;
+            # a look-alike letter is escaped too, under its caret
+            show = _ESCAPED_UNDER_CARET.get(diag.code, visible)
+            start, stop = span.column - 1, span.column - 1 + width
+            shown = [visible(text[:start]), show(text[start:stop]), visible(text[stop:])]
             out += [
                 f"{gutter} |",
-                f"{span.line} | {visible(text)}",
-                f"{gutter} | {' ' * lead}{'^' * width}",
+                f"{span.line} | {''.join(shown)}",
+                f"{gutter} | {' ' * len(shown[0])}{'^' * len(shown[1])}",
             ]
     if diag.hint:
         out.append(f"  = hint: {diag.hint}")

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from .schema import Column, ColumnType, Table
+from .visible import ascii_escaped
 
 #: How many look-alike sets of one column are reported (each with its own entry).
 MAX_SETS = 10
@@ -35,13 +36,6 @@ def printed(value: str) -> str:
     kept = "".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in value
                    if unicodedata.category(ch) != "Cf")
     return unicodedata.normalize("NFC", kept)
-
-
-def escaped(value: str) -> str:
-    """``value`` with every character outside printable ASCII written as ``\\uXXXX``, so that
-    two look-alike values are told apart on the page."""
-    return "".join(ch if " " <= ch <= "~" else f"\\u{ord(ch):04x}" if ord(ch) < 0x10000
-                   else f"\\U{ord(ch):08x}" for ch in value)
 
 
 def lookalike_sets(dictionary: tuple[str, ...]) -> list[list[int]]:
@@ -72,7 +66,7 @@ def _column_checks(column: Column) -> Iterator[tuple[str, np.ndarray]]:
     codes = column.values
     counts = np.bincount(codes[codes >= 0], minlength=len(column.dictionary))
     for found in lookalike_sets(column.dictionary)[:MAX_SETS]:
-        shown = ", ".join(f"'{escaped(column.dictionary[c])}' ({int(counts[c]):,})"
+        shown = ", ".join(f"'{ascii_escaped(column.dictionary[c])}' ({int(counts[c]):,})"
                           for c in found)
         check = (f"{column.spec.name}: {len(found)} values print alike but are kept apart: "
                  f"{shown}")

@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Iterator
 
 from .diagnostics import Diagnostic, Span
+from .visible import ascii_escaped
 
 _STRING_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
 _WORD = re.compile(r"[^\W\d_]+")
@@ -90,13 +91,8 @@ def _hidden_warning(ch: str, where: str, span: Span) -> Diagnostic:
 
 def _mixed_warning(word: str, ch: str, span: Span) -> Diagnostic:
     scripts = sorted({_script(c) for c in word}, key=lambda s: (s != "LATIN", s))
-    message = (f"the word '{_escaped(word)}' mixes {' and '.join(s.title() for s in scripts)} "
+    message = (f"the word '{ascii_escaped(word)}' mixes {' and '.join(s.title() for s in scripts)} "
                f"letters: U+{ord(ch):04X} ({unicodedata.name(ch, '?')}) looks like another "
                "letter")
     return Diagnostic("mixed-script", message, span, "retype the word in one alphabet",
                       severity="warning")
-
-
-def _escaped(word: str) -> str:
-    """``word`` with its letters outside ASCII written ``\\uXXXX``."""
-    return "".join(ch if ch.isascii() else f"\\u{ord(ch):04x}" for ch in word)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pmir_dsl.cli import main
-from pmir_dsl.lookalike import escaped, lookalike_sets, printed
+from pmir_dsl.lookalike import lookalike_sets, printed
+from pmir_dsl.visible import ascii_escaped as escaped
 
 CONTRACT = '''contract "C" {
   service start 2023-04-01

@@ -253,7 +253,7 @@ case("pmir_mixed_script", "a Cyrillic letter in a Latin word of a condition's te
      contract=GROUPED.replace("  population referrals\n", '  population referrals where provider is "N\u043erth"\n'),
      files={"data/referrals.csv": "\n".join([HEADER + ",provider", *(r + ",North" for r in ROWS)]) + "\n"},
      stderr=["warning[mixed-script]: the word 'N\\u043erth' mixes Latin and Cyrillic letters: U+043E (CYRILLIC SMALL LETTER O)",
-             "--> contract.pmir:16:44"])
+             "--> contract.pmir:16:44", '16 |   population referrals where provider is "N\\u043erth"', "   | " + " " * 43 + "^^^^^^\n"])
 case("pmir_invisible_in_name", "a zero-width space inside a measure's name: an unexpected character, located and escaped",
      ["lint", "contract.pmir"], rows=None, contract=SMALL.replace("measure DONE", "measure DO\u200bNE"),
      stderr=["error[unexpected-character]", "contract.pmir:14:11", "14 | measure DO\\u200bNE"])
