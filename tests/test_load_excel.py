@@ -322,3 +322,25 @@ def test_schema_shows_a_declared_format(tmp_path: Path, capsys: pytest.CaptureFi
     out = capsys.readouterr().out
     assert "referral_date                date written DD/MM/YYYY\n" in out
     assert "end_date                     date written D-MMM-YYYY, may be empty" in out
+
+
+def test_a_rule_test_of_a_contract_with_declared_formats_writes_iso_dates(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Decision 281, end to end: ``pmirc test`` reads a test's ISO dates though the contract
+    declares DD/MM/YYYY for its data files (read with it, 2024-04-03 would be a bad date)."""
+    from pmir_dsl.cli import main
+
+    measure = ('measure M "m" {\n  population referrals\n  month of referral_date\n'
+               '  met when end_date is present\n  target at least 50%\n}\n')
+    (tmp_path / "c.pmir").write_text(CONTRACT + measure, encoding="utf-8")
+    (tmp_path / "c.pmirtest").write_text('''test "ISO dates in a test" {
+  as of 2024-04-30
+  table referrals {
+    | referral_id | referral_date | end_date   |
+    | R1          | 2024-04-03    | 2024-04-20 |
+    | R2          | 2024-04-05    |            |
+  }
+  expect M 2024-04 in_month: 1 of 2, met
+}
+''', encoding="utf-8")
+    assert main(["test", str(tmp_path / "c.pmirtest")]) == 0, capsys.readouterr()
