@@ -119,7 +119,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
 
 
 #: Codes whose caret points at a printable character that looks like another: shown escaped.
-_ESCAPED_UNDER_CARET = {"mixed-script": ascii_escaped}
+_ESCAPED_UNDER_CARET = {"mixed-script": ascii_escaped, "unexpected-character": ascii_escaped}
 
 
 def render(diag: Diagnostic, sources: dict[str, str]) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from fractions import Fraction
 from importlib import resources
 
@@ -20,6 +21,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from lark.lexer import PatternStr
 
 from . import ast
+from .visible import ascii_escaped
 from .diagnostics import Diagnostic, Span, did_you_mean
 
 #: Human words for the grammar's named terminals, used in "expected ..." messages.
@@ -290,8 +292,27 @@ def _bad_character(e: UnexpectedCharacters, source: str, file: str,
                           Span(file, e.line, e.column, e.line, end),
                           'close it with a matching " on the same line')
     words = _join_or(_expected_words(expected)) if expected else "a declaration"
-    return Diagnostic("unexpected-character", f"unexpected character {e.char!r}; expected {words}",
-                      span, CHARACTER_HINTS.get(e.char))
+    shown = f"'{ascii_escaped(e.char)}'" if unicodedata.category(e.char).startswith("L") \
+        else repr(e.char)  # a look-alike letter is named by its code point
+    return Diagnostic("unexpected-character", f"unexpected character {shown}; expected {words}",
+                      span, _character_hint(e.char))
+
+
+def _character_hint(ch: str) -> str | None:
+    """The hint for an unexpected character: a known slip, an invisible character (a second
+    byte order mark), or a letter outside ASCII that looks like one of a name's letters."""
+    if ch in CHARACTER_HINTS:
+        return CHARACTER_HINTS[ch]
+    name = unicodedata.name(ch, "")
+    if ch == "\ufeff":
+        return ("a byte order mark (U+FEFF) inside the file: it was saved as UTF-8 twice, or "
+                "pasted with one; delete it")
+    if unicodedata.category(ch) == "Cf":
+        return f"an invisible character U+{ord(ch):04X} ({name}): delete it"
+    if unicodedata.category(ch).startswith("L") and not ch.isascii():
+        return (f"U+{ord(ch):04X} ({name}) is not a letter a name may have: names are ASCII "
+                "letters, digits and '_' (a look-alike letter may have been pasted)")
+    return None
 
 
 @functools.cache

@@ -51,8 +51,8 @@ from hypothesis import strategies as st
 from pmir_dsl.check import check_source
 from pmir_dsl.cli import main
 from pmir_dsl.compile import compile_contract
-from pmir_dsl.visible import visible
-from pmir_dsl.diagnostics import CODES, CompileError, render, render_all
+from pmir_dsl.visible import ascii_escaped, visible
+from pmir_dsl.diagnostics import CODES, CompileError, Diagnostic, render, render_all
 
 REPO = Path(__file__).resolve().parent.parent
 #: Seed folders, relative to the repository: contracts, the stdlib and the diagnostics corpus.
@@ -166,9 +166,25 @@ def _diagnostics_problem(e: CompileError) -> str | None:
         if not line.strip() and f"\n{d.span.line} | " not in one:
             continue  # a blank line need not be shown
         # the line as a terminal may safely print it: controls written as escapes (visible.py)
-        if f"\n{d.span.line} | {visible(line.replace(chr(9), ' '))}\n" not in one:
+        if f"\n{d.span.line} | {_shown_line(d, line.replace(chr(9), ' '))}\n" not in one:
             return f"render shows another line than {d.span.file}:{d.span.line} ([{d.code}])"
     return None
+
+
+#: Diagnostics that show what is under their caret with every character outside ASCII escaped
+#: (a look-alike letter), the rest of the line as the others do.
+ESCAPED_UNDER_CARET = ("mixed-script", "unexpected-character")
+
+
+def _shown_line(d: Diagnostic, text: str) -> str:
+    """The source line as ``render`` must show it for ``d``."""
+    if d.code not in ESCAPED_UNDER_CARET:
+        return visible(text)
+    s = d.span
+    width = s.end_column - s.column if s.end_line == s.line else len(text)
+    stop = s.column - 1 + max(1, min(width, len(text) - s.column + 1))
+    return visible(text[:s.column - 1]) + ascii_escaped(text[s.column - 1:stop]) + \
+        visible(text[stop:])
 
 
 def lint_probe(source: str, folder: Path) -> str | None:

@@ -266,7 +266,8 @@ def test_empty_strings_in_parquet_are_empty_cells(tmp_path: Path) -> None:
     t = load_table(tmp_path, spec)
     assert int((~t.columns["when"].present()).sum()) == n - 1
     assert t.columns["kind"].values.tolist()[:2] == [-1, 0]
-    assert t.columns["note"].dictionary == ("x",) and t.columns["note"].values.tolist()[:2] == [-1, 0]
+    note = t.columns["note"]
+    assert note.dictionary == ("x",) and note.values.tolist()[:2] == [-1, 0]
 
 
 # ---- any text under a declared format: the date Python reads, or a problem for the row --------

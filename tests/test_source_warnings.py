@@ -11,12 +11,9 @@ from pmir_dsl.source_warnings import scan
 HEAD = 'contract "C" {\n  service start 2023-04-01\n}\n'
 
 
-def codes_at(source: str) -> list[tuple[str, int, int]]:
-    return [(d.code, d.span.line, d.span.column) for d in scan(source, "c.pmir")]  # type: ignore[union-attr]
-
-
 def test_plain_text_has_no_warnings() -> None:
-    assert scan(HEAD + '# Café, Ŵyl, Ελλάδα, Москва\ntable t "Zoë\'s table" { a: id }\n', "c") == []
+    source = HEAD + '# Café, Ŵyl, Ελλάδα, Москва\ntable t "Zoë\'s table" { a: id }\n'
+    assert scan(source, "c") == []
 
 
 @pytest.mark.parametrize("ch", ["\u202e", "\u202a", "\u2066", "\u2069", "\u200f", "\u061c"])
@@ -28,7 +25,8 @@ def test_bidi_controls_in_strings_and_comments(ch: str) -> None:
     assert "bidi control" in found[0].message and found[0].severity == "warning"
 
 
-@pytest.mark.parametrize("ch,name", [("\u200b", "ZERO WIDTH SPACE"), ("\ufeff", "ZERO WIDTH NO-BREAK"),
+@pytest.mark.parametrize("ch,name", [("\u200b", "ZERO WIDTH SPACE"),
+                                     ("\ufeff", "ZERO WIDTH NO-BREAK"),
                                      ("\u00ad", "SOFT HYPHEN"), ("\u2060", "WORD JOINER")])
 def test_invisible_characters(ch: str, name: str) -> None:
     [d] = scan(HEAD + f'table t "No{ch}rth" {{ a: id }}\n', "c.pmir")
