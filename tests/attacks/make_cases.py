@@ -291,3 +291,10 @@ case("folder_table_link_loop", "a folder table holding a symbolic link that loop
      stderr=["data/referrals/part-2.parquet: a symbolic link that loops, not a file", "data/referrals/part-3.parquet: a symbolic link that loops",
              "data/referrals/part-4.parquet: a symbolic link that leads nowhere, not a file"],
      no_stderr=["empty, but a value is required"])
+case("pmir_lookalike_letter_in_name", "a Cyrillic 'о' in a column name: an unexpected character named by its code point, escaped under the caret",
+     ["lint", "contract.pmir"], rows=None, contract=SMALL.replace("  met when end_date is present", "  met when end_date is pres\u0435nt"),
+     stderr=["error[unexpected-character]: unexpected character '\\u0435'", "--> contract.pmir:17:28", "17 |   met when end_date is pres\\u0435nt",
+             "   | " + " " * 27 + "^^^^^^\n", "U+0435 (CYRILLIC SMALL LETTER IE) is not a letter a name may have"])
+case("pmir_double_bom", "a contract saved with two byte order marks: the second named, with its hint",
+     ["lint", "contract.pmir"], rows=None, contract=None, files={"contract.pmir": "\ufeff\ufeff" + SMALL},
+     stderr=["error[unexpected-character]: unexpected character '\\ufeff'", "--> contract.pmir:1:1", "saved as UTF-8 twice"])
