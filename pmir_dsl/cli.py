@@ -345,7 +345,8 @@ def far_dates(tables: dict) -> list[str]:  # type: ignore[type-arg]
 
 
 def _evaluate(args: argparse.Namespace, plan: Any, tables: dict) -> Any:  # type: ignore[type-arg]
-    """Evaluate with the engine asked for, after the far-date warnings."""
+    """Evaluate with the engine asked for, after the far-date and look-alike warnings."""
+    from .lookalike import literal_warnings
     from .pipeline import evaluate
 
     if args.as_of is None and not plan.contract.extract_date:  # as of the latest date in the data
@@ -354,6 +355,8 @@ def _evaluate(args: argparse.Namespace, plan: Any, tables: dict) -> Any:  # type
     if args.as_of is not None:
         for line in as_of_warnings(tables, args.as_of):
             print(line, file=sys.stderr)
+    for line in literal_warnings(plan.contract, tables):
+        print(line, file=sys.stderr)
     if args.engine == "reference":
         from .reference import evaluate_reference
 

@@ -10,6 +10,10 @@ each set of look-alike values of a ``text`` column is a data-quality entry namin
 each value with its unseen characters escaped, and how many records hold each; its count is the
 records that hold any of them, its examples their smallest ids. The records are not excluded.
 
+A value a condition names (``provider is "Café"``) that no record holds, where the data holds
+one that prints alike, is warned of by ``pmirc check`` (``warning[look-alike-value]``): the
+condition matches none of those records, though a reader sees the same word.
+
 Two values print alike when they are equal once put in Unicode's composed form (NFC), with the
 invisible format characters (Unicode category Cf: byte order marks, zero-width spaces and
 joiners, bidi controls, soft hyphens) removed and every space separator made a plain space.
@@ -22,9 +26,11 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 
+import attrs
 import numpy as np
 
-from .schema import Column, ColumnType, Table
+from . import ir
+from .schema import Column, ColumnSpec, ColumnType, Table
 from .visible import ascii_escaped
 
 #: How many look-alike sets of one column are reported (each with its own entry).
@@ -71,3 +77,62 @@ def _column_checks(column: Column) -> Iterator[tuple[str, np.ndarray]]:
         check = (f"{column.spec.name}: {len(found)} values print alike but are kept apart: "
                  f"{shown}")
         yield check, np.isin(codes, np.array(found, codes.dtype))
+
+
+# ---- a contract's quoted values against the data -------------------------------------------------
+
+
+def literal_warnings(contract: ir.Contract, tables: dict[str, Table]) -> list[str]:
+    """A warning for each text value a measure's condition names (``provider is "Café"``) that
+    no record holds, where the data holds a value that prints alike (``Cafe\\u0301``): the
+    condition matches none of those records, though a reader sees the same word."""
+    out: dict[str, None] = {}
+    for m in contract.measures:
+        for node in _in_values(m):
+            column = _loaded(tables, m.table, node.column)
+            if column is None or column.spec.type is not ColumnType.TEXT:
+                continue
+            for value in node.values:
+                out.update(dict.fromkeys(_literal_warning(m.id, column, value)))
+    return list(out)
+
+
+def _literal_warning(measure: str, column: Column, value: str) -> Iterator[str]:
+    if value in column.dictionary:
+        return
+    alike = [i for i, v in enumerate(column.dictionary) if not v.isascii() or not value.isascii()
+             if printed(v) == printed(value)]
+    if not alike:
+        return
+    counts = np.bincount(column.values[column.values >= 0], minlength=len(column.dictionary))
+    shown = ", ".join(f"'{ascii_escaped(column.dictionary[i])}' ({int(counts[i]):,} record"
+                      f"{'s' * int(counts[i] != 1)})" for i in alike)
+    yield (f"warning[look-alike-value]: measure {measure}: no record's {column.spec.label} is "
+           f"'{ascii_escaped(value)}', as a condition names it, but the data has {shown}, which "
+           "prints alike\n  hint: make the contract's text and the data's the same characters "
+           "(retype one of them)")
+
+
+def _loaded(tables: dict[str, Table], table: str, spec: ColumnSpec) -> Column | None:
+    """The loaded column a condition reads (through its ref column for a joined one)."""
+    t = tables.get(table)
+    if t is None:
+        return None
+    if spec.via is None:
+        return t.columns.get(spec.name)
+    ref = t.columns.get(spec.via)
+    target = tables.get(ref.spec.references or "") if ref is not None else None
+    return target.columns.get(spec.name) if target is not None else None
+
+
+def _in_values(node: object) -> Iterator[ir.InValues]:
+    """Every ``is`` / ``is one of`` condition inside an IR node, however deep."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ir.InValues):
+            yield item
+        elif isinstance(item, (tuple, list)):
+            stack.extend(item)
+        elif attrs.has(type(item)) and not isinstance(item, ColumnSpec):
+            stack.extend(getattr(item, f.name) for f in attrs.fields(type(item)))

@@ -72,3 +72,27 @@ def test_lookalikes_are_kept_apart_and_reported(tmp_path: Path, engine: str,
         {"table": "referrals", "check": "provider: 2 values print alike but are kept apart: "
          "'North' (1), '\\ufeffNorth' (1)", "count": 2, "examples": ["R4", "R5"]},
     ]
+
+
+def test_a_condition_naming_a_lookalike_of_the_datas_value_is_warned_of(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The contract says "Café" (composed); the data holds only the decomposed form: the
+    condition matches nothing, and check says why. With the contract's own form in the data
+    there is nothing to warn of."""
+    contract = CONTRACT.replace("  met when end_date is present\n",
+                                f'  met when end_date is present and provider is "{NFC}"\n')
+    (tmp_path / "c.pmir").write_text(contract, encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    header = "referral_id,provider,referral_date,end_date\n"
+    (data / "referrals.csv").write_text(header + f"R1,{NFD},2023-04-03,2023-04-20\n"
+                                        f"R2,{NFD},2023-04-03,2023-04-20\n", encoding="utf-8")
+    main(["check", str(tmp_path / "c.pmir"), str(data), "--as-of", "2023-04-30"])
+    err = capsys.readouterr().err
+    assert ("warning[look-alike-value]: measure DONE: no record's provider is 'Caf\\u00e9', as a "
+            "condition names it, but the data has 'Cafe\\u0301' (2 records), which prints alike"
+            ) in err
+    (data / "referrals.csv").write_text(header + f"R1,{NFC},2023-04-03,2023-04-20\n",
+                                        encoding="utf-8")
+    main(["check", str(tmp_path / "c.pmir"), str(data), "--as-of", "2023-04-30"])
+    assert "look-alike" not in capsys.readouterr().err

@@ -298,3 +298,8 @@ case("pmir_lookalike_letter_in_name", "a Cyrillic 'о' in a column name: an unex
 case("pmir_double_bom", "a contract saved with two byte order marks: the second named, with its hint",
      ["lint", "contract.pmir"], rows=None, contract=None, files={"contract.pmir": "\ufeff\ufeff" + SMALL},
      stderr=["error[unexpected-character]: unexpected character '\\ufeff'", "--> contract.pmir:1:1", "saved as UTF-8 twice"])
+case("condition_names_a_lookalike", "a condition names 'Café' composed; the data holds it decomposed: warned, the measure's figures as written",
+     CHECK + ["--as-of", "2023-05-31"], exit=1, rows=None,
+     contract=GROUPED.replace("  met when end_date is present\n", '  met when end_date is present and provider is "Caf\u00e9"\n'),
+     files={"data/referrals.csv": "\n".join([HEADER + ",provider", *(r + ",Cafe\u0301" for r in ROWS)]) + "\n"},
+     stderr=["warning[look-alike-value]: measure DONE: no record's provider is 'Caf\\u00e9', as a condition names it, but the data has 'Cafe\\u0301' (3 records), which prints alike"])
