@@ -34,6 +34,12 @@ Decisions worth knowing:
 * Duplicate ids are shown grouped by id (ids in sorted order, each with its rows), not file order.
 * The hash of a partitioned table covers each file's name (then a NUL byte) and its bytes, in
   name order.
+* A date column may declare its format (``DD/MM/YYYY``, :mod:`.date_formats`): read with
+  pyarrow's strptime, strictly (docs/language.md decision 280).
+* A CSV header is read from at most one block, with any line end (CRLF, LF, CR); a declared
+  column that is in the header with an invisible character (a second BOM) is named so.
+* In Parquet, an empty string in a column read as text is an empty cell, as in CSV (decision
+  284); a folder table's ``*.parquet`` that is a broken symbolic link is a problem, not skipped.
 """
 
 from __future__ import annotations
@@ -62,8 +68,8 @@ import pyarrow.parquet as pq
 from .date_formats import SLASHED, DateFormat, compiled_format
 from .errors import DataError, DataProblem
 from .limits import out_of_span
-from .visible import visible
 from .schema import DECIMAL_PLACES, Column, ColumnSpec, ColumnType, Table, TableSpec
+from .visible import visible
 
 #: How many bad rows (and their values) a problem shows.
 SHOWN_ROWS = 5
@@ -322,13 +328,14 @@ _INVISIBLE = {"\ufeff": "a byte order mark (U+FEFF)", "\u200b": "a zero-width sp
               "\u200c": "a zero-width non-joiner (U+200C)", "\u200d": "a zero-width joiner "
               "(U+200D)", "\u2060": "a word joiner (U+2060)", "\u00a0": "a no-break space "
               "(U+00A0)", " ": "a space", "\t": "a tab"}
+_WITHOUT_INVISIBLE = {ord(c): None for c in _INVISIBLE}
 
 
 def _invisible_in_header(name: str, header: Sequence[str]) -> str | None:
     """The hint for a declared column whose name is in the header with characters that do not
     show around or inside it (a second byte order mark, a zero-width or no-break space)."""
     for cell in header:
-        if cell.translate({ord(c): None for c in _INVISIBLE}) != name:
+        if cell.translate(_WITHOUT_INVISIBLE) != name:
             continue
         found = sorted({_INVISIBLE[c] for c in cell if c in _INVISIBLE})
         doubled = " (the file starts with two byte order marks)" if cell.startswith("\ufeff") \
