@@ -21,8 +21,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from lark.lexer import PatternStr
 
 from . import ast
-from .visible import ascii_escaped
 from .diagnostics import Diagnostic, Span, did_you_mean
+from .visible import ascii_escaped
 
 #: Human words for the grammar's named terminals, used in "expected ..." messages.
 TERMINAL_WORDS = {
