@@ -16,13 +16,16 @@ condition matches none of those records, though a reader sees the same word.
 
 Two values print alike when they are equal once put in Unicode's composed form (NFC), with the
 invisible format characters (Unicode category Cf: byte order marks, zero-width spaces and
-joiners, bidi controls, soft hyphens) removed and every space separator made a plain space.
+joiners, bidi controls, soft hyphens; those of the Basic Multilingual Plane and the tag
+characters) removed and every space separator made a plain space.
 Only values with a character outside ASCII can differ from their printed form, so only those
 are normalised: a column of plain ASCII text costs one pass of ``str.isascii``.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 import unicodedata
 from collections.abc import Iterator
 
@@ -39,22 +42,36 @@ MAX_SETS = 10
 
 def printed(value: str) -> str:
     """``value`` as it prints: composed (NFC), without format characters, spaces plain."""
-    kept = "".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in value
-                   if unicodedata.category(ch) != "Cf")
-    return unicodedata.normalize("NFC", kept)
+    unseen, spaces = _unseen()
+    if unseen.search(value):
+        value = unseen.sub("", value)
+    if spaces.search(value):
+        value = spaces.sub(" ", value)
+    return unicodedata.normalize("NFC", value)
+
+
+@functools.cache
+def _unseen() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Patterns of the format characters (dropped) and space separators (made plain spaces) of
+    the Basic Multilingual Plane and the tag characters (U+E0000-U+E007F), found once, when
+    first needed (about 0.02 s)."""
+    found: dict[str, list[str]] = {"Cf": [], "Zs": []}
+    for code in (*range(0x80, 0x10000), *range(0xE0000, 0xE0080)):
+        found.get(unicodedata.category(chr(code)), []).append(chr(code))
+    return tuple(re.compile("[" + re.escape("".join(found[k])) + "]") for k in ("Cf", "Zs"))
 
 
 def lookalike_sets(dictionary: tuple[str, ...]) -> list[list[int]]:
     """The codes of each set of two or more values of ``dictionary`` that print alike, each set
     in code order, the sets in order of their first code."""
-    odd = [i for i, v in enumerate(dictionary) if not v.isascii()]
-    if not odd:
+    sets: dict[str, list[int]] = {}  # by printed form: the values that print so but differ
+    for i, v in enumerate(dictionary):
+        if not v.isascii() and (key := printed(v)) != v:
+            sets.setdefault(key, []).append(i)
+    if not sets:  # values that print as themselves are distinct, so alike only to these
         return []
-    sets: dict[str, list[int]] = {}
-    for i in odd:
-        sets.setdefault(printed(dictionary[i]), []).append(i)
-    for i, v in enumerate(dictionary):  # a plain value that some other value prints as
-        if v.isascii() and v in sets:
+    for i, v in enumerate(dictionary):  # a value that some other value prints as
+        if v in sets:
             sets[v].append(i)
     return sorted((sorted(codes) for codes in sets.values() if len(codes) > 1),
                   key=lambda codes: codes[0])
