@@ -500,6 +500,7 @@ class TypeRef:
     categories: tuple[Name, ...] = ()
     references: Name | None = None
     span: Span | None = _span()
+    date_format: Text | None = None  # date("DD/MM/YYYY")
 
 
 @attrs.frozen
@@ -525,12 +526,13 @@ class OrderDecl:
 
 @attrs.frozen
 class TableDecl:
-    """``table NAME ["description"] { columns }``."""
+    """``table NAME ["description"] [dates "FORMAT"] { columns }``."""
 
     name: Name
     description: Text | None
     clauses: tuple[object, ...]
     span: Span | None = _span()
+    dates: Text | None = None  # the format of the table's date columns
 
 
 @attrs.frozen

@@ -12,14 +12,16 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
+import attrs
 import numpy as np
 
-from . import assumptions, ast, ir
+from . import assumptions, ast, ir, source_warnings
 from .calendar import REGIONS, CalendarSpec
-from .diagnostics import CompileError, Diagnostic, Span, did_you_mean
+from .diagnostics import CompileError, Diagnostic, Span, did_you_mean, render
 from .check_measures import (SINGLE_CLAUSES, TYPE_NAMES, MeasureChecker, _clause_word, _first_at,
                              _why_bad)
 from .check_rules import RuleChecker
+from .date_formats import FormatError, compile_format
 from .limits import SPAN_TEXT, in_span
 from .parse import parse, too_deep
 from .schema import ColumnSpec, ColumnType, TableSpec
@@ -28,6 +30,8 @@ from .sources import NO_SUCH_FILE, SourceError, read_source
 
 #: The longest table name: NAME.parquet must fit in a file name (255 bytes on most systems).
 MAX_TABLE_NAME = 200
+#: The longest chain of imports (a contract importing a module importing a module ...).
+MAX_IMPORT_DEPTH = 50
 
 
 def check_file(path: str | Path) -> ir.Contract:
@@ -47,10 +51,11 @@ def check_source(source: str, file: str, folder: Path | None = None) -> ir.Contr
     try:
         contract = checker.run(source, file)
     except RecursionError:
-        raise CompileError([too_deep(file)], checker.sources) from None
+        raise CompileError([too_deep(checker.sources)], checker.sources) from None
     if checker.errors or contract is None:
-        raise CompileError(checker.errors, checker.sources)
-    return contract
+        raise CompileError(checker.errors + checker.warnings, checker.sources)
+    shown = tuple(render(w, checker.sources) for w in checker.warnings)
+    return attrs.evolve(contract, warnings=shown) if shown else contract
 
 
 class Checker:
@@ -79,6 +84,11 @@ class Checker:
 
         unique = dict.fromkeys(d for d in self.diagnostics if d.severity == "error")
         return sorted(unique, key=where)
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        """The diagnostics of warning severity, in the order found (once each)."""
+        return list(dict.fromkeys(d for d in self.diagnostics if d.severity == "warning"))
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
         """Record an error diagnostic."""
@@ -141,7 +151,7 @@ class Checker:
     def _parse(self, source: str, file: str) -> ast.Module | None:
         self.sources[file] = source
         module, diags = parse(source, file)
-        self.diagnostics += diags
+        self.diagnostics += diags + source_warnings.scan(source, file)
         return module
 
     def _with_imports(self, module: ast.Module, chain: tuple[str, ...]) -> Iterable[object]:
@@ -170,6 +180,11 @@ class Checker:
             return
         if key in self.loaded:
             return
+        if len(chain) > MAX_IMPORT_DEPTH:  # each level costs stack: stop long before Python's
+            self.error("import-depth", f"imports nested more than {MAX_IMPORT_DEPTH} deep: "
+                       f"{self._chain_text((*chain, key))}", imp.span,
+                       "import the modules from the contract itself, or merge them")
+            return
         self.loaded.add(key)
         module = self._parse(source, file)
         if module is None:
@@ -180,6 +195,13 @@ class Checker:
                        "move the contract header out of the module, or import a module without one")
         body = [i for i in module.items if not isinstance(i, ast.ContractDecl)]
         yield from self._with_imports(ast.Module(module.file, tuple(body)), (*chain, key))
+
+    def _chain_text(self, chain: tuple[str, ...]) -> str:
+        """A chain of imports as 'a.pmir -> b.pmir -> ... -> z.pmir' (its first and last three)."""
+        names = [self.shown.get(k, k) for k in chain]
+        shown = names if len(names) <= 6 else [*names[:3], f"... ({len(names) - 6} more)",
+                                                *names[-3:]]
+        return " -> ".join(shown)
 
     def _resolve_import(self, imp: ast.Import) -> tuple[str, str, str] | None:
         """(identity, name in diagnostics, source) of an import, or None with a diagnostic."""
@@ -266,12 +288,32 @@ class Checker:
                            _first_at(first[c.name.text], c.name))
                 continue
             first[c.name.text] = c.name
-            spec = self._column(c)
+            spec = self._dated(self._column(c), c.type.date_format or decl.dates, c)
             if spec is not None:
                 columns[c.name.text] = spec
             else:  # reported once here, not again wherever the column is used
                 self.untyped.add((decl.name.text, c.name.text))
         return TableSpec(decl.name.text, tuple(columns.values()), self._orders(decl, columns))
+
+    def _dated(self, spec: ColumnSpec | None, written: ast.Text | None, c: ast.ColumnDecl
+               ) -> ColumnSpec | None:
+        """A date column with the format it is declared with (its own, else its table's)."""
+        if spec is None or written is None:
+            return spec
+        if spec.type is not ColumnType.DATE:
+            if c.type.date_format is not None:  # a table's format is for its date columns only
+                self.error("type-mismatch", f"a format is for date columns; '{c.name.text}' is "
+                           f"{spec.type.value}", c.type.date_format.span,
+                           f"write {c.name.text}: {c.type.name.text}")
+            return spec
+        try:
+            shape = compile_format(written.text)
+        except FormatError as e:
+            self.error("bad-date-format", f"the date format '{written.text}' {e}", written.span,
+                       'write e.g. "DD/MM/YYYY", "D/M/YYYY", "DD-MMM-YYYY" or "YYYY-MM-DD"')
+            return spec
+        iso = shape.strptime == "%Y-%m-%d" and "{1,2}" not in shape.shape
+        return spec if iso else attrs.evolve(spec, date_format=written.text)
 
     def _orders(self, decl: ast.TableDecl, columns: dict[str, ColumnSpec]
                 ) -> tuple[tuple[str, str], ...]:

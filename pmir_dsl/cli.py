@@ -244,6 +244,12 @@ def _width(text: str) -> int:
 # ---- commands -----------------------------------------------------------------------------------
 
 
+def _warn(contract: Any) -> None:
+    """The contract's warnings (text that may not be what it looks like), on standard error."""
+    for warning in contract.warnings:
+        print(warning + "\n", file=sys.stderr)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """``pmirc check``: evaluate and report; exit 1 when any assessed target is failed."""
     from .load import load_tables
@@ -252,6 +258,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .report import json as json_report
 
     plan = compile_file(args.contract)
+    _warn(plan.contract)
     with terminal.progress(terminal.progress_wanted(sys.stderr, args.format)) as step:
         used = plan.contract.used_tables()
         with step(f"Reading {len(used)} table{'s' if len(used) != 1 else ''} from "
@@ -338,7 +345,8 @@ def far_dates(tables: dict) -> list[str]:  # type: ignore[type-arg]
 
 
 def _evaluate(args: argparse.Namespace, plan: Any, tables: dict) -> Any:  # type: ignore[type-arg]
-    """Evaluate with the engine asked for, after the far-date warnings."""
+    """Evaluate with the engine asked for, after the far-date and look-alike warnings."""
+    from .lookalike import literal_warnings
     from .pipeline import evaluate
 
     if args.as_of is None and not plan.contract.extract_date:  # as of the latest date in the data
@@ -347,6 +355,8 @@ def _evaluate(args: argparse.Namespace, plan: Any, tables: dict) -> Any:  # type
     if args.as_of is not None:
         for line in as_of_warnings(tables, args.as_of):
             print(line, file=sys.stderr)
+    for line in literal_warnings(plan.contract, tables):
+        print(line, file=sys.stderr)
     if args.engine == "reference":
         from .reference import evaluate_reference
 
@@ -366,6 +376,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
             print(render_all(e.diagnostics, e.sources), file=sys.stderr)
             status = EXIT_UNUSABLE
             continue
+        _warn(c)
         print(f"{path}: ok: contract '{c.name}', {len(c.measures)} measures "
               f"({', '.join(m.id for m in c.measures)}), {len(c.tables)} tables")
         if args.assumptions:
@@ -390,6 +401,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
             if col.name in used[t.name]:
                 kind = f"category: {' | '.join(col.categories)}" if col.categories else \
                     f"ids of {col.references}" if col.references else col.type.value
+                kind += f" written {col.date_format}" if col.date_format else ""
                 print(f"  {col.name:<28} {kind}{', may be empty' if col.nullable else ''}")
     return EXIT_OK
 
@@ -402,6 +414,7 @@ def _measure_evaluation(args: argparse.Namespace) -> Any:
     from .pipeline import compile_file, evaluate
 
     plan = compile_file(args.contract)
+    _warn(plan.contract)
     if args.measure not in {mp.measure.id for mp in plan.measures}:
         ids = ", ".join(mp.measure.id for mp in plan.measures)
         raise UsageError(f"no measure '{args.measure}' in {args.contract} (measures: {ids})")

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from .visible import visible
+from .visible import ascii_escaped, visible
 
 
 @attrs.frozen
@@ -64,6 +64,7 @@ CODES: dict[str, ErrorCode] = _codes(
     ("unknown-category", "A value that is not one of the column's categories"),
     ("type-mismatch", "A column or value of the wrong type for where it is used"),
     ("bad-date", "A date literal that is not a real calendar date"),
+    ("bad-date-format", "A declared date format that pmirc cannot read dates with"),
     ("bad-percentage", "A percentage outside 0% to 100%"),
     ("bad-amount", "A number that does not fit where it is used"),
     ("long-name", "A table name too long to name its data file"),
@@ -81,6 +82,9 @@ CODES: dict[str, ErrorCode] = _codes(
     ("contradictory-rules", "Two rules send the same state to different levels"),
     ("level-trap", "A level above the lowest that no rule ever leaves"),
     ("rule-measure", "A measure a rule or review uses does not fit it (its kind, period, target or groups)"),
+    ("import-depth", "Imports nested more deeply than pmirc follows"),
+    ("hidden-character", "Warning: a bidi control or invisible character in a string or comment"),
+    ("mixed-script", "Warning: a word in a string mixing letters of different scripts"),
 )
 
 
@@ -114,6 +118,10 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     return f"did you mean '{close[0]}'?" if close else None
 
 
+#: Codes whose caret points at a printable character that looks like another: shown escaped.
+_ESCAPED_UNDER_CARET = {"mixed-script": ascii_escaped, "unexpected-character": ascii_escaped}
+
+
 def render(diag: Diagnostic, sources: dict[str, str]) -> str:
     """Render a diagnostic as text: header, location, the source line with a caret, the hint."""
     out = [f"{diag.severity}[{diag.code}]: {diag.message}"]
@@ -126,13 +134,15 @@ def render(diag: Diagnostic, sources: dict[str, str]) -> str:
             width = span.end_column - span.column if span.end_line == span.line else len(text)
             width = max(1, min(width, len(text) - span.column + 1))
             gutter = " " * len(str(span.line))
-            # control characters echoed as escapes (never sent to the terminal), caret moved along
-            lead = len(visible(text[:span.column - 1]))
-            width = len(visible(text[span.column - 1:span.column - 1 + width]))
+            # control characters echoed as escapes (never sent to the terminal), caret moved along;
+            # a look-alike letter is escaped too, under its caret
+            show = _ESCAPED_UNDER_CARET.get(diag.code, visible)
+            start, stop = span.column - 1, span.column - 1 + width
+            shown = [visible(text[:start]), show(text[start:stop]), visible(text[stop:])]
             out += [
                 f"{gutter} |",
-                f"{span.line} | {visible(text)}",
-                f"{gutter} | {' ' * lead}{'^' * width}",
+                f"{span.line} | {''.join(shown)}",
+                f"{gutter} | {' ' * len(shown[0])}{'^' * len(shown[1])}",
             ]
     if diag.hint:
         out.append(f"  = hint: {diag.hint}")

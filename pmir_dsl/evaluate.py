@@ -96,7 +96,8 @@ def partials(plan: Plan, batch: Batch, row_offset: int = 0) -> Partial:
         for check, mask in v.exclusions:
             key = (mp.table, check)
             flagged[key] = flagged[key] | mask if key in flagged else mask
-    quality = {k: _quality(batch.tables[k[0]], k[1], mask, row_offset) for k, mask in flagged.items()}
+    quality = {k: quality_entry(batch.tables[k[0]], k[1], mask, row_offset)
+               for k, mask in flagged.items()}
     return Partial(counts, quality)
 
 
@@ -347,7 +348,8 @@ def _label(col: Column, c: int) -> str | None:
     return (col.dictionary if t is ColumnType.TEXT else col.spec.categories)[c]
 
 
-def _quality(table: Table, check: str, mask: np.ndarray, row_offset: int) -> Quality:
+def quality_entry(table: Table, check: str, mask: np.ndarray, row_offset: int) -> Quality:
+    """The entry of the records under ``mask``: their count and the smallest ids (or rows)."""
     rows = np.flatnonzero(mask)
     id_col = next((c for c in table.columns.values() if c.spec.type is ColumnType.ID), None)
     if id_col is None:

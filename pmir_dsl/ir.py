@@ -477,6 +477,7 @@ class Contract:
     remedies: tuple[Remedy, ...] = ()
     reviews: tuple[Review, ...] = ()
     assumptions: tuple[Assumption, ...] = ()  # every one, in file order
+    warnings: tuple[str, ...] = ()  # rendered warnings of its source (source_warnings.py)
 
     def table(self, name: str) -> TableSpec:
         """The declared table called ``name``."""

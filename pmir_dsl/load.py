@@ -34,6 +34,12 @@ Decisions worth knowing:
 * Duplicate ids are shown grouped by id (ids in sorted order, each with its rows), not file order.
 * The hash of a partitioned table covers each file's name (then a NUL byte) and its bytes, in
   name order.
+* A date column may declare its format (``DD/MM/YYYY``, :mod:`.date_formats`): read with
+  pyarrow's strptime, strictly (docs/language.md decision 280).
+* A CSV header is read from at most one block, with any line end (CRLF, LF, CR); a declared
+  column that is in the header with an invisible character (a second BOM) is named so.
+* In Parquet, an empty string in a column read as text is an empty cell, as in CSV (decision
+  284); a folder table's ``*.parquet`` that is a broken symbolic link is a problem, not skipped.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ import csv
 import difflib
 import errno
 import hashlib
+import io
 import os
 import re
 import stat
@@ -58,9 +65,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from .date_formats import SLASHED, DateFormat, compiled_format
 from .errors import DataError, DataProblem
 from .limits import out_of_span
 from .schema import DECIMAL_PLACES, Column, ColumnSpec, ColumnType, Table, TableSpec
+from .visible import visible
 
 #: How many bad rows (and their values) a problem shows.
 SHOWN_ROWS = 5
@@ -189,12 +198,30 @@ def _unusable_path(candidates: dict[str, Path]) -> DataProblem | None:
 
 def _folder_files(folder: Path) -> tuple[Path, ...]:
     """The ``*.parquet`` files of a partitioned table, in name order."""
+    if broken := _broken_links(folder):
+        raise DataError(broken)
     files = tuple(sorted((p for p in folder.glob("*.parquet") if p.is_file()), key=_name))
     if not files:
         message = f"the folder {folder.name}/ has no .parquet files"
         hint = "a folder table holds the Parquet files of one table (sub-folders are not read)"
         raise DataError(DataProblem(str(folder), message, hint=hint))
     return files
+
+
+def _broken_links(folder: Path) -> list[DataProblem]:
+    """A problem for each ``*.parquet`` of a folder table that is a symbolic link that loops or
+    leads nowhere: a part of the table that cannot be read is named, never skipped."""
+    problems = []
+    for path in sorted(folder.glob("*.parquet"), key=_name):
+        try:
+            os.stat(path)
+        except OSError as e:
+            what = "loops" if e.errno == errno.ELOOP else "leads nowhere" \
+                if e.errno == errno.ENOENT else f"cannot be followed ({e.strerror})"
+            problems.append(DataProblem(str(path), f"a symbolic link that {what}, not a file",
+                                        hint="a folder table's files are all read: point the "
+                                        "link at a Parquet file, or remove it"))
+    return problems
 
 
 def _name(path: Path) -> str:
@@ -287,6 +314,7 @@ def _missing_columns(file: str, names: Sequence[str], header: Sequence[str]) -> 
         close = difflib.get_close_matches(name, header, n=1, cutoff=0.6)
         shown = ", ".join(_shorten(h) for h in header[:30]) + (", ..." if len(header) > 30 else "")
         hint = f"did you mean '{close[0]}'?" if close else f"the file has columns: {shown}"
+        hint = _invisible_in_header(name, header) or hint
         problems.append(DataProblem(file, "missing column", column=name, hint=hint))
     for name in (n for n in names if list(header).count(n) > 1):
         message = f"the header names this column {list(header).count(name)} times"
@@ -295,18 +323,61 @@ def _missing_columns(file: str, names: Sequence[str], header: Sequence[str]) -> 
     return problems
 
 
+#: Characters that do not show in a spreadsheet's header cell, by what they are.
+_INVISIBLE = {"\ufeff": "a byte order mark (U+FEFF)", "\u200b": "a zero-width space (U+200B)",
+              "\u200c": "a zero-width non-joiner (U+200C)", "\u200d": "a zero-width joiner "
+              "(U+200D)", "\u2060": "a word joiner (U+2060)", "\u00a0": "a no-break space "
+              "(U+00A0)", " ": "a space", "\t": "a tab"}
+_WITHOUT_INVISIBLE = {ord(c): None for c in _INVISIBLE}
+
+
+def _invisible_in_header(name: str, header: Sequence[str]) -> str | None:
+    """The hint for a declared column whose name is in the header with characters that do not
+    show around or inside it (a second byte order mark, a zero-width or no-break space)."""
+    for cell in header:
+        if cell.translate(_WITHOUT_INVISIBLE) != name:
+            continue
+        found = sorted({_INVISIBLE[c] for c in cell if c in _INVISIBLE})
+        doubled = " (the file starts with two byte order marks)" if cell.startswith("\ufeff") \
+            and cell == header[0] else ""
+        return (f"the header has '{visible(cell)}': the name with {' and '.join(found)} in it"
+                f"{doubled}; retype the header cell, or save the file again as CSV UTF-8")
+    return None
+
+
 def _csv_header(path: Path) -> list[str]:
-    """The header row of a CSV file (a leading UTF-8 BOM is dropped); only its lines are decoded."""
+    """The header row of a CSV file (a leading UTF-8 BOM is dropped), read from at most
+    :data:`_CSV_BLOCK` bytes, with any line end (CRLF, LF or an old Mac's CR)."""
     try:
         with path.open("rb") as fh:
-            lines = (line.decode("utf-8-sig" if i == 0 else "utf-8") for i, line in enumerate(fh))
-            header = next(csv.reader(lines), [])
-    except (UnicodeDecodeError, csv.Error, OSError) as error:
+            head = fh.read(_CSV_BLOCK + 1)
+    except OSError as error:
         raise DataError(_unreadable(str(path), error, [])) from None
+    text = io.StringIO(head.decode("utf-8-sig", "surrogateescape"), newline="")
+    try:
+        header = next(csv.reader(text), [])
+    except csv.Error:  # a cell longer than the csv module's limit
+        message = f"a header cell is longer than {csv.field_size_limit():,} characters"
+        raise DataError(DataProblem(str(path), message, hint=_HUGE_HEADER_HINT)) from None
+    if len(head) > _CSV_BLOCK and text.tell() >= len(text.getvalue()):
+        raise DataError(DataProblem(str(path), f"the header row is longer than {_CSV_BLOCK:,} "
+                                    "bytes", hint=_HUGE_HEADER_HINT))
+    if any(_has_surrogate(h) for h in header):
+        raise DataError(DataProblem(str(path), "the header row is not UTF-8 text",
+                                    hint=_UTF8_HINT))
     if not header:
         hint = "the first row must name the columns"
         raise DataError(DataProblem(str(path), "the file is empty (no header row)", hint=hint))
     return header
+
+
+_HUGE_HEADER_HINT = ("the first row must name the columns: a header this long is usually a "
+                     "quote left open, or a file that is not CSV")
+
+
+def _has_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a byte that was not UTF-8 (decoded as a lone surrogate)."""
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
 def _read_csv(path: Path, names: list[str]) -> pa.Table:
@@ -467,7 +538,26 @@ def _read_parquet(path: Path, names: list[str], coded: Sequence[str] = ()) -> pa
         table = parquet.read(columns=names, use_threads=True)
     except (pa.ArrowException, OSError) as error:
         raise DataError(_unreadable(str(path), error, [])) from None
-    return pa.table({n: _plain(table.column(n), n in coded) for n in names})
+    return pa.table({n: _empty_is_null(_plain(table.column(n), n in coded)) for n in names})
+
+
+def _empty_is_null(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A Parquet string column with its empty strings made null, as an empty CSV cell is
+    (decision 284): a table gives the same figures saved as CSV or as Parquet, and a writer that
+    put '' for a missing date is met with one 'empty' problem and a count, not a bad date a row."""
+    if _is_string(values.type):
+        if pc.min(pc.binary_length(values)).as_py() != 0:  # none empty (or all null): no copy
+            return values
+        return pc.if_else(pc.equal(values, ""), _NULL_STRING, values)
+    if not pa.types.is_dictionary(values.type):
+        return values
+    chunks = []
+    for chunk in values.chunks:
+        empty = pc.index(chunk.dictionary, "").as_py()
+        indices = chunk.indices if empty < 0 else pc.if_else(
+            pc.equal(chunk.indices, empty), pa.scalar(None, chunk.indices.type), chunk.indices)
+        chunks.append(pa.DictionaryArray.from_arrays(indices, chunk.dictionary))
+    return pa.chunked_array(chunks, values.type)
 
 
 def _plain(values: pa.ChunkedArray, coded: bool = False) -> pa.ChunkedArray:
@@ -658,7 +748,10 @@ def _number_column(spec: ColumnSpec, values: np.ndarray, valid: np.ndarray) -> C
 
 
 def _date_text(field: _Field) -> Column:
-    """Dates written ``YYYY-MM-DD`` (real calendar dates) as ``datetime64[D]``."""
+    """Dates written ``YYYY-MM-DD`` (real calendar dates) as ``datetime64[D]``, or in the
+    column's declared format."""
+    if field.spec.date_format is not None:
+        return _date_formatted(field, compiled_format(field.spec.date_format))
     try:  # fast path: pyarrow's ISO parser is exactly as strict (10 characters, real date)
         return _date_column(field.spec, pc.cast(field.raw, pa.date32()))
     except pa.ArrowInvalid:
@@ -668,8 +761,36 @@ def _date_text(field: _Field) -> Column:
     months = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
     days = months.astype("datetime64[D]") + (day - 1)
     ok &= (month >= 1) & (month <= 12) & (day >= 1) & (days.astype("datetime64[M]") == months)
-    field.report_mask(field.present() & ~ok, "not a valid date (expected YYYY-MM-DD)", _DATE_HINT)
+    bad = field.present() & ~ok
+    field.report_mask(bad, "not a valid date (expected YYYY-MM-DD)", _undeclared_hint(field, bad))
     return Column(field.spec, np.where(ok, days, np.datetime64("NaT", "D")))
+
+
+def _undeclared_hint(field: _Field, bad: np.ndarray) -> str:
+    """The hint for dates that are not ``YYYY-MM-DD``: declare the format, when the first bad
+    value is written like 31/03/2024."""
+    first = np.flatnonzero(bad)[:1]
+    value = field.raw.take(first).to_pylist() if first.size else []
+    if not value or not re.match(SLASHED, value[0] or ""):
+        return _DATE_HINT
+    return (f"{_DATE_HINT}; or, for dates such as '{value[0]}', declare their format in the "
+            f'contract: table ... dates "DD/MM/YYYY" {{ ... }}, or {field.spec.name}: '
+            'date("DD/MM/YYYY")')
+
+
+def _date_formatted(field: _Field, fmt: DateFormat) -> Column:
+    """Dates in a declared format (``DD/MM/YYYY``): the value has the format's shape, pyarrow's
+    strptime reads it, and the day read is the day written (strptime rolls 31/02 on to 02/03)."""
+    shaped = _bools(pc.match_substring_regex(field.raw, fmt.shape))
+    text = pc.if_else(pa.array(shaped), field.raw.combine_chunks(), _NULL_STRING)
+    parsed = pc.strptime(text, format=fmt.strptime, unit="s", error_is_null=True)
+    written = pc.struct_field(pc.extract_regex(text, fmt.shape), "day")
+    same_day = pc.equal(pc.day(parsed), pc.cast(written, pa.int64()))
+    ok = shaped & _bools(same_day)
+    hint = f"write dates as {fmt.text}, e.g. {fmt.example}, as the contract declares"
+    field.report_mask(field.present() & ~ok, f"not a valid date (expected {fmt.text})", hint)
+    days = pc.cast(pc.if_else(pa.array(ok), parsed, pa.scalar(None, parsed.type)), pa.date32())
+    return _date_column(field.spec, days)
 
 
 def _date_native(field: _Field) -> Column | None:

@@ -36,13 +36,14 @@ def check_text(source: str, path: str) -> list[Any]:
     """The checker's diagnostics for ``source`` that are in this file (none when it is fine).
     A module without a contract header (a band set to import) is not told it lacks one."""
     from .check import check_source
+    from .source_warnings import scan
 
     try:
         check_source(source, path, Path(path).resolve().parent)
     except CompileError as e:
         return [d for d in e.diagnostics if d.span is None or d.span.file == path
                 if d.code != "no-contract"]
-    return []
+    return scan(source, path)  # a clean contract's warnings (text not as it looks)
 
 
 def word_at(source: str, line: int, character: int) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from fractions import Fraction
 from importlib import resources
 
@@ -21,6 +22,7 @@ from lark.lexer import PatternStr
 
 from . import ast
 from .diagnostics import Diagnostic, Span, did_you_mean
+from .visible import ascii_escaped
 
 #: Human words for the grammar's named terminals, used in "expected ..." messages.
 TERMINAL_WORDS = {
@@ -103,10 +105,10 @@ def parse(source: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
         items = _ToAst(file).transform(tree).children
     except VisitError as e:  # a transformer bug, not the user's: re-raise the original
         if isinstance(e.orig_exc, RecursionError):
-            return None, [too_deep(file)]
+            return None, [too_deep({file: source})]
         raise e.orig_exc from None
     except RecursionError:
-        return None, [too_deep(file)]
+        return None, [too_deep({file: source})]
     return ast.Module(file, tuple(items)), []
 
 
@@ -132,11 +134,41 @@ def _long_numbers(source: str, file: str) -> list[Diagnostic]:
     return out
 
 
-def too_deep(file: str) -> Diagnostic:
-    """The diagnostic for conditions nested past what pmirc follows (a few hundred levels)."""
-    return Diagnostic("syntax", "conditions are nested too deeply to follow (hundreds of "
-                      "brackets or 'not's inside each other)", Span(file, 1, 1, 1, 2),
+def too_deep(sources: dict[str, str]) -> Diagnostic:
+    """The diagnostic for conditions nested past what pmirc follows (a few hundred levels), at
+    the start of the most deeply nested condition of the files read."""
+    depth, index, file = max(((*_deepest(text), name) for name, text in sources.items()),
+                             default=(0, 0, ""))
+    text = sources.get(file, "")
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return Diagnostic("syntax", f"conditions are nested too deeply to follow ({depth:,} brackets "
+                      "or 'not's inside each other from here)",
+                      Span(file, line, column, line, column + 1),
                       "write the condition with fewer levels of brackets")
+
+
+_NESTING = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[()]|\bnot\b|[^\s()"#]+')
+
+
+def _deepest(text: str) -> tuple[int, int]:
+    """(depth, index where it starts) of the most deeply nested condition of ``text``: brackets
+    open, plus the 'not's in a row (each applies to all that follows it)."""
+    best, brackets, nots, start = (0, 0), 0, 0, 0
+    for m in _NESTING.finditer(text):
+        token = m.group()
+        if brackets + nots == 0:
+            start = m.start()
+        if token == "(":
+            brackets += 1
+        elif token == ")":
+            brackets, nots = max(0, brackets - 1), 0
+        elif token == "not":
+            nots += 1
+        elif token[0] not in "\"#":
+            nots = 0
+        best = max(best, (brackets + nots, -start))
+    return best[0], -best[1]
 
 
 # ---- syntax errors ----------------------------------------------------------------------------
@@ -261,8 +293,27 @@ def _bad_character(e: UnexpectedCharacters, source: str, file: str,
                           Span(file, e.line, e.column, e.line, end),
                           'close it with a matching " on the same line')
     words = _join_or(_expected_words(expected)) if expected else "a declaration"
-    return Diagnostic("unexpected-character", f"unexpected character {e.char!r}; expected {words}",
-                      span, CHARACTER_HINTS.get(e.char))
+    shown = f"'{ascii_escaped(e.char)}'" if unicodedata.category(e.char).startswith("L") \
+        else repr(e.char)  # a look-alike letter is named by its code point
+    return Diagnostic("unexpected-character", f"unexpected character {shown}; expected {words}",
+                      span, _character_hint(e.char))
+
+
+def _character_hint(ch: str) -> str | None:
+    """The hint for an unexpected character: a known slip, an invisible character (a second
+    byte order mark), or a letter outside ASCII that looks like one of a name's letters."""
+    if ch in CHARACTER_HINTS:
+        return CHARACTER_HINTS[ch]
+    name = unicodedata.name(ch, "")
+    if ch == "\ufeff":
+        return ("a byte order mark (U+FEFF) inside the file: it was saved as UTF-8 twice, or "
+                "pasted with one; delete it")
+    if unicodedata.category(ch) == "Cf":
+        return f"an invisible character U+{ord(ch):04X} ({name}): delete it"
+    if unicodedata.category(ch).startswith("L") and not ch.isascii():
+        return (f"U+{ord(ch):04X} ({name}) is not a letter a name may have: names are ASCII "
+                "letters, digits and '_' (a look-alike letter may have been pasted)")
+    return None
 
 
 @functools.cache
@@ -435,7 +486,14 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         has_desc = len(ch) > 1 and isinstance(ch[1], Token) and ch[1].type == "STRING"
         desc = self._text(ch[1]) if has_desc else None
         rest = ch[2:] if has_desc else ch[1:]
-        return ast.TableDecl(self._name(ch[0]), desc, tuple(rest), self._s(meta))
+        dates = rest.pop(0).text if rest and isinstance(rest[0], _TableDates) else None
+        return ast.TableDecl(self._name(ch[0]), desc, tuple(rest), self._s(meta), dates)
+
+    def table_dates(self, meta, ch):  # type: ignore[no-untyped-def]
+        return _TableDates(self._text(ch[0]))
+
+    def formatted_type(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.TypeRef(self._name(ch[0]), (), None, self._s(meta), self._text(ch[1]))
 
     def simple_type(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.TypeRef(self._name(ch[0]), (), None, self._s(meta))
@@ -788,3 +846,10 @@ class _Items:
 
     def __init__(self, children: list[object]):
         self.children = children
+
+
+@attrs.frozen
+class _TableDates:
+    """A table's ``dates "FORMAT"``, on its way into its :class:`ast.TableDecl`."""
+
+    text: ast.Text

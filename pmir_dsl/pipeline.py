@@ -9,11 +9,11 @@ from typing import Any
 import attrs
 import numpy as np
 
-from . import limits, profiles, regimes, reviews
+from . import limits, lookalike, profiles, regimes, reviews
 from .check import check_file
 from .compile import Batch, Plan, compile_contract
 from .errors import DataError, DataProblem
-from .evaluate import Axis, Partial, Quality, finish, merge, partials
+from .evaluate import Axis, Partial, Quality, finish, merge, partials, quality_entry
 from .load import load_tables
 from .schema import Column, ColumnType, Table
 
@@ -86,7 +86,7 @@ def evaluate(plan: Plan, tables: dict[str, Table], as_of: str | None = None,
     axis = Axis(whole.first_month, whole.last_month)
     expected = {mp.measure.id: profiles.expected(mp.measure, whole) for mp in plan.measures
                 if mp.measure.expected is not None}
-    total = _with_profile_problems(plan, total, expected)
+    total = _with_lookalikes(_with_profile_problems(plan, total, expected), tables)
     results = finish(plan, total, axis, expected, whole)
     c = plan.contract
     found, notices, running = _reviews(plan, total, axis, whole, tables)
@@ -131,6 +131,15 @@ def _with_profile_problems(plan: Plan, total: Partial, expected: dict[str, Any])
         e = plan.measure(mid).measure.expected
         for check, count, examples in exp.problems:
             quality.setdefault((e.table, check), Quality(e.table, check, count, examples))
+    return attrs.evolve(total, quality=quality)
+
+
+def _with_lookalikes(total: Partial, tables: dict[str, Table]) -> Partial:
+    """Add each set of text values that print alike but group apart (decision 285)."""
+    quality = dict(total.quality)
+    for name, table in tables.items():
+        for check, mask in lookalike.checks(table):
+            quality[(name, check)] = quality_entry(table, check, mask, 0)
     return attrs.evolve(total, quality=quality)
 
 

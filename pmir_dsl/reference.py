@@ -52,7 +52,7 @@ from collections.abc import Callable, Iterable
 from fractions import Fraction
 from typing import Any
 
-from . import ir, limits
+from . import ir, limits, lookalike
 from .errors import DataError, DataProblem
 from .evaluate import K_EXCLUDED, K_FAILED, K_MET, K_PENDING
 from .schema import DECIMAL_SCALE, ColumnSpec, ColumnType, Table
@@ -1520,6 +1520,9 @@ def evaluate_reference(plan_or_contract: Any, tables: dict[str, Table],
         if (table, check) not in ctx.quality or (table, check) in profile_checks:
             ctx.quality.setdefault((table, check), set()).update(rows)
             profile_checks.add((table, check))
+    for name, loaded in tables.items():  # values that print alike (decision 285)
+        for check, mask in lookalike.checks(loaded):
+            ctx.quality[(name, check)] = set(mask.nonzero()[0].tolist())
     quality = {key: quality_entry(data, key[0], key[1], rows)
                for key, rows in ctx.quality.items()}
     ev = ReferenceEvaluation(RefPlan(contract), day.isoformat(), source, tables,

@@ -56,7 +56,8 @@ class ColumnSpec:
 
     ``references`` names the table a ``ref`` column's ids belong to. ``via`` is set on a column
     reached through a ``ref`` column of the measure's table (the ref column's name): such a column
-    is read from the referenced table, row by row through the reference.
+    is read from the referenced table, row by row through the reference. ``date_format`` is a
+    date column's declared format (:mod:`.date_formats`), None for ``YYYY-MM-DD``.
     """
 
     name: str
@@ -65,6 +66,7 @@ class ColumnSpec:
     categories: tuple[str, ...] = ()
     references: str | None = None
     via: str | None = None
+    date_format: str | None = None  # a date column's declared format, e.g. "DD/MM/YYYY"
 
     @property
     def label(self) -> str:

@@ -239,7 +239,7 @@ def load_inline(tf: TestFile, case: TestCase, plan: Any) -> dict[str, Any]:
     from .load import load_tables
 
     given = given_tables(tf, case)
-    specs = plan.contract.used_tables()
+    specs = [iso_dates(s) for s in plan.contract.used_tables()]
     with tempfile.TemporaryDirectory(prefix="pmirtest-") as tmp:
         problems = [d for s in specs for d in _write_csv(Path(tmp), s, given.get(s.name), case)]
         if problems:
@@ -249,6 +249,13 @@ def load_inline(tf: TestFile, case: TestCase, plan: Any) -> dict[str, Any]:
         except DataError as e:
             raise TestFileError([_located(p, given, case) for p in e.problems],
                                 {tf.path: tf.source}) from None
+
+
+def iso_dates(spec: Any) -> Any:
+    """``spec`` with its date columns read as ``YYYY-MM-DD``: a rule test's dates are written so
+    whatever format the contract declares for its data files (decision 281)."""
+    columns = tuple(attrs.evolve(c, date_format=None) for c in spec.columns)
+    return attrs.evolve(spec, columns=columns)
 
 
 def given_tables(tf: TestFile, case: TestCase) -> dict[str, InlineTable]:

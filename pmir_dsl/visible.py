@@ -33,6 +33,13 @@ def _escape(ch: str) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
+def ascii_escaped(text: str) -> str:
+    """``text`` with every character outside printable ASCII written as an escape: for values
+    that must be told apart from a look-alike (``'Cafe\\u0301'``, ``'N\\u043erth'``)."""
+    return "".join(ch if " " <= ch <= "~" else _escape(ch) if ord(ch) >= 0x100
+                   else f"\\u{ord(ch):04x}" for ch in text)
+
+
 def visible_lines(text: str) -> str:
     """:func:`visible` applied line by line, keeping the line breaks of a multi-line message."""
     return "\n".join(visible(line) for line in text.split("\n"))

@@ -995,12 +995,32 @@ def scenarios(draw: st.DrawFn) -> tuple[str, dict[str, Any], str | None]:
     source, start = draw(contracts())
     reviewed = "\nreview R " in source
     data = draw(data_sets(start, busy=reviewed and draw(st.booleans())))
+    written = draw(st.sampled_from(sorted(DATE_FORMATS)))
+    if written != "YYYY-MM-DD":  # a declared format (decision 280): both engines read the same
+        source, data = declared_dates(source, data, written, draw(st.booleans()))
     as_of = None
     if draw(st.integers(0, 3)):
         # reviews want a year or so: their windows are whole quarters, or 12 months
         days = st.integers(80, 480) if reviewed else st.integers(0, 420)
         as_of = day(start + dt.timedelta(days=draw(days)))
     return source, data, as_of
+
+
+#: Declared date formats, and how each writes a date (the meetings table's dates).
+DATE_FORMATS = {"YYYY-MM-DD": "%Y-%m-%d", "DD/MM/YYYY": "%d/%m/%Y", "DD-MMM-YYYY": "%d-%b-%Y"}
+
+
+def declared_dates(source: str, data: dict[str, Any], written: str, on_table: bool
+                   ) -> tuple[str, dict[str, Any]]:
+    """The meetings table's dates written in ``written``, declared for the table or its column."""
+    if on_table:
+        source = source.replace('one date column" {', f'one date column" dates "{written}" {{', 1)
+    else:
+        source = source.replace("  meeting_date: date?", f'  meeting_date: date("{written}")?', 1)
+    header, rows = data["meetings"]
+    rows = [[ref, None if d is None else dt.date.fromisoformat(d).strftime(DATE_FORMATS[written])]
+            for ref, d in rows]
+    return source, {**data, "meetings": (header, rows)}
 
 
 def write_case(folder: Path, source: str, data: dict[str, Any], as_of: str | None) -> None:

@@ -13,7 +13,9 @@
   measure the fragment declares itself replaces the prelude's one of the same name, so the
   reference can show them as they are.
 * A block fenced as ```pmir-error names on its first line the diagnostic it must give
-  (``# error: unknown-column``); it is a whole file or a fragment by the same rule, or a whole
+  (``# error: unknown-column``, or ``# warning: mixed-script`` for a warning, the only
+  diagnostic of a file that otherwise checks clean); it is a whole file or a fragment by the
+  same rule, or a whole
   file when that line ends with ``(whole file)``; a fragment goes after the ESF, SES or IPES
   prelude when that line ends with ``(ESF)``, ``(SES)`` or ``(IPES)``. It must fail with that
   code and no other.
@@ -195,10 +197,14 @@ FOLDER_FILES = {
     # two modules that import each other (the import-cycle example)
     "referral_tables.pmir": 'import "return_tables.pmir"\n\ntable referrals { referral_id: id }\n',
     "return_tables.pmir": 'import "referral_tables.pmir"\n\ntable returns { period: period }\n',
+    # a chain of modules 60 deep (the import-depth example)
+    **{f"chain_{i}.pmir": f'import "chain_{i + 1}.pmir"\n' for i in range(1, 60)},
+    "chain_60.pmir": "table chained { chained_id: id }\n",
 }
 
 FENCE = re.compile(r"^```(pmir(?:-error)?)[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
-ERROR_LINE = re.compile(r"^#\s*error:\s*([a-z-]+)\s*(?:\((whole file|ESF|SES|IPES)\))?\s*$")
+ERROR_LINE = re.compile(
+    r"^#\s*(?:error|warning):\s*([a-z-]+)\s*(?:\((whole file|ESF|SES|IPES)\))?\s*$")
 MARKER = re.compile(r"^#\s*(ESF|SES|IPES)\b")
 DECLARES = re.compile(r"^(table|bands|measure)\s+(\w+)", re.MULTILINE)  # top-level only
 
@@ -251,10 +257,11 @@ def check(src: str, folder: Path) -> list[str]:
     """The diagnostic codes ``src`` gives (empty when it checks clean), for a block."""
     full = src if is_whole_file(src) else with_prelude(src)
     try:
-        check_source(full, "doc.pmir", folder)
+        contract = check_source(full, "doc.pmir", folder)
     except CompileError as e:
         return [d.code for d in e.diagnostics]
-    return []
+    warned = (re.match(r"warning\[([a-z-]+)\]", w) for w in contract.warnings)
+    return [m[1] for m in warned if m]
 
 
 BLOCKS = doc_blocks()

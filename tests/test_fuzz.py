@@ -51,8 +51,8 @@ from hypothesis import strategies as st
 from pmir_dsl.check import check_source
 from pmir_dsl.cli import main
 from pmir_dsl.compile import compile_contract
-from pmir_dsl.visible import visible
-from pmir_dsl.diagnostics import CODES, CompileError, render, render_all
+from pmir_dsl.visible import ascii_escaped, visible
+from pmir_dsl.diagnostics import CODES, CompileError, Diagnostic, render, render_all
 
 REPO = Path(__file__).resolve().parent.parent
 #: Seed folders, relative to the repository: contracts, the stdlib and the diagnostics corpus.
@@ -166,9 +166,25 @@ def _diagnostics_problem(e: CompileError) -> str | None:
         if not line.strip() and f"\n{d.span.line} | " not in one:
             continue  # a blank line need not be shown
         # the line as a terminal may safely print it: controls written as escapes (visible.py)
-        if f"\n{d.span.line} | {visible(line.replace(chr(9), ' '))}\n" not in one:
+        if f"\n{d.span.line} | {_shown_line(d, line.replace(chr(9), ' '))}\n" not in one:
             return f"render shows another line than {d.span.file}:{d.span.line} ([{d.code}])"
     return None
+
+
+#: Diagnostics that show what is under their caret with every character outside ASCII escaped
+#: (a look-alike letter), the rest of the line as the others do.
+ESCAPED_UNDER_CARET = ("mixed-script", "unexpected-character")
+
+
+def _shown_line(d: Diagnostic, text: str) -> str:
+    """The source line as ``render`` must show it for ``d``."""
+    if d.code not in ESCAPED_UNDER_CARET:
+        return visible(text)
+    s = d.span
+    width = s.end_column - s.column if s.end_line == s.line else len(text)
+    stop = s.column - 1 + max(1, min(width, len(text) - s.column + 1))
+    return visible(text[:s.column - 1]) + ascii_escaped(text[s.column - 1:stop]) + \
+        visible(text[stop:])
 
 
 def lint_probe(source: str, folder: Path) -> str | None:
@@ -272,7 +288,8 @@ VOCABULARY = (
     "england_and_wales scotland northern_ireland cabinet_office cabinet_office_tiers "
     "referrals provider referral_date report_date assessment_type virtual KPI1 "
     "( ) { } , : ? . = < > <= >= != % 15th 1st 0 1 7 99% 100% 0.5 12.25 2024-04-01 2024-02-30 "
-    "0000-00-00 9999-12-31 1900-02-29 2999-01-01 \"x\" \"\" \"../x.pmir\" \"/etc/passwd\""
+    "0000-00-00 9999-12-31 1900-02-29 2999-01-01 \"x\" \"\" \"../x.pmir\" \"/etc/passwd\" "
+    "dates \"DD/MM/YYYY\" \"D-MMM-YY\" date(\"MM/DD/YYYY\")"
 ).split() + ['"cabinet_office.pmir"', '"modules/cycle_a.pmir"']
 
 #: Characters that stress a lexer and a renderer (no lone surrogates: str files cannot hold them).
@@ -718,6 +735,20 @@ HOSTILE: dict[str, tuple[str, float]] = {
     "200 broken declarations": (ATW + "".join(f"table t{i} {{ x: \n" for i in range(200)),
                                 TIME_LIMIT),
     "self import": ('import "fuzz.pmir"\n' + ATW, TIME_LIMIT),
+    "not 3000 deep": (_kpi4("not " * 3000 + "report_acceptable"), TIME_LIMIT),
+    "bracketed not 2000 deep": (_kpi4("(not " * 2000 + "report_acceptable" + ")" * 2000),
+                                TIME_LIMIT),
+    "bidi controls in strings and comments": (ATW.replace('"Acknowledging the referral"',
+                                                          '"\u202eAcknowledging\u2066 the\u2069"')
+                                              .replace("\n#", "\n# \u202e\u200f"), TIME_LIMIT),
+    "mixed scripts in strings": (ATW.replace('"Acknowledging the referral"',
+                                             '"Ackn\u043ewledging th\u0435 r\u0435ferral"'),
+                                 TIME_LIMIT),
+    "declared date formats": (ATW.replace("table referrals", 'table referrals dates "D/M/YYYY"', 1)
+                              .replace("  referral_date: date", '  referral_date: date("DD-MMM-'
+                                       'YYYY")', 1), TIME_LIMIT),
+    "a bad declared date format": (ATW.replace("table referrals", 'table referrals dates '
+                                               '"\u202eDD/YY\x1b[31m"', 1), TIME_LIMIT),
 }
 
 
@@ -728,7 +759,9 @@ def test_hostile_source(workspace: Path, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["parens 1000 deep", "NUL bytes", "BOM at the start", "CRLF",
-                                  "CR only", "1 MB comment line", "curly quotes"])
+                                  "CR only", "1 MB comment line", "curly quotes",
+                                  "not 3000 deep", "bidi controls in strings and comments",
+                                  "declared date formats"])
 def test_hostile_source_lint(workspace: Path, name: str) -> None:
     assert lint_probe(HOSTILE[name][0], workspace / "contracts") is None
 

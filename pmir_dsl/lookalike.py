@@ -1,0 +1,155 @@
+"""Text values that print alike but group apart (issue 13, decision 285).
+
+``Café`` written with one code point (NFC) and with ``e`` and a combining accent (NFD), ``North``
+with a byte order mark or a zero-width space inside the cell, ``St Helens`` with a no-break space:
+each pair looks like one value in a spreadsheet and in pmirc's reports, yet the values differ, so
+they are two groups, and a condition ``provider is "North"`` matches only one of them.
+
+pmirc keeps them apart (values are taken exactly as written, as every other text is) and says so:
+each set of look-alike values of a ``text`` column is a data-quality entry naming the column,
+each value with its unseen characters escaped, and how many records hold each; its count is the
+records that hold any of them, its examples their smallest ids. The records are not excluded.
+
+A value a condition names (``provider is "Café"``) that no record holds, where the data holds
+one that prints alike, is warned of by ``pmirc check`` (``warning[look-alike-value]``): the
+condition matches none of those records, though a reader sees the same word.
+
+Two values print alike when they are equal once put in Unicode's composed form (NFC), with the
+invisible format characters (Unicode category Cf: byte order marks, zero-width spaces and
+joiners, bidi controls, soft hyphens; those of the Basic Multilingual Plane and the tag
+characters) removed and every space separator made a plain space.
+Only values with a character outside ASCII can differ from their printed form, so only those
+are normalised: a column of plain ASCII text costs one pass of ``str.isascii``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterator
+
+import attrs
+import numpy as np
+
+from . import ir
+from .schema import Column, ColumnSpec, ColumnType, Table
+from .visible import ascii_escaped
+
+#: How many look-alike sets of one column are reported (each with its own entry).
+MAX_SETS = 10
+
+
+def printed(value: str) -> str:
+    """``value`` as it prints: composed (NFC), without format characters, spaces plain."""
+    unseen, spaces = _unseen()
+    if unseen.search(value):
+        value = unseen.sub("", value)
+    if spaces.search(value):
+        value = spaces.sub(" ", value)
+    return unicodedata.normalize("NFC", value)
+
+
+@functools.cache
+def _unseen() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Patterns of the format characters (dropped) and space separators (made plain spaces) of
+    the Basic Multilingual Plane and the tag characters (U+E0000-U+E007F), found once, when
+    first needed (about 0.02 s)."""
+    found: dict[str, list[str]] = {"Cf": [], "Zs": []}
+    for code in (*range(0x80, 0x10000), *range(0xE0000, 0xE0080)):
+        found.get(unicodedata.category(chr(code)), []).append(chr(code))
+    return tuple(re.compile("[" + re.escape("".join(found[k])) + "]") for k in ("Cf", "Zs"))
+
+
+def lookalike_sets(dictionary: tuple[str, ...]) -> list[list[int]]:
+    """The codes of each set of two or more values of ``dictionary`` that print alike, each set
+    in code order, the sets in order of their first code."""
+    sets: dict[str, list[int]] = {}  # by printed form: the values that print so but differ
+    for i, v in enumerate(dictionary):
+        if not v.isascii() and (key := printed(v)) != v:
+            sets.setdefault(key, []).append(i)
+    if not sets:  # values that print as themselves are distinct, so alike only to these
+        return []
+    for i, v in enumerate(dictionary):  # a value that some other value prints as
+        if v in sets:
+            sets[v].append(i)
+    return sorted((sorted(codes) for codes in sets.values() if len(codes) > 1),
+                  key=lambda codes: codes[0])
+
+
+def checks(table: Table) -> Iterator[tuple[str, np.ndarray]]:
+    """(check text, mask of the records holding one of the values) for each look-alike set of
+    each text column of ``table``."""
+    for column in table.columns.values():
+        if column.spec.type is ColumnType.TEXT and column.dictionary:
+            yield from _column_checks(column)
+
+
+def _column_checks(column: Column) -> Iterator[tuple[str, np.ndarray]]:
+    codes = column.values
+    counts = np.bincount(codes[codes >= 0], minlength=len(column.dictionary))
+    for found in lookalike_sets(column.dictionary)[:MAX_SETS]:
+        shown = ", ".join(f"'{ascii_escaped(column.dictionary[c])}' ({int(counts[c]):,})"
+                          for c in found)
+        check = (f"{column.spec.name}: {len(found)} values print alike but are kept apart: "
+                 f"{shown}")
+        yield check, np.isin(codes, np.array(found, codes.dtype))
+
+
+# ---- a contract's quoted values against the data -------------------------------------------------
+
+
+def literal_warnings(contract: ir.Contract, tables: dict[str, Table]) -> list[str]:
+    """A warning for each text value a measure's condition names (``provider is "Café"``) that
+    no record holds, where the data holds a value that prints alike (``Cafe\\u0301``): the
+    condition matches none of those records, though a reader sees the same word."""
+    out: dict[str, None] = {}
+    for m in contract.measures:
+        for node in _in_values(m):
+            column = _loaded(tables, m.table, node.column)
+            if column is None or column.spec.type is not ColumnType.TEXT:
+                continue
+            for value in node.values:
+                out.update(dict.fromkeys(_literal_warning(m.id, column, value)))
+    return list(out)
+
+
+def _literal_warning(measure: str, column: Column, value: str) -> Iterator[str]:
+    if value in column.dictionary:
+        return
+    alike = [i for i, v in enumerate(column.dictionary) if not v.isascii() or not value.isascii()
+             if printed(v) == printed(value)]
+    if not alike:
+        return
+    counts = np.bincount(column.values[column.values >= 0], minlength=len(column.dictionary))
+    shown = ", ".join(f"'{ascii_escaped(column.dictionary[i])}' ({int(counts[i]):,} record"
+                      f"{'s' * int(counts[i] != 1)})" for i in alike)
+    yield (f"warning[look-alike-value]: measure {measure}: no record's {column.spec.label} is "
+           f"'{ascii_escaped(value)}', as a condition names it, but the data has {shown}, which "
+           "prints alike\n  hint: make the contract's text and the data's the same characters "
+           "(retype one of them)")
+
+
+def _loaded(tables: dict[str, Table], table: str, spec: ColumnSpec) -> Column | None:
+    """The loaded column a condition reads (through its ref column for a joined one)."""
+    t = tables.get(table)
+    if t is None:
+        return None
+    if spec.via is None:
+        return t.columns.get(spec.name)
+    ref = t.columns.get(spec.via)
+    target = tables.get(ref.spec.references or "") if ref is not None else None
+    return target.columns.get(spec.name) if target is not None else None
+
+
+def _in_values(node: object) -> Iterator[ir.InValues]:
+    """Every ``is`` / ``is one of`` condition inside an IR node, however deep."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ir.InValues):
+            yield item
+        elif isinstance(item, (tuple, list)):
+            stack.extend(item)
+        elif attrs.has(type(item)) and not isinstance(item, ColumnSpec):
+            stack.extend(getattr(item, f.name) for f in attrs.fields(type(item)))
