@@ -296,6 +296,8 @@ def _streamed(args: argparse.Namespace, plan: Any) -> tuple[str, ...]:
     """The tables to read in batches (docs/performance.md: out of core)."""
     from .stream import chosen, streamable
 
+    if args.scheduler is not None and args.engine != "dask":
+        raise UsageError("--scheduler ADDRESS is the dask scheduler of --engine dask")
     if args.engine == "reference":
         if args.stream:
             raise UsageError("--engine reference reads every table whole: leave out --stream")
@@ -397,9 +399,12 @@ def _evaluate(args: argparse.Namespace, plan: Any, tables: dict,  # type: ignore
 
         return evaluate_reference(plan, tables, args.as_of)
     if args.engine == "dask":
-        from .distributed import evaluate_dask
+        from .cluster import ClusterError, evaluate_dask
 
-        return evaluate_dask(plan, opened, args.as_of, args.scheduler)
+        try:
+            return evaluate_dask(plan, opened, args.as_of, args.scheduler)
+        except ClusterError as e:
+            raise UsageError(str(e)) from None
     if opened is not None:
         from .stream import evaluate as evaluate_streamed
 
