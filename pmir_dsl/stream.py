@@ -270,15 +270,22 @@ def scan(data_dir: str | Path, spec: TableSpec, contract: ir.Contract,
                     keys.append(id_keys(table.columns[ids].values))
             rows += raw.num_rows
         sha256 = _sha_or_problem(source, digest)
-    found = problems.all()
+    found = _by_column(spec, problems.all())
     if ids is not None and not found:
         found = _with_repeats(found, source, spec, ids, batch_rows, keys)
     if found:
         raise DataError(found)
     if far.all():
-        raise DataError(far.all())
+        raise DataError(_by_column(spec, far.all()))
     assert empty is not None
     return Streamed(spec, source, batch_rows, rows, sha256, spans, latest, empty, sums)
+
+
+def _by_column(spec: TableSpec, problems: list[DataProblem]) -> list[DataProblem]:
+    """Problems in the order of the declared columns, as the loader gives them (a column's
+    own problems in the order first met)."""
+    order = {c.name: i for i, c in enumerate(spec.columns)}
+    return sorted(problems, key=lambda p: order.get(p.column or "", -1))
 
 
 def _sha_or_problem(source: _Source, digest: Future[str]) -> str:

@@ -173,3 +173,65 @@ def test_empty_and_one_batch_tables(repo: Path, tmp_path: Path) -> None:
     (data / "returns.csv").write_text(lines[0] + "\n")
     contract = str(repo / "contracts/atw_ha.pmir")
     assert _streamed(contract, data, 10**6) == _in_memory(contract, data)
+
+
+def test_problems_in_declared_column_order(repo: Path, tmp_path: Path) -> None:
+    """A later column's problem in an early batch comes after an earlier column's later one."""
+    data = _copy(repo, tmp_path)
+
+    def spoil(lines: list[str]) -> None:
+        cells = lines[3].split(",")
+        cells[5] = "by_pigeon"  # assessment_type, in the first batch
+        lines[3] = ",".join(cells)
+        cells = lines[700].split(",")
+        cells[2] = "2024-02-30"  # referral_date, declared before it, in a later batch
+        lines[700] = ",".join(cells)
+    _rewrite_csv(data / "referrals.csv", spoil)
+    contract = str(repo / "contracts/atw_ha.pmir")
+    whole = _problems(contract, data, None)
+    assert len(whole) == 2
+    assert _problems(contract, data, 100) == whole
+
+
+def _evaluation_problems(contract: str, data: Path, batch_rows: int | None) -> list:
+    plan = compile_file(contract)
+    with pytest.raises(DataError) as caught:
+        if batch_rows is None:
+            evaluate(plan, load_tables(data, plan.contract.used_tables()))
+        else:
+            stream.evaluate(plan, stream.open_tables(data, plan, stream.streamable(plan.contract),
+                                                     batch_rows))
+    return caught.value.problems
+
+
+def test_sums_too_large_for_int64_are_refused_as_in_memory(repo: Path, tmp_path: Path) -> None:
+    data = _copy(repo, tmp_path)
+
+    def huge(lines: list[str]) -> None:
+        header = lines[0].split(",")
+        at = header.index("total_fte")
+        for i in range(1, len(lines), 2):
+            cells = lines[i].split(",")
+            cells[at] = "999999999999"
+            lines[i] = ",".join(cells)
+    _rewrite_csv(data / "workforce.csv", huge)
+    contract = str(repo / "contracts/atw_ha.pmir")
+    whole = _evaluation_problems(contract, data, None)
+    assert "sums this column" in whole[0].message
+    assert _evaluation_problems(contract, data, 3) == whole
+
+
+def test_a_far_latest_date_names_the_rows_as_in_memory(repo: Path, tmp_path: Path) -> None:
+    """The as-of date from a date decades on: more months than pmirc evaluates."""
+    data = _copy(repo, tmp_path)
+
+    def decades(lines: list[str]) -> None:
+        for i in (650, 900):
+            cells = lines[i].split(",")
+            cells[6] = "2150-01-02"
+            lines[i] = ",".join(cells)
+    _rewrite_csv(data / "referrals.csv", decades)
+    contract = str(repo / "contracts/atw_ha.pmir")
+    whole = _evaluation_problems(contract, data, None)
+    assert whole[0].rows == (651, 901)
+    assert _evaluation_problems(contract, data, 128) == whole
