@@ -32,6 +32,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from bench_vs import timed  # noqa: E402
+
 OUT = ROOT / "benchmarks" / "out"
 CONTRACT = ROOT / "contracts" / "atw_ha.pmir"
 PMIRC = Path(sys.executable).parent / "pmirc"
@@ -63,20 +65,6 @@ def generate(folder: Path, rows: int, parts: int) -> None:
         del tables, refs, ids
         print(f"[bench_stream] part {i}: {time.perf_counter() - started:.1f} s", file=sys.stderr,
               flush=True)
-
-
-def timed(command: list[str], stdout: Path) -> dict[str, float]:
-    """Run ``command`` with stdout to a file: wall seconds, and peak RSS in MiB from wait4."""
-    with stdout.open("wb") as out:
-        started = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, cwd=ROOT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if code not in (0, 1):  # pmirc check exits 1 when a target is failed
-        raise SystemExit(f"{' '.join(command)} failed ({code}):\n{err}")
-    return {"wall_s": round(wall, 1), "peak_rss_mib": round(usage.ru_maxrss / 1024)}
 
 
 def duckdb_child(folder: Path, out: Path) -> None:

@@ -40,11 +40,13 @@ from .compile import Batch, Plan
 from .errors import DataError, DataProblem
 from .evaluate import Partial, partials
 from .load import (
-    _CODED, _CSV_BLOCK, SHOWN_ROWS, _check_required, _concat_parts, _csv_header, _CsvRead,
-    _data_folder, _Field, _find_source, _missing_columns, _parse_column, _plain, _report_duplicates,
-    _sha256, _Source, load_table,
+    _CODED, SHOWN_ROWS, _check_required, _concat_parts, _csv_options, _csv_read, _data_folder,
+    _Field, _find_source, _missing_columns, _parse_column, _plain, _report_duplicates, _sha256,
+    _Source, load_table,
 )
-from .pipeline import Evaluation, Spans, evaluate_with, latest_dates, merge_all, resolve_as_of, slice_table
+from .pipeline import (
+    Evaluation, Spans, evaluate_with, latest_dates, merge_all, resolve_as_of, slice_table,
+)
 from .schema import DECIMAL_SCALE, Column, ColumnType, Table, TableSpec
 
 #: Records per batch of a streamed table.
@@ -54,7 +56,7 @@ BATCH_ROWS = 1 << 20
 STREAM_BYTES = {"csv": 1 << 30, "parquet": 256 << 20, "folder": 256 << 20}
 
 
-# ---- which tables ---------------------------------------------------------------------------------
+# ---- which tables -------------------------------------------------------------------------------
 
 
 def streamable(contract: ir.Contract) -> tuple[str, ...]:
@@ -85,7 +87,7 @@ def chosen(contract: ir.Contract, data_dir: str | Path, stream: bool | None) -> 
     return names if size > limit else ()
 
 
-# ---- a streamed table -----------------------------------------------------------------------------
+# ---- a streamed table ---------------------------------------------------------------------------
 
 
 @attrs.frozen(eq=False)
@@ -140,28 +142,17 @@ def raw_batches(source: _Source, spec: TableSpec, batch_rows: int) -> Iterator[p
 
 
 def _csv_pieces(source: _Source, spec: TableSpec, names: list[str]) -> Iterator[pa.Table]:
-    path = source.files[0]
-    header = _csv_header(path)
-    missing = _missing_columns(str(path), names, header)
-    if missing:
-        raise DataError(missing)
-    read = _CsvRead(path, tuple(names), len(header) > 1, _CSV_BLOCK)
+    read = _csv_read(source.files[0], names)
     try:
-        reader = pacsv.open_csv(
-            path, read_options=pacsv.ReadOptions(use_threads=True, block_size=read.block),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True,
-                                             ignore_empty_lines=read.skip_empty),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, include_columns=names,
-                strings_can_be_null=True, null_values=[""]))
-        for batch in reader:
+        options = _csv_options(read, True)
+        for batch in pacsv.open_csv(read.path, **options):  # type: ignore[arg-type]
             yield pa.Table.from_batches([batch])
     except (pa.ArrowException, OSError):
         _as_loaded(source, spec)
 
 
-def _parquet_pieces(source: _Source, spec: TableSpec, path: Path, names: list[str], coded: list[str],
-                    batch_rows: int) -> Iterator[pa.Table]:
+def _parquet_pieces(source: _Source, spec: TableSpec, path: Path, names: list[str],
+                    coded: list[str], batch_rows: int) -> Iterator[pa.Table]:
     try:
         parquet = pq.ParquetFile(path, read_dictionary=coded or None)
         missing = _missing_columns(str(path), names, parquet.schema_arrow.names)
@@ -236,7 +227,7 @@ class _Problems:
         return list(self.found.values())
 
 
-# ---- the first pass ---------------------------------------------------------------------------------
+# ---- the first pass -----------------------------------------------------------------------------
 
 
 def scan(data_dir: str | Path, spec: TableSpec, contract: ir.Contract,
@@ -309,7 +300,7 @@ def _wider(a: tuple[Any, Any] | None, b: tuple[Any, Any]) -> tuple[Any, Any]:
     return min(a[0], b[0]), max(a[1], b[1])
 
 
-# ---- repeated ids -----------------------------------------------------------------------------------
+# ---- repeated ids -------------------------------------------------------------------------------
 
 _P = 0x100000001B3
 
@@ -379,7 +370,7 @@ def _with_repeats(found: list[DataProblem], source: _Source, spec: TableSpec, id
     return rest + repeats + required
 
 
-# ---- sums -------------------------------------------------------------------------------------------
+# ---- sums ---------------------------------------------------------------------------------------
 
 
 class _Sums:
@@ -424,7 +415,7 @@ class _Sums:
         return list(out.values())
 
 
-# ---- opening and evaluating ---------------------------------------------------------------------------
+# ---- opening and evaluating ---------------------------------------------------------------------
 
 
 @attrs.frozen(eq=False)

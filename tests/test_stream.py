@@ -89,13 +89,20 @@ def test_looked_up_tables_are_not_streamed(repo: Path) -> None:
     assert stream.streamable(esf.contract) == ("outcomes",)  # referrals: the cohort starts
 
 
-def _problems(contract: str, data: Path, batch_rows: int | None) -> list:
+def _problems(contract: str, data: Path, batch_rows: int | None,
+              evaluated: bool = False) -> list:
+    """The problems the tables raise, loaded (``batch_rows`` None) or streamed: opening them,
+    or with ``evaluated``, evaluating them."""
     plan = compile_file(contract)
     with pytest.raises(DataError) as caught:
         if batch_rows is None:
-            load_tables(data, plan.contract.used_tables())
+            tables = load_tables(data, plan.contract.used_tables())
+            if evaluated:
+                evaluate(plan, tables)
         else:
-            stream.open_tables(data, plan, stream.streamable(plan.contract), batch_rows)
+            opened = stream.open_tables(data, plan, stream.streamable(plan.contract), batch_rows)
+            if evaluated:
+                stream.evaluate(plan, opened)
     return caught.value.problems
 
 
@@ -193,17 +200,6 @@ def test_problems_in_declared_column_order(repo: Path, tmp_path: Path) -> None:
     assert _problems(contract, data, 100) == whole
 
 
-def _evaluation_problems(contract: str, data: Path, batch_rows: int | None) -> list:
-    plan = compile_file(contract)
-    with pytest.raises(DataError) as caught:
-        if batch_rows is None:
-            evaluate(plan, load_tables(data, plan.contract.used_tables()))
-        else:
-            stream.evaluate(plan, stream.open_tables(data, plan, stream.streamable(plan.contract),
-                                                     batch_rows))
-    return caught.value.problems
-
-
 def test_sums_too_large_for_int64_are_refused_as_in_memory(repo: Path, tmp_path: Path) -> None:
     data = _copy(repo, tmp_path)
 
@@ -216,9 +212,9 @@ def test_sums_too_large_for_int64_are_refused_as_in_memory(repo: Path, tmp_path:
             lines[i] = ",".join(cells)
     _rewrite_csv(data / "workforce.csv", huge)
     contract = str(repo / "contracts/atw_ha.pmir")
-    whole = _evaluation_problems(contract, data, None)
+    whole = _problems(contract, data, None, evaluated=True)
     assert "sums this column" in whole[0].message
-    assert _evaluation_problems(contract, data, 3) == whole
+    assert _problems(contract, data, 3, evaluated=True) == whole
 
 
 def test_a_far_latest_date_names_the_rows_as_in_memory(repo: Path, tmp_path: Path) -> None:
@@ -232,6 +228,6 @@ def test_a_far_latest_date_names_the_rows_as_in_memory(repo: Path, tmp_path: Pat
             lines[i] = ",".join(cells)
     _rewrite_csv(data / "referrals.csv", decades)
     contract = str(repo / "contracts/atw_ha.pmir")
-    whole = _evaluation_problems(contract, data, None)
+    whole = _problems(contract, data, None, evaluated=True)
     assert whole[0].rows == (651, 901)
-    assert _evaluation_problems(contract, data, 128) == whole
+    assert _problems(contract, data, 128, evaluated=True) == whole
