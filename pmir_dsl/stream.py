@@ -339,8 +339,12 @@ def id_keys(ids: pa.Array) -> np.ndarray:
 def _with_repeats(found: list[DataProblem], source: _Source, spec: TableSpec, ids: str,
                   batch_rows: int, keys: list[np.ndarray]) -> list[DataProblem]:
     """The id column's repeat problem, as the loader words it, when an id repeats."""
-    every = np.concatenate(keys) if keys else np.zeros(0, np.uint64)
-    keys.clear()
+    every = np.empty(sum(len(k) for k in keys), np.uint64)
+    at = 0
+    while keys:  # each batch's keys freed as they are copied: 8 bytes per id at most
+        piece = keys.pop(0)
+        every[at:at + len(piece)] = piece
+        at += len(piece)
     every.sort()
     candidates = np.unique(every[1:][every[1:] == every[:-1]])
     del every
