@@ -58,9 +58,13 @@ def _client(scheduler: str | None) -> Iterator[Any]:
         raise ClusterError("--engine dask needs dask.distributed: pip install 'pmirc[dask]'"
                            ) from None
     if scheduler is None:
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
-                Client(cluster) as client:
+        try:
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                   dashboard_address=":0", silence_logs=logging.ERROR)
+        except (OSError, RuntimeError, TimeoutError) as error:
+            raise ClusterError(f"cannot start a local dask cluster: {_first_line(error)}"
+                               ) from None
+        with cluster, Client(cluster) as client:
             yield client
         return
     try:
