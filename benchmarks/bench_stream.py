@@ -5,7 +5,8 @@ The AtW HA referrals are generated in ``--parts`` parts of ``rows / parts`` reco
 seed i + 1, its ids prefixed ``Pii-`` so that they stay unique) and written as a partitioned
 Parquet folder ``referrals/part-ii.parquet``, with part 0's ``workforce`` and ``returns``, under
 ``WORKDIR/atw_ha-rows{N}-parts{P}`` (kept and reused). Then, each in a fresh process timed from
-start to exit with its peak RSS from ``wait4``:
+start to exit with its peak RSS from ``wait4`` (data is generated and sliced in child processes,
+since a process inherits its parent's peak RSS):
 
 * ``stream``   ``pmirc check contracts/atw_ha.pmir DATA --format json --stream``;
 * ``duckdb``   (``--duckdb``) KPI 1-5 by DuckDB SQL over the same folder (atw_baselines.py),
@@ -67,6 +68,12 @@ def generate(folder: Path, rows: int, parts: int) -> None:
               flush=True)
 
 
+def child(*args: str) -> None:
+    """Run a step that holds much data in a child process: a process started by this one
+    inherits its peak RSS (Linux keeps it across fork and exec), so this one stays small."""
+    subprocess.run([sys.executable, str(Path(__file__).resolve()), *args], check=True)
+
+
 def duckdb_child(folder: Path, out: Path) -> None:
     import atw_baselines as baselines
 
@@ -89,17 +96,22 @@ def check_duckdb(folder: Path, report_path: Path, work: Path) -> dict[str, float
     return {**run, "figures_checked": len(expected)}
 
 
-def compare(folder: Path, rows: int, work: Path, batch: list[str]) -> dict[str, object]:
-    """The first ``rows`` referrals in memory and streamed: byte-identical JSON."""
+def first_rows(folder: Path, rows: int, small: Path) -> None:
+    """A data folder of the first ``rows`` referrals of part 0 (in a child process)."""
     import pyarrow.parquet as pq
 
+    small.mkdir(parents=True, exist_ok=True)
+    part = pq.read_table(folder / "referrals" / "part-00.parquet")
+    pq.write_table(part.slice(0, rows), small / "referrals.parquet")
+    for name in ("workforce", "returns"):
+        (small / f"{name}.parquet").write_bytes((folder / f"{name}.parquet").read_bytes())
+
+
+def compare(folder: Path, rows: int, work: Path, batch: list[str]) -> dict[str, object]:
+    """The first ``rows`` referrals in memory and streamed: byte-identical JSON."""
     small = work / f"compare-{rows}"
     if not (small / "referrals.parquet").is_file():
-        small.mkdir(parents=True, exist_ok=True)
-        part = pq.read_table(folder / "referrals" / "part-00.parquet")
-        pq.write_table(part.slice(0, rows), small / "referrals.parquet")
-        for name in ("workforce", "returns"):
-            (small / f"{name}.parquet").write_bytes((folder / f"{name}.parquet").read_bytes())
+        child("--first-rows-child", str(folder), str(rows), str(small))
     base = [str(PMIRC), "check", str(CONTRACT), str(small), "--format", "json"]
     whole = timed([*base, "--no-stream"], work / "whole.json")
     streamed = timed([*base, "--stream", *batch], work / "streamed.json")
@@ -114,6 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--duckdb-child"]:
         duckdb_child(Path(argv[1]), Path(argv[2]))
         return 0
+    if argv[:1] == ["--generate-child"]:
+        generate(Path(argv[1]), int(argv[2]), int(argv[3]))
+        return 0
+    if argv[:1] == ["--first-rows-child"]:
+        first_rows(Path(argv[1]), int(argv[2]), Path(argv[3]))
+        return 0
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--rows", type=int, default=100_000_000)
     p.add_argument("--parts", type=int, default=10)
@@ -124,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     folder = args.workdir / f"atw_ha-rows{args.rows}-parts{args.parts}"
     started = time.perf_counter()
-    generate(folder, args.rows, args.parts)
+    child("--generate-child", str(folder), str(args.rows), str(args.parts))
     generated = time.perf_counter() - started
     size = sum(f.stat().st_size for f in folder.rglob("*.parquet"))
     work = args.workdir / "runs"
