@@ -169,7 +169,7 @@ def _check_parser(p: argparse.ArgumentParser) -> None:
                    help="read the big tables in batches, never whole (out of core); default: "
                    "when their files are over 1 GiB of CSV or 256 MiB of Parquet")
     p.add_argument("--batch-rows", type=at_least(1), default=None, metavar="N",
-                   help="records per batch when streaming (default 1,048,576)")
+                   help="records per batch when streaming (default 262,144)")
     p.set_defaults(run=cmd_check)
 
 

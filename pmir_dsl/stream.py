@@ -50,7 +50,7 @@ from .pipeline import (
 from .schema import DECIMAL_SCALE, Column, ColumnType, Table, TableSpec
 
 #: Records per batch of a streamed table.
-BATCH_ROWS = 1 << 20
+BATCH_ROWS = 1 << 18
 #: ``pmirc check`` streams on its own when the streamable tables' files are larger than this
 #: (per format: Parquet holds about four times as many records per byte as CSV).
 STREAM_BYTES = {"csv": 1 << 30, "parquet": 256 << 20, "folder": 256 << 20}
