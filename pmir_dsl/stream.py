@@ -24,10 +24,11 @@ a time plus 8 bytes per id of the streamed tables (the repeat check).
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import attrs
 import numpy as np
@@ -238,11 +239,11 @@ def scan(data_dir: str | Path, spec: TableSpec, contract: ir.Contract,
     ids = next((c.name for c in spec.columns if c.type is ColumnType.ID), None)
     sums = _Sums(contract, spec.name)
     problems, far = _Problems(), _Problems()
-    keys: list[np.ndarray] = []
     spans: dict[str, tuple[Any, Any]] = {}
     latest = np.array([], dtype="datetime64[D]")
     rows, empty = 0, None
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # ids' hash keys go to a file, read back once the batches are gone: 8 bytes per id at most
+    with tempfile.TemporaryFile() as keys, ThreadPoolExecutor(max_workers=1) as pool:
         digest: Future[str] = pool.submit(_sha256, source)
         for raw in raw_batches(source, spec, batch_rows):
             table, found = parse(source, spec, raw, rows)
@@ -258,12 +259,12 @@ def scan(data_dir: str | Path, spec: TableSpec, contract: ir.Contract,
                                                                          6)]))[-6:]
                 sums.add(table, rows)
                 if ids is not None:
-                    keys.append(id_keys(table.columns[ids].values))
+                    id_keys(table.columns[ids].values).tofile(keys)
             rows += raw.num_rows
         sha256 = _sha_or_problem(source, digest)
-    found = _by_column(spec, problems.all())
-    if ids is not None and not found:
-        found = _with_repeats(found, source, spec, ids, batch_rows, keys)
+        found = _by_column(spec, problems.all())
+        if ids is not None and not found:
+            found = _with_repeats(found, source, spec, ids, batch_rows, keys)
     if found:
         raise DataError(found)
     if far.all():
@@ -337,14 +338,10 @@ def id_keys(ids: pa.Array) -> np.ndarray:
 
 
 def _with_repeats(found: list[DataProblem], source: _Source, spec: TableSpec, ids: str,
-                  batch_rows: int, keys: list[np.ndarray]) -> list[DataProblem]:
+                  batch_rows: int, keys: IO[bytes]) -> list[DataProblem]:
     """The id column's repeat problem, as the loader words it, when an id repeats."""
-    every = np.empty(sum(len(k) for k in keys), np.uint64)
-    at = 0
-    while keys:  # each batch's keys freed as they are copied: 8 bytes per id at most
-        piece = keys.pop(0)
-        every[at:at + len(piece)] = piece
-        at += len(piece)
+    keys.seek(0)
+    every = np.fromfile(keys, np.uint64)
     every.sort()
     candidates = np.unique(every[1:][every[1:] == every[:-1]])
     del every
