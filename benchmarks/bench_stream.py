@@ -29,15 +29,9 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_vs import timed  # noqa: E402
-
-OUT = ROOT / "benchmarks" / "out"
-CONTRACT = ROOT / "contracts" / "atw_ha.pmir"
-PMIRC = Path(sys.executable).parent / "pmirc"
+from bench_vs import CONTRACT, OUT, PMIRC, timed  # noqa: E402
 
 
 def generate(folder: Path, rows: int, parts: int) -> None:
