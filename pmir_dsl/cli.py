@@ -158,9 +158,18 @@ def _check_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--measure", action="extend", nargs="+", metavar="ID",
                    help="only these measures (table and JSON)")
     p.add_argument("--chunk-rows", type=at_least(1), default=None, help=argparse.SUPPRESS)
-    p.add_argument("--engine", choices=("numpy", "reference"), default="numpy",
-                   help="numpy (default), or reference: the slow, plain-Python reference "
-                   "interpreter, to cross-check a figure on a small extract")
+    p.add_argument("--engine", choices=("numpy", "reference", "dask"), default="numpy",
+                   help="numpy (default); reference: the slow, plain-Python reference "
+                   "interpreter, to cross-check a figure on a small extract; dask: batches "
+                   "evaluated on a dask.distributed cluster (a local one unless --scheduler)")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="with --engine dask: the address of a running scheduler "
+                   "(tcp://HOST:8786); default a LocalCluster on this machine")
+    p.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
+                   help="read the big tables in batches, never whole (out of core); default: "
+                   "when their files are over 1 GiB of CSV or 256 MiB of Parquet")
+    p.add_argument("--batch-rows", type=at_least(1), default=None, metavar="N",
+                   help="records per batch when streaming (default 262,144)")
     p.set_defaults(run=cmd_check)
 
 
@@ -261,11 +270,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     _warn(plan.contract)
     with terminal.progress(terminal.progress_wanted(sys.stderr, args.format)) as step:
         used = plan.contract.used_tables()
+        streamed = _streamed(args, plan)
+        opened = None
         with step(f"Reading {len(used)} table{'s' if len(used) != 1 else ''} from "
-                  f"{args.data_dir}"):
-            tables = load_tables(_existing_dir(args.data_dir), used)
+                  f"{args.data_dir}" + (f" (streaming {', '.join(streamed)})" if streamed
+                                        else "")):
+            if streamed or args.engine == "dask":
+                from .stream import open_tables
+
+                opened = open_tables(_existing_dir(args.data_dir), plan, streamed,
+                                     args.batch_rows)
+                tables = opened.tables
+            else:
+                tables = load_tables(_existing_dir(args.data_dir), used)
         with step(f"Evaluating {len(plan.measures)} measures"):
-            ev = _evaluate(args, plan, tables)
+            ev = _evaluate(args, plan, tables, opened)
     try:
         groups, measures = filters.resolve(ev, args.provider, args.group, args.measure)
     except filters.FilterError as e:
@@ -278,6 +297,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         terminal.render(ev, Console(width=args.width, highlight=False), groups, measures)
     return EXIT_FAILED if filters.failed(ev.results, groups, measures) else EXIT_OK
+
+
+def _streamed(args: argparse.Namespace, plan: Any) -> tuple[str, ...]:
+    """The tables to read in batches (docs/performance.md: out of core)."""
+    from .stream import chosen, streamable
+
+    if args.scheduler is not None and args.engine != "dask":
+        raise UsageError("--scheduler ADDRESS is the dask scheduler of --engine dask")
+    if args.engine == "reference":
+        if args.stream:
+            raise UsageError("--engine reference reads every table whole: leave out --stream")
+        return ()
+    if args.engine == "dask":  # workers evaluate the batches of every streamable table
+        return streamable(plan.contract)
+    return chosen(plan.contract, _existing_dir(args.data_dir), args.stream)
 
 
 PACK_FORMATS = ("html", "xlsx", "csv")
@@ -313,47 +347,60 @@ def _write_text(path: str | None, text: str) -> None:
 FAR_DAYS = 366
 
 
-def far_dates(tables: dict) -> list[str]:  # type: ignore[type-arg]
+def far_dates(tables: dict, opened: Any = None) -> list[str]:  # type: ignore[type-arg]
     """Warnings naming the dates (file, column, rows) a year or more after all the others, among
     the 5 latest distinct dates in the data: without --as-of or an extract date, the latest of
-    them is the as-of date (semantics.md 2), which a mistyped year makes absurd."""
+    them is the as-of date (semantics.md 2), which a mistyped year makes absurd. ``opened``
+    (streamed tables): their latest dates are known; their rows are read only for a warning."""
     from .errors import DataProblem
+    from .pipeline import latest_dates
     from .schema import ColumnType
 
-    cols = [(t, c) for t in tables.values() for c in t.columns.values()
+    cols = [(t, c, 0) for t in tables.values() for c in t.columns.values()
             if c.spec.type is ColumnType.DATE]
-    from .pipeline import latest_dates
-
-    dates = latest_dates([c.values for _, c in cols], 6)
+    dates = latest_dates([c.values for _, c, _ in cols], 6)
+    if opened is not None and opened.streams:
+        dates = np.unique(np.concatenate([dates, *(s.latest for s in opened.streams.values())]))
     top = dates[-6:]
     jumps = np.flatnonzero(np.diff(top) >= np.timedelta64(FAR_DAYS, "D"))
     if not jumps.size:
         return []
     usual = top[jumps[0]]
-    out = []
-    for t, c in cols:
+    if opened is not None and opened.streams:
+        from .stream import far_date_columns
+
+        cols = list(far_date_columns(opened))
+    found: dict[tuple[str, str], tuple[list[int], list[str], int]] = {}
+    for t, c, offset in cols:
         rows = np.flatnonzero(c.values > usual)
         if rows.size:
             first = 2 if t.path.endswith(".csv") else 1  # spreadsheet rows, as in data problems
-            problem = DataProblem(
-                t.path, f"a year or more after every other date in the data (the latest of them "
-                f"is {usual}), so the as-of date is {dates[-1]}", c.spec.name,
-                tuple(int(r) + first for r in rows[:5]), tuple(str(c.values[r]) for r in rows[:5]),
-                len(rows), hint="if it is mistyped, correct it, or pass --as-of YYYY-MM-DD")
-            out.append(problem.render().replace("error[bad-data]", "warning[far-date]", 1))
+            shown, values, count = found.get((t.path, c.spec.name), ([], [], 0))
+            found[(t.path, c.spec.name)] = (
+                (shown + [int(r) + first + offset for r in rows[:5]])[:5],
+                (values + [str(c.values[r]) for r in rows[:5]])[:5], count + len(rows))
+    out = []
+    for (path, column), (shown, values, count) in found.items():
+        problem = DataProblem(
+            path, f"a year or more after every other date in the data (the latest of them "
+            f"is {usual}), so the as-of date is {dates[-1]}", column, tuple(shown), tuple(values),
+            count, hint="if it is mistyped, correct it, or pass --as-of YYYY-MM-DD")
+        out.append(problem.render().replace("error[bad-data]", "warning[far-date]", 1))
     return out
 
 
-def _evaluate(args: argparse.Namespace, plan: Any, tables: dict) -> Any:  # type: ignore[type-arg]
-    """Evaluate with the engine asked for, after the far-date and look-alike warnings."""
+def _evaluate(args: argparse.Namespace, plan: Any, tables: dict,  # type: ignore[type-arg]
+              opened: Any = None) -> Any:
+    """Evaluate with the engine asked for, after the far-date warnings; ``opened``: the
+    tables as :func:`pmir_dsl.stream.open_tables` opened them (some streamed)."""
     from .lookalike import literal_warnings
     from .pipeline import evaluate
 
     if args.as_of is None and not plan.contract.extract_date:  # as of the latest date in the data
-        for line in far_dates(tables):
+        for line in far_dates(tables, opened):
             print(line, file=sys.stderr)
     if args.as_of is not None:
-        for line in as_of_warnings(tables, args.as_of):
+        for line in as_of_warnings(tables, args.as_of, opened.spans if opened else ()):
             print(line, file=sys.stderr)
     for line in literal_warnings(plan.contract, tables):
         print(line, file=sys.stderr)
@@ -361,6 +408,17 @@ def _evaluate(args: argparse.Namespace, plan: Any, tables: dict) -> Any:  # type
         from .reference import evaluate_reference
 
         return evaluate_reference(plan, tables, args.as_of)
+    if args.engine == "dask":
+        from .cluster import ClusterError, evaluate_dask
+
+        try:
+            return evaluate_dask(plan, opened, args.as_of, args.scheduler)
+        except ClusterError as e:
+            raise UsageError(str(e)) from None
+    if opened is not None:
+        from .stream import evaluate as evaluate_streamed
+
+        return evaluate_streamed(plan, opened, args.as_of)
     return evaluate(plan, tables, args.as_of, args.chunk_rows)
 
 

@@ -55,17 +55,16 @@ def at_least(least: int) -> Callable[[str], int]:
     return parse
 
 
-def as_of_warnings(tables: dict[str, Any], as_of: str) -> list[str]:
-    """Warnings when a given --as-of is far after every date in the data, or before them all."""
-    from .schema import ColumnType
+def as_of_warnings(tables: dict[str, Any], as_of: str, spans: Any = ()) -> list[str]:
+    """Warnings when a given --as-of is far after every date in the data, or before them all
+    (``spans``: the earliest and latest dates of streamed tables' date columns)."""
+    from .pipeline import date_spans
 
-    dates = [c.values[~np.isnat(c.values)] for t in tables.values() for c in t.columns.values()
-             if c.spec.type is ColumnType.DATE]
-    dates = [d for d in dates if d.size]
-    if not dates:
+    found = [(lo, hi) for lo, hi in date_spans(tables, spans) if lo is not None]
+    if not found:
         return []
-    first = min(d.min() for d in dates)
-    last = max(d.max() for d in dates)
+    first = min(lo for lo, _ in found)
+    last = max(hi for _, hi in found)
     day = np.datetime64(as_of, "D")
     if day > last + np.timedelta64(LATE_AS_OF_DAYS, "D"):
         return [f"warning[far-as-of]: --as-of {as_of} is more than a month after every date in "

@@ -29,23 +29,41 @@ _SHOWN = 5
 
 def check_sums(contract: ir.Contract, tables: dict[str, Table]) -> None:
     """Raise DataError if any sum the contract's measures form could exceed :data:`SUM_LIMIT`."""
+    problems = sum_problems(contract, tables)
+    if problems:
+        raise DataError(problems)
+
+
+def sum_problems(contract: ir.Contract, tables: dict[str, Table],
+                 skip: frozenset[str] = frozenset()) -> list[DataProblem]:
+    """The problems :func:`check_sums` raises, leaving out the columns of tables in ``skip``
+    summed as their own rows (streamed tables, whose sums are added up batch by batch)."""
     problems: dict[tuple[str, str], DataProblem] = {}
     for m in contract.measures:
-        for source, column, copies in _summed(m, tables):
+        for source, column, copies in _summed(m, tables, skip):
             key = (source.path, column.spec.name)
             if key not in problems:
                 problem = _too_large(m, source, column, copies)
                 if problem is not None:
                     problems[key] = problem
-    if problems:
-        raise DataError(list(problems.values()))
+    return list(problems.values())
 
 
-def _summed(m: ir.Measure, tables: dict[str, Table]) -> list[tuple[Table, Column, int]]:
+def summed_columns(m: ir.Measure) -> list[ColumnSpec]:
+    """The columns of its own table that a measure adds up, each row once."""
+    if m.kind == "ratio" and m.ratio is not None:
+        return [spec for spec in m.ratio if spec.via is None]
+    return []
+
+
+def _summed(m: ir.Measure, tables: dict[str, Table], skip: frozenset[str] = frozenset()
+            ) -> list[tuple[Table, Column, int]]:
     """(table, column, how many records may each bring one value) of each column m sums."""
     out = []
     if m.kind == "ratio" and m.ratio is not None:
         for spec in m.ratio:
+            if spec.via is None and m.table in skip:
+                continue
             out.append(_source(m.table, spec, tables))
     if m.target.lookup is not None:
         rates = tables[m.target.lookup.table]
@@ -91,21 +109,28 @@ def _problem(m: ir.Measure, source: Table, col: Column, rows: np.ndarray, magnit
              copies: int) -> DataProblem:
     """Name the rows of the largest values: a misplaced decimal point is the likely cause."""
     largest = np.sort(rows[np.argsort(-magnitude, kind="stable")[:_SHOWN]])
-    first = 2 if source.path.endswith(".csv") else 1  # spreadsheet rows, as in data problems
+    return sum_problem(m, source.path, col.spec, [int(r) for r in largest],
+                       [int(col.values[r]) for r in largest], len(rows), copies)
+
+
+def sum_problem(m: ir.Measure, path: str, spec: ColumnSpec, rows: list[int], values: list[int],
+                count: int, copies: int = 1) -> DataProblem:
+    """The problem of a column whose sum may not fit: ``rows`` (0-based, in order) and
+    ``values`` (as held) of its largest values, ``count`` the rows with a value."""
+    first = 2 if path.endswith(".csv") else 1  # spreadsheet rows, as in data problems
     limit = f"{SUM_LIMIT // DECIMAL_SCALE:,}"
     what = "its values added up" if copies == 1 else f"its values added up over {copies:,} records"
     return DataProblem(
-        source.path, f"measure {m.id} sums this column, and {what} can reach more than {limit} "
-        "in magnitude, more than pmirc can total exactly", col.spec.name,
-        tuple(int(r) + first for r in largest), tuple(_shown(col, r) for r in largest),
-        len(rows), hint="the rows shown hold the largest values: check them for a misplaced "
+        path, f"measure {m.id} sums this column, and {what} can reach more than {limit} "
+        "in magnitude, more than pmirc can total exactly", spec.name,
+        tuple(r + first for r in rows), tuple(_shown(spec, v) for v in values),
+        count, hint="the rows shown hold the largest values: check them for a misplaced "
         "decimal point or a 'no value' filler such as 999999999999; totals must stay under "
         f"{limit}")
 
 
-def _shown(col: Column, row: Any) -> str:
-    value = int(col.values[row])
-    if col.spec.type is ColumnType.INTEGER:
+def _shown(spec: ColumnSpec, value: int) -> str:
+    if spec.type is ColumnType.INTEGER:
         return str(value)
     whole, part = divmod(abs(value), DECIMAL_SCALE)
     text = f"{whole}.{part:06d}".rstrip("0").rstrip(".")

@@ -382,12 +382,8 @@ def _has_surrogate(text: str) -> bool:
 
 def _read_csv(path: Path, names: list[str]) -> pa.Table:
     """Read the declared columns of a CSV file, every one as (nullable) strings."""
+    read = _csv_read(path, names)
     header = _csv_header(path)
-    missing = _missing_columns(str(path), names, header)
-    if missing:
-        raise DataError(missing)
-    # In a one-column file an empty line is an empty cell; in a wider one it is skipped.
-    read = _CsvRead(path, tuple(names), len(header) > 1, _CSV_BLOCK)
     try:
         return _arrow_csv(read, use_threads=True)
     except (pa.ArrowException, OSError) as error:
@@ -404,6 +400,27 @@ def _read_csv(path: Path, names: list[str]) -> pa.Table:
     raise DataError(_unreadable(str(path), failure, header)) from None
 
 
+def _csv_read(path: Path, names: Sequence[str]) -> _CsvRead:
+    """How a CSV file's declared columns are read, once its header is found to have them."""
+    header = _csv_header(path)
+    missing = _missing_columns(str(path), names, header)
+    if missing:
+        raise DataError(missing)
+    # In a one-column file an empty line is an empty cell; in a wider one it is skipped.
+    return _CsvRead(path, tuple(names), len(header) > 1, _CSV_BLOCK)
+
+
+def _csv_options(read: _CsvRead, use_threads: bool, kind: pa.DataType = pa.string()
+                 ) -> dict[str, object]:
+    """pyarrow's CSV options with this module's rules (strings; only an empty cell is null)."""
+    return {"read_options": pacsv.ReadOptions(use_threads=use_threads, block_size=read.block),
+            "parse_options": pacsv.ParseOptions(newlines_in_values=True,
+                                                ignore_empty_lines=read.skip_empty),
+            "convert_options": pacsv.ConvertOptions(
+                column_types={n: kind for n in read.names}, include_columns=list(read.names),
+                strings_can_be_null=True, null_values=[""])}
+
+
 @attrs.frozen
 class _CsvRead:
     """How a CSV file is read: its declared columns, whether blank lines are skipped (they are
@@ -417,19 +434,8 @@ class _CsvRead:
 
 def _arrow_csv(read: _CsvRead, use_threads: bool, kind: pa.DataType = pa.string()) -> pa.Table:
     """pyarrow's CSV reader with this module's rules (strings; only an empty cell is null)."""
-    names = read.names
-    return pacsv.read_csv(
-        read.path,
-        read_options=pacsv.ReadOptions(use_threads=use_threads, block_size=read.block),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True,
-                                         ignore_empty_lines=read.skip_empty),
-        convert_options=pacsv.ConvertOptions(
-            column_types={n: kind for n in names},
-            include_columns=list(names),
-            strings_can_be_null=True,
-            null_values=[""],
-        ),
-    )
+    options = _csv_options(read, use_threads, kind)
+    return pacsv.read_csv(read.path, **options)  # type: ignore[arg-type]
 
 
 def _serial_error(read: _CsvRead, error: Exception) -> Exception:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import weakref
 from pathlib import Path
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
@@ -73,16 +74,28 @@ def evaluate(plan: Plan, tables: dict[str, Table], as_of: str | None = None,
     limits.check_sums(plan.contract, tables)  # before any sum can wrap round
     day, source = resolve_as_of(plan, tables, as_of)
     limits.check_axis(plan.contract.service_start, day, source, tables)  # memory grows with it
+
+    def reduce(whole: Batch) -> Partial:
+        return merge_all(partials(plan, attrs.evolve(whole, tables=chunk, memo={}, lookup=tables),
+                                  offset) for offset, chunk in _chunks(tables, chunk_rows))
+    return evaluate_with(plan, tables, day, source, reduce)
+
+
+#: Earliest and latest date of date columns that are not in ``tables`` (streamed ones).
+Spans = tuple[tuple[np.datetime64 | None, np.datetime64 | None], ...]
+
+
+def evaluate_with(plan: Plan, tables: dict[str, Table], day: np.datetime64, source: str,
+                  reduce: Callable[[Batch], Partial], spans: Spans = ()) -> Evaluation:
+    """The evaluation as of ``day`` whose records' partials ``reduce`` gives, merged, for the
+    whole batch it is handed (calendar and months fixed). ``tables`` are whole, but for streamed
+    tables, which hold no columns: ``spans`` gives their date columns' spans instead."""
     start = np.datetime64(plan.contract.service_start, "D")
     if day < start:
         raise DataError(DataProblem("--as-of", f"the as-of date {day} is before the contract's "
                                     f"service start {start}"))
-    whole = make_batch(plan, tables, day)
-    total: Partial | None = None
-    for offset, chunk in _chunks(tables, chunk_rows):
-        part = partials(plan, attrs.evolve(whole, tables=chunk, memo={}, lookup=tables), offset)
-        total = part if total is None else merge(total, part)
-    assert total is not None
+    whole = make_batch(plan, tables, day, spans)
+    total = reduce(whole)
     axis = Axis(whole.first_month, whole.last_month)
     expected = {mp.measure.id: profiles.expected(mp.measure, whole) for mp in plan.measures
                 if mp.measure.expected is not None}
@@ -97,6 +110,15 @@ def evaluate(plan: Plan, tables: dict[str, Table], as_of: str | None = None,
              for row in regimes.remedies(r, results, axis, tables[r.fee_table], running)]
     return Evaluation(plan, str(day), source, tables, axis, total, results, expected, levels,
                       money + reviews.public(notices), found)
+
+
+def merge_all(parts: Iterable[Partial]) -> Partial:
+    """The merged partial of disjoint batches' partials, in their order (at least one)."""
+    total: Partial | None = None
+    for part in parts:
+        total = part if total is None else merge(total, part)
+    assert total is not None
+    return total
 
 
 def _reviews(plan: Plan, total: Partial, axis: Axis, whole: Batch, tables: dict[str, Table]
@@ -143,27 +165,32 @@ def _with_lookalikes(total: Partial, tables: dict[str, Table]) -> Partial:
     return attrs.evolve(total, quality=quality)
 
 
-def make_batch(plan: Plan, tables: dict[str, Table], as_of: np.datetime64) -> Batch:
+def make_batch(plan: Plan, tables: dict[str, Table], as_of: np.datetime64,
+               spans: Spans = ()) -> Batch:
     """A batch of all of ``tables`` with the contract's calendar and month axis fixed."""
     start = np.datetime64(plan.contract.service_start, "D")
     first, last = (int(d.astype("datetime64[M]").astype(np.int64)) for d in (start, as_of))
-    cal = plan.contract.calendar.busdaycalendar(*_year_span(tables, start, as_of))
+    cal = plan.contract.calendar.busdaycalendar(*_year_span(tables, start, as_of, spans))
     return Batch(tables, as_of, cal, first, last)
 
 
-def resolve_as_of(plan: Plan, tables: dict[str, Table],
-                  given: str | None) -> tuple[np.datetime64, str]:
+def resolve_as_of(plan: Plan, tables: dict[str, Table], given: str | None,
+                  spans: Spans = ()) -> tuple[np.datetime64, str]:
     """The as-of date and where it came from: --as-of, the contract, or the latest data date."""
     if given is not None:
         return np.datetime64(given, "D"), "--as-of"
     if plan.contract.extract_date:
         return np.datetime64(plan.contract.extract_date, "D"), "the contract's extract date"
-    spans = [_date_span(c.values) for c in _date_columns(tables)]
-    latest = [hi for _, hi in spans if hi is not None]
+    latest = [hi for _, hi in date_spans(tables, spans) if hi is not None]
     if not latest:
         raise DataError(DataProblem(", ".join(sorted(tables)) or "data", "no dates in the data "
                                     "to take the as-of date from", hint="pass --as-of YYYY-MM-DD"))
     return max(latest), "the latest date in the data"
+
+
+def date_spans(tables: dict[str, Table], spans: Spans = ()) -> Spans:
+    """The span of every date column of ``tables``, then ``spans`` (those of streamed tables)."""
+    return (*(_date_span(c.values) for c in _date_columns(tables)), *spans)
 
 
 def _date_columns(tables: dict[str, Table]) -> list[Column]:
@@ -171,12 +198,11 @@ def _date_columns(tables: dict[str, Table]) -> list[Column]:
             if c.spec.type is ColumnType.DATE]
 
 
-def _year_span(tables: dict[str, Table], start: np.datetime64, as_of: np.datetime64
-               ) -> tuple[int, int]:
+def _year_span(tables: dict[str, Table], start: np.datetime64, as_of: np.datetime64,
+               spans: Spans = ()) -> tuple[int, int]:
     """Years whose bank holidays matter: every date in the data, the start and the as-of date."""
     years = [int(str(d)[:4]) for d in (start, as_of)]
-    for c in _date_columns(tables):
-        lo, hi = _date_span(c.values)
+    for lo, hi in date_spans(tables, spans):
         if lo is not None and hi is not None:
             years += [int(str(lo)[:4]), int(str(hi)[:4])]
     return min(years), max(years) + 1  # deadlines may run into the next year

@@ -1,0 +1,233 @@
+"""Out-of-core evaluation (pmir_dsl/stream.py): the same figures and problems as the in-memory
+run, with tiny batches, over CSV, Parquet files and partitioned folders."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from pmir_dsl import stream
+from pmir_dsl.cli import main
+from pmir_dsl.errors import DataError
+from pmir_dsl.load import load_tables
+from pmir_dsl.pipeline import compile_file, evaluate
+from pmir_dsl.report import json as json_report
+
+BUNDLED = [("contracts/atw_ha.pmir", "examples/atw_ha"), ("contracts/esf.pmir", "examples/esf"),
+           ("contracts/ses.pmir", "examples/ses"), ("contracts/ipes.pmir", "examples/ipes"),
+           ("contracts/work_programme.pmir", "examples/work_programme"),
+           ("contracts/atw_ha_mmir.pmir", "examples/atw_ha")]
+
+
+def _in_memory(contract: str, data: Path | str, as_of: str | None = None) -> str:
+    plan = compile_file(contract)
+    return json_report.render(evaluate(plan, load_tables(data, plan.contract.used_tables()),
+                                       as_of))
+
+
+def _streamed(contract: str, data: Path | str, batch_rows: int, as_of: str | None = None) -> str:
+    plan = compile_file(contract)
+    opened = stream.open_tables(data, plan, stream.streamable(plan.contract), batch_rows)
+    assert opened.streams
+    return json_report.render(stream.evaluate(plan, opened, as_of))
+
+
+@pytest.mark.parametrize(("contract", "data"), BUNDLED)
+def test_bundled_examples_stream_to_identical_json(repo: Path, contract: str, data: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo)
+    assert _streamed(contract, data, 97) == _in_memory(contract, data)
+
+
+def _copy(repo: Path, tmp_path: Path, example: str = "atw_ha") -> Path:
+    out = tmp_path / example
+    shutil.copytree(repo / "examples" / example, out)
+    return out
+
+
+def test_partitioned_folder_and_tiny_batches(repo: Path, tmp_path: Path) -> None:
+    """referrals/ as three Parquet files of unequal sizes, batches of 7 across their seams."""
+    data = _copy(repo, tmp_path)
+    referrals = pacsv.read_csv(data / "referrals.csv",
+                               convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+    (data / "referrals.csv").unlink()
+    (data / "referrals").mkdir()
+    for i, (lo, hi) in enumerate([(0, 100), (100, 101), (101, referrals.num_rows)]):
+        pq.write_table(referrals.slice(lo, hi - lo), data / "referrals" / f"part-{i}.parquet",
+                       row_group_size=13)
+    contract = str(repo / "contracts/atw_ha.pmir")
+    assert _streamed(contract, data, 7) == _in_memory(contract, data)
+
+
+def test_cli_stream_flag_gives_identical_json(repo: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    contract, data = str(repo / "contracts/ipes.pmir"), str(repo / "examples/ipes")
+    assert main(["check", contract, data, "--format", "json"]) == 1
+    whole = capsys.readouterr()
+    assert main(["check", contract, data, "--format", "json", "--stream", "--batch-rows",
+                 "50"]) == 1
+    streamed = capsys.readouterr()
+    assert streamed.out == whole.out and streamed.err == whole.err
+
+
+def test_streams_on_its_own_above_the_size(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = compile_file(repo / "contracts/atw_ha.pmir")
+    data = repo / "examples/atw_ha"
+    assert stream.chosen(plan.contract, data, None) == ()  # small: in memory
+    monkeypatch.setitem(stream.STREAM_BYTES, "csv", 1000)
+    assert stream.chosen(plan.contract, data, None) == ("referrals", "workforce", "returns")
+    assert stream.chosen(plan.contract, data, False) == ()
+
+
+def test_looked_up_tables_are_not_streamed(repo: Path) -> None:
+    esf = compile_file(repo / "contracts/esf.pmir")
+    assert stream.streamable(esf.contract) == ("outcomes",)  # referrals: the cohort starts
+
+
+def _problems(contract: str, data: Path, batch_rows: int | None,
+              evaluated: bool = False) -> list:
+    """The problems the tables raise, loaded (``batch_rows`` None) or streamed: opening them,
+    or with ``evaluated``, evaluating them."""
+    plan = compile_file(contract)
+    with pytest.raises(DataError) as caught:
+        if batch_rows is None:
+            tables = load_tables(data, plan.contract.used_tables())
+            if evaluated:
+                evaluate(plan, tables)
+        else:
+            opened = stream.open_tables(data, plan, stream.streamable(plan.contract), batch_rows)
+            if evaluated:
+                stream.evaluate(plan, opened)
+    return caught.value.problems
+
+
+def _rewrite_csv(path: Path, edit) -> None:  # type: ignore[no-untyped-def]
+    lines = path.read_text().splitlines()
+    edit(lines)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_repeated_ids_across_batches_are_reported_as_loaded(repo: Path, tmp_path: Path) -> None:
+    data = _copy(repo, tmp_path)
+
+    def repeat(lines: list[str]) -> None:  # rows 3 and 400 take row 2's id, 500 takes 450's
+        first, other = lines[1].split(",")[0], lines[449].split(",")[0]
+        for i, rid in ((2, first), (399, first), (499, other)):
+            lines[i] = rid + "," + lines[i].split(",", 1)[1]
+    _rewrite_csv(data / "referrals.csv", repeat)
+    contract = str(repo / "contracts/atw_ha.pmir")
+    whole = _problems(contract, data, None)
+    assert "duplicate ids: 2 ids appear more than once" in whole[0].message
+    assert _problems(contract, data, 64) == whole
+
+
+def test_bad_values_in_later_batches_are_counted_across_them(repo: Path, tmp_path: Path) -> None:
+    data = _copy(repo, tmp_path)
+
+    def spoil(lines: list[str]) -> None:
+        for i in (5, 70, 71, 300, 301, 302, 900):
+            cells = lines[i].split(",")
+            cells[2] = "2024-13-01"
+            lines[i] = ",".join(cells)
+    _rewrite_csv(data / "referrals.csv", spoil)
+    contract = str(repo / "contracts/atw_ha.pmir")
+    whole = _problems(contract, data, None)
+    assert whole[0].count == 7 and whole[0].rows == (6, 71, 72, 301, 302)
+    assert _problems(contract, data, 50) == whole
+
+
+def test_far_dates_are_refused_and_warned_as_loaded(repo: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    data = _copy(repo, tmp_path)
+
+    def far(lines: list[str]) -> None:
+        cells = lines[800].split(",")
+        cells[6] = "2031-05-01"  # report_date: a mistyped year, the as-of date follows it
+        lines[800] = ",".join(cells)
+    _rewrite_csv(data / "referrals.csv", far)
+    args = ["check", str(repo / "contracts/atw_ha.pmir"), str(data), "--format", "json"]
+    main(args)
+    whole = capsys.readouterr()
+    main([*args, "--stream", "--batch-rows", "100"])
+    streamed = capsys.readouterr()
+    assert "warning[far-date]" in whole.err and "row 801" in whole.err
+    assert streamed.err == whole.err and streamed.out == whole.out
+
+
+def test_as_of_given(repo: Path) -> None:
+    contract, data = str(repo / "contracts/atw_ha.pmir"), repo / "examples/atw_ha"
+    assert _streamed(contract, data, 33, "2024-12-31") == _in_memory(contract, data, "2024-12-31")
+
+
+def test_id_keys_equal_for_equal_ids_of_any_length() -> None:
+    ids = pa.array(["a", "", "abcdefghij" * 5, "a", None, "b", "abcdefghij" * 5, "é"])
+    keys = stream.id_keys(ids)
+    assert len(keys) == 7  # the null left out
+    assert keys[0] == keys[3] and keys[2] == keys[5]
+    assert len(set(keys.tolist())) == 5
+    sliced = stream.id_keys(ids.slice(3))
+    assert sliced[0] == keys[0] and sliced[2] == keys[2]
+
+
+def test_empty_and_one_batch_tables(repo: Path, tmp_path: Path) -> None:
+    data = _copy(repo, tmp_path)
+    lines = (data / "returns.csv").read_text().splitlines()
+    (data / "returns.csv").write_text(lines[0] + "\n")
+    contract = str(repo / "contracts/atw_ha.pmir")
+    assert _streamed(contract, data, 10**6) == _in_memory(contract, data)
+
+
+def test_problems_in_declared_column_order(repo: Path, tmp_path: Path) -> None:
+    """A later column's problem in an early batch comes after an earlier column's later one."""
+    data = _copy(repo, tmp_path)
+
+    def spoil(lines: list[str]) -> None:
+        cells = lines[3].split(",")
+        cells[5] = "by_pigeon"  # assessment_type, in the first batch
+        lines[3] = ",".join(cells)
+        cells = lines[700].split(",")
+        cells[2] = "2024-02-30"  # referral_date, declared before it, in a later batch
+        lines[700] = ",".join(cells)
+    _rewrite_csv(data / "referrals.csv", spoil)
+    contract = str(repo / "contracts/atw_ha.pmir")
+    whole = _problems(contract, data, None)
+    assert len(whole) == 2
+    assert _problems(contract, data, 100) == whole
+
+
+def test_sums_too_large_for_int64_are_refused_as_in_memory(repo: Path, tmp_path: Path) -> None:
+    data = _copy(repo, tmp_path)
+
+    def huge(lines: list[str]) -> None:
+        header = lines[0].split(",")
+        at = header.index("total_fte")
+        for i in range(1, len(lines), 2):
+            cells = lines[i].split(",")
+            cells[at] = "999999999999"
+            lines[i] = ",".join(cells)
+    _rewrite_csv(data / "workforce.csv", huge)
+    contract = str(repo / "contracts/atw_ha.pmir")
+    whole = _problems(contract, data, None, evaluated=True)
+    assert "sums this column" in whole[0].message
+    assert _problems(contract, data, 3, evaluated=True) == whole
+
+
+def test_a_far_latest_date_names_the_rows_as_in_memory(repo: Path, tmp_path: Path) -> None:
+    """The as-of date from a date decades on: more months than pmirc evaluates."""
+    data = _copy(repo, tmp_path)
+
+    def decades(lines: list[str]) -> None:
+        for i in (650, 900):
+            cells = lines[i].split(",")
+            cells[6] = "2150-01-02"
+            lines[i] = ",".join(cells)
+    _rewrite_csv(data / "referrals.csv", decades)
+    contract = str(repo / "contracts/atw_ha.pmir")
+    whole = _problems(contract, data, None, evaluated=True)
+    assert whole[0].rows == (651, 901)
+    assert _problems(contract, data, 128, evaluated=True) == whole
