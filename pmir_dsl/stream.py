@@ -42,8 +42,8 @@ from .errors import DataError, DataProblem
 from .evaluate import Partial, partials
 from .load import (
     _CODED, SHOWN_ROWS, _check_required, _concat_parts, _csv_options, _csv_read, _data_folder,
-    _empty_is_null, _Field, _find_source, _missing_columns, _parse_column, _plain, _report_duplicates, _sha256,
-    _Source, load_table,
+    _empty_is_null, _Field, _find_source, _missing_columns, _parse_column, _plain,
+    _report_duplicates, _sha256, _Source, load_table,
 )
 from .pipeline import (
     Evaluation, Spans, evaluate_with, latest_dates, merge_all, resolve_as_of, slice_table,
