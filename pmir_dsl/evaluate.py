@@ -347,6 +347,11 @@ def _label(col: Column, c: int) -> str | None:
     return (col.dictionary if t is ColumnType.TEXT else col.spec.categories)[c]
 
 
+def quality_entry(table: Table, check: str, mask: np.ndarray) -> Quality:
+    """The data-quality entry of the rows of a whole ``table`` under ``mask``."""
+    return _quality(table, check, mask, 0)
+
+
 def _quality(table: Table, check: str, mask: np.ndarray, row_offset: int) -> Quality:
     rows = np.flatnonzero(mask)
     id_col = next((c for c in table.columns.values() if c.spec.type is ColumnType.ID), None)

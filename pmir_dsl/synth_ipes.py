@@ -36,8 +36,8 @@ NO_GROUP_SHARE = 0.05
 #:   then limited for a third reason: a consecutive third weak or limited rating, whatever the
 #:   reasons (9.95 first limb, second part).
 #: - Provider C: reasonable, then limited with its action plan submitted after the agreed date
-#:   (9.95 second limb); the last review's plan is due on the extract date itself and not yet
-#:   submitted: not late, as the agreed date has not passed.
+#:   (9.95 second limb); the last review's plan is due on the extract date itself and not in
+#:   the extract: late too, as a window's deadline on the as-of date is (decision 11).
 #: - Provider D: strong, then limited with its action plan not submitted and the agreed date
 #:   passed by the extract date (9.95 second limb). Provider A's first plan is submitted on the
 #:   agreed date itself: on time.

@@ -588,10 +588,10 @@ def test_pat_reviews_tell_the_story(ipes: dict[str, pa.Table], bigger: dict[str,
     b = [set(r["reasons"].split(";")) for r in rows if r["provider"] == "Provider B"]
     assert not (b[0] & b[1]) and not (b[1] & b[2])  # B's third is whatever the reasons
     late = [r["review_id"] for r in rows if r["action_plan_due_date"] is not None and (
-        r["action_plan_submitted_date"] is None and r["action_plan_due_date"] < EXTRACT.item()
+        r["action_plan_submitted_date"] is None and r["action_plan_due_date"] <= EXTRACT.item()
         or r["action_plan_submitted_date"] is not None
         and r["action_plan_submitted_date"] > r["action_plan_due_date"])]
-    assert late == ["PAT-C-2", "PAT-D-2"]
+    assert late == ["PAT-C-2", "PAT-C-3", "PAT-D-2"]
     assert rows[0]["action_plan_submitted_date"] == rows[0]["action_plan_due_date"]  # on the day
     assert rows[8]["action_plan_due_date"] == EXTRACT.item()  # due on the extract date itself
     assert len(set(t["review_id"].to_pylist())) == t.num_rows
