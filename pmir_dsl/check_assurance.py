@@ -60,7 +60,7 @@ class AssuranceChecker:
         scale = self._scale(table, once["ratings"])
         reasons = self._column(table, once["reasons"].values[0],  # type: ignore[arg-type]
                                (ColumnType.TEXT,), "text") if "reasons" in once else None
-        out = [self._rule(c, table, scale[1] if scale else (), reasons is not None)
+        out = [self._rule(c, table, scale[1] if scale else None, reasons is not None)
                for c in rules]
         if not ok or scale is None or None in out or ("reasons" in once and reasons is None):
             return None
@@ -134,9 +134,10 @@ class AssuranceChecker:
             ok = False
         return (col, tuple(given)) if ok else None
 
-    def _rule(self, c: ast.AssuranceClause, table: Any, scale: tuple[str, ...],
+    def _rule(self, c: ast.AssuranceClause, table: Any, scale: tuple[str, ...] | None,
               has_reasons: bool) -> ir.AssuranceRule | None:
-        """One action's IR (None on errors, each reported)."""
+        """One action's IR (None on errors, each reported; ratings are checked against a
+        ``scale`` only when it is itself right)."""
         from .assumptions import source_line
 
         text = source_line(c, self.sources)
@@ -148,7 +149,7 @@ class AssuranceChecker:
                 ir.AssuranceRule(kind, text, submitted=sub, due=due)
         first, names = c.values
         ratings = tuple(n.text for n in names)  # type: ignore[attr-defined]
-        bad = [n for n in names if n.text not in scale]  # type: ignore[attr-defined]
+        bad = [n for n in names if scale is not None and n.text not in scale]  # type: ignore[attr-defined]
         for n in bad:
             self.error("unknown-category", f"'{n.text}' is not one of the ratings "
                        f"({', '.join(scale)})", n.span, did_you_mean(n.text, scale))
@@ -157,11 +158,11 @@ class AssuranceChecker:
                 self.error("bad-amount", "a run of consecutive ratings is 2 reviews or more",
                            c.span, None)
                 return None
-            return None if bad or not scale else \
+            return None if bad or scale is None else \
                 ir.AssuranceRule(kind, text, ratings, count=int(first))  # type: ignore[call-overload]
         if not has_reasons:
             self.error("missing-clause", "'for the same reasons' needs the reviews' reasons",
                        c.span, f"add: {ONCE['reasons']}")
             return None
-        return None if bad or not scale else ir.AssuranceRule(kind, text, ratings,
-                                                              reading=str(first))
+        return None if bad or scale is None else ir.AssuranceRule(kind, text, ratings,
+                                                                  reading=str(first))
