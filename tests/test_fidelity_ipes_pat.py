@@ -175,3 +175,29 @@ def test_mistakes_are_located_diagnostics(old: str, new: str, code: str) -> None
     diags = e.value.diagnostics
     assert [d.code for d in diags] == [code]
     assert diags[0].span is not None and diags[0].span.line > 1
+
+
+def test_the_reports_show_the_actions(tmp_path: Path) -> None:
+    """The terminal report's section (whole contract, and per provider) and the HTML pack's
+    page and group pages name each action with its reviews and why."""
+    import io
+
+    from rich.console import Console
+
+    from pmir_dsl.pipeline import run_check
+    from pmir_dsl.report import html, terminal
+
+    root = Path(__file__).resolve().parent.parent
+    ev = run_check(root / "contracts" / "ipes.pmir", root / "examples" / "ipes")
+    out = io.StringIO()
+    terminal.render(ev, Console(file=out, width=160, color_system=None))
+    text = out.getvalue()
+    assert "Provider Assurance Team reviews: when DWP may take action (9.93-9.95): 5 actions" \
+        in text and "PAT-C-2" in text and text.count("action plan late") == 3
+    out = io.StringIO()
+    terminal.render(ev, Console(file=out, width=160, color_system=None),
+                    groups={"provider": "Provider B"})
+    text = out.getvalue()
+    assert "1 action triggered" in text and "PAT-B-3" in text and "PAT-C-2" not in text
+    page = html.render(ev)
+    assert 'id="assurance"' in page and page.count("PAT-D-2 limited (2025-05-19)") == 2
