@@ -144,7 +144,8 @@ def test_the_example_story(tmp_path: Path) -> None:
     from pmir_dsl.report.json import render
 
     root = Path(__file__).resolve().parent.parent
-    out = json.loads(render(run_check(root / "contracts" / "ipes.pmir", root / "examples" / "ipes")))
+    ev = run_check(root / "contracts" / "ipes.pmir", root / "examples" / "ipes")
+    out = json.loads(render(ev))
     assert actions(out) == [
         ("Provider A", "2025-01", "same_or_worse", ["PAT-A-1", "PAT-A-2"]),
         ("Provider B", "2025-06", "consecutive", ["PAT-B-1", "PAT-B-2", "PAT-B-3"]),
