@@ -72,13 +72,15 @@ def evaluate(a: ir.Assurance, table: Table, as_of: np.datetime64
         if rule.kind == "same_or_worse":
             assert reasons is not None
             found, common = _same_or_worse(flagged, sev, same, reasons, rule.reading)
+            names = _reason_names(a, table)
             for k in np.flatnonzero(found):
-                codes = tuple(_reason_names(a, table)[np.flatnonzero(common[k])])
+                codes = tuple(names[np.flatnonzero(common[k])])
                 hits.append((i, rule.kind, [int(order[k - 1]), int(order[k])], codes))
         else:
             for k in np.flatnonzero(_run(flagged, same, rule.count)):
                 hits.append((i, rule.kind, [int(r) for r in order[k - rule.count + 1:k + 1]], ()))
-    source = _Source(a, table, group, labels)
+    source = _Source(a, table, group, labels,
+                     np.asarray([r for _, _, rs, _ in hits for r in rs], np.int64))
     out = [trigger_row(a, a.rules[i], source.group(rs[-1]), [source.review(r) for r in rs],
                        list(codes), str(as_of)) for i, _, rs, codes in hits]
     return sort_rows(a, out), {k: v for k, v in quality.items() if v.any()}
@@ -176,32 +178,43 @@ def _late(a: ir.Assurance, rule: ir.AssuranceRule, table: Table, kept: np.ndarra
 
 
 class _Source:
-    """Python values of the few rows that trigger an action."""
+    """Python values of the rows that trigger an action, converted once, column by column."""
 
     def __init__(self, a: ir.Assurance, table: Table, group: np.ndarray,
-                 labels: list[tuple[Any, ...]]):
-        self.a, self.table, self.groups, self.labels = a, table, group, labels
+                 labels: list[tuple[Any, ...]], rows: np.ndarray):
+        self.a, self.groups, self.labels = a, group, labels
+        rows = np.unique(rows)
+        cols = table.columns
+        self.at = {int(r): i for i, r in enumerate(rows)}
+        self.ids = [str(v) for v in cols[a.review_id.name].values.take(pa.array(rows)).to_pylist()]
+        self.done = _days(cols[a.completed.name].values[rows])
+        self.rating = [a.rating.categories[c] for c in cols[a.rating.name].values[rows]]
+        self.reasons: list[list[str]] = [[] for _ in rows]
+        if a.reasons is not None:
+            col = cols[a.reasons.name]
+            split = [list(split_reasons(d, a.separator)) for d in col.dictionary]
+            self.reasons = [split[c] if c >= 0 else [] for c in col.values[rows]]
+        self.plans = [(_days(cols[r.due.name].values[rows]),
+                       _days(cols[r.submitted.name].values[rows])) for r in a.rules
+                      if r.kind == "action_plan_late" and r.due is not None
+                      and r.submitted is not None]
 
     def group(self, row: int) -> dict[str, Any]:
         return dict(zip(self.a.keys, self.labels[int(self.groups[row])]))
 
     def review(self, row: int) -> dict[str, Any]:
-        a, cols = self.a, self.table.columns
-        text = _label(cols[a.reasons.name], int(cols[a.reasons.name].values[row])) \
-            if a.reasons is not None else None
-        out = {"review_id": str(cols[a.review_id.name].values.take(pa.array([row]))[0]),
-               "completed": _day(cols[a.completed.name].values[row]),
-               "rating": a.rating.categories[int(cols[a.rating.name].values[row])],
-               "reasons": list(split_reasons(text, a.separator))}
-        for r in a.rules:
-            if r.kind == "action_plan_late" and r.due is not None and r.submitted is not None:
-                out["action_plan_due"] = _day(cols[r.due.name].values[row])
-                out["action_plan_submitted"] = _day(cols[r.submitted.name].values[row])
+        i = self.at[row]
+        out = {"review_id": self.ids[i], "completed": self.done[i], "rating": self.rating[i],
+               "reasons": list(self.reasons[i])}
+        for due, sub in self.plans:
+            out["action_plan_due"], out["action_plan_submitted"] = due[i], sub[i]
         return out
 
 
-def _day(value: np.datetime64) -> str | None:
-    return None if np.isnat(value) else str(value)
+def _days(values: np.ndarray) -> list[str | None]:
+    """Dates as ``YYYY-MM-DD`` (None for NaT), converted in one pass."""
+    text = values.astype(str)
+    return [None if t == "NaT" else str(t) for t in text]
 
 
 # ---- the output rows, shared with the reference interpreter -------------------------------------
