@@ -202,3 +202,16 @@ def test_the_reports_show_the_actions(tmp_path: Path) -> None:
     assert "1 action triggered" in text and "PAT-B-3" in text and "PAT-C-2" not in text
     page = html.render(ev)
     assert 'id="assurance"' in page and page.count("PAT-D-2 limited (2025-05-19)") == 2
+
+
+def test_the_python_api_lists_the_actions() -> None:
+    """pmir_dsl.run_check(...).assurance, and the 'assurance' table of records / to_pandas."""
+    from pmir_dsl.api import run_check
+
+    root = Path(__file__).resolve().parent.parent
+    checked = run_check(root / "contracts" / "ipes.pmir", root / "examples" / "ipes")
+    assert [(a.group["provider"], a.action, a.review_ids) for a in checked.assurance][:2] == [
+        ("Provider A", "same_or_worse", ("PAT-A-1", "PAT-A-2")),
+        ("Provider B", "consecutive", ("PAT-B-1", "PAT-B-2", "PAT-B-3"))]
+    rows = checked.records("assurance")
+    assert len(rows) == 5 and rows[0]["provider"] == "Provider A" and rows[0]["month"] == "2025-01"
