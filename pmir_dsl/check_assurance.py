@@ -55,8 +55,9 @@ class AssuranceChecker:
             return None
         table, completed, review_id = found
         keys = self.keys(decl.clauses, decl.span)
-        ok = all(self._column(table, ast.Name(k, decl.span), (ColumnType.TEXT, ColumnType.CATEGORY),
-                              "text or a category") is not None for k in keys)
+        ok = all(self._column(table, n, (ColumnType.TEXT, ColumnType.CATEGORY),
+                              "text or a category") is not None
+                 for n in self._key_names(decl, keys))
         scale = self._scale(table, once["ratings"])
         reasons = self._column(table, once["reasons"].values[0],  # type: ignore[arg-type]
                                (ColumnType.TEXT,), "text") if "reasons" in once else None
@@ -69,6 +70,12 @@ class AssuranceChecker:
         return ir.Assurance(decl.name.text, decl.title.text, cite, keys, table.name, review_id,
                             completed, scale[0], scale[1], reasons, sep,
                             tuple(r for r in out if r is not None))
+
+    @staticmethod
+    def _key_names(decl: ast.AssuranceDecl, keys: tuple[str, ...]) -> list[ast.Name]:
+        """The group keys as written (for their spans)."""
+        groups = [c for c in decl.clauses if isinstance(c, ast.GroupBy) and c.levels]
+        return [n for n in groups[0].levels[0] if n.text in keys] if groups else []
 
     def _once(self, decl: ast.AssuranceDecl) -> dict[str, ast.AssuranceClause]:
         once: dict[str, ast.AssuranceClause] = {}

@@ -164,6 +164,7 @@ def test_the_example_story(tmp_path: Path) -> None:
     ("first: weak, limited", "first: weak, limted", "unknown-category"),
     ("3 consecutive ratings are weak", "3 consecutive ratings are weakk", "unknown-category"),
     ("3 consecutive", "1 consecutive", "bad-amount"),
+    ("group by provider", "group by provder", "unknown-column"),
     ("not on or before action_plan_due_date", "not on or before reasons", "type-mismatch"),
     ('  reasons from reasons separated by ";"\n', "", "missing-clause"),
     ("  group by provider\n", "  group by provider\n  ratings from rating, worst first: weak, "
