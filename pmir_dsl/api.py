@@ -6,7 +6,8 @@
     '2025-06-30'
     >>> failed = [r for r in checked.results if r.met is False]
     >>> df = checked.to_pandas()                    # the results as a DataFrame
-    >>> levels = checked.to_pandas("escalations")   # or remedies, notices, reviews, data_quality
+    >>> levels = checked.to_pandas("escalations")   # or remedies, notices, reviews, data_quality,
+    ...                                               # assurance
 
 The figures are those of ``pmirc check --format json`` (output.md), as frozen attrs classes.
 ``to_pandas`` / ``to_polars`` need the optional extra ``pip install 'pmirc[frames]'``; pandas and
@@ -26,7 +27,8 @@ import attrs
 from .pipeline import Evaluation
 
 #: The tables ``to_pandas`` / ``to_polars`` can make, each from the field of that name.
-TABLES = ("results", "escalations", "remedies", "notices", "reviews", "data_quality")
+TABLES = ("results", "escalations", "remedies", "notices", "reviews", "data_quality",
+          "assurance")
 
 
 @attrs.frozen
@@ -117,6 +119,20 @@ class Review:
 
 
 @attrs.frozen
+class AssuranceAction:
+    """An action an assurance's reviews trigger (docs/language.md 9.5): which, for whom, in
+    which month, the reviews behind it (``review_ids``) and why; ``extra`` holds the rest."""
+
+    assurance: str
+    action: str
+    group: Mapping[str, Any]
+    month: str
+    reason: str
+    review_ids: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = attrs.Factory(dict)
+
+
+@attrs.frozen
 class QualityEntry:
     """Records a data-quality check excluded: table, check, how many, example ids."""
 
@@ -142,6 +158,7 @@ class CheckResults:
     reviews: tuple[Review, ...]
     data_quality: tuple[QualityEntry, ...]
     evaluation: Evaluation = attrs.field(repr=False, eq=False)
+    assurance: tuple[AssuranceAction, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -224,7 +241,7 @@ def from_evaluation(ev: Evaluation) -> CheckResults:
         tuple(_notice(r) for r in remedies if "issued" in r),
         tuple(_review(r) for r in assumptions.with_reviews(c, ev.reviews)),
         tuple(QualityEntry(q.table, q.check, q.count, tuple(q.examples)) for q in ev.quality),
-        ev)
+        ev, tuple(_assurance(r) for r in getattr(ev, "assurance", ())))
 
 
 def _pick(cls: type, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -259,3 +276,9 @@ def _notice(r: Mapping[str, Any]) -> Notice:
 
 def _review(r: Mapping[str, Any]) -> Review:
     return Review(**_pick(Review, r))
+
+
+def _assurance(r: Mapping[str, Any]) -> AssuranceAction:
+    d = _pick(AssuranceAction, r)
+    d["review_ids"] = tuple(v["review_id"] for v in r["reviews"])
+    return AssuranceAction(**d)

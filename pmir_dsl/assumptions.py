@@ -17,7 +17,8 @@ import attrs
 from . import ast, ir
 
 BLOCKS = {ast.MeasureDecl: "measure", ast.RegimeDecl: "regime", ast.RemedyDecl: "remedy",
-          ast.ReviewDecl: "review", ast.ContractDecl: "contract"}
+          ast.ReviewDecl: "review", ast.AssuranceDecl: "assurance",
+          ast.ContractDecl: "contract"}
 
 #: The owner of the contract header's assumptions (``service start`` and the like).
 HEADER = "contract header"
@@ -85,8 +86,10 @@ def attach(contract: ir.Contract, found: list[ir.Assumption]) -> ir.Contract:
                      for r in contract.remedies)
     reviews = tuple(attrs.evolve(r, assumptions=texts(f"review {r.name}", any_rule=True))
                     for r in contract.reviews)
+    assurances = tuple(attrs.evolve(a, assumptions=texts(f"assurance {a.name}", any_rule=True))
+                       for a in getattr(contract, "assurances", ()))
     return attrs.evolve(contract, measures=measures, regimes=regimes, remedies=remedies,
-                        reviews=reviews, assumptions=tuple(found))
+                        reviews=reviews, assumptions=tuple(found), assurances=assurances)
 
 
 def empty(found: list[ir.Assumption]) -> list[ir.Assumption]:

@@ -738,3 +738,31 @@ class ReviewDecl:
     title: Text
     clauses: tuple[object, ...]
     span: Span | None = _span()
+
+
+# ---- assurance reviews ------------------------------------------------------------------------
+
+
+@attrs.frozen
+class AssuranceClause:
+    """One clause of an ``assurance`` declaration: ``kind`` and its values as written.
+
+    kinds: 'reviews' (table, completed column), 'ratings' (column, names worst first),
+    'reasons' (column, separator), 'repeat' (reading 'any' or 'all', then the ratings it
+    follows), 'run' (count, then the ratings), 'late' (submitted column, due column).
+    """
+
+    kind: str
+    values: tuple[object, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class AssuranceDecl:
+    """``assurance NAME "title" { ... }``: assurance reviews of each provider and the actions
+    their ratings, reasons and action plans trigger (IPES PAT, 9.93-9.95)."""
+
+    name: Name
+    title: Text
+    clauses: tuple[object, ...]
+    span: Span | None = _span()

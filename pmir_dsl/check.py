@@ -20,6 +20,7 @@ from .calendar import REGIONS, CalendarSpec
 from .diagnostics import CompileError, Diagnostic, Span, did_you_mean, render
 from .check_measures import (SINGLE_CLAUSES, TYPE_NAMES, MeasureChecker, _clause_word, _first_at,
                              _why_bad)
+from .check_assurance import AssuranceChecker
 from .check_rules import RuleChecker
 from .date_formats import FormatError, compile_format
 from .limits import SPAN_TEXT, in_span
@@ -115,19 +116,24 @@ class Checker:
         rules = RuleChecker(lambda c, m, s, h: self.error(c, m, s, h), measures, self.tables,
                             self._date, declared)
         self._unique_names([i for i in items if isinstance(i, (ast.RegimeDecl, ast.RemedyDecl,
-                                                                 ast.ReviewDecl))])
+                                                                 ast.ReviewDecl,
+                                                                 ast.AssuranceDecl))])
         reviews = tuple(r for r in (rules.review(i) for i in items
                                     if isinstance(i, ast.ReviewDecl)) if r is not None)
         regimes = tuple(rules.regime(i) for i in items if isinstance(i, ast.RegimeDecl))
         remedies = tuple(r for r in (rules.remedy(i) for i in items
                                      if isinstance(i, ast.RemedyDecl)) if r is not None)
+        assure = AssuranceChecker(lambda c, m, s, h: self.error(c, m, s, h), self.tables,
+                                  rules.keys, self.sources)
+        assurances = tuple(a for a in (assure.check(i) for i in items
+                                       if isinstance(i, ast.AssuranceDecl)) if a is not None)
         if header is None:
             return None
         name, guidance, start, extract, calendar, _, _ = header
         digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
         tables = tuple(spec for _, spec in self.tables.values())
         contract = ir.Contract(name, file, digest, guidance, start, extract, calendar, tables,
-                               measures, regimes, remedies, reviews)
+                               measures, regimes, remedies, reviews, assurances=assurances)
         return assumptions.attach(contract, self._assumptions(items))
 
     def _assumptions(self, items: list[object]) -> list[ir.Assumption]:
@@ -145,7 +151,7 @@ class Checker:
         for d in decls:
             if d.name.text in seen:
                 self.error("duplicate-name", f"'{d.name.text}' is declared twice", d.name.span,
-                           "give each regime, remedy and review its own name")
+                           "give each regime, remedy, review and assurance its own name")
             seen.setdefault(d.name.text, d)
 
     def _parse(self, source: str, file: str) -> ast.Module | None:

@@ -348,8 +348,9 @@ def _label(col: Column, c: int) -> str | None:
     return (col.dictionary if t is ColumnType.TEXT else col.spec.categories)[c]
 
 
-def quality_entry(table: Table, check: str, mask: np.ndarray, row_offset: int) -> Quality:
-    """The entry of the records under ``mask``: their count and the smallest ids (or rows)."""
+def quality_entry(table: Table, check: str, mask: np.ndarray, row_offset: int = 0) -> Quality:
+    """The entry of the records under ``mask``: their count and the smallest ids (or rows);
+    ``row_offset``: the first row of the chunk ``mask`` covers (0 for a whole table)."""
     rows = np.flatnonzero(mask)
     id_col = next((c for c in table.columns.values() if c.spec.type is ColumnType.ID), None)
     if id_col is None:

@@ -33,7 +33,7 @@ CLAUSE_WORDS = frozenset("""
     import contract table bands measure regime remedy review cite guidance service calendar add
     remove extract group population month each quarter met count ratio target bases basis
     expected share minimum due rank lateness level escalate return allocate fee defer release
-    forfeit measures reviewed net notice cancel action
+    forfeit measures reviewed net notice cancel action assurance reviews ratings reasons
 """.split())
 
 

@@ -425,6 +425,53 @@ class Review:
 
 
 @attrs.frozen
+class AssuranceRule:
+    """One action of 9.95 an assurance review can trigger.
+
+    ``same_or_worse``: a review rated one of ``ratings`` is followed (the group's next review)
+    by the same or a worse rating for the same reasons, read as ``reading``: 'any' (a reason
+    in common) or 'all' (every reason of the earlier review again). ``consecutive``: ``count``
+    reviews in a row rated one of ``ratings``, whatever the reasons. ``action_plan_late``: the
+    action plan ``submitted`` after its ``due`` date, or not submitted and the due date passed
+    by the as-of date. ``text`` is the clause as written."""
+
+    kind: str
+    text: str
+    ratings: tuple[str, ...] = ()
+    reading: str = ""
+    count: int = 0
+    submitted: ColumnSpec | None = None
+    due: ColumnSpec | None = None
+    assumptions: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Assurance:
+    """Assurance reviews of each group (IPES PAT reviews, 9.93-9.95): the table of reviews,
+    their rating on a scale ordered worst first, their reasons, and the actions they trigger."""
+
+    name: str
+    title: str
+    cite: str
+    keys: tuple[str, ...]
+    table: str
+    review_id: ColumnSpec
+    completed: ColumnSpec
+    rating: ColumnSpec
+    scale: tuple[str, ...]  # worst first
+    reasons: ColumnSpec | None
+    separator: str
+    rules: tuple[AssuranceRule, ...]
+    assumptions: tuple[str, ...] = ()
+
+    def columns(self) -> list[str]:
+        """The columns of its table the assurance reads."""
+        cols = [*self.keys, self.review_id.name, self.completed.name, self.rating.name]
+        cols += [self.reasons.name] if self.reasons else []
+        return cols + [c.name for r in self.rules for c in (r.submitted, r.due) if c]
+
+
+@attrs.frozen
 class Remedy:
     """Service Fee deferral, release and forfeiture, month by month, in integer pence."""
 
@@ -478,6 +525,7 @@ class Contract:
     reviews: tuple[Review, ...] = ()
     assumptions: tuple[Assumption, ...] = ()  # every one, in file order
     warnings: tuple[str, ...] = ()  # rendered warnings of its source (source_warnings.py)
+    assurances: tuple[Assurance, ...] = ()
 
     def table(self, name: str) -> TableSpec:
         """The declared table called ``name``."""
@@ -494,6 +542,8 @@ class Contract:
                 used.setdefault(table, set()).add(col)
         for r in self.remedies:
             used.setdefault(r.fee_table, set()).update([r.fee.name, r.month.name, *r.keys])
+        for a in self.assurances:
+            used.setdefault(a.table, set()).update(a.columns())
         for v in (r.validation for r in self.reviews if r.validation is not None):
             used.setdefault(v.table, set()).update(
                 c.name for c in (v.rate, v.start, v.end, v.completed, *v.keys))

@@ -82,7 +82,8 @@ CHARACTER_HINTS = {
 }
 
 #: Lines that begin a top-level declaration (used to recover after a syntax error).
-TOP_LEVEL = re.compile(r"^(import|contract|table|bands|measure|regime|remedy|review)\b", re.MULTILINE)
+TOP_LEVEL = re.compile(r"^(import|contract|table|bands|measure|regime|remedy|review|assurance)\b",
+                       re.MULTILINE)
 
 
 @functools.cache
@@ -744,6 +745,35 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
 
     def level_review_clause(self, meta, ch):  # type: ignore[no-untyped-def]
         return ast.LevelReview(int(ch[0]), int(ch[1]), self._s(meta))
+
+    # -- assurance reviews (IPES PAT, 9.93-9.95)
+    def assurance_decl(self, meta, ch):  # type: ignore[no-untyped-def]
+        return ast.AssuranceDecl(self._name(ch[0]), self._text(ch[1]), tuple(ch[2:]),
+                                 self._s(meta))
+
+    def _assurance(self, meta, kind, *values):  # type: ignore[no-untyped-def]
+        return ast.AssuranceClause(kind, tuple(values), self._s(meta))
+
+    def assurance_reviews(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._assurance(meta, "reviews", self._name(ch[0]), self._name(ch[1]))
+
+    def assurance_ratings(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._assurance(meta, "ratings", self._name(ch[0]), ch[1])
+
+    def assurance_reasons(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._assurance(meta, "reasons", self._name(ch[0]), self._text(ch[1]))
+
+    def assurance_repeat_any(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._assurance(meta, "repeat", "any", tuple(self._name(t) for t in ch))
+
+    def assurance_repeat_all(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._assurance(meta, "repeat", "all", tuple(self._name(t) for t in ch))
+
+    def assurance_run(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._assurance(meta, "run", int(ch[0]), tuple(self._name(t) for t in ch[1:]))
+
+    def assurance_late(self, meta, ch):  # type: ignore[no-untyped-def]
+        return self._assurance(meta, "late", self._name(ch[0]), self._name(ch[1]))
 
     # -- formal reviews
     def review_decl(self, meta, ch):  # type: ignore[no-untyped-def]

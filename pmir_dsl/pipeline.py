@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from . import limits, lookalike, profiles, regimes, reviews
+from . import assurance, limits, lookalike, profiles, regimes, reviews
 from .check import check_file
 from .compile import Batch, Plan, compile_contract
 from .errors import DataError, DataProblem
@@ -34,6 +34,7 @@ class Evaluation:
     escalations: list[dict[str, Any]] = attrs.Factory(list)
     remedies: list[dict[str, Any]] = attrs.Factory(list)
     reviews: list[dict[str, Any]] = attrs.Factory(list)
+    assurance: list[dict[str, Any]] = attrs.Factory(list)
 
     def cohorts(self) -> list[dict[str, Any]]:
         """Cohort triangle rows of every measure against a cohort profile (all group levels)."""
@@ -100,6 +101,7 @@ def evaluate_with(plan: Plan, tables: dict[str, Table], day: np.datetime64, sour
     expected = {mp.measure.id: profiles.expected(mp.measure, whole) for mp in plan.measures
                 if mp.measure.expected is not None}
     total = _with_lookalikes(_with_profile_problems(plan, total, expected), tables)
+    triggers, total = _assurance(plan, total, tables, whole.as_of)
     results = finish(plan, total, axis, expected, whole)
     c = plan.contract
     found, notices, running = _reviews(plan, total, axis, whole, tables)
@@ -109,7 +111,21 @@ def evaluate_with(plan: Plan, tables: dict[str, Table], day: np.datetime64, sour
     money = [row for r in c.remedies
              for row in regimes.remedies(r, results, axis, tables[r.fee_table], running)]
     return Evaluation(plan, str(day), source, tables, axis, total, results, expected, levels,
-                      money + reviews.public(notices), found)
+                      money + reviews.public(notices), found, triggers)
+
+
+def _assurance(plan: Plan, total: Partial, tables: dict[str, Table], as_of: np.datetime64
+               ) -> tuple[list[dict[str, Any]], Partial]:
+    """The triggers of every assurance (docs/language.md 9.5), and the partial with the
+    reviews they leave out added to its data-quality entries."""
+    rows: list[dict[str, Any]] = []
+    quality = dict(total.quality)
+    for a in plan.contract.assurances:
+        found, excluded = assurance.evaluate(a, tables[a.table], as_of)
+        rows += found
+        for check, mask in excluded.items():
+            quality.setdefault((a.table, check), quality_entry(tables[a.table], check, mask))
+    return rows, attrs.evolve(total, quality=quality)
 
 
 def merge_all(parts: Iterable[Partial]) -> Partial:

@@ -11,7 +11,8 @@ from pygments.token import (Comment, Keyword, Name, Number, Operator, Punctuatio
                             Text, Whitespace)
 
 #: Words that begin a top-level declaration (followed by the declared name).
-DECLARATIONS = ("import", "contract", "table", "bands", "measure", "regime", "remedy", "review")
+DECLARATIONS = ("import", "contract", "table", "bands", "measure", "regime", "remedy", "review",
+                "assurance")
 
 #: Every other literal word of grammar/pmir.lark.
 KEYWORDS = (
@@ -27,6 +28,8 @@ KEYWORDS = (
     "population", "present", "quarter", "rank", "ratio", "records", "ref", "release", "remove",
     "reporting", "return", "reviewed", "service", "share", "start", "sum", "target", "the",
     "times", "to", "until", "up", "validated", "when", "where", "while", "within",
+    "are", "common", "followed", "ratings", "reasons", "reviews", "same", "separated", "them",
+    "worse", "worst",
     # words inside the grammar's multi-word terminals
     "highest", "lowest", "allocation", "any", "working", "calendar", "days", "next",
 )

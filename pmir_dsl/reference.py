@@ -20,6 +20,7 @@ Outline of one evaluation (:func:`evaluate_reference`):
    ranks (docs/language.md 10.4).
 4. Each formal review and its notices (10.6, 10.7), by :mod:`reference_reviews` from the
    reference's own monthly counts.
+5. Each assurance's triggers (9.5), by :mod:`reference_assurance`, review by review.
 
 A count ratio (10.1) counts a record in the denominator in the month of B and, once A has
 happened, in the numerator in the month of A; a looked-up target (10.2) adds up each denominator
@@ -55,6 +56,7 @@ from typing import Any
 from . import ir, limits, lookalike
 from .errors import DataError, DataProblem
 from .evaluate import K_EXCLUDED, K_FAILED, K_MET, K_PENDING
+from .reference_assurance import assurance_reference
 from .schema import DECIMAL_SCALE, ColumnSpec, ColumnType, Table
 
 ALL = "ALL"
@@ -1460,6 +1462,7 @@ class ReferenceEvaluation:
         self.remedies: list[dict[str, Any]] = []
         self.reviews: list[dict[str, Any]] = []
         self.notices: list[dict[str, Any]] = []
+        self.assurance: list[dict[str, Any]] = []
 
     def cohorts(self) -> list[dict[str, Any]]:
         return self._cohorts
@@ -1523,11 +1526,18 @@ def evaluate_reference(plan_or_contract: Any, tables: dict[str, Table],
     for name, loaded in tables.items():  # values that print alike (decision 285)
         for check, mask in lookalike.checks(loaded):
             ctx.quality[(name, check)] = set(mask.nonzero()[0].tolist())
+    triggers = []
+    for a in contract.assurances:  # 9.5: each group's reviews in date order
+        found, left_out = assurance_reference(a, data, tables[a.table].rows, day)
+        triggers += found
+        for check, rows in left_out.items():
+            ctx.quality.setdefault((a.table, check), set()).update(rows)
     quality = {key: quality_entry(data, key[0], key[1], rows)
                for key, rows in ctx.quality.items()}
     ev = ReferenceEvaluation(RefPlan(contract), day.isoformat(), source, tables,
                              RefPartial(counts), results, cohorts,
                              sorted(quality.values(), key=lambda q: (q.table, q.check)))
+    ev.assurance = triggers
     running, notices = add_reviews(ev, contract, ctx, by_measure)
     add_escalations(ev, contract, ctx, tables, running, notices)
     return ev

@@ -7,7 +7,9 @@ An item is exercised when a test's expectations look at it:
   deadline); a window whose days depend on a category: each category, met or failed;
 * a target: a checked figure of the measure was met, and one was failed;
 * a band: a checked figure of the measure fell in it;
-* a regime rule: a checked level row moved (``changed``) to the rule's level in its direction.
+* a regime rule: a checked level row moved (``changed``) to the rule's level in its direction;
+* an assurance's action: a checked assurance row was triggered by it, and a group's month
+  was checked to trigger nothing (``triggered false``).
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ def _items(plan: Any) -> Iterable[str]:
     for r in plan.contract.regimes:
         for rule in r.rules:
             yield f"regime {r.name}: {_rule(rule)}"
+    for a in plan.contract.assurances:
+        for rule in a.rules:
+            yield from (f"assurance {a.name}: {rule.kind} {side}"
+                        for side in ("triggered", "not triggered"))
 
 
 def _rule(rule: Any) -> str:
@@ -61,6 +67,11 @@ def _seen(ev: Any, e: Any, got: dict[str, Any], plan: Any) -> set[str]:
         prev = _previous_level(ev, got)
         return {f"regime {e.name}: {_rule(rule)}" for rule in rules if got.get("changed")
                 and rule.level == got["level"] and _moves(rule, prev, got["level"])}
+    if e.kind == "assurance":
+        rules = next(a.rules for a in plan.contract.assurances if a.name == e.name)
+        if got.get("triggered") is False:
+            return {f"assurance {e.name}: {r.kind} not triggered" for r in rules}
+        return {f"assurance {e.name}: {got.get('action')} triggered"}
     if e.kind not in ("record", "figure"):
         return set()
     m = plan.measure(e.name).measure

@@ -15,6 +15,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from . import synth_ipes
+
 __all__ = [
     "GENERATORS", "generate_atw_ha", "generate_esf", "generate_ipes", "generate_ses",
     "generate_work_programme", "write_tables",
@@ -1602,7 +1604,8 @@ def generate_ipes(
     rows: int, seed: int = 1, start: str = "2024-04-01", extract: str = "2025-09-30"
 ) -> dict[str, pa.Table]:
     """A synthetic IPES data set: ``referrals`` (``rows`` rows), ``meetings``, ``outcomes``,
-    ``earnings``, ``complaints``, ``profiles``, ``rnos``, ``earnings_pi``, ``fees`` and ``returns``.
+    ``earnings``, ``complaints``, ``profiles``, ``rnos``, ``earnings_pi``, ``fees``, ``returns``,
+    ``pat_reviews`` and ``satisfaction`` (:mod:`pmir_dsl.synth_ipes`).
 
     Deterministic: the same arguments give identical tables. Referral dates run from ``start``
     to ``extract`` (one referral on ``extract`` itself), ramping up over the first months;
@@ -1633,6 +1636,9 @@ def generate_ipes(
                                pa.array(np.concatenate([row, rows + np.arange(unknown)]))),
         "meeting_date": _dates(np.concatenate([day, np.minimum(unknown_days, last)])),
     })
+    responses = synth_ipes.satisfaction(np.random.Generator(np.random.PCG64([seed, 4])),
+                                        provider[np.searchsorted(started, row)], day,
+                                        IPES_PROVIDERS, last)
     del row, day
     *parts, after = _ipes_outcomes(rng, started, provider, begin, end, last)
     starts = _ipes_expected_starts(rows, days, weights, first, last)
@@ -1651,6 +1657,8 @@ def generate_ipes(
         "earnings_pi": _ipes_earnings_pi(rnos["required"].to_numpy()[:len(starts)], first),
         "fees": _ipes_fees(first, last),
         "returns": _ipes_returns(side, first, last, cal),
+        "pat_reviews": synth_ipes.pat_reviews(last),
+        "satisfaction": responses,
     }
 
 

@@ -185,10 +185,11 @@ def _expect_names(e: Expect, plan: Any) -> list[TestDiagnostic]:
                                       e.group_spans[0] if e.group_spans else e.name_span,
                                       f"its groups are: {shown}"))
         return out
-    kinds = {"level": c.regimes, "remedy": c.remedies}[e.kind]
+    kinds = {"level": c.regimes, "remedy": c.remedies, "assurance": c.assurances}[e.kind]
     named = {r.name: r for r in kinds}
     if e.name not in named and not (e.kind == "remedy" and e.name in _notices(c)):
-        return [_unknown("regime" if e.kind == "level" else "remedy", e.name, e.name_span,
+        what = {"level": "regime", "remedy": "remedy", "assurance": "assurance"}[e.kind]
+        return [_unknown(what, e.name, e.name_span,
                          [*named, *(_notices(c) if e.kind == "remedy" else [])])]
     return []
 
@@ -322,6 +323,8 @@ def observe(ev: Any, e: Expect, tf: TestFile, case: TestCase,
         rows = [r for r in ev.escalations if r["regime"] == e.name and r["month"] == e.period
                 and r["group"] == dict(e.group)]
         return (rows[0] if rows else None), f"level {e.name} {e.period}{where}"
+    if e.kind == "assurance":
+        return _assurance(ev, e, tf, where)
     rows = [r for r in ev.remedies if r["remedy"] == e.name and r["month"] == e.period
             and r["group"] == dict(e.group)]
     rows = _narrow(rows, e)
@@ -333,12 +336,32 @@ def observe(ev: Any, e: Expect, tf: TestFile, case: TestCase,
     return (rows[0] if rows else None), f"remedy {e.name} {e.period}{where}"
 
 
-def _narrow(rows: list[dict[str, Any]], e: Expect) -> list[dict[str, Any]]:
-    """Remedy rows narrowed by the expectation's ``measure`` check, when several match."""
+def _narrow(rows: list[dict[str, Any]], e: Expect, field: str = "measure"
+            ) -> list[dict[str, Any]]:
+    """Remedy rows narrowed by the expectation's ``measure`` check (an assurance's by its
+    ``action``), when several match."""
     for check in e.checks:
-        if len(rows) > 1 and check.kind == "field" and check.field == "measure" and check.value:
-            rows = [r for r in rows if r.get("measure") == check.value.value]
+        if len(rows) > 1 and check.kind == "field" and check.field == field and check.value:
+            rows = [r for r in rows if r.get(field) == check.value.value]
     return rows
+
+
+def _assurance(ev: Any, e: Expect, tf: TestFile, where: str
+               ) -> tuple[dict[str, Any] | None, str]:
+    """An assurance's trigger in a month (narrowed by ``action``), with ``triggered`` true; or,
+    when none, a row ``triggered false`` (so a test can say that nothing is triggered)."""
+    subject = f"assurance {e.name} {e.period}{where}"
+    rows = _narrow([r for r in getattr(ev, "assurance", []) if r["assurance"] == e.name
+                    and r["month"] == e.period and r["group"] == dict(e.group)], e, "action")
+    if len(rows) > 1:
+        raise TestFileError([TestDiagnostic(
+            "test-name", f"{len(rows)} {e.name} actions in {e.period}{where}", e.name_span,
+            "say which with a check such as: action " + str(rows[0]["action"]))],
+            {tf.path: tf.source})
+    if rows:
+        return {**rows[0], "triggered": True}, subject
+    only_triggered = all(c.field == "triggered" for c in e.checks)
+    return ({"triggered": False} if only_triggered else None), subject
 
 
 def _record(ev: Any, e: Expect, tf: TestFile, case: TestCase,

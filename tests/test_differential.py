@@ -9,12 +9,13 @@ averages (of days, and of another table's rows per
 record, with cohorts of at least N months); and the Work Programme's (docs/language.md 10): count
 ratios (read through references too), targets looked up per record, 'no target', ranks, lateness
 buckets, ranks within a column's value, formal reviews with validation rounds (a provider's own
-too) and notices, and regimes that follow the notices. Random data is written as CSV: nulls,
-weekend and bank-holiday dates, events before their anchors, records before the service start and
-after the as-of date, empty months, single-row groups, unknown references, rate tables with gaps,
-empty keys and (rarely) overlapping or backwards rows, validation rounds with gaps and (rarely)
-broken rules; sometimes a busier extract, for reviews and notices to be decided. Both engines
-must print the same JSON.
+too) and notices, and regimes that follow the notices; and assurance reviews (docs/language.md
+9.5: same or worse for the same reasons, read either way, runs, late action plans). Random
+data is written as CSV: nulls, weekend and bank-holiday dates, events before their anchors,
+records before the service start and after the as-of date, empty months, single-row groups,
+unknown references, rate tables with gaps, empty keys and (rarely) overlapping or backwards rows,
+validation rounds with gaps and (rarely) broken rules; sometimes a busier extract, for reviews
+and notices to be decided. Both engines must print the same JSON.
 
 Profiles: ``HYPOTHESIS_PROFILE=ci`` (the default, a couple of minutes on 2 cores) or ``long``.
 The failing examples found are kept in ``tests/regressions/`` and replayed by
@@ -253,6 +254,16 @@ table validation "validation rounds" {
   rate: decimal?
   completed_date: date?
   provider: text?
+}
+
+table assurance_reviews "assurance reviews: ratings, reasons and action plans (9.5)" {
+  provider: text?
+  review_id: id
+  completed_date: date?
+  rating: category(weak, limited, reasonable, strong)?
+  reasons: text?
+  plan_due: date?
+  plan_submitted: date?
 }
 
 bands tiers(good, fair) for reporting only {
@@ -659,6 +670,36 @@ def review(draw: st.DrawFn, reviewable: list[tuple[str, list[str]]]) -> str:
     return text
 
 
+RATINGS = ["weak", "limited", "reasonable", "strong"]
+
+
+@st.composite
+def assurance(draw: st.DrawFn) -> str:
+    """An assurance over the fixed assurance_reviews table (9.5): its ratings worst first, with
+    one to three of its actions, each on a random set of ratings and reading."""
+    def ratings() -> str:
+        return " or ".join(draw(st.lists(st.sampled_from(RATINGS), min_size=1, max_size=3,
+                                         unique=True)))
+
+    scale = RATINGS if draw(st.integers(0, 3)) else ["strong", "reasonable", "limited", "weak"]
+    lines = ([] if draw(st.integers(0, 3)) == 0 else ["group by provider"]) + [
+        "reviews assurance_reviews completed on completed_date",
+        f"ratings from rating, worst first: {', '.join(scale)}"]
+    reasons = draw(st.booleans())
+    if reasons:
+        sep = draw(st.sampled_from([";", ";", ";", ","]))
+        lines.append(f'reasons from reasons separated by "{sep}"')
+        reading = draw(st.sampled_from(["any in common", "all of them"]))
+        lines.append(f"action when {ratings()} is followed by the same or worse for the same "
+                     f"reasons ({reading})")
+    if not reasons or draw(st.booleans()):
+        lines.append(f"action when {draw(st.integers(2, 4))} consecutive ratings are "
+                     f"{ratings()}")
+    if draw(st.booleans()):
+        lines.append("action when plan_submitted is not on or before plan_due")
+    return 'assurance PAT "Assurance" {\n  ' + "\n  ".join(lines) + "\n}\n"
+
+
 @st.composite
 def contracts(draw: st.DrawFn) -> tuple[str, dt.date]:
     """Contract text (header, the fixed tables and 1-3 random measures) and its service start."""
@@ -689,6 +730,8 @@ def contracts(draw: st.DrawFn) -> tuple[str, dt.date]:
     reviewable = [(f"M{i}", levels) for i, (_, levels) in enumerate(drawn) if levels is not None]
     if reviewable and draw(st.booleans()):
         measures.append(draw(review(reviewable)))
+    if draw(st.integers(0, 3)) == 0:
+        measures.append(draw(assurance()))
     orders = draw(st.lists(st.sampled_from(["start_date not before referral_date",
                                             "report_date not before ack_date",
                                             "end_date not before start_date"]),
@@ -856,7 +899,37 @@ def data_sets(draw: st.DrawFn, start: dt.date, busy: bool = False
         "outcome_profiles": (["provider", "region", "outcome", "month", "rate", "share"],
                              profiles),
         "cumulative_profiles": (["provider", "outcome", "month", "rate"], cumulative),
+        "assurance_reviews": (["provider", "review_id", "completed_date", "rating", "reasons",
+                               "plan_due", "plan_submitted"], draw(assurance_rows(start))),
     }
+
+
+@st.composite
+def assurance_rows(draw: st.DrawFn, start: dt.date) -> list[list[Any]]:
+    """Assurance reviews: a few per provider, same-day ones, missing and later-than-as-of
+    dates, reasons with spaces, repeats and empty codes, agreed dates before the review."""
+    rows = []
+    maybe = st.integers(0, 7)
+    for i in range(draw(st.integers(0, 14))):
+        # mostly a history, a month or two apart; sometimes any awkward date, or none
+        how = draw(maybe)
+        done = (None if how == 0 else draw(dates_near(start)) if how == 1
+                else start + dt.timedelta(days=30 * i + draw(st.integers(-20, 40))))
+        codes = draw(st.lists(st.sampled_from(["gov", "claims", " claims", "data", ""]),
+                              min_size=draw(st.sampled_from([0, 1, 1])), max_size=3))
+
+        def after(far: int) -> str | None:
+            if done is None or draw(st.integers(0, 2)) == 0:
+                return None
+            return day(done + dt.timedelta(days=draw(st.integers(-5, far))))
+
+        due = after(90)
+        rows.append([draw(st.sampled_from(["A", "A", "A", "B", "Wales and West"]))
+                     if draw(maybe) else None, f"P{i:02d}", None if done is None else day(done),
+                     draw(st.sampled_from([*RATINGS, "weak", "limited"])) if draw(maybe)
+                     else None,
+                     ";".join(codes) if codes else None, due, after(150)])
+    return rows
 
 
 @st.composite
@@ -1034,6 +1107,12 @@ def write_case(folder: Path, source: str, data: dict[str, Any], as_of: str | Non
 @given(case=scenarios())
 def test_numpy_engine_and_reference_agree(tmp_path_factory: pytest.TempPathFactory,
                                           case: tuple[str, dict[str, Any], str | None]) -> None:
+    agree(tmp_path_factory, case)
+
+
+def agree(tmp_path_factory: pytest.TempPathFactory,
+          case: tuple[str, dict[str, Any], str | None]) -> None:
+    """Both engines print the same JSON on a drawn case (kept in PMIRC_KEEP_FAILURES if not)."""
     source, data, as_of = case
     folder = tmp_path_factory.mktemp("case")
     write_case(folder, source, data, as_of)
@@ -1044,6 +1123,24 @@ def test_numpy_engine_and_reference_agree(tmp_path_factory: pytest.TempPathFacto
         if keep:  # to add it to tests/regressions/ after shrinking
             write_case(Path(keep) / folder.name, source, data, as_of)
         raise
+
+
+@st.composite
+def assurance_scenarios(draw: st.DrawFn) -> tuple[str, dict[str, Any], str | None]:
+    """A random scenario that always declares an assurance (9.5)."""
+    source, start = draw(contracts())
+    if "\nassurance PAT " not in source:
+        source += "\n" + draw(assurance())
+    as_of = day(start + dt.timedelta(days=draw(st.integers(0, 420))))
+    return source, draw(data_sets(start)), as_of if draw(st.integers(0, 3)) else None
+
+
+@settings(max_examples=max(100, settings().max_examples // 5))
+@given(case=assurance_scenarios())
+def test_assurance_engines_agree(tmp_path_factory: pytest.TempPathFactory,
+                                 case: tuple[str, dict[str, Any], str | None]) -> None:
+    """Assurance triggers and the reviews they leave out, in both engines."""
+    agree(tmp_path_factory, case)
 
 
 # ---- the regression cases hypothesis found -------------------------------------------------------

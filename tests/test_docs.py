@@ -177,8 +177,10 @@ contract "Specialist Employability Support" {
 
 """ + SES_TABLES
 
-#: Top-level regime and remedy declarations (their closing brace is at the start of a line).
-RULE_DECLS = re.compile(r"^(?:regime|remedy)\s+\w+.*?^\}[ \t]*\n", re.MULTILINE | re.DOTALL)
+#: Top-level regime, remedy and assurance declarations (their closing brace is at the start of
+#: a line).
+RULE_DECLS = re.compile(r"^(?:regime|remedy|assurance)\s+\w+.*?^\}[ \t]*\n",
+                        re.MULTILINE | re.DOTALL)
 
 #: What an IPES fragment is checked with: contracts/ipes.pmir itself, less its regime and remedy,
 #: so that the reference's regimes and remedies name the contract's measures as they are.

@@ -46,6 +46,9 @@ COLUMNS = {
     "earnings_pi": ["provider", "month", "predicted"],
     "fees": ["provider", "month", "service_fee_pence"],
     "returns": ["provider", "return", "period", "submitted_date"],
+    "pat_reviews": ["provider", "review_id", "completed_date", "rating", "reasons",
+                    "action_plan_due_date", "action_plan_submitted_date"],
+    "satisfaction": ["provider", "customer_group", "response_date", "answer"],
 }
 NULLABLE = {
     "referrals": set(COLUMNS["referrals"][4:]) - {"exit_report_required", "handback_required"},
@@ -53,6 +56,8 @@ NULLABLE = {
     "earnings": {"lower_reached_date", "higher_reached_date"},
     "complaints": {"resolved_date"},
     "returns": {"submitted_date"},
+    "pat_reviews": {"reasons", "action_plan_due_date", "action_plan_submitted_date"},
+    "satisfaction": {"customer_group"},
 }
 
 #: The intended story: (standard, provider) -> the months in which it is failed. Every other
@@ -563,3 +568,44 @@ def test_complaints(ipes: dict[str, pa.Table]) -> None:
     assert days.min() >= 1 and days.max() <= 40 and resolved[done].max() <= EXTRACT
     assert 0.05 < 1 - done.mean() < 0.3  # some still outstanding
     assert set(texts(c, "provider")) == set(PROVIDERS)
+
+
+# ------------------------------------------------------------------------ PAT reviews and CSS 9
+
+
+def test_pat_reviews_tell_the_story(ipes: dict[str, pa.Table], bigger: dict[str, pa.Table]) -> None:
+    """One provider per limb of 9.95 (examples/ipes/README.md), the same at any size and seed."""
+    t = ipes["pat_reviews"]
+    assert t.equals(bigger["pat_reviews"])
+    rows = t.to_pylist()
+    ratings = {p: [r["rating"] for r in rows if r["provider"] == p] for p in PROVIDERS}
+    assert ratings == {"Provider A": ["limited", "weak", "reasonable"],
+                       "Provider B": ["weak", "limited", "limited"],
+                       "Provider C": ["reasonable", "limited", "reasonable"],
+                       "Provider D": ["strong", "limited"]}
+    a1, a2 = rows[0]["reasons"].split(";"), rows[1]["reasons"].split(";")
+    assert set(a1) & set(a2) == {"claims"} and not set(a1) <= set(a2)  # any, not all, in common
+    b = [set(r["reasons"].split(";")) for r in rows if r["provider"] == "Provider B"]
+    assert not (b[0] & b[1]) and not (b[1] & b[2])  # B's third is whatever the reasons
+    late = [r["review_id"] for r in rows if r["action_plan_due_date"] is not None and (
+        r["action_plan_submitted_date"] is None and r["action_plan_due_date"] <= EXTRACT.item()
+        or r["action_plan_submitted_date"] is not None
+        and r["action_plan_submitted_date"] > r["action_plan_due_date"])]
+    assert late == ["PAT-C-2", "PAT-C-3", "PAT-D-2"]
+    assert rows[0]["action_plan_submitted_date"] == rows[0]["action_plan_due_date"]  # on the day
+    assert rows[8]["action_plan_due_date"] == EXTRACT.item()  # due on the extract date itself
+    assert len(set(t["review_id"].to_pylist())) == t.num_rows
+
+
+def test_satisfaction_responses(ipes: dict[str, pa.Table]) -> None:
+    s = ipes["satisfaction"]
+    answers = np.asarray(s["answer"].to_pylist())
+    providers = np.asarray(s["provider"].to_pylist())
+    assert set(answers) == {"very_satisfied", "fairly_satisfied", "fairly_dissatisfied",
+                            "very_dissatisfied"}
+    unhappy = {p: np.isin(answers[providers == p], ["fairly_dissatisfied", "very_dissatisfied"])
+               .mean() for p in PROVIDERS}
+    assert max(unhappy, key=unhappy.get) == "Provider C"  # type: ignore[arg-type]
+    day = dates(s, "response_date")
+    assert day.min() >= START and day.max() <= EXTRACT and (np.diff(day.astype(int)) >= 0).all()
+    assert 0 < s["customer_group"].null_count < s.num_rows / 10

@@ -41,6 +41,10 @@ def pages(pack: Pack) -> list[tuple[str, str, str]]:
         out.append(fee_page(pack, remedy))
     if c.reviews:
         out.append(review_page(pack))
+    if c.assurances:
+        from .html_assurance import assurance_page
+
+        out.append(assurance_page(pack))
     return out
 
 
@@ -76,6 +80,10 @@ def group_extras(pack: Pack, gv: view.GroupView, anchor: str) -> str:
         parts.append("<h3>Quarterly reviews</h3>" + review_grid(reviews))
     if gv.notices:
         parts.append("<h3>Notices</h3>" + notice_table(list(gv.notices)))
+    if pack.ev.plan.contract.assurances:
+        from .html_assurance import group_part
+
+        parts.append(group_part(pack, g))
     return "".join(parts)
 
 

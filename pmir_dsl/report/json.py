@@ -29,6 +29,7 @@ def to_dict(ev: Evaluation) -> dict[str, Any]:
         "escalations": ev.escalations,
         "remedies": assumptions.with_reviews(c, ev.remedies),
         "reviews": assumptions.with_reviews(c, ev.reviews),
+        **({"assurance": ev.assurance} if getattr(c, "assurances", ()) else {}),
         "data_quality": [{"table": q.table, "check": q.check, "count": q.count,
                           "examples": list(q.examples)} for q in ev.quality],
         "assumptions": assumptions.public(c),

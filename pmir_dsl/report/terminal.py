@@ -64,6 +64,10 @@ def render(ev: Evaluation, console: Console, groups: Mapping[str, str] | None = 
     if groups:
         for g in pack.groups:
             console.print(terminal_group.page(ev, g, width))
+        if ev.plan.contract.assurances:
+            from .terminal_assurance import assurance_section
+
+            console.print(assurance_section(ev, width, groups))
     else:
         _whole_contract(ev, console, pack, keep, width)
     console.print(quality_section(ev, width))
@@ -88,6 +92,10 @@ def _whole_contract(ev: Evaluation, console: Console, pack: view.PackView,
         console.print(remedy_section(ev, remedy.name, width))
         if remedy.forfeitable_after is not None:
             console.print(forfeitable_section(ev, remedy))
+    if ev.plan.contract.assurances:
+        from .terminal_assurance import assurance_section
+
+        console.print(assurance_section(ev, width))
     console.print(pending_section(ev, plans, width))
     if getattr(ev.plan.contract, "assumptions", ()):
         console.print(assumptions_section(ev, width))

@@ -233,8 +233,9 @@ class PackView:
     data_quality: tuple[Mapping[str, Any], ...] = ()
 
     def group(self, group: Mapping[str, Any]) -> GroupView | None:
-        """The view of the group with exactly these keys and values, or ``None``."""
-        want = {k: str(v) for k, v in group.items()}
+        """The view of the group with exactly these keys and values (None for an empty value,
+        as in the results), or ``None``."""
+        want = _texts(group)
         return next((g for g in self.groups if _texts(g.group) == want), None)
 
     def failures(self) -> list[tuple[GroupView, MeasureView]]:
