@@ -176,10 +176,12 @@ DECLARED = {
             ("measure REFERRAL_TO_ASSESSMENT", "average working days from referral_date"),
             ("measure ASSESSMENT_TO_START", "average working days from initial_assessment_date"),
             ("measure REFERRAL_TO_START", "average working days from referral_date")],
-    "work_programme": [("review FORMAL_QUARTERLY_REVIEW", "remedy period 6 months"),
+    "work_programme": [("contract header", "service start 2022-04-01"),
+                       ("review FORMAL_QUARTERLY_REVIEW", "remedy period 6 months"),
                        ("regime WP_PMR", "allocate every 6 months from 2023-03"),
                        ("regime WP_PMR", "escalate to level 2 at allocation when any of")],
-    "ipes": [("measure TMPL_lower_threshold", "minimum denominator 1"),
+    "ipes": [("contract header", "service start 2024-04-01"),
+             ("measure TMPL_lower_threshold", "minimum denominator 1"),
              ("remedy SERVICE_FEE", "forfeit all at 2026-03-31")],
 }
 
@@ -234,9 +236,13 @@ def test_a_header_assumption_qualifies_the_service_start(tmp_path: Path) -> None
                for r in out["results"])
 
 
-def test_a_header_without_assumptions_adds_no_key() -> None:
-    out = json.loads(render(run_check(REPO / "contracts" / "ipes.pmir", REPO / "examples" / "ipes")))
+def test_a_header_without_assumptions_adds_no_key(tmp_path: Path) -> None:
+    (tmp_path / "c.pmir").write_text(SOURCE)
+    (tmp_path / "referrals.csv").write_text("referral_id,provider,referral_date,decision_date\n"
+                                            "R1,P,2024-01-02,2024-01-03\n")
+    out = json.loads(render(run_check(tmp_path / "c.pmir", tmp_path)))
     assert "assumptions" not in out["contract"]
+    assert out["assumptions"][0]["applies_to"] != "contract header"
 
 
 def test_terminal_header_shows_the_service_start_assumption() -> None:
