@@ -159,8 +159,7 @@ def _table_of(contract: ir.Contract, table: str, spec: ColumnSpec) -> str | None
     names (from the declarations: a streamed table's shell holds no columns)."""
     if spec.via is None:
         return table
-    declared = next((t for t in contract.tables if t.name == table), None)
-    ref = next((c for c in declared.columns if c.name == spec.via), None) if declared else None
+    ref = contract.table(table).column(spec.via)
     return ref.references if ref is not None else None
 
 
