@@ -13,12 +13,19 @@ parsed by the loader's own column parsers:
    every batch (rows counted across batches), repeated ids (a 64-bit hash of every id, sorted;
    ids whose hash repeats are then compared exactly), far dates, the span of every date column
    (the as-of date, the calendar's years), the 6 latest distinct dates (the far-date warning),
-   the sums of the summed columns (limits.check_sums) and the SHA-256 of the files;
+   the sums of the summed columns (limits.check_sums), the distinct values of the text columns
+   with their counts (look-alike values, decision 285; the records of a look-alike set are read
+   again, only when one is found) and the SHA-256 of the files;
 2. the second pass (:func:`evaluate`) evaluates each batch to a :class:`~pmir_dsl.evaluate.Partial`
    (the other tables empty, looked-up tables whole) and merges them exactly.
 
-Figures are byte-identical to the in-memory run (tests/test_stream.py). Memory is one batch at
-a time plus 8 bytes per id of the streamed tables (the repeat check).
+Figures, data-quality entries and warnings are byte-identical to the in-memory run
+(tests/test_stream.py). Memory is one batch at a time plus 8 bytes per id of the streamed
+tables (the repeat check) and the distinct values of their text columns.
+
+A streamed table's shell (``Opened.tables``) holds no columns: code that reads a whole table
+takes a streamed one's facts from :class:`Streamed` (``spans``, ``latest``, ``sums``, ``texts``,
+``lookalikes``) and resolves joined columns from the declarations (decision 274).
 """
 
 from __future__ import annotations
