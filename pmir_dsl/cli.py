@@ -402,7 +402,7 @@ def _evaluate(args: argparse.Namespace, plan: Any, tables: dict,  # type: ignore
     if args.as_of is not None:
         for line in as_of_warnings(tables, args.as_of, opened.spans if opened else ()):
             print(line, file=sys.stderr)
-    for line in literal_warnings(plan.contract, tables):
+    for line in literal_warnings(plan.contract, tables, opened.texts if opened else None):
         print(line, file=sys.stderr)
     if args.engine == "reference":
         from .reference import evaluate_reference

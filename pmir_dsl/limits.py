@@ -40,7 +40,7 @@ def sum_problems(contract: ir.Contract, tables: dict[str, Table],
     summed as their own rows (streamed tables, whose sums are added up batch by batch)."""
     problems: dict[tuple[str, str], DataProblem] = {}
     for m in contract.measures:
-        for source, column, copies in _summed(m, tables, skip):
+        for source, column, copies in _summed(m, tables, contract, skip):
             key = (source.path, column.spec.name)
             if key not in problems:
                 problem = _too_large(m, source, column, copies)
@@ -56,27 +56,30 @@ def summed_columns(m: ir.Measure) -> list[ColumnSpec]:
     return []
 
 
-def _summed(m: ir.Measure, tables: dict[str, Table], skip: frozenset[str] = frozenset()
-            ) -> list[tuple[Table, Column, int]]:
+def _summed(m: ir.Measure, tables: dict[str, Table], contract: ir.Contract,
+            skip: frozenset[str] = frozenset()) -> list[tuple[Table, Column, int]]:
     """(table, column, how many records may each bring one value) of each column m sums."""
     out = []
     if m.kind == "ratio" and m.ratio is not None:
         for spec in m.ratio:
             if spec.via is None and m.table in skip:
                 continue
-            out.append(_source(m.table, spec, tables))
+            out.append(_source(m.table, spec, tables, contract))
     if m.target.lookup is not None:
         rates = tables[m.target.lookup.table]
         out.append((rates, rates.columns[m.target.lookup.value.name], tables[m.table].rows))
     return out
 
 
-def _source(table: str, spec: ColumnSpec, tables: dict[str, Table]) -> tuple[Table, Column, int]:
+def _source(table: str, spec: ColumnSpec, tables: dict[str, Table], contract: ir.Contract
+            ) -> tuple[Table, Column, int]:
     """Where a summed column's values come from: its own table (each row once), or, for a
-    column read through a reference, the referenced table (a row once per record at most)."""
+    column read through a reference, the referenced table (a row once per record at most;
+    the reference from the declarations: a streamed table's shell holds no columns)."""
     if spec.via is None:
         return tables[table], tables[table].columns[spec.name], 1
-    ref = tables[table].columns[spec.via].spec.references
+    column = contract.table(table).column(spec.via)
+    ref = column.references if column is not None else None
     assert ref is not None
     return tables[ref], tables[ref].columns[spec.name], tables[table].rows
 

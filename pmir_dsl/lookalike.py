@@ -77,69 +77,102 @@ def lookalike_sets(dictionary: tuple[str, ...]) -> list[list[int]]:
                   key=lambda codes: codes[0])
 
 
+@attrs.frozen(eq=False)
+class Values:
+    """A text column's distinct values, sorted (as the loader codes them), and how many records
+    hold each: all the look-alike checks read. A loaded column gives it at once
+    (:meth:`of`); a streamed table's first pass adds it up batch by batch (pmir_dsl/stream.py)."""
+
+    spec: ColumnSpec
+    dictionary: tuple[str, ...]
+    counts: np.ndarray
+
+    @classmethod
+    def of(cls, column: Column) -> Values:
+        codes = column.values
+        return cls(column.spec, column.dictionary,
+                   np.bincount(codes[codes >= 0], minlength=len(column.dictionary)))
+
+
 def checks(table: Table) -> Iterator[tuple[str, np.ndarray]]:
     """(check text, mask of the records holding one of the values) for each look-alike set of
     each text column of ``table``."""
     for column in table.columns.values():
         if column.spec.type is ColumnType.TEXT and column.dictionary:
-            yield from _column_checks(column)
+            for check, found in sets(Values.of(column)):
+                yield check, np.isin(column.values, np.array(found, column.values.dtype))
 
 
-def _column_checks(column: Column) -> Iterator[tuple[str, np.ndarray]]:
-    codes = column.values
-    counts = np.bincount(codes[codes >= 0], minlength=len(column.dictionary))
-    for found in lookalike_sets(column.dictionary)[:MAX_SETS]:
-        shown = ", ".join(f"'{ascii_escaped(column.dictionary[c])}' ({int(counts[c]):,})"
+def sets(values: Values) -> Iterator[tuple[str, list[int]]]:
+    """(check text, codes of its values) for each look-alike set of a column's values (at most
+    :data:`MAX_SETS`), in the order of their first value."""
+    for found in lookalike_sets(values.dictionary)[:MAX_SETS]:
+        shown = ", ".join(f"'{ascii_escaped(values.dictionary[c])}' ({int(values.counts[c]):,})"
                           for c in found)
-        check = (f"{column.spec.name}: {len(found)} values print alike but are kept apart: "
-                 f"{shown}")
-        yield check, np.isin(codes, np.array(found, codes.dtype))
+        yield (f"{values.spec.name}: {len(found)} values print alike but are kept apart: "
+               f"{shown}"), found
 
 
 # ---- a contract's quoted values against the data -------------------------------------------------
 
 
-def literal_warnings(contract: ir.Contract, tables: dict[str, Table]) -> list[str]:
+def literal_warnings(contract: ir.Contract, tables: dict[str, Table],
+                     streamed: dict[str, dict[str, Values]] | None = None) -> list[str]:
     """A warning for each text value a measure's condition names (``provider is "Café"``) that
     no record holds, where the data holds a value that prints alike (``Cafe\\u0301``): the
-    condition matches none of those records, though a reader sees the same word."""
+    condition matches none of those records, though a reader sees the same word. ``streamed``
+    gives the text columns' values of the streamed tables (which hold no columns)."""
     out: dict[str, None] = {}
+    found: dict[tuple[str | None, str], Values | None] = {}
     for m in contract.measures:
         for node in _in_values(m):
-            column = _loaded(tables, m.table, node.column)
-            if column is None or column.spec.type is not ColumnType.TEXT:
+            table = _table_of(contract, m.table, node.column)
+            key = (table, node.column.name)
+            if key not in found:
+                found[key] = _values(tables, streamed or {}, *key)
+            values = found[key]
+            if values is None:
                 continue
             for value in node.values:
-                out.update(dict.fromkeys(_literal_warning(m.id, column, value)))
+                out.update(dict.fromkeys(_literal_warning(m.id, values, value)))
     return list(out)
 
 
-def _literal_warning(measure: str, column: Column, value: str) -> Iterator[str]:
-    if value in column.dictionary:
+def _literal_warning(measure: str, values: Values, value: str) -> Iterator[str]:
+    dictionary, counts = values.dictionary, values.counts
+    if value in dictionary:
         return
-    alike = [i for i, v in enumerate(column.dictionary) if not v.isascii() or not value.isascii()
+    alike = [i for i, v in enumerate(dictionary) if not v.isascii() or not value.isascii()
              if printed(v) == printed(value)]
     if not alike:
         return
-    counts = np.bincount(column.values[column.values >= 0], minlength=len(column.dictionary))
-    shown = ", ".join(f"'{ascii_escaped(column.dictionary[i])}' ({int(counts[i]):,} record"
+    shown = ", ".join(f"'{ascii_escaped(dictionary[i])}' ({int(counts[i]):,} record"
                       f"{'s' * int(counts[i] != 1)})" for i in alike)
-    yield (f"warning[look-alike-value]: measure {measure}: no record's {column.spec.label} is "
+    yield (f"warning[look-alike-value]: measure {measure}: no record's {values.spec.label} is "
            f"'{ascii_escaped(value)}', as a condition names it, but the data has {shown}, which "
            "prints alike\n  hint: make the contract's text and the data's the same characters "
            "(retype one of them)")
 
 
-def _loaded(tables: dict[str, Table], table: str, spec: ColumnSpec) -> Column | None:
-    """The loaded column a condition reads (through its ref column for a joined one)."""
-    t = tables.get(table)
-    if t is None:
-        return None
+def _table_of(contract: ir.Contract, table: str, spec: ColumnSpec) -> str | None:
+    """The table whose column a condition reads: its measure's, or the one its ref column
+    names (from the declarations: a streamed table's shell holds no columns)."""
     if spec.via is None:
-        return t.columns.get(spec.name)
-    ref = t.columns.get(spec.via)
-    target = tables.get(ref.spec.references or "") if ref is not None else None
-    return target.columns.get(spec.name) if target is not None else None
+        return table
+    ref = contract.table(table).column(spec.via)
+    return ref.references if ref is not None else None
+
+
+def _values(tables: dict[str, Table], streamed: dict[str, dict[str, Values]],
+            table: str | None, name: str) -> Values | None:
+    """The values of a text column, loaded or streamed (None for any other column)."""
+    if table in streamed:
+        return streamed[table].get(name)
+    t = tables.get(table or "")
+    column = t.columns.get(name) if t is not None else None
+    if column is None or column.spec.type is not ColumnType.TEXT:
+        return None
+    return Values.of(column)
 
 
 def _in_values(node: object) -> Iterator[ir.InValues]:

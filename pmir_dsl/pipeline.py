@@ -87,10 +87,12 @@ Spans = tuple[tuple[np.datetime64 | None, np.datetime64 | None], ...]
 
 
 def evaluate_with(plan: Plan, tables: dict[str, Table], day: np.datetime64, source: str,
-                  reduce: Callable[[Batch], Partial], spans: Spans = ()) -> Evaluation:
+                  reduce: Callable[[Batch], Partial], spans: Spans = (),
+                  lookalikes: Iterable[Quality] = ()) -> Evaluation:
     """The evaluation as of ``day`` whose records' partials ``reduce`` gives, merged, for the
     whole batch it is handed (calendar and months fixed). ``tables`` are whole, but for streamed
-    tables, which hold no columns: ``spans`` gives their date columns' spans instead."""
+    tables, which hold no columns: ``spans`` gives their date columns' spans instead, and
+    ``lookalikes`` their look-alike entries (pmir_dsl/stream.py's first pass finds them)."""
     start = np.datetime64(plan.contract.service_start, "D")
     if day < start:
         raise DataError(DataProblem("--as-of", f"the as-of date {day} is before the contract's "
@@ -100,7 +102,7 @@ def evaluate_with(plan: Plan, tables: dict[str, Table], day: np.datetime64, sour
     axis = Axis(whole.first_month, whole.last_month)
     expected = {mp.measure.id: profiles.expected(mp.measure, whole) for mp in plan.measures
                 if mp.measure.expected is not None}
-    total = _with_lookalikes(_with_profile_problems(plan, total, expected), tables)
+    total = _with_lookalikes(_with_profile_problems(plan, total, expected), tables, lookalikes)
     triggers, total = _assurance(plan, total, tables, whole.as_of)
     results = finish(plan, total, axis, expected, whole)
     c = plan.contract
@@ -172,12 +174,15 @@ def _with_profile_problems(plan: Plan, total: Partial, expected: dict[str, Any])
     return attrs.evolve(total, quality=quality)
 
 
-def _with_lookalikes(total: Partial, tables: dict[str, Table]) -> Partial:
-    """Add each set of text values that print alike but group apart (decision 285)."""
+def _with_lookalikes(total: Partial, tables: dict[str, Table], streamed: Iterable[Quality] = ()
+                     ) -> Partial:
+    """Add each set of text values that print alike but group apart (decision 285): those of
+    the loaded tables, and those ``streamed`` tables' first pass found."""
     quality = dict(total.quality)
     for name, table in tables.items():
         for check, mask in lookalike.checks(table):
             quality[(name, check)] = quality_entry(table, check, mask, 0)
+    quality.update(((q.table, q.check), q) for q in streamed)
     return attrs.evolve(total, quality=quality)
 
 

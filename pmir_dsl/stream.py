@@ -13,12 +13,19 @@ parsed by the loader's own column parsers:
    every batch (rows counted across batches), repeated ids (a 64-bit hash of every id, sorted;
    ids whose hash repeats are then compared exactly), far dates, the span of every date column
    (the as-of date, the calendar's years), the 6 latest distinct dates (the far-date warning),
-   the sums of the summed columns (limits.check_sums) and the SHA-256 of the files;
+   the sums of the summed columns (limits.check_sums), the distinct values of the text columns
+   with their counts (look-alike values, decision 285; the records of a look-alike set are read
+   again, only when one is found) and the SHA-256 of the files;
 2. the second pass (:func:`evaluate`) evaluates each batch to a :class:`~pmir_dsl.evaluate.Partial`
    (the other tables empty, looked-up tables whole) and merges them exactly.
 
-Figures are byte-identical to the in-memory run (tests/test_stream.py). Memory is one batch at
-a time plus 8 bytes per id of the streamed tables (the repeat check).
+Figures, data-quality entries and warnings are byte-identical to the in-memory run
+(tests/test_stream.py). Memory is one batch at a time plus 8 bytes per id of the streamed
+tables (the repeat check) and the distinct values of their text columns.
+
+A streamed table's shell (``Opened.tables``) holds no columns: code that reads a whole table
+takes a streamed one's facts from :class:`Streamed` (``spans``, ``latest``, ``sums``, ``texts``,
+``lookalikes``) and resolves joined columns from the declarations (decision 274).
 """
 
 from __future__ import annotations
@@ -36,10 +43,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from . import ir, limits
+from . import ir, limits, lookalike
 from .compile import Batch, Plan
 from .errors import DataError, DataProblem
-from .evaluate import Partial, partials
+from .evaluate import Partial, Quality, partials, quality_entry
 from .load import (
     _CODED, SHOWN_ROWS, _check_required, _concat_parts, _csv_options, _csv_read, _data_folder,
     _empty_is_null, _Field, _find_source, _missing_columns, _parse_column, _plain,
@@ -104,6 +111,8 @@ class Streamed:
     latest: np.ndarray  # its 6 latest distinct dates
     empty: Table  # no rows, its columns
     sums: _Sums
+    texts: dict[str, lookalike.Values]  # its text columns' distinct values and their counts
+    lookalikes: tuple[Quality, ...]  # its look-alike entries (decision 285)
 
     @property
     def shell(self) -> Table:
@@ -242,6 +251,7 @@ def scan(data_dir: str | Path, spec: TableSpec, contract: ir.Contract,
     spans: dict[str, tuple[Any, Any]] = {}
     latest = np.array([], dtype="datetime64[D]")
     rows, empty = 0, None
+    texts = _Texts()
     # ids' hash keys go to a file, read back once the batches are gone: 8 bytes per id at most
     with tempfile.TemporaryFile() as keys, ThreadPoolExecutor(max_workers=1) as pool:
         digest: Future[str] = pool.submit(_sha256, source)
@@ -258,6 +268,7 @@ def scan(data_dir: str | Path, spec: TableSpec, contract: ir.Contract,
                 latest = np.unique(np.concatenate([latest, latest_dates([c.values for c in dates],
                                                                          6)]))[-6:]
                 sums.add(table, rows)
+                texts.add(table)
                 if ids is not None:
                     id_keys(table.columns[ids].values).tofile(keys)
             rows += raw.num_rows
@@ -270,7 +281,9 @@ def scan(data_dir: str | Path, spec: TableSpec, contract: ir.Contract,
     if far.all():
         raise DataError(_by_column(spec, far.all()))
     assert empty is not None
-    return Streamed(spec, source, batch_rows, rows, sha256, spans, latest, empty, sums)
+    values = texts.values(spec)
+    return Streamed(spec, source, batch_rows, rows, sha256, spans, latest, empty, sums, values,
+                    _lookalikes(source, spec, values, batch_rows))
 
 
 def _by_column(spec: TableSpec, problems: list[DataProblem]) -> list[DataProblem]:
@@ -416,6 +429,66 @@ class _Sums:
         return list(out.values())
 
 
+# ---- look-alike values (decision 285) ----------------------------------------------------------
+
+
+class _Texts:
+    """The distinct values of a streamed table's text columns, with how many records hold each,
+    added up across batches: bounded by the number of distinct values, not of records."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, dict[str, int]] = {}
+
+    def add(self, table: Table) -> None:
+        for column in table.columns.values():
+            if column.spec.type is ColumnType.TEXT and column.dictionary:
+                held = self.counts.setdefault(column.spec.name, {})
+                found = lookalike.Values.of(column)
+                for value, count in zip(found.dictionary, found.counts.tolist()):
+                    held[value] = held.get(value, 0) + count
+
+    def values(self, spec: TableSpec) -> dict[str, lookalike.Values]:
+        """Each text column's values as the whole table's column holds them (sorted)."""
+        out = {}
+        for c in spec.columns:
+            held = self.counts.get(c.name, {}) if c.type is ColumnType.TEXT else None
+            if held is not None:
+                dictionary = tuple(sorted(v for v, n in held.items() if n))
+                out[c.name] = lookalike.Values(c, dictionary, np.array(
+                    [held[v] for v in dictionary], np.int64))
+        return out
+
+
+def _lookalikes(source: _Source, spec: TableSpec, values: dict[str, lookalike.Values],
+                batch_rows: int) -> tuple[Quality, ...]:
+    """The look-alike entries of a streamed table, as :func:`pmir_dsl.lookalike.checks` gives
+    a loaded table's: the sets come from the first pass's values; their records' count and
+    smallest ids (or first rows) from reading the table's id and those columns again, only
+    when some set was found."""
+    found = {name: [(check, {v.dictionary[c] for c in codes})
+                    for check, codes in lookalike.sets(v)] for name, v in values.items()}
+    found = {name: sets for name, sets in found.items() if sets}
+    if not found:
+        return ()
+    part = TableSpec(spec.name, tuple(c for c in spec.columns
+                                      if c.name in found or c.type is ColumnType.ID))
+    parts: list[Partial] = []
+    offset = 0
+    for raw in raw_batches(source, part, batch_rows):
+        table, _ = parse(source, part, raw, offset)
+        quality = {}
+        for name, sets in found.items():
+            column = table.columns[name]
+            for check, alike in sets:
+                codes = [i for i, v in enumerate(column.dictionary) if v in alike]
+                mask = np.isin(column.values, np.array(codes, column.values.dtype))
+                if mask.any():
+                    quality[(spec.name, check)] = quality_entry(table, check, mask, offset)
+        parts.append(Partial({}, quality))
+        offset += raw.num_rows
+    return tuple(merge_all(parts).quality.values())
+
+
 # ---- opening and evaluating ---------------------------------------------------------------------
 
 
@@ -429,6 +502,15 @@ class Opened:
     @property
     def spans(self) -> Spans:
         return tuple(span for s in self.streams.values() for span in s.spans.values())
+
+    @property
+    def texts(self) -> dict[str, dict[str, lookalike.Values]]:
+        """The streamed tables' text columns' values (lookalike.literal_warnings reads them)."""
+        return {n: s.texts for n, s in self.streams.items()}
+
+    @property
+    def lookalikes(self) -> tuple[Quality, ...]:
+        return tuple(q for s in self.streams.values() for q in s.lookalikes)
 
 
 def open_tables(data_dir: str | Path, plan: Plan, names: Iterable[str],
@@ -496,7 +578,7 @@ def evaluate(plan: Plan, opened: Opened, as_of: str | None = None,
     check_axis(plan, opened, day, source)
     run = reduce or reduce_here
     return evaluate_with(plan, opened.tables, day, source, lambda whole: run(plan, opened, whole),
-                         opened.spans)
+                         opened.spans, opened.lookalikes)
 
 
 def whole_tables(opened: Opened) -> dict[str, Table]:

@@ -3,6 +3,7 @@ run, with tiny batches, over CSV, Parquet files and partitioned folders."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -231,3 +232,143 @@ def test_a_far_latest_date_names_the_rows_as_in_memory(repo: Path, tmp_path: Pat
     whole = _problems(contract, data, None, evaluated=True)
     assert whole[0].rows == (651, 901)
     assert _problems(contract, data, 128, evaluated=True) == whole
+
+
+LOOKALIKE_CONTRACT = '''contract "C" {
+  service start 2023-04-01
+}
+
+table referrals {
+  referral_id: id
+  provider: text
+  office: text?
+  referral_date: date
+  end_date: date?
+}
+
+measure DONE "Referrals that end" {
+  population referrals
+  month of referral_date
+  met when end_date is present and office is "Leeds"
+  target at least 50%
+  group by provider
+}
+'''
+
+
+def test_lookalikes_streamed_in_memory_and_on_dask_are_identical(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """NFC / NFD, a byte order mark and a zero-width space in a streamed table, the plain
+    'North' only in the first batches and its look-alikes only in later ones: the same
+    data-quality entries (counts, smallest whole-table ids) and the same look-alike-value
+    warning ('Leeds' is held only with a zero-width space) in batches of 4, whole, and on dask."""
+    nfc, nfd = "Caf\u00e9", "Cafe\u0301"
+    providers = ["North"] * 6 + [nfc, nfd, "North\u200b", "\ufeffNorth", "South"] * 5
+    (tmp_path / "c.pmir").write_text(LOOKALIKE_CONTRACT, encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [f"R{i + 1},{p},{'Leeds' + chr(0x200B) if i % 3 else 'York'},2023-04-0{1 + i % 9},"
+            f"{'2023-04-20' if i % 2 else ''}" for i, p in enumerate(providers)]
+    (data / "referrals.csv").write_text("referral_id,provider,office,referral_date,end_date\n"
+                                        + "\n".join(rows) + "\n", encoding="utf-8")
+    args = ["check", str(tmp_path / "c.pmir"), str(data), "--as-of", "2023-04-30",
+            "--format", "json"]
+    main(args)
+    whole = capsys.readouterr()
+    quality = json.loads(whole.out)["data_quality"]
+    assert [(q["check"], q["count"], q["examples"]) for q in quality] == [
+        ("provider: 2 values print alike but are kept apart: 'Cafe\\u0301' (5), 'Caf\\u00e9' (5)",
+         10, ["R12", "R13", "R17", "R18", "R22"]),
+        ("provider: 3 values print alike but are kept apart: 'North' (6), 'North\\u200b' (5), "
+         "'\\ufeffNorth' (5)", 16, ["R1", "R10", "R14", "R15", "R19"]),
+    ]
+    assert ("warning[look-alike-value]: measure DONE: no record's office is 'Leeds', as a "
+            "condition names it, but the data has 'Leeds\\u200b' (20 records)") in whole.err
+    for extra in (["--stream", "--batch-rows", "4"], ["--engine", "dask", "--batch-rows", "3"]):
+        main([*args, *extra])
+        streamed = capsys.readouterr()
+        assert streamed.out == whole.out, extra
+        assert streamed.err == whole.err, extra
+
+
+JOINED_CONTRACT = '''contract "C" {
+  service start 2023-04-01
+}
+
+table referrals {
+  referral_id: id
+  lep_area: text
+  hours: integer
+}
+
+table outcomes {
+  referral_id: ref(referrals)
+  adviser: text
+  achieved_date: date
+  paid: integer
+}
+
+measure SHORT "Outcomes in Leeds" {
+  population outcomes where lep_area is "Leeds"
+  month of achieved_date
+  count records
+  target at least 1
+  group by adviser
+}
+
+measure HOURS "Paid over hours" {
+  population outcomes
+  month of achieved_date
+  ratio sum paid over sum hours
+  target at least 10%
+}
+'''
+
+
+def test_streamed_table_without_ids_and_joined_columns(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A streamed table with no id column (look-alike examples are whole-table row numbers), a
+    condition on a joined column ('Leeds' held only with a zero-width space: warned of from the
+    declarations, as the streamed shell holds no ref column) and a sum of a joined column (the
+    sum check, which once looked the ref column up in the shell: an internal error)."""
+    (tmp_path / "c.pmir").write_text(JOINED_CONTRACT, encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "referrals.csv").write_text("referral_id,lep_area,hours\nR1,Leeds\u200b,10\n"
+                                        "R2,York,20\n", encoding="utf-8")
+    advisers = ["Ann", "Ann", "Zo\u00eb", "Zoe\u0308", "Ann\u200b", "Bob"] * 3
+    (data / "outcomes.csv").write_text(
+        "referral_id,adviser,achieved_date,paid\n" + "".join(
+            f"R{1 + i % 2},{a},2023-04-{1 + i:02d},{i}\n" for i, a in enumerate(advisers)),
+        encoding="utf-8")
+    args = ["check", str(tmp_path / "c.pmir"), str(data), "--as-of", "2023-04-30",
+            "--format", "json"]
+    main(args)
+    whole = capsys.readouterr()
+    assert [(q["check"][:10], q["count"], q["examples"])
+            for q in json.loads(whole.out)["data_quality"]] == [
+        ("adviser: 2", 9, ["row 2", "row 3", "row 6", "row 8", "row 9"]),
+        ("adviser: 2", 6, ["row 4", "row 5", "row 10", "row 11", "row 16"])]
+    assert "no record's lep_area is 'Leeds'" in whole.err
+    main([*args, "--stream", "--batch-rows", "4"])
+    streamed = capsys.readouterr()
+    assert (streamed.out, streamed.err) == (whole.out, whole.err)
+
+
+def test_a_joined_sum_too_large_is_reported_as_in_memory(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    """The sum check of a joined column over a streamed table: the in-memory run's message."""
+    (tmp_path / "c.pmir").write_text(JOINED_CONTRACT, encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "referrals.csv").write_text("referral_id,lep_area,hours\nR1,Leeds,10\n"
+                                        f"R2,York,{10**17}\n", encoding="utf-8")
+    (data / "outcomes.csv").write_text("referral_id,adviser,achieved_date,paid\n" + "".join(
+        f"R{1 + i % 2},Ann,2023-04-{1 + i:02d},{i}\n" for i in range(20)), encoding="utf-8")
+    args = ["check", str(tmp_path / "c.pmir"), str(data), "--as-of", "2023-04-30"]
+    assert main(args) == 2
+    whole = capsys.readouterr().err
+    assert "measure HOURS sums this column" in whole and "over 20 records" in whole
+    assert main([*args, "--stream", "--batch-rows", "3"]) == 2
+    assert capsys.readouterr().err == whole
