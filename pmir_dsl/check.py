@@ -12,18 +12,16 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-
 from . import assumptions, ast, ir
 from .calendar import REGIONS, CalendarSpec
 from .diagnostics import CompileError, Diagnostic, Span, did_you_mean
 from .check_measures import (SINGLE_CLAUSES, TYPE_NAMES, MeasureChecker, _clause_word, _first_at,
                              _why_bad)
 from .check_rules import RuleChecker
-from .limits import SPAN_TEXT, in_span
 from .parse import parse, too_deep
 from .schema import ColumnSpec, ColumnType, TableSpec
 from .sources import NO_SUCH_FILE, SourceError, read_source
+from .span import SPAN_TEXT, calendar_date, in_span
 
 
 #: The longest table name: NAME.parquet must fit in a file name (255 bytes on most systems).
@@ -398,15 +396,11 @@ class Checker:
         return CalendarSpec(region, tuple(sorted(added)), tuple(sorted(removed)))
 
     def _date(self, lit: ast.DateLit) -> str | None:
-        try:
-            value = np.datetime64(lit.text, "D")
-        except ValueError:
-            value = None
-        if value is None or str(value) != lit.text:
+        if not calendar_date(lit.text):
             self.error("bad-date", f"'{lit.text}' is not a calendar date: {_why_bad(lit.text)}",
                        lit.span, "dates are written YYYY-MM-DD, e.g. 2024-04-01")
             return None
-        if not in_span(value):  # a far date would stretch the month axis over centuries
+        if not in_span(lit.text):  # a far date would stretch the month axis over centuries
             self.error("bad-date", f"'{lit.text}' is outside the dates pmirc evaluates "
                        f"({SPAN_TEXT})", lit.span, "correct the year (docs/reliability.md)")
             return None

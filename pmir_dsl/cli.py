@@ -17,9 +17,6 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-from rich.console import Console
-
 from . import __version__
 from .cli_guard import as_of_date, as_of_warnings, at_least, guard_streams
 from .diagnostics import CompileError, render_all
@@ -269,6 +266,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         _write_text(args.output, filters.render_json(ev, groups, measures) if groups or measures
                     else json_report.render(ev))
     else:
+        from rich.console import Console
+
         terminal.render(ev, Console(width=args.width, highlight=False), groups, measures)
     return EXIT_FAILED if filters.failed(ev.results, groups, measures) else EXIT_OK
 
@@ -310,6 +309,8 @@ def far_dates(tables: dict) -> list[str]:  # type: ignore[type-arg]
     """Warnings naming the dates (file, column, rows) a year or more after all the others, among
     the 5 latest distinct dates in the data: without --as-of or an extract date, the latest of
     them is the as-of date (semantics.md 2), which a mistyped year makes absurd."""
+    import numpy as np
+
     from .errors import DataProblem
     from .schema import ColumnType
 

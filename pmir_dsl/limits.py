@@ -18,6 +18,7 @@ import numpy as np
 from . import ir
 from .errors import DataError, DataProblem
 from .schema import DECIMAL_SCALE, Column, ColumnSpec, ColumnType, Table
+from .span import FIRST_DAY, LAST_DAY, SPAN_TEXT
 
 #: The largest magnitude a sum may reach, in millionths: what an int64 holds.
 SUM_LIMIT = 2**63 - 1
@@ -118,14 +119,8 @@ def _shown(col: Column, row: Any) -> str:
 #: enough for any programme's records (and January 1900, Excel's day 1); narrow enough that a
 #: 'no date' filler such as 9999-12-31 or 0001-01-01 is refused with its rows named, instead of
 #: stretching the month axis over thousands of years (docs/reliability.md).
-FIRST_DATE, LAST_DATE = np.datetime64("1900-01-01", "D"), np.datetime64("2199-12-31", "D")
-SPAN_TEXT = f"{FIRST_DATE} to {LAST_DATE}"
+FIRST_DATE, LAST_DATE = np.datetime64(FIRST_DAY, "D"), np.datetime64(LAST_DAY, "D")
 _MONTH_SPAN = tuple(int(d.astype("datetime64[M]").astype(np.int64)) for d in (FIRST_DATE, LAST_DATE))
-
-
-def in_span(day: np.datetime64) -> bool:
-    """Whether a date lies within the span pmirc evaluates."""
-    return bool(FIRST_DATE <= day <= LAST_DATE)
 
 
 def out_of_span(table: Table) -> list[DataProblem]:
