@@ -14,7 +14,7 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from . import __version__
@@ -264,7 +264,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         _write_pack(ev, args.format, args.output)
     elif args.format == "json":
         _write_text(args.output, filters.render_json(ev, groups, measures) if groups or measures
-                    else json_report.render(ev))
+                    else json_report.pieces(ev))
     else:
         from rich.console import Console
 
@@ -293,12 +293,26 @@ def _write_pack(ev: object, fmt: str, path: str | None) -> None:
         _write_text(path, csv_report.render(ev.results))  # type: ignore[attr-defined]
 
 
-def _write_text(path: str | None, text: str) -> None:
+def _write_text(path: str | None, text: str | Iterable[str]) -> None:
+    """Write ``text`` (or its pieces, joined a few thousand at a time) to ``path`` or stdout."""
     if path is None:
-        sys.stdout.write(text)
+        _write_pieces(sys.stdout, text)
     else:
         with open(path, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+            _write_pieces(f, text)
+
+
+def _write_pieces(out: Any, text: str | Iterable[str]) -> None:
+    if isinstance(text, str):
+        out.write(text)
+        return
+    batch: list[str] = []
+    for piece in text:
+        batch.append(piece)
+        if len(batch) >= 8192:
+            out.write("".join(batch))
+            batch.clear()
+    out.write("".join(batch))
 
 
 #: A date this many days or more after every other date in the data is probably mistyped.

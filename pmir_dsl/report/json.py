@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from .. import __version__, assumptions
@@ -55,3 +56,10 @@ def measure_summary(ev: Evaluation, measure_id: str) -> dict[str, Any]:
 def render(ev: Evaluation) -> str:
     """The JSON text: keys in a fixed order, two-space indent, a trailing newline."""
     return json.dumps(to_dict(ev), indent=2, ensure_ascii=False) + "\n"
+
+
+def pieces(ev: Evaluation) -> Iterator[str]:
+    """The text of :func:`render` in pieces, to write a large report without holding its whole
+    text (and the millions of small strings the encoder makes of it) in memory."""
+    yield from json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(to_dict(ev))
+    yield "\n"
