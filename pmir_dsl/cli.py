@@ -7,6 +7,7 @@ Exit statuses (output.md): 0 every assessed target met (or nothing wrong), 1 a t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import errno
 import io
@@ -14,7 +15,7 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from . import __version__
@@ -69,7 +70,8 @@ def _quiet_stdout() -> None:
 def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args))
+        with _without_pandas():
+            return int(args.run(args))
     except CompileError as e:
         print(render_all(e.diagnostics, e.sources), file=sys.stderr)
         return EXIT_UNUSABLE
@@ -87,6 +89,28 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"pmirc: internal error ({type(e).__name__}: {e}). This is a bug in pmirc; "
               "set PMIRC_DEBUG=1 for details.", file=sys.stderr)
         return EXIT_BUG
+
+
+class _NoPandas:
+    """An import finder that refuses pandas (see :func:`_without_pandas`)."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "pandas":
+            raise ModuleNotFoundError("pmirc reads data without pandas", name="pandas")
+
+
+@contextlib.contextmanager
+def _without_pandas() -> Iterator[None]:
+    """While a command runs, pandas cannot be imported: pyarrow imports it (when installed) on
+    its first conversion to or from numpy, half a second or more of every command that reads
+    data, and pmirc never uses it. Only for the command's duration (a notebook or a test that
+    calls :func:`main` may use pandas afterwards: pyarrow looks for it again when asked to)."""
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
 
 
 def build_parser() -> argparse.ArgumentParser:
