@@ -11,6 +11,7 @@ a looked-up target adds up at most one rate per record of the measure's table. B
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -142,9 +143,13 @@ def out_of_span(table: Table) -> list[DataProblem]:
 
 
 def _far(col: Column) -> np.ndarray | None:
-    """Mask of a column's values outside the span, or None for a column that holds no dates."""
+    """Mask of a column's values outside the span, or None for a column that holds no dates
+    (or whose earliest and latest dates are within it)."""
     t = col.spec.type
     if t is ColumnType.DATE:
+        lo, hi = date_span(col.values)
+        if lo is None or (FIRST_DATE <= lo and hi <= LAST_DATE):
+            return None
         present = ~np.isnat(col.values)
         return present & ((col.values < FIRST_DATE) | (col.values > LAST_DATE))
     if t in (ColumnType.MONTH, ColumnType.QUARTER, ColumnType.PERIOD):
@@ -157,6 +162,31 @@ def _dates_shown(col: Column, rows: np.ndarray) -> tuple[str, ...]:
     if col.spec.type is ColumnType.DATE:
         return tuple(str(v) for v in col.values[rows])
     return tuple(str(np.datetime64(int(v), "M")) for v in col.values[rows])
+
+
+#: Spans of date columns already worked out: id -> (weak reference to the array, span). The
+#: far-date check, the as-of date, the calendar's years and the far-date warning all ask for
+#: the same columns.
+_SPANS: dict[int, tuple[Any, tuple[np.datetime64 | None, np.datetime64 | None]]] = {}
+
+
+def date_span(dates: np.ndarray) -> tuple[np.datetime64 | None, np.datetime64 | None]:
+    """Earliest and latest date of a column (None when empty), in one pass over int64 views:
+    NaT is the smallest int64, so it never wins a max, and is skipped for the min."""
+    hit = _SPANS.get(id(dates))
+    if hit is not None and hit[0]() is dates:
+        return hit[1]
+    days = dates.view(np.int64)
+    span: tuple[np.datetime64 | None, np.datetime64 | None] = (None, None)
+    hi = days.max() if len(days) else np.iinfo(np.int64).min
+    if hi != np.iinfo(np.int64).min:
+        lo = np.where(days == np.iinfo(np.int64).min, hi, days).min()
+        span = np.datetime64(int(lo), "D"), np.datetime64(int(hi), "D")
+    if len(_SPANS) > 256:  # forget the columns no longer alive
+        for key in [k for k, (ref, _) in _SPANS.items() if ref() is None]:
+            del _SPANS[key]
+    _SPANS[id(dates)] = (weakref.ref(dates), span)
+    return span
 
 
 # ---- the length of an evaluation -----------------------------------------------------------------

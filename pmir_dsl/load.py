@@ -989,12 +989,24 @@ def _maybe_repeats(ids: pa.Array) -> bool:
     padded = np.zeros((n, words * 8), np.uint8)
     padded[:, words * 8 - width:] = data
     parts = padded.view(">u8").astype(np.uint64)
+    if _ascending(parts):
+        return False  # ids in ascending order, as extracts often are: no sort needed
     key = parts[:, 0].copy()
     for j in range(1, words):  # wrapping arithmetic: a hash, so a repeat is only a candidate
         key *= np.uint64(0x9E3779B97F4A7C15)
         key ^= parts[:, j]
     key.sort()
     return bool((key[1:] == key[:-1]).any())
+
+
+def _ascending(words: np.ndarray) -> bool:
+    """Whether rows of big-endian 8-byte words (ids of one length) are in strictly ascending
+    order, compared as the ids' bytes are: then no two are equal."""
+    later, earlier = words[1:], words[:-1]
+    up = later[:, -1] > earlier[:, -1]
+    for j in range(words.shape[1] - 2, -1, -1):
+        up = (later[:, j] > earlier[:, j]) | ((later[:, j] == earlier[:, j]) & up)
+    return bool(up.all())
 
 
 def _via_text(field: _Field) -> Column | None:

@@ -111,3 +111,44 @@ def test_json_encoder_writes_what_the_standard_library_writes() -> None:
         for level in (0, 1, 2, 9):
             expected = json.dumps(case, indent=2, ensure_ascii=False)
             assert encode(case, level) == expected.replace("\n", "\n" + "  " * level), case
+
+
+def test_ids_in_ascending_order_skip_the_sort_but_repeats_are_still_found() -> None:
+    """load._maybe_repeats: ids of one length in strictly ascending byte order cannot repeat
+    (the common extract, checked in one pass); any repeat or disorder goes on to the sort."""
+    import pyarrow as pa
+
+    from pmir_dsl.load import _maybe_repeats
+
+    def ids(*values: str) -> pa.Array:
+        return pa.array(values, pa.string())
+
+    assert not _maybe_repeats(ids("R000000009", "R000000010", "S000000000"))  # 2 words each
+    assert not _maybe_repeats(ids("A1", "A2", "B0"))
+    assert _maybe_repeats(ids("R000000010", "R000000010", "R000000011"))  # a repeat
+    assert _maybe_repeats(ids("B2", "A1", "B2"))  # out of order, with a repeat
+    assert not _maybe_repeats(ids("B2", "A1", "C3"))  # out of order, no repeat: sorted
+    assert _maybe_repeats(ids("R00000000A", "R00000000B", "R00000000A"))
+
+
+def test_latest_dates_match_a_sort_of_every_date() -> None:
+    """pipeline.latest_dates (windows over each column's last dates) gives what sorting all the
+    distinct dates gives: dense recent dates, sparse ones years apart, NaT, empty columns."""
+    import numpy as np
+
+    from pmir_dsl.pipeline import latest_dates
+
+    rng = np.random.default_rng(7)
+    day = np.datetime64("2024-01-01", "D")
+    columns = [
+        day + rng.integers(0, 500, 10_000).astype("timedelta64[D]"),
+        np.array(["1950-03-01", "NaT", "2199-12-31", "2001-06-30", "1990-01-01"], "datetime64[D]"),
+        np.array(["NaT", "NaT"], "datetime64[D]"),
+        np.array([], "datetime64[D]"),
+        np.array(["2024-05-01", "2024-05-01", "2030-01-01"], "datetime64[D]"),
+    ]
+    for k in (1, 3, 6, 50):
+        for chosen in ([0], [1], [2, 3], [0, 1, 4], [4], list(range(5))):
+            cols = [columns[i] for i in chosen]
+            every = np.concatenate([c[~np.isnat(c)] for c in cols] + [columns[3]])
+            assert list(latest_dates(cols, k)) == list(np.unique(every)[-k:]), (k, chosen)
