@@ -175,7 +175,7 @@ def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
             grid = whole.reshape(1, months, 4)
         present = np.flatnonzero(grid.reshape(len(grid), -1).any(axis=1))
         cols = [b.column(mp.table, spec) for spec in level]
-        labels = [_decode(int(g), cols) for g in present]  # () for the whole contract
+        labels = _decode(present, cols)  # [()] for the whole contract
         out.append(_as_counts(grid[present], labels))
     return tuple(out)
 
@@ -229,7 +229,7 @@ def _slots(level: tuple, table: str, b: Batch, placed: np.ndarray, rows: np.ndar
         present, inverse = np.unique(code[placed], return_inverse=True)
         slot = np.full(len(placed), -1, dtype=np.int64)
         slot[placed] = inverse.reshape(-1)
-    return slot, [_decode(int(g), cols) for g in present]
+    return slot, _decode(present, cols)
 
 
 def _level_counts(kind: str, v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]],
@@ -340,21 +340,22 @@ def _cardinality(col: Column) -> int:
     return names[col.spec.type] + 1
 
 
-def _decode(code: int, cols: list[Column]) -> tuple[Any, ...]:
+def _decode(codes: np.ndarray, cols: list[Column]) -> list[tuple[Any, ...]]:
+    """The group values of mixed-radix group codes (None for a missing value), all at once."""
+    codes = np.asarray(codes, dtype=np.int64)
     values = []
     for col in reversed(cols):
-        code, c = divmod(code, _cardinality(col))
-        values.append(_label(col, c - 1))
-    return tuple(reversed(values))
+        codes, c = np.divmod(codes, _cardinality(col))
+        values.append(np.array([None, *_names(col)], dtype=object)[c])
+    return list(zip(*reversed(values))) if values else [() for _ in codes]
 
 
-def _label(col: Column, c: int) -> str | None:
-    if c < 0:
-        return None
+def _names(col: Column) -> tuple[str, ...]:
+    """The values of a group column's codes 0, 1, ..."""
     t = col.spec.type
     if t is ColumnType.BOOL:
-        return "true" if c else "false"
-    return (col.dictionary if t is ColumnType.TEXT else col.spec.categories)[c]
+        return ("false", "true")
+    return tuple(col.dictionary if t is ColumnType.TEXT else col.spec.categories)
 
 
 def _quality(table: Table, check: str, mask: np.ndarray, row_offset: int) -> Quality:
