@@ -17,8 +17,13 @@ basis) of the three must be equal, or the script stops. A fourth process loads t
 sum of each of the six referral date columns as int32 days. Ratios are of times measured in
 this run: pmirc / DuckDB, pmirc / pandas, evaluate / numpy pass.
 
+A last row (``--groups``, default 100,000) counts 1M referrals spread over that many providers
+and 84 months with bench_groups.py: load plus every measure's counts (``pmirc s``), the counts
+alone (``evaluate s``) and one numpy pass; no DuckDB or pandas figures, and not end to end: the
+result rows of that many groups would be hundreds of millions (see bench_groups.py).
+
 Usage: python benchmarks/bench_vs.py [--rows 1000000 10000000] [--repeat 1] [--workdir DIR]
-           [--no-pandas] [--no-inprocess]
+           [--no-pandas] [--no-inprocess] [--groups 100000]
 """
 
 from __future__ import annotations
@@ -144,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-pandas", action="store_true", help="skip the (slow) pandas baseline")
     p.add_argument("--no-inprocess", action="store_true",
                    help="skip the in-process evaluate / numpy pass timing")
+    p.add_argument("--groups", type=int, default=100_000,
+                   help="also count this many providers over 84 months (bench_groups.py; 0: no)")
     args = p.parse_args(argv)
     import bench_atw
 
@@ -157,11 +164,30 @@ def main(argv: list[str] | None = None) -> int:
                    str(folder), str(out)], OUT / "vs" / "inprocess.stdout")
             size["inprocess"] = json.loads(out.read_text())
         results.append(size)
+    if args.groups:
+        results.append(many_groups(args.groups))
     print_table(results)
     (OUT / "vs-results.json").write_text(json.dumps(
         {"command": " ".join(["python", "benchmarks/bench_vs.py", *argv]), "results": results},
         indent=2) + "\n")
     return 0
+
+
+def many_groups(groups: int) -> dict[str, Any]:
+    """bench_groups.py's case: 1M referrals over ``groups`` providers x 84 months, counted (not
+    the result rows: see its docstring), beside one numpy pass; no DuckDB or pandas figures."""
+    import bench_groups
+
+    folder = OUT / "cache" / "data" / f"atw_ha-rows1000000-groups{groups}-months84-parquet"
+    bench_groups.generate(1_000_000, groups, 84, folder)
+    print(f"[bench_vs] {groups} groups: counts", file=sys.stderr, flush=True)
+    proc = subprocess.run([sys.executable, str(HERE / "bench_groups.py"), "--child",
+                           str(folder)], cwd=ROOT, capture_output=True, text=True, check=True)
+    r = json.loads(proc.stdout)
+    return {"label": f"{groups:,} groups x 84 months (counts only)", "rows": 1_000_000,
+            "best": {"pmirc": {"wall_s": r["load_s"] + r["counts_s"],
+                               "peak_rss_mib": r["counts_peak_mib"]}},
+            "inprocess": {"evaluate_s": r["counts_s"], "numpy_pass_s": r["numpy_s"]}}
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
