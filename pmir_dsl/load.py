@@ -984,13 +984,14 @@ def _maybe_repeats(ids: pa.Array) -> bool:
     if width == 0 or width > 8 * _ID_WORDS or int(offsets[-1] - offsets[0]) != width * n or \
             (np.diff(offsets) != width).any():
         return True
-    data = np.frombuffer(ids.buffers()[2], np.uint8)[offsets[0]:offsets[-1]].reshape(n, width)
+    data = np.frombuffer(ids.buffers()[2], np.uint8)[offsets[0]:offsets[-1]]
+    if _ascending(data.view(f"S{width}")):
+        return False  # ids in ascending order, as extracts often are: no sort needed
+    data = data.reshape(n, width)
     words = -(-width // 8)
     padded = np.zeros((n, words * 8), np.uint8)
     padded[:, words * 8 - width:] = data
     parts = padded.view(">u8").astype(np.uint64)
-    if _ascending(parts):
-        return False  # ids in ascending order, as extracts often are: no sort needed
     key = parts[:, 0].copy()
     for j in range(1, words):  # wrapping arithmetic: a hash, so a repeat is only a candidate
         key *= np.uint64(0x9E3779B97F4A7C15)
@@ -999,14 +1000,11 @@ def _maybe_repeats(ids: pa.Array) -> bool:
     return bool((key[1:] == key[:-1]).any())
 
 
-def _ascending(words: np.ndarray) -> bool:
-    """Whether rows of big-endian 8-byte words (ids of one length) are in strictly ascending
-    order, compared as the ids' bytes are: then no two are equal."""
-    later, earlier = words[1:], words[:-1]
-    up = later[:, -1] > earlier[:, -1]
-    for j in range(words.shape[1] - 2, -1, -1):
-        up = (later[:, j] > earlier[:, j]) | ((later[:, j] == earlier[:, j]) & up)
-    return bool(up.all())
+def _ascending(ids: np.ndarray) -> bool:
+    """Whether ids of one length (a numpy bytes array) are in strictly ascending order, so that
+    no two are equal. (numpy compares bytes values without their trailing NUL bytes, which
+    keeps the order of distinct values of one length.)"""
+    return bool((ids[1:] > ids[:-1]).all())
 
 
 def _via_text(field: _Field) -> Column | None:

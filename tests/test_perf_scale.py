@@ -129,6 +129,8 @@ def test_ids_in_ascending_order_skip_the_sort_but_repeats_are_still_found() -> N
     assert _maybe_repeats(ids("B2", "A1", "B2"))  # out of order, with a repeat
     assert not _maybe_repeats(ids("B2", "A1", "C3"))  # out of order, no repeat: sorted
     assert _maybe_repeats(ids("R00000000A", "R00000000B", "R00000000A"))
+    assert not _maybe_repeats(ids("A\x00", "A\x01", "B\x00"))  # NUL bytes at the end
+    assert _maybe_repeats(ids("A\x00", "A\x00"))
 
 
 def test_latest_dates_match_a_sort_of_every_date() -> None:
