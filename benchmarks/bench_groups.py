@@ -79,6 +79,7 @@ def child(folder: Path) -> dict[str, Any]:
     whole = pipeline.make_batch(plan, tables, day)
     total = pipeline._reduce_chunks(plan, whole, tables, None)
     out["counts_s"], out["counts_peak_mib"] = time.perf_counter() - t, peak_mib()
+    out["cpu_s"] = time.process_time()  # the process's CPU time so far: imports, load, counts
     level = total.counts["KPI1"].levels[1]
     out["groups"], out["months"] = len(level), whole.last_month - whole.first_month + 1
     out["cells"] = int(len(level.cell)) if hasattr(level, "cell") else None

@@ -11,6 +11,9 @@ computing all included), with its peak RSS from ``wait4``:
 * ``duckdb``  KPI 1-5 by DuckDB SQL with a working-day calendar table (atw_baselines.py);
 * ``pandas``  KPI 1-5 by pandas (atw_baselines.py).
 
+Each process's CPU time (user + system, all threads, from ``wait4``) is shown too: on a machine
+shared with other work it is steadier than wall time.
+
 The figures of KPI 1-5 (numerator, denominator, pending, excluded for every group, month and
 basis) of the three must be equal, or the script stops. A fourth process loads the tables with
 ``load_tables`` and times, on the loaded arrays, ``pipeline.evaluate`` and one numpy pass: the
@@ -59,7 +62,8 @@ def timed(command: list[str], stdout: Path) -> dict[str, float]:
     err = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode not in (0, 1):  # pmirc check exits 1 when a target is failed
         raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}):\n{err}")
-    return {"wall_s": wall, "peak_rss_mib": usage.ru_maxrss / 1024}
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mib": usage.ru_maxrss / 1024}
 
 
 def child(kind: str, folder: Path, out: Path) -> None:
@@ -130,7 +134,7 @@ def run_size(label: str, folder: Path, repeat: int, with_pandas: bool,
         wrong = baselines.differences(expected, figures)
         if wrong or as_of != report["as_of"]:
             raise SystemExit(f"{name} disagrees with pmirc ({label}):\n" + "\n".join(wrong))
-    best = {name: {"wall_s": min(r["wall_s"] for r in rs),
+    best = {name: {"wall_s": min(r["wall_s"] for r in rs), "cpu_s": min(r["cpu_s"] for r in rs),
                    "peak_rss_mib": max(r["peak_rss_mib"] for r in rs)} for name, rs in runs.items()}
     return {"label": label, "rows": report["tables"]["referrals"]["rows"], "best": best,
             "figures_checked": len(expected)}
@@ -185,7 +189,7 @@ def many_groups(groups: int) -> dict[str, Any]:
                            str(folder)], cwd=ROOT, capture_output=True, text=True, check=True)
     r = json.loads(proc.stdout)
     return {"label": f"{groups:,} groups x 84 months (counts only)", "rows": 1_000_000,
-            "best": {"pmirc": {"wall_s": r["load_s"] + r["counts_s"],
+            "best": {"pmirc": {"wall_s": r["load_s"] + r["counts_s"], "cpu_s": r["cpu_s"],
                                "peak_rss_mib": r["counts_peak_mib"]}},
             "inprocess": {"evaluate_s": r["counts_s"], "numpy_pass_s": r["numpy_s"]}}
 
@@ -193,8 +197,9 @@ def many_groups(groups: int) -> dict[str, Any]:
 def print_table(results: list[dict[str, Any]]) -> None:
     """The figures as a Markdown table (pasted into benchmarks/README.md)."""
     print("| data | rows | pmirc s | DuckDB s | pandas s | pmirc / DuckDB | pmirc / pandas | "
-          "evaluate s | numpy pass s | evaluate / numpy | peak RSS pmirc / DuckDB / pandas MiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "evaluate s | numpy pass s | evaluate / numpy | peak RSS pmirc / DuckDB / pandas MiB | "
+          "CPU s pmirc / DuckDB / pandas | pmirc / DuckDB CPU |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         b = r["best"]
         pm, dk, pd_ = (b.get(k, {}).get("wall_s") for k in ("pmirc", "duckdb", "pandas"))
@@ -206,10 +211,14 @@ def print_table(results: list[dict[str, Any]]) -> None:
 
         rss = " / ".join(f(b.get(k, {}).get("peak_rss_mib"), ".0f")
                          for k in ("pmirc", "duckdb", "pandas"))
+        cpu = [b.get(k, {}).get("cpu_s") for k in ("pmirc", "duckdb", "pandas")]
+        cpus = " / ".join(f(c, ".1f") for c in cpu)
+        cpu_ratio = f(cpu[0] / cpu[1] if cpu[0] and cpu[1] else None)
         print(f"| {r['label']} | {r['rows']:,} | {f(pm)} | {f(dk)} | {f(pd_)} | "
               f"{f(pm / dk if pm and dk else None)}x | "
               f"{f(pm / pd_ if pm and pd_ else None)}x | {f(ev, '.3f')} | {f(npass, '.4f')} | "
-              f"{f(ev / npass if ev and npass else None, '.0f')}x | {rss} |")
+              f"{f(ev / npass if ev and npass else None, '.0f')}x | {rss} | {cpus} | "
+              f"{cpu_ratio}x |")
 
 
 if __name__ == "__main__":
