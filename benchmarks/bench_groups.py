@@ -110,8 +110,9 @@ def main() -> int:
     if proc.returncode:
         raise SystemExit(proc.stderr)
     r = json.loads(proc.stdout)
+    took = time.perf_counter() - started
     print(f"{args.rows:,} referrals, {r['groups']:,} providers x {r['months']} months "
-          f"({r['cells']:,} (provider, month) cells of KPI1 held; process {time.perf_counter() - started:.1f} s)")
+          f"({r['cells']:,} (provider, month) cells of KPI1 held; process {took:.1f} s)")
     print(f"load {r['load_s']:.2f} s (peak RSS {r['load_peak_mib']:.0f} MiB); counts of all "
           f"9 measures {r['counts_s']:.2f} s (peak RSS {r['counts_peak_mib']:.0f} MiB); one numpy "
           f"pass {r['numpy_s']:.3f} s; counts / numpy pass {r['counts_s'] / r['numpy_s']:.0f}x")

@@ -54,7 +54,7 @@ from pathlib import Path
 resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
 import numpy as np
 from pmir_dsl import pipeline
-from pmir_dsl.evaluate import K_DEN, K_MET, K_NUM, merge, partials
+from pmir_dsl.evaluate import K_MET, merge, partials
 from pmir_dsl.load import load_tables
 
 out = Path(sys.argv[1])
