@@ -11,14 +11,22 @@ computing all included), with its peak RSS from ``wait4``:
 * ``duckdb``  KPI 1-5 by DuckDB SQL with a working-day calendar table (atw_baselines.py);
 * ``pandas``  KPI 1-5 by pandas (atw_baselines.py).
 
+Each process's CPU time (user + system, all threads, from ``wait4``) is shown too: on a machine
+shared with other work it is steadier than wall time.
+
 The figures of KPI 1-5 (numerator, denominator, pending, excluded for every group, month and
 basis) of the three must be equal, or the script stops. A fourth process loads the tables with
 ``load_tables`` and times, on the loaded arrays, ``pipeline.evaluate`` and one numpy pass: the
 sum of each of the six referral date columns as int32 days. Ratios are of times measured in
 this run: pmirc / DuckDB, pmirc / pandas, evaluate / numpy pass.
 
+A last row (``--groups``, default 100,000) counts 1M referrals spread over that many providers
+and 84 months with bench_groups.py: load plus every measure's counts (``pmirc s``), the counts
+alone (``evaluate s``) and one numpy pass; no DuckDB or pandas figures, and not end to end: the
+result rows of that many groups would be hundreds of millions (see bench_groups.py).
+
 Usage: python benchmarks/bench_vs.py [--rows 1000000 10000000] [--repeat 1] [--workdir DIR]
-           [--no-pandas] [--no-inprocess]
+           [--no-pandas] [--no-inprocess] [--groups 100000]
 """
 
 from __future__ import annotations
@@ -54,7 +62,8 @@ def timed(command: list[str], stdout: Path) -> dict[str, float]:
     err = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode not in (0, 1):  # pmirc check exits 1 when a target is failed
         raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}):\n{err}")
-    return {"wall_s": wall, "peak_rss_mib": usage.ru_maxrss / 1024}
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mib": usage.ru_maxrss / 1024}
 
 
 def child(kind: str, folder: Path, out: Path) -> None:
@@ -125,7 +134,7 @@ def run_size(label: str, folder: Path, repeat: int, with_pandas: bool,
         wrong = baselines.differences(expected, figures)
         if wrong or as_of != report["as_of"]:
             raise SystemExit(f"{name} disagrees with pmirc ({label}):\n" + "\n".join(wrong))
-    best = {name: {"wall_s": min(r["wall_s"] for r in rs),
+    best = {name: {"wall_s": min(r["wall_s"] for r in rs), "cpu_s": min(r["cpu_s"] for r in rs),
                    "peak_rss_mib": max(r["peak_rss_mib"] for r in rs)} for name, rs in runs.items()}
     return {"label": label, "rows": report["tables"]["referrals"]["rows"], "best": best,
             "figures_checked": len(expected)}
@@ -144,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-pandas", action="store_true", help="skip the (slow) pandas baseline")
     p.add_argument("--no-inprocess", action="store_true",
                    help="skip the in-process evaluate / numpy pass timing")
+    p.add_argument("--groups", type=int, default=100_000,
+                   help="also count this many providers over 84 months (bench_groups.py; 0: no)")
     args = p.parse_args(argv)
     import bench_atw
 
@@ -157,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
                    str(folder), str(out)], OUT / "vs" / "inprocess.stdout")
             size["inprocess"] = json.loads(out.read_text())
         results.append(size)
+    if args.groups:
+        results.append(many_groups(args.groups))
     print_table(results)
     (OUT / "vs-results.json").write_text(json.dumps(
         {"command": " ".join(["python", "benchmarks/bench_vs.py", *argv]), "results": results},
@@ -164,11 +177,29 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def many_groups(groups: int) -> dict[str, Any]:
+    """bench_groups.py's case: 1M referrals over ``groups`` providers x 84 months, counted (not
+    the result rows: see its docstring), beside one numpy pass; no DuckDB or pandas figures."""
+    import bench_groups
+
+    folder = OUT / "cache" / "data" / f"atw_ha-rows1000000-groups{groups}-months84-parquet"
+    bench_groups.generate(1_000_000, groups, 84, folder)
+    print(f"[bench_vs] {groups} groups: counts", file=sys.stderr, flush=True)
+    proc = subprocess.run([sys.executable, str(HERE / "bench_groups.py"), "--child",
+                           str(folder)], cwd=ROOT, capture_output=True, text=True, check=True)
+    r = json.loads(proc.stdout)
+    return {"label": f"{groups:,} groups x 84 months (counts only)", "rows": 1_000_000,
+            "best": {"pmirc": {"wall_s": r["load_s"] + r["counts_s"], "cpu_s": r["cpu_s"],
+                               "peak_rss_mib": r["counts_peak_mib"]}},
+            "inprocess": {"evaluate_s": r["counts_s"], "numpy_pass_s": r["numpy_s"]}}
+
+
 def print_table(results: list[dict[str, Any]]) -> None:
     """The figures as a Markdown table (pasted into benchmarks/README.md)."""
     print("| data | rows | pmirc s | DuckDB s | pandas s | pmirc / DuckDB | pmirc / pandas | "
-          "evaluate s | numpy pass s | evaluate / numpy | peak RSS pmirc / DuckDB / pandas MiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "evaluate s | numpy pass s | evaluate / numpy | peak RSS pmirc / DuckDB / pandas MiB | "
+          "CPU s pmirc / DuckDB / pandas | pmirc / DuckDB CPU |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         b = r["best"]
         pm, dk, pd_ = (b.get(k, {}).get("wall_s") for k in ("pmirc", "duckdb", "pandas"))
@@ -180,10 +211,14 @@ def print_table(results: list[dict[str, Any]]) -> None:
 
         rss = " / ".join(f(b.get(k, {}).get("peak_rss_mib"), ".0f")
                          for k in ("pmirc", "duckdb", "pandas"))
+        cpu = [b.get(k, {}).get("cpu_s") for k in ("pmirc", "duckdb", "pandas")]
+        cpus = " / ".join(f(c, ".1f") for c in cpu)
+        cpu_ratio = f(cpu[0] / cpu[1] if cpu[0] and cpu[1] else None)
         print(f"| {r['label']} | {r['rows']:,} | {f(pm)} | {f(dk)} | {f(pd_)} | "
               f"{f(pm / dk if pm and dk else None)}x | "
               f"{f(pm / pd_ if pm and pd_ else None)}x | {f(ev, '.3f')} | {f(npass, '.4f')} | "
-              f"{f(ev / npass if ev and npass else None, '.0f')}x | {rss} |")
+              f"{f(ev / npass if ev and npass else None, '.0f')}x | {rss} | {cpus} | "
+              f"{cpu_ratio}x |")
 
 
 if __name__ == "__main__":

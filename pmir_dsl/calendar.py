@@ -9,10 +9,15 @@ the contract's own ``add holiday`` / ``remove holiday`` changes applied on top.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import attrs
-import holidays
-import numpy as np
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy and holidays are imported where used: checking a contract (``pmirc lint``) needs
+# CalendarSpec and REGIONS only, and importing them costs a quarter of a second
 
 #: The calendars a contract may name, and the ``holidays`` subdivision of the United Kingdom each uses.
 REGIONS = {
@@ -35,6 +40,8 @@ class CalendarSpec:
 
     def bank_holidays(self, first_year: int, last_year: int) -> np.ndarray:
         """The calendar's bank holidays from ``first_year`` to ``last_year``, sorted, as dates."""
+        import numpy as np
+
         days = set(_region_holidays(self.region, max(first_year, FIRST_YEAR),
                                     min(last_year, LAST_YEAR)))
         days |= {np.datetime64(d, "D") for d in self.added}
@@ -43,6 +50,8 @@ class CalendarSpec:
 
     def busdaycalendar(self, first_year: int, last_year: int) -> np.busdaycalendar:
         """A numpy business-day calendar (Mon-Fri, less bank holidays) for the years given."""
+        import numpy as np
+
         return np.busdaycalendar(weekmask="1111100",
                                  holidays=self.bank_holidays(first_year, last_year))
 
@@ -51,6 +60,9 @@ class CalendarSpec:
 def _region_holidays(region: str, first_year: int, last_year: int) -> tuple[np.datetime64, ...]:
     if first_year > last_year:
         return ()
+    import holidays
+    import numpy as np
+
     found = holidays.country_holidays("GB", subdiv=REGIONS[region],
                                       years=range(first_year, last_year + 1))
     return tuple(np.datetime64(d, "D") for d in sorted(found))
@@ -64,6 +76,8 @@ def workday(dates: np.ndarray, days: np.ndarray | int, cal: np.busdaycalendar) -
     Millions of records share a few hundred dates and a few values of N, so the offsets are
     worked out once per (date, N) on the span of dates and looked up.
     """
+    import numpy as np
+
     dates = np.asarray(dates, dtype="datetime64[D]")
     n = np.asarray(days, dtype=np.int64)
     day = dates.view(np.int64)
@@ -90,17 +104,23 @@ def workday(dates: np.ndarray, days: np.ndarray | int, cal: np.busdaycalendar) -
 
 def _small_values(n: np.ndarray) -> np.ndarray | None:
     """The distinct values of N when they are few small non-negative numbers, else None."""
+    import numpy as np
+
     if not len(n) or n.min() < 0 or n.max() >= 4096:
         return None
     return np.flatnonzero(np.bincount(n))
 
 
 def _offset(d: np.ndarray, n: np.ndarray, cal: np.busdaycalendar) -> np.ndarray:
+    import numpy as np
+
     return np.where(n == 0, d, np.busday_offset(d, n, roll="backward", busdaycal=cal))
 
 
 def next_working_day(dates: np.ndarray, cal: np.busdaycalendar) -> np.ndarray:
     """Each date if it is a working day, else the next working day after it. NaT stays NaT."""
+    import numpy as np
+
     dates = np.asarray(dates, dtype="datetime64[D]")
     ok = ~np.isnat(dates)
     out = dates.copy()

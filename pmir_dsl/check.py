@@ -13,7 +13,6 @@ from importlib import resources
 from pathlib import Path
 
 import attrs
-import numpy as np
 
 from . import assumptions, ast, ir, source_warnings
 from .calendar import REGIONS, CalendarSpec
@@ -23,10 +22,10 @@ from .check_measures import (SINGLE_CLAUSES, TYPE_NAMES, MeasureChecker, _clause
 from .check_assurance import AssuranceChecker
 from .check_rules import RuleChecker
 from .date_formats import FormatError, compile_format
-from .limits import SPAN_TEXT, in_span
 from .parse import parse, too_deep
 from .schema import ColumnSpec, ColumnType, TableSpec
 from .sources import NO_SUCH_FILE, SourceError, read_source
+from .span import SPAN_TEXT, calendar_date, in_span
 
 
 #: The longest table name: NAME.parquet must fit in a file name (255 bytes on most systems).
@@ -447,15 +446,11 @@ class Checker:
         return CalendarSpec(region, tuple(sorted(added)), tuple(sorted(removed)))
 
     def _date(self, lit: ast.DateLit) -> str | None:
-        try:
-            value = np.datetime64(lit.text, "D")
-        except ValueError:
-            value = None
-        if value is None or str(value) != lit.text:
+        if not calendar_date(lit.text):
             self.error("bad-date", f"'{lit.text}' is not a calendar date: {_why_bad(lit.text)}",
                        lit.span, "dates are written YYYY-MM-DD, e.g. 2024-04-01")
             return None
-        if not in_span(value):  # a far date would stretch the month axis over centuries
+        if not in_span(lit.text):  # a far date would stretch the month axis over centuries
             self.error("bad-date", f"'{lit.text}' is outside the dates pmirc evaluates "
                        f"({SPAN_TEXT})", lit.span, "correct the year (docs/reliability.md)")
             return None

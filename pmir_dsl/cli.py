@@ -7,6 +7,7 @@ Exit statuses (output.md): 0 every assessed target met (or nothing wrong), 1 a t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import errno
 import io
@@ -14,11 +15,8 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
-
-import numpy as np
-from rich.console import Console
 
 from . import __version__
 from .cli_guard import as_of_date, as_of_warnings, at_least, guard_streams
@@ -72,7 +70,8 @@ def _quiet_stdout() -> None:
 def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args))
+        with _without_pandas():
+            return int(args.run(args))
     except CompileError as e:
         print(render_all(e.diagnostics, e.sources), file=sys.stderr)
         return EXIT_UNUSABLE
@@ -90,6 +89,28 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"pmirc: internal error ({type(e).__name__}: {e}). This is a bug in pmirc; "
               "set PMIRC_DEBUG=1 for details.", file=sys.stderr)
         return EXIT_BUG
+
+
+class _NoPandas:
+    """An import finder that refuses pandas (see :func:`_without_pandas`)."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "pandas":
+            raise ModuleNotFoundError("pmirc reads data without pandas", name="pandas")
+
+
+@contextlib.contextmanager
+def _without_pandas() -> Iterator[None]:
+    """While a command runs, pandas cannot be imported: pyarrow imports it (when installed) on
+    its first conversion to or from numpy, half a second or more of every command that reads
+    data, and pmirc never uses it. Only for the command's duration (a notebook or a test that
+    calls :func:`main` may use pandas afterwards: pyarrow looks for it again when asked to)."""
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -293,8 +314,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         _write_pack(ev, args.format, args.output)
     elif args.format == "json":
         _write_text(args.output, filters.render_json(ev, groups, measures) if groups or measures
-                    else json_report.render(ev))
+                    else json_report.pieces(ev))
     else:
+        from rich.console import Console
+
         terminal.render(ev, Console(width=args.width, highlight=False), groups, measures)
     return EXIT_FAILED if filters.failed(ev.results, groups, measures) else EXIT_OK
 
@@ -335,12 +358,26 @@ def _write_pack(ev: object, fmt: str, path: str | None) -> None:
         _write_text(path, csv_report.render(ev.results))  # type: ignore[attr-defined]
 
 
-def _write_text(path: str | None, text: str) -> None:
+def _write_text(path: str | None, text: str | Iterable[str]) -> None:
+    """Write ``text`` (or its pieces, joined a few thousand at a time) to ``path`` or stdout."""
     if path is None:
-        sys.stdout.write(text)
+        _write_pieces(sys.stdout, text)
     else:
         with open(path, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+            _write_pieces(f, text)
+
+
+def _write_pieces(out: Any, text: str | Iterable[str]) -> None:
+    if isinstance(text, str):
+        out.write(text)
+        return
+    batch: list[str] = []
+    for piece in text:
+        batch.append(piece)
+        if len(batch) >= 8192:
+            out.write("".join(batch))
+            batch.clear()
+    out.write("".join(batch))
 
 
 #: A date this many days or more after every other date in the data is probably mistyped.
@@ -352,6 +389,8 @@ def far_dates(tables: dict, opened: Any = None) -> list[str]:  # type: ignore[ty
     the 5 latest distinct dates in the data: without --as-of or an extract date, the latest of
     them is the as-of date (semantics.md 2), which a mistyped year makes absurd. ``opened``
     (streamed tables): their latest dates are known; their rows are read only for a warning."""
+    import numpy as np
+
     from .errors import DataProblem
     from .pipeline import latest_dates
     from .schema import ColumnType

@@ -19,9 +19,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-import numpy as np
-
-from .limits import SPAN_TEXT, in_span
+from .span import SPAN_TEXT, in_span
 
 #: An --as-of this many days after the latest date in the data gets a warning.
 LATE_AS_OF_DAYS = 31
@@ -35,7 +33,7 @@ def as_of_date(text: str) -> str:
         day = None
     if day is None:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date written YYYY-MM-DD")
-    if not in_span(np.datetime64(day, "D")):
+    if not in_span(day):
         raise argparse.ArgumentTypeError(f"'{text}' is outside the dates pmirc evaluates "
                                          f"({SPAN_TEXT})")
     return text
@@ -59,6 +57,7 @@ def as_of_warnings(tables: dict[str, Any], as_of: str, spans: Any = ()) -> list[
     """Warnings when a given --as-of is far after every date in the data, or before them all
     (``spans``: the earliest and latest dates of streamed tables' date columns)."""
     from .pipeline import date_spans
+    import numpy as np
 
     found = [(lo, hi) for lo, hi in date_spans(tables, spans) if lo is not None]
     if not found:

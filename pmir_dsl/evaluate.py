@@ -10,6 +10,7 @@ measure x group x period x basis, decided exactly (semantics.md sections 2-5).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -19,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import ir
+from .cells import DENSE_CELLS, Cells, Keys
 from .compile import EXCLUDED, FAILED, MET, OUTSIDE, PENDING, Batch, MeasurePlan, Plan, Verdicts
 from .profiles import SCALE
 from .schema import DECIMAL_SCALE, Column, ColumnType, Table
@@ -27,11 +29,16 @@ from .schema import DECIMAL_SCALE, Column, ColumnType, Table
 K_MET, K_FAILED, K_PENDING, K_EXCLUDED, K_NUM, K_DEN = range(6)
 NO_DATE = np.iinfo(np.int64).max
 N_EXAMPLES = 5
+#: A level's arrays per group: :class:`Cells` from evaluation (a plain dict where built by hand).
+Levels = Mapping[tuple[Any, ...], np.ndarray]
 
 
 @attrs.frozen(eq=False)
 class MeasureCounts:
     """Per-(group, month) counts of one measure: ``levels[i]`` maps group values -> [P, 6] ints.
+
+    Each level is a :class:`~pmir_dsl.cells.Cells`: a mapping that holds only the (group,
+    month) cells records fell in and builds a group's dense array when it is asked for.
 
     ``totals`` counts every population record by verdict (those without a month included) and
     ``outside`` the records the population's filter left out. ``cohorts`` (measures against a
@@ -43,12 +50,12 @@ class MeasureCounts:
     """
 
     measure: str
-    levels: tuple[dict[tuple[Any, ...], np.ndarray], ...]
+    levels: tuple[Levels, ...]
     totals: np.ndarray
     outside: int
-    cohorts: tuple[dict[tuple[Any, ...], np.ndarray], ...] = ()
-    oldest: tuple[dict[tuple[Any, ...], np.ndarray], ...] = ()
-    extra: tuple[dict[tuple[Any, ...], np.ndarray], ...] = ()
+    cohorts: tuple[Levels, ...] = ()
+    oldest: tuple[Levels, ...] = ()
+    extra: tuple[Levels, ...] = ()
 
 
 @attrs.frozen(eq=False)
@@ -128,11 +135,6 @@ def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
                          tuple(cohorts), tuple(oldest), tuple(extra))
 
 
-#: The most (group, month) cells a level is counted in densely (then only the groups present
-#: are kept); beyond it the groups present are found by sorting (see :func:`_slots`).
-DENSE_CELLS = 1 << 22
-
-
 def _is_plain(m: ir.Measure, v: Verdicts) -> bool:
     """Whether a measure's counts are the four verdicts per group and month and nothing else
     (no summed amounts, second dates, backlogs, cohorts, extras or per-month entries)."""
@@ -142,7 +144,7 @@ def _is_plain(m: ir.Measure, v: Verdicts) -> bool:
 
 
 def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
-                  ) -> tuple[dict[tuple[Any, ...], np.ndarray], ...] | None:
+                  ) -> tuple[Cells, ...] | None:
     """Counts of a plain measure at every group level, None if a level's code space is too
     large to count densely.
 
@@ -174,7 +176,7 @@ def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
             grid = whole.reshape(1, months, 4)
         present = np.flatnonzero(grid.reshape(len(grid), -1).any(axis=1))
         cols = [b.column(mp.table, spec) for spec in level]
-        labels = [_decode(int(g), cols) for g in present]  # () for the whole contract
+        labels = _decode(present, cols)  # [()] for the whole contract
         out.append(_as_counts(grid[present], labels))
     return tuple(out)
 
@@ -194,15 +196,14 @@ def _group_base(level: tuple, table: str, b: Batch, months: int) -> tuple[np.nda
     return b.cached(key, make), space
 
 
-def _as_counts(grid: np.ndarray, labels: list[tuple[Any, ...]]
-               ) -> dict[tuple[Any, ...], np.ndarray]:
+def _as_counts(grid: np.ndarray, labels: list[tuple[Any, ...]]) -> Cells:
     """[groups, months, 4] verdict counts as each group's [months, 6] counts (numerator met,
-    denominator met + failed)."""
+    denominator met + failed), kept where a record fell."""
     out = np.zeros((*grid.shape[:2], 6), dtype=np.int64)
     out[..., :4] = grid
     out[..., K_DEN] = grid[..., K_MET] + grid[..., K_FAILED]
     out[..., K_NUM] = grid[..., K_MET]
-    return {g: out[i] for i, g in enumerate(labels)}
+    return Cells.from_dense(out, labels, tail=1)
 
 
 def _slots(level: tuple, table: str, b: Batch, placed: np.ndarray, rows: np.ndarray | None
@@ -220,7 +221,7 @@ def _slots(level: tuple, table: str, b: Batch, placed: np.ndarray, rows: np.ndar
         space *= _cardinality(col)
     if rows is not None:  # one entry per record and month
         code = code[rows]
-    if space <= 1 << 22:
+    if space <= DENSE_CELLS:
         present = np.flatnonzero(np.bincount(code[placed], minlength=space))
         lookup = np.full(space, -1, dtype=np.int64)
         lookup[present] = np.arange(len(present))
@@ -229,56 +230,65 @@ def _slots(level: tuple, table: str, b: Batch, placed: np.ndarray, rows: np.ndar
         present, inverse = np.unique(code[placed], return_inverse=True)
         slot = np.full(len(placed), -1, dtype=np.int64)
         slot[placed] = inverse.reshape(-1)
-    return slot, [_decode(int(g), cols) for g in present]
+    return slot, _decode(present, cols)
 
 
 def _level_counts(kind: str, v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]],
-                  months: int) -> dict[tuple[Any, ...], np.ndarray]:
-    """Counts [months, 6] per group: the four verdicts, then numerator and denominator."""
-    size = len(labels) * months
+                  months: int) -> Cells:
+    """Counts [months, 6] per group (the four verdicts, then numerator and denominator), held in
+    the (group, month) cells some record counts in: memory grows with the records, not with
+    groups x months."""
     ok = (slot >= 0) & (v.month >= 0)
     key = slot[ok] * months + v.month[ok]
+    steps = _step_keys(v, slot, months)
+    cells = Keys.of([key, *steps], len(labels) * months)
+    n, at = len(cells), cells.at(key)
     status = v.status[ok].astype(np.int64)
-    out = np.zeros((size, 6), dtype=np.int64)
-    out[:, :4] = np.bincount(key * 4 + status, minlength=size * 4).reshape(size, 4)
+    out = np.zeros((n, 6), dtype=np.int64)
+    out[:, :4] = np.bincount(at * 4 + status, minlength=n * 4).reshape(n, 4)
     if kind in ("ratio", "average"):  # summed amounts: a ratio's columns, an average's days
         counted = status == MET
         for column, amounts in ((K_NUM, v.numerator), (K_DEN, v.denominator)):
-            total = np.zeros(size, dtype=np.int64)
-            np.add.at(total, key[counted], amounts[ok][counted])
+            total = np.zeros(n, dtype=np.int64)
+            np.add.at(total, at[counted], amounts[ok][counted])
             out[:, column] = total
     else:
         out[:, K_DEN] = out[:, K_MET] + out[:, K_FAILED]
         out[:, K_NUM] = out[:, K_FAILED if kind == "backlog_breach" else K_MET]
     if v.backlog is not None:  # in backlog: +1 from the first month end, -1 from the last
-        out[:, K_NUM] = _steps(v.backlog, slot, months, size)
+        ins, outs = steps
+        out[:, K_NUM] = (np.bincount(cells.at(ins), minlength=n)
+                         - np.bincount(cells.at(outs), minlength=n))
     if v.second is not None:  # count ratios: the numerator in the month of its own date
+        out[:, K_NUM] = np.bincount(cells.at(steps[0]), minlength=n)
+    return Cells(tuple(labels), cells.cells, out, (months, 6), tail=1)
+
+
+def _step_keys(v: Verdicts, slot: np.ndarray, months: int) -> list[np.ndarray]:
+    """Cells counted in other months than the record's own: a backlog's first month in it and
+    first month out of it, or a count ratio's numerator month."""
+    if v.backlog is not None:
+        first, end = v.backlog
+        ins, outs = (first >= 0) & (slot >= 0), (end >= 0) & (slot >= 0)
+        return [slot[ins] * months + first[ins], slot[outs] * months + end[outs]]
+    if v.second is not None:
         hit = (slot >= 0) & (v.second >= 0)
-        out[:, K_NUM] = np.bincount(slot[hit] * months + v.second[hit], minlength=size)
-    out = out.reshape(len(labels), months, 6)
-    return {g: out[i] for i, g in enumerate(labels)}
+        return [slot[hit] * months + v.second[hit]]
+    return []
 
 
-def _extra(v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]], months: int
-           ) -> dict[tuple[Any, ...], np.ndarray]:
+def _extra(v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]], months: int) -> Cells:
     """The extra columns summed per group and month of the record (exact int64 sums)."""
     assert v.extra is not None
     width = v.extra.shape[1]
     ok = (slot >= 0) & (v.month >= 0) & (v.status <= PENDING)  # met, failed or pending
     key = slot[ok] * months + v.month[ok]
-    out = np.zeros((len(labels) * months, width), dtype=np.int64)
+    cells = Keys.of([key], len(labels) * months)
+    at = cells.at(key)
+    out = np.zeros((len(cells), width), dtype=np.int64)
     for j in range(width):
-        np.add.at(out[:, j], key, v.extra[ok, j])
-    out = out.reshape(len(labels), months, width)
-    return {g: out[i] for i, g in enumerate(labels)}
-
-
-def _steps(backlog: tuple[np.ndarray, np.ndarray], slot: np.ndarray, months: int,
-           size: int) -> np.ndarray:
-    first, end = backlog
-    ins, outs = (first >= 0) & (slot >= 0), (end >= 0) & (slot >= 0)
-    return (np.bincount(slot[ins] * months + first[ins], minlength=size)
-            - np.bincount(slot[outs] * months + end[outs], minlength=size))
+        np.add.at(out[:, j], at, v.extra[ok, j])
+    return Cells(tuple(labels), cells.cells, out, (months, width), tail=1)
 
 
 def _totals(kind: str, v: Verdicts) -> np.ndarray:
@@ -294,18 +304,18 @@ def _totals(kind: str, v: Verdicts) -> np.ndarray:
 
 
 def _triangle(v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]], months: int
-              ) -> dict[tuple[Any, ...], np.ndarray]:
+              ) -> Cells:
     """Outcome counts per group: [cohort month, months since start]."""
     assert v.cohort is not None
     ok = (v.status == MET) & (v.cohort >= 0) & (v.month >= v.cohort) & (slot >= 0)
-    cell = (slot[ok] * months + v.cohort[ok]) * months + (v.month[ok] - v.cohort[ok])
-    grid = np.bincount(cell, minlength=len(labels) * months * months)
-    grid = grid.reshape(len(labels), months, months)
-    return {g: grid[i] for i, g in enumerate(labels)}
+    key = (slot[ok] * months + v.cohort[ok]) * months + (v.month[ok] - v.cohort[ok])
+    cells = Keys.of([key], len(labels) * months * months)
+    counts = np.bincount(cells.at(key), minlength=len(cells)).astype(np.int64)
+    return Cells(tuple(labels), cells.cells, counts, (months, months))
 
 
 def _oldest(v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]], months: int
-            ) -> dict[tuple[Any, ...], np.ndarray]:
+            ) -> Cells:
     """The earliest anchor date among records in backlog at each month end, per group.
 
     Each record's months in backlog are expanded (one row per record and month, a small multiple
@@ -318,11 +328,11 @@ def _oldest(v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]], months
     lengths = end[rows] - first[rows]
     each = np.repeat(rows, lengths)
     offsets = np.arange(len(each)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    out = np.full(len(labels) * months, NO_DATE, dtype=np.int64)
-    days = v.anchor.astype(np.int64)
-    np.minimum.at(out, slot[each] * months + first[each] + offsets, days[each])
-    out = out.reshape(len(labels), months)
-    return {g: out[i] for i, g in enumerate(labels)}
+    key = slot[each] * months + first[each] + offsets
+    cells = Keys.of([key], len(labels) * months)
+    out = np.full(len(cells), NO_DATE, dtype=np.int64)
+    np.minimum.at(out, cells.at(key), v.anchor.astype(np.int64)[each])
+    return Cells(tuple(labels), cells.cells, out, (months,), fill=NO_DATE)
 
 
 def _cardinality(col: Column) -> int:
@@ -331,21 +341,22 @@ def _cardinality(col: Column) -> int:
     return names[col.spec.type] + 1
 
 
-def _decode(code: int, cols: list[Column]) -> tuple[Any, ...]:
+def _decode(codes: np.ndarray, cols: list[Column]) -> list[tuple[Any, ...]]:
+    """The group values of mixed-radix group codes (None for a missing value), all at once."""
+    codes = np.asarray(codes, dtype=np.int64)
     values = []
     for col in reversed(cols):
-        code, c = divmod(code, _cardinality(col))
-        values.append(_label(col, c - 1))
-    return tuple(reversed(values))
+        codes, c = np.divmod(codes, _cardinality(col))
+        values.append(np.array([None, *_names(col)], dtype=object)[c])
+    return list(zip(*reversed(values))) if values else [() for _ in codes]
 
 
-def _label(col: Column, c: int) -> str | None:
-    if c < 0:
-        return None
+def _names(col: Column) -> tuple[str, ...]:
+    """The values of a group column's codes 0, 1, ..."""
     t = col.spec.type
     if t is ColumnType.BOOL:
-        return "true" if c else "false"
-    return (col.dictionary if t is ColumnType.TEXT else col.spec.categories)[c]
+        return ("false", "true")
+    return tuple(col.dictionary if t is ColumnType.TEXT else col.spec.categories)
 
 
 def quality_entry(table: Table, check: str, mask: np.ndarray, row_offset: int = 0) -> Quality:
@@ -390,19 +401,13 @@ def _merge_counts(a: MeasureCounts, b: MeasureCounts) -> MeasureCounts:
                          _merge_levels(a.extra, b.extra))
 
 
-def _merge_levels(a: tuple[dict[Any, np.ndarray], ...], b: tuple[dict[Any, np.ndarray], ...],
-                  combine: Any = np.add) -> tuple[dict[Any, np.ndarray], ...]:
-    """Per level, the groups of both sides, arrays of a group in both combined (summed, or the
+def _merge_levels(a: tuple[Levels, ...], b: tuple[Levels, ...],
+                  combine: np.ufunc = np.add) -> tuple[Levels, ...]:
+    """Per level, the groups of both sides, cells of a group in both combined (summed, or the
     minimum for the oldest backlog dates)."""
     if not a:
         return b
-    levels = []
-    for la, lb in zip(a, b):
-        merged = dict(la)
-        for k, arr in lb.items():
-            merged[k] = combine(merged[k], arr) if k in merged else arr
-        levels.append(merged)
-    return tuple(levels)
+    return tuple(la.merge(lb, combine) for la, lb in zip(a, b))  # type: ignore[attr-defined]
 
 
 # ---- counts -> results --------------------------------------------------------------------------
@@ -521,7 +526,7 @@ def rank(rows: list[dict[str, Any]], orders: dict[str, str],
         r.pop("_score", None)
 
 
-def _ages(oldest: dict[tuple[Any, ...], np.ndarray], axis: Axis, b: Batch
+def _ages(oldest: Levels, axis: Axis, b: Batch
           ) -> dict[tuple[Any, ...], list[int | None]]:
     """Working days from the oldest backlog record's date to each month end (the as-of date for
     the as-of month), per group; None where nobody is in backlog."""

@@ -11,6 +11,7 @@ a looked-up target adds up at most one rate per record of the measure's table. B
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ import numpy as np
 from . import ir
 from .errors import DataError, DataProblem
 from .schema import DECIMAL_SCALE, Column, ColumnSpec, ColumnType, Table
+from .span import FIRST_DAY, LAST_DAY, SPAN_TEXT
 
 #: The largest magnitude a sum may reach, in millionths: what an int64 holds.
 SUM_LIMIT = 2**63 - 1
@@ -146,14 +148,8 @@ def _shown(spec: ColumnSpec, value: int) -> str:
 #: enough for any programme's records (and January 1900, Excel's day 1); narrow enough that a
 #: 'no date' filler such as 9999-12-31 or 0001-01-01 is refused with its rows named, instead of
 #: stretching the month axis over thousands of years (docs/reliability.md).
-FIRST_DATE, LAST_DATE = np.datetime64("1900-01-01", "D"), np.datetime64("2199-12-31", "D")
-SPAN_TEXT = f"{FIRST_DATE} to {LAST_DATE}"
+FIRST_DATE, LAST_DATE = np.datetime64(FIRST_DAY, "D"), np.datetime64(LAST_DAY, "D")
 _MONTH_SPAN = tuple(int(d.astype("datetime64[M]").astype(np.int64)) for d in (FIRST_DATE, LAST_DATE))
-
-
-def in_span(day: np.datetime64) -> bool:
-    """Whether a date lies within the span pmirc evaluates."""
-    return bool(FIRST_DATE <= day <= LAST_DATE)
 
 
 def out_of_span(table: Table) -> list[DataProblem]:
@@ -175,9 +171,13 @@ def out_of_span(table: Table) -> list[DataProblem]:
 
 
 def _far(col: Column) -> np.ndarray | None:
-    """Mask of a column's values outside the span, or None for a column that holds no dates."""
+    """Mask of a column's values outside the span, or None for a column that holds no dates
+    (or whose earliest and latest dates are within it)."""
     t = col.spec.type
     if t is ColumnType.DATE:
+        lo, hi = date_span(col.values)
+        if lo is None or (FIRST_DATE <= lo and hi <= LAST_DATE):
+            return None
         present = ~np.isnat(col.values)
         return present & ((col.values < FIRST_DATE) | (col.values > LAST_DATE))
     if t in (ColumnType.MONTH, ColumnType.QUARTER, ColumnType.PERIOD):
@@ -190,6 +190,31 @@ def _dates_shown(col: Column, rows: np.ndarray) -> tuple[str, ...]:
     if col.spec.type is ColumnType.DATE:
         return tuple(str(v) for v in col.values[rows])
     return tuple(str(np.datetime64(int(v), "M")) for v in col.values[rows])
+
+
+#: Spans of date columns already worked out: id -> (weak reference to the array, span). The
+#: far-date check, the as-of date, the calendar's years and the far-date warning all ask for
+#: the same columns.
+_SPANS: dict[int, tuple[Any, tuple[np.datetime64 | None, np.datetime64 | None]]] = {}
+
+
+def date_span(dates: np.ndarray) -> tuple[np.datetime64 | None, np.datetime64 | None]:
+    """Earliest and latest date of a column (None when empty), in one pass over int64 views:
+    NaT is the smallest int64, so it never wins a max, and is skipped for the min."""
+    hit = _SPANS.get(id(dates))
+    if hit is not None and hit[0]() is dates:
+        return hit[1]
+    days = dates.view(np.int64)
+    span: tuple[np.datetime64 | None, np.datetime64 | None] = (None, None)
+    hi = days.max() if len(days) else np.iinfo(np.int64).min
+    if hi != np.iinfo(np.int64).min:
+        lo = np.where(days == np.iinfo(np.int64).min, hi, days).min()
+        span = np.datetime64(int(lo), "D"), np.datetime64(int(hi), "D")
+    if len(_SPANS) > 256:  # forget the columns no longer alive
+        for key in [k for k, (ref, _) in _SPANS.items() if ref() is None]:
+            del _SPANS[key]
+    _SPANS[id(dates)] = (weakref.ref(dates), span)
+    return span
 
 
 # ---- the length of an evaluation -----------------------------------------------------------------

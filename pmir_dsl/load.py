@@ -537,7 +537,8 @@ def _read_parquet(path: Path, names: list[str], coded: Sequence[str] = ()) -> pa
     Parquet stores them: they are parsed by their distinct values (:func:`_parse_coded`), so a
     column of 10M referrals and 5 providers costs 5 string operations, not 10M."""
     try:
-        parquet = pq.ParquetFile(path, read_dictionary=list(coded) or None)
+        parquet = pq.ParquetFile(path, read_dictionary=list(coded) or None, memory_map=True,
+                                 pre_buffer=True)  # fewer, larger reads: 10M rows 1.25 -> 0.8 s
         missing = _missing_columns(str(path), names, parquet.schema_arrow.names)
         if missing:
             raise DataError(missing)
@@ -1111,7 +1112,10 @@ def _maybe_repeats(ids: pa.Array) -> bool:
     if width == 0 or width > 8 * _ID_WORDS or int(offsets[-1] - offsets[0]) != width * n or \
             (np.diff(offsets) != width).any():
         return True
-    data = np.frombuffer(ids.buffers()[2], np.uint8)[offsets[0]:offsets[-1]].reshape(n, width)
+    data = np.frombuffer(ids.buffers()[2], np.uint8)[offsets[0]:offsets[-1]]
+    if _ascending(data.view(f"S{width}")):
+        return False  # ids in ascending order, as extracts often are: no sort needed
+    data = data.reshape(n, width)
     words = -(-width // 8)
     padded = np.zeros((n, words * 8), np.uint8)
     padded[:, words * 8 - width:] = data
@@ -1122,6 +1126,13 @@ def _maybe_repeats(ids: pa.Array) -> bool:
         key ^= parts[:, j]
     key.sort()
     return bool((key[1:] == key[:-1]).any())
+
+
+def _ascending(ids: np.ndarray) -> bool:
+    """Whether ids of one length (a numpy bytes array) are in strictly ascending order, so that
+    no two are equal. (numpy compares bytes values without their trailing NUL bytes, which
+    keeps the order of distinct values of one length.)"""
+    return bool((ids[1:] > ids[:-1]).all())
 
 
 def _via_text(field: _Field) -> Column | None:

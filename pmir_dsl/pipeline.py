@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import weakref
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -15,6 +17,7 @@ from .check import check_file
 from .compile import Batch, Plan, compile_contract
 from .errors import DataError, DataProblem
 from .evaluate import Axis, Partial, Quality, finish, merge, partials, quality_entry
+from .limits import date_span
 from .load import load_tables
 from .schema import Column, ColumnType, Table
 
@@ -77,8 +80,7 @@ def evaluate(plan: Plan, tables: dict[str, Table], as_of: str | None = None,
     limits.check_axis(plan.contract.service_start, day, source, tables)  # memory grows with it
 
     def reduce(whole: Batch) -> Partial:
-        return merge_all(partials(plan, attrs.evolve(whole, tables=chunk, memo={}, lookup=tables),
-                                  offset) for offset, chunk in _chunks(tables, chunk_rows))
+        return _reduce_chunks(plan, whole, tables, chunk_rows)
     return evaluate_with(plan, tables, day, source, reduce)
 
 
@@ -137,6 +139,27 @@ def merge_all(parts: Iterable[Partial]) -> Partial:
         total = part if total is None else merge(total, part)
     assert total is not None
     return total
+
+
+def _reduce_chunks(plan: Plan, whole: Batch, tables: dict[str, Table],
+                   chunk_rows: int | None) -> Partial:
+    """Every chunk's partial, merged in chunk order. Chunks are evaluated on a few threads
+    (numpy works outside the GIL on whole columns), the merge stays in order, so the result
+    is the same as one chunk after another."""
+    def one(item: tuple[int, dict[str, Table]]) -> Partial:
+        offset, chunk = item
+        return partials(plan, attrs.evolve(whole, tables=chunk, memo={}, lookup=tables), offset)
+
+    chunks = list(_chunks(tables, chunk_rows))
+    workers = min(len(chunks), EVALUATION_THREADS)
+    if workers <= 1:
+        return functools.reduce(merge, map(one, chunks))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return functools.reduce(merge, pool.map(one, chunks))
+
+
+#: Threads that evaluate chunks side by side (at most one per CPU).
+EVALUATION_THREADS = min(4, os.cpu_count() or 1)
 
 
 def _reviews(plan: Plan, total: Partial, axis: Axis, whole: Batch, tables: dict[str, Table]
@@ -211,7 +234,7 @@ def resolve_as_of(plan: Plan, tables: dict[str, Table], given: str | None,
 
 def date_spans(tables: dict[str, Table], spans: Spans = ()) -> Spans:
     """The span of every date column of ``tables``, then ``spans`` (those of streamed tables)."""
-    return (*(_date_span(c.values) for c in _date_columns(tables)), *spans)
+    return (*(date_span(c.values) for c in _date_columns(tables)), *spans)
 
 
 def _date_columns(tables: dict[str, Table]) -> list[Column]:
@@ -229,54 +252,29 @@ def _year_span(tables: dict[str, Table], start: np.datetime64, as_of: np.datetim
     return min(years), max(years) + 1  # deadlines may run into the next year
 
 
-#: Spans of date columns already worked out: id -> (weak reference to the array, span). The
-#: as-of date, the calendar's years and the far-date warning all ask for the same columns.
-_SPANS: dict[int, tuple[Any, tuple[np.datetime64 | None, np.datetime64 | None]]] = {}
-
-
-def _date_span(dates: np.ndarray) -> tuple[np.datetime64 | None, np.datetime64 | None]:
-    """Earliest and latest date of a column (None when empty), in one pass over int64 views:
-    NaT is the smallest int64, so it never wins a max, and is skipped for the min."""
-    hit = _SPANS.get(id(dates))
-    if hit is not None and hit[0]() is dates:
-        return hit[1]
-    days = dates.view(np.int64)
-    span: tuple[np.datetime64 | None, np.datetime64 | None] = (None, None)
-    hi = days.max() if len(days) else np.iinfo(np.int64).min
-    if hi != np.iinfo(np.int64).min:
-        lo = np.where(days == np.iinfo(np.int64).min, hi, days).min()
-        span = np.datetime64(int(lo), "D"), np.datetime64(int(hi), "D")
-    if len(_SPANS) > 256:  # forget the columns no longer alive
-        for key in [k for k, (ref, _) in _SPANS.items() if ref() is None]:
-            del _SPANS[key]
-    _SPANS[id(dates)] = (weakref.ref(dates), span)
-    return span
-
-
 def latest_dates(columns: list[np.ndarray], k: int) -> np.ndarray:
     """The ``k`` latest distinct dates of the columns, sorted (fewer if there are fewer).
 
-    Each column's distinct dates are counted on its own span of days (a bincount), so 10M dates
-    cost one pass, not a sort; a column spanning more than :data:`DENSE_DAYS` days (a far date)
-    is sorted instead. The k latest overall are among the k latest of each column."""
+    The k latest overall are among the k latest of each column, and those are among its dates
+    in the last month of its span, or failing that in a window eight times as long, and so on:
+    each step is one comparison over the column and a count of the few dates it keeps."""
     found = [np.array([], dtype="datetime64[D]")]
     for values in columns:
-        lo, hi = _date_span(values)
+        lo, hi = date_span(values)
         if lo is None or hi is None:
             continue
-        first, width = int(lo.astype(np.int64)), int((hi - lo).astype(np.int64)) + 1
-        if width > DENSE_DAYS:
-            found.append(np.unique(values[~np.isnat(values)])[-k:])
-            continue
-        days = values.view(np.int64)
-        at = np.where(days == np.iinfo(np.int64).min, width, days - first)
-        present = np.flatnonzero(np.bincount(at, minlength=width + 1)[:width])[-k:]
-        found.append((present + first).astype("datetime64[D]"))
+        first, last = int(lo.astype(np.int64)), int(hi.astype(np.int64))
+        days = values.view(np.int64)  # NaT is the smallest int64: never in a window
+        window = 31
+        while True:
+            since = max(first, last - window)
+            recent = days[days >= since] - since
+            present = np.flatnonzero(np.bincount(recent, minlength=last - since + 1))
+            if len(present) >= k or since == first:
+                break
+            window *= 8
+        found.append((present[-k:] + since).astype("datetime64[D]"))
     return np.unique(np.concatenate(found))[-k:]
-
-
-#: The widest span of days :func:`latest_dates` counts densely.
-DENSE_DAYS = 1 << 24
 
 
 #: Records are evaluated in chunks of this many rows by default: the result is the same (counts

@@ -301,9 +301,9 @@ def _sha_or_problem(source: _Source, digest: Future[str]) -> str:
 
 
 def _span(values: np.ndarray) -> tuple[np.datetime64 | None, np.datetime64 | None]:
-    from .pipeline import _date_span
+    from .limits import date_span
 
-    return _date_span(values)
+    return date_span(values)
 
 
 def _wider(a: tuple[Any, Any] | None, b: tuple[Any, Any]) -> tuple[Any, Any]:
