@@ -132,6 +132,8 @@ def add_months(dates: np.ndarray, months: np.ndarray | int) -> np.ndarray:
     """Excel's ``EDATE``: the same day ``months`` calendar months after each date, or the last
     day of that month where it is shorter (31 January + 1 month = 28 or 29 February). NaT stays
     NaT."""
+    import numpy as np
+
     first = dates.astype("datetime64[M]")
     target = first + np.asarray(months, dtype=np.int64)
     offset = dates - first.astype("datetime64[D]")

@@ -17,7 +17,7 @@ import attrs
 from . import assumptions, ast, ir, source_warnings
 from .calendar import REGIONS, CalendarSpec
 from .diagnostics import CompileError, Diagnostic, Span, did_you_mean, render
-from .check_measures import (SINGLE_CLAUSES, TYPE_NAMES, MeasureChecker, _clause_word, _first_at,
+from .check_measures import (TYPE_NAMES, MeasureChecker, _clause_word, _first_at,
                              _why_bad)
 from .check_assurance import AssuranceChecker
 from .check_rules import RuleChecker

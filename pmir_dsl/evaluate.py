@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from . import ir
 from .cells import DENSE_CELLS, Cells, Keys
-from .compile import EXCLUDED, FAILED, MET, OUTSIDE, PENDING, Batch, MeasurePlan, Plan, Verdicts
+from .compile import FAILED, MET, OUTSIDE, PENDING, Batch, MeasurePlan, Plan, Verdicts
 from .profiles import SCALE
 from .schema import DECIMAL_SCALE, Column, ColumnType, Table
 

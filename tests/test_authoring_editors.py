@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from lark.lexer import PatternStr
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
-from pygments.token import Error, Keyword, Name, Text, Whitespace
+from pygments.token import Error, Keyword, Name, Text
 
 from pmir_dsl.lsp import check_text, definitions, hover_text, word_at
 from pmir_dsl.parse import parser
