@@ -75,8 +75,9 @@ def wp_counts(contract: Any, providers: int, months: int, seed: int
             arr = np.zeros((months, 6), dtype=np.int64)
             arr[:, 5] = rng.integers(20, 40, months)  # attachments
             arr[:, 4] = rng.binomial(arr[:, 5], 0.26)  # job outcomes
-            arrays[(f"P{p:03d}",)] = arr
-            required[(f"P{p:03d}",)] = (arr[:, 5] * DECIMAL_SCALE // 4).reshape(-1, 1)
+            key = (f"P{p:03d}", f"CPA{p % 10}")  # 3.3: a contract is a provider in a CPA
+            arrays[key] = arr
+            required[key] = (arr[:, 5] * DECIMAL_SCALE // 4).reshape(-1, 1)
         empty: list[dict[Any, np.ndarray]] = [{} for _ in m.groups]
         lv, ex = list(empty), [dict(x) for x in empty]
         lv[level], ex[level] = arrays, required
@@ -100,6 +101,9 @@ def validation(months: int) -> Table:
             "period_end": Column(spec["period_end"], end),
             "rate": Column(spec["rate"], np.full(len(firsts), 60_000)),
             "completed_date": Column(spec["completed_date"], done)}
+    for name in ("provider", "cpa"):  # 8.32: empty, the rounds of every contract
+        cols[name] = Column(ColumnSpec(name, ColumnType.TEXT, nullable=True),
+                            np.full(len(firsts), -1, dtype=np.int32))
     return Table("validation", "validation", len(firsts), "", cols)
 
 
@@ -154,7 +158,7 @@ def main() -> None:
         return reviews.evaluate(review, counts, where, axis, as_of, cal, rounds)
 
     found, pins = review_pass()
-    rolling = [{"measure": name, "group": {"provider": g[0]}, "basis": "rolling_12",
+    rolling = [{"measure": name, "group": dict(zip(review.keys, g)), "basis": "rolling_12",
                 "period": str(np.datetime64(START + i, "M")),
                 "met": bool(arr[max(0, i - 11):i + 1, 4].sum() * DECIMAL_SCALE >=
                             counts[name].extra[where[name]][g][max(0, i - 11):i + 1].sum())}

@@ -67,3 +67,16 @@ def test_differences_names_a_wrong_figure() -> None:
     assert b.differences(a, wrong) == ["('KPI1', None, '2024-04', 'in_month'): (1, 2, 0, 0) "
                                        "!= (1, 3, 0, 0)"]
     assert b.differences(a, {}) != []
+
+
+def test_the_escalation_benchmark_runs_on_the_bundled_contracts() -> None:
+    """bench_escalation.py builds its inputs by hand from the IPES and Work Programme contracts;
+    when a contract's groups change (the Work Programme's provider x cpa) it must follow, not
+    crash (it did, unnoticed, until this test)."""
+    import subprocess
+
+    run = subprocess.run([sys.executable, "benchmarks/bench_escalation.py", "--providers", "4",
+                          "--months", "24", "--repeat", "1"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert "quarter-end reviews" in run.stdout and "level changes" in run.stdout
