@@ -148,3 +148,26 @@ def test_statuses_say_why_a_figure_is_not_assessed() -> None:
     (Fraction(3), "+3.00"), (None, "")])
 def test_points_never_read_as_zero_when_they_are_not(points: Fraction | None, shown: str) -> None:
     assert view.points_text(points) == shown
+
+
+def test_breakdowns_by_answer_come_after_the_groups_that_decide() -> None:
+    """IPES CSS 9 counts answers per provider and customer group with no target: those groups
+    are breakdowns, listed after every provider and provider-and-cpa page (not among them);
+    the Work Programme's provider level, used only by ranked measures with no target, groups by
+    keys that decide elsewhere and stays a page of its own."""
+    ipes = _ev("ipes")
+    labels = [x.label for x in view.build(ipes).groups]
+    deciding = view.deciding_levels(ipes.plan.measures)
+    info = [view.information_only(x.group, deciding) for x in view.build(ipes).groups]
+    assert any(info) and info == sorted(info)  # every breakdown after every deciding group
+    assert all(("answer" in x.group or "customer_group" in x.group) == i
+               for x, i in zip(view.build(ipes).groups, info))
+    assert labels.index("provider Provider D, cpa Wales") < min(
+        i for i, x in enumerate(view.build(ipes).groups) if "answer" in x.group)
+    from pmir_dsl.report.html import render
+
+    html = render(ipes)
+    assert html.index("<h2>Breakdowns (information only)</h2>") < html.index("Answer: very_satisfied")
+    wp = _ev("work_programme")
+    deciding = view.deciding_levels(wp.plan.measures)
+    assert not view.information_only({"provider": "Provider A"}, deciding)

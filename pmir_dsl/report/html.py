@@ -52,19 +52,30 @@ def render(ev: Evaluation) -> str:
     """The whole pack as HTML text."""
     pack = Pack(ev)
     pages: list[tuple[str, str, str]] = []  # (anchor, nav label, markup)
+    breakdowns: list[tuple[str, str, str]] = []  # pages of information-only group levels
+    deciding = view.deciding_levels(ev.plan.measures)
     for gv in pack.view.groups:
-        pages.append(group_page(pack, gv) if gv.group else contract_page(pack, gv))
+        if view.information_only(gv.group, deciding):
+            breakdowns.append(group_page(pack, gv))
+        else:
+            pages.append(group_page(pack, gv) if gv.group else contract_page(pack, gv))
     pages += dashboard.pages(pack)
     pages.append(quality_page(pack))
-    return document(ev, pages)
+    return document(ev, pages, breakdowns)
 
 
-def document(ev: Evaluation, pages: list[tuple[str, str, str]]) -> str:
-    """The page frame: head with styles, the contract header, the navigation, the pages."""
+def document(ev: Evaluation, pages: list[tuple[str, str, str]],
+             breakdowns: list[tuple[str, str, str]] = ()) -> str:  # type: ignore[assignment]
+    """The page frame: head with styles, the contract header, the navigation, the pages, and
+    after them the ``breakdowns`` (groups only measures with no target use), listed apart."""
     c = ev.plan.contract
     title = f"{c.name}: review pack as of {ev.as_of}"
     assumed = "".join(f" (assumed: {esc(t)})" for t in assumptions.header(c))
     nav = "".join(f'<li><a href="#{esc(a)}">{esc(n)}</a></li>' for a, n, _ in pages)
+    more = "".join(f'<li><a href="#{esc(a)}">{esc(n)}</a></li>' for a, n, _ in breakdowns)
+    if more:
+        nav += f'</ol><h2>Breakdowns (information only)</h2><ol class="breakdowns">{more}'
+    pages = [*pages, *breakdowns]
     tables = "".join(f"<li>{esc(n)}: {t.rows:,} rows from <code>{esc(t.path)}</code> "
                      f"(sha256 {esc(t.sha256[:12])})</li>" for n, t in sorted(ev.tables.items()))
     return (

@@ -264,8 +264,10 @@ def build(ev: Any, groups: Mapping[str, str] | None = None,
     order = [mp.measure.id for mp in ev.plan.measures]
     levels = _level_order(ev.plan.measures)
     triangles = ev.cohorts() if rows else []  # worked out once, shared out by group below
+    deciding = deciding_levels(ev.plan.measures)
     views = [_group_view(ev, plans, order, dict(k), by_group[k], triangles)
-             for k in sorted(by_group, key=lambda k: (len(k), levels.get(_keys(k), 0), k))]
+             for k in sorted(by_group, key=lambda k: (information_only(dict(k), deciding),
+                                                      len(k), levels.get(_keys(k), 0), k))]
     months = [r["month"] for r in ev.escalations] + [m for r in rows for m in [_month(r)]]
     quality = tuple({"table": q.table, "check": q.check, "count": q.count,
                      "examples": list(q.examples)} for q in ev.quality)
@@ -281,6 +283,23 @@ def _level_order(plans: Iterable[Any]) -> dict[tuple[str, ...], int]:
         for level in mp.measure.groups:
             order.setdefault(tuple(c.name for c in level), len(order))
     return order
+
+
+def deciding_levels(plans: Iterable[Any]) -> set[tuple[str, ...]]:
+    """The group levels (key names) of the measures that have a target. A level only measures
+    with no target use (a breakdown by answer or by customer group, say) is information: its
+    pages come after the deciding ones, so a provider's pages are not lost among breakdowns."""
+    return {tuple(c.name for c in level) for mp in plans if mp.measure.target.op != "none"
+            for level in mp.measure.groups}
+
+
+def information_only(group: Mapping[str, Any], deciding: set[tuple[str, ...]]) -> bool:
+    """Whether ``group`` breaks a figure down by a key that no measure with a target groups by
+    (an answer, a customer group: see deciding_levels). A level that only no-target measures
+    use but whose keys all decide elsewhere (the Work Programme's providers, ranked) is not."""
+    keys = {k for level in deciding for k in level}
+    return bool(group) and bool(keys) and tuple(group) not in deciding and \
+        not set(group) <= keys
 
 
 def _keys(k: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
