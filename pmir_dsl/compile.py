@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import ir
-from .calendar import add_months, next_working_day, workday
+from .calendar import DaySpan, add_months, month_numbers, next_working_day, workday
 from .schema import DECIMAL_SCALE, Column, ColumnSpec, ColumnType, Table
 
 #: Verdict codes, in the order of the count columns of a partial result.
@@ -66,6 +66,18 @@ class Batch:
             rows = pc.index_in(ref.values, value_set=ids.values)
             return np.asarray(pc.fill_null(rows, -1).to_numpy(zero_copy_only=False), np.int64)
         return self.cached(("join", table, ref_name), make)
+
+    def span(self, table: str, spec: ColumnSpec) -> DaySpan:
+        """A date column's :class:`~pmir_dsl.calendar.DaySpan`, once per batch for every
+        measure (deadlines and months are looked up in tables over it)."""
+        return self.cached(("span", table, spec),  # type: ignore[return-value]
+                           lambda: DaySpan.of(self.column(table, spec).values))
+
+    def months(self, table: str, spec: ColumnSpec) -> np.ndarray:
+        """Months since 1970-01 of a date column's values (:data:`NO_MONTH` for NaT), once per
+        batch."""
+        return self.cached(("month numbers", table, spec), lambda: month_numbers(
+            self.column(table, spec).values, NO_MONTH, self.span(table, spec)))
 
     def cached(self, key: Any, make: Callable[[], np.ndarray]) -> np.ndarray:
         """``make()``, computed once per batch for equal keys (IR nodes are hashable)."""
@@ -227,8 +239,7 @@ def record_months(b: Batch, table: str, spec: ColumnSpec, unit: str) -> np.ndarr
     :data:`NO_MONTH` where the record has none."""
     col = b.column(table, spec)
     if spec.type is ColumnType.DATE:
-        months = col.values.astype("datetime64[M]").astype(np.int64)
-        months[np.isnat(col.values)] = NO_MONTH
+        months = b.months(table, spec)
     else:
         months = np.where(col.present(), col.values.astype(np.int64), NO_MONTH)
     if unit == "quarter":
@@ -440,7 +451,7 @@ class MeasurePlan:
         anchor = b.column(self.measure.table, self.measure.period_column).values
         excl.add(f"{spec.until.name} before {self.measure.period_column.name}", until < anchor)
         open_ = np.isnat(until) | (until > b.as_of)
-        end = np.where(open_, size, until.astype("datetime64[M]").astype(np.int64) - b.first_month)
+        end = np.where(open_, size, b.months(self.measure.table, spec.until) - b.first_month)
         first = month_idx.copy()
         if spec.over_days is not None:
             first = np.maximum(first, self._over_from(b, anchor, spec, size))
@@ -688,7 +699,9 @@ def deadline_within(w: ir.WithinDays, b: Batch, table: str, excl: Exclusions) ->
     days = _days(w.days, b, table, excl)
     excl.add(f"{w.event.name} before {w.anchor.name}", event < anchor)
     if w.working:
-        return b.cached(("workday", table, w.anchor, w.days), lambda: workday(anchor, days, b.cal))
+        return b.cached(("workday", table, w.anchor, w.days),
+                        lambda: workday(anchor, w.days if isinstance(w.days, int) else days,
+                                        b.cal, b.span(table, w.anchor)))
     if w.months:
         return add_months(anchor, days)
     return anchor + days.astype("timedelta64[D]")
