@@ -305,7 +305,7 @@ class MeasurePlan:
             met, second, extra = self._count_ratio(b, month_idx, excl)
         elif m.buckets is not None:
             extra = self._buckets(b, met, deadline)
-        status = np.where(met, MET, FAILED).astype(np.int8)
+        status = (~np.asarray(met, dtype=bool)).view(np.int8)  # MET 0, FAILED 1
         status[pending] = PENDING
         status[excl.any] = EXCLUDED
         status[~in_pop] = OUTSIDE
@@ -534,20 +534,29 @@ class MeasurePlan:
         """Exclude records with no period, or one outside the service start to the as-of date."""
         m = self.measure
         col = m.period_column.name
-        excl.add(f"{col} missing", months == NO_MONTH)
+        missing, before, after = b.cached(("place", m.table, m.period_column, m.period_unit),
+                                          lambda: self._place_masks(b, months))
+        excl.add(f"{col} missing", missing)
         start = np.datetime64(b.first_month, "M")
+        excl.add(f"{col} before the service start month {start}", before)
+        excl.add(f"{col} after the as-of date {b.as_of}", after)
+        lengths = b.column(m.table, m.period_column).months
+        if m.period_unit == "month" and lengths is not None:
+            excl.add(f"{col} is a quarter, not a month", lengths == 3)
+
+    def _place_masks(self, b: Batch, months: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(no period, before the service start, after the as-of date) of every record: the same
+        for every measure of the table counted by the same column, so computed once per batch."""
+        m = self.measure
         first = _first_month(b, m.period_unit)
-        excl.add(f"{col} before the service start month {start}",
-                 (months != NO_MONTH) & (months < first))
+        missing = months == NO_MONTH
+        before = ~missing & (months < first)
         if m.period_column.type is ColumnType.DATE:
             after = b.column(m.table, m.period_column).values > b.as_of
         else:  # the record's own month (or period start), before rounding to a quarter
             raw = record_months(b, m.table, m.period_column, "month")
             after = (raw != NO_MONTH) & (raw > b.last_month)
-        excl.add(f"{col} after the as-of date {b.as_of}", after)
-        lengths = b.column(m.table, m.period_column).months
-        if m.period_unit == "month" and lengths is not None:
-            excl.add(f"{col} is a quarter, not a month", lengths == 3)
+        return missing, before, after
 
     def _decide(self, b: Batch, excl: Exclusions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(met, pending, deadline) per record."""
@@ -680,12 +689,17 @@ class Exclusions:
 
     def __init__(self, in_pop: np.ndarray):
         self.in_pop = in_pop
+        self.everyone = bool(in_pop.all())
         self.any = np.zeros(len(in_pop), dtype=bool)
         self.checks: list[tuple[str, np.ndarray]] = []
 
     def add(self, check: str, mask: np.ndarray) -> None:
         """Exclude population records where ``mask`` holds, under ``check``'s name."""
-        hit = mask & self.in_pop & ~self.any  # each record is reported under its first check
+        if not mask.any():  # most checks find nothing: one pass, no temporaries
+            return
+        hit = mask if self.everyone else mask & self.in_pop
+        if self.checks:  # each record is reported under its first check
+            hit = hit & ~self.any
         if hit.any():
             self.checks.append((check, hit))
             self.any |= hit
