@@ -11,6 +11,7 @@ measures (the same deadline, the same filter) are computed once per batch throug
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -30,9 +31,30 @@ STATUS_NAMES = ("met", "failed", "pending", "excluded", "not in population")
 NAT = np.datetime64("NaT", "D")
 
 
+class Shared:
+    """Results over whole tables that every chunk of one evaluation reads (a join of a
+    reference column into the whole table it refers to, the starts no profile covers): computed
+    once, by the first chunk that asks, while the others wait."""
+
+    def __init__(self) -> None:
+        self._values: dict[Any, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()``, computed once for equal keys."""
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = make()
+            return self._values[key]
+
+
 @attrs.define
 class Batch:
-    """One batch of rows of every table, with the evaluation's fixed context."""
+    """One batch of rows of every table, with the evaluation's fixed context.
+
+    A chunk of an evaluation in memory also has its first row's ``offset`` in its tables, whose
+    whole are ``lookup``, and ``shared``: results over the whole tables, computed once.
+    """
 
     tables: dict[str, Table]
     as_of: np.datetime64
@@ -41,6 +63,8 @@ class Batch:
     last_month: int  # months since 1970-01 of the as-of month
     memo: dict[Any, np.ndarray] = attrs.Factory(dict)
     lookup: dict[str, Table] | None = None  # whole tables that references resolve in
+    offset: int | None = None  # the first row of this chunk in every table of ``lookup``
+    shared: Shared | None = None
 
     def referenced(self, name: str) -> Table:
         """A table as a ``ref`` column sees it: whole, even when this batch is a chunk."""
@@ -65,7 +89,21 @@ class Batch:
             ids = next(c for c in target.columns.values() if c.spec.type is ColumnType.ID)
             rows = pc.index_in(ref.values, value_set=ids.values)
             return np.asarray(pc.fill_null(rows, -1).to_numpy(zero_copy_only=False), np.int64)
-        return self.cached(("join", table, ref_name), make)
+        key = ("join", table, ref_name)
+        if self.shared is None or self.lookup is None or self.offset is None or \
+                self.tables is self.lookup:
+            return self.cached(key, make)
+        # the whole table's join once (hashing the referenced ids is the cost), then this slice
+        whole = attrs.evolve(self, tables=self.lookup, memo={}, offset=None, shared=None)
+        rows = self.shared.get(key, lambda: whole.join(table, ref_name))
+        return self.cached(key, lambda: rows[self.offset:self.offset + self.tables[table].rows])
+
+    def whole_cached(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()`` for a result that depends on the whole tables only: once per evaluation
+        where chunks share one, else once per batch."""
+        if self.shared is None:
+            return self.cached(key, make)
+        return self.shared.get(key, make)
 
     def span(self, table: str, spec: ColumnSpec) -> DaySpan:
         """A date column's :class:`~pmir_dsl.calendar.DaySpan`, once per batch for every
@@ -430,8 +468,8 @@ class MeasurePlan:
             lost = b.cached(("own without profile", self.measure.id),
                             lambda: own_without_profile(self.measure, b))
         else:
-            unprofiled = b.cached(("without profile", self.measure.id),
-                                  lambda: without_profile(self.measure, b))
+            unprofiled = b.whole_cached(("without profile", self.measure.id),
+                                        lambda: without_profile(self.measure, b))
             # a start with no profile is in no triangle (row -1, no start: the appended False)
             lost = np.append(unprofiled, False)[b.join(self.measure.table,
                                                        e.link.name)]  # type: ignore[union-attr]
