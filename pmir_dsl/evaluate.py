@@ -10,7 +10,7 @@ measure x group x period x basis, decided exactly (semantics.md sections 2-5).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -160,17 +160,14 @@ def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     m = mp.measure
     ok = v.month >= 0
     cell = v.month * 4 + v.status  # only read where ok
-    grids: list[np.ndarray | None] = []
-    for level in m.groups:
-        if not level:
-            grids.append(None)
-            continue
-        base, space = _group_base(level, mp.table, b, months)
-        if space * months > DENSE_CELLS:
-            return None
+
+    def count(base: np.ndarray, space: int) -> np.ndarray:
         size = space * months * 4
         key = np.where(ok, base + cell, size)
-        grids.append(np.bincount(key, minlength=size + 1)[:size].reshape(space, months, 4))
+        return np.bincount(key, minlength=size + 1)[:size].reshape(space, months, 4)
+    grids = _level_grids(mp, b, months, count)
+    if grids is None:
+        return None
     finer = next((g for g in grids if g is not None), None)
     out = []
     for level, grid in zip(m.groups, grids):
@@ -183,6 +180,23 @@ def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
         labels = _decode(present, cols)  # [()] for the whole contract
         out.append(_as_counts(grid[present], labels))
     return tuple(out)
+
+
+def _level_grids(mp: MeasurePlan, b: Batch, months: int, grid: Callable[[np.ndarray, int], Any]
+                 ) -> list[Any] | None:
+    """``grid(base, space)`` of each group level of a measure (None for the whole contract's),
+    from its group codes (:func:`_group_base`); None if a level's code space is too large to
+    hold densely."""
+    grids: list[Any] = []
+    for level in mp.measure.groups:
+        if not level:
+            grids.append(None)
+            continue
+        base, space = _group_base(level, mp.table, b, months)
+        if space * months > DENSE_CELLS:
+            return None
+        grids.append(grid(base, space))
+    return grids
 
 
 def _is_backlog(m: ir.Measure, v: Verdicts) -> bool:
@@ -206,15 +220,10 @@ def _backlog_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     m = mp.measure
     ok = v.month >= 0
     cell = v.month * 4 + v.status
-    grids: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = []
-    for level in m.groups:
-        if not level:
-            grids.append(None)
-            continue
-        base, space = _group_base(level, mp.table, b, months)
-        if space * months > DENSE_CELLS:
-            return None
-        grids.append(_backlog_grid(v, ok, cell, base, space, months))
+    grids = _level_grids(mp, b, months,
+                         lambda base, space: _backlog_grid(v, ok, cell, base, space, months))
+    if grids is None:
+        return None
     finer = next((g for g in grids if g is not None), None)
     if finer is None:
         finer = _backlog_grid(v, ok, cell, np.zeros(len(ok), dtype=np.int64), 1, months)
