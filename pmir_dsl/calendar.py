@@ -68,38 +68,95 @@ def _region_holidays(region: str, first_year: int, last_year: int) -> tuple[np.d
     return tuple(np.datetime64(d, "D") for d in sorted(found))
 
 
-def workday(dates: np.ndarray, days: np.ndarray | int, cal: np.busdaycalendar) -> np.ndarray:
+@attrs.frozen(eq=False)
+class DaySpan:
+    """A date column as offsets into the span of its dates, to look values of each date up in a
+    table built once over the span (millions of records share a few hundred dates).
+
+    ``at`` is each record's days after ``first`` (int32), ``size`` for NaT: a table of
+    ``size + 1`` entries, the last one NaT's, is read with ``table[at]``.
+    """
+
+    first: int
+    size: int
+    at: np.ndarray
+    ok: np.ndarray  # not NaT
+
+    @classmethod
+    def of(cls, dates: np.ndarray) -> DaySpan:
+        """The span of ``dates`` (datetime64[D]) and each date's offset in it."""
+        import numpy as np
+
+        day = np.asarray(dates, dtype="datetime64[D]").view(np.int64)
+        ok = day != np.iinfo(np.int64).min  # NaT
+        if not ok.any():
+            return cls(0, 0, np.zeros(len(day), dtype=np.int32), ok)
+        lo = int(day.min(where=ok, initial=np.iinfo(np.int64).max))
+        size = int(day.max()) - lo + 1
+        kind = np.int32 if size < 2**31 - 1 else np.int64
+        return cls(lo, size, np.where(ok, day - lo, size).astype(kind), ok)
+
+    def days(self) -> np.ndarray:
+        """Every date of the span, as datetime64[D]."""
+        import numpy as np
+
+        return np.arange(self.first, self.first + self.size).astype("datetime64[D]")
+
+    def months(self, missing: int) -> np.ndarray:
+        """Months since 1970-01 of each date (``missing`` for NaT), by looking them up."""
+        import numpy as np
+
+        table = np.empty(self.size + 1, dtype=np.int64)
+        table[:-1] = self.days().astype("datetime64[M]").astype(np.int64)
+        table[-1] = missing
+        return table[self.at]
+
+
+def month_numbers(dates: np.ndarray, missing: int, span: DaySpan | None = None) -> np.ndarray:
+    """Months since 1970-01 of each date (``missing`` for NaT): ``datetime64[D]`` to ``[M]``,
+    looked up over the dates' span when that is shorter than the column (a calendar conversion
+    per record is several times slower than a lookup)."""
+    import numpy as np
+
+    span = span if span is not None else DaySpan.of(dates)
+    if span.size <= max(len(dates), 1):
+        return span.months(missing)
+    months = np.asarray(dates, dtype="datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    months[~span.ok] = missing
+    return months
+
+
+def workday(dates: np.ndarray, days: np.ndarray | int, cal: np.busdaycalendar,
+            span: DaySpan | None = None) -> np.ndarray:
     """Excel ``WORKDAY(D, N)`` for each date: the N-th working day after D (N >= 0).
 
     D itself is not counted and may be a non-working day, so a Saturday plus one working day is
     the following Monday if that is a working day. N = 0 gives D unchanged. NaT stays NaT.
     Millions of records share a few hundred dates and a few values of N, so the offsets are
-    worked out once per (date, N) on the span of dates and looked up.
+    worked out once per (date, N) on the span of dates and looked up (``span``: the dates'
+    :class:`DaySpan`, if the caller has it already).
     """
     import numpy as np
 
     dates = np.asarray(dates, dtype="datetime64[D]")
     n = np.asarray(days, dtype=np.int64)
-    day = dates.view(np.int64)
-    ok = ~np.isnat(dates)
-    if not ok.any():
+    span = span if span is not None else DaySpan.of(dates)
+    ok = span.ok
+    if not span.size:
         return dates.copy()
-    lo, hi = int(day[ok].min()), int(day[ok].max())
-    span = hi - lo + 1
     values = np.arange(1) + int(n) if n.ndim == 0 else _small_values(n[ok])
-    if values is None or span * len(values) > len(dates):
+    if values is None or span.size * len(values) > len(dates):
         out = np.full(dates.shape, np.datetime64("NaT"), dtype="datetime64[D]")
         out[ok] = _offset(dates[ok], np.broadcast_to(n, dates.shape)[ok], cal)
         return out
-    every = np.arange(lo, hi + 1).astype("datetime64[D]")
-    table = np.stack([_offset(every, np.full(span, v), cal) for v in values]).view(np.int64)
+    every = span.days()
+    table = np.stack([_offset(every, np.full(span.size, v), cal) for v in values]).view(np.int64)
     table = np.concatenate([table, np.full((len(values), 1), np.iinfo(np.int64).min)], axis=1)
-    at = np.where(ok, day - lo, span)  # NaT looks up the NaT column
-    if n.ndim == 0:
-        return table[0][at].view("datetime64[D]")
+    if n.ndim == 0:  # NaT looks up the NaT column
+        return table[0][span.at].view("datetime64[D]")
     row = np.zeros(int(values.max()) + 1, dtype=np.int64)
-    row[values] = np.arange(len(values))
-    return table[row[np.where(ok, n, values[0])], at].view("datetime64[D]")
+    row[values] = np.arange(len(values)) * (span.size + 1)
+    return table.reshape(-1)[row[np.where(ok, n, values[0])] + span.at].view("datetime64[D]")
 
 
 def _small_values(n: np.ndarray) -> np.ndarray | None:

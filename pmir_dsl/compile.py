@@ -11,6 +11,7 @@ measures (the same deadline, the same filter) are computed once per batch throug
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import ir
-from .calendar import add_months, next_working_day, workday
+from .calendar import DaySpan, add_months, month_numbers, next_working_day, workday
 from .schema import DECIMAL_SCALE, Column, ColumnSpec, ColumnType, Table
 
 #: Verdict codes, in the order of the count columns of a partial result.
@@ -30,9 +31,30 @@ STATUS_NAMES = ("met", "failed", "pending", "excluded", "not in population")
 NAT = np.datetime64("NaT", "D")
 
 
+class Shared:
+    """Results over whole tables that every chunk of one evaluation reads (a join of a
+    reference column into the whole table it refers to, the starts no profile covers): computed
+    once, by the first chunk that asks, while the others wait."""
+
+    def __init__(self) -> None:
+        self._values: dict[Any, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()``, computed once for equal keys."""
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = make()
+            return self._values[key]
+
+
 @attrs.define
 class Batch:
-    """One batch of rows of every table, with the evaluation's fixed context."""
+    """One batch of rows of every table, with the evaluation's fixed context.
+
+    A chunk of an evaluation in memory also has its first row's ``offset`` in its tables, whose
+    whole are ``lookup``, and ``shared``: results over the whole tables, computed once.
+    """
 
     tables: dict[str, Table]
     as_of: np.datetime64
@@ -41,6 +63,8 @@ class Batch:
     last_month: int  # months since 1970-01 of the as-of month
     memo: dict[Any, np.ndarray] = attrs.Factory(dict)
     lookup: dict[str, Table] | None = None  # whole tables that references resolve in
+    offset: int | None = None  # the first row of this chunk in every table of ``lookup``
+    shared: Shared | None = None
 
     def referenced(self, name: str) -> Table:
         """A table as a ``ref`` column sees it: whole, even when this batch is a chunk."""
@@ -65,7 +89,33 @@ class Batch:
             ids = next(c for c in target.columns.values() if c.spec.type is ColumnType.ID)
             rows = pc.index_in(ref.values, value_set=ids.values)
             return np.asarray(pc.fill_null(rows, -1).to_numpy(zero_copy_only=False), np.int64)
-        return self.cached(("join", table, ref_name), make)
+        key = ("join", table, ref_name)
+        if self.shared is None or self.lookup is None or self.offset is None or \
+                self.tables is self.lookup:
+            return self.cached(key, make)
+        # the whole table's join once (hashing the referenced ids is the cost), then this slice
+        whole = attrs.evolve(self, tables=self.lookup, memo={}, offset=None, shared=None)
+        rows = self.shared.get(key, lambda: whole.join(table, ref_name))
+        return self.cached(key, lambda: rows[self.offset:self.offset + self.tables[table].rows])
+
+    def whole_cached(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()`` for a result that depends on the whole tables only: once per evaluation
+        where chunks share one, else once per batch."""
+        if self.shared is None:
+            return self.cached(key, make)
+        return self.shared.get(key, make)
+
+    def span(self, table: str, spec: ColumnSpec) -> DaySpan:
+        """A date column's :class:`~pmir_dsl.calendar.DaySpan`, once per batch for every
+        measure (deadlines and months are looked up in tables over it)."""
+        return self.cached(("span", table, spec),  # type: ignore[return-value]
+                           lambda: DaySpan.of(self.column(table, spec).values))
+
+    def months(self, table: str, spec: ColumnSpec) -> np.ndarray:
+        """Months since 1970-01 of a date column's values (:data:`NO_MONTH` for NaT), once per
+        batch."""
+        return self.cached(("month numbers", table, spec), lambda: month_numbers(
+            self.column(table, spec).values, NO_MONTH, self.span(table, spec)))
 
     def cached(self, key: Any, make: Callable[[], np.ndarray]) -> np.ndarray:
         """``make()``, computed once per batch for equal keys (IR nodes are hashable)."""
@@ -227,8 +277,7 @@ def record_months(b: Batch, table: str, spec: ColumnSpec, unit: str) -> np.ndarr
     :data:`NO_MONTH` where the record has none."""
     col = b.column(table, spec)
     if spec.type is ColumnType.DATE:
-        months = col.values.astype("datetime64[M]").astype(np.int64)
-        months[np.isnat(col.values)] = NO_MONTH
+        months = b.months(table, spec)
     else:
         months = np.where(col.present(), col.values.astype(np.int64), NO_MONTH)
     if unit == "quarter":
@@ -294,7 +343,7 @@ class MeasurePlan:
             met, second, extra = self._count_ratio(b, month_idx, excl)
         elif m.buckets is not None:
             extra = self._buckets(b, met, deadline)
-        status = np.where(met, MET, FAILED).astype(np.int8)
+        status = (~np.asarray(met, dtype=bool)).view(np.int8)  # MET 0, FAILED 1
         status[pending] = PENDING
         status[excl.any] = EXCLUDED
         status[~in_pop] = OUTSIDE
@@ -419,8 +468,8 @@ class MeasurePlan:
             lost = b.cached(("own without profile", self.measure.id),
                             lambda: own_without_profile(self.measure, b))
         else:
-            unprofiled = b.cached(("without profile", self.measure.id),
-                                  lambda: without_profile(self.measure, b))
+            unprofiled = b.whole_cached(("without profile", self.measure.id),
+                                        lambda: without_profile(self.measure, b))
             # a start with no profile is in no triangle (row -1, no start: the appended False)
             lost = np.append(unprofiled, False)[b.join(self.measure.table,
                                                        e.link.name)]  # type: ignore[union-attr]
@@ -440,7 +489,7 @@ class MeasurePlan:
         anchor = b.column(self.measure.table, self.measure.period_column).values
         excl.add(f"{spec.until.name} before {self.measure.period_column.name}", until < anchor)
         open_ = np.isnat(until) | (until > b.as_of)
-        end = np.where(open_, size, until.astype("datetime64[M]").astype(np.int64) - b.first_month)
+        end = np.where(open_, size, b.months(self.measure.table, spec.until) - b.first_month)
         first = month_idx.copy()
         if spec.over_days is not None:
             first = np.maximum(first, self._over_from(b, anchor, spec, size))
@@ -523,20 +572,29 @@ class MeasurePlan:
         """Exclude records with no period, or one outside the service start to the as-of date."""
         m = self.measure
         col = m.period_column.name
-        excl.add(f"{col} missing", months == NO_MONTH)
+        missing, before, after = b.cached(("place", m.table, m.period_column, m.period_unit),
+                                          lambda: self._place_masks(b, months))
+        excl.add(f"{col} missing", missing)
         start = np.datetime64(b.first_month, "M")
+        excl.add(f"{col} before the service start month {start}", before)
+        excl.add(f"{col} after the as-of date {b.as_of}", after)
+        lengths = b.column(m.table, m.period_column).months
+        if m.period_unit == "month" and lengths is not None:
+            excl.add(f"{col} is a quarter, not a month", lengths == 3)
+
+    def _place_masks(self, b: Batch, months: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(no period, before the service start, after the as-of date) of every record: the same
+        for every measure of the table counted by the same column, so computed once per batch."""
+        m = self.measure
         first = _first_month(b, m.period_unit)
-        excl.add(f"{col} before the service start month {start}",
-                 (months != NO_MONTH) & (months < first))
+        missing = months == NO_MONTH
+        before = ~missing & (months < first)
         if m.period_column.type is ColumnType.DATE:
             after = b.column(m.table, m.period_column).values > b.as_of
         else:  # the record's own month (or period start), before rounding to a quarter
             raw = record_months(b, m.table, m.period_column, "month")
             after = (raw != NO_MONTH) & (raw > b.last_month)
-        excl.add(f"{col} after the as-of date {b.as_of}", after)
-        lengths = b.column(m.table, m.period_column).months
-        if m.period_unit == "month" and lengths is not None:
-            excl.add(f"{col} is a quarter, not a month", lengths == 3)
+        return missing, before, after
 
     def _decide(self, b: Batch, excl: Exclusions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(met, pending, deadline) per record."""
@@ -669,12 +727,17 @@ class Exclusions:
 
     def __init__(self, in_pop: np.ndarray):
         self.in_pop = in_pop
+        self.everyone = bool(in_pop.all())
         self.any = np.zeros(len(in_pop), dtype=bool)
         self.checks: list[tuple[str, np.ndarray]] = []
 
     def add(self, check: str, mask: np.ndarray) -> None:
         """Exclude population records where ``mask`` holds, under ``check``'s name."""
-        hit = mask & self.in_pop & ~self.any  # each record is reported under its first check
+        if not mask.any():  # most checks find nothing: one pass, no temporaries
+            return
+        hit = mask if self.everyone else mask & self.in_pop
+        if self.checks:  # each record is reported under its first check
+            hit = hit & ~self.any
         if hit.any():
             self.checks.append((check, hit))
             self.any |= hit
@@ -688,7 +751,9 @@ def deadline_within(w: ir.WithinDays, b: Batch, table: str, excl: Exclusions) ->
     days = _days(w.days, b, table, excl)
     excl.add(f"{w.event.name} before {w.anchor.name}", event < anchor)
     if w.working:
-        return b.cached(("workday", table, w.anchor, w.days), lambda: workday(anchor, days, b.cal))
+        return b.cached(("workday", table, w.anchor, w.days),
+                        lambda: workday(anchor, w.days if isinstance(w.days, int) else days,
+                                        b.cal, b.span(table, w.anchor)))
     if w.months:
         return add_months(anchor, days)
     return anchor + days.astype("timedelta64[D]")

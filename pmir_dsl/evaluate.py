@@ -10,7 +10,7 @@ measure x group x period x basis, decided exactly (semantics.md sections 2-5).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -118,6 +118,10 @@ def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
     plain = _plain_levels(mp, v, b, axis.size) if _is_plain(m, v) else None
     if plain is not None:
         return MeasureCounts(m.id, plain, _totals(m.kind, v), int((v.status == OUTSIDE).sum()))
+    backlog = _backlog_levels(mp, v, b, axis.size) if _is_backlog(m, v) else None
+    if backlog is not None:
+        return MeasureCounts(m.id, backlog[0], _totals(m.kind, v),
+                             int((v.status == OUTSIDE).sum()), oldest=backlog[1])
     placed = v.month >= 0
     if v.second is not None:
         placed = placed | (v.second >= 0)
@@ -156,17 +160,14 @@ def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     m = mp.measure
     ok = v.month >= 0
     cell = v.month * 4 + v.status  # only read where ok
-    grids: list[np.ndarray | None] = []
-    for level in m.groups:
-        if not level:
-            grids.append(None)
-            continue
-        base, space = _group_base(level, mp.table, b, months)
-        if space * months > DENSE_CELLS:
-            return None
+
+    def count(base: np.ndarray, space: int) -> np.ndarray:
         size = space * months * 4
         key = np.where(ok, base + cell, size)
-        grids.append(np.bincount(key, minlength=size + 1)[:size].reshape(space, months, 4))
+        return np.bincount(key, minlength=size + 1)[:size].reshape(space, months, 4)
+    grids = _level_grids(mp, b, months, count)
+    if grids is None:
+        return None
     finer = next((g for g in grids if g is not None), None)
     out = []
     for level, grid in zip(m.groups, grids):
@@ -179,6 +180,95 @@ def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
         labels = _decode(present, cols)  # [()] for the whole contract
         out.append(_as_counts(grid[present], labels))
     return tuple(out)
+
+
+def _level_grids(mp: MeasurePlan, b: Batch, months: int, grid: Callable[[np.ndarray, int], Any]
+                 ) -> list[Any] | None:
+    """``grid(base, space)`` of each group level of a measure (None for the whole contract's),
+    from its group codes (:func:`_group_base`); None if a level's code space is too large to
+    hold densely."""
+    grids: list[Any] = []
+    for level in mp.measure.groups:
+        if not level:
+            grids.append(None)
+            continue
+        base, space = _group_base(level, mp.table, b, months)
+        if space * months > DENSE_CELLS:
+            return None
+        grids.append(grid(base, space))
+    return grids
+
+
+def _is_backlog(m: ir.Measure, v: Verdicts) -> bool:
+    """Whether a measure counts records in backlog at month ends and nothing else besides the
+    four verdicts (a backlog share or count, not a breach count)."""
+    return (m.kind not in ("ratio", "average", "backlog_breach") and v.backlog is not None
+            and v.anchor is not None and v.second is None and v.cohort is None
+            and v.extra is None and v.rows is None)
+
+
+def _backlog_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
+                    ) -> tuple[tuple[Cells, ...], tuple[Cells, ...]] | None:
+    """A backlog measure's counts and oldest dates at every group level, None if a level's code
+    space is too large to hold densely.
+
+    As :func:`_plain_levels`: dense (group code, month) grids from the group codes computed once
+    per batch, the whole contract's the sum (or minimum) of another level's. The numerator is the
+    records in backlog at each month end: +1 from the first month in it, -1 from the first out.
+    A record in backlog has a month, so it is in the groups the verdicts place it in.
+    """
+    m = mp.measure
+    ok = v.month >= 0
+    cell = v.month * 4 + v.status
+    grids = _level_grids(mp, b, months,
+                         lambda base, space: _backlog_grid(v, ok, cell, base, space, months))
+    if grids is None:
+        return None
+    finer = next((g for g in grids if g is not None), None)
+    if finer is None:
+        finer = _backlog_grid(v, ok, cell, np.zeros(len(ok), dtype=np.int64), 1, months)
+    levels, oldest = [], []
+    for level, grid in zip(m.groups, grids):
+        if grid is None:
+            status, num, old = finer
+            grid = (status.sum(axis=0)[None], num.sum(axis=0)[None], old.min(axis=0)[None])
+        status, num, old = grid
+        present = np.flatnonzero(status.reshape(len(status), -1).any(axis=1))
+        labels = _decode(present, [b.column(mp.table, spec) for spec in level])
+        levels.append(_with_numerator(status[present], num[present], labels))
+        oldest.append(Cells.from_dense(old[present], labels, fill=NO_DATE))
+    return tuple(levels), tuple(oldest)
+
+
+def _backlog_grid(v: Verdicts, ok: np.ndarray, cell: np.ndarray, base: np.ndarray, space: int,
+                  months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """[groups, months, 4] verdict counts, [groups, months] records in backlog at the month end
+    and the oldest anchor date among them (:data:`NO_DATE` where none), for one group level."""
+    assert v.backlog is not None and v.anchor is not None
+    first, end = v.backlog
+    cells = space * months
+    status = np.bincount(np.where(ok, base + cell, cells * 4), minlength=cells * 4 + 1)
+    row = base >> 2  # group code x months
+    ins = np.bincount(np.where(first >= 0, row + first, cells), minlength=cells + 1)
+    outs = np.bincount(np.where(end >= 0, row + end, cells), minlength=cells + 1)
+    last = np.where(end < 0, months, end)
+    held = np.flatnonzero(first >= 0)
+    lengths = last[held] - first[held]
+    each = np.repeat(held, lengths)
+    offsets = np.arange(len(each)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    old = np.full(cells, NO_DATE, dtype=np.int64)
+    np.minimum.at(old, row[each] + first[each] + offsets, v.anchor.view(np.int64)[each])
+    return (status[:cells * 4].reshape(space, months, 4),
+            (ins - outs)[:cells].reshape(space, months), old.reshape(space, months))
+
+
+def _with_numerator(grid: np.ndarray, num: np.ndarray, labels: list[tuple[Any, ...]]) -> Cells:
+    """[groups, months, 4] verdict counts as [months, 6] counts whose numerator is ``num``."""
+    out = np.zeros((*grid.shape[:2], 6), dtype=np.int64)
+    out[..., :4] = grid
+    out[..., K_DEN] = grid[..., K_MET] + grid[..., K_FAILED]
+    out[..., K_NUM] = num
+    return Cells.from_dense(out, labels, tail=1)
 
 
 def _group_base(level: tuple, table: str, b: Batch, months: int) -> tuple[np.ndarray, int]:

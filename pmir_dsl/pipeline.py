@@ -14,7 +14,7 @@ import numpy as np
 
 from . import assurance, limits, lookalike, profiles, regimes, reviews
 from .check import check_file
-from .compile import Batch, Plan, compile_contract
+from .compile import Batch, Plan, Shared, compile_contract
 from .errors import DataError, DataProblem
 from .evaluate import Axis, Partial, Quality, finish, merge, partials, quality_entry
 from .limits import date_span
@@ -146,9 +146,12 @@ def _reduce_chunks(plan: Plan, whole: Batch, tables: dict[str, Table],
     """Every chunk's partial, merged in chunk order. Chunks are evaluated on a few threads
     (numpy works outside the GIL on whole columns), the merge stays in order, so the result
     is the same as one chunk after another."""
+    shared = Shared()  # joins into whole tables, computed once for every chunk
+
     def one(item: tuple[int, dict[str, Table]]) -> Partial:
         offset, chunk = item
-        return partials(plan, attrs.evolve(whole, tables=chunk, memo={}, lookup=tables), offset)
+        return partials(plan, attrs.evolve(whole, tables=chunk, memo={}, lookup=tables,
+                                           offset=offset, shared=shared), offset)
 
     chunks = list(_chunks(tables, chunk_rows))
     workers = min(len(chunks), EVALUATION_THREADS)

@@ -162,7 +162,7 @@ def without_profile(m: ir.Measure, b: Batch) -> np.ndarray:
     in no level's expected figures and no triangle, and neither are their outcomes."""
     e = m.expected
     assert isinstance(e, ir.ExpectedCohort)
-    whole = attrs.evolve(b, tables=b.lookup or b.tables, memo={})
+    whole = attrs.evolve(b, tables=b.lookup or b.tables, memo={}, offset=None, shared=None)
     series, _ = _series(e, whole)
     table = whole.tables[e.table]
     return np.any([sid < 0 for sid in _series_per_level(m, e, series, table)], axis=0)
@@ -173,7 +173,7 @@ def own_without_profile(m: ir.Measure, b: Batch) -> np.ndarray:
     measure counts the starts' own outcomes (a participant's job outcome, by its attachment)."""
     e = m.expected
     assert isinstance(e, ir.ExpectedCohort)
-    whole = attrs.evolve(b, tables=b.lookup or b.tables, memo={})
+    whole = attrs.evolve(b, tables=b.lookup or b.tables, memo={}, offset=None, shared=None)
     series, _ = _series(e, whole)
     sids = _series_per_level(m, e, series, b.tables[e.table])
     return np.any([sid < 0 for sid in sids], axis=0)

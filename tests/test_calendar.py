@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pmir_dsl.calendar import CalendarSpec, next_working_day, workday
+from pmir_dsl.calendar import CalendarSpec, DaySpan, month_numbers, next_working_day, workday
 
 EW = CalendarSpec().busdaycalendar(2019, 2027)
 
@@ -42,6 +42,41 @@ HAND_COMPUTED = [
 def test_workday_matches_excel(day: str, n: int, expected: str) -> None:
     got = workday(np.array([day], dtype="datetime64[D]"), n, EW)
     assert str(got[0]) == expected
+
+
+def _busday(days: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """WORKDAY by numpy directly, date by date (NaT stays NaT)."""
+    out = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[D]")
+    ok = ~np.isnat(days)
+    out[ok] = np.where(n[ok] == 0, days[ok],
+                       np.busday_offset(days[ok], n[ok], roll="backward", busdaycal=EW))
+    return out
+
+
+def test_months_and_deadlines_looked_up_over_the_span_equal_the_direct_ones() -> None:
+    rng = np.random.default_rng(3)
+    days = np.datetime64("2021-12-01") + rng.integers(0, 500, 5000).astype("timedelta64[D]")
+    days[::7] = np.datetime64("NaT")
+    span = DaySpan.of(days)
+    assert (span.first, span.size) == (int(days[~np.isnat(days)].min().astype(np.int64)), 500)
+    assert span.size * 3 <= len(days)  # the lookup paths, not the per-record ones
+    direct = days.astype("datetime64[M]").astype(np.int64)
+    assert np.array_equal(month_numbers(days, -7, span), np.where(np.isnat(days), -7, direct))
+    per_record = rng.integers(0, 3, len(days))
+    for n in (per_record, np.full(len(days), 2)):
+        assert np.array_equal(workday(days, n, EW, span).view(np.int64),
+                              _busday(days, n).view(np.int64))
+    assert np.array_equal(workday(days, 2, EW, span).view(np.int64),
+                          _busday(days, np.full(len(days), 2)).view(np.int64))
+
+
+def test_months_of_a_span_longer_than_the_column_are_converted_directly() -> None:
+    days = np.array(["1950-03-31", "NaT", "2150-01-01"], dtype="datetime64[D]")
+    assert DaySpan.of(days).size > len(days)
+    assert month_numbers(days, -1).tolist() == [(1950 - 1970) * 12 + 2, -1, (2150 - 1970) * 12]
+    nothing = np.array(["NaT", "NaT"], dtype="datetime64[D]")
+    assert month_numbers(nothing, -1).tolist() == [-1, -1]
+    assert np.isnat(workday(nothing, 1, EW)).all()
 
 
 def test_workday_vectorised_with_per_record_days_and_nat() -> None:
