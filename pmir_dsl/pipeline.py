@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -156,9 +155,9 @@ def _reduce_chunks(plan: Plan, whole: Batch, tables: dict[str, Table],
     chunks = list(_chunks(tables, chunk_rows))
     workers = min(len(chunks), EVALUATION_THREADS)
     if workers <= 1:
-        return functools.reduce(merge, map(one, chunks))
+        return merge_all(map(one, chunks))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return functools.reduce(merge, pool.map(one, chunks))
+        return merge_all(pool.map(one, chunks))
 
 
 #: Threads that evaluate chunks side by side (at most one per CPU).

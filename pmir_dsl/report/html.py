@@ -53,9 +53,8 @@ def render(ev: Evaluation) -> str:
     pack = Pack(ev)
     pages: list[tuple[str, str, str]] = []  # (anchor, nav label, markup)
     breakdowns: list[tuple[str, str, str]] = []  # pages of information-only group levels
-    deciding = view.deciding_levels(ev.plan.measures)
     for gv in pack.view.groups:
-        if view.information_only(gv.group, deciding):
+        if gv.breakdown:
             breakdowns.append(group_page(pack, gv))
         else:
             pages.append(group_page(pack, gv) if gv.group else contract_page(pack, gv))

@@ -212,6 +212,7 @@ class GroupView:
     regimes: tuple[RegimeView, ...] = ()
     fees: tuple[FeeView, ...] = ()
     notices: tuple[Mapping[str, Any], ...] = ()
+    breakdown: bool = False  # a group only information measures break down (information_only)
 
     def measure(self, measure_id: str) -> MeasureView | None:
         """This group's view of one measure, or ``None``."""
@@ -265,9 +266,11 @@ def build(ev: Any, groups: Mapping[str, str] | None = None,
     levels = _level_order(ev.plan.measures)
     triangles = ev.cohorts() if rows else []  # worked out once, shared out by group below
     deciding = deciding_levels(ev.plan.measures)
-    views = [_group_view(ev, plans, order, dict(k), by_group[k], triangles)
-             for k in sorted(by_group, key=lambda k: (information_only(dict(k), deciding),
-                                                      len(k), levels.get(_keys(k), 0), k))]
+    breakdown = {k: information_only(dict(k), deciding) for k in by_group}
+    views = [attrs.evolve(_group_view(ev, plans, order, dict(k), by_group[k], triangles),
+                          breakdown=breakdown[k])
+             for k in sorted(by_group, key=lambda k: (breakdown[k], len(k),
+                                                      levels.get(_keys(k), 0), k))]
     months = [r["month"] for r in ev.escalations] + [m for r in rows for m in [_month(r)]]
     quality = tuple({"table": q.table, "check": q.check, "count": q.count,
                      "examples": list(q.examples)} for q in ev.quality)
