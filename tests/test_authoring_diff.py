@@ -32,7 +32,7 @@ def test_no_change(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(["diff", "contracts/atw_ha.pmir", "contracts/atw_ha.pmir",
                           "examples/atw_ha"], capsys)
     assert status == 0
-    assert out == "no figure, verdict, band or level changed\n"
+    assert out == "nothing changed: no figure, verdict, band, level, remedy, review or action\n"
 
 
 def test_a_lower_target_flips_exactly_the_figures_between(tmp_path: Path,
@@ -104,3 +104,69 @@ def test_two_dates(capsys: pytest.CaptureFixture[str]) -> None:
 def test_needs_data(capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = run(["diff", "contracts/atw_ha.pmir", "contracts/atw_ha.pmir"], capsys)
     assert status == 2 and "give a data folder" in err
+
+
+def test_assurance_actions_are_compared(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Asking for every reason in common instead of any (9.95, decision 220) drops the actions
+    that shared only some reasons: each is a removed `assurance` row, nothing else moves."""
+    new = tmp_path / "ipes.pmir"
+    new.write_text(Path("contracts/ipes.pmir").read_text().replace(
+        "for the same reasons (any in common)", "for the same reasons (all of them)"))
+    old_actions = run_check("contracts/ipes.pmir", "examples/ipes").assurance
+    new_actions = run_check(str(new), "examples/ipes").assurance
+    gone = {(a["group"]["provider"], a["month"], a["action"]) for a in old_actions} - \
+        {(a["group"]["provider"], a["month"], a["action"]) for a in new_actions}
+    assert gone
+    status, out, _ = run(["diff", "contracts/ipes.pmir", str(new), "examples/ipes",
+                          "--format", "json"], capsys)
+    assert status == 1
+    found = json.loads(out)["changes"]
+    assert {c["kind"] for c in found} == {"assurance"}
+    assert {(c["group"], c["period"], c["basis"]) for c in found if c["field"] == "(row)"
+            and c["new"] is None} == {(f"provider={p}", m, a) for p, m, a in gone}
+
+
+def test_service_fee_pence_are_compared(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A provider's fee changed in the data: that provider's fee rows show the new pence."""
+    data = tmp_path / "data"
+    shutil.copytree("examples/ipes", data)
+    rows = list(csv.reader((data / "fees.csv").open(newline="")))
+    col = rows[0].index("service_fee_pence")
+    provider = rows[1][rows[0].index("provider")]
+    old_fee = int(rows[1][col])
+    rows[1][col] = str(old_fee + 100)
+    with (data / "fees.csv").open("w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    status, out, _ = run(["diff", "contracts/ipes.pmir", "--data", "examples/ipes", str(data),
+                          "--format", "json"], capsys)
+    assert status == 1
+    fees = [c for c in json.loads(out)["changes"] if c["kind"] == "fee"]
+    assert fees and {c["group"] for c in fees} == {f"provider={provider}"}
+    assert ("fee_pence", old_fee, old_fee + 100) in {(c["field"], c["old"], c["new"])
+                                                     for c in fees}
+
+
+def test_reviews_are_compared(capsys: pytest.CaptureFixture[str]) -> None:
+    """The Work Programme's quarterly reviews at two as-of dates: the last quarter's figures
+    move with the later date, and each moved net figure or verdict is listed, nothing else."""
+    later = run_check("contracts/work_programme.pmir", "examples/work_programme")
+    last = max(r["period"] for r in later.reviews)
+    earlier = run_check("contracts/work_programme.pmir", "examples/work_programme", f"{last}-01")
+
+    def nets(ev: object) -> dict[tuple[str, ...], tuple[object, ...]]:
+        return {(f"{r['review']} {r['measure']}", " ".join(f"{k}={v}" for k, v in
+                                                              r["group"].items()),
+                 r["quarter"], r["basis"]): (r["numerator"], r["denominator"],
+                                             (r["provisional"] or {}).get("net"))
+                for r in ev.reviews}  # type: ignore[attr-defined]
+
+    a, b = nets(earlier), nets(later)
+    moved = {k for k in a.keys() & b.keys() if a[k] != b[k]}
+    assert moved
+    status, out, _ = run(["diff", "contracts/work_programme.pmir", "examples/work_programme",
+                          "--as-of", f"{last}-01", later.as_of, "--format", "json"], capsys)
+    assert status == 1
+    reviews = [c for c in json.loads(out)["changes"] if c["kind"] == "review"]
+    listed = {(c["name"], c["group"], c["period"], c["basis"]) for c in reviews
+              if c["field"] in ("numerator", "denominator", "provisional.net")}
+    assert listed == moved
