@@ -311,7 +311,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     except filters.FilterError as e:
         raise UsageError(str(e)) from None
     if args.format in PACK_FORMATS:
-        _write_pack(ev, args.format, args.output)
+        _write_pack(filters.narrow(ev, groups, measures), args.format, args.output)
     elif args.format == "json":
         _write_text(args.output, filters.render_json(ev, groups, measures) if groups or measures
                     else json_report.pieces(ev))

@@ -9,6 +9,8 @@ under CI (CI=true), where .ci/run installs it and its absence is a failure.
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import re
 import shutil
@@ -17,6 +19,7 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from conftest import REPO, run_source, write_csv
@@ -173,6 +176,26 @@ def test_cli_writes_html_xlsx_and_csv(tmp_path: Path, capsys: pytest.CaptureFixt
     assert (tmp_path / "p.html").read_text(encoding="utf-8") == pack("atw_ha")
     assert main(["check", *args, "--format", "xlsx"]) == 2  # a workbook needs a file name
     assert "-o pack.xlsx" in capsys.readouterr().err
+
+
+def test_filters_narrow_every_pack_format(tmp_path: Path) -> None:
+    """`--provider` makes a provider's pack in every format: only its groups' figures, regime
+    levels, fees and assurance actions, as its filtered JSON holds them (docs/pack.md)."""
+    args = [os.path.relpath(REPO / "contracts" / "ipes.pmir"),
+            os.path.relpath(REPO / "examples" / "ipes"), "--provider", "Provider A"]
+    for fmt in ("html", "csv", "json"):
+        main(["check", *args, "--format", fmt, "-o", str(tmp_path / f"a.{fmt}")])
+    html = (tmp_path / "a.html").read_text(encoding="utf-8")
+    assert "Provider A" in html and "Provider B" not in html and "Provider C" not in html
+    doc = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
+    assert {a["group"]["provider"] for a in doc["assurance"]} == {"Provider A"}
+    with (tmp_path / "a.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(doc["results"]) and {r["provider"] for r in rows} == {"Provider A"}
+    main(["check", *args[:2], "--format", "xlsx", "--measure", "CSS1", "-o",
+          str(tmp_path / "m.xlsx")])
+    sheets = openpyxl.load_workbook(tmp_path / "m.xlsx").sheetnames
+    assert "CSS1" in sheets and "CSS2" not in sheets
 
 
 def test_charts_are_deterministic_svg() -> None:

@@ -70,6 +70,36 @@ def test_fees_in_pounds_and_notices(tmp_path: Path) -> None:
     assert notices.max_row == 1 + 4
 
 
+def test_reviews_sheet_has_every_quarterly_review(tmp_path: Path) -> None:
+    ev = evaluation("work_programme")
+    ws = workbook("work_programme", tmp_path)["Reviews"]
+    header = [c.value for c in ws[1]]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    assert len(rows) == len(ev.reviews)
+    first = ev.reviews[0]
+    got = dict(zip(header, rows[0]))
+    assert (got["Measure"], got["Quarter"], got["Numerator"], got["Provisional net"],
+            got["Final"]) == (first["measure"], first["quarter"], first["numerator"],
+                              first["provisional"]["net"],
+                              "Met" if first["final"]["met"] else "Failed")
+    raised = [r for r in rows if r[header.index("Notice")] == "PIN raised"]
+    assert len(raised) == sum(r["notice"] == "PIN raised" for r in ev.reviews) > 0
+    rules = {r.formula[0] for cf in ws.conditional_formatting for r in cf.rules}
+    assert {'"Met"', '"Failed"'} <= rules
+
+
+def test_assurance_sheet_lists_each_action(tmp_path: Path) -> None:
+    ev = evaluation("ipes")
+    ws = workbook("ipes", tmp_path)["Assurance"]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, (c.value for c in r))) for r in ws.iter_rows(min_row=2)]
+    assert [(r["provider"], r["Month"]) for r in rows] == \
+        [(a["group"]["provider"], a["month"]) for a in ev.assurance]
+    late = next(r for r in rows if r["Action"] == "Action plan not submitted on time")
+    assert "was due" in late["Why"] and late["Cite"] == "9.93-9.95"
+    assert "Assurance" not in workbook("atw_ha", tmp_path).sheetnames  # no assurance declared
+
+
 def test_workbook_is_byte_identical(tmp_path: Path) -> None:
     a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     xlsx.write(evaluation("atw_ha"), str(a))

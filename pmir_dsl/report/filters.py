@@ -1,11 +1,13 @@
 """``pmirc check --provider X / --group KEY=VALUE / --measure ID...``: checked and applied.
 
-A group filter keeps the results (and cohorts, escalations, remedies, reviews) whose group has
+A group filter keeps the results (and cohorts, escalations, remedies, reviews, assurance actions)
+whose group has
 every KEY=VALUE given, values compared as text (``(none)`` for an empty value); the contract as a
 whole has no keys, so it is left out. A measure filter keeps the results, cohorts, reviews and
-notices of those measures and their ``measures`` entries; escalation and fee rows are per group,
-not per measure, and stay. Data quality always stays: it is about the data. Every key of the
-JSON stays (output.md): only the lists are shorter.
+notices of those measures and their ``measures`` entries; escalation, fee and assurance rows are
+per group, not per measure, and stay. Data quality always stays: it is about the data. Every key
+of the JSON stays (output.md): only the lists are shorter. The review packs (HTML, XLSX, CSV) are
+made from the evaluation :func:`narrow` filters the same way.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+import attrs
 
 from ..diagnostics import did_you_mean
 from ..visible import visible
@@ -78,11 +82,30 @@ def filter_json(d: dict[str, Any], groups: Mapping[str, str],
                 measures: Sequence[str] | None) -> dict[str, Any]:
     """output.md's object with its lists filtered; every key kept."""
     out = dict(d)
-    for key in ("results", "cohorts", "escalations", "remedies", "reviews"):
+    for key in ("results", "cohorts", *EVALUATION_LISTS[1:]):
         out[key] = [r for r in d[key] if keep_row(r, groups, measures)]
     if measures is not None:
         out["measures"] = [m for m in d["measures"] if m["measure"] in measures]
     return out
+
+
+#: The lists of rows an evaluation holds, filtered alike (cohorts are worked out from the
+#: counts on demand: the measures kept narrow them, and the packs look them up by group).
+EVALUATION_LISTS = ("results", "escalations", "remedies", "reviews", "assurance")
+
+
+def narrow(ev: Any, groups: Mapping[str, str], measures: Sequence[str] | None) -> Any:
+    """The evaluation with only the rows the filters keep, and only the measures kept, for the
+    review packs: what they show of a provider is what its JSON holds."""
+    if not groups and measures is None:
+        return ev
+    kept = {key: [r for r in getattr(ev, key) if keep_row(r, groups, measures)]
+            for key in EVALUATION_LISTS}
+    plan = ev.plan
+    if measures is not None:
+        plan = attrs.evolve(plan, measures=tuple(mp for mp in plan.measures
+                                                 if mp.measure.id in measures))
+    return attrs.evolve(ev, plan=plan, **kept)
 
 
 def render_json(ev: Any, groups: Mapping[str, str], measures: Sequence[str] | None) -> str:

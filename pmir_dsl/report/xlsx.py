@@ -1,8 +1,8 @@
 """The review pack as an Excel workbook (``pmirc check --format xlsx -o pack.xlsx``).
 
 A Summary sheet (every measure x group x basis in its latest period), one sheet per measure
-(every result), then Escalations, Service fee, Notices and Data quality where the contract has
-them. Numbers are written as numbers (shares with a percent format, money as pounds with a
+(every result), then Escalations, Service fee, Notices, Reviews (quarterly reviews), Assurance
+(assurance actions) and Data quality where the contract has them. Numbers are written as numbers (shares with a percent format, money as pounds with a
 pound format, counts as integers), every header row is frozen and filtered, and the status
 column is coloured by conditional formatting: Met green, Failed red, Not assessed grey, the
 second band of a band set (Cabinet Office "Near Target") amber.
@@ -53,6 +53,10 @@ def write(ev: Evaluation, path: str) -> None:
     notices = [r for r in ev.remedies if "issued" in r]
     if notices:
         notice_sheet(wb.add_worksheet(names.take("Notices")), notices, fmt)
+    if ev.plan.contract.reviews:
+        review_sheet(wb.add_worksheet(names.take("Reviews")), ev.reviews, fmt)
+    if ev.plan.contract.assurances:
+        assurance_sheet(wb.add_worksheet(names.take("Assurance")), ev.assurance, fmt)
     quality_sheet(wb.add_worksheet(names.take("Data quality")), ev, fmt)
     wb.close()
 
@@ -230,6 +234,49 @@ def notice_sheet(ws: Any, notices: list[dict[str, Any]], fmt: dict[str, Any]) ->
     _table(ws, 0, header, rows, {k + 5: fmt["decimal"], k + 8: fmt["decimal"]}, fmt,
            {len(header) - 1: 80})
     _status_colours(ws, 0, len(rows), k + 9, fmt)
+
+
+def review_sheet(ws: Any, reviews: list[dict[str, Any]], fmt: dict[str, Any]) -> None:
+    """Every quarterly review: the figure, the net figure required, the provisional and the
+    final result, and the notice it raised."""
+    keys = group_keys(reviews)
+    header = ["Review", "Measure", *keys, "Quarter", "Basis", "Review date", "Numerator",
+              "Denominator", "Required", "Provisional net", "Provisional", "Final net", "Final",
+              "Final failed after provisional met", "Notice"]
+    rows = []
+    for r in reviews:
+        prov, final = r.get("provisional") or {}, r.get("final") or {}
+        rows.append([r["review"], r["measure"], *(r["group"].get(k) for k in keys), r["quarter"],
+                     r["basis"], r["review_date"], r["numerator"], r["denominator"],
+                     r["required"], prov.get("net"), _verdict(prov), final.get("net"),
+                     _verdict(final), "yes" if r["final_failed_after_provisional_met"] else "",
+                     r["notice"] or ""])
+    k = len(keys) + 2
+    _table(ws, 0, header, rows, {k + 3: fmt["count"], k + 4: fmt["count"],
+                                 k + 5: fmt["decimal"], k + 6: fmt["decimal"],
+                                 k + 8: fmt["decimal"]}, fmt, {})
+    _status_colours(ws, 0, len(rows), k + 7, fmt)
+    _status_colours(ws, 0, len(rows), k + 9, fmt)
+
+
+def _verdict(result: dict[str, Any]) -> str | None:
+    """Met / Failed / Not assessed of a provisional or final result; nothing when not yet known."""
+    return STATUS[result.get("met")] if result else None
+
+
+def assurance_sheet(ws: Any, actions: list[dict[str, Any]], fmt: dict[str, Any]) -> None:
+    """Every assurance action DWP may take: where, when, which rule, the reviews behind it."""
+    from .html_assurance import ACTION_TITLES
+
+    keys = group_keys(actions)
+    header = ["Assurance", *keys, "Month", "Action", "Cite", "Reviews", "Reasons", "Why"]
+    rows = [[a["assurance"], *(a["group"].get(k) for k in keys), a["month"],
+             ACTION_TITLES[a["action"]], a["cite"],
+             "; ".join(f"{v['review_id']} {v['rating']} ({v['completed']})" for v in a["reviews"]),
+             ", ".join(a["reasons"]), a["reason"]] for a in actions]
+    if not rows:
+        rows = [["No action triggered", *([None] * (len(header) - 1))]]
+    _table(ws, 0, header, rows, {}, fmt, {len(header) - 3: 40, len(header) - 1: 80})
 
 
 def quality_sheet(ws: Any, ev: Evaluation, fmt: dict[str, Any]) -> None:
