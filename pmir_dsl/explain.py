@@ -10,6 +10,7 @@ lists, so the explanation and the audit always agree; ``-o FILE`` writes them as
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -99,10 +100,21 @@ def _counts(header: list[str], rows: list[list[Any]]) -> list[str]:
     out = [f"  population  {len(rows):>8}"]
     out.append(f"  excluded    {n['excluded']:>8}")
     out += [f"    {count:>8}  {text or 'no reason recorded'}" for text, count in sorted(why.items())]
-    out += [f"  pending     {n['pending']:>8}   (not yet due: in neither numerator nor "
-            "denominator)",
-            f"  met         {n['met']:>8}", f"  failed      {n['failed']:>8}"]
-    return out
+    out.append(f"  pending     {n['pending']:>8}   (not yet due: in neither numerator nor "
+               "denominator)")
+    if n["counted"]:  # a ratio's or an average's records are counted, not met one by one
+        return out + [f"  counted     {n['counted']:>8}   (adding up to "
+                      f"{_sum(header, rows, 'numerator')} over {_sum(header, rows, 'denominator')}"
+                      ": only the whole figure is met or failed)"]
+    return out + [f"  met         {n['met']:>8}", f"  failed      {n['failed']:>8}"]
+
+
+def _sum(header: list[str], rows: list[list[Any]], column: str) -> str:
+    """The exact sum of the counted records' parts of the numerator or denominator."""
+    verdict, at = header.index("verdict"), header.index(column)
+    total = sum((Decimal(r[at]) for r in rows if r[verdict] == "counted" and r[at] != ""),
+                Decimal(0))
+    return _n(int(total)) if total == total.to_integral_value() else str(total.normalize())
 
 
 def _deadlines(header: list[str], rows: list[list[Any]]) -> list[str]:

@@ -68,6 +68,29 @@ def test_counts_add_up_to_the_figure(atw, measure: str, group: list[str], period
     assert "Cite: 6.17" in out
 
 
+@pytest.mark.parametrize(("contract", "measure", "period"), [
+    ("ses", "REFERRAL_TO_ASSESSMENT", "2024-06"),  # average working days
+    ("work_programme", "CMO_SCORE", "2024-06"),    # a ratio of two sums
+])
+def test_averages_and_ratios_count_records_that_add_up(contract: str, measure: str, period: str,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A ratio's or an average's records are neither met nor failed one by one: explain counts
+    them and adds their parts up to the figure's numerator and denominator."""
+    ev = run_check(REPO / f"contracts/{contract}.pmir", REPO / f"examples/{contract}")
+    (row,) = [r for r in ev.results if r["measure"] == measure and r["group"] == {}
+              and r["period"] == period and r["basis"] == "in_month"]
+    assert row["denominator"]
+    status, out, _ = run(["explain", f"contracts/{contract}.pmir", f"examples/{contract}",
+                          "--measure", measure, "--period", period], capsys)
+    assert status == 0
+    assert count(out, "counted") == count(out, "population") - count(out, "excluded") - \
+        count(out, "pending")
+    num, den = (str(int(x)) if float(x).is_integer() else str(x)
+                for x in (row["numerator"], row["denominator"]))
+    assert f"(adding up to {num} over {den}:" in out
+    assert not re.search(r"^  (met|failed) ", out, re.MULTILINE)
+
+
 def test_excluded_by_reason(capsys: pytest.CaptureFixture[str], atw) -> None:  # type: ignore[no-untyped-def]
     row = next(r for r in atw.results if r["measure"] == "KPI1" and r["excluded"]
                and r["group"] == {} and r["basis"] == "in_month")
