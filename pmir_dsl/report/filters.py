@@ -83,7 +83,8 @@ def filter_json(d: dict[str, Any], groups: Mapping[str, str],
     """output.md's object with its lists filtered; every key kept."""
     out = dict(d)
     for key in ("results", "cohorts", *EVALUATION_LISTS[1:]):
-        out[key] = [r for r in d[key] if keep_row(r, groups, measures)]
+        if key in d:  # `assurance` only where the contract declares one
+            out[key] = [r for r in d[key] if keep_row(r, groups, measures)]
     if measures is not None:
         out["measures"] = [m for m in d["measures"] if m["measure"] in measures]
     return out
