@@ -67,7 +67,7 @@ import pyarrow.parquet as pq
 
 from .date_formats import SLASHED, DateFormat, compiled_format
 from .errors import DataError, DataProblem
-from .limits import out_of_span
+from .limits import out_of_span, remember_span
 from .schema import DECIMAL_PLACES, Column, ColumnSpec, ColumnType, Table, TableSpec
 from .visible import visible
 
@@ -821,8 +821,16 @@ def _date_native(field: _Field) -> Column | None:
 
 
 def _date_column(spec: ColumnSpec, days: pa.ChunkedArray) -> Column:
-    """A date column from a pyarrow date32 array (null becomes NaT)."""
-    return Column(spec, _numpy(days, "datetime64[D]"))
+    """A date column from a pyarrow date32 array (null becomes NaT), its earliest and latest
+    date taken from Arrow's min_max, which skips nulls: numpy would need a pass and a full-size
+    temporary to leave NaT out (limits.date_span; the as-of date, far-date and calendar checks
+    all ask for the span)."""
+    values = _numpy(days, "datetime64[D]")
+    ends = pc.min_max(pc.cast(days, pa.int32()))
+    lo, hi = ends["min"].as_py(), ends["max"].as_py()
+    remember_span(values, (None, None) if lo is None else
+                  (np.datetime64(lo, "D"), np.datetime64(hi, "D")))
+    return Column(spec, values)
 
 
 # --- bool -------------------------------------------------------------------------------------
