@@ -284,12 +284,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     """``pmirc check``: evaluate and report; exit 1 when any assessed target is failed."""
     from .load import load_tables
     from .pipeline import compile_file
-    from .report import filters, terminal
+    from .report import filters
     from .report import json as json_report
 
     plan = compile_file(args.contract)
     _warn(plan.contract)
-    with terminal.progress(terminal.progress_wanted(sys.stderr, args.format)) as step:
+    with _progress(args.format) as step:
         used = plan.contract.used_tables()
         streamed = _streamed(args, plan)
         opened = None
@@ -318,8 +318,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         from rich.console import Console
 
+        from .report import terminal
+
         terminal.render(ev, Console(width=args.width, highlight=False), groups, measures)
     return EXIT_FAILED if filters.failed(ev.results, groups, measures) else EXIT_OK
+
+
+def _progress(fmt: str) -> Any:
+    """The table report's progress steps (``terminal.progress``). Other formats never show
+    progress (``terminal.progress_wanted``), so their runs do not import the terminal report
+    and rich (0.1 s of every ``--format json`` run)."""
+    if fmt != "table":
+        return contextlib.nullcontext(lambda description: contextlib.nullcontext())
+    from .report import terminal
+
+    return terminal.progress(terminal.progress_wanted(sys.stderr, fmt))
 
 
 def _streamed(args: argparse.Namespace, plan: Any) -> tuple[str, ...]:
