@@ -295,7 +295,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         opened = None
         with step(f"Reading {len(used)} table{'s' if len(used) != 1 else ''} from "
                   f"{args.data_dir}" + (f" (streaming {', '.join(streamed)})" if streamed
-                                        else "")):
+                                        else "")), _importing_holidays():
             if streamed or args.engine == "dask":
                 from .stream import open_tables
 
@@ -322,6 +322,32 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         terminal.render(ev, Console(width=args.width, highlight=False), groups, measures)
     return EXIT_FAILED if filters.failed(ev.results, groups, measures) else EXIT_OK
+
+
+@contextlib.contextmanager
+def _importing_holidays() -> Iterator[None]:
+    """Import the bank-holiday package and its UK module (about 0.25 s of Python, needed for
+    the calendar once the tables are read) on another thread while the tables are read: reading
+    them is mostly Arrow's work, which lets go of the interpreter. Joined before the block's end,
+    so that nothing is left importing."""
+    import threading
+
+    thread = threading.Thread(target=_import_holidays, name="pmirc-import-holidays")
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+
+
+def _import_holidays() -> None:
+    """``holidays`` and its UK module imported (the calendar imports them again, a lookup)."""
+    try:
+        import holidays
+
+        holidays.country_holidays("GB")
+    except Exception:  # noqa: BLE001 - the calendar imports it itself, and says what fails
+        pass
 
 
 def _progress(fmt: str) -> Any:

@@ -205,3 +205,17 @@ def test_a_json_check_does_not_import_the_terminal_report(tmp_path: Path) -> Non
                                  text=True, check=False).stdout.strip().splitlines()[-1]
              for fmt in ("json", "table")}
     assert found == {"json": "[]", "table": "['pmir_dsl.report.terminal', 'rich']"}
+
+
+def test_holidays_are_imported_beside_the_reading_and_joined() -> None:
+    """pmirc check imports the bank-holiday package and its UK module on another thread while
+    the tables are read; the thread is over when the reading is (nothing left importing)."""
+    import sys
+    import threading
+
+    from pmir_dsl import cli
+
+    with cli._importing_holidays():
+        pass
+    assert "holidays.countries.united_kingdom" in sys.modules
+    assert not [t for t in threading.enumerate() if t.name == "pmirc-import-holidays"]
