@@ -71,6 +71,10 @@ def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         with _without_pandas():
+            if getattr(args, "data_dir", None) is not None:  # a command that reads data
+                from .memory import reuse_freed_memory
+
+                reuse_freed_memory()
             return int(args.run(args))
     except CompileError as e:
         print(render_all(e.diagnostics, e.sources), file=sys.stderr)
