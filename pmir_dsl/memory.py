@@ -11,7 +11,14 @@ machine the kernel's time for those faults (zeroing, huge-page compaction) came 
   top below 2 GiB (``M_TRIM_THRESHOLD``), set with ``mallopt``; skipped where the C library is
   not glibc, or ``GLIBC_TUNABLES`` sets malloc's own tunables;
 * pyarrow: its jemalloc pool, which keeps freed pages for the next allocation, unless
-  ``ARROW_DEFAULT_MEMORY_POOL`` names a pool.
+  ``ARROW_DEFAULT_MEMORY_POOL`` names a pool;
+* numpy: no ``madvise(MADV_HUGEPAGE)`` on its large arrays, unless ``NUMPY_MADVISE_HUGEPAGE``
+  is set. Once memory is reused, what is left is the first touch of each page; a huge page is
+  one fault instead of 512, but where the kernel compacts memory to find one (transparent huge
+  pages' ``defrag`` is ``madvise``, and a machine that has run for hours is fragmented) it costs
+  far more: 1.2 GB of fresh numpy arrays took 0.16 to 2.5 s of system time in huge pages on the
+  shared machine, a steady 0.5 to 0.6 s in small ones, and the 10M-row AtW check 2.7 to 3.4 s
+  against 1.5 to 1.7 s.
 
 The cost is memory the process holds on to: its peak is a few hundred MiB higher at 10M rows
 (docs/performance.md). Only the command line sets these (:func:`pmir_dsl.cli.main`); a library
@@ -33,6 +40,7 @@ def reuse_freed_memory() -> None:
     """Keep freed memory for reuse, in glibc's malloc and in pyarrow (see the module's text)."""
     _glibc_keeps_freed_memory()
     _arrow_keeps_freed_memory()
+    _numpy_in_small_pages()
 
 
 def _glibc_keeps_freed_memory() -> None:
@@ -54,3 +62,14 @@ def _arrow_keeps_freed_memory() -> None:
 
     if "jemalloc" in pa.supported_memory_backends():
         pa.set_memory_pool(pa.jemalloc_memory_pool())
+
+
+def _numpy_in_small_pages() -> None:
+    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
+        return
+    import numpy as np
+
+    core = getattr(np, "_core", None) or getattr(np, "core", None)
+    switch = getattr(getattr(core, "multiarray", None), "_set_madvise_hugepage", None)
+    if switch is not None:  # numpy's switch for it (private, so looked for)
+        switch(False)

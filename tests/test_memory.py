@@ -15,7 +15,7 @@ if {reuse}:
     reuse_freed_memory()
 a = np.arange(10_000_000)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-for i in range(40):  # a full-size temporary made and freed, again and again
+for i in range(20):  # a full-size temporary made and freed, again and again
     b = a + i
     del b
 print(pa.default_memory_pool().backend_name, resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -31,9 +31,10 @@ def _run(reuse: bool, **env: str) -> tuple[str, int]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 def test_freed_arrays_are_reused_not_faulted_in_again() -> None:
-    """Forty 80 MB temporaries: without reuse glibc maps each afresh (over 32 MB it always
-    does) and faults its pages in; with it the first one's memory serves the rest."""
-    env = {"ARROW_DEFAULT_MEMORY_POOL": "", "GLIBC_TUNABLES": ""}
+    """Twenty 80 MB temporaries (in small pages both ways): without reuse glibc maps each
+    afresh (over 32 MB it always does) and faults its pages in; with it the first one's memory
+    serves the rest."""
+    env = {"ARROW_DEFAULT_MEMORY_POOL": "", "GLIBC_TUNABLES": "", "NUMPY_MADVISE_HUGEPAGE": "0"}
     pool, kept = _run(True, **env)
     _, fresh = _run(False, **env)
     assert pool == "jemalloc"
@@ -43,3 +44,18 @@ def test_freed_arrays_are_reused_not_faulted_in_again() -> None:
 def test_a_pool_or_tunables_the_user_chose_are_kept() -> None:
     """ARROW_DEFAULT_MEMORY_POOL and glibc's malloc tunables are the user's to set."""
     assert _run(True, ARROW_DEFAULT_MEMORY_POOL="system")[0] == "system"
+
+
+def test_numpy_arrays_are_not_asked_for_huge_pages() -> None:
+    """After reuse_freed_memory numpy no longer madvises huge pages, unless the user's
+    NUMPY_MADVISE_HUGEPAGE says what to do."""
+    code = ("import numpy._core.multiarray as m; from pmir_dsl.memory import reuse_freed_memory; "
+            "reuse_freed_memory(); print(m._get_madvise_hugepage())")
+
+    def asked(**env: str) -> str:
+        clean = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True, env={**clean, **env}).stdout.strip()
+
+    assert asked() == "False"
+    assert asked(NUMPY_MADVISE_HUGEPAGE="1") == "True"
