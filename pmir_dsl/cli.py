@@ -346,12 +346,10 @@ def _importing_holidays() -> Iterator[None]:
 
 def _import_holidays() -> None:
     """``holidays`` and its UK module imported (the calendar imports them again, a lookup)."""
-    try:
+    with contextlib.suppress(Exception):  # the calendar imports it again, and says what fails
         import holidays
 
         holidays.country_holidays("GB")
-    except Exception:  # noqa: BLE001 - the calendar imports it itself, and says what fails
-        pass
 
 
 def _progress(fmt: str) -> Any:
