@@ -71,6 +71,10 @@ def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         with _without_pandas():
+            if getattr(args, "data_dir", None) is not None:  # a command that reads data
+                from .memory import reuse_freed_memory
+
+                reuse_freed_memory()
             return int(args.run(args))
     except CompileError as e:
         print(render_all(e.diagnostics, e.sources), file=sys.stderr)
@@ -284,18 +288,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     """``pmirc check``: evaluate and report; exit 1 when any assessed target is failed."""
     from .load import load_tables
     from .pipeline import compile_file
-    from .report import filters, terminal
+    from .report import filters
     from .report import json as json_report
 
     plan = compile_file(args.contract)
     _warn(plan.contract)
-    with terminal.progress(terminal.progress_wanted(sys.stderr, args.format)) as step:
+    with _progress(args.format) as step:
         used = plan.contract.used_tables()
         streamed = _streamed(args, plan)
         opened = None
         with step(f"Reading {len(used)} table{'s' if len(used) != 1 else ''} from "
                   f"{args.data_dir}" + (f" (streaming {', '.join(streamed)})" if streamed
-                                        else "")):
+                                        else "")), _importing_holidays():
             if streamed or args.engine == "dask":
                 from .stream import open_tables
 
@@ -318,8 +322,45 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         from rich.console import Console
 
+        from .report import terminal
+
         terminal.render(ev, Console(width=args.width, highlight=False), groups, measures)
     return EXIT_FAILED if filters.failed(ev.results, groups, measures) else EXIT_OK
+
+
+@contextlib.contextmanager
+def _importing_holidays() -> Iterator[None]:
+    """Import the bank-holiday package and its UK module (about 0.25 s of Python, needed for
+    the calendar once the tables are read) on another thread while the tables are read: reading
+    them is mostly Arrow's work, which lets go of the interpreter. Joined before the block's end,
+    so that nothing is left importing."""
+    import threading
+
+    thread = threading.Thread(target=_import_holidays, name="pmirc-import-holidays")
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+
+
+def _import_holidays() -> None:
+    """``holidays`` and its UK module imported (the calendar imports them again, a lookup)."""
+    with contextlib.suppress(Exception):  # the calendar imports it again, and says what fails
+        import holidays
+
+        holidays.country_holidays("GB")
+
+
+def _progress(fmt: str) -> Any:
+    """The table report's progress steps (``terminal.progress``). Other formats never show
+    progress (``terminal.progress_wanted``), so their runs do not import the terminal report
+    and rich (0.1 s of every ``--format json`` run)."""
+    if fmt != "table":
+        return contextlib.nullcontext(lambda description: contextlib.nullcontext())
+    from .report import terminal
+
+    return terminal.progress(terminal.progress_wanted(sys.stderr, fmt))
 
 
 def _streamed(args: argparse.Namespace, plan: Any) -> tuple[str, ...]:

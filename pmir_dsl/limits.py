@@ -210,11 +210,18 @@ def date_span(dates: np.ndarray) -> tuple[np.datetime64 | None, np.datetime64 | 
     if hi != np.iinfo(np.int64).min:
         lo = np.where(days == np.iinfo(np.int64).min, hi, days).min()
         span = np.datetime64(int(lo), "D"), np.datetime64(int(hi), "D")
+    remember_span(dates, span)
+    return span
+
+
+def remember_span(dates: np.ndarray, span: tuple[np.datetime64 | None, np.datetime64 | None]
+                  ) -> None:
+    """Record the span of a date column found another way (the loader has Arrow's, which skips
+    nulls without a pass of its own), so that :func:`date_span` returns it."""
     if len(_SPANS) > 256:  # forget the columns no longer alive
         for key in [k for k, (ref, _) in _SPANS.items() if ref() is None]:
             del _SPANS[key]
     _SPANS[id(dates)] = (weakref.ref(dates), span)
-    return span
 
 
 # ---- the length of an evaluation -----------------------------------------------------------------

@@ -67,7 +67,7 @@ import pyarrow.parquet as pq
 
 from .date_formats import SLASHED, DateFormat, compiled_format
 from .errors import DataError, DataProblem
-from .limits import out_of_span
+from .limits import out_of_span, remember_span
 from .schema import DECIMAL_PLACES, Column, ColumnSpec, ColumnType, Table, TableSpec
 from .visible import visible
 
@@ -708,6 +708,8 @@ def _check_required(field: _Field) -> None:
     """Report empty cells in a column that must have a value (ids always must)."""
     if field.spec.nullable and field.spec.type is not ColumnType.ID:
         return
+    if field.raw.null_count == 0 and not pa.types.is_floating(field.raw.type):
+        return  # every row has a value (no pass over the rows to find none empty)
     hint = "an id is required on every row" if field.spec.type is ColumnType.ID else _REQUIRED_HINT
     field.report_mask(~field.present(), "empty, but a value is required", hint)
 
@@ -821,8 +823,16 @@ def _date_native(field: _Field) -> Column | None:
 
 
 def _date_column(spec: ColumnSpec, days: pa.ChunkedArray) -> Column:
-    """A date column from a pyarrow date32 array (null becomes NaT)."""
-    return Column(spec, _numpy(days, "datetime64[D]"))
+    """A date column from a pyarrow date32 array (null becomes NaT), its earliest and latest
+    date taken from Arrow's min_max, which skips nulls: numpy would need a pass and a full-size
+    temporary to leave NaT out (limits.date_span; the as-of date, far-date and calendar checks
+    all ask for the span)."""
+    values = _numpy(days, "datetime64[D]")
+    ends = pc.min_max(pc.cast(days, pa.int32()))
+    lo, hi = ends["min"].as_py(), ends["max"].as_py()
+    remember_span(values, (None, None) if lo is None else
+                  (np.datetime64(lo, "D"), np.datetime64(hi, "D")))
+    return Column(spec, values)
 
 
 # --- bool -------------------------------------------------------------------------------------
@@ -1056,9 +1066,11 @@ def _parse_coded(field: _Field) -> Column:
     column, the same problems (rows and values) as parsing the decoded strings."""
     indices, values = _dictionary_parts(field.raw)
     too_long = _bools(pc.greater(pc.utf8_length(values), MAX_CELL_CHARS))
-    field.report_mask(_take(too_long, indices, False), f"longer than {MAX_CELL_CHARS:,} "
-                      "characters (Excel's limit for a cell)", "a cell this long is usually a "
-                      "broken export, e.g. a quote left open that runs on into the following rows")
+    if too_long.any():  # rows are looked at only when some value is too long
+        field.report_mask(_take(too_long, indices, False), f"longer than {MAX_CELL_CHARS:,} "
+                          "characters (Excel's limit for a cell)", "a cell this long is usually "
+                          "a broken export, e.g. a quote left open that runs on into the "
+                          "following rows")
     if field.spec.type is ColumnType.CATEGORY:
         allowed = list(field.spec.categories)
         known = _numpy(pc.fill_null(pc.index_in(values, value_set=pa.array(allowed, pa.string())),
@@ -1068,7 +1080,8 @@ def _parse_coded(field: _Field) -> Column:
         if bad.any():  # the error path: the decoded strings, as the text parser sees them
             _report_unknown(field.with_raw(pc.cast(field.raw, pa.string())), bad, allowed)
         return Column(field.spec, codes)
-    used = np.flatnonzero(np.bincount(indices[indices >= 0], minlength=len(values)))
+    coded = indices if field.raw.null_count == 0 else indices[indices >= 0]
+    used = np.flatnonzero(np.bincount(coded, minlength=len(values)))
     kept = values.take(pa.array(used))
     order = _numpy(pc.array_sort_indices(kept), np.int64)
     rank = np.full(len(values), -1, np.int32)
@@ -1085,7 +1098,8 @@ def _dictionary_parts(raw: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
         return np.zeros(0, np.int32), pa.array([], pa.string())
     values = unified.chunk(0).dictionary
     indices = pa.chunked_array([c.indices for c in unified.chunks], pa.int32())
-    return _numpy(pc.fill_null(indices, -1), np.int32), values
+    filled = pc.fill_null(indices, -1).combine_chunks()  # read only: never written, not copied
+    return np.asarray(filled.to_numpy(zero_copy_only=False), np.int32), values
 
 
 def _take(per_value: np.ndarray, indices: np.ndarray, null: object) -> np.ndarray:

@@ -188,3 +188,34 @@ measure M "Done within 1 working day" {
     assert status == 0
     assert lines[1:] == ["M,R1,true,2024-01,met,2024-01-03,,1,1,"
                          "referral_date=2024-01-02; done_date=2024-01-03"]
+
+
+def test_a_json_check_does_not_import_the_terminal_report(tmp_path: Path) -> None:
+    """``--format json`` never shows progress, so it leaves rich (and the terminal report)
+    unimported: a tenth of a second of every scripted run. The table report still has them."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    code = ("import sys; from pmir_dsl.cli import main; status = main(sys.argv[1:]); "
+            "print(sorted(m for m in ('rich', 'pmir_dsl.report.terminal') if m in sys.modules))")
+    args = [str(root / "contracts" / "atw_ha.pmir"), str(root / "examples" / "atw_ha")]
+    found = {fmt: subprocess.run([sys.executable, "-c", code, "check", *args, "--format", fmt,
+                                  "-o", str(tmp_path / f"out.{fmt}")], capture_output=True,
+                                 text=True, check=False).stdout.strip().splitlines()[-1]
+             for fmt in ("json", "table")}
+    assert found == {"json": "[]", "table": "['pmir_dsl.report.terminal', 'rich']"}
+
+
+def test_holidays_are_imported_beside_the_reading_and_joined() -> None:
+    """pmirc check imports the bank-holiday package and its UK module on another thread while
+    the tables are read; the thread is over when the reading is (nothing left importing)."""
+    import sys
+    import threading
+
+    from pmir_dsl import cli
+
+    with cli._importing_holidays():
+        pass
+    assert "holidays.countries.united_kingdom" in sys.modules
+    assert not [t for t in threading.enumerate() if t.name == "pmirc-import-holidays"]

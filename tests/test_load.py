@@ -584,3 +584,31 @@ def test_large_table_is_vectorised(tmp_path: Path) -> None:
     dup, bad_date = problems_of(excinfo)
     assert (dup.rows, dup.count) == ((2, 200_001), 2)
     assert (bad_date.rows, bad_date.values) == ((150_002,), ("2020-02-30",))
+
+
+def test_date_spans_the_loader_records_are_numpys(tmp_path: Path) -> None:
+    """The loader gives each date column its earliest and latest date from Arrow (nulls
+    skipped); they must be numpy's over the loaded values, NaT left out: a column with gaps,
+    one of nulls only, a Parquet timestamp column and CSV text."""
+    from pmir_dsl import limits
+
+    days = [dt.date(2024, 5, 2), None, dt.date(2023, 1, 31), dt.date(2025, 12, 1), None]
+    pq.write_table(pa.table({
+        "gaps": pa.array(days, pa.date32()), "none": pa.array([None] * 5, pa.date32()),
+        "stamps": pa.array([dt.datetime(2024, 3, 1, 23), None, None, None,
+                            dt.datetime(2020, 2, 29)], pa.timestamp("s", "Europe/London"))}),
+        tmp_path / "p.parquet")
+    write(tmp_path, "c.csv", "d\n2024-02-29\n\n1999-12-31\n")
+    loaded = load_tables(tmp_path, [
+        table("p", col("gaps", ColumnType.DATE, True), col("none", ColumnType.DATE, True),
+              col("stamps", ColumnType.DATE, True)),
+        table("c", col("d", ColumnType.DATE, True))])
+    spans = {name: limits.date_span(c.values) for t in loaded.values()
+             for name, c in t.columns.items()}
+    assert spans == {"gaps": (np.datetime64("2023-01-31"), np.datetime64("2025-12-01")),
+                     "none": (None, None),
+                     "stamps": (np.datetime64("2020-02-29"), np.datetime64("2024-03-01")),
+                     "d": (np.datetime64("1999-12-31"), np.datetime64("2024-02-29"))}
+    limits._SPANS.clear()  # worked out again by numpy from the values
+    assert spans == {name: limits.date_span(c.values) for t in loaded.values()
+                     for name, c in t.columns.items()}
