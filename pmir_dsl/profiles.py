@@ -124,15 +124,12 @@ def _cohort(m: ir.Measure, e: ir.ExpectedCohort, b: Batch) -> Expected:
     series, weights = _series(e, b)
     size = b.last_month - b.first_month + 1
     table = b.tables[e.table]
-    start = table.columns[e.start.name].values
-    cohort = b.months(e.table, e.start) - b.first_month
-    started = (cohort >= 0) & (cohort < size) & (start <= b.as_of)  # NaT: no month, never <=
-    if e.anchor is not None:  # a start before its anchor is no start (semantics.md 1)
-        started &= ~(start < table.columns[e.anchor.name].values)
     key_names = [k.name for k in e.keys]
     names = list(dict.fromkeys([*key_names, *(c.name for level in m.groups for c in level)]))
     cols = [table.columns[n] for n in names]
-    combo, cell_count = _start_cells(cols, cohort, started, size)
+    combo, cell_count = b.cached(  # the same for every measure against these starts
+        ("start cells", e.table, e.start, e.anchor, tuple(names)),
+        lambda: _start_cells(cols, *_started(e, b, size), size))
     codes = _digits(combo // size, cols)  # each combination's value code per column (0: none)
     month = combo % size
     key_cols = [table.columns[k] for k in key_names]
@@ -153,16 +150,29 @@ def _cohort(m: ir.Measure, e: ir.ExpectedCohort, b: Batch) -> Expected:
     problems = ()
     if missing.any():  # the rows themselves, for the data-quality entry's examples
         lost = np.unique(combo[missing] // size)
-        rows = started & np.isin(_radix(cols, table.rows), lost)
+        rows = _started(e, b, size)[1] & np.isin(_radix(cols, table.rows), lost)
         problems = (_missing_profile(e, rows, table),)
     return Expected(tuple(levels), tuple(starts), tuple(cumulative), problems)
+
+
+def _started(e: ir.ExpectedCohort, b: Batch, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's cohort (month index of its start) and whether it is a start on the axis."""
+    table = b.tables[e.table]
+    start = table.columns[e.start.name].values
+    cohort = b.months(e.table, e.start) - b.first_month
+    started = (cohort >= 0) & (cohort < size) & (start <= b.as_of)  # NaT: no month, never <=
+    if e.anchor is not None:  # a start before its anchor is no start (semantics.md 1)
+        started &= ~(start < table.columns[e.anchor.name].values)
+    return cohort, started
 
 
 def _radix(cols: list[Column], n: int) -> np.ndarray:
     """Each record's mixed-radix code of ``cols``' value codes (digit 0: no value)."""
     code = np.zeros(n, dtype=np.int64)
-    for col in cols:
-        code = code * (len(_names(col)) + 1) + (col.values.astype(np.int64) + 1)
+    for col in cols:  # in place: no temporaries of the table's length
+        code *= len(_names(col)) + 1
+        code += col.values
+        code += 1
     return code
 
 
@@ -180,7 +190,10 @@ def _start_cells(cols: list[Column], cohort: np.ndarray, started: np.ndarray, si
     """The (values of ``cols``, cohort month) cells starts fall in, as codes (value code x
     ``size`` + cohort month, ascending), and the starts in each."""
     space = int(np.prod([len(_names(c)) + 1 for c in cols])) * size
-    code = (_radix(cols, len(cohort)) * size + cohort)[started]
+    code = _radix(cols, len(cohort))
+    code *= size
+    code += cohort
+    code = code[started]
     if space <= DENSE_CELLS:
         counts = np.bincount(code, minlength=space)
         present = np.flatnonzero(counts)
