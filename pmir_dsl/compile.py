@@ -168,7 +168,9 @@ def join_ids(refs: pa.Array, ids: pa.Array) -> np.ndarray:
 
 def _sorted_join(refs: pa.Array, ids: pa.Array) -> np.ndarray | None:
     """:func:`join_ids` by binary search, None where the ids do not allow it."""
-    if ids.type != pa.string() or refs.type != pa.string() or len(ids) == 0 or ids.null_count:
+    if not (isinstance(ids, pa.Array) and isinstance(refs, pa.Array)) or \
+            ids.type != pa.string() or refs.type != pa.string() or len(ids) == 0 or \
+            ids.null_count:
         return None
     starts, data = _string_parts(ids)
     width = int(starts[1] - starts[0])
@@ -231,16 +233,16 @@ def _suffix_keys(table: np.ndarray, prefix: np.ndarray) -> tuple[np.ndarray, np.
 def gather(col: Column, rows: np.ndarray) -> Column:
     """``col`` taken at ``rows`` (-1: null), in the same representation."""
     ok = rows >= 0
-    safe = np.where(ok, rows, 0)
+    everywhere = bool(ok.all())  # every reference found: no row to blank
+    safe = rows if everywhere else np.where(ok, rows, 0)
     t = col.spec.type
     if t in (ColumnType.ID, ColumnType.REF):
         values = col.values.take(pa.array(safe)).to_numpy(zero_copy_only=False)
         return Column(col.spec, pa.array(np.where(ok, values, None), pa.string()))
     values = col.values[safe] if len(col.values) else np.zeros(len(rows), col.values.dtype)
-    if t is ColumnType.DATE:
-        values = np.where(ok, values, NAT)
-    elif t in (ColumnType.TEXT, ColumnType.CATEGORY, ColumnType.BOOL):
-        values = np.where(ok, values, -1).astype(col.values.dtype)
+    if not everywhere and t in (ColumnType.DATE, ColumnType.TEXT, ColumnType.CATEGORY,
+                                ColumnType.BOOL):  # a fresh array (taken): blanked in place
+        values[~ok] = NAT if t is ColumnType.DATE else -1
     valid = ok if col.valid is None else ok & col.valid[safe]
     months = None if col.months is None else col.months[safe]
     return Column(col.spec, values, valid, col.dictionary, months)

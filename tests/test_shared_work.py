@@ -73,6 +73,9 @@ def test_join_ids_finds_the_rows_arrow_finds(ids: list[str], refs: list[str | No
     wide, rs = pa.array(["Z", *ids, "Z"], pa.string()).slice(1, len(ids)), \
         pa.array(["?", *refs], pa.string()).slice(1)
     assert compile_mod.join_ids(rs, wide).tolist() == _hashed(rs, wide)
+    chunked = pa.chunked_array([r[:1], r[1:]])  # not one array: hashed
+    assert compile_mod._sorted_join(chunked, a) is None
+    assert compile_mod.join_ids(chunked, a).tolist() == _hashed(r, a)
 
 
 def test_join_ids_of_many_random_references() -> None:
