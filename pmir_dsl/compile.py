@@ -87,8 +87,7 @@ class Batch:
             ref = self.tables[table].columns[ref_name]
             target = self.referenced(ref.spec.references)  # type: ignore[arg-type]
             ids = next(c for c in target.columns.values() if c.spec.type is ColumnType.ID)
-            rows = pc.index_in(ref.values, value_set=ids.values)
-            return np.asarray(pc.fill_null(rows, -1).to_numpy(zero_copy_only=False), np.int64)
+            return join_ids(ref.values, ids.values)
         key = ("join", table, ref_name)
         if self.shared is None or self.lookup is None or self.offset is None or \
                 self.tables is self.lookup:
@@ -154,19 +153,96 @@ class Verdicts:
     extra: np.ndarray | None = None
 
 
+def join_ids(refs: pa.Array, ids: pa.Array) -> np.ndarray:
+    """Row of ``ids`` (a table's unique ids) holding each of ``refs``; -1 if null or unknown.
+
+    Ids of one length in ascending order, as extracts often are, that differ only in their last
+    eight bytes (a shared prefix before them) are looked up by binary search on those bytes as
+    integers, the references sorted first: no hash of the ids. Other ids are hashed by Arrow."""
+    found = _sorted_join(refs, ids)
+    if found is not None:
+        return found
+    rows = pc.index_in(refs, value_set=ids)
+    return np.asarray(pc.fill_null(rows, -1).to_numpy(zero_copy_only=False), np.int64)
+
+
+def _sorted_join(refs: pa.Array, ids: pa.Array) -> np.ndarray | None:
+    """:func:`join_ids` by binary search, None where the ids do not allow it."""
+    if not (isinstance(ids, pa.Array) and isinstance(refs, pa.Array)) or \
+            ids.type != pa.string() or refs.type != pa.string() or len(ids) == 0 or \
+            ids.null_count:
+        return None
+    starts, data = _string_parts(ids)
+    width = int(starts[1] - starts[0])
+    if (np.diff(starts) != width).any():
+        return None
+    table = data[starts[0]:starts[-1]].reshape(len(ids), width)
+    shared = int(np.argmax(np.append(table[0] != table[-1], True)))  # their common prefix
+    if width - shared > 8:
+        return None
+    keys, same = _suffix_keys(table, table[0, :shared])
+    if not same.all() or (keys[1:] <= keys[:-1]).any():
+        return None  # not one prefix, or not strictly ascending: hash them
+    at, data = _string_parts(refs)
+    ok = np.diff(at) == width
+    if refs.null_count:
+        ok &= np.asarray(refs.is_valid())
+    valid = np.flatnonzero(ok)
+    if len(valid) == len(refs):
+        looked = data[at[0]:at[-1]].reshape(len(refs), width)
+    else:
+        looked = data[at[valid][:, None] + np.arange(width)]
+    wanted, same = _suffix_keys(looked, table[0, :shared])
+    order = np.argsort(wanted)
+    pos = np.empty(len(wanted), dtype=np.int64)
+    pos[order] = np.searchsorted(keys, wanted[order])
+    pos = np.minimum(pos, len(keys) - 1)
+    hit = same & (keys[pos] == wanted)
+    out = np.full(len(refs), -1, dtype=np.int64)
+    out[valid[hit]] = pos[hit]
+    return out
+
+
+def _string_parts(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(start offsets of each string and the end of the last, int64; the bytes) of an Arrow
+    string array."""
+    starts = np.frombuffer(values.buffers()[1], np.int32)[values.offset:
+                                                         values.offset + len(values) + 1]
+    data = values.buffers()[2]
+    return starts.astype(np.int64), np.frombuffer(data, np.uint8) if data is not None else \
+        np.zeros(0, np.uint8)
+
+
+def _suffix_keys(table: np.ndarray, prefix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The bytes after ``prefix`` of each row of ``table`` (strings of one width, at most 8
+    bytes after the prefix) as big-endian integers, so in the strings' order; and whether
+    each row starts with ``prefix``."""
+    n, width = table.shape
+    if width >= 8 and table.flags.c_contiguous:  # the last 8 bytes of each row, read at once
+        keys = np.ndarray((n,), ">u8", table, width - 8, (width,)).astype(np.uint64)
+        if width - len(prefix) < 8:
+            keys &= np.uint64((1 << (8 * (width - len(prefix)))) - 1)
+    else:
+        keys = np.zeros(n, dtype=np.uint64)
+        for j in range(len(prefix), width):
+            keys <<= np.uint64(8)
+            keys |= table[:, j]
+    return keys, (table[:, :len(prefix)] == prefix).all(axis=1)
+
+
 def gather(col: Column, rows: np.ndarray) -> Column:
     """``col`` taken at ``rows`` (-1: null), in the same representation."""
     ok = rows >= 0
-    safe = np.where(ok, rows, 0)
+    everywhere = bool(ok.all())  # every reference found: no row to blank
+    safe = rows if everywhere else np.where(ok, rows, 0)
     t = col.spec.type
     if t in (ColumnType.ID, ColumnType.REF):
         values = col.values.take(pa.array(safe)).to_numpy(zero_copy_only=False)
         return Column(col.spec, pa.array(np.where(ok, values, None), pa.string()))
     values = col.values[safe] if len(col.values) else np.zeros(len(rows), col.values.dtype)
-    if t is ColumnType.DATE:
-        values = np.where(ok, values, NAT)
-    elif t in (ColumnType.TEXT, ColumnType.CATEGORY, ColumnType.BOOL):
-        values = np.where(ok, values, -1).astype(col.values.dtype)
+    if not everywhere and t in (ColumnType.DATE, ColumnType.TEXT, ColumnType.CATEGORY,
+                                ColumnType.BOOL):  # a fresh array (taken): blanked in place
+        values[~ok] = NAT if t is ColumnType.DATE else -1
     valid = ok if col.valid is None else ok & col.valid[safe]
     months = None if col.months is None else col.months[safe]
     return Column(col.spec, values, valid, col.dictionary, months)

@@ -220,13 +220,14 @@ def _backlog_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     m = mp.measure
     ok = v.month >= 0
     cell = v.month * 4 + v.status
+    spread = _backlog_spread(v, months)
     grids = _level_grids(mp, b, months,
-                         lambda base, space: _backlog_grid(v, ok, cell, base, space, months))
+                         lambda base, space: _backlog_grid(spread, ok, cell, base, space, months))
     if grids is None:
         return None
     finer = next((g for g in grids if g is not None), None)
     if finer is None:
-        finer = _backlog_grid(v, ok, cell, np.zeros(len(ok), dtype=np.int64), 1, months)
+        finer = _backlog_grid(spread, ok, cell, np.zeros(len(ok), dtype=np.int64), 1, months)
     levels, oldest = [], []
     for level, grid in zip(m.groups, grids):
         if grid is None:
@@ -240,26 +241,47 @@ def _backlog_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     return tuple(levels), tuple(oldest)
 
 
-def _backlog_grid(v: Verdicts, ok: np.ndarray, cell: np.ndarray, base: np.ndarray, space: int,
-                  months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """[groups, months, 4] verdict counts, [groups, months] records in backlog at the month end
-    and the oldest anchor date among them (:data:`NO_DATE` where none), for one group level."""
+@attrs.frozen(eq=False)
+class _Spread:
+    """A backlog measure's records by month end, the same at every group level: the records
+    that enter and leave the backlog (and the month they do), and one entry per record and
+    month end it is in backlog (the record, the month, its anchor date)."""
+
+    ins: np.ndarray
+    in_month: np.ndarray
+    outs: np.ndarray
+    out_month: np.ndarray
+    each: np.ndarray
+    month: np.ndarray
+    anchor: np.ndarray
+
+
+def _backlog_spread(v: Verdicts, months: int) -> _Spread:
+    """:class:`_Spread` of one batch's verdicts: each record's months in backlog expanded (a
+    small multiple of the records at most), once for every group level."""
     assert v.backlog is not None and v.anchor is not None
     first, end = v.backlog
+    ins, outs = np.flatnonzero(first >= 0), np.flatnonzero(end >= 0)
+    lengths = np.where(end < 0, months, end)[ins] - first[ins]
+    each = np.repeat(ins, lengths)
+    offsets = np.arange(len(each)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return _Spread(ins, first[ins], outs, end[outs], each, first[each] + offsets,
+                   v.anchor.view(np.int64)[each])
+
+
+def _backlog_grid(spread: _Spread, ok: np.ndarray, cell: np.ndarray, base: np.ndarray,
+                  space: int, months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """[groups, months, 4] verdict counts, [groups, months] records in backlog at the month end
+    and the oldest anchor date among them (:data:`NO_DATE` where none), for one group level."""
     cells = space * months
     status = np.bincount(np.where(ok, base + cell, cells * 4), minlength=cells * 4 + 1)
     row = base >> 2  # group code x months
-    ins = np.bincount(np.where(first >= 0, row + first, cells), minlength=cells + 1)
-    outs = np.bincount(np.where(end >= 0, row + end, cells), minlength=cells + 1)
-    last = np.where(end < 0, months, end)
-    held = np.flatnonzero(first >= 0)
-    lengths = last[held] - first[held]
-    each = np.repeat(held, lengths)
-    offsets = np.arange(len(each)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    ins = np.bincount(row[spread.ins] + spread.in_month, minlength=cells)
+    outs = np.bincount(row[spread.outs] + spread.out_month, minlength=cells)
     old = np.full(cells, NO_DATE, dtype=np.int64)
-    np.minimum.at(old, row[each] + first[each] + offsets, v.anchor.view(np.int64)[each])
+    np.minimum.at(old, row[spread.each] + spread.month, spread.anchor)
     return (status[:cells * 4].reshape(space, months, 4),
-            (ins - outs)[:cells].reshape(space, months), old.reshape(space, months))
+            (ins - outs).reshape(space, months), old.reshape(space, months))
 
 
 def _with_numerator(grid: np.ndarray, num: np.ndarray, labels: list[tuple[Any, ...]]) -> Cells:
@@ -399,7 +421,12 @@ def _triangle(v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]], mont
     assert v.cohort is not None
     ok = (v.status == MET) & (v.cohort >= 0) & (v.month >= v.cohort) & (slot >= 0)
     key = (slot[ok] * months + v.cohort[ok]) * months + (v.month[ok] - v.cohort[ok])
-    cells = Keys.of([key], len(labels) * months * months)
+    size = len(labels) * months * months
+    if size <= DENSE_CELLS:  # one count of the keys, the cells some outcome fell in kept
+        counts = np.bincount(key, minlength=size)
+        held = np.flatnonzero(counts)
+        return Cells(tuple(labels), held, counts[held].astype(np.int64), (months, months))
+    cells = Keys.of([key], size)
     counts = np.bincount(cells.at(key), minlength=len(cells)).astype(np.int64)
     return Cells(tuple(labels), cells.cells, counts, (months, months))
 

@@ -26,6 +26,7 @@ import attrs
 import numpy as np
 
 from . import ir
+from .cells import DENSE_CELLS
 from .compile import Batch, compile_condition
 from .errors import DataError, DataProblem
 from .schema import DECIMAL_SCALE, Column, ColumnType
@@ -117,44 +118,109 @@ def _strings(col: Column) -> np.ndarray:
 
 
 def _cohort(m: ir.Measure, e: ir.ExpectedCohort, b: Batch) -> Expected:
+    """Starts are counted once per (key and group values, cohort month) by one bincount over
+    the cohort table; everything after that (profile series, groups, missing profiles) is
+    worked out on those few combinations, never per record."""
     series, weights = _series(e, b)
     size = b.last_month - b.first_month + 1
-    cohort_table = b.tables[e.table]
-    start = cohort_table.columns[e.start.name].values
-    if e.anchor is not None:  # a start before its anchor is no start (semantics.md 1)
-        start = np.where(start < cohort_table.columns[e.anchor.name].values,
-                         np.datetime64("NaT", "D"), start)
-    cohort = start.astype("datetime64[M]").astype(np.int64) - b.first_month
-    started = ~np.isnat(start) & (cohort >= 0) & (cohort < size) & (start <= b.as_of)
-    sids = _series_per_level(m, e, series, cohort_table)
-    # a start with no profile at some level is left out of every level (decisions 39 and 48)
-    missing = started & np.any([sid < 0 for sid in sids], axis=0)
+    table = b.tables[e.table]
+    key_names = [k.name for k in e.keys]
+    names = list(dict.fromkeys([*key_names, *(c.name for level in m.groups for c in level)]))
+    cols = [table.columns[n] for n in names]
+    combo, cell_count = b.cached(  # the same for every measure against these starts
+        ("start cells", e.table, e.start, e.anchor, tuple(names)),
+        lambda: _start_cells(cols, *_started(e, b, size), size))
+    codes = _digits(combo // size, cols)  # each combination's value code per column (0: none)
+    month = combo % size
+    key_cols = [table.columns[k] for k in key_names]
+    key_code = np.zeros(len(combo), dtype=np.int64)
+    for col, digit in zip(key_cols, (codes[names.index(k)] for k in key_names)):
+        key_code = key_code * (len(_names(col)) + 1) + digit
+    per_combo, inverse = _key_series(m, e, series, key_cols, key_code)
+    sids = per_combo[:, inverse]
+    missing = np.any(sids < 0, axis=0)
     levels, starts, cumulative = [], [], []
     for level, sid in zip(m.groups, sids):
-        names = [c.name for c in level]
-        ok = started & ~missing
-        group_code, group_labels = _combined([cohort_table.columns[n] for n in names],
-                                             cohort_table.rows)
-        counts = _start_counts(group_code[ok], group_labels, sid[ok], cohort[ok], len(series),
-                               size)
+        counts = _level_starts([codes[names.index(c.name)] for c in level],
+                               [table.columns[c.name] for c in level], ~missing, sid, month,
+                               cell_count, len(series), size)
         levels.append({g: _layer(c, weights, size) for g, c in counts.items()})
         starts.append({g: c.sum(axis=0) for g, c in counts.items()})
         cumulative.append({g: _cumulative(c, weights, size) for g, c in counts.items()})
-    problems = (_missing_profile(e, missing, cohort_table),) if missing.any() else ()
+    problems = ()
+    if missing.any():  # the rows themselves, for the data-quality entry's examples
+        lost = np.unique(combo[missing] // size)
+        rows = _started(e, b, size)[1] & np.isin(_radix(cols, table.rows), lost)
+        problems = (_missing_profile(e, rows, table),)
     return Expected(tuple(levels), tuple(starts), tuple(cumulative), problems)
 
 
-def _series_per_level(m: ir.Measure, e: ir.ExpectedCohort, series: list[tuple[Any, ...]],
-                      table: Any) -> list[np.ndarray]:
-    """Each cohort-table row's profile series at each group level of ``m`` (-1: none)."""
-    key_names = [k.name for k in e.keys]
-    key_code, key_labels = _combined([table.columns[k] for k in key_names], table.rows)
-    has_all = {name: any(s[i] == ALL for s in series) for i, name in enumerate(key_names)}
-    sids = []
-    for level in m.groups:
-        per_combo = _series_of(key_labels, key_names, [c.name for c in level], has_all, series)
-        sids.append(per_combo[key_code] if len(per_combo) else np.full(table.rows, -1))
-    return sids
+def _started(e: ir.ExpectedCohort, b: Batch, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's cohort (month index of its start) and whether it is a start on the axis."""
+    table = b.tables[e.table]
+    start = table.columns[e.start.name].values
+    cohort = b.months(e.table, e.start) - b.first_month
+    started = (cohort >= 0) & (cohort < size) & (start <= b.as_of)  # NaT: no month, never <=
+    if e.anchor is not None:  # a start before its anchor is no start (semantics.md 1)
+        started &= ~(start < table.columns[e.anchor.name].values)
+    return cohort, started
+
+
+def _radix(cols: list[Column], n: int) -> np.ndarray:
+    """Each record's mixed-radix code of ``cols``' value codes (digit 0: no value)."""
+    code = np.zeros(n, dtype=np.int64)
+    for col in cols:  # in place: no temporaries of the table's length
+        code *= len(_names(col)) + 1
+        code += col.values
+        code += 1
+    return code
+
+
+def _digits(codes: np.ndarray, cols: list[Column]) -> list[np.ndarray]:
+    """The digits of mixed-radix codes, one array per column (0: no value)."""
+    out = []
+    for col in reversed(cols):
+        codes, digit = np.divmod(codes, len(_names(col)) + 1)
+        out.append(digit)
+    return out[::-1]
+
+
+def _start_cells(cols: list[Column], cohort: np.ndarray, started: np.ndarray, size: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The (values of ``cols``, cohort month) cells starts fall in, as codes (value code x
+    ``size`` + cohort month, ascending), and the starts in each."""
+    space = int(np.prod([len(_names(c)) + 1 for c in cols])) * size
+    code = _radix(cols, len(cohort))
+    code *= size
+    code += cohort
+    code = code[started]
+    if space <= DENSE_CELLS:
+        counts = np.bincount(code, minlength=space)
+        present = np.flatnonzero(counts)
+        return present, counts[present]
+    return np.unique(code, return_counts=True)
+
+
+def _level_starts(digits: list[np.ndarray], cols: list[Column], ok: np.ndarray, sid: np.ndarray,
+                  month: np.ndarray, count: np.ndarray, n_series: int, size: int
+                  ) -> dict[tuple[Any, ...], np.ndarray]:
+    """Starts per group of one level: arrays [series, cohort month], groups in code order."""
+    code = np.zeros(len(month), dtype=np.int64)
+    for col, digit in zip(cols, digits):
+        code = code * (len(_names(col)) + 1) + digit
+    present, group = np.unique(code[ok], return_inverse=True)
+    out = np.zeros((len(present), n_series, size), dtype=np.int64)
+    np.add.at(out, (group.reshape(-1), sid[ok], month[ok]), count[ok])
+    labels = _decode(present, cols)
+    return {g: out[i] for i, g in enumerate(labels)}
+
+
+def _decode(codes: np.ndarray, cols: list[Column]) -> list[tuple[Any, ...]]:
+    """The values (strings, None for none) of mixed-radix codes of ``cols``."""
+    digits = _digits(np.asarray(codes, dtype=np.int64), cols)
+    lookups = [np.array([None, *_names(c)], dtype=object) for c in cols]
+    return list(zip(*(lookup[d] for lookup, d in zip(lookups, digits)))) if cols else \
+        [() for _ in codes]
 
 
 def without_profile(m: ir.Measure, b: Batch) -> np.ndarray:
@@ -164,8 +230,7 @@ def without_profile(m: ir.Measure, b: Batch) -> np.ndarray:
     assert isinstance(e, ir.ExpectedCohort)
     whole = attrs.evolve(b, tables=b.lookup or b.tables, memo={}, offset=None, shared=None)
     series, _ = _series(e, whole)
-    table = whole.tables[e.table]
-    return np.any([sid < 0 for sid in _series_per_level(m, e, series, table)], axis=0)
+    return _without_profile(m, e, series, whole.tables[e.table])
 
 
 def own_without_profile(m: ir.Measure, b: Batch) -> np.ndarray:
@@ -175,32 +240,36 @@ def own_without_profile(m: ir.Measure, b: Batch) -> np.ndarray:
     assert isinstance(e, ir.ExpectedCohort)
     whole = attrs.evolve(b, tables=b.lookup or b.tables, memo={}, offset=None, shared=None)
     series, _ = _series(e, whole)
-    sids = _series_per_level(m, e, series, b.tables[e.table])
-    return np.any([sid < 0 for sid in sids], axis=0)
+    return _without_profile(m, e, series, b.tables[e.table])
 
 
-def _combined(cols: list[Column], n: int) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
-    """One dense int code per record for the combination of ``cols``' values (0..n-1), and the
-    values (strings, None for empty) of each code: mixed-radix codes, compacted by a bincount."""
-    names = [_names(c) for c in cols]
-    code = np.zeros(n, dtype=np.int64)
-    for col, labels in zip(cols, names):
-        code = code * (len(labels) + 1) + (col.values.astype(np.int64) + 1)
-    if not cols:
-        return code, [()]
-    space = int(np.prod([len(n) + 1 for n in names]))
-    present = np.flatnonzero(np.bincount(code, minlength=space)) if len(code) else \
-        np.zeros(0, dtype=np.int64)
-    dense = np.full(space, -1, dtype=np.int64)
-    dense[present] = np.arange(len(present))
-    decoded = []
-    for value in present:
-        parts, rest = [], int(value)
-        for labels in reversed(names):
-            rest, c = divmod(rest, len(labels) + 1)
-            parts.append(labels[c - 1] if c else None)
-        decoded.append(tuple(reversed(parts)))
-    return dense[code], decoded
+def _without_profile(m: ir.Measure, e: ir.ExpectedCohort, series: list[tuple[Any, ...]],
+                     table: Any) -> np.ndarray:
+    """Each row of the cohort ``table``: whether its key values have no profile at some level."""
+    cols = [table.columns[k.name] for k in e.keys]
+    per_combo, inverse = _key_series(m, e, series, cols, _radix(cols, table.rows))
+    return np.any(per_combo < 0, axis=0)[inverse]
+
+
+def _key_series(m: ir.Measure, e: ir.ExpectedCohort, series: list[tuple[Any, ...]],
+                cols: list[Column], code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each level's profile series (-1: none) of each key combination present in ``code`` (the
+    key columns' mixed-radix codes), [level, combination], and each code's combination."""
+    space = int(np.prod([len(_names(c)) + 1 for c in cols]))
+    if space <= DENSE_CELLS:
+        present = np.flatnonzero(np.bincount(code, minlength=space))
+        dense = np.full(space, -1, dtype=np.int64)
+        dense[present] = np.arange(len(present))
+        inverse = dense[code]
+    else:
+        present, inverse = np.unique(code, return_inverse=True)
+        inverse = inverse.reshape(-1)
+    labels = _decode(present, cols)
+    names = [k.name for k in e.keys]
+    has_all = {name: any(s[i] == ALL for s in series) for i, name in enumerate(names)}
+    per_combo = [_series_of(labels, names, [c.name for c in level], has_all, series)
+                 for level in m.groups]
+    return np.array(per_combo, dtype=np.int64).reshape(len(m.groups), len(present)), inverse
 
 
 def _names(col: Column) -> tuple[str, ...]:
@@ -293,16 +362,6 @@ def _where_words(where: Any) -> str:
     if len(where.values) == 1:
         return f"{where.column.name} is {neg}{where.values[0]}"
     return f"{where.column.name} is {neg}one of ({', '.join(where.values)})"
-
-
-def _start_counts(group: np.ndarray, labels: list[tuple[Any, ...]], sid: np.ndarray,
-                  cohort: np.ndarray, n_series: int, size: int
-                  ) -> dict[tuple[Any, ...], np.ndarray]:
-    """Starts per group: arrays [series, cohort month], from one bincount."""
-    cells = n_series * size
-    counts = np.bincount((group * n_series + sid) * size + cohort,
-                         minlength=len(labels) * cells).reshape(len(labels), n_series, size)
-    return {g: counts[i] for i, g in enumerate(labels) if counts[i].any()}
 
 
 def _layer(counts: np.ndarray, weights: list[np.ndarray], size: int) -> np.ndarray:
