@@ -314,7 +314,7 @@ class MeasurePlan:
                           lambda: record_months(b, m.table, m.period_column, m.period_unit))
         excl = Exclusions(in_pop)
         self._joins(b, excl)
-        unjoined = excl.any.copy()  # no group to count them in: totals only
+        unjoined = excl.any.copy() if excl.checks else None  # no group to count them in
         self._place(b, months, excl)
         for later, earlier in m.orders:  # 'LATER not before EARLIER' (semantics.md 1)
             excl.add(f"{later.name} before {earlier.name}",
@@ -326,11 +326,11 @@ class MeasurePlan:
             met, pending, num, den = self._average_count(b, months)
         elif m.kind == "average":
             met, pending, num, den = self._average(b, excl)
-        first = _first_month(b, m.period_unit)
-        placed = in_pop & ~unjoined & (months >= first) & (months <= b.last_month)
-        if m.period_unit == "quarter":  # a quarter counts in its last month (or the as-of month)
-            months = np.minimum(months + 2, b.last_month)
-        month_idx = np.where(placed, months - b.first_month, -1)
+        month_idx = b.cached(("month index", m.table, m.period_column, m.period_unit),
+                             lambda: self._month_index(b, months))
+        if not excl.everyone or unjoined is not None:  # placed: in the population and joined
+            placed = in_pop if unjoined is None else in_pop & ~unjoined
+            month_idx = np.where(placed, month_idx, -1)
         backlog, anchor = None, None
         if m.backlog is not None and m.backlog.breach:
             met, pending, deadline, month_idx = self._breach(b, month_idx, excl)
@@ -344,14 +344,26 @@ class MeasurePlan:
         elif m.buckets is not None:
             extra = self._buckets(b, met, deadline)
         status = (~np.asarray(met, dtype=bool)).view(np.int8)  # MET 0, FAILED 1
-        status[pending] = PENDING
-        status[excl.any] = EXCLUDED
-        status[~in_pop] = OUTSIDE
+        np.putmask(status, pending, PENDING)
+        if excl.checks:
+            np.putmask(status, excl.any, EXCLUDED)
+        if not excl.everyone:
+            np.putmask(status, ~in_pop, OUTSIDE)
         if second is not None:
             second = np.where(status == MET, second, -1)
         v = Verdicts(status, month_idx, deadline, num, den, tuple(excl.checks), cohort, backlog,
                      anchor, None, second, extra)
         return self._each_month(b, v) if m.each_month_until is not None else v
+
+    def _month_index(self, b: Batch, months: np.ndarray) -> np.ndarray:
+        """Each record's index on the month axis, -1 where its month is off the axis (no
+        period, before the service start, after the as-of month): the same for every measure
+        of the table counted by the same column, so computed once per batch (read only)."""
+        m = self.measure
+        inside = (months >= _first_month(b, m.period_unit)) & (months <= b.last_month)
+        if m.period_unit == "quarter":  # a quarter counts in its last month (or the as-of month)
+            months = np.minimum(months + 2, b.last_month)
+        return np.where(inside, months - b.first_month, -1)
 
     def _each_month(self, b: Batch, v: Verdicts) -> Verdicts:
         """One entry per record and month it runs, failed in the months a gap was overdue."""
@@ -632,8 +644,8 @@ class MeasurePlan:
 
     def _amounts(self, b: Batch, met: np.ndarray, excl: Exclusions) -> tuple[np.ndarray, np.ndarray]:
         m = self.measure
-        if m.ratio is None or m.kind in ("count_ratio", "average"):
-            return met.astype(np.int64), np.ones(len(met), dtype=np.int64)
+        if m.ratio is None or m.kind in ("count_ratio", "average"):  # read only where summed
+            return met, np.broadcast_to(np.int64(1), met.shape)
         cols = [b.column(m.table, spec) for spec in m.ratio]
         for spec, col in zip(m.ratio, cols):
             excl.add(f"{spec.name} missing", ~col.present())
@@ -760,8 +772,8 @@ def deadline_within(w: ir.WithinDays, b: Batch, table: str, excl: Exclusions) ->
 
 
 def _days(days: int | ir.DaysByCategory, b: Batch, table: str, excl: Exclusions) -> np.ndarray:
-    if isinstance(days, int):
-        return np.full(len(excl.in_pop), days, dtype=np.int64)
+    if isinstance(days, int):  # the same for every record: no array of it
+        return np.int64(days)  # type: ignore[return-value]
     codes = b.column(table, days.column).values
     lookup = np.array([-1 if d is None else d for d in days.days] + [-1], dtype=np.int64)
     out = lookup[np.where(codes >= 0, codes, len(days.days))]

@@ -115,13 +115,13 @@ def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
     verdict): no Python loop over records and no per-record matrix.
     """
     m = mp.measure
+    totals, outside = _totals(m.kind, v)
     plain = _plain_levels(mp, v, b, axis.size) if _is_plain(m, v) else None
     if plain is not None:
-        return MeasureCounts(m.id, plain, _totals(m.kind, v), int((v.status == OUTSIDE).sum()))
+        return MeasureCounts(m.id, plain, totals, outside)
     backlog = _backlog_levels(mp, v, b, axis.size) if _is_backlog(m, v) else None
     if backlog is not None:
-        return MeasureCounts(m.id, backlog[0], _totals(m.kind, v),
-                             int((v.status == OUTSIDE).sum()), oldest=backlog[1])
+        return MeasureCounts(m.id, backlog[0], totals, outside, oldest=backlog[1])
     placed = v.month >= 0
     if v.second is not None:
         placed = placed | (v.second >= 0)
@@ -135,8 +135,8 @@ def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
             oldest.append(_oldest(v, slot, labels, axis.size))
         if v.extra is not None:
             extra.append(_extra(v, slot, labels, axis.size))
-    return MeasureCounts(m.id, tuple(levels), _totals(m.kind, v), int((v.status == OUTSIDE).sum()),
-                         tuple(cohorts), tuple(oldest), tuple(extra))
+    return MeasureCounts(m.id, tuple(levels), totals, outside, tuple(cohorts), tuple(oldest),
+                         tuple(extra))
 
 
 def _is_plain(m: ir.Measure, v: Verdicts) -> bool:
@@ -381,16 +381,18 @@ def _extra(v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]], months:
     return Cells(tuple(labels), cells.cells, out, (months, width), tail=1)
 
 
-def _totals(kind: str, v: Verdicts) -> np.ndarray:
-    """Every population record by verdict (placed in a month or not), with the summed amounts."""
-    counts = np.bincount(v.status.astype(np.int64), minlength=5)[:4]
-    met = v.status == MET
+def _totals(kind: str, v: Verdicts) -> tuple[np.ndarray, int]:
+    """Every population record by verdict (placed in a month or not), with the summed amounts,
+    and the number of records outside the population: one count of the verdict codes."""
+    every = [np.count_nonzero(v.status == code) for code in range(OUTSIDE + 1)]  # bytes: fast
+    counts = np.array(every[:4], dtype=np.int64)
     if kind in ("ratio", "average"):
+        met = v.status == MET
         amounts = [int(v.numerator[met].sum()), int(v.denominator[met].sum())]
     else:  # a breach count counts its failed records (the breaches)
         amounts = [int(counts[FAILED if kind == "backlog_breach" else MET]),
                    int(counts[MET] + counts[FAILED])]
-    return np.array([*counts, *amounts], dtype=np.int64)
+    return np.array([*counts, *amounts], dtype=np.int64), int(every[OUTSIDE])
 
 
 def _triangle(v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]], months: int
