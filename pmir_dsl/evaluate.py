@@ -158,23 +158,22 @@ def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     each level, a missing key value being a group of its own).
     """
     m = mp.measure
-    ok = v.month >= 0
-    cell = v.month * 4 + v.status  # only read where ok
+    # month slot 0 holds the records with no month on the axis (outside the population among
+    # them: five verdict codes), dropped after counting, so no mask is needed
+    slots, codes = months + 1, OUTSIDE + 1
 
-    def count(base: np.ndarray, space: int) -> np.ndarray:
-        size = space * months * 4
-        key = np.where(ok, base + cell, size)
-        return np.bincount(key, minlength=size + 1)[:size].reshape(space, months, 4)
-    grids = _level_grids(mp, b, months, count)
+    def count(base: np.ndarray | int, space: int) -> np.ndarray:
+        size = space * slots * codes
+        grid = np.bincount(_month_cells(mp, v, b, base, size) + v.status, minlength=size)
+        return grid.reshape(space, slots, codes)[:, 1:, :4]
+    grids = _level_grids(mp, b, slots, count, codes)
     if grids is None:
         return None
     finer = next((g for g in grids if g is not None), None)
     out = []
     for level, grid in zip(m.groups, grids):
         if grid is None:
-            whole = finer.sum(axis=0) if finer is not None else np.bincount(
-                np.where(ok, cell, months * 4), minlength=months * 4 + 1)[:months * 4]
-            grid = whole.reshape(1, months, 4)
+            grid = finer.sum(axis=0)[None] if finer is not None else count(0, 1)
         present = np.flatnonzero(grid.reshape(len(grid), -1).any(axis=1))
         cols = [b.column(mp.table, spec) for spec in level]
         labels = _decode(present, cols)  # [()] for the whole contract
@@ -182,21 +181,40 @@ def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     return tuple(out)
 
 
-def _level_grids(mp: MeasurePlan, b: Batch, months: int, grid: Callable[[np.ndarray, int], Any]
-                 ) -> list[Any] | None:
+def _level_grids(mp: MeasurePlan, b: Batch, months: int, grid: Callable[[np.ndarray, int], Any],
+                 codes: int = 4) -> list[Any] | None:
     """``grid(base, space)`` of each group level of a measure (None for the whole contract's),
-    from its group codes (:func:`_group_base`); None if a level's code space is too large to
-    hold densely."""
+    from its group codes (:func:`_group_base`, ``codes`` cells per group and month); None if a
+    level's code space is too large to hold densely."""
     grids: list[Any] = []
     for level in mp.measure.groups:
         if not level:
             grids.append(None)
             continue
-        base, space = _group_base(level, mp.table, b, months)
+        base, space = _group_base(level, mp.table, b, months, codes)
         if space * months > DENSE_CELLS:
             return None
         grids.append(grid(base, space))
     return grids
+
+
+def _month_cells(mp: MeasurePlan, v: Verdicts, b: Batch, base: np.ndarray | int, size: int
+                 ) -> np.ndarray:
+    """Each record's first cell in a level's (group, month slot, verdict code) grid of ``size``
+    cells: its group's ``base`` plus its month slot (month index + 1, 0 for none) times the five
+    verdict codes, int32
+    where the grid allows. Measures of a table that share a month index (the same period column,
+    no filter) share these, once per batch."""
+    key = ("month cells", mp.table, id(base) if isinstance(base, np.ndarray) else base, size)
+    hit = b.memo.get(key)
+    if hit is not None and hit[0] is v.month and hit[2] is base:  # type: ignore[index]
+        return hit[1]  # type: ignore[index]
+    kind = np.int32 if size < np.iinfo(np.int32).max else np.int64
+    cells = np.add(v.month, 1, dtype=kind, casting="same_kind")
+    cells *= OUTSIDE + 1
+    cells += base
+    b.memo[key] = (v.month, cells, base)  # type: ignore[assignment]  # base kept: its id
+    return cells
 
 
 def _is_backlog(m: ir.Measure, v: Verdicts) -> bool:
@@ -271,9 +289,10 @@ def _with_numerator(grid: np.ndarray, num: np.ndarray, labels: list[tuple[Any, .
     return Cells.from_dense(out, labels, tail=1)
 
 
-def _group_base(level: tuple, table: str, b: Batch, months: int) -> tuple[np.ndarray, int]:
-    """Each record's group code times ``months * 4`` (its first cell in a level's grid), and
-    the size of the code space; computed once per batch for every measure of the table."""
+def _group_base(level: tuple, table: str, b: Batch, months: int, codes: int = 4
+                ) -> tuple[np.ndarray, int]:
+    """Each record's group code times ``months * codes`` (its first cell in a level's grid),
+    and the size of the code space; computed once per batch for every measure of the table."""
     cols = [b.column(table, spec) for spec in level]
     space = int(np.prod([_cardinality(c) for c in cols]))
 
@@ -281,8 +300,8 @@ def _group_base(level: tuple, table: str, b: Batch, months: int) -> tuple[np.nda
         code = np.zeros(b.tables[table].rows, dtype=np.int64)
         for col in cols:
             code = code * _cardinality(col) + (col.values.astype(np.int64) + 1)
-        return code * (months * 4)
-    key = ("group base", table, tuple(spec.label for spec in level), months)
+        return code * (months * codes)
+    key = ("group base", table, tuple(spec.label for spec in level), months, codes)
     return b.cached(key, make), space
 
 
