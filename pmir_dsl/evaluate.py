@@ -162,7 +162,7 @@ def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     # them: five verdict codes), dropped after counting, so no mask is needed
     slots, codes = months + 1, OUTSIDE + 1
 
-    def count(base: np.ndarray | int, space: int) -> np.ndarray:
+    def count(level: tuple, base: np.ndarray | int, space: int) -> np.ndarray:
         size = space * slots * codes
         grid = np.bincount(_month_cells(mp, v, b, base, size) + v.status, minlength=size)
         return grid.reshape(space, slots, codes)[:, 1:, :4]
@@ -173,7 +173,7 @@ def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     out = []
     for level, grid in zip(m.groups, grids):
         if grid is None:
-            grid = finer.sum(axis=0)[None] if finer is not None else count(0, 1)
+            grid = finer.sum(axis=0)[None] if finer is not None else count((), 0, 1)
         present = np.flatnonzero(grid.reshape(len(grid), -1).any(axis=1))
         cols = [b.column(mp.table, spec) for spec in level]
         labels = _decode(present, cols)  # [()] for the whole contract
@@ -181,9 +181,9 @@ def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     return tuple(out)
 
 
-def _level_grids(mp: MeasurePlan, b: Batch, months: int, grid: Callable[[np.ndarray, int], Any],
-                 codes: int = 4) -> list[Any] | None:
-    """``grid(base, space)`` of each group level of a measure (None for the whole contract's),
+def _level_grids(mp: MeasurePlan, b: Batch, months: int,
+                 grid: Callable[[tuple, np.ndarray, int], Any], codes: int = 4) -> list[Any] | None:
+    """``grid(level, base, space)`` of each group level of a measure (None for the whole contract's),
     from its group codes (:func:`_group_base`, ``codes`` cells per group and month); None if a
     level's code space is too large to hold densely."""
     grids: list[Any] = []
@@ -194,7 +194,7 @@ def _level_grids(mp: MeasurePlan, b: Batch, months: int, grid: Callable[[np.ndar
         base, space = _group_base(level, mp.table, b, months, codes)
         if space * months > DENSE_CELLS:
             return None
-        grids.append(grid(base, space))
+        grids.append(grid(level, base, space))
     return grids
 
 
@@ -236,21 +236,24 @@ def _backlog_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     A record in backlog has a month, so it is in the groups the verdicts place it in.
     """
     m = mp.measure
-    ok = v.month >= 0
-    cell = v.month * 4 + v.status
-    grids = _level_grids(mp, b, months,
-                         lambda base, space: _backlog_grid(v, ok, cell, base, space, months))
+    slots = months + 1  # as _plain_levels: month slot 0 for no month (or not in backlog)
+
+    def grid(level: tuple, base: np.ndarray | int, space: int
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        row = _group_base(level, mp.table, b, slots, 1)[0] if level else 0
+        return _backlog_grid(mp, v, b, (base, row), space, months)
+    grids = _level_grids(mp, b, slots, grid, OUTSIDE + 1)
     if grids is None:
         return None
     finer = next((g for g in grids if g is not None), None)
     if finer is None:
-        finer = _backlog_grid(v, ok, cell, np.zeros(len(ok), dtype=np.int64), 1, months)
+        finer = grid((), 0, 1)
     levels, oldest = [], []
-    for level, grid in zip(m.groups, grids):
-        if grid is None:
+    for level, found in zip(m.groups, grids):
+        if found is None:
             status, num, old = finer
-            grid = (status.sum(axis=0)[None], num.sum(axis=0)[None], old.min(axis=0)[None])
-        status, num, old = grid
+            found = (status.sum(axis=0)[None], num.sum(axis=0)[None], old.min(axis=0)[None])
+        status, num, old = found
         present = np.flatnonzero(status.reshape(len(status), -1).any(axis=1))
         labels = _decode(present, [b.column(mp.table, spec) for spec in level])
         levels.append(_with_numerator(status[present], num[present], labels))
@@ -258,26 +261,57 @@ def _backlog_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     return tuple(levels), tuple(oldest)
 
 
-def _backlog_grid(v: Verdicts, ok: np.ndarray, cell: np.ndarray, base: np.ndarray, space: int,
+def _backlog_grid(mp: MeasurePlan, v: Verdicts, b: Batch, bases: tuple[Any, Any], space: int,
                   months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """[groups, months, 4] verdict counts, [groups, months] records in backlog at the month end
-    and the oldest anchor date among them (:data:`NO_DATE` where none), for one group level."""
+    and the oldest anchor date among them (:data:`NO_DATE` where none), for one group level.
+
+    ``bases``: each record's group code times (months + 1) x 5 (its cells in the verdict grid,
+    :func:`_month_cells`) and times (months + 1) (its row of month slots). The records in backlog
+    at a month end are +1 from the first month in it, -1 from the first out, counted in month
+    slots (slot 0: none, dropped)."""
+    assert v.backlog is not None and v.anchor is not None
+    base, row = bases
+    first, end = v.backlog
+    slots, codes = months + 1, OUTSIDE + 1
+    size = space * slots * codes
+    status = np.bincount(_month_cells(mp, v, b, base, size) + v.status, minlength=size)
+    steps = [np.bincount(np.add(row, month + 1), minlength=space * slots) for month in (first, end)]
+    num = (steps[0] - steps[1]).reshape(space, slots)[:, 1:]
+    old = _oldest_grid(v, row, space, months)
+    return status.reshape(space, slots, codes)[:, 1:, :4], num, old
+
+
+def _oldest_grid(v: Verdicts, row: np.ndarray | int, space: int, months: int) -> np.ndarray:
+    """[groups, months] the oldest anchor date among the records in backlog at each month end
+    (:data:`NO_DATE` where none).
+
+    Records are in backlog from a first month f to before an end month e: the earliest date of
+    each (group, f, e) is found in one pass, then at month j the minimum over f <= j < e is a
+    running minimum over f of a running minimum over e from the last (a few hundred cells). A
+    grid too large for that expands each record's months instead."""
     assert v.backlog is not None and v.anchor is not None
     first, end = v.backlog
-    cells = space * months
-    status = np.bincount(np.where(ok, base + cell, cells * 4), minlength=cells * 4 + 1)
-    row = base >> 2  # group code x months
-    ins = np.bincount(np.where(first >= 0, row + first, cells), minlength=cells + 1)
-    outs = np.bincount(np.where(end >= 0, row + end, cells), minlength=cells + 1)
-    last = np.where(end < 0, months, end)
     held = np.flatnonzero(first >= 0)
-    lengths = last[held] - first[held]
-    each = np.repeat(held, lengths)
+    group = (row[held] if isinstance(row, np.ndarray) else np.zeros(len(held), np.int64)
+             ) // (months + 1)
+    f = first[held]
+    e = np.where(end[held] < 0, months, end[held])
+    anchor = v.anchor.view(np.int64)[held]
+    if space * months * (months + 1) <= DENSE_CELLS:
+        spans = np.full(space * months * (months + 1), NO_DATE, dtype=np.int64)
+        np.minimum.at(spans, (group * months + f) * (months + 1) + e, anchor)
+        spans = spans.reshape(space, months, months + 1)
+        later = np.minimum.accumulate(spans[:, :, ::-1], axis=2)[:, :, ::-1]  # min over e' >= e
+        both = np.minimum.accumulate(later, axis=1)  # and over f' <= f
+        j = np.arange(months)
+        return both[:, j, j + 1]
+    lengths = e - f
+    each = np.repeat(np.arange(len(held)), lengths)
     offsets = np.arange(len(each)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    old = np.full(cells, NO_DATE, dtype=np.int64)
-    np.minimum.at(old, row[each] + first[each] + offsets, v.anchor.view(np.int64)[each])
-    return (status[:cells * 4].reshape(space, months, 4),
-            (ins - outs)[:cells].reshape(space, months), old.reshape(space, months))
+    old = np.full(space * months, NO_DATE, dtype=np.int64)
+    np.minimum.at(old, group[each] * months + f[each] + offsets, anchor[each])
+    return old.reshape(space, months)
 
 
 def _with_numerator(grid: np.ndarray, num: np.ndarray, labels: list[tuple[Any, ...]]) -> Cells:
