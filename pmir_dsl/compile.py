@@ -117,6 +117,11 @@ class Batch:
         return self.cached(("month numbers", table, spec), lambda: month_numbers(
             self.column(table, spec).values, NO_MONTH, self.span(table, spec)))
 
+    def missing(self, table: str, spec: ColumnSpec) -> np.ndarray:
+        """Where a date column is NaT, once per batch (read only)."""
+        return self.cached(("missing", table, spec),
+                           lambda: np.isnat(self.column(table, spec).values))
+
     def cached(self, key: Any, make: Callable[[], np.ndarray]) -> np.ndarray:
         """``make()``, computed once per batch for equal keys (IR nodes are hashable)."""
         if key not in self.memo:
@@ -623,9 +628,8 @@ class MeasurePlan:
             return self._gaps(b, m.window, excl)
         deadline = WINDOWS[type(m.window)](m.window, b, m.table, excl)
         event = b.column(m.table, m.window.event).values
-        has_event = ~np.isnat(event)
-        met = has_event & (event <= deadline)
-        pending = ~has_event & (deadline > b.as_of)
+        met = event <= deadline  # NaT (no event, or no deadline) compares false
+        pending = b.missing(m.table, m.window.event) & (deadline > b.as_of)
         return met, pending, deadline
 
     def _gaps(self, b: Batch, w: ir.EveryNDays, excl: Exclusions
@@ -759,7 +763,7 @@ def deadline_within(w: ir.WithinDays, b: Batch, table: str, excl: Exclusions) ->
     """The last allowed date of ``event``: N working (or calendar) days after the anchor."""
     anchor = b.column(table, w.anchor).values
     event = b.column(table, w.event).values
-    excl.add(f"{w.anchor.name} missing", np.isnat(anchor))
+    excl.add(f"{w.anchor.name} missing", b.missing(table, w.anchor))
     days = _days(w.days, b, table, excl)
     excl.add(f"{w.event.name} before {w.anchor.name}", event < anchor)
     if w.working:
@@ -774,12 +778,13 @@ def deadline_within(w: ir.WithinDays, b: Batch, table: str, excl: Exclusions) ->
 def _days(days: int | ir.DaysByCategory, b: Batch, table: str, excl: Exclusions) -> np.ndarray:
     if isinstance(days, int):  # the same for every record: no array of it
         return np.int64(days)  # type: ignore[return-value]
-    codes = b.column(table, days.column).values
-    lookup = np.array([-1 if d is None else d for d in days.days] + [-1], dtype=np.int64)
-    out = lookup[np.where(codes >= 0, codes, len(days.days))]
+    codes = b.column(table, days.column).values  # -1 (missing) reads each table's last entry
     excl.add(f"{days.column.name} missing", codes < 0)
-    excl.add(f"{days.column.name} has no days given", (codes >= 0) & (out < 0))
-    return np.maximum(out, 0)
+    given = [d is not None and d >= 0 for d in days.days]
+    if not all(given):
+        excl.add(f"{days.column.name} has no days given", ~np.array([*given, True])[codes])
+    return np.array([d if ok else 0 for d, ok in zip(days.days, given)] + [0],
+                    dtype=np.int64)[codes]
 
 
 def deadline_by(w: ir.OnOrBeforeDeadline, b: Batch, table: str, excl: Exclusions) -> np.ndarray:
