@@ -365,10 +365,12 @@ class MeasurePlan:
         period, before the service start, after the as-of month): the same for every measure
         of the table counted by the same column, so computed once per batch (read only)."""
         m = self.measure
-        inside = (months >= _first_month(b, m.period_unit)) & (months <= b.last_month)
-        if m.period_unit == "quarter":  # a quarter counts in its last month (or the as-of month)
-            months = np.minimum(months + 2, b.last_month)
-        return np.where(inside, months - b.first_month, -1)
+        if m.period_column.type is ColumnType.DATE and m.period_unit == "month":
+            span = b.span(m.table, m.period_column)  # a table over the span of its dates
+            if span.size <= max(len(months), 1):
+                every = span.days().astype("datetime64[M]").astype(np.int64)
+                return np.append(_axis_index(b, every, "month"), -1)[span.at]
+        return _axis_index(b, months, m.period_unit)
 
     def _each_month(self, b: Batch, v: Verdicts) -> Verdicts:
         """One entry per record and month it runs, failed in the months a gap was overdue."""
@@ -731,6 +733,14 @@ def _measure_specs(m: ir.Measure) -> list[tuple[str, ColumnSpec]]:
     """(role, column) of the columns a measure reads from its own table, joined ones included:
     a record whose reference to any of them is missing or unknown is excluded (6.8)."""
     return [("", c) for c in ir.own_columns(m)]
+
+
+def _axis_index(b: Batch, months: np.ndarray, unit: str) -> np.ndarray:
+    """Index on the month axis of each month (-1 where off the axis)."""
+    inside = (months >= _first_month(b, unit)) & (months <= b.last_month)
+    if unit == "quarter":  # a quarter counts in its last month (or the as-of month)
+        months = np.minimum(months + 2, b.last_month)
+    return np.where(inside, months - b.first_month, -1)
 
 
 def _first_month(b: Batch, unit: str) -> int:
