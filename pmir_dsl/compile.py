@@ -315,8 +315,9 @@ class MeasurePlan:
             assert m.ratio is not None
             in_pop = in_pop & (b.column(m.table, m.ratio[0]).present() |
                                b.column(m.table, m.ratio[1]).present())
-        months = b.cached(("months", m.table, m.period_column, m.period_unit),
-                          lambda: record_months(b, m.table, m.period_column, m.period_unit))
+        def months() -> np.ndarray:  # only where no lookup over the dates' span serves
+            return b.cached(("months", m.table, m.period_column, m.period_unit),
+                            lambda: record_months(b, m.table, m.period_column, m.period_unit))
         excl = Exclusions(in_pop)
         self._joins(b, excl)
         unjoined = excl.any.copy() if excl.checks else None  # no group to count them in
@@ -324,11 +325,12 @@ class MeasurePlan:
         for later, earlier in m.orders:  # 'LATER not before EARLIER' (semantics.md 1)
             excl.add(f"{later.name} before {earlier.name}",
                      b.column(m.table, later).values < b.column(m.table, earlier).values)
-        cohort = self._cohort(b, months, excl)
+        cohort = self._cohort(b, months(), excl) if isinstance(m.expected, ir.ExpectedCohort) \
+            else None
         met, pending, deadline = self._decide(b, excl)
         num, den = self._amounts(b, met, excl)
         if m.kind == "average" and m.count_of is not None:
-            met, pending, num, den = self._average_count(b, months)
+            met, pending, num, den = self._average_count(b, months())
         elif m.kind == "average":
             met, pending, num, den = self._average(b, excl)
         month_idx = b.cached(("month index", m.table, m.period_column, m.period_unit),
@@ -360,17 +362,17 @@ class MeasurePlan:
                      anchor, None, second, extra)
         return self._each_month(b, v) if m.each_month_until is not None else v
 
-    def _month_index(self, b: Batch, months: np.ndarray) -> np.ndarray:
+    def _month_index(self, b: Batch, months: Callable[[], np.ndarray]) -> np.ndarray:
         """Each record's index on the month axis, -1 where its month is off the axis (no
         period, before the service start, after the as-of month): the same for every measure
         of the table counted by the same column, so computed once per batch (read only)."""
         m = self.measure
         if m.period_column.type is ColumnType.DATE and m.period_unit == "month":
             span = b.span(m.table, m.period_column)  # a table over the span of its dates
-            if span.size <= max(len(months), 1):
+            if span.size <= max(b.tables[m.table].rows, 1):
                 every = span.days().astype("datetime64[M]").astype(np.int64)
                 return np.append(_axis_index(b, every, "month"), -1)[span.at]
-        return _axis_index(b, months, m.period_unit)
+        return _axis_index(b, months(), m.period_unit)
 
     def _each_month(self, b: Batch, v: Verdicts) -> Verdicts:
         """One entry per record and month it runs, failed in the months a gap was overdue."""
@@ -587,7 +589,7 @@ class MeasurePlan:
         not_yet = (first == size - 1) & (limit >= b.as_of)  # the as-of month ends at the as-of date
         return np.where(np.isnat(limit), size, np.where(not_yet, size, first))
 
-    def _place(self, b: Batch, months: np.ndarray, excl: Exclusions) -> None:
+    def _place(self, b: Batch, months: Callable[[], np.ndarray], excl: Exclusions) -> None:
         """Exclude records with no period, or one outside the service start to the as-of date."""
         m = self.measure
         col = m.period_column.name
@@ -601,11 +603,21 @@ class MeasurePlan:
         if m.period_unit == "month" and lengths is not None:
             excl.add(f"{col} is a quarter, not a month", lengths == 3)
 
-    def _place_masks(self, b: Batch, months: np.ndarray) -> tuple[np.ndarray, ...]:
+    def _place_masks(self, b: Batch, months: Callable[[], np.ndarray]
+                     ) -> tuple[np.ndarray, ...]:
         """(no period, before the service start, after the as-of date) of every record: the same
-        for every measure of the table counted by the same column, so computed once per batch."""
+        for every measure of the table counted by the same column, so computed once per batch
+        (for a date column, looked up in tables over the span of its dates)."""
         m = self.measure
         first = _first_month(b, m.period_unit)
+        if m.period_column.type is ColumnType.DATE and m.period_unit == "month":
+            span = b.span(m.table, m.period_column)
+            if span.size <= max(b.tables[m.table].rows, 1):
+                every = span.days()
+                before = np.append(every.astype("datetime64[M]").astype(np.int64) < first, False)
+                after = np.append(every > b.as_of, False)
+                return b.missing(m.table, m.period_column), before[span.at], after[span.at]
+        months = months()
         missing = months == NO_MONTH
         before = ~missing & (months < first)
         if m.period_column.type is ColumnType.DATE:
