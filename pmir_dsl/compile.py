@@ -116,6 +116,11 @@ class Batch:
         return self.cached(("month numbers", table, spec), lambda: month_numbers(
             self.column(table, spec).values, NO_MONTH, self.span(table, spec)))
 
+    def missing(self, table: str, spec: ColumnSpec) -> np.ndarray:
+        """Where a date column is NaT, once per batch (read only)."""
+        return self.cached(("missing", table, spec),
+                           lambda: np.isnat(self.column(table, spec).values))
+
     def cached(self, key: Any, make: Callable[[], np.ndarray]) -> np.ndarray:
         """``make()``, computed once per batch for equal keys (IR nodes are hashable)."""
         if key not in self.memo:
@@ -386,27 +391,29 @@ class MeasurePlan:
             assert m.ratio is not None
             in_pop = in_pop & (b.column(m.table, m.ratio[0]).present() |
                                b.column(m.table, m.ratio[1]).present())
-        months = b.cached(("months", m.table, m.period_column, m.period_unit),
-                          lambda: record_months(b, m.table, m.period_column, m.period_unit))
+        def months() -> np.ndarray:  # only where no lookup over the dates' span serves
+            return b.cached(("months", m.table, m.period_column, m.period_unit),
+                            lambda: record_months(b, m.table, m.period_column, m.period_unit))
         excl = Exclusions(in_pop)
         self._joins(b, excl)
-        unjoined = excl.any.copy()  # no group to count them in: totals only
+        unjoined = excl.any.copy() if excl.checks else None  # no group to count them in
         self._place(b, months, excl)
         for later, earlier in m.orders:  # 'LATER not before EARLIER' (semantics.md 1)
             excl.add(f"{later.name} before {earlier.name}",
                      b.column(m.table, later).values < b.column(m.table, earlier).values)
-        cohort = self._cohort(b, months, excl)
+        cohort = self._cohort(b, months(), excl) if isinstance(m.expected, ir.ExpectedCohort) \
+            else None
         met, pending, deadline = self._decide(b, excl)
         num, den = self._amounts(b, met, excl)
         if m.kind == "average" and m.count_of is not None:
-            met, pending, num, den = self._average_count(b, months)
+            met, pending, num, den = self._average_count(b, months())
         elif m.kind == "average":
             met, pending, num, den = self._average(b, excl)
-        first = _first_month(b, m.period_unit)
-        placed = in_pop & ~unjoined & (months >= first) & (months <= b.last_month)
-        if m.period_unit == "quarter":  # a quarter counts in its last month (or the as-of month)
-            months = np.minimum(months + 2, b.last_month)
-        month_idx = np.where(placed, months - b.first_month, -1)
+        month_idx = b.cached(("month index", m.table, m.period_column, m.period_unit),
+                             lambda: self._month_index(b, months))
+        if not excl.everyone or unjoined is not None:  # placed: in the population and joined
+            placed = in_pop if unjoined is None else in_pop & ~unjoined
+            month_idx = np.where(placed, month_idx, -1)
         backlog, anchor = None, None
         if m.backlog is not None and m.backlog.breach:
             met, pending, deadline, month_idx = self._breach(b, month_idx, excl)
@@ -420,14 +427,28 @@ class MeasurePlan:
         elif m.buckets is not None:
             extra = self._buckets(b, met, deadline)
         status = (~np.asarray(met, dtype=bool)).view(np.int8)  # MET 0, FAILED 1
-        status[pending] = PENDING
-        status[excl.any] = EXCLUDED
-        status[~in_pop] = OUTSIDE
+        np.putmask(status, pending, PENDING)
+        if excl.checks:
+            np.putmask(status, excl.any, EXCLUDED)
+        if not excl.everyone:
+            np.putmask(status, ~in_pop, OUTSIDE)
         if second is not None:
             second = np.where(status == MET, second, -1)
         v = Verdicts(status, month_idx, deadline, num, den, tuple(excl.checks), cohort, backlog,
                      anchor, None, second, extra)
         return self._each_month(b, v) if m.each_month_until is not None else v
+
+    def _month_index(self, b: Batch, months: Callable[[], np.ndarray]) -> np.ndarray:
+        """Each record's index on the month axis, -1 where its month is off the axis (no
+        period, before the service start, after the as-of month): the same for every measure
+        of the table counted by the same column, so computed once per batch (read only)."""
+        m = self.measure
+        if m.period_column.type is ColumnType.DATE and m.period_unit == "month":
+            span = b.span(m.table, m.period_column)  # a table over the span of its dates
+            if span.size <= max(b.tables[m.table].rows, 1):
+                every = span.days().astype("datetime64[M]").astype(np.int64)
+                return np.append(_axis_index(b, every, "month"), -1)[span.at]
+        return _axis_index(b, months(), m.period_unit)
 
     def _each_month(self, b: Batch, v: Verdicts) -> Verdicts:
         """One entry per record and month it runs, failed in the months a gap was overdue."""
@@ -644,7 +665,7 @@ class MeasurePlan:
         not_yet = (first == size - 1) & (limit >= b.as_of)  # the as-of month ends at the as-of date
         return np.where(np.isnat(limit), size, np.where(not_yet, size, first))
 
-    def _place(self, b: Batch, months: np.ndarray, excl: Exclusions) -> None:
+    def _place(self, b: Batch, months: Callable[[], np.ndarray], excl: Exclusions) -> None:
         """Exclude records with no period, or one outside the service start to the as-of date."""
         m = self.measure
         col = m.period_column.name
@@ -658,11 +679,21 @@ class MeasurePlan:
         if m.period_unit == "month" and lengths is not None:
             excl.add(f"{col} is a quarter, not a month", lengths == 3)
 
-    def _place_masks(self, b: Batch, months: np.ndarray) -> tuple[np.ndarray, ...]:
+    def _place_masks(self, b: Batch, months: Callable[[], np.ndarray]
+                     ) -> tuple[np.ndarray, ...]:
         """(no period, before the service start, after the as-of date) of every record: the same
-        for every measure of the table counted by the same column, so computed once per batch."""
+        for every measure of the table counted by the same column, so computed once per batch
+        (for a date column, looked up in tables over the span of its dates)."""
         m = self.measure
         first = _first_month(b, m.period_unit)
+        if m.period_column.type is ColumnType.DATE and m.period_unit == "month":
+            span = b.span(m.table, m.period_column)
+            if span.size <= max(b.tables[m.table].rows, 1):
+                every = span.days()
+                before = np.append(every.astype("datetime64[M]").astype(np.int64) < first, False)
+                after = np.append(every > b.as_of, False)
+                return b.missing(m.table, m.period_column), before[span.at], after[span.at]
+        months = months()
         missing = months == NO_MONTH
         before = ~missing & (months < first)
         if m.period_column.type is ColumnType.DATE:
@@ -687,9 +718,8 @@ class MeasurePlan:
             return self._gaps(b, m.window, excl)
         deadline = WINDOWS[type(m.window)](m.window, b, m.table, excl)
         event = b.column(m.table, m.window.event).values
-        has_event = ~np.isnat(event)
-        met = has_event & (event <= deadline)
-        pending = ~has_event & (deadline > b.as_of)
+        met = event <= deadline  # NaT (no event, or no deadline) compares false
+        pending = b.missing(m.table, m.window.event) & (deadline > b.as_of)
         return met, pending, deadline
 
     def _gaps(self, b: Batch, w: ir.EveryNDays, excl: Exclusions
@@ -708,8 +738,8 @@ class MeasurePlan:
 
     def _amounts(self, b: Batch, met: np.ndarray, excl: Exclusions) -> tuple[np.ndarray, np.ndarray]:
         m = self.measure
-        if m.ratio is None or m.kind in ("count_ratio", "average"):
-            return met.astype(np.int64), np.ones(len(met), dtype=np.int64)
+        if m.ratio is None or m.kind in ("count_ratio", "average"):  # read only where summed
+            return met, np.broadcast_to(np.int64(1), met.shape)
         cols = [b.column(m.table, spec) for spec in m.ratio]
         for spec, col in zip(m.ratio, cols):
             excl.add(f"{spec.name} missing", ~col.present())
@@ -793,6 +823,14 @@ def _measure_specs(m: ir.Measure) -> list[tuple[str, ColumnSpec]]:
     return [("", c) for c in ir.own_columns(m)]
 
 
+def _axis_index(b: Batch, months: np.ndarray, unit: str) -> np.ndarray:
+    """Index on the month axis of each month (-1 where off the axis)."""
+    inside = (months >= _first_month(b, unit)) & (months <= b.last_month)
+    if unit == "quarter":  # a quarter counts in its last month (or the as-of month)
+        months = np.minimum(months + 2, b.last_month)
+    return np.where(inside, months - b.first_month, -1)
+
+
 def _first_month(b: Batch, unit: str) -> int:
     """The first month a record may count in: a quarter begun before the service start counts."""
     return b.first_month - (b.first_month % 3 if unit == "quarter" else 0)
@@ -823,7 +861,7 @@ def deadline_within(w: ir.WithinDays, b: Batch, table: str, excl: Exclusions) ->
     """The last allowed date of ``event``: N working (or calendar) days after the anchor."""
     anchor = b.column(table, w.anchor).values
     event = b.column(table, w.event).values
-    excl.add(f"{w.anchor.name} missing", np.isnat(anchor))
+    excl.add(f"{w.anchor.name} missing", b.missing(table, w.anchor))
     days = _days(w.days, b, table, excl)
     excl.add(f"{w.event.name} before {w.anchor.name}", event < anchor)
     if w.working:
@@ -836,14 +874,15 @@ def deadline_within(w: ir.WithinDays, b: Batch, table: str, excl: Exclusions) ->
 
 
 def _days(days: int | ir.DaysByCategory, b: Batch, table: str, excl: Exclusions) -> np.ndarray:
-    if isinstance(days, int):
-        return np.full(len(excl.in_pop), days, dtype=np.int64)
-    codes = b.column(table, days.column).values
-    lookup = np.array([-1 if d is None else d for d in days.days] + [-1], dtype=np.int64)
-    out = lookup[np.where(codes >= 0, codes, len(days.days))]
+    if isinstance(days, int):  # the same for every record: no array of it
+        return np.int64(days)  # type: ignore[return-value]
+    codes = b.column(table, days.column).values  # -1 (missing) reads each table's last entry
     excl.add(f"{days.column.name} missing", codes < 0)
-    excl.add(f"{days.column.name} has no days given", (codes >= 0) & (out < 0))
-    return np.maximum(out, 0)
+    given = [d is not None and d >= 0 for d in days.days]
+    if not all(given):
+        excl.add(f"{days.column.name} has no days given", ~np.array([*given, True])[codes])
+    return np.array([d if ok else 0 for d, ok in zip(days.days, given)] + [0],
+                    dtype=np.int64)[codes]
 
 
 def deadline_by(w: ir.OnOrBeforeDeadline, b: Batch, table: str, excl: Exclusions) -> np.ndarray:

@@ -115,13 +115,13 @@ def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
     verdict): no Python loop over records and no per-record matrix.
     """
     m = mp.measure
+    totals, outside = _totals(m.kind, v)
     plain = _plain_levels(mp, v, b, axis.size) if _is_plain(m, v) else None
     if plain is not None:
-        return MeasureCounts(m.id, plain, _totals(m.kind, v), int((v.status == OUTSIDE).sum()))
+        return MeasureCounts(m.id, plain, totals, outside)
     backlog = _backlog_levels(mp, v, b, axis.size) if _is_backlog(m, v) else None
     if backlog is not None:
-        return MeasureCounts(m.id, backlog[0], _totals(m.kind, v),
-                             int((v.status == OUTSIDE).sum()), oldest=backlog[1])
+        return MeasureCounts(m.id, backlog[0], totals, outside, oldest=backlog[1])
     placed = v.month >= 0
     if v.second is not None:
         placed = placed | (v.second >= 0)
@@ -135,8 +135,8 @@ def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
             oldest.append(_oldest(v, slot, labels, axis.size))
         if v.extra is not None:
             extra.append(_extra(v, slot, labels, axis.size))
-    return MeasureCounts(m.id, tuple(levels), _totals(m.kind, v), int((v.status == OUTSIDE).sum()),
-                         tuple(cohorts), tuple(oldest), tuple(extra))
+    return MeasureCounts(m.id, tuple(levels), totals, outside, tuple(cohorts), tuple(oldest),
+                         tuple(extra))
 
 
 def _is_plain(m: ir.Measure, v: Verdicts) -> bool:
@@ -158,23 +158,22 @@ def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     each level, a missing key value being a group of its own).
     """
     m = mp.measure
-    ok = v.month >= 0
-    cell = v.month * 4 + v.status  # only read where ok
+    # month slot 0 holds the records with no month on the axis (outside the population among
+    # them: five verdict codes), dropped after counting, so no mask is needed
+    slots, codes = months + 1, OUTSIDE + 1
 
-    def count(base: np.ndarray, space: int) -> np.ndarray:
-        size = space * months * 4
-        key = np.where(ok, base + cell, size)
-        return np.bincount(key, minlength=size + 1)[:size].reshape(space, months, 4)
-    grids = _level_grids(mp, b, months, count)
+    def count(level: tuple, base: np.ndarray | int, space: int) -> np.ndarray:
+        size = space * slots * codes
+        grid = np.bincount(_month_cells(mp, v, b, base, size) + v.status, minlength=size)
+        return grid.reshape(space, slots, codes)[:, 1:, :4]
+    grids = _level_grids(mp, b, slots, count, codes)
     if grids is None:
         return None
     finer = next((g for g in grids if g is not None), None)
     out = []
     for level, grid in zip(m.groups, grids):
         if grid is None:
-            whole = finer.sum(axis=0) if finer is not None else np.bincount(
-                np.where(ok, cell, months * 4), minlength=months * 4 + 1)[:months * 4]
-            grid = whole.reshape(1, months, 4)
+            grid = finer.sum(axis=0)[None] if finer is not None else count((), 0, 1)
         present = np.flatnonzero(grid.reshape(len(grid), -1).any(axis=1))
         cols = [b.column(mp.table, spec) for spec in level]
         labels = _decode(present, cols)  # [()] for the whole contract
@@ -182,21 +181,40 @@ def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     return tuple(out)
 
 
-def _level_grids(mp: MeasurePlan, b: Batch, months: int, grid: Callable[[np.ndarray, int], Any]
-                 ) -> list[Any] | None:
-    """``grid(base, space)`` of each group level of a measure (None for the whole contract's),
-    from its group codes (:func:`_group_base`); None if a level's code space is too large to
-    hold densely."""
+def _level_grids(mp: MeasurePlan, b: Batch, months: int,
+                 grid: Callable[[tuple, np.ndarray, int], Any], codes: int = 4) -> list[Any] | None:
+    """``grid(level, base, space)`` of each group level of a measure (None for the whole contract's),
+    from its group codes (:func:`_group_base`, ``codes`` cells per group and month); None if a
+    level's code space is too large to hold densely."""
     grids: list[Any] = []
     for level in mp.measure.groups:
         if not level:
             grids.append(None)
             continue
-        base, space = _group_base(level, mp.table, b, months)
+        base, space = _group_base(level, mp.table, b, months, codes)
         if space * months > DENSE_CELLS:
             return None
-        grids.append(grid(base, space))
+        grids.append(grid(level, base, space))
     return grids
+
+
+def _month_cells(mp: MeasurePlan, v: Verdicts, b: Batch, base: np.ndarray | int, size: int
+                 ) -> np.ndarray:
+    """Each record's first cell in a level's (group, month slot, verdict code) grid of ``size``
+    cells: its group's ``base`` plus its month slot (month index + 1, 0 for none) times the five
+    verdict codes, int32
+    where the grid allows. Measures of a table that share a month index (the same period column,
+    no filter) share these, once per batch."""
+    key = ("month cells", mp.table, id(base) if isinstance(base, np.ndarray) else base, size)
+    hit = b.memo.get(key)
+    if hit is not None and hit[0] is v.month and hit[2] is base:  # type: ignore[index]
+        return hit[1]  # type: ignore[index]
+    kind = np.int32 if size < np.iinfo(np.int32).max else np.int64
+    cells = np.add(v.month, 1, dtype=kind, casting="same_kind")
+    cells *= OUTSIDE + 1
+    cells += base
+    b.memo[key] = (v.month, cells, base)  # type: ignore[assignment]  # base kept: its id
+    return cells
 
 
 def _is_backlog(m: ir.Measure, v: Verdicts) -> bool:
@@ -218,22 +236,24 @@ def _backlog_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     A record in backlog has a month, so it is in the groups the verdicts place it in.
     """
     m = mp.measure
-    ok = v.month >= 0
-    cell = v.month * 4 + v.status
-    spread = _backlog_spread(v, months)
-    grids = _level_grids(mp, b, months,
-                         lambda base, space: _backlog_grid(spread, ok, cell, base, space, months))
+    slots = months + 1  # as _plain_levels: month slot 0 for no month (or not in backlog)
+
+    def grid(level: tuple, base: np.ndarray | int, space: int
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        row = _group_base(level, mp.table, b, slots, 1)[0] if level else 0
+        return _backlog_grid(mp, v, b, (base, row), space, months)
+    grids = _level_grids(mp, b, slots, grid, OUTSIDE + 1)
     if grids is None:
         return None
     finer = next((g for g in grids if g is not None), None)
     if finer is None:
-        finer = _backlog_grid(spread, ok, cell, np.zeros(len(ok), dtype=np.int64), 1, months)
+        finer = grid((), 0, 1)
     levels, oldest = [], []
-    for level, grid in zip(m.groups, grids):
-        if grid is None:
+    for level, found in zip(m.groups, grids):
+        if found is None:
             status, num, old = finer
-            grid = (status.sum(axis=0)[None], num.sum(axis=0)[None], old.min(axis=0)[None])
-        status, num, old = grid
+            found = (status.sum(axis=0)[None], num.sum(axis=0)[None], old.min(axis=0)[None])
+        status, num, old = found
         present = np.flatnonzero(status.reshape(len(status), -1).any(axis=1))
         labels = _decode(present, [b.column(mp.table, spec) for spec in level])
         levels.append(_with_numerator(status[present], num[present], labels))
@@ -241,47 +261,57 @@ def _backlog_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     return tuple(levels), tuple(oldest)
 
 
-@attrs.frozen(eq=False)
-class _Spread:
-    """A backlog measure's records by month end, the same at every group level: the records
-    that enter and leave the backlog (and the month they do), and one entry per record and
-    month end it is in backlog (the record, the month, its anchor date)."""
+def _backlog_grid(mp: MeasurePlan, v: Verdicts, b: Batch, bases: tuple[Any, Any], space: int,
+                  months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """[groups, months, 4] verdict counts, [groups, months] records in backlog at the month end
+    and the oldest anchor date among them (:data:`NO_DATE` where none), for one group level.
 
-    ins: np.ndarray
-    in_month: np.ndarray
-    outs: np.ndarray
-    out_month: np.ndarray
-    each: np.ndarray
-    month: np.ndarray
-    anchor: np.ndarray
+    ``bases``: each record's group code times (months + 1) x 5 (its cells in the verdict grid,
+    :func:`_month_cells`) and times (months + 1) (its row of month slots). The records in backlog
+    at a month end are +1 from the first month in it, -1 from the first out, counted in month
+    slots (slot 0: none, dropped)."""
+    assert v.backlog is not None and v.anchor is not None
+    base, row = bases
+    first, end = v.backlog
+    slots, codes = months + 1, OUTSIDE + 1
+    size = space * slots * codes
+    status = np.bincount(_month_cells(mp, v, b, base, size) + v.status, minlength=size)
+    steps = [np.bincount(np.add(row, month + 1), minlength=space * slots) for month in (first, end)]
+    num = (steps[0] - steps[1]).reshape(space, slots)[:, 1:]
+    old = _oldest_grid(v, row, space, months)
+    return status.reshape(space, slots, codes)[:, 1:, :4], num, old
 
 
-def _backlog_spread(v: Verdicts, months: int) -> _Spread:
-    """:class:`_Spread` of one batch's verdicts: each record's months in backlog expanded (a
-    small multiple of the records at most), once for every group level."""
+def _oldest_grid(v: Verdicts, row: np.ndarray | int, space: int, months: int) -> np.ndarray:
+    """[groups, months] the oldest anchor date among the records in backlog at each month end
+    (:data:`NO_DATE` where none).
+
+    Records are in backlog from a first month f to before an end month e: the earliest date of
+    each (group, f, e) is found in one pass, then at month j the minimum over f <= j < e is a
+    running minimum over f of a running minimum over e from the last (a few hundred cells). A
+    grid too large for that expands each record's months instead."""
     assert v.backlog is not None and v.anchor is not None
     first, end = v.backlog
-    ins, outs = np.flatnonzero(first >= 0), np.flatnonzero(end >= 0)
-    lengths = np.where(end < 0, months, end)[ins] - first[ins]
-    each = np.repeat(ins, lengths)
+    held = np.flatnonzero(first >= 0)
+    group = (row[held] if isinstance(row, np.ndarray) else np.zeros(len(held), np.int64)
+             ) // (months + 1)
+    f = first[held]
+    e = np.where(end[held] < 0, months, end[held])
+    anchor = v.anchor.view(np.int64)[held]
+    if space * months * (months + 1) <= DENSE_CELLS:
+        spans = np.full(space * months * (months + 1), NO_DATE, dtype=np.int64)
+        np.minimum.at(spans, (group * months + f) * (months + 1) + e, anchor)
+        spans = spans.reshape(space, months, months + 1)
+        later = np.minimum.accumulate(spans[:, :, ::-1], axis=2)[:, :, ::-1]  # min over e' >= e
+        both = np.minimum.accumulate(later, axis=1)  # and over f' <= f
+        j = np.arange(months)
+        return both[:, j, j + 1]
+    lengths = e - f
+    each = np.repeat(np.arange(len(held)), lengths)
     offsets = np.arange(len(each)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return _Spread(ins, first[ins], outs, end[outs], each, first[each] + offsets,
-                   v.anchor.view(np.int64)[each])
-
-
-def _backlog_grid(spread: _Spread, ok: np.ndarray, cell: np.ndarray, base: np.ndarray,
-                  space: int, months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """[groups, months, 4] verdict counts, [groups, months] records in backlog at the month end
-    and the oldest anchor date among them (:data:`NO_DATE` where none), for one group level."""
-    cells = space * months
-    status = np.bincount(np.where(ok, base + cell, cells * 4), minlength=cells * 4 + 1)
-    row = base >> 2  # group code x months
-    ins = np.bincount(row[spread.ins] + spread.in_month, minlength=cells)
-    outs = np.bincount(row[spread.outs] + spread.out_month, minlength=cells)
-    old = np.full(cells, NO_DATE, dtype=np.int64)
-    np.minimum.at(old, row[spread.each] + spread.month, spread.anchor)
-    return (status[:cells * 4].reshape(space, months, 4),
-            (ins - outs).reshape(space, months), old.reshape(space, months))
+    old = np.full(space * months, NO_DATE, dtype=np.int64)
+    np.minimum.at(old, group[each] * months + f[each] + offsets, anchor[each])
+    return old.reshape(space, months)
 
 
 def _with_numerator(grid: np.ndarray, num: np.ndarray, labels: list[tuple[Any, ...]]) -> Cells:
@@ -293,9 +323,10 @@ def _with_numerator(grid: np.ndarray, num: np.ndarray, labels: list[tuple[Any, .
     return Cells.from_dense(out, labels, tail=1)
 
 
-def _group_base(level: tuple, table: str, b: Batch, months: int) -> tuple[np.ndarray, int]:
-    """Each record's group code times ``months * 4`` (its first cell in a level's grid), and
-    the size of the code space; computed once per batch for every measure of the table."""
+def _group_base(level: tuple, table: str, b: Batch, months: int, codes: int = 4
+                ) -> tuple[np.ndarray, int]:
+    """Each record's group code times ``months * codes`` (its first cell in a level's grid),
+    and the size of the code space; computed once per batch for every measure of the table."""
     cols = [b.column(table, spec) for spec in level]
     space = int(np.prod([_cardinality(c) for c in cols]))
 
@@ -303,8 +334,8 @@ def _group_base(level: tuple, table: str, b: Batch, months: int) -> tuple[np.nda
         code = np.zeros(b.tables[table].rows, dtype=np.int64)
         for col in cols:
             code = code * _cardinality(col) + (col.values.astype(np.int64) + 1)
-        return code * (months * 4)
-    key = ("group base", table, tuple(spec.label for spec in level), months)
+        return code * (months * codes)
+    key = ("group base", table, tuple(spec.label for spec in level), months, codes)
     return b.cached(key, make), space
 
 
@@ -403,16 +434,18 @@ def _extra(v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]], months:
     return Cells(tuple(labels), cells.cells, out, (months, width), tail=1)
 
 
-def _totals(kind: str, v: Verdicts) -> np.ndarray:
-    """Every population record by verdict (placed in a month or not), with the summed amounts."""
-    counts = np.bincount(v.status.astype(np.int64), minlength=5)[:4]
-    met = v.status == MET
+def _totals(kind: str, v: Verdicts) -> tuple[np.ndarray, int]:
+    """Every population record by verdict (placed in a month or not), with the summed amounts,
+    and the number of records outside the population: one count of the verdict codes."""
+    every = [np.count_nonzero(v.status == code) for code in range(OUTSIDE + 1)]  # bytes: fast
+    counts = np.array(every[:4], dtype=np.int64)
     if kind in ("ratio", "average"):
+        met = v.status == MET
         amounts = [int(v.numerator[met].sum()), int(v.denominator[met].sum())]
     else:  # a breach count counts its failed records (the breaches)
         amounts = [int(counts[FAILED if kind == "backlog_breach" else MET]),
                    int(counts[MET] + counts[FAILED])]
-    return np.array([*counts, *amounts], dtype=np.int64)
+    return np.array([*counts, *amounts], dtype=np.int64), int(every[OUTSIDE])
 
 
 def _triangle(v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]], months: int
