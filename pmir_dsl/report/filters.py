@@ -10,8 +10,7 @@ JSON stays (output.md): only the lists are shorter.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..diagnostics import did_you_mean
@@ -34,7 +33,8 @@ def resolve(ev: Any, provider: str | None, groups: Sequence[str],
     for mid in measures or ():
         if mid not in ids:
             raise FilterError(_unknown("measure", mid, ids, ev.plan.contract.file))
-    values = _group_values(ev.results)
+    values = (ev.results.group_values() if hasattr(ev.results, "group_values")
+              else _group_values(ev.results))
     for key, value in wanted.items():
         if key not in values:
             raise FilterError(_unknown("group key", key, sorted(values), ev.plan.contract.file))
@@ -85,15 +85,29 @@ def filter_json(d: dict[str, Any], groups: Mapping[str, str],
     return out
 
 
-def render_json(ev: Any, groups: Mapping[str, str], measures: Sequence[str] | None) -> str:
-    """The JSON text of :func:`pmir_dsl.report.json.render`, its lists filtered."""
+def filter_lists(d: dict[str, Any], ev: Any, groups: Mapping[str, str],
+                 measures: Sequence[str] | None) -> dict[str, Any]:
+    """:func:`filter_json`, the result rows of ``ev`` filtered before they are built (those
+    of groups and measures left out never are)."""
+    rows = d["results"]
+    out = filter_json({**d, "results": []}, groups, measures)
+    out["results"] = rows.only(groups, measures) if hasattr(rows, "only") else \
+        [r for r in rows if keep_row(r, groups, measures)]
+    return out
+
+
+def render_json(ev: Any, groups: Mapping[str, str], measures: Sequence[str] | None
+                ) -> Iterator[str]:
+    """The JSON text of :func:`pmir_dsl.report.json.render` in pieces, its lists filtered (the
+    result rows before they are built)."""
     from . import json as json_report
 
-    return json.dumps(filter_json(json_report.to_dict(ev), groups, measures), indent=2,
-                      ensure_ascii=False) + "\n"
+    return json_report.pieces(ev, groups, measures)
 
 
 def failed(results: Iterable[Mapping[str, Any]], groups: Mapping[str, str],
            measures: Sequence[str] | None) -> bool:
     """Whether any result the filters keep is an assessed, failed target (exit status 1)."""
+    if hasattr(results, "only"):  # lazy rows: those filtered out are not built
+        return any(r["met"] is False for r in results.only(groups, measures))  # type: ignore
     return any(r["met"] is False for r in results if keep_row(r, groups, measures))
