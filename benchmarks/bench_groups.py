@@ -137,6 +137,9 @@ def main() -> int:
     p.add_argument("--end-to-end", action="store_true",
                    help="time `pmirc check ... --format json -o FILE` as a fresh process")
     p.add_argument("--provider", help="with --end-to-end: also a run filtered to this provider")
+    p.add_argument("--only-provider", action="store_true",
+                   help="with --provider: leave out the run over all providers (whose JSON at "
+                   "100,000 providers x 84 months would be tens of GB)")
     p.add_argument("--stream", action="store_true", help="with --end-to-end: pass --stream")
     p.add_argument("--code", type=Path, default=ROOT,
                    help="with --end-to-end: the checkout whose pmir_dsl runs (default this one)")
@@ -145,7 +148,8 @@ def main() -> int:
               f"atw_ha-rows{args.rows}-groups{args.groups}-months{args.months}-parquet")
     generate(args.rows, args.groups, args.months, folder)
     if args.end_to_end:
-        for provider in [None, *([args.provider] if args.provider else [])]:
+        runs = [] if args.only_provider and args.provider else [None]
+        for provider in [*runs, *([args.provider] if args.provider else [])]:
             r = end_to_end(folder, provider, args.stream, args.code.resolve())
             what = f"--provider {provider}" if provider else "all providers"
             print(f"pmirc check --format json{' --stream' if args.stream else ''} ({what}; "

@@ -610,6 +610,9 @@ class Results(Sequence[dict[str, Any]]):
     groups: Mapping[str, str] = attrs.field(factory=dict)
     measures: tuple[str, ...] | None = None
     notes: Mapping[str, list[str]] = attrs.field(factory=dict)
+    bases: tuple[str, ...] | None = None
+    #: Shared by every filtered view: per filter, whether a whole pass met a failed row.
+    seen: dict[Any, bool] = attrs.field(factory=dict)
     _held: list[list[dict[str, Any]]] = attrs.field(factory=list, init=False)
 
     def only(self, groups: Mapping[str, str] | None = None,
@@ -619,6 +622,22 @@ class Results(Sequence[dict[str, Any]]):
         return attrs.evolve(self, groups={**self.groups, **(groups or {})},
                             measures=self.measures if measures is None else tuple(
                                 m for m in measures if self.measures is None or m in self.measures))
+
+    def on_bases(self, bases: Sequence[str]) -> Results:
+        """The rows of those bases only (others never built; a backlog's age is then not
+        what the full rows say: for readers of verdicts, as the regimes are)."""
+        return attrs.evolve(self, bases=tuple(bases))
+
+    def any_failed(self) -> bool:
+        """Whether any row is an assessed, failed target: remembered from a whole pass over
+        the same rows (the one that wrote them), else found by building them."""
+        known = self.seen.get(self._filter())
+        if known is not None:
+            return known
+        return any(r["met"] is False for r in self)
+
+    def _filter(self) -> tuple[Any, ...]:
+        return tuple(sorted(self.groups.items())), self.measures, self.bases
 
     def with_notes(self, notes: Mapping[str, list[str]]) -> Results:
         """The rows with a last key ``assumptions`` on those of the measures ``notes`` names."""
@@ -630,9 +649,12 @@ class Results(Sequence[dict[str, Any]]):
         return self._generate()
 
     def _generate(self) -> Iterator[dict[str, Any]]:
+        failed = False
         for mp in self._plans():
             for _, rows in heapq.merge(*self._levels(mp), key=lambda item: item[0]):
+                failed = failed or any(r["met"] is False for r in rows)
                 yield from rows
+        self.seen[self._filter()] = failed
 
     def __len__(self) -> int:
         if self._held:
@@ -640,7 +662,7 @@ class Results(Sequence[dict[str, Any]]):
         total = 0
         for mp in self._plans():
             width = sum(len(intervals(b, mp.measure.period_unit, self.axis))
-                        for b in mp.measure.bases)
+                        for b in mp.measure.bases if self.bases is None or b in self.bases)
             total += width * sum(len(groups) for _, groups in self._level_groups(mp))
         return total
 
@@ -704,7 +726,8 @@ class Results(Sequence[dict[str, Any]]):
         """Per group level, (sort key, sorted rows) of each of its groups in order."""
         m = mp.measure
         counts = self.partial.counts[m.id]
-        spans = {b: intervals(b, m.period_unit, self.axis) for b in m.bases}
+        spans = {b: intervals(b, m.period_unit, self.axis) for b in m.bases
+                 if self.bases is None or b in self.bases}
         exp = self.expected.get(m.id)
         found = []
         for i, (keys, groups) in enumerate(self._level_groups(mp)):

@@ -40,9 +40,10 @@ def monthly_status(results: Sequence[dict[str, Any]], measures: set[str], keys: 
     index = {month_label(axis.first_month + i): i for i in range(axis.size)}
     out: dict[tuple[Any, ...], Status] = defaultdict(dict)
     if isinstance(results, Results):  # lazy rows: only the measures named are built
-        results = results.only(measures=[
-            mp.measure.id for mp in results.plan.measures
-            if any(status_key(mp.measure.id, b) in measures for b in mp.measure.bases)])
+        named = {(mp.measure.id, b) for mp in results.plan.measures for b in mp.measure.bases
+                 if status_key(mp.measure.id, b) in measures}
+        results = results.only(measures=sorted({m for m, _ in named})).on_bases(
+            sorted({b for _, b in named}))
     for r in results:
         key = status_key(r["measure"], r["basis"])
         if key in measures and tuple(r["group"]) == keys and r["period"] in index:

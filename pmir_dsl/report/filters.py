@@ -109,5 +109,5 @@ def failed(results: Iterable[Mapping[str, Any]], groups: Mapping[str, str],
            measures: Sequence[str] | None) -> bool:
     """Whether any result the filters keep is an assessed, failed target (exit status 1)."""
     if hasattr(results, "only"):  # lazy rows: those filtered out are not built
-        return any(r["met"] is False for r in results.only(groups, measures))  # type: ignore
+        return results.only(groups, measures).any_failed()  # type: ignore[attr-defined]
     return any(r["met"] is False for r in results if keep_row(r, groups, measures))
