@@ -16,13 +16,12 @@ from ..pipeline import Evaluation
 
 def to_dict(ev: Evaluation) -> dict[str, Any]:
     """The evaluation as output.md's object (plus the extra keys it allows)."""
-    doc = _doc(ev)
-    return {**doc, "results": list(doc["results"])}
+    return {k: list(v) if isinstance(v, (Results, LazyRows)) else v for k, v in _doc(ev).items()}
 
 
 def _doc(ev: Evaluation) -> dict[str, Any]:
-    """:func:`to_dict`, but its result rows lazy (:class:`~pmir_dsl.evaluate.Results`): built
-    as they are read."""
+    """:func:`to_dict`, but its result rows (:class:`~pmir_dsl.evaluate.Results`) and
+    escalations lazy: built as they are read."""
     c = ev.plan.contract
     return {
         "pmirc": __version__,
