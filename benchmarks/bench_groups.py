@@ -17,13 +17,21 @@ built: output.md asks for one row per measure x group x period x basis, which at
 providers x 84 months x 4 bases x 9 measures is about 300 million rows (tens of GB of JSON),
 whatever the evaluation holds.
 
+With ``--end-to-end``, the whole command instead: a fresh process running ``pmirc check
+contracts/atw_ha.pmir DATA --format json -o FILE`` (and, with ``--provider P000001``, the same
+filtered to one provider), timed, its peak RSS and CPU time from ``os.wait4``, the JSON's size
+and rows; the JSON is deleted as soon as it is measured. The result rows are built as they are
+written, so peak RSS stays near the counts' as groups x months grow (``--months 15`` or ``84``).
+
     python benchmarks/bench_groups.py [--rows 1000000] [--groups 100000] [--months 84]
+    python benchmarks/bench_groups.py --end-to-end --groups 10000 --months 15 [--provider P000001]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -92,6 +100,32 @@ def child(folder: Path) -> dict[str, Any]:
     return out
 
 
+def end_to_end(folder: Path, provider: str | None, stream: bool, code: Path = ROOT
+               ) -> dict[str, Any]:
+    """``pmirc check`` over ``folder`` as a fresh process: wall and CPU seconds, peak RSS
+    (``wait4``), the JSON's bytes and result rows (counted from its text, then deleted);
+    ``code``: the checkout whose ``pmir_dsl`` runs (another one for a before/after)."""
+    out = ROOT / "benchmarks" / "out" / f"groups-e2e-{os.getpid()}.json"
+    cmd = [sys.executable, "-m", "pmir_dsl.cli", "check", str(CONTRACT), str(folder),
+           "--format", "json", "-o", str(out), *(["--provider", provider] if provider else []),
+           *(["--stream"] if stream else [])]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=code, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    took = time.perf_counter() - started
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(err)
+    size = out.stat().st_size
+    rows = 0
+    with open(out, "rb") as f:
+        for line in f:
+            rows += line.startswith(b'      "basis": ')  # a key of result rows alone
+    out.unlink()
+    return {"wall_s": took, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "peak_mib": usage.ru_maxrss / 1024, "json_bytes": size, "rows": rows}
+
+
 def main() -> int:
     if sys.argv[1:2] == ["--child"]:
         print(json.dumps(child(Path(sys.argv[2]))))
@@ -100,10 +134,31 @@ def main() -> int:
     p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--groups", type=int, default=100_000)
     p.add_argument("--months", type=int, default=84)
+    p.add_argument("--end-to-end", action="store_true",
+                   help="time `pmirc check ... --format json -o FILE` as a fresh process")
+    p.add_argument("--provider", help="with --end-to-end: also a run filtered to this provider")
+    p.add_argument("--only-provider", action="store_true",
+                   help="with --provider: leave out the run over all providers (whose JSON at "
+                   "100,000 providers x 84 months would be tens of GB)")
+    p.add_argument("--stream", action="store_true", help="with --end-to-end: pass --stream")
+    p.add_argument("--code", type=Path, default=ROOT,
+                   help="with --end-to-end: the checkout whose pmir_dsl runs (default this one)")
     args = p.parse_args()
     folder = (ROOT / "benchmarks" / "out" / "cache" / "data" /
               f"atw_ha-rows{args.rows}-groups{args.groups}-months{args.months}-parquet")
     generate(args.rows, args.groups, args.months, folder)
+    if args.end_to_end:
+        runs = [] if args.only_provider and args.provider else [None]
+        for provider in [*runs, *([args.provider] if args.provider else [])]:
+            r = end_to_end(folder, provider, args.stream, args.code.resolve())
+            what = f"--provider {provider}" if provider else "all providers"
+            print(f"pmirc check --format json{' --stream' if args.stream else ''} ({what}; "
+                  f"{args.code}), "
+                  f"{args.rows:,} referrals over {args.groups:,} providers x {args.months} "
+                  f"months: {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} s CPU, peak RSS "
+                  f"{r['peak_mib']:.0f} MiB; JSON {r['json_bytes'] / 2**20:,.1f} MiB, "
+                  f"{r['rows']:,} result rows")
+        return 0
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, __file__, "--child", str(folder)], cwd=ROOT,
                           capture_output=True, text=True, check=False)

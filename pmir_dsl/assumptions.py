@@ -123,6 +123,8 @@ def with_results(contract: Any, results: list[dict[str, Any]]) -> list[dict[str,
                   if getattr(m, "assumptions", ())}
     if not by_measure:
         return results
+    if hasattr(results, "with_notes"):  # lazy rows (pmir_dsl.evaluate.Results): added as built
+        return results.with_notes(by_measure)  # type: ignore[no-any-return]
     return [{**r, "assumptions": by_measure[r["measure"]]} if r["measure"] in by_measure else r
             for r in results]
 

@@ -10,7 +10,8 @@ measure x group x period x basis, decided exactly (semantics.md sections 2-5).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import heapq
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -605,95 +606,335 @@ def _quarters(axis: Axis) -> list[tuple[str, int, int]]:
 
 
 def finish(plan: Plan, partial: Partial, axis: Axis, expected: dict[str, Any] | None = None,
-           batch: Batch | None = None) -> list[dict[str, Any]]:
-    """One result per measure x group x period x basis, sorted as output.md requires.
+           batch: Batch | None = None) -> Results:
+    """One result per measure x group x period x basis, sorted as output.md requires: a lazy
+    :class:`Results`, whose rows are built from the counts as they are read.
 
     ``expected`` maps measure ids to their :class:`~pmir_dsl.profiles.Expected` figures;
     ``batch`` gives the calendar and as-of date for the age of the oldest backlog record.
     """
-    rows: list[dict[str, Any]] = []
-    for mp in plan.measures:
+    return Results(plan, partial, axis, expected or {}, batch)
+
+
+@attrs.frozen(eq=False)
+class LazyRows(Sequence[dict[str, Any]]):
+    """Report rows built by ``make`` each time they are iterated (escalations: one per group
+    and month), not held; indexing, ``len``, ``==`` and the like build the list once."""
+
+    make: Callable[[], Iterator[dict[str, Any]]]
+    _held: list[list[dict[str, Any]]] = attrs.field(factory=list, init=False)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self._held[0]) if self._held else self.make()
+
+    def held(self) -> list[dict[str, Any]]:
+        """Every row, built once and kept."""
+        if not self._held:
+            self._held.append(list(self.make()))
+        return self._held[0]
+
+    def __len__(self) -> int:
+        return len(self.held())
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.held()[i]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and self.held() == list(other)
+
+    def __repr__(self) -> str:
+        return "LazyRows(...)"
+
+
+#: A result's group in output.md's order: its size, then (key, value) by key, "" for none.
+GroupOrder = tuple[int, tuple[tuple[str, Any], ...]]
+
+
+@attrs.frozen(eq=False)
+class Results(Sequence[dict[str, Any]]):
+    """The result rows of an evaluation, built lazily in output.md's sorted order (measure,
+    group with the whole contract first, period, basis) each time they are iterated: per
+    measure, the groups of each level in that order from the sparse counts, levels merged, a
+    group's rows built, ranked and sorted together. Holding them costs the counts, not the rows;
+    ranks come from per-level score arrays computed before the rows (:func:`_level_ranks`).
+
+    ``groups`` (key -> value as text, ``(none)`` for none) and ``measures`` filter the rows
+    before they are built (:meth:`only`). Indexing, ``==`` and the like build the list once.
+    """
+
+    plan: Plan
+    partial: Partial
+    axis: Axis
+    expected: dict[str, Any]
+    batch: Batch | None
+    groups: Mapping[str, str] = attrs.field(factory=dict)
+    measures: tuple[str, ...] | None = None
+    notes: Mapping[str, list[str]] = attrs.field(factory=dict)
+    bases: tuple[str, ...] | None = None
+    #: Shared by every filtered view: per filter, whether a whole pass met a failed row.
+    seen: dict[Any, bool] = attrs.field(factory=dict)
+    _held: list[list[dict[str, Any]]] = attrs.field(factory=list, init=False)
+
+    def only(self, groups: Mapping[str, str] | None = None,
+             measures: Sequence[str] | None = None) -> Results:
+        """The rows whose group has every ``groups`` key with that value (as text) and whose
+        measure is in ``measures`` (all when None): the others are never built."""
+        return attrs.evolve(self, groups={**self.groups, **(groups or {})},
+                            measures=self.measures if measures is None else tuple(
+                                m for m in measures if self.measures is None or m in self.measures))
+
+    def on_bases(self, bases: Sequence[str]) -> Results:
+        """The rows of those bases only (others never built; a backlog's age is then not
+        what the full rows say: for readers of verdicts, as the regimes are)."""
+        return attrs.evolve(self, bases=tuple(bases))
+
+    def any_failed(self) -> bool:
+        """Whether any row is an assessed, failed target: remembered from a whole pass over
+        the same rows (the one that wrote them), else found by building them."""
+        known = self.seen.get(self._filter())
+        if known is not None:
+            return known
+        return any(r["met"] is False for r in self)
+
+    def _filter(self) -> tuple[Any, ...]:
+        return tuple(sorted(self.groups.items())), self.measures, self.bases
+
+    def with_notes(self, notes: Mapping[str, list[str]]) -> Results:
+        """The rows with a last key ``assumptions`` on those of the measures ``notes`` names."""
+        return attrs.evolve(self, notes=notes)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self._held:
+            return iter(self._held[0])
+        return self._generate()
+
+    def _generate(self) -> Iterator[dict[str, Any]]:
+        failed = False
+        for mp in self._plans():
+            for _, rows in heapq.merge(*self._levels(mp), key=lambda item: item[0]):
+                failed = failed or any(r["met"] is False for r in rows)
+                yield from rows
+        self.seen[self._filter()] = failed
+
+    def __len__(self) -> int:
+        if self._held:
+            return len(self._held[0])
+        total = 0
+        for mp in self._plans():
+            width = sum(len(intervals(b, mp.measure.period_unit, self.axis))
+                        for b in mp.measure.bases if self.bases is None or b in self.bases)
+            total += width * sum(len(groups) for _, groups in self._level_groups(mp))
+        return total
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.held()[i]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and self.held() == list(other)
+
+    def __repr__(self) -> str:
+        return f"Results({len(self)} rows)"
+
+    def held(self) -> list[dict[str, Any]]:
+        """Every row, built once and kept (for readers that index or compare)."""
+        if not self._held:
+            self._held.append(list(self._generate()))
+        return self._held[0]
+
+    def group_values(self) -> dict[str, set[str]]:
+        """Every group key of the rows and its values as text (``(none)`` for none), from the
+        counts: what a filter may name."""
+        out: dict[str, set[str]] = {}
+        for mp in self._plans():
+            for keys, groups in self._level_groups(mp):
+                for values in groups:
+                    for k, v in zip(keys, values):
+                        out.setdefault(k, set()).add("(none)" if v is None else str(v))
+        return out
+
+    def _plans(self) -> list[MeasurePlan]:
+        """The measures whose rows are wanted, by id (the rows' first sort key)."""
+        return sorted((mp for mp in self.plan.measures
+                       if self.measures is None or mp.measure.id in self.measures),
+                      key=lambda mp: mp.measure.id)
+
+    def _level_groups(self, mp: MeasurePlan) -> list[tuple[list[str], list[tuple[Any, ...]]]]:
+        """Each group level's key names and its groups that pass the filter, in output.md's
+        order; the whole contract's one group where no record has a group at all."""
         m = mp.measure
-        counts = partial.counts[m.id]
-        spans = {b: intervals(b, m.period_unit, axis) for b in m.bases}
-        exp = (expected or {}).get(m.id)
+        counts, exp = self.partial.counts[m.id], self.expected.get(m.id)
+        out = []
         for i, level in enumerate(m.groups):
             keys = [c.name for c in level]
-            actual = counts.levels[i]
-            profiled = exp.levels[i] if exp is not None else {}
-            ages = _ages(counts.oldest[i], axis, batch) if counts.oldest and batch else {}
-            extras = counts.extra[i] if counts.extra else {}
-            for values in sorted(set(actual) | set(profiled), key=_group_key):
-                arr = actual.get(values, np.zeros((axis.size, 6), dtype=np.int64))
-                found = _rows(m, dict(zip(keys, values)), arr, spans, profiled.get(values),
-                              extras.get(values))
-                for r, age in zip(found, ages.get(values, [])):
-                    r["oldest_age_working_days"] = age
-                rows += found
-        if not counts.levels[0] and not (exp and exp.levels[0]):  # report the periods all the same
-            empty = _rows(m, {}, np.zeros((axis.size, 6), dtype=np.int64), spans, None)
-            if m.backlog is not None and not m.backlog.breach:  # nobody: age null (decision 52)
-                for r in empty:
-                    r["oldest_age_working_days"] = None
-            rows += empty
-    rank(rows, {mp.measure.id: mp.measure.rank for mp in plan.measures if mp.measure.rank},
-         {mp.measure.id: mp.measure.rank_within for mp in plan.measures
-          if mp.measure.rank_within})
-    rows.sort(key=result_sort_key)
-    return rows
+            found = set(counts.levels[i]) | set(exp.levels[i] if exp is not None else ())
+            order = sorted(keys)
+            picks = [keys.index(k) for k in order]
+            kept = [g for g in found if self._wanted(keys, g)]
+            kept.sort(key=lambda g: tuple(("" if g[j] is None else g[j]) for j in picks))
+            out.append((keys, kept))
+        if not counts.levels[0] and not (exp and exp.levels[0]) and not self.groups:
+            out.append(([], [()]))  # report the periods all the same
+        return out
+
+    def _wanted(self, keys: list[str], values: tuple[Any, ...]) -> bool:
+        if not self.groups:
+            return True
+        texts = {k: "(none)" if v is None else str(v) for k, v in zip(keys, values)}
+        return all(texts.get(k) == v for k, v in self.groups.items())
+
+    def _levels(self, mp: MeasurePlan) -> list[Iterator[tuple[GroupOrder, list[dict[str, Any]]]]]:
+        """Per group level, (sort key, sorted rows) of each of its groups in order."""
+        m = mp.measure
+        counts = self.partial.counts[m.id]
+        spans = {b: intervals(b, m.period_unit, self.axis) for b in m.bases
+                 if self.bases is None or b in self.bases}
+        exp = self.expected.get(m.id)
+        found = []
+        for i, (keys, groups) in enumerate(self._level_groups(mp)):
+            whole = i == len(m.groups)  # the whole contract with no records
+            level = _Level(m, keys, spans, self.axis, self.batch,
+                           {} if whole else counts.levels[i],
+                           exp.levels[i] if exp is not None and not whole else {},
+                           counts.oldest[i] if counts.oldest and not whole else None,
+                           counts.extra[i] if counts.extra and not whole else {}, whole)
+            found.append(level.rows(groups, self._ranks(m, level, groups), self.notes.get(m.id)))
+        return found
+
+    def _ranks(self, m: ir.Measure, level: _Level, groups: list[tuple[Any, ...]]
+               ) -> dict[str, np.ndarray]:
+        """Rank columns of a level's groups (``rank``, ``rank_within_COLUMN``): [groups, rows
+        per group] arrays, 0 where the row has no rank; none for an unranked level."""
+        col = m.rank_within
+        if m.rank is None or not level.keys or sorted(level.keys) == [col]:
+            return {}
+        # ranks are among every group of the level, whichever the filter keeps
+        everyone = self._unfiltered(level) if self.groups else groups
+        where = {g: j for j, g in enumerate(everyone)}
+        num, den, has = level.scores(everyone)
+        sign = -1 if m.rank == "highest" else 1
+        out = {"rank": _rank_columns(num, den, has, sign, None)}
+        if col is not None and col in level.keys:
+            at = level.keys.index(col)
+            ids: dict[Any, int] = {}
+            peers = np.array([ids.setdefault(g[at], len(ids)) for g in everyone],
+                             dtype=np.int64)
+            out[f"rank_within_{col}"] = _rank_columns(num, den, has, sign, peers)
+        if self.groups:  # keep the rows of the groups wanted
+            take = np.array([where[g] for g in groups], dtype=np.int64)
+            out = {k: v[take] for k, v in out.items()}
+        return out
+
+    def _unfiltered(self, level: _Level) -> list[tuple[Any, ...]]:
+        return sorted(set(level.actual) | set(level.profiled),
+                      key=lambda g: tuple(("" if g[j] is None else g[j])
+                                          for j in [level.keys.index(k)
+                                                    for k in sorted(level.keys)]))
 
 
-def rank(rows: list[dict[str, Any]], orders: dict[str, str],
-         within: dict[str, str] | None = None) -> None:
-    """Give each group's row its ``rank`` among the groups of its level (same measure, period
-    and basis), best first: by performance against the target where the target is looked up
-    per record, else by value; ``highest`` or ``lowest`` first. Ties share the lower number
-    (1, 1, 3); rows not assessed, and the whole contract's row, get no rank. Exact.
+@attrs.frozen(eq=False)
+class _Level:
+    """One group level of a measure: what its rows are built from."""
 
-    ``within`` (measure -> column): rows of a level with that column also get
-    ``rank_within_COLUMN`` among the rows sharing its value, and a level of that column alone
-    is not ranked (CPAs are not ranked against each other, WP 3.3, 8.9)."""
-    within = within or {}
-    peers: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    for r in rows:
-        col = within.get(r["measure"])
-        if r["measure"] in orders and r["group"] and sorted(r["group"]) != [col]:
-            key = (r["measure"], tuple(sorted(r["group"])), r["period"], r["basis"])
-            peers.setdefault(key, []).append(r)
-            if col in r["group"]:
-                peers.setdefault((*key, col, r["group"][col]), []).append(r)
-    for key, group in peers.items():
-        sign = -1 if orders[key[0]] == "highest" else 1
-        name = "rank" if len(key) == 4 else f"rank_within_{key[4]}"
-        scored = [(sign * r["_score"], r) for r in group if r.get("_score") is not None]
-        scored.sort(key=lambda x: x[0])
-        for r in group:
-            r[name] = None
-        for position, (score, r) in enumerate(scored):
-            tied = position > 0 and score == scored[position - 1][0]
-            r[name] = scored[position - 1][1][name] if tied else position + 1
-    for r in rows:
-        r.pop("_score", None)
+    m: ir.Measure
+    keys: list[str]
+    spans: dict[str, list[tuple[str, int, int]]]
+    axis: Axis
+    batch: Batch | None
+    actual: Levels
+    profiled: Levels
+    oldest: Levels | None
+    extras: Levels
+    whole: bool
+
+    def build(self, values: tuple[Any, ...]) -> list[dict[str, Any]]:
+        """A group's rows in the order they are computed: per basis, per period."""
+        arr = self.actual.get(values)
+        if arr is None:
+            arr = np.zeros((self.axis.size, 6), dtype=np.int64)
+        found = _rows(self.m, dict(zip(self.keys, values)), arr, self.spans,
+                      self.profiled.get(values), self.extras.get(values))
+        if self.oldest is not None and self.batch is not None and values in self.oldest:
+            for r, age in zip(found, _ages_of(self.oldest[values], self.axis, self.batch)):
+                r["oldest_age_working_days"] = age
+        if self.whole and self.m.backlog is not None and not self.m.backlog.breach:
+            for r in found:  # nobody: age null (decision 52)
+                r["oldest_age_working_days"] = None
+        return found
+
+    def rows(self, groups: list[tuple[Any, ...]], ranks: dict[str, np.ndarray],
+             notes: list[str] | None = None) -> Iterator[tuple[GroupOrder, list[dict[str, Any]]]]:
+        """(sort key, rows in period then basis order) of each group, ranked, with the
+        measure's assumptions (``notes``) where it declares any."""
+        order = sorted(self.keys)
+        picks = [self.keys.index(k) for k in order]
+        for j, values in enumerate(groups):
+            found = self.build(values)
+            for name, column in ranks.items():
+                for r, rank in zip(found, column[j]):
+                    r[name] = int(rank) if rank else None
+            for r in found:
+                r.pop("_score", None)
+                if notes is not None:
+                    r["assumptions"] = notes
+            found.sort(key=_period_basis)
+            key = tuple((k, "" if values[i] is None else values[i]) for k, i in zip(order, picks))
+            yield (len(key), key), found
+
+    def scores(self, groups: list[tuple[Any, ...]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each group's rows' scores as exact numerator and denominator arrays [groups, rows]
+        (int64, or Python ints where they do not fit), and where a row has one."""
+        width = sum(len(p) for p in self.spans.values())
+        num = np.zeros((len(groups), width), dtype=np.int64)
+        den = np.ones((len(groups), width), dtype=np.int64)
+        has = np.zeros((len(groups), width), dtype=bool)
+        for j, values in enumerate(groups):
+            for c, r in enumerate(self.build(values)):
+                score = r.get("_score")
+                if score is None:
+                    continue
+                score = Fraction(score)
+                has[j, c] = True
+                try:
+                    num[j, c], den[j, c] = score.numerator, score.denominator
+                except OverflowError:  # a huge exact figure: keep Python ints
+                    num, den = num.astype(object), den.astype(object)
+                    num[j, c], den[j, c] = score.numerator, score.denominator
+        return num, den, has
 
 
-def _ages(oldest: Levels, axis: Axis, b: Batch
-          ) -> dict[tuple[Any, ...], list[int | None]]:
-    """Working days from the oldest backlog record's date to each month end (the as-of date for
-    the as-of month), per group; None where nobody is in backlog."""
-    ends = (np.arange(axis.first_month + 1, axis.last_month + 2).astype("datetime64[M]")
-            .astype("datetime64[D]") - np.timedelta64(1, "D"))
-    ends[-1] = min(ends[-1], b.as_of)
-    out = {}
-    for g, days in oldest.items():
-        has = days != NO_DATE
-        since = np.where(has, days, 0).astype("datetime64[D]") + np.timedelta64(1, "D")
-        age = np.busday_count(since, ends + np.timedelta64(1, "D"), busdaycal=b.cal)
-        out[g] = [int(a) if h else None for a, h in zip(age, has)]
+def _period_basis(r: dict[str, Any]) -> tuple[str, str]:
+    return r["period"], r["basis"]
+
+
+def _rank_columns(num: np.ndarray, den: np.ndarray, has: np.ndarray, sign: int,
+                  peers: np.ndarray | None) -> np.ndarray:
+    """Per row position (period and basis), each group's rank among the groups with a score
+    (among those of its ``peers`` value where given), best first; ties share the lower
+    number (1, 1, 3); 0 where there is no score. Exact: scores compared as fractions."""
+    out = np.zeros(num.shape, dtype=np.int64)
+    sets = [np.arange(len(num))] if peers is None else \
+        [np.flatnonzero(peers == p) for p in dict.fromkeys(peers.tolist())]
+    for c in range(num.shape[1]):
+        for members in sets:
+            scored = [(sign * Fraction(int(num[g, c]), int(den[g, c])), g)
+                      for g in members if has[g, c]]
+            scored.sort(key=lambda x: x[0])
+            for position, (score, g) in enumerate(scored):
+                tied = position > 0 and score == scored[position - 1][0]
+                out[g, c] = out[scored[position - 1][1], c] if tied else position + 1
     return out
 
 
-def _group_key(values: tuple[Any, ...]) -> tuple[str, ...]:
-    return tuple("" if v is None else str(v) for v in values)
+def _ages_of(days: np.ndarray, axis: Axis, b: Batch) -> list[int | None]:
+    """Working days from a group's oldest backlog record's date to each month end (the as-of
+    date for the as-of month); None where nobody is in backlog."""
+    ends = (np.arange(axis.first_month + 1, axis.last_month + 2).astype("datetime64[M]")
+            .astype("datetime64[D]") - np.timedelta64(1, "D"))
+    ends[-1] = min(ends[-1], b.as_of)
+    has = days != NO_DATE
+    since = np.where(has, days, 0).astype("datetime64[D]") + np.timedelta64(1, "D")
+    age = np.busday_count(since, ends + np.timedelta64(1, "D"), busdaycal=b.cal)
+    return [int(a) if h else None for a, h in zip(age, has)]
 
 
 def result_sort_key(r: dict[str, Any]) -> tuple[Any, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -15,7 +15,8 @@ from . import assurance, limits, lookalike, profiles, regimes, reviews
 from .check import check_file
 from .compile import Batch, Plan, Shared, compile_contract
 from .errors import DataError, DataProblem
-from .evaluate import Axis, Partial, Quality, finish, merge, partials, quality_entry
+from .evaluate import (Axis, LazyRows, Partial, Quality, finish, merge, partials,
+                       quality_entry)
 from .limits import date_span
 from .load import load_tables
 from .schema import Column, ColumnType, Table
@@ -31,9 +32,9 @@ class Evaluation:
     tables: dict[str, Table]
     axis: Axis
     partial: Partial
-    results: list[dict[str, Any]]
+    results: Sequence[dict[str, Any]]  # lazy: evaluate.Results, built as read
     expected: dict[str, Any] = attrs.Factory(dict)
-    escalations: list[dict[str, Any]] = attrs.Factory(list)
+    escalations: Sequence[dict[str, Any]] = attrs.Factory(list)  # lazy where no notices
     remedies: list[dict[str, Any]] = attrs.Factory(list)
     reviews: list[dict[str, Any]] = attrs.Factory(list)
     assurance: list[dict[str, Any]] = attrs.Factory(list)
@@ -108,9 +109,13 @@ def evaluate_with(plan: Plan, tables: dict[str, Table], day: np.datetime64, sour
     results = finish(plan, total, axis, expected, whole)
     c = plan.contract
     found, notices, running = _reviews(plan, total, axis, whole, tables)
-    levels = [row for r in c.regimes for row in regimes.escalations(r, results, axis, running)]
     if running:  # a contract whose reviews raise notices: each month's running notices
-        reviews.annotate(levels, notices, whole.as_of)
+        levels: Sequence[dict[str, Any]] = [
+            row for r in c.regimes for row in regimes.escalations(r, results, axis, running)]
+        reviews.annotate(levels, notices, whole.as_of)  # type: ignore[arg-type]
+    else:  # one row per group and month: built as they are written
+        each = [regimes.lazy_escalations(r, results, axis) for r in c.regimes]
+        levels = LazyRows(lambda: (row for rows in each for row in rows))
     money = [row for r in c.remedies
              for row in regimes.remedies(r, results, axis, tables[r.fee_table], running)]
     return Evaluation(plan, str(day), source, tables, axis, total, results, expected, levels,

@@ -14,6 +14,7 @@ over 84 months is 8,400 small steps.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from . import assumptions, ir
 from .errors import DataError, DataProblem
-from .evaluate import Axis, month_label
+from .evaluate import Axis, LazyRows, Results, month_label
 from .schema import Table
 
 Status = dict[str, list[bool | None]]  # measure id -> met per month index (None: not assessed)
@@ -32,12 +33,17 @@ def status_key(measure: str, basis: str) -> str:
     return measure if basis == "in_month" else f"{measure} on {basis}"
 
 
-def monthly_status(results: list[dict[str, Any]], measures: set[str], keys: tuple[str, ...],
+def monthly_status(results: Sequence[dict[str, Any]], measures: set[str], keys: tuple[str, ...],
                    axis: Axis) -> dict[tuple[Any, ...], Status]:
     """Per group values: each named measure's verdicts over the month axis (``measures`` holds
     :func:`status_key` names: in-month by the measure's name, other bases with theirs)."""
     index = {month_label(axis.first_month + i): i for i in range(axis.size)}
     out: dict[tuple[Any, ...], Status] = defaultdict(dict)
+    if isinstance(results, Results):  # lazy rows: only the measures named are built
+        named = {(mp.measure.id, b) for mp in results.plan.measures for b in mp.measure.bases
+                 if status_key(mp.measure.id, b) in measures}
+        results = results.only(measures=sorted({m for m, _ in named})).on_bases(
+            sorted({b for _, b in named}))
     for r in results:
         key = status_key(r["measure"], r["basis"])
         if key in measures and tuple(r["group"]) == keys and r["period"] in index:
@@ -136,7 +142,7 @@ def condition(atoms: tuple[ir.Atom, ...], status: Status, i: int, axis: Axis
 # ---- regimes -------------------------------------------------------------------------------------
 
 
-def escalations(regime: ir.Regime, results: list[dict[str, Any]], axis: Axis,
+def escalations(regime: ir.Regime, results: Sequence[dict[str, Any]], axis: Axis,
                 notices: dict[str, dict[tuple[Any, ...], list[str]]] | None = None
                 ) -> list[dict[str, Any]]:
     """Each group's level in each month, and why (the reasons of the last change).
@@ -150,10 +156,25 @@ def escalations(regime: ir.Regime, results: list[dict[str, Any]], axis: Axis,
              if isinstance(a, ir.Atom) for m in a.measures}
     status = monthly_status(results, names, regime.keys, axis)
     _add_notices(status, notices)
+    return list(escalation_rows(regime, status, axis))
+
+
+def lazy_escalations(regime: ir.Regime, results: Sequence[dict[str, Any]], axis: Axis
+                     ) -> LazyRows:
+    """:func:`escalations` (with no notices) as rows built each time they are read: only the
+    measures' verdicts per group and month are held, not a row per group and month."""
+    names = {status_key(m, a.basis) for r in regime.rules for a in r.atoms
+             if isinstance(a, ir.Atom) for m in a.measures}
+    status = monthly_status(results, names, regime.keys, axis)
+    return LazyRows(lambda: escalation_rows(regime, status, axis))
+
+
+def escalation_rows(regime: ir.Regime, status: dict[tuple[Any, ...], Status], axis: Axis
+                    ) -> Iterator[dict[str, Any]]:
+    """The rows of :func:`escalations` from each group's verdicts, group by group."""
     lowest = regime.levels[0][0] if regime.levels else 1
     titles = dict(regime.levels)
     reviews = dict(regime.level_reviews)
-    out = []
     for g in sorted(status, key=_group_order):
         level, reasons, entered, by = lowest, [], 0, None
         for i in range(axis.size):
@@ -174,8 +195,7 @@ def escalations(regime: ir.Regime, results: list[dict[str, Any]], axis: Axis,
             assumed = assumptions.regime_row(regime, by)
             if assumed is not None:  # the level rests on numbers the guidance does not state
                 row["assumptions"] = assumed
-            out.append(row)
-    return out
+            yield row
 
 
 def _add_notices(status: dict[tuple[Any, ...], Status],
@@ -209,7 +229,7 @@ def _group_order(g: tuple[Any, ...]) -> tuple[str, ...]:
 # ---- remedies ------------------------------------------------------------------------------------
 
 
-def remedies(remedy: ir.Remedy, results: list[dict[str, Any]], axis: Axis,
+def remedies(remedy: ir.Remedy, results: Sequence[dict[str, Any]], axis: Axis,
              fees: Table, notices: dict[str, dict[tuple[Any, ...], list[str]]] | None = None
              ) -> list[dict[str, Any]]:
     """Service Fee deferral, release and forfeiture per group and month, in integer pence.

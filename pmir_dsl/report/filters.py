@@ -12,8 +12,7 @@ made from the evaluation :func:`narrow` filters the same way.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -38,7 +37,8 @@ def resolve(ev: Any, provider: str | None, groups: Sequence[str],
     for mid in measures or ():
         if mid not in ids:
             raise FilterError(_unknown("measure", mid, ids, ev.plan.contract.file))
-    values = _group_values(ev.results)
+    values = (ev.results.group_values() if hasattr(ev.results, "group_values")
+              else _group_values(ev.results))
     for key, value in wanted.items():
         if key not in values:
             raise FilterError(_unknown("group key", key, sorted(values), ev.plan.contract.file))
@@ -101,7 +101,8 @@ def narrow(ev: Any, groups: Mapping[str, str], measures: Sequence[str] | None) -
     if not groups and measures is None:
         return ev
     kept = {key: [r for r in getattr(ev, key) if keep_row(r, groups, measures)]
-            for key in EVALUATION_LISTS}
+            for key in EVALUATION_LISTS[1:]}
+    kept["results"] = list(kept_results(ev.results, groups, measures))
     plan = ev.plan
     if measures is not None:
         plan = attrs.evolve(plan, measures=tuple(mp for mp in plan.measures
@@ -109,15 +110,36 @@ def narrow(ev: Any, groups: Mapping[str, str], measures: Sequence[str] | None) -
     return attrs.evolve(ev, plan=plan, **kept)
 
 
-def render_json(ev: Any, groups: Mapping[str, str], measures: Sequence[str] | None) -> str:
-    """The JSON text of :func:`pmir_dsl.report.json.render`, its lists filtered."""
+def filter_lists(d: dict[str, Any], ev: Any, groups: Mapping[str, str],
+                 measures: Sequence[str] | None) -> dict[str, Any]:
+    """:func:`filter_json`, the result rows of ``ev`` filtered before they are built (those
+    of groups and measures left out never are)."""
+    out = filter_json({**d, "results": []}, groups, measures)
+    out["results"] = kept_results(d["results"], groups, measures)
+    return out
+
+
+def kept_results(rows: Iterable[dict[str, Any]], groups: Mapping[str, str],
+                 measures: Sequence[str] | None) -> Iterable[dict[str, Any]]:
+    """The result rows the filters keep; lazy rows (evaluate.Results) are filtered before they
+    are built, so those left out never are."""
+    if hasattr(rows, "only"):
+        return rows.only(groups, measures)  # type: ignore[no-any-return]
+    return [r for r in rows if keep_row(r, groups, measures)]
+
+
+def render_json(ev: Any, groups: Mapping[str, str], measures: Sequence[str] | None
+                ) -> Iterator[str]:
+    """The JSON text of :func:`pmir_dsl.report.json.render` in pieces, its lists filtered (the
+    result rows before they are built)."""
     from . import json as json_report
 
-    return json.dumps(filter_json(json_report.to_dict(ev), groups, measures), indent=2,
-                      ensure_ascii=False) + "\n"
+    return json_report.pieces(ev, groups, measures)
 
 
 def failed(results: Iterable[Mapping[str, Any]], groups: Mapping[str, str],
            measures: Sequence[str] | None) -> bool:
     """Whether any result the filters keep is an assessed, failed target (exit status 1)."""
+    if hasattr(results, "only"):  # lazy rows: those filtered out are not built
+        return results.only(groups, measures).any_failed()  # type: ignore[attr-defined]
     return any(r["met"] is False for r in results if keep_row(r, groups, measures))

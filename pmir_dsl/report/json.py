@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from .. import __version__, assumptions
 from ..compile import STATUS_NAMES
-from ..evaluate import K_EXCLUDED, K_FAILED, K_MET, K_PENDING
+from ..evaluate import (K_EXCLUDED, K_FAILED, K_MET, K_PENDING, LazyRows,
+                        Results)
 from ..pipeline import Evaluation
 
 
 def to_dict(ev: Evaluation) -> dict[str, Any]:
     """The evaluation as output.md's object (plus the extra keys it allows)."""
+    return {k: list(v) if isinstance(v, (Results, LazyRows)) else v for k, v in _doc(ev).items()}
+
+
+def _doc(ev: Evaluation) -> dict[str, Any]:
+    """:func:`to_dict`, but its result rows (:class:`~pmir_dsl.evaluate.Results`) and
+    escalations lazy: built as they are read."""
     c = ev.plan.contract
     return {
         "pmirc": __version__,
@@ -62,18 +69,26 @@ def render(ev: Evaluation) -> str:
     return "".join(pieces(ev))
 
 
-def pieces(ev: Evaluation) -> Iterator[str]:
+def pieces(ev: Evaluation, groups: Mapping[str, str] | None = None,
+           measures: Sequence[str] | None = None) -> Iterator[str]:
     """The text of :func:`render` in pieces, one per list item at the top of the object, to
-    write a large report without holding its whole text in memory."""
-    doc = to_dict(ev)
+    write a large report without holding its whole text (or its result rows) in memory: the
+    rows are built as they are written. ``groups`` and ``measures`` filter the lists as
+    :func:`pmir_dsl.report.filters.filter_json` does, before the rows are built."""
+    doc = _doc(ev)
+    if groups or measures is not None:
+        from .filters import filter_lists
+
+        doc = filter_lists(doc, ev, groups or {}, measures)
     yield "{"
     for i, (key, value) in enumerate(doc.items()):
         head = f"{',' if i else ''}\n  {encode_basestring(key)}: "
-        if isinstance(value, list) and value:
-            yield head + "["
-            for j, item in enumerate(value):
-                yield ("," if j else "") + "\n    " + encode(item, 2)
-            yield "\n  ]"
+        if isinstance(value, (list, Results, LazyRows)):
+            first = True
+            for item in value:
+                yield (head + "[" if first else ",") + "\n    " + encode(item, 2)
+                first = False
+            yield head + "[]" if first else "\n  ]"
         else:
             yield head + encode(value, 1)
     yield "\n}\n"
