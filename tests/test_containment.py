@@ -258,17 +258,30 @@ def test_only_the_folder_and_the_stdlib_are_opened(tree: Path, target: str) -> N
     assert not ran, ran
 
 
+#: The one use of ctypes allowed, line for line: glibc's ``mallopt`` on the C library the
+#: process already has loaded (``CDLL(None)``: no library path, no name from any text), called
+#: with two constants by the command line before it reads data (pmir_dsl/memory.py).
+ALLOWED = {("pmir_dsl/memory.py", "mallopt = ctypes.CDLL(None).mallopt"),
+           ("pmir_dsl/memory.py",
+            "mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int")}
+
+
 def test_the_package_runs_no_code_from_text() -> None:
     """No call that could run code or a program from a contract's or a data file's text."""
     banned = re.compile(r"\b(eval|exec|__import__|import_module|pickle|marshal|subprocess|"
                         r"os\.system|os\.popen|os\.exec\w*|shell=True|ctypes)\b\s*[.(]")
-    found = []
+    found, allowed = [], set()
     for path in sorted((REPO / "pmir_dsl").rglob("*.py")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             code = line.split("#", 1)[0]
             if banned.search(code) and not code.lstrip().startswith(('"', "'")):
-                found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+                where = (path.relative_to(REPO).as_posix(), line.strip())
+                if where in ALLOWED:
+                    allowed.add(where)
+                else:
+                    found.append(f"{where[0]}:{number}: {where[1]}")
     assert not found, "\n".join(found)
+    assert allowed == ALLOWED  # an allowance no longer needed is removed, not left open
 
 
 def test_importing_a_fifo_is_refused_not_hung(tree: Path) -> None:
