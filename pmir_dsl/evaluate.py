@@ -358,11 +358,7 @@ def _slots(level: tuple, table: str, b: Batch, placed: np.ndarray, rows: np.ndar
     found with a bincount when the code space is small, by sorting otherwise.
     """
     cols = [b.column(table, spec) for spec in level]
-    code = np.zeros(b.tables[table].rows, dtype=np.int64)
-    space = 1
-    for col in cols:
-        code = code * _cardinality(col) + (col.values.astype(np.int64) + 1)
-        space *= _cardinality(col)
+    code, space = _group_base(level, table, b, 1, 1)  # shared by the measures of the table
     if rows is not None:  # one entry per record and month
         code = code[rows]
     if space <= DENSE_CELLS:
