@@ -315,7 +315,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     except filters.FilterError as e:
         raise UsageError(str(e)) from None
     if args.format in PACK_FORMATS:
-        _write_pack(filters.narrow(ev, groups, measures), args.format, args.output)
+        _write_pack(filters.narrow(ev, groups, measures), args.format, args.output,
+                    filters.describe(groups, measures))
     elif args.format == "json":
         _write_text(args.output, filters.render_json(ev, groups, measures) if groups or measures
                     else json_report.pieces(ev))
@@ -381,18 +382,19 @@ def _streamed(args: argparse.Namespace, plan: Any) -> tuple[str, ...]:
 PACK_FORMATS = ("html", "xlsx", "csv")
 
 
-def _write_pack(ev: object, fmt: str, path: str | None) -> None:
-    """The review pack as HTML, an Excel workbook or the results CSV (docs/pack.md)."""
+def _write_pack(ev: object, fmt: str, path: str | None, scope: str | None = None) -> None:
+    """The review pack as HTML, an Excel workbook or the results CSV (docs/pack.md); ``scope``:
+    what a filtered pack shows, said in its header."""
     if fmt == "xlsx":
         if path is None:
             raise UsageError("--format xlsx writes a workbook: name it with -o pack.xlsx")
         from .report import xlsx
 
-        xlsx.write(ev, path)  # type: ignore[arg-type]
+        xlsx.write(ev, path, scope)  # type: ignore[arg-type]
     elif fmt == "html":
         from .report import html
 
-        _write_text(path, html.render(ev))  # type: ignore[arg-type]
+        _write_text(path, html.render(ev, scope))  # type: ignore[arg-type]
     else:
         from .report import csv as csv_report
 

@@ -187,6 +187,7 @@ def test_filters_narrow_every_pack_format(tmp_path: Path) -> None:
         main(["check", *args, "--format", fmt, "-o", str(tmp_path / f"a.{fmt}")])
     html = (tmp_path / "a.html").read_text(encoding="utf-8")
     assert "Provider A" in html and "Provider B" not in html and "Provider C" not in html
+    assert "<strong>Filtered:</strong> only provider=Provider A (the rest" in html
     doc = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
     assert {a["group"]["provider"] for a in doc["assurance"]} == {"Provider A"}
     with (tmp_path / "a.csv").open(newline="", encoding="utf-8") as f:
@@ -194,8 +195,10 @@ def test_filters_narrow_every_pack_format(tmp_path: Path) -> None:
     assert len(rows) == len(doc["results"]) and {r["provider"] for r in rows} == {"Provider A"}
     main(["check", *args[:2], "--format", "xlsx", "--measure", "CSS1", "-o",
           str(tmp_path / "m.xlsx")])
-    sheets = openpyxl.load_workbook(tmp_path / "m.xlsx").sheetnames
-    assert "CSS1" in sheets and "CSS2" not in sheets
+    wb = openpyxl.load_workbook(tmp_path / "m.xlsx")
+    assert "CSS1" in wb.sheetnames and "CSS2" not in wb.sheetnames
+    assert wb["Summary"]["A2"].value.endswith("; filtered: only measure CSS1")
+    assert "Filtered:" not in pack("ipes")  # a whole pack says nothing of the sort
 
 
 def test_charts_are_deterministic_svg() -> None:

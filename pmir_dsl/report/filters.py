@@ -110,6 +110,14 @@ def narrow(ev: Any, groups: Mapping[str, str], measures: Sequence[str] | None) -
     return attrs.evolve(ev, plan=plan, **kept)
 
 
+def describe(groups: Mapping[str, str], measures: Sequence[str] | None) -> str | None:
+    """What the filters keep, in words, for a filtered pack's header (None: everything)."""
+    parts = [f"{k}={v}" for k, v in groups.items()]
+    if measures is not None:
+        parts.append(f"measure{'s' if len(measures) != 1 else ''} {', '.join(measures)}")
+    return "; ".join(parts) or None
+
+
 def filter_lists(d: dict[str, Any], ev: Any, groups: Mapping[str, str],
                  measures: Sequence[str] | None) -> dict[str, Any]:
     """:func:`filter_json`, the result rows of ``ev`` filtered before they are built (those

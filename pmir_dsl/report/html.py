@@ -48,8 +48,8 @@ class Pack:
         self.cohorts = ev.cohorts()
 
 
-def render(ev: Evaluation) -> str:
-    """The whole pack as HTML text."""
+def render(ev: Evaluation, scope: str | None = None) -> str:
+    """The whole pack as HTML text; ``scope``: what a filtered pack shows (in its header)."""
     pack = Pack(ev)
     pages: list[tuple[str, str, str]] = []  # (anchor, nav label, markup)
     breakdowns: list[tuple[str, str, str]] = []  # pages of information-only group levels
@@ -60,11 +60,12 @@ def render(ev: Evaluation) -> str:
             pages.append(group_page(pack, gv) if gv.group else contract_page(pack, gv))
     pages += dashboard.pages(pack)
     pages.append(quality_page(pack))
-    return document(ev, pages, breakdowns)
+    return document(ev, pages, breakdowns, scope)
 
 
 def document(ev: Evaluation, pages: list[tuple[str, str, str]],
-             breakdowns: list[tuple[str, str, str]] = ()) -> str:  # type: ignore[assignment]
+             breakdowns: list[tuple[str, str, str]] = (),  # type: ignore[assignment]
+             scope: str | None = None) -> str:
     """The page frame: head with styles, the contract header, the navigation, the pages, and
     after them the ``breakdowns`` (groups only measures with no target use), listed apart."""
     c = ev.plan.contract
@@ -87,7 +88,9 @@ def document(ev: Evaluation, pages: list[tuple[str, str, str]],
         f'<p class="meta">As of <strong>{esc(ev.as_of)}</strong> ({esc(ev.as_of_source)}) · '
         f"contract <code>{esc(c.file)}</code> (sha256 {esc(c.sha256[:12])}) · "
         f"service start {esc(c.service_start)}{assumed} · pmirc {esc(__version__)}</p>"
-        f'<p class="guidance">{esc(c.guidance or "")}</p></header>'
+        f'<p class="guidance">{esc(c.guidance or "")}</p>'
+        + (f'<p class="meta"><strong>Filtered:</strong> only {esc(scope)} (the rest of the '
+           "contract is left out of this pack)</p>" if scope else "") + "</header>"
         f'<div class="layout"><nav><h2>Contents</h2><ol>{nav}</ol>'
         f'<h2>Data read</h2><ul class="tables">{tables}</ul></nav>'
         f"<main>{''.join(markup for _, _, markup in pages)}</main></div>"

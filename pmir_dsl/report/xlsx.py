@@ -33,15 +33,15 @@ FILLS = {"Met": ("#cce2d8", "#005a30"), "Failed": ("#f6d7d2", "#942514"),
          "Not assessed": ("#f3f2f1", "#505a5f"), "amber": ("#fcd6c3", "#6e3619")}
 
 
-def write(ev: Evaluation, path: str) -> None:
-    """Write the workbook to ``path``."""
+def write(ev: Evaluation, path: str, scope: str | None = None) -> None:
+    """Write the workbook to ``path``; ``scope``: what a filtered pack shows (on the Summary)."""
     wb = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False})
     wb.set_properties({"title": f"PMIR review pack: {ev.plan.contract.name}",
                        "subject": f"as of {ev.as_of}", "author": "pmirc",
                        "created": dt.datetime.fromisoformat(ev.as_of)})
     fmt = _formats(wb)
     names = SheetNames()
-    summary_sheet(wb.add_worksheet(names.take("Summary")), ev, fmt)
+    summary_sheet(wb.add_worksheet(names.take("Summary")), ev, fmt, scope)
     for mp in ev.plan.measures:
         m = mp.measure
         measure_sheet(wb.add_worksheet(names.take(m.id)), ev, m, fmt)
@@ -145,12 +145,14 @@ def group_label(group: dict[str, Any]) -> str:
     return "; ".join(f"{k}={v}" for k, v in group.items()) or "whole contract"
 
 
-def summary_sheet(ws: Any, ev: Evaluation, fmt: dict[str, Any]) -> None:
-    """Contract, as-of date, then every measure x group x basis in its latest period."""
+def summary_sheet(ws: Any, ev: Evaluation, fmt: dict[str, Any], scope: str | None = None
+                  ) -> None:
+    """Contract, as-of date (and what a filtered pack shows), then every measure x group x
+    basis in its latest period."""
     c = ev.plan.contract
     ws.write(0, 0, c.name, fmt["title"])
     ws.write(1, 0, f"As of {ev.as_of} ({ev.as_of_source}); contract file {c.file}, "
-                   f"sha256 {c.sha256}")
+                   f"sha256 {c.sha256}" + (f"; filtered: only {scope}" if scope else ""))
     header = ["Measure", "Title", "Target", "Group", "Period", "Basis", "Numerator",
               "Denominator", "Value", "Target value", "Status", "Band"]
     rows, value_fmts = [], []
