@@ -318,8 +318,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         _write_pack(filters.narrow(ev, groups, measures), args.format, args.output,
                     filters.describe(groups, measures))
     elif args.format == "json":
-        _write_text(args.output, filters.render_json(ev, groups, measures) if groups or measures
-                    else json_report.pieces(ev))
+        _write_text(args.output, json_report.pieces(ev, groups, measures))
     else:
         from rich.console import Console
 

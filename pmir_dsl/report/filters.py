@@ -12,7 +12,7 @@ made from the evaluation :func:`narrow` filters the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -134,15 +134,6 @@ def kept_results(rows: Iterable[dict[str, Any]], groups: Mapping[str, str],
     if hasattr(rows, "only"):
         return rows.only(groups, measures)  # type: ignore[no-any-return]
     return [r for r in rows if keep_row(r, groups, measures)]
-
-
-def render_json(ev: Any, groups: Mapping[str, str], measures: Sequence[str] | None
-                ) -> Iterator[str]:
-    """The JSON text of :func:`pmir_dsl.report.json.render` in pieces, its lists filtered (the
-    result rows before they are built)."""
-    from . import json as json_report
-
-    return json_report.pieces(ev, groups, measures)
 
 
 def failed(results: Iterable[Mapping[str, Any]], groups: Mapping[str, str],
