@@ -1,0 +1,72 @@
+"""Compiled loops for the passes numpy makes many times over (issue 12).
+
+numpy evaluates a measure as a dozen whole-array operations, each one pass over the records; a
+loop compiled by numba makes them in one. The loops are this package's own functions, written
+in Python and compiled to machine code on first use (then cached on disk, beside the module or
+in numba's per-user cache): nothing a ``.pmir`` file or a data file says is ever compiled or run.
+Every loop has a numpy twin that gives the same integers; ``tests/test_jit.py`` holds them to it.
+
+Whether the loops are used (:func:`wanted`):
+
+* ``PMIRC_JIT=1``: always; ``PMIRC_JIT=0``: never (numpy only);
+* otherwise when the largest table of the run has at least :data:`JIT_MIN_ROWS` rows: importing
+  numba and loading the cached loops costs about 0.3 s, paid back only on large tables.
+
+numba is imported only when a loop is first called, so ``pmirc lint`` and small checks never
+load it.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from typing import Any, Callable, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Rows of the largest table from which the compiled loops are used when PMIRC_JIT is not set.
+JIT_MIN_ROWS = 2_000_000
+
+_LOCK = threading.Lock()
+
+
+def setting() -> bool | None:
+    """PMIRC_JIT as a choice: True (``1``), False (``0``), None (unset or anything else: by size)."""
+    value = os.environ.get("PMIRC_JIT", "").strip()
+    return {"1": True, "0": False}.get(value)
+
+
+def wanted(rows: int) -> bool:
+    """Whether a run whose largest table has ``rows`` rows uses the compiled loops."""
+    chosen = setting()
+    return rows >= JIT_MIN_ROWS if chosen is None else chosen
+
+
+def kernel(fn: F) -> F:
+    """``fn`` compiled by numba (no Python objects, the GIL released, cached on disk) when it is
+    first called; ``.py_func`` is the plain Python function (for tests on tiny inputs)."""
+    compiled: list[Any] = []
+
+    @functools.wraps(fn)
+    def call(*args: Any) -> Any:
+        if not compiled:
+            with _LOCK:  # two threads' first calls compile it once
+                if not compiled:
+                    import numba  # noqa: PLC0415  (lazy: only runs that use a loop pay for it)
+                    compiled.append(numba.njit(cache=True, nogil=True)(fn))
+        return compiled[0](*args)
+
+    call.py_func = fn  # type: ignore[attr-defined]
+    return call  # type: ignore[return-value]
+
+
+def preload() -> None:
+    """Import numba on a background thread (while tables are read), if it is not yet imported."""
+    threading.Thread(target=_import, name="pmirc-numba-import", daemon=True).start()
+
+
+def _import() -> None:
+    try:
+        import numba  # noqa: F401, PLC0415
+    except ImportError:  # pragma: no cover - numba is a dependency; the first kernel says so
+        pass
