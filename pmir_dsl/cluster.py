@@ -89,15 +89,17 @@ class Context:
     holidays: np.ndarray
     first_month: int
     last_month: int
+    jit: bool = False
 
     @classmethod
     def of(cls, whole: Batch) -> Context:
         return cls(whole.as_of, tuple(bool(d) for d in whole.cal.weekmask), whole.cal.holidays,
-                   whole.first_month, whole.last_month)
+                   whole.first_month, whole.last_month, whole.jit)
 
     def batch(self, tables: dict[str, Table], lookup: dict[str, Table]) -> Batch:
         cal = np.busdaycalendar(weekmask=list(self.weekmask), holidays=self.holidays)
-        return Batch(tables, self.as_of, cal, self.first_month, self.last_month, lookup=lookup)
+        return Batch(tables, self.as_of, cal, self.first_month, self.last_month, lookup=lookup,
+                     jit=self.jit)
 
 
 def whole_partial(plan: Plan, context: Context, shared: dict[str, Any]) -> Partial:

@@ -65,6 +65,7 @@ class Batch:
     lookup: dict[str, Table] | None = None  # whole tables that references resolve in
     offset: int | None = None  # the first row of this chunk in every table of ``lookup``
     shared: Shared | None = None
+    jit: bool = False  # measures use the compiled loops of pmir_dsl/jit.py (large tables)
 
     def referenced(self, name: str) -> Table:
         """A table as a ``ref`` column sees it: whole, even when this batch is a chunk."""

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from . import assurance, limits, lookalike, profiles, regimes, reviews
+from . import assurance, jit, limits, lookalike, profiles, regimes, reviews
 from .check import check_file
 from .compile import Batch, Plan, Shared, compile_contract
 from .errors import DataError, DataProblem
@@ -222,7 +222,8 @@ def make_batch(plan: Plan, tables: dict[str, Table], as_of: np.datetime64,
     start = np.datetime64(plan.contract.service_start, "D")
     first, last = (int(d.astype("datetime64[M]").astype(np.int64)) for d in (start, as_of))
     cal = plan.contract.calendar.busdaycalendar(*_year_span(tables, start, as_of, spans))
-    return Batch(tables, as_of, cal, first, last)
+    rows = max((t.rows for t in tables.values()), default=0)
+    return Batch(tables, as_of, cal, first, last, jit=jit.wanted(rows))
 
 
 def resolve_as_of(plan: Plan, tables: dict[str, Table], given: str | None,
