@@ -53,7 +53,7 @@ import io
 import os
 import re
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
@@ -113,11 +113,18 @@ def load_tables(data_dir: str | Path, specs: Sequence[TableSpec]) -> dict[str, T
     user sees everything that is wrong with the data at once.
     """
     folder = _data_folder(data_dir)
+    return each_table(specs, lambda spec: load_table(folder, spec))
+
+
+def each_table(specs: Iterable[TableSpec], load: Callable[[TableSpec], Table]
+               ) -> dict[str, Table]:
+    """``load(spec)`` of every spec, keyed by table name; every table's problems are gathered
+    and raised together as one :class:`DataError`."""
     tables: dict[str, Table] = {}
     problems: list[DataProblem] = []
     for spec in specs:
         try:
-            tables[spec.name] = load_table(folder, spec)
+            tables[spec.name] = load(spec)
         except DataError as error:
             problems.extend(error.problems)
     if problems:

@@ -50,7 +50,7 @@ from .evaluate import Partial, Quality, partials, quality_entry
 from .load import (
     _CODED, SHOWN_ROWS, _check_required, _concat_parts, _csv_options, _csv_read, _data_folder,
     _empty_is_null, _Field, _find_source, _missing_columns, _parse_column, _plain,
-    _report_duplicates, _sha256, _Source, load_table,
+    _report_duplicates, _sha256, _Source, each_table, load_table,
 )
 from .pipeline import (
     Evaluation, Spans, evaluate_with, latest_dates, merge_all, resolve_as_of, slice_table,
@@ -520,21 +520,14 @@ def open_tables(data_dir: str | Path, plan: Plan, names: Iterable[str],
     names = set(names)
     batch_rows = batch_rows or BATCH_ROWS
     folder = _data_folder(data_dir)
-    tables: dict[str, Table] = {}
     streams: dict[str, Streamed] = {}
-    problems: list[DataProblem] = []
-    for spec in plan.contract.used_tables():
-        try:
-            if spec.name in names:
-                streams[spec.name] = scan(folder, spec, plan.contract, batch_rows)
-                tables[spec.name] = streams[spec.name].shell
-            else:
-                tables[spec.name] = load_table(folder, spec)
-        except DataError as error:
-            problems.extend(error.problems)
-    if problems:
-        raise DataError(problems)
-    return Opened(tables, streams)
+
+    def one(spec: TableSpec) -> Table:
+        if spec.name not in names:
+            return load_table(folder, spec)
+        streams[spec.name] = scan(folder, spec, plan.contract, batch_rows)
+        return streams[spec.name].shell
+    return Opened(each_table(plan.contract.used_tables(), one), streams)
 
 
 def check_sums(plan: Plan, opened: Opened) -> None:
