@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import ir
+from . import ir, kernels_eval
 from .cells import DENSE_CELLS, Cells, Keys
 from .compile import FAILED, MET, OUTSIDE, PENDING, Batch, MeasurePlan, Plan, Verdicts
 from .profiles import SCALE
@@ -165,7 +165,7 @@ def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
 
     def count(level: tuple, base: np.ndarray | int, space: int) -> np.ndarray:
         size = space * slots * codes
-        grid = np.bincount(_month_cells(mp, v, b, base, size) + v.status, minlength=size)
+        grid = _cell_counts(mp, v, b, base, size)
         return grid.reshape(space, slots, codes)[:, 1:, :4]
     grids = _level_grids(mp, b, slots, count, codes)
     if grids is None:
@@ -197,6 +197,20 @@ def _level_grids(mp: MeasurePlan, b: Batch, months: int,
             return None
         grids.append(grid(level, base, space))
     return grids
+
+
+def _cell_counts(mp: MeasurePlan, v: Verdicts, b: Batch, base: np.ndarray | int, size: int
+                 ) -> np.ndarray:
+    """Records per cell of a level's (group, month slot, verdict code) grid of ``size`` cells
+    (:func:`_month_cells`): one bincount, or one compiled pass where the batch uses them."""
+    if not b.jit:
+        return np.bincount(_month_cells(mp, v, b, base, size) + v.status, minlength=size)
+    grid = np.zeros(size, dtype=np.int64)
+    kernels_eval.count_cells(np.ascontiguousarray(v.month, dtype=np.int64),
+                             np.ascontiguousarray(v.status, dtype=np.int8),
+                             np.ascontiguousarray(base, dtype=np.int64).reshape(-1),
+                             OUTSIDE + 1, grid)
+    return grid
 
 
 def _month_cells(mp: MeasurePlan, v: Verdicts, b: Batch, base: np.ndarray | int, size: int
@@ -276,7 +290,7 @@ def _backlog_grid(mp: MeasurePlan, v: Verdicts, b: Batch, bases: tuple[Any, Any]
     first, end = v.backlog
     slots, codes = months + 1, OUTSIDE + 1
     size = space * slots * codes
-    status = np.bincount(_month_cells(mp, v, b, base, size) + v.status, minlength=size)
+    status = _cell_counts(mp, v, b, base, size)
     steps = [np.bincount(np.add(row, month + 1), minlength=space * slots) for month in (first, end)]
     num = (steps[0] - steps[1]).reshape(space, slots)[:, 1:]
     old = _oldest_grid(v, row, space, months)

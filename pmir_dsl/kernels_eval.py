@@ -1,0 +1,86 @@
+"""Compiled loops of a measure's verdicts and counts (issue 12): one pass where numpy makes a
+dozen.
+
+Each loop is the twin of a numpy path in :mod:`pmir_dsl.compile` or :mod:`pmir_dsl.evaluate`
+and gives exactly its integers; it runs only where ``Batch.jit`` is set (large tables, or
+``PMIRC_JIT=1``: :mod:`pmir_dsl.jit`). Inputs are cast to fixed dtypes by the callers (int64 day
+numbers and keys, int32 span offsets, int8 codes, bool masks) so that each loop compiles once;
+outputs are preallocated by the callers. A mask "of length 1" stands for the same value for
+every record (no array of the batch's length is made for it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import jit
+
+#: Verdict codes (as pmir_dsl.compile: MET, FAILED, PENDING, EXCLUDED, OUTSIDE).
+_MET, _FAILED, _PENDING, _EXCLUDED, _OUTSIDE = 0, 1, 2, 3, 4
+#: A NaT day number (datetime64[D] viewed as int64).
+NAT_DAY = np.iinfo(np.int64).min
+
+
+@jit.kernel
+def count_cells(month: np.ndarray, status: np.ndarray, base: np.ndarray, codes: int,
+                out: np.ndarray) -> None:
+    """Add each record to its cell of a (group, month slot, verdict) grid: ``out[base + (month
+    + 1) * codes + status] += 1`` (month -1: slot 0, none). ``base`` of length 1: every record's."""
+    one = base.shape[0] == 1
+    for i in range(month.shape[0]):
+        b = base[0] if one else base[i]
+        out[b + (month[i] + 1) * codes + status[i]] += 1
+
+
+@jit.kernel
+def rate_verdicts(at: np.ndarray, table: np.ndarray, size: int, cat: np.ndarray,
+                  row: np.ndarray, given: np.ndarray, anchor: np.ndarray, event: np.ndarray,
+                  in_pop: np.ndarray, prior: np.ndarray, as_of: int, status: np.ndarray,
+                  met: np.ndarray, deadline: np.ndarray, reason: np.ndarray,
+                  hits: np.ndarray) -> None:
+    """A 'met when EVENT within N days of ANCHOR' measure's verdicts in one pass.
+
+    Each record's deadline is read from ``table`` (rows of ``size + 1`` day numbers over the
+    anchors' span, the last NaT's): row ``row[cat[i]]`` (``cat`` of length 1: one row for all;
+    a category code -1 reads the last entry of ``row`` and ``given``), at the anchor's offset
+    ``at[i]``. A population record not yet excluded (``prior``) is excluded, in this order, for
+    a missing anchor (reason 1), a missing category (2), a category with no days given (3), an
+    event before its anchor (4): ``reason`` and ``hits`` (per reason) say which. ``status`` is
+    the final verdict code; ``met``: the event on or before the deadline (excluded or not)."""
+    one_cat = cat.shape[0] == 1
+    all_in = in_pop.shape[0] == 1
+    none_before = prior.shape[0] == 1
+    width = size + 1
+    last = row.shape[0] - 1
+    for i in range(at.shape[0]):
+        c = cat[0] if one_cat else cat[i]
+        k = last if c < 0 else c
+        day = table[row[k] * width + at[i]]
+        deadline[i] = day
+        e = event[i]
+        ok = e != NAT_DAY and day != NAT_DAY and e <= day
+        met[i] = ok
+        code = _MET if ok else _FAILED
+        if e == NAT_DAY and day != NAT_DAY and day > as_of:
+            code = _PENDING
+        r = 0
+        inside = in_pop[0] if all_in else in_pop[i]
+        if not inside:
+            code = _OUTSIDE
+        elif not (prior[0] if none_before else prior[i]):
+            a = anchor[i]
+            if at[i] == size:
+                r = 1
+            elif c < 0 and not one_cat:
+                r = 2
+            elif not given[k]:
+                r = 3
+            elif e != NAT_DAY and e < a:
+                r = 4
+            if r:
+                hits[r] += 1
+                code = _EXCLUDED
+        else:
+            code = _EXCLUDED
+        reason[i] = r
+        status[i] = code
