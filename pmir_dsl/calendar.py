@@ -9,6 +9,7 @@ the contract's own ``add holiday`` / ``remove holiday`` changes applied on top.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -157,6 +158,28 @@ def workday(dates: np.ndarray, days: np.ndarray | int, cal: np.busdaycalendar,
     row = np.zeros(int(values.max()) + 1, dtype=np.int64)
     row[values] = np.arange(len(values)) * (span.size + 1)
     return table.reshape(-1)[row[np.where(ok, n, values[0])] + span.at].view("datetime64[D]")
+
+
+def span_table(span: DaySpan, values: Sequence[int], step: Callable[[np.ndarray, int], np.ndarray]
+               ) -> np.ndarray:
+    """``step(every date of the span, v)`` for each of ``values`` as day numbers (int64), one
+    row of ``span.size + 1`` per value, the last entry of each NaT's (NaT): a date's result is
+    ``table[row * (span.size + 1) + span.at]``, flattened. The compiled loops read deadlines
+    from it (pmir_dsl/kernels_eval.py)."""
+    import numpy as np
+
+    every = span.days()
+    table = np.full((len(values), span.size + 1), np.iinfo(np.int64).min, dtype=np.int64)
+    for i, v in enumerate(values):
+        table[i, :-1] = np.asarray(step(every, v), dtype="datetime64[D]").view(np.int64)
+    return table.reshape(-1)
+
+
+def working_step(cal: np.busdaycalendar) -> Callable[[np.ndarray, int], np.ndarray]:
+    """:func:`workday` of dates and one N, for :func:`span_table`."""
+    import numpy as np
+
+    return lambda d, v: _offset(d, np.full(len(d), v), cal)
 
 
 def _small_values(n: np.ndarray) -> np.ndarray | None:

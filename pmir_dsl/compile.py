@@ -20,8 +20,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import ir
-from .calendar import DaySpan, add_months, month_numbers, next_working_day, workday
+from . import ir, kernels_eval
+from .calendar import (DaySpan, add_months, month_numbers, next_working_day, span_table, workday,
+                       working_step)
 from .schema import DECIMAL_SCALE, Column, ColumnSpec, ColumnType, Table
 
 #: Verdict codes, in the order of the count columns of a partial result.
@@ -404,17 +405,19 @@ class MeasurePlan:
                      b.column(m.table, later).values < b.column(m.table, earlier).values)
         cohort = self._cohort(b, months(), excl) if isinstance(m.expected, ir.ExpectedCohort) \
             else None
+        fused = self._rate_tables(b) if b.jit and _fusable(m) else None
+        if fused is not None:  # one compiled pass: deadlines, exclusions, the verdict codes
+            status, met, deadline = self._rate_verdicts(b, excl, fused)
+            month_idx = self._placed(b, months, excl, unjoined)
+            return Verdicts(status, month_idx, deadline, met,
+                            np.broadcast_to(np.int64(1), met.shape), tuple(excl.checks), cohort)
         met, pending, deadline = self._decide(b, excl)
         num, den = self._amounts(b, met, excl)
         if m.kind == "average" and m.count_of is not None:
             met, pending, num, den = self._average_count(b, months())
         elif m.kind == "average":
             met, pending, num, den = self._average(b, excl)
-        month_idx = b.cached(("month index", m.table, m.period_column, m.period_unit),
-                             lambda: self._month_index(b, months))
-        if not excl.everyone or unjoined is not None:  # placed: in the population and joined
-            placed = in_pop if unjoined is None else in_pop & ~unjoined
-            month_idx = np.where(placed, month_idx, -1)
+        month_idx = self._placed(b, months, excl, unjoined)
         backlog, anchor = None, None
         if m.backlog is not None and m.backlog.breach:
             met, pending, deadline, month_idx = self._breach(b, month_idx, excl)
@@ -438,6 +441,76 @@ class MeasurePlan:
         v = Verdicts(status, month_idx, deadline, num, den, tuple(excl.checks), cohort, backlog,
                      anchor, None, second, extra)
         return self._each_month(b, v) if m.each_month_until is not None else v
+
+    def _placed(self, b: Batch, months: Callable[[], np.ndarray], excl: Exclusions,
+                unjoined: np.ndarray | None) -> np.ndarray:
+        """Each record's index on the month axis, -1 where it has none or is not placed (out of
+        the population, or its reference not joined)."""
+        m = self.measure
+        month_idx = b.cached(("month index", m.table, m.period_column, m.period_unit),
+                             lambda: self._month_index(b, months))
+        if not excl.everyone or unjoined is not None:  # placed: in the population and joined
+            placed = excl.in_pop if unjoined is None else excl.in_pop & ~unjoined
+            month_idx = np.where(placed, month_idx, -1)
+        return month_idx
+
+    def _rate_tables(self, b: Batch) -> tuple[Any, ...] | None:
+        """What :func:`~pmir_dsl.kernels_eval.rate_verdicts` reads of a 'within N days'
+        measure's deadlines: (anchor span offsets, the deadline table over the span, the span's
+        size, category codes, each code's row, whether each code has days); None where the
+        table would be larger than the batch (the numpy path then)."""
+        w = self.measure.window
+        assert isinstance(w, ir.WithinDays)
+        t = self.measure.table
+        span = b.span(t, w.anchor)
+        if isinstance(w.days, int):
+            each, given = [w.days], [True]
+            cat = np.zeros(1, dtype=np.int64)
+        else:
+            given = [d is not None and d >= 0 for d in w.days.days]
+            each = [d if ok else 0 for d, ok in zip(w.days.days, given)] + [0]  # type: ignore[misc]
+            given.append(True)  # a missing code (-1) reads the last entry
+            cat = np.ascontiguousarray(b.column(t, w.days.column).values, dtype=np.int64)
+        values = sorted(set(each))
+        if span.size * len(values) > max(b.tables[t].rows, 1 << 16) or \
+                span.at.dtype != np.int32:
+            return None
+        if w.working:
+            step = working_step(b.cal)
+        elif w.months:
+            step = add_months
+        else:
+            step = lambda d, v: d + np.timedelta64(v, "D")  # noqa: E731
+        table = b.cached(("deadline table", t, w.anchor, tuple(values), w.working, w.months),
+                         lambda: span_table(span, values, step))
+        row = np.array([values.index(v) for v in each], dtype=np.int64)
+        return span.at, table, span.size, cat, row, np.array(given, dtype=np.bool_)
+
+    def _rate_verdicts(self, b: Batch, excl: Exclusions, fused: tuple[Any, ...]
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(status, met, deadline) of a 'within N days' measure by one compiled pass: the
+        exclusions of :func:`deadline_within` added to ``excl`` in its order."""
+        w = self.measure.window
+        assert isinstance(w, ir.WithinDays)
+        t = self.measure.table
+        n = b.tables[t].rows
+        anchor, event = (np.ascontiguousarray(b.column(t, c).values).view(np.int64)
+                         for c in (w.anchor, w.event))
+        in_pop = np.ones(1, dtype=np.bool_) if excl.everyone else \
+            np.ascontiguousarray(excl.in_pop, dtype=np.bool_)
+        prior = excl.any if excl.checks else np.zeros(1, dtype=np.bool_)
+        status, met = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
+        deadline, reason = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int8)
+        hits = np.zeros(5, dtype=np.int64)
+        kernels_eval.rate_verdicts(*fused, anchor, event, in_pop, prior,
+                                   int(b.as_of.astype(np.int64)), status, met, deadline,
+                                   reason, hits)
+        days = w.days.column.name if isinstance(w.days, ir.DaysByCategory) else ""
+        names = ("", f"{w.anchor.name} missing", f"{days} missing", f"{days} has no days given",
+                 f"{w.event.name} before {w.anchor.name}")
+        for r in np.flatnonzero(hits):
+            excl.checks.append((names[r], reason == r))
+        return status, met, deadline.view("datetime64[D]")
 
     def _month_index(self, b: Batch, months: Callable[[], np.ndarray]) -> np.ndarray:
         """Each record's index on the month axis, -1 where its month is off the axis (no
@@ -745,6 +818,14 @@ class MeasurePlan:
         for spec, col in zip(m.ratio, cols):
             excl.add(f"{spec.name} missing", ~col.present())
         return tuple(_millionths(col) for col in cols)  # type: ignore[return-value]
+
+
+def _fusable(m: ir.Measure) -> bool:
+    """Whether a measure's verdicts are those of its 'within N days' window alone (a rate or a
+    count): computed by one compiled pass where the batch uses them."""
+    return (isinstance(m.window, ir.WithinDays) and m.kind not in ("count_ratio", "average")
+            and m.ratio is None and m.backlog is None and m.buckets is None
+            and m.each_month_until is None and m.count_of is None)
 
 
 def lookup_rates(lk: ir.RateLookup, b: Batch, table: str) -> tuple[np.ndarray, np.ndarray]:
