@@ -423,6 +423,10 @@ class MeasurePlan:
             met, pending, deadline, month_idx = self._breach(b, month_idx, excl)
         elif m.backlog is not None:
             anchor = b.column(m.table, m.period_column).values
+            if b.jit and _fusable_backlog(m):  # one compiled pass: months and verdict codes
+                backlog, status = self._backlog_verdicts(b, month_idx, excl)
+                return Verdicts(status, month_idx, deadline, num, den, tuple(excl.checks),
+                                cohort, backlog, anchor)
             backlog = self._backlog(b, month_idx, excl)
             met = ~((backlog[0] >= 0) & (backlog[1] < 0))  # failed: in backlog at the as-of date
         second, extra = None, None
@@ -667,6 +671,32 @@ class MeasurePlan:
         ok = (month_idx >= 0) & ~excl.any & (first < end)
         return np.where(ok, first, -1), np.where(ok & (end < size), end, -1)
 
+    def _backlog_verdicts(self, b: Batch, month_idx: np.ndarray, excl: Exclusions
+                          ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+        """:meth:`_backlog` and the verdict codes by one compiled pass."""
+        spec = self.measure.backlog
+        assert spec is not None
+        t, period = self.measure.table, self.measure.period_column
+        size = b.last_month - b.first_month + 1
+        n = b.tables[t].rows
+        span = b.span(t, spec.until)
+        months = b.cached(("month index table", t, spec.until), lambda: np.append(
+            span.days().astype("datetime64[M]").astype(np.int64) - b.first_month, -1))
+        until, anchor = (np.ascontiguousarray(b.column(t, c).values).view(np.int64)
+                         for c in (spec.until, period))
+        in_pop = np.ones(1, dtype=np.bool_) if excl.everyone else \
+            np.ascontiguousarray(excl.in_pop, dtype=np.bool_)
+        prior = excl.any if excl.checks else np.zeros(1, dtype=np.bool_)
+        first, end = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        status, before = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
+        found = kernels_eval.backlog_verdicts(
+            np.ascontiguousarray(month_idx, dtype=np.int64), until,
+            np.ascontiguousarray(span.at, dtype=np.int64), months, anchor, in_pop, prior,
+            int(b.as_of.astype(np.int64)), size, first, end, status, before)
+        if found:
+            excl.checks.append((f"{spec.until.name} before {period.name}", before))
+        return (first, end), status
+
     def _breach(self, b: Batch, month_idx: np.ndarray, excl: Exclusions
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(met, pending, deadline, month index) of 'count breaches of backlog' (semantics 6a).
@@ -826,6 +856,15 @@ def _fusable(m: ir.Measure) -> bool:
     return (isinstance(m.window, ir.WithinDays) and m.kind not in ("count_ratio", "average")
             and m.ratio is None and m.backlog is None and m.buckets is None
             and m.each_month_until is None and m.count_of is None)
+
+
+def _fusable_backlog(m: ir.Measure) -> bool:
+    """Whether a measure's verdicts are those of its backlog alone ('count in backlog until',
+    no age limit, no window or 'due'): computed by one compiled pass where the batch uses
+    them."""
+    return (m.backlog is not None and not m.backlog.breach and m.backlog.over_days is None
+            and m.window is None and m.due is None and m.buckets is None
+            and m.kind not in ("count_ratio", "average") and m.each_month_until is None)
 
 
 def lookup_rates(lk: ir.RateLookup, b: Batch, table: str) -> tuple[np.ndarray, np.ndarray]:

@@ -291,10 +291,38 @@ def _backlog_grid(mp: MeasurePlan, v: Verdicts, b: Batch, bases: tuple[Any, Any]
     slots, codes = months + 1, OUTSIDE + 1
     size = space * slots * codes
     status = _cell_counts(mp, v, b, base, size)
+    if b.jit and space * months * (months + 1) <= DENSE_CELLS:  # one compiled pass
+        num, old = _backlog_cells(v, row, space, months)
+        return status.reshape(space, slots, codes)[:, 1:, :4], num, old
     steps = [np.bincount(np.add(row, month + 1), minlength=space * slots) for month in (first, end)]
     num = (steps[0] - steps[1]).reshape(space, slots)[:, 1:]
     old = _oldest_grid(v, row, space, months)
     return status.reshape(space, slots, codes)[:, 1:, :4], num, old
+
+
+def _backlog_cells(v: Verdicts, row: np.ndarray | int, space: int, months: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The records in backlog at each month end and the oldest among them (as
+    :func:`_backlog_grid` and :func:`_oldest_grid`), counted in one compiled pass."""
+    assert v.backlog is not None and v.anchor is not None
+    num = np.zeros(space * (months + 1), dtype=np.int64)
+    spans = np.full(space * months * (months + 1), NO_DATE, dtype=np.int64)
+    first, end = (np.ascontiguousarray(a, dtype=np.int64) for a in v.backlog)
+    kernels_eval.backlog_cells(first, end, np.ascontiguousarray(v.anchor).view(np.int64),
+                               np.ascontiguousarray(row, dtype=np.int64).reshape(-1), months,
+                               num, spans)
+    return num.reshape(space, months + 1)[:, 1:], _running_oldest(spans, space, months)
+
+
+def _running_oldest(spans: np.ndarray, space: int, months: int) -> np.ndarray:
+    """[groups, months] the oldest date in backlog at each month end from the earliest date of
+    each (group, first month, end month): a running minimum over the first month of a running
+    minimum over the end month from the last."""
+    spans = spans.reshape(space, months, months + 1)
+    later = np.minimum.accumulate(spans[:, :, ::-1], axis=2)[:, :, ::-1]  # min over e' >= e
+    both = np.minimum.accumulate(later, axis=1)  # and over f' <= f
+    j = np.arange(months)
+    return both[:, j, j + 1]
 
 
 def _oldest_grid(v: Verdicts, row: np.ndarray | int, space: int, months: int) -> np.ndarray:
@@ -316,11 +344,7 @@ def _oldest_grid(v: Verdicts, row: np.ndarray | int, space: int, months: int) ->
     if space * months * (months + 1) <= DENSE_CELLS:
         spans = np.full(space * months * (months + 1), NO_DATE, dtype=np.int64)
         np.minimum.at(spans, (group * months + f) * (months + 1) + e, anchor)
-        spans = spans.reshape(space, months, months + 1)
-        later = np.minimum.accumulate(spans[:, :, ::-1], axis=2)[:, :, ::-1]  # min over e' >= e
-        both = np.minimum.accumulate(later, axis=1)  # and over f' <= f
-        j = np.arange(months)
-        return both[:, j, j + 1]
+        return _running_oldest(spans, space, months)
     lengths = e - f
     each = np.repeat(np.arange(len(held)), lengths)
     offsets = np.arange(len(each)) - np.repeat(np.cumsum(lengths) - lengths, lengths)

@@ -84,3 +84,71 @@ def rate_verdicts(at: np.ndarray, table: np.ndarray, size: int, cat: np.ndarray,
             code = _EXCLUDED
         reason[i] = r
         status[i] = code
+
+
+@jit.kernel
+def backlog_verdicts(month: np.ndarray, until: np.ndarray, until_at: np.ndarray,
+                     until_month: np.ndarray, anchor: np.ndarray, in_pop: np.ndarray,
+                     prior: np.ndarray, as_of: int, size: int, first: np.ndarray,
+                     end: np.ndarray, status: np.ndarray, before: np.ndarray) -> int:
+    """A backlog measure's months in backlog and verdict codes in one pass.
+
+    A population record not yet excluded (``prior``) whose ``until`` is before its anchor is
+    excluded (``before``; the count is returned). A placed record (``month`` >= 0) not excluded
+    is in backlog from its month (``first``) to before ``end``: the month index of ``until``
+    (``until_month`` at ``until_at``), or none (-1) while ``until`` is empty or after the as-of
+    date; -1 both where it is in none. Failed: in backlog at the as-of date."""
+    all_in = in_pop.shape[0] == 1
+    none_before = prior.shape[0] == 1
+    found = 0
+    for i in range(month.shape[0]):
+        u = until[i]
+        a = anchor[i]
+        out = False
+        code = _MET
+        if not (in_pop[0] if all_in else in_pop[i]):
+            code = _OUTSIDE
+        elif not (prior[0] if none_before else prior[i]):
+            if u != NAT_DAY and a != NAT_DAY and u < a:
+                out = True
+                found += 1
+                code = _EXCLUDED
+        else:
+            code = _EXCLUDED
+        before[i] = out
+        e = size if u == NAT_DAY or u > as_of else until_month[until_at[i]]
+        f = month[i]
+        if f >= 0 and code != _EXCLUDED and f < e:
+            first[i] = f
+            end[i] = e if e < size else -1
+            if e >= size and code == _MET:
+                code = _FAILED
+        else:
+            first[i] = -1
+            end[i] = -1
+        status[i] = code
+    return found
+
+
+@jit.kernel
+def backlog_cells(first: np.ndarray, end: np.ndarray, anchor: np.ndarray, row: np.ndarray,
+                  months: int, num: np.ndarray, spans: np.ndarray) -> None:
+    """Records in backlog at each month end (``num``: +1 in the month slot after ``row`` where
+    one enters, -1 where it leaves) and the earliest anchor of each (group, first month, end)
+    (``spans``, by minimum; end ``months`` where none). ``row``: each record's group code times
+    (months + 1), or one for every record."""
+    one = row.shape[0] == 1
+    for i in range(first.shape[0]):
+        f = first[i]
+        if f < 0:
+            continue
+        r = row[0] if one else row[i]
+        num[r + f + 1] += 1
+        e = end[i]
+        if e >= 0:
+            num[r + e + 1] -= 1
+        else:
+            e = months
+        k = ((r // (months + 1)) * months + f) * (months + 1) + e
+        if anchor[i] < spans[k]:
+            spans[k] = anchor[i]

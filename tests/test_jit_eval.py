@@ -145,6 +145,9 @@ def _window_contract(rng: np.random.Generator) -> str:
         measures.append(f'measure M{i} "window {i}" {{\n  population cases{scope}\n'
                         f"  month of {rng.choice(['start', 'start', 'other'])}\n"
                         f"  {verb} {window}\n  {target}\n}}\n")
+    scope = rng.choice(["", " where flag is true"])
+    measures.append(f'measure B "backlog" {{\n  population cases{scope}\n  month of start\n'
+                    "  count in backlog until done\n  no target\n}\n")
     return ('contract "jit" {\n  service start 2024-03-01\n  calendar england_and_wales\n'
             '  bases in_month, cumulative\n  group by provider\n}\n\n'
             'table cases "random records" {\n  case_id: id\n  provider: text?\n'
@@ -160,11 +163,12 @@ def _dates(rng: np.random.Generator, n: int, first: str, days: int, missing: flo
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_within_days_measures_on_random_records_agree(
+def test_within_days_and_backlog_measures_on_random_records_agree(
         seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """NaT anchors and events, events before their anchors (and after the as-of date), records
     before the service start or with no month, out of scope, a missing category or one with no
-    days given, one provider or many: the compiled pass's JSON is the numpy path's."""
+    days given, one provider or many, open and closed backlogs: the compiled passes' JSON is
+    the numpy path's."""
     from conftest import write_csv
 
     rng = np.random.default_rng(seed)
