@@ -521,6 +521,9 @@ class MeasurePlan:
         period, before the service start, after the as-of month): the same for every measure
         of the table counted by the same column, so computed once per batch (read only)."""
         m = self.measure
+        coded = self._place_codes(b) if b.jit else None
+        if coded is not None:
+            return coded[0]
         if m.period_column.type is ColumnType.DATE and m.period_unit == "month":
             span = b.span(m.table, m.period_column)  # a table over the span of its dates
             if span.size <= max(b.tables[m.table].rows, 1):
@@ -773,15 +776,51 @@ class MeasurePlan:
         """Exclude records with no period, or one outside the service start to the as-of date."""
         m = self.measure
         col = m.period_column.name
-        missing, before, after = b.cached(("place", m.table, m.period_column, m.period_unit),
-                                          lambda: self._place_masks(b, months))
-        excl.add(f"{col} missing", missing)
         start = np.datetime64(b.first_month, "M")
-        excl.add(f"{col} before the service start month {start}", before)
-        excl.add(f"{col} after the as-of date {b.as_of}", after)
+        checks = (f"{col} missing", f"{col} before the service start month {start}",
+                  f"{col} after the as-of date {b.as_of}")
+        coded = self._place_codes(b) if b.jit else None
+        if coded is not None:  # each reason's mask made only where a record has it
+            _, reason, hits = coded
+            for r, check in enumerate(checks, 1):
+                if hits[r]:
+                    excl.add(check, b.cached(("place reason", m.table, m.period_column, r),
+                                             lambda r=r: reason == r))  # type: ignore[misc]
+        else:
+            masks = b.cached(("place", m.table, m.period_column, m.period_unit),
+                             lambda: self._place_masks(b, months))
+            for check, mask in zip(checks, masks):
+                excl.add(check, mask)
         lengths = b.column(m.table, m.period_column).months
         if m.period_unit == "month" and lengths is not None:
             excl.add(f"{col} is a quarter, not a month", lengths == 3)
+
+    def _place_codes(self, b: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(month index, reason, records per reason) of every record by one compiled pass over
+        tables on the span of a date period column's dates: reason 0 placed, 1 no period, 2
+        before the service start, 3 after the as-of date (as :meth:`_place_masks` and
+        :meth:`_month_index`); None for other periods, or a span longer than the batch."""
+        m = self.measure
+        if m.period_column.type is not ColumnType.DATE or m.period_unit != "month":
+            return None
+        span = b.span(m.table, m.period_column)
+        if span.size > max(b.tables[m.table].rows, 1):
+            return None
+
+        def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            every = span.days()
+            months = every.astype("datetime64[M]").astype(np.int64)
+            month_table = np.append(_axis_index(b, months, "month"), -1).astype(np.int64)
+            reason_table = np.append(np.where(months < _first_month(b, "month"), 2,
+                                              np.where(every > b.as_of, 3, 0)), 1
+                                     ).astype(np.int8)
+            n = len(span.at)
+            month, reason = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int8)
+            hits = np.zeros(4, dtype=np.int64)
+            kernels_eval.place_months(np.ascontiguousarray(span.at, dtype=np.int32),
+                                      month_table, reason_table, month, reason, hits)
+            return month, reason, hits
+        return b.cached(("place codes", m.table, m.period_column), make)  # type: ignore[return-value]
 
     def _place_masks(self, b: Batch, months: Callable[[], np.ndarray]
                      ) -> tuple[np.ndarray, ...]:

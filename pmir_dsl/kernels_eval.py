@@ -152,3 +152,16 @@ def backlog_cells(first: np.ndarray, end: np.ndarray, anchor: np.ndarray, row: n
         k = ((r // (months + 1)) * months + f) * (months + 1) + e
         if anchor[i] < spans[k]:
             spans[k] = anchor[i]
+
+
+@jit.kernel
+def place_months(at: np.ndarray, month_table: np.ndarray, reason_table: np.ndarray,
+                 month: np.ndarray, reason: np.ndarray, hits: np.ndarray) -> None:
+    """Each record's month index and why it has none, read from tables over its period
+    column's span at its offset ``at``; ``hits`` counts the records of each reason."""
+    for i in range(at.shape[0]):
+        s = at[i]
+        month[i] = month_table[s]
+        r = reason_table[s]
+        reason[i] = r
+        hits[r] += 1
