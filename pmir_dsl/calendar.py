@@ -84,11 +84,20 @@ class DaySpan:
     ok: np.ndarray  # not NaT
 
     @classmethod
-    def of(cls, dates: np.ndarray) -> DaySpan:
-        """The span of ``dates`` (datetime64[D]) and each date's offset in it."""
+    def of(cls, dates: np.ndarray, compiled: bool = False) -> DaySpan:
+        """The span of ``dates`` (datetime64[D]) and each date's offset in it (``compiled``: by
+        a compiled loop, pmir_dsl/kernels_eval.py, the same integers)."""
         import numpy as np
 
         day = np.asarray(dates, dtype="datetime64[D]").view(np.int64)
+        if compiled and len(day):
+            from . import kernels_eval  # noqa: PLC0415  (numba only where the loops are used)
+
+            day = np.ascontiguousarray(day)
+            at, ok = np.empty(len(day), dtype=np.int32), np.empty(len(day), dtype=np.bool_)
+            lo, size = kernels_eval.day_span(day, at, ok)
+            if size >= 0:
+                return cls(int(lo) if size else 0, int(size), at, ok)
         ok = day != np.iinfo(np.int64).min  # NaT
         if not ok.any():
             return cls(0, 0, np.zeros(len(day), dtype=np.int32), ok)

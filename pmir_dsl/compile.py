@@ -110,7 +110,7 @@ class Batch:
         """A date column's :class:`~pmir_dsl.calendar.DaySpan`, once per batch for every
         measure (deadlines and months are looked up in tables over it)."""
         return self.cached(("span", table, spec),  # type: ignore[return-value]
-                           lambda: DaySpan.of(self.column(table, spec).values))
+                           lambda: DaySpan.of(self.column(table, spec).values, self.jit))
 
     def months(self, table: str, spec: ColumnSpec) -> np.ndarray:
         """Months since 1970-01 of a date column's values (:data:`NO_MONTH` for NaT), once per

@@ -370,6 +370,11 @@ def _group_base(level: tuple, table: str, b: Batch, months: int, codes: int = 4
     space = int(np.prod([_cardinality(c) for c in cols]))
 
     def make() -> np.ndarray:
+        if b.jit and len(cols) == 1:  # the same integers, in place: no temporaries
+            code = cols[0].values.astype(np.int64)
+            code += 1
+            code *= months * codes
+            return code
         code = np.zeros(b.tables[table].rows, dtype=np.int64)
         for col in cols:
             code = code * _cardinality(col) + (col.values.astype(np.int64) + 1)

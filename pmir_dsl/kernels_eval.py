@@ -165,3 +165,30 @@ def place_months(at: np.ndarray, month_table: np.ndarray, reason_table: np.ndarr
         r = reason_table[s]
         reason[i] = r
         hits[r] += 1
+
+
+@jit.kernel
+def day_span(day: np.ndarray, at: np.ndarray, ok: np.ndarray) -> tuple[int, int]:
+    """(first day, size) of the span of the day numbers that are not NaT, each day's offset in
+    it (``at``; ``size`` for NaT) and whether it is not NaT (``ok``), as DaySpan.of; (0, 0)
+    where every day is NaT; size -1 (``at`` not written) where the span is too long for int32."""
+    lo = np.iinfo(np.int64).max
+    hi = np.iinfo(np.int64).min
+    for i in range(day.shape[0]):
+        d = day[i]
+        if d != NAT_DAY:
+            lo = min(lo, d)
+            hi = max(hi, d)
+    if hi == np.iinfo(np.int64).min:  # every day NaT
+        for i in range(day.shape[0]):
+            at[i] = 0
+            ok[i] = False
+        return 0, 0
+    size = hi - lo + 1
+    if size >= 2**31 - 1:
+        return lo, -1
+    for i in range(day.shape[0]):
+        d = day[i]
+        ok[i] = d != NAT_DAY
+        at[i] = d - lo if d != NAT_DAY else size
+    return lo, size

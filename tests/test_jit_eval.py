@@ -187,3 +187,17 @@ def test_within_days_and_backlog_measures_on_random_records_agree(
     source = _window_contract(rng)
     for chunk_rows in (None, 7):
         _both_ways(source, tmp_path, as_of, chunk_rows, monkeypatch)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_day_span_is_daySpan_of(seed: int) -> None:
+    from pmir_dsl.calendar import DaySpan
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([1, 2, 50, 3000]))
+    days = (np.datetime64("2023-12-30") + rng.integers(-400, 900, n)).astype("datetime64[D]")
+    days[rng.random(n) < [0.0, 0.1, 0.5, 1.0][seed % 4]] = np.datetime64("NaT")  # none to all
+    want, got = DaySpan.of(days), DaySpan.of(days, compiled=True)
+    assert (got.first, got.size) == (want.first, want.size)
+    assert np.array_equal(got.at, want.at) and got.at.dtype == want.at.dtype
+    assert np.array_equal(got.ok, want.ok)
