@@ -461,7 +461,8 @@ class MeasurePlan:
     def _rate_tables(self, b: Batch) -> tuple[Any, ...] | None:
         """What :func:`~pmir_dsl.kernels_eval.rate_verdicts` reads of a 'within N days'
         measure's deadlines: (anchor span offsets, the deadline table over the span, the span's
-        size, category codes, each code's row, whether each code has days); None where the
+        size, category codes, each code's row, whether each code has days, the span's first
+        day); None where the
         table would be larger than the batch (the numpy path then)."""
         w = self.measure.window
         assert isinstance(w, ir.WithinDays)
@@ -469,12 +470,12 @@ class MeasurePlan:
         span = b.span(t, w.anchor)
         if isinstance(w.days, int):
             each, given = [w.days], [True]
-            cat = np.zeros(1, dtype=np.int64)
+            cat = np.zeros(1, dtype=np.int32)
         else:
             given = [d is not None and d >= 0 for d in w.days.days]
             each = [d if ok else 0 for d, ok in zip(w.days.days, given)] + [0]  # type: ignore[misc]
             given.append(True)  # a missing code (-1) reads the last entry
-            cat = np.ascontiguousarray(b.column(t, w.days.column).values, dtype=np.int64)
+            cat = np.ascontiguousarray(b.column(t, w.days.column).values, dtype=np.int32)
         values = sorted(set(each))
         if span.size * len(values) > max(b.tables[t].rows, 1 << 16) or \
                 span.at.dtype != np.int32:
@@ -488,7 +489,8 @@ class MeasurePlan:
         table = b.cached(("deadline table", t, w.anchor, tuple(values), w.working, w.months),
                          lambda: span_table(span, values, step))
         row = np.array([values.index(v) for v in each], dtype=np.int64)
-        return span.at, table, span.size, cat, row, np.array(given, dtype=np.bool_)
+        return (span.at, table, span.size, cat, row, np.array(given, dtype=np.bool_),
+                span.first)
 
     def _rate_verdicts(self, b: Batch, excl: Exclusions, fused: tuple[Any, ...]
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -498,15 +500,14 @@ class MeasurePlan:
         assert isinstance(w, ir.WithinDays)
         t = self.measure.table
         n = b.tables[t].rows
-        anchor, event = (np.ascontiguousarray(b.column(t, c).values).view(np.int64)
-                         for c in (w.anchor, w.event))
+        event = np.ascontiguousarray(b.column(t, w.event).values).view(np.int64)
         in_pop = np.ones(1, dtype=np.bool_) if excl.everyone else \
             np.ascontiguousarray(excl.in_pop, dtype=np.bool_)
         prior = excl.any if excl.checks else np.zeros(1, dtype=np.bool_)
         status, met = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
         deadline, reason = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int8)
         hits = np.zeros(5, dtype=np.int64)
-        kernels_eval.rate_verdicts(*fused, anchor, event, in_pop, prior,
+        kernels_eval.rate_verdicts(*fused, event, in_pop, prior,
                                    int(b.as_of.astype(np.int64)), status, met, deadline,
                                    reason, hits)
         days = w.days.column.name if isinstance(w.days, ir.DaysByCategory) else ""

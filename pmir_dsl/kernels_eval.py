@@ -4,7 +4,7 @@ dozen.
 Each loop is the twin of a numpy path in :mod:`pmir_dsl.compile` or :mod:`pmir_dsl.evaluate`
 and gives exactly its integers; it runs only where ``Batch.jit`` is set (large tables, or
 ``PMIRC_JIT=1``: :mod:`pmir_dsl.jit`). Inputs are cast to fixed dtypes by the callers (int64 day
-numbers and keys, int32 span offsets, int8 codes, bool masks) so that each loop compiles once;
+numbers and keys, int32 span offsets and category codes, int8 codes, bool masks) so that each loop compiles once;
 outputs are preallocated by the callers. A mask "of length 1" stands for the same value for
 every record (no array of the batch's length is made for it).
 """
@@ -34,7 +34,7 @@ def count_cells(month: np.ndarray, status: np.ndarray, base: np.ndarray, codes: 
 
 @jit.kernel
 def rate_verdicts(at: np.ndarray, table: np.ndarray, size: int, cat: np.ndarray,
-                  row: np.ndarray, given: np.ndarray, anchor: np.ndarray, event: np.ndarray,
+                  row: np.ndarray, given: np.ndarray, first: int, event: np.ndarray,
                   in_pop: np.ndarray, prior: np.ndarray, as_of: int, status: np.ndarray,
                   met: np.ndarray, deadline: np.ndarray, reason: np.ndarray,
                   hits: np.ndarray) -> None:
@@ -43,7 +43,8 @@ def rate_verdicts(at: np.ndarray, table: np.ndarray, size: int, cat: np.ndarray,
     Each record's deadline is read from ``table`` (rows of ``size + 1`` day numbers over the
     anchors' span, the last NaT's): row ``row[cat[i]]`` (``cat`` of length 1: one row for all;
     a category code -1 reads the last entry of ``row`` and ``given``), at the anchor's offset
-    ``at[i]``. A population record not yet excluded (``prior``) is excluded, in this order, for
+    ``at[i]`` (the anchor is day ``first + at[i]``, NaT where ``at[i]`` is ``size``). A
+    population record not yet excluded (``prior``) is excluded, in this order, for
     a missing anchor (reason 1), a missing category (2), a category with no days given (3), an
     event before its anchor (4): ``reason`` and ``hits`` (per reason) say which. ``status`` is
     the final verdict code; ``met``: the event on or before the deadline (excluded or not)."""
@@ -68,7 +69,7 @@ def rate_verdicts(at: np.ndarray, table: np.ndarray, size: int, cat: np.ndarray,
         if not inside:
             code = _OUTSIDE
         elif not (prior[0] if none_before else prior[i]):
-            a = anchor[i]
+            a = first + at[i]
             if at[i] == size:
                 r = 1
             elif c < 0 and not one_cat:
