@@ -12,12 +12,12 @@ import test_differential as differential
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pmir_dsl import kernels_eval, stream
+from pmir_dsl import jit, kernels_eval, stream
 from pmir_dsl.check import check_source
 from pmir_dsl.compile import compile_contract
 from pmir_dsl.errors import DataError
 from pmir_dsl.load import load_tables
-from pmir_dsl.pipeline import compile_file, evaluate
+from pmir_dsl.pipeline import compile_file, evaluate, make_batch
 from pmir_dsl.report import json as json_report
 from pmir_dsl.report.json import render
 
@@ -55,6 +55,24 @@ def test_the_streamed_run_takes_the_loops_and_agrees(repo: Path,
     opened = stream.open_tables(data, plan, stream.streamable(plan.contract), 211)
     assert opened.streams
     assert json_report.render(stream.evaluate(plan, opened)) == plain
+
+
+def test_a_streamed_table_chooses_the_loops_by_its_total_rows(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of a streamed table are small, but the run's choice is made once from the
+    table's total rows (as for a table loaded whole)."""
+    monkeypatch.chdir(repo)
+    monkeypatch.delenv("PMIRC_JIT", raising=False)
+    contract, data = BUNDLED[0]
+    plan = compile_file(contract)
+    opened = stream.open_tables(data, plan, stream.streamable(plan.contract), 211)
+    rows = opened.tables["referrals"].rows
+    assert "referrals" in opened.streams and rows > 211
+    day = np.datetime64("2025-03-31")
+    monkeypatch.setattr(jit, "JIT_MIN_ROWS", rows)
+    assert make_batch(plan, opened.tables, day, opened.spans).jit
+    monkeypatch.setattr(jit, "JIT_MIN_ROWS", rows + 1)
+    assert not make_batch(plan, opened.tables, day, opened.spans).jit
 
 
 # ---- each loop against its numpy twin ---------------------------------------------------------
