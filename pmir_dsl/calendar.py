@@ -91,7 +91,7 @@ class DaySpan:
 
         day = np.asarray(dates, dtype="datetime64[D]").view(np.int64)
         if compiled and len(day):
-            from . import kernels_eval  # noqa: PLC0415  (numba only where the loops are used)
+            from . import kernels_eval  # here: numba only where the loops are used
 
             day = np.ascontiguousarray(day)
             at, ok = np.empty(len(day), dtype=np.int32), np.empty(len(day), dtype=np.bool_)

@@ -21,8 +21,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import ir, kernels_eval
-from .calendar import (DaySpan, add_months, month_numbers, next_working_day, span_table, workday,
-                       working_step)
+from .calendar import (
+    DaySpan,
+    add_months,
+    month_numbers,
+    next_working_day,
+    span_table,
+    workday,
+    working_step,
+)
 from .schema import DECIMAL_SCALE, Column, ColumnSpec, ColumnType, Table
 
 #: Verdict codes, in the order of the count columns of a partial result.
@@ -480,12 +487,7 @@ class MeasurePlan:
         if span.size * len(values) > max(b.tables[t].rows, 1 << 16) or \
                 span.at.dtype != np.int32:
             return None
-        if w.working:
-            step = working_step(b.cal)
-        elif w.months:
-            step = add_months
-        else:
-            step = lambda d, v: d + np.timedelta64(v, "D")  # noqa: E731
+        step = working_step(b.cal) if w.working else add_months if w.months else _plus_days
         table = b.cached(("deadline table", t, w.anchor, tuple(values), w.working, w.months),
                          lambda: span_table(span, values, step))
         row = np.array([values.index(v) for v in each], dtype=np.int64)
@@ -888,6 +890,11 @@ class MeasurePlan:
         for spec, col in zip(m.ratio, cols):
             excl.add(f"{spec.name} missing", ~col.present())
         return tuple(_millionths(col) for col in cols)  # type: ignore[return-value]
+
+
+def _plus_days(dates: np.ndarray, days: int) -> np.ndarray:
+    """``days`` calendar days after each date (for :func:`~pmir_dsl.calendar.span_table`)."""
+    return dates + np.timedelta64(days, "D")
 
 
 def _fusable(m: ir.Measure) -> bool:

@@ -151,8 +151,7 @@ def backlog_cells(first: np.ndarray, end: np.ndarray, anchor: np.ndarray, row: n
         else:
             e = months
         k = ((r // (months + 1)) * months + f) * (months + 1) + e
-        if anchor[i] < spans[k]:
-            spans[k] = anchor[i]
+        spans[k] = min(spans[k], anchor[i])
 
 
 @jit.kernel
