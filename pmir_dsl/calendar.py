@@ -9,6 +9,7 @@ the contract's own ``add holiday`` / ``remove holiday`` changes applied on top.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -83,11 +84,20 @@ class DaySpan:
     ok: np.ndarray  # not NaT
 
     @classmethod
-    def of(cls, dates: np.ndarray) -> DaySpan:
-        """The span of ``dates`` (datetime64[D]) and each date's offset in it."""
+    def of(cls, dates: np.ndarray, compiled: bool = False) -> DaySpan:
+        """The span of ``dates`` (datetime64[D]) and each date's offset in it (``compiled``: by
+        a compiled loop, pmir_dsl/kernels_eval.py, the same integers)."""
         import numpy as np
 
         day = np.asarray(dates, dtype="datetime64[D]").view(np.int64)
+        if compiled and len(day):
+            from . import kernels_eval  # here: numba only where the loops are used
+
+            day = np.ascontiguousarray(day)
+            at, ok = np.empty(len(day), dtype=np.int32), np.empty(len(day), dtype=np.bool_)
+            lo, size = kernels_eval.day_span(day, at, ok)
+            if size >= 0:
+                return cls(int(lo) if size else 0, int(size), at, ok)
         ok = day != np.iinfo(np.int64).min  # NaT
         if not ok.any():
             return cls(0, 0, np.zeros(len(day), dtype=np.int32), ok)
@@ -157,6 +167,28 @@ def workday(dates: np.ndarray, days: np.ndarray | int, cal: np.busdaycalendar,
     row = np.zeros(int(values.max()) + 1, dtype=np.int64)
     row[values] = np.arange(len(values)) * (span.size + 1)
     return table.reshape(-1)[row[np.where(ok, n, values[0])] + span.at].view("datetime64[D]")
+
+
+def span_table(span: DaySpan, values: Sequence[int], step: Callable[[np.ndarray, int], np.ndarray]
+               ) -> np.ndarray:
+    """``step(every date of the span, v)`` for each of ``values`` as day numbers (int64), one
+    row of ``span.size + 1`` per value, the last entry of each NaT's (NaT): a date's result is
+    ``table[row * (span.size + 1) + span.at]``, flattened. The compiled loops read deadlines
+    from it (pmir_dsl/kernels_eval.py)."""
+    import numpy as np
+
+    every = span.days()
+    table = np.full((len(values), span.size + 1), np.iinfo(np.int64).min, dtype=np.int64)
+    for i, v in enumerate(values):
+        table[i, :-1] = np.asarray(step(every, v), dtype="datetime64[D]").view(np.int64)
+    return table.reshape(-1)
+
+
+def working_step(cal: np.busdaycalendar) -> Callable[[np.ndarray, int], np.ndarray]:
+    """:func:`workday` of dates and one N, for :func:`span_table`."""
+    import numpy as np
+
+    return lambda d, v: _offset(d, np.full(len(d), v), cal)
 
 
 def _small_values(n: np.ndarray) -> np.ndarray | None:

@@ -20,8 +20,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import ir
-from .calendar import DaySpan, add_months, month_numbers, next_working_day, workday
+from . import ir, kernels_eval
+from .calendar import (
+    DaySpan,
+    add_months,
+    month_numbers,
+    next_working_day,
+    span_table,
+    workday,
+    working_step,
+)
 from .schema import DECIMAL_SCALE, Column, ColumnSpec, ColumnType, Table
 
 #: Verdict codes, in the order of the count columns of a partial result.
@@ -109,7 +117,7 @@ class Batch:
         """A date column's :class:`~pmir_dsl.calendar.DaySpan`, once per batch for every
         measure (deadlines and months are looked up in tables over it)."""
         return self.cached(("span", table, spec),  # type: ignore[return-value]
-                           lambda: DaySpan.of(self.column(table, spec).values))
+                           lambda: DaySpan.of(self.column(table, spec).values, self.jit))
 
     def months(self, table: str, spec: ColumnSpec) -> np.ndarray:
         """Months since 1970-01 of a date column's values (:data:`NO_MONTH` for NaT), once per
@@ -404,22 +412,28 @@ class MeasurePlan:
                      b.column(m.table, later).values < b.column(m.table, earlier).values)
         cohort = self._cohort(b, months(), excl) if isinstance(m.expected, ir.ExpectedCohort) \
             else None
+        fused = self._rate_tables(b) if b.jit and _fusable(m) else None
+        if fused is not None:  # one compiled pass: deadlines, exclusions, the verdict codes
+            status, met, deadline = self._rate_verdicts(b, excl, fused)
+            month_idx = self._placed(b, months, excl, unjoined)
+            return Verdicts(status, month_idx, deadline, met,
+                            np.broadcast_to(np.int64(1), met.shape), tuple(excl.checks), cohort)
         met, pending, deadline = self._decide(b, excl)
         num, den = self._amounts(b, met, excl)
         if m.kind == "average" and m.count_of is not None:
             met, pending, num, den = self._average_count(b, months())
         elif m.kind == "average":
             met, pending, num, den = self._average(b, excl)
-        month_idx = b.cached(("month index", m.table, m.period_column, m.period_unit),
-                             lambda: self._month_index(b, months))
-        if not excl.everyone or unjoined is not None:  # placed: in the population and joined
-            placed = in_pop if unjoined is None else in_pop & ~unjoined
-            month_idx = np.where(placed, month_idx, -1)
+        month_idx = self._placed(b, months, excl, unjoined)
         backlog, anchor = None, None
         if m.backlog is not None and m.backlog.breach:
             met, pending, deadline, month_idx = self._breach(b, month_idx, excl)
         elif m.backlog is not None:
             anchor = b.column(m.table, m.period_column).values
+            if b.jit and _fusable_backlog(m):  # one compiled pass: months and verdict codes
+                backlog, status = self._backlog_verdicts(b, month_idx, excl)
+                return Verdicts(status, month_idx, deadline, num, den, tuple(excl.checks),
+                                cohort, backlog, anchor)
             backlog = self._backlog(b, month_idx, excl)
             met = ~((backlog[0] >= 0) & (backlog[1] < 0))  # failed: in backlog at the as-of date
         second, extra = None, None
@@ -439,11 +453,80 @@ class MeasurePlan:
                      anchor, None, second, extra)
         return self._each_month(b, v) if m.each_month_until is not None else v
 
+    def _placed(self, b: Batch, months: Callable[[], np.ndarray], excl: Exclusions,
+                unjoined: np.ndarray | None) -> np.ndarray:
+        """Each record's index on the month axis, -1 where it has none or is not placed (out of
+        the population, or its reference not joined)."""
+        m = self.measure
+        month_idx = b.cached(("month index", m.table, m.period_column, m.period_unit),
+                             lambda: self._month_index(b, months))
+        if not excl.everyone or unjoined is not None:  # placed: in the population and joined
+            placed = excl.in_pop if unjoined is None else excl.in_pop & ~unjoined
+            month_idx = np.where(placed, month_idx, -1)
+        return month_idx
+
+    def _rate_tables(self, b: Batch) -> tuple[Any, ...] | None:
+        """What :func:`~pmir_dsl.kernels_eval.rate_verdicts` reads of a 'within N days'
+        measure's deadlines: (anchor span offsets, the deadline table over the span, the span's
+        size, category codes, each code's row, whether each code has days, the span's first
+        day); None where the
+        table would be larger than the batch (the numpy path then)."""
+        w = self.measure.window
+        assert isinstance(w, ir.WithinDays)
+        t = self.measure.table
+        span = b.span(t, w.anchor)
+        if isinstance(w.days, int):
+            each, given = [w.days], [True]
+            cat = np.zeros(1, dtype=np.int32)
+        else:
+            given = [d is not None and d >= 0 for d in w.days.days]
+            each = [d if ok else 0 for d, ok in zip(w.days.days, given)] + [0]  # type: ignore[misc]
+            given.append(True)  # a missing code (-1) reads the last entry
+            cat = np.ascontiguousarray(b.column(t, w.days.column).values, dtype=np.int32)
+        values = sorted(set(each))
+        if span.size * len(values) > max(b.tables[t].rows, 1 << 16) or \
+                span.at.dtype != np.int32:
+            return None
+        step = working_step(b.cal) if w.working else add_months if w.months else _plus_days
+        table = b.cached(("deadline table", t, w.anchor, tuple(values), w.working, w.months),
+                         lambda: span_table(span, values, step))
+        row = np.array([values.index(v) for v in each], dtype=np.int64)
+        return (span.at, table, span.size, cat, row, np.array(given, dtype=np.bool_),
+                span.first)
+
+    def _rate_verdicts(self, b: Batch, excl: Exclusions, fused: tuple[Any, ...]
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(status, met, deadline) of a 'within N days' measure by one compiled pass: the
+        exclusions of :func:`deadline_within` added to ``excl`` in its order."""
+        w = self.measure.window
+        assert isinstance(w, ir.WithinDays)
+        t = self.measure.table
+        n = b.tables[t].rows
+        event = np.ascontiguousarray(b.column(t, w.event).values).view(np.int64)
+        in_pop = np.ones(1, dtype=np.bool_) if excl.everyone else \
+            np.ascontiguousarray(excl.in_pop, dtype=np.bool_)
+        prior = excl.any if excl.checks else np.zeros(1, dtype=np.bool_)
+        status, met = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
+        deadline, reason = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int8)
+        hits = np.zeros(5, dtype=np.int64)
+        kernels_eval.rate_verdicts(*fused, event, in_pop, prior,
+                                   int(b.as_of.astype(np.int64)), status, met, deadline,
+                                   reason, hits)
+        days = w.days.column.name if isinstance(w.days, ir.DaysByCategory) else ""
+        names = ("", f"{w.anchor.name} missing", f"{days} missing", f"{days} has no days given",
+                 f"{w.event.name} before {w.anchor.name}")
+        for r in np.flatnonzero(hits):
+            excl.checks.append((names[r], reason == r))
+        return status, met, deadline.view("datetime64[D]")
+
     def _month_index(self, b: Batch, months: Callable[[], np.ndarray]) -> np.ndarray:
         """Each record's index on the month axis, -1 where its month is off the axis (no
         period, before the service start, after the as-of month): the same for every measure
         of the table counted by the same column, so computed once per batch (read only)."""
         m = self.measure
+        coded = self._place_codes(b) if b.jit else None
+        if coded is not None:
+            return coded[0]
         if m.period_column.type is ColumnType.DATE and m.period_unit == "month":
             span = b.span(m.table, m.period_column)  # a table over the span of its dates
             if span.size <= max(b.tables[m.table].rows, 1):
@@ -594,6 +677,32 @@ class MeasurePlan:
         ok = (month_idx >= 0) & ~excl.any & (first < end)
         return np.where(ok, first, -1), np.where(ok & (end < size), end, -1)
 
+    def _backlog_verdicts(self, b: Batch, month_idx: np.ndarray, excl: Exclusions
+                          ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+        """:meth:`_backlog` and the verdict codes by one compiled pass."""
+        spec = self.measure.backlog
+        assert spec is not None
+        t, period = self.measure.table, self.measure.period_column
+        size = b.last_month - b.first_month + 1
+        n = b.tables[t].rows
+        span = b.span(t, spec.until)
+        months = b.cached(("month index table", t, spec.until), lambda: np.append(
+            span.days().astype("datetime64[M]").astype(np.int64) - b.first_month, -1))
+        until, anchor = (np.ascontiguousarray(b.column(t, c).values).view(np.int64)
+                         for c in (spec.until, period))
+        in_pop = np.ones(1, dtype=np.bool_) if excl.everyone else \
+            np.ascontiguousarray(excl.in_pop, dtype=np.bool_)
+        prior = excl.any if excl.checks else np.zeros(1, dtype=np.bool_)
+        first, end = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        status, before = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
+        found = kernels_eval.backlog_verdicts(
+            np.ascontiguousarray(month_idx, dtype=np.int64), until,
+            np.ascontiguousarray(span.at, dtype=np.int64), months, anchor, in_pop, prior,
+            int(b.as_of.astype(np.int64)), size, first, end, status, before)
+        if found:
+            excl.checks.append((f"{spec.until.name} before {period.name}", before))
+        return (first, end), status
+
     def _breach(self, b: Batch, month_idx: np.ndarray, excl: Exclusions
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(met, pending, deadline, month index) of 'count breaches of backlog' (semantics 6a).
@@ -670,15 +779,51 @@ class MeasurePlan:
         """Exclude records with no period, or one outside the service start to the as-of date."""
         m = self.measure
         col = m.period_column.name
-        missing, before, after = b.cached(("place", m.table, m.period_column, m.period_unit),
-                                          lambda: self._place_masks(b, months))
-        excl.add(f"{col} missing", missing)
         start = np.datetime64(b.first_month, "M")
-        excl.add(f"{col} before the service start month {start}", before)
-        excl.add(f"{col} after the as-of date {b.as_of}", after)
+        checks = (f"{col} missing", f"{col} before the service start month {start}",
+                  f"{col} after the as-of date {b.as_of}")
+        coded = self._place_codes(b) if b.jit else None
+        if coded is not None:  # each reason's mask made only where a record has it
+            _, reason, hits = coded
+            for r, check in enumerate(checks, 1):
+                if hits[r]:
+                    excl.add(check, b.cached(("place reason", m.table, m.period_column, r),
+                                             lambda r=r: reason == r))  # type: ignore[misc]
+        else:
+            masks = b.cached(("place", m.table, m.period_column, m.period_unit),
+                             lambda: self._place_masks(b, months))
+            for check, mask in zip(checks, masks):
+                excl.add(check, mask)
         lengths = b.column(m.table, m.period_column).months
         if m.period_unit == "month" and lengths is not None:
             excl.add(f"{col} is a quarter, not a month", lengths == 3)
+
+    def _place_codes(self, b: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(month index, reason, records per reason) of every record by one compiled pass over
+        tables on the span of a date period column's dates: reason 0 placed, 1 no period, 2
+        before the service start, 3 after the as-of date (as :meth:`_place_masks` and
+        :meth:`_month_index`); None for other periods, or a span longer than the batch."""
+        m = self.measure
+        if m.period_column.type is not ColumnType.DATE or m.period_unit != "month":
+            return None
+        span = b.span(m.table, m.period_column)
+        if span.size > max(b.tables[m.table].rows, 1):
+            return None
+
+        def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            every = span.days()
+            months = every.astype("datetime64[M]").astype(np.int64)
+            month_table = np.append(_axis_index(b, months, "month"), -1).astype(np.int64)
+            reason_table = np.append(np.where(months < _first_month(b, "month"), 2,
+                                              np.where(every > b.as_of, 3, 0)), 1
+                                     ).astype(np.int8)
+            n = len(span.at)
+            month, reason = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int8)
+            hits = np.zeros(4, dtype=np.int64)
+            kernels_eval.place_months(np.ascontiguousarray(span.at, dtype=np.int32),
+                                      month_table, reason_table, month, reason, hits)
+            return month, reason, hits
+        return b.cached(("place codes", m.table, m.period_column), make)  # type: ignore[return-value]
 
     def _place_masks(self, b: Batch, months: Callable[[], np.ndarray]
                      ) -> tuple[np.ndarray, ...]:
@@ -745,6 +890,28 @@ class MeasurePlan:
         for spec, col in zip(m.ratio, cols):
             excl.add(f"{spec.name} missing", ~col.present())
         return tuple(_millionths(col) for col in cols)  # type: ignore[return-value]
+
+
+def _plus_days(dates: np.ndarray, days: int) -> np.ndarray:
+    """``days`` calendar days after each date (for :func:`~pmir_dsl.calendar.span_table`)."""
+    return dates + np.timedelta64(days, "D")
+
+
+def _fusable(m: ir.Measure) -> bool:
+    """Whether a measure's verdicts are those of its 'within N days' window alone (a rate or a
+    count): computed by one compiled pass where the batch uses them."""
+    return (isinstance(m.window, ir.WithinDays) and m.kind not in ("count_ratio", "average")
+            and m.ratio is None and m.backlog is None and m.buckets is None
+            and m.each_month_until is None and m.count_of is None)
+
+
+def _fusable_backlog(m: ir.Measure) -> bool:
+    """Whether a measure's verdicts are those of its backlog alone ('count in backlog until',
+    no age limit, no window or 'due'): computed by one compiled pass where the batch uses
+    them."""
+    return (m.backlog is not None and not m.backlog.breach and m.backlog.over_days is None
+            and m.window is None and m.due is None and m.buckets is None
+            and m.kind not in ("count_ratio", "average") and m.each_month_until is None)
 
 
 def lookup_rates(lk: ir.RateLookup, b: Batch, table: str) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import ir
+from . import ir, kernels_eval
 from .cells import DENSE_CELLS, Cells, Keys
 from .compile import FAILED, MET, OUTSIDE, PENDING, Batch, MeasurePlan, Plan, Verdicts
 from .profiles import SCALE
@@ -165,7 +165,7 @@ def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
 
     def count(level: tuple, base: np.ndarray | int, space: int) -> np.ndarray:
         size = space * slots * codes
-        grid = np.bincount(_month_cells(mp, v, b, base, size) + v.status, minlength=size)
+        grid = _cell_counts(mp, v, b, base, size)
         return grid.reshape(space, slots, codes)[:, 1:, :4]
     grids = _level_grids(mp, b, slots, count, codes)
     if grids is None:
@@ -197,6 +197,20 @@ def _level_grids(mp: MeasurePlan, b: Batch, months: int,
             return None
         grids.append(grid(level, base, space))
     return grids
+
+
+def _cell_counts(mp: MeasurePlan, v: Verdicts, b: Batch, base: np.ndarray | int, size: int
+                 ) -> np.ndarray:
+    """Records per cell of a level's (group, month slot, verdict code) grid of ``size`` cells
+    (:func:`_month_cells`): one bincount, or one compiled pass where the batch uses them."""
+    if not b.jit:
+        return np.bincount(_month_cells(mp, v, b, base, size) + v.status, minlength=size)
+    grid = np.zeros(size, dtype=np.int64)
+    kernels_eval.count_cells(np.ascontiguousarray(v.month, dtype=np.int64),
+                             np.ascontiguousarray(v.status, dtype=np.int8),
+                             np.ascontiguousarray(base, dtype=np.int64).reshape(-1),
+                             OUTSIDE + 1, grid)
+    return grid
 
 
 def _month_cells(mp: MeasurePlan, v: Verdicts, b: Batch, base: np.ndarray | int, size: int
@@ -276,11 +290,39 @@ def _backlog_grid(mp: MeasurePlan, v: Verdicts, b: Batch, bases: tuple[Any, Any]
     first, end = v.backlog
     slots, codes = months + 1, OUTSIDE + 1
     size = space * slots * codes
-    status = np.bincount(_month_cells(mp, v, b, base, size) + v.status, minlength=size)
+    status = _cell_counts(mp, v, b, base, size)
+    if b.jit and space * months * (months + 1) <= DENSE_CELLS:  # one compiled pass
+        num, old = _backlog_cells(v, row, space, months)
+        return status.reshape(space, slots, codes)[:, 1:, :4], num, old
     steps = [np.bincount(np.add(row, month + 1), minlength=space * slots) for month in (first, end)]
     num = (steps[0] - steps[1]).reshape(space, slots)[:, 1:]
     old = _oldest_grid(v, row, space, months)
     return status.reshape(space, slots, codes)[:, 1:, :4], num, old
+
+
+def _backlog_cells(v: Verdicts, row: np.ndarray | int, space: int, months: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The records in backlog at each month end and the oldest among them (as
+    :func:`_backlog_grid` and :func:`_oldest_grid`), counted in one compiled pass."""
+    assert v.backlog is not None and v.anchor is not None
+    num = np.zeros(space * (months + 1), dtype=np.int64)
+    spans = np.full(space * months * (months + 1), NO_DATE, dtype=np.int64)
+    first, end = (np.ascontiguousarray(a, dtype=np.int64) for a in v.backlog)
+    kernels_eval.backlog_cells(first, end, np.ascontiguousarray(v.anchor).view(np.int64),
+                               np.ascontiguousarray(row, dtype=np.int64).reshape(-1), months,
+                               num, spans)
+    return num.reshape(space, months + 1)[:, 1:], _running_oldest(spans, space, months)
+
+
+def _running_oldest(spans: np.ndarray, space: int, months: int) -> np.ndarray:
+    """[groups, months] the oldest date in backlog at each month end from the earliest date of
+    each (group, first month, end month): a running minimum over the first month of a running
+    minimum over the end month from the last."""
+    spans = spans.reshape(space, months, months + 1)
+    later = np.minimum.accumulate(spans[:, :, ::-1], axis=2)[:, :, ::-1]  # min over e' >= e
+    both = np.minimum.accumulate(later, axis=1)  # and over f' <= f
+    j = np.arange(months)
+    return both[:, j, j + 1]
 
 
 def _oldest_grid(v: Verdicts, row: np.ndarray | int, space: int, months: int) -> np.ndarray:
@@ -302,11 +344,7 @@ def _oldest_grid(v: Verdicts, row: np.ndarray | int, space: int, months: int) ->
     if space * months * (months + 1) <= DENSE_CELLS:
         spans = np.full(space * months * (months + 1), NO_DATE, dtype=np.int64)
         np.minimum.at(spans, (group * months + f) * (months + 1) + e, anchor)
-        spans = spans.reshape(space, months, months + 1)
-        later = np.minimum.accumulate(spans[:, :, ::-1], axis=2)[:, :, ::-1]  # min over e' >= e
-        both = np.minimum.accumulate(later, axis=1)  # and over f' <= f
-        j = np.arange(months)
-        return both[:, j, j + 1]
+        return _running_oldest(spans, space, months)
     lengths = e - f
     each = np.repeat(np.arange(len(held)), lengths)
     offsets = np.arange(len(each)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -332,6 +370,11 @@ def _group_base(level: tuple, table: str, b: Batch, months: int, codes: int = 4
     space = int(np.prod([_cardinality(c) for c in cols]))
 
     def make() -> np.ndarray:
+        if b.jit and len(cols) == 1:  # the same integers, in place: no temporaries
+            code = cols[0].values.astype(np.int64)
+            code += 1
+            code *= months * codes
+            return code
         code = np.zeros(b.tables[table].rows, dtype=np.int64)
         for col in cols:
             code = code * _cardinality(col) + (col.values.astype(np.int64) + 1)

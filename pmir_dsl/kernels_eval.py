@@ -1,0 +1,194 @@
+"""Compiled loops of a measure's verdicts and counts (issue 12): one pass where numpy makes a
+dozen.
+
+Each loop is the twin of a numpy path in :mod:`pmir_dsl.compile` or :mod:`pmir_dsl.evaluate`
+and gives exactly its integers; it runs only where ``Batch.jit`` is set (large tables, or
+``PMIRC_JIT=1``: :mod:`pmir_dsl.jit`). Inputs are cast to fixed dtypes by the callers (int64 day
+numbers and keys, int32 span offsets and category codes, int8 codes, bool masks) so that each loop compiles once;
+outputs are preallocated by the callers. A mask "of length 1" stands for the same value for
+every record (no array of the batch's length is made for it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import jit
+
+#: Verdict codes (as pmir_dsl.compile: MET, FAILED, PENDING, EXCLUDED, OUTSIDE).
+_MET, _FAILED, _PENDING, _EXCLUDED, _OUTSIDE = 0, 1, 2, 3, 4
+#: A NaT day number (datetime64[D] viewed as int64).
+NAT_DAY = np.iinfo(np.int64).min
+
+
+@jit.kernel
+def count_cells(month: np.ndarray, status: np.ndarray, base: np.ndarray, codes: int,
+                out: np.ndarray) -> None:
+    """Add each record to its cell of a (group, month slot, verdict) grid: ``out[base + (month
+    + 1) * codes + status] += 1`` (month -1: slot 0, none). ``base`` of length 1: every record's."""
+    one = base.shape[0] == 1
+    for i in range(month.shape[0]):
+        b = base[0] if one else base[i]
+        out[b + (month[i] + 1) * codes + status[i]] += 1
+
+
+@jit.kernel
+def rate_verdicts(at: np.ndarray, table: np.ndarray, size: int, cat: np.ndarray,
+                  row: np.ndarray, given: np.ndarray, first: int, event: np.ndarray,
+                  in_pop: np.ndarray, prior: np.ndarray, as_of: int, status: np.ndarray,
+                  met: np.ndarray, deadline: np.ndarray, reason: np.ndarray,
+                  hits: np.ndarray) -> None:
+    """A 'met when EVENT within N days of ANCHOR' measure's verdicts in one pass.
+
+    Each record's deadline is read from ``table`` (rows of ``size + 1`` day numbers over the
+    anchors' span, the last NaT's): row ``row[cat[i]]`` (``cat`` of length 1: one row for all;
+    a category code -1 reads the last entry of ``row`` and ``given``), at the anchor's offset
+    ``at[i]`` (the anchor is day ``first + at[i]``, NaT where ``at[i]`` is ``size``). A
+    population record not yet excluded (``prior``) is excluded, in this order, for
+    a missing anchor (reason 1), a missing category (2), a category with no days given (3), an
+    event before its anchor (4): ``reason`` and ``hits`` (per reason) say which. ``status`` is
+    the final verdict code; ``met``: the event on or before the deadline (excluded or not)."""
+    one_cat = cat.shape[0] == 1
+    all_in = in_pop.shape[0] == 1
+    none_before = prior.shape[0] == 1
+    width = size + 1
+    last = row.shape[0] - 1
+    for i in range(at.shape[0]):
+        c = cat[0] if one_cat else cat[i]
+        k = last if c < 0 else c
+        day = table[row[k] * width + at[i]]
+        deadline[i] = day
+        e = event[i]
+        ok = e != NAT_DAY and day != NAT_DAY and e <= day
+        met[i] = ok
+        code = _MET if ok else _FAILED
+        if e == NAT_DAY and day != NAT_DAY and day > as_of:
+            code = _PENDING
+        r = 0
+        inside = in_pop[0] if all_in else in_pop[i]
+        if not inside:
+            code = _OUTSIDE
+        elif not (prior[0] if none_before else prior[i]):
+            a = first + at[i]
+            if at[i] == size:
+                r = 1
+            elif c < 0 and not one_cat:
+                r = 2
+            elif not given[k]:
+                r = 3
+            elif e != NAT_DAY and e < a:
+                r = 4
+            if r:
+                hits[r] += 1
+                code = _EXCLUDED
+        else:
+            code = _EXCLUDED
+        reason[i] = r
+        status[i] = code
+
+
+@jit.kernel
+def backlog_verdicts(month: np.ndarray, until: np.ndarray, until_at: np.ndarray,
+                     until_month: np.ndarray, anchor: np.ndarray, in_pop: np.ndarray,
+                     prior: np.ndarray, as_of: int, size: int, first: np.ndarray,
+                     end: np.ndarray, status: np.ndarray, before: np.ndarray) -> int:
+    """A backlog measure's months in backlog and verdict codes in one pass.
+
+    A population record not yet excluded (``prior``) whose ``until`` is before its anchor is
+    excluded (``before``; the count is returned). A placed record (``month`` >= 0) not excluded
+    is in backlog from its month (``first``) to before ``end``: the month index of ``until``
+    (``until_month`` at ``until_at``), or none (-1) while ``until`` is empty or after the as-of
+    date; -1 both where it is in none. Failed: in backlog at the as-of date."""
+    all_in = in_pop.shape[0] == 1
+    none_before = prior.shape[0] == 1
+    found = 0
+    for i in range(month.shape[0]):
+        u = until[i]
+        a = anchor[i]
+        out = False
+        code = _MET
+        if not (in_pop[0] if all_in else in_pop[i]):
+            code = _OUTSIDE
+        elif not (prior[0] if none_before else prior[i]):
+            if u != NAT_DAY and a != NAT_DAY and u < a:
+                out = True
+                found += 1
+                code = _EXCLUDED
+        else:
+            code = _EXCLUDED
+        before[i] = out
+        e = size if u == NAT_DAY or u > as_of else until_month[until_at[i]]
+        f = month[i]
+        if f >= 0 and code != _EXCLUDED and f < e:
+            first[i] = f
+            end[i] = e if e < size else -1
+            if e >= size and code == _MET:
+                code = _FAILED
+        else:
+            first[i] = -1
+            end[i] = -1
+        status[i] = code
+    return found
+
+
+@jit.kernel
+def backlog_cells(first: np.ndarray, end: np.ndarray, anchor: np.ndarray, row: np.ndarray,
+                  months: int, num: np.ndarray, spans: np.ndarray) -> None:
+    """Records in backlog at each month end (``num``: +1 in the month slot after ``row`` where
+    one enters, -1 where it leaves) and the earliest anchor of each (group, first month, end)
+    (``spans``, by minimum; end ``months`` where none). ``row``: each record's group code times
+    (months + 1), or one for every record."""
+    one = row.shape[0] == 1
+    for i in range(first.shape[0]):
+        f = first[i]
+        if f < 0:
+            continue
+        r = row[0] if one else row[i]
+        num[r + f + 1] += 1
+        e = end[i]
+        if e >= 0:
+            num[r + e + 1] -= 1
+        else:
+            e = months
+        k = ((r // (months + 1)) * months + f) * (months + 1) + e
+        spans[k] = min(spans[k], anchor[i])
+
+
+@jit.kernel
+def place_months(at: np.ndarray, month_table: np.ndarray, reason_table: np.ndarray,
+                 month: np.ndarray, reason: np.ndarray, hits: np.ndarray) -> None:
+    """Each record's month index and why it has none, read from tables over its period
+    column's span at its offset ``at``; ``hits`` counts the records of each reason."""
+    for i in range(at.shape[0]):
+        s = at[i]
+        month[i] = month_table[s]
+        r = reason_table[s]
+        reason[i] = r
+        hits[r] += 1
+
+
+@jit.kernel
+def day_span(day: np.ndarray, at: np.ndarray, ok: np.ndarray) -> tuple[int, int]:
+    """(first day, size) of the span of the day numbers that are not NaT, each day's offset in
+    it (``at``; ``size`` for NaT) and whether it is not NaT (``ok``), as DaySpan.of; (0, 0)
+    where every day is NaT; size -1 (``at`` not written) where the span is too long for int32."""
+    lo = np.iinfo(np.int64).max
+    hi = np.iinfo(np.int64).min
+    for i in range(day.shape[0]):
+        d = day[i]
+        if d != NAT_DAY:
+            lo = min(lo, d)
+            hi = max(hi, d)
+    if hi == np.iinfo(np.int64).min:  # every day NaT
+        for i in range(day.shape[0]):
+            at[i] = 0
+            ok[i] = False
+        return 0, 0
+    size = hi - lo + 1
+    if size >= 2**31 - 1:
+        return lo, -1
+    for i in range(day.shape[0]):
+        d = day[i]
+        ok[i] = d != NAT_DAY
+        at[i] = d - lo if d != NAT_DAY else size
+    return lo, size

@@ -1,0 +1,221 @@
+"""The compiled loops of verdicts and counts (pmir_dsl/kernels_eval.py) give exactly the numpy
+path's integers: whole contracts both ways, and each loop on seeded random inputs."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import test_differential as differential
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pmir_dsl import jit, kernels_eval, stream
+from pmir_dsl.check import check_source
+from pmir_dsl.compile import compile_contract
+from pmir_dsl.errors import DataError
+from pmir_dsl.load import load_tables
+from pmir_dsl.pipeline import compile_file, evaluate, make_batch
+from pmir_dsl.report import json as json_report
+from pmir_dsl.report.json import render
+
+BUNDLED = [("contracts/atw_ha.pmir", "examples/atw_ha"), ("contracts/esf.pmir", "examples/esf"),
+           ("contracts/ses.pmir", "examples/ses"), ("contracts/ipes.pmir", "examples/ipes"),
+           ("contracts/work_programme.pmir", "examples/work_programme"),
+           ("contracts/atw_ha_mmir.pmir", "examples/atw_ha")]
+
+
+def _json(contract: str, data: str, chunk_rows: int | None) -> str:
+    plan = compile_file(contract)
+    return json_report.render(evaluate(plan, load_tables(data, plan.contract.used_tables()),
+                                       None, chunk_rows))
+
+
+@pytest.mark.parametrize(("contract", "data"), BUNDLED)
+def test_bundled_contracts_give_the_same_json_with_and_without_the_loops(
+        repo: Path, contract: str, data: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("PMIRC_JIT", "0")
+    plain = _json(contract, data, 173)
+    monkeypatch.setenv("PMIRC_JIT", "1")
+    assert _json(contract, data, 173) == plain  # several chunks, on threads
+    assert _json(contract, data, None) == plain  # one chunk: the span tables over every date
+
+
+def test_the_streamed_run_takes_the_loops_and_agrees(repo: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo)
+    contract, data = BUNDLED[0]
+    plan = compile_file(contract)
+    monkeypatch.setenv("PMIRC_JIT", "0")
+    plain = _json(contract, data, None)
+    monkeypatch.setenv("PMIRC_JIT", "1")
+    opened = stream.open_tables(data, plan, stream.streamable(plan.contract), 211)
+    assert opened.streams
+    assert json_report.render(stream.evaluate(plan, opened)) == plain
+
+
+def test_a_streamed_table_chooses_the_loops_by_its_total_rows(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of a streamed table are small, but the run's choice is made once from the
+    table's total rows (as for a table loaded whole)."""
+    monkeypatch.chdir(repo)
+    monkeypatch.delenv("PMIRC_JIT", raising=False)
+    contract, data = BUNDLED[0]
+    plan = compile_file(contract)
+    opened = stream.open_tables(data, plan, stream.streamable(plan.contract), 211)
+    rows = opened.tables["referrals"].rows
+    assert "referrals" in opened.streams and rows > 211
+    day = np.datetime64("2025-03-31")
+    monkeypatch.setattr(jit, "JIT_MIN_ROWS", rows)
+    assert make_batch(plan, opened.tables, day, opened.spans).jit
+    monkeypatch.setattr(jit, "JIT_MIN_ROWS", rows + 1)
+    assert not make_batch(plan, opened.tables, day, opened.spans).jit
+
+
+# ---- each loop against its numpy twin ---------------------------------------------------------
+
+
+def _numpy_cells(month: np.ndarray, status: np.ndarray, base: np.ndarray | int, size: int
+                 ) -> np.ndarray:
+    return np.bincount((month + 1) * 5 + base + status, minlength=size)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("compiled", [True, False])
+def test_count_cells_counts_as_a_bincount(seed: int, compiled: bool) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([0, 1, 7, 5000]))
+    months = int(rng.integers(1, 30))
+    groups = int(rng.choice([1, 2, 300]))  # one group, a few, many
+    month = rng.integers(-1, months, n).astype(np.int64)  # -1: off the month axis
+    status = rng.integers(0, 5, n).astype(np.int8)  # outside the population among them
+    size = groups * (months + 1) * 5
+    one_group = groups == 1 and seed % 2 == 0
+    base = 0 if one_group else rng.integers(0, groups, n) * (months + 1) * 5
+    out = np.zeros(size, dtype=np.int64)
+    fn = kernels_eval.count_cells if compiled else kernels_eval.count_cells.py_func
+    fn(month, status, np.asarray(base, dtype=np.int64).reshape(-1), 5, out)
+    assert np.array_equal(out, _numpy_cells(month, status, base, size))
+
+
+# ---- random contracts and data (the differential generator's), both ways ----------------------
+
+
+def _both_ways(source: str, data: Path, as_of: str | None, chunk_rows: int,
+               monkeypatch: pytest.MonkeyPatch) -> None:
+    contract = check_source(source, "differential.pmir", data)
+    plan = compile_contract(contract)
+    tables = load_tables(data, plan.contract.used_tables())
+    out = []
+    for setting in ("0", "1"):
+        monkeypatch.setenv("PMIRC_JIT", setting)
+        try:
+            out.append(render(evaluate(plan, tables, as_of, chunk_rows)))
+        except DataError as e:
+            out.append(f"DataError {e}")
+    assert out[1] == out[0]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.function_scoped_fixture])
+@given(case=differential.scenarios(), chunk_rows=st.sampled_from([3, 17, 1000]))
+def test_random_contracts_give_the_same_json_with_the_loops(
+        tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+        case: tuple[str, dict[str, Any], str | None], chunk_rows: int) -> None:
+    source, data, as_of = case
+    folder = tmp_path_factory.mktemp("case")
+    differential.write_case(folder, source, data, as_of)
+    _both_ways(source, folder / "data", as_of, chunk_rows, monkeypatch)
+
+
+@pytest.mark.parametrize("folder", sorted(differential.REGRESSIONS.glob("*/")),
+                         ids=lambda p: p.name)
+def test_regression_cases_give_the_same_json_with_the_loops(
+        folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    meta = json.loads((folder / "case.json").read_text(encoding="utf-8"))
+    source = (folder / "contract.pmir").read_text(encoding="utf-8")
+    _both_ways(source, folder / "data", meta.get("as_of"), 5, monkeypatch)
+
+
+# ---- 'within N days' measures on seeded random records, both ways -----------------------------
+
+_WINDOWS = [
+    "done within {n} working days of start",
+    "done within {n} calendar days of start",
+    "done within {m} calendar months of start",
+    "done within (by kind: a {n}, otherwise {k}) working days of start",
+    "done within (by kind: a {n}, b {k}, c 0) calendar days of start",
+]
+
+
+def _window_contract(rng: np.random.Generator) -> str:
+    measures = []
+    for i, text in enumerate(_WINDOWS):
+        window = text.format(n=int(rng.integers(0, 12)), k=int(rng.integers(0, 40)),
+                             m=int(rng.integers(0, 3)))
+        scope = rng.choice(["", " where flag is true", " where other is present"])
+        verb = "count when" if i == 2 else "met when"
+        target = "target at least 1" if i == 2 else "target at least 90%"
+        measures.append(f'measure M{i} "window {i}" {{\n  population cases{scope}\n'
+                        f"  month of {rng.choice(['start', 'start', 'other'])}\n"
+                        f"  {verb} {window}\n  {target}\n}}\n")
+    scope = rng.choice(["", " where flag is true"])
+    measures.append(f'measure B "backlog" {{\n  population cases{scope}\n  month of start\n'
+                    "  count in backlog until done\n  no target\n}\n")
+    return ('contract "jit" {\n  service start 2024-03-01\n  calendar england_and_wales\n'
+            '  bases in_month, cumulative\n  group by provider\n}\n\n'
+            'table cases "random records" {\n  case_id: id\n  provider: text?\n'
+            '  kind: category(a, b, c)?\n  flag: bool?\n  start: date?\n  done: date?\n'
+            '  other: date?\n' + ("  done not before other\n" if rng.integers(0, 2) else "")
+            + "}\n\n" + "\n".join(measures))
+
+
+def _dates(rng: np.random.Generator, n: int, first: str, days: int, missing: float
+           ) -> list[str | None]:
+    day = np.datetime64(first) + rng.integers(0, days, n)
+    return [None if rng.random() < missing else str(d) for d in day]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_within_days_and_backlog_measures_on_random_records_agree(
+        seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NaT anchors and events, events before their anchors (and after the as-of date), records
+    before the service start or with no month, out of scope, a missing category or one with no
+    days given, one provider or many, open and closed backlogs: the compiled passes' JSON is
+    the numpy path's."""
+    from conftest import write_csv
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([1, 40, 900]))
+    providers = ["p1"] if seed % 3 == 0 else [f"p{i}" for i in range(int(rng.integers(2, 60)))]
+    start = _dates(rng, n, "2024-01-20", 300, 0.05)  # some before the 2024-03 service start
+    done = [None if s is None or rng.random() < 0.3 else
+            str(np.datetime64(s) + int(rng.integers(-3, 25))) for s in start]
+    rows = [[f"c{i:05d}", rng.choice([*providers, None]) if rng.random() < 0.05 else
+             rng.choice(providers), rng.choice(["a", "b", "c", None]),
+             rng.choice(["true", "false", None]), start[i], done[i], other]
+            for i, other in enumerate(_dates(rng, n, "2024-02-01", 320, 0.2))]
+    write_csv(tmp_path, "cases", ["case_id", "provider", "kind", "flag", "start", "done",
+                                  "other"], rows)
+    as_of = str(np.datetime64("2024-06-01") + int(rng.integers(0, 120)))
+    source = _window_contract(rng)
+    for chunk_rows in (None, 7):
+        _both_ways(source, tmp_path, as_of, chunk_rows, monkeypatch)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_day_span_is_daySpan_of(seed: int) -> None:
+    from pmir_dsl.calendar import DaySpan
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([1, 2, 50, 3000]))
+    days = (np.datetime64("2023-12-30") + rng.integers(-400, 900, n)).astype("datetime64[D]")
+    days[rng.random(n) < [0.0, 0.1, 0.5, 1.0][seed % 4]] = np.datetime64("NaT")  # none to all
+    want, got = DaySpan.of(days), DaySpan.of(days, compiled=True)
+    assert (got.first, got.size) == (want.first, want.size)
+    assert np.array_equal(got.at, want.at) and got.at.dtype == want.at.dtype
+    assert np.array_equal(got.ok, want.ok)
