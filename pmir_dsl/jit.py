@@ -60,9 +60,18 @@ def kernel(fn: F) -> F:
     return call  # type: ignore[return-value]
 
 
+_PRELOADED: list[threading.Thread] = []
+
+
 def preload() -> None:
-    """Import numba on a background thread (while tables are read), if it is not yet imported."""
-    threading.Thread(target=_import, name="pmirc-numba-import", daemon=True).start()
+    """Import numba on another thread (while tables are read), once per process. The thread is
+    not a daemon: a run that stops early waits for the import to finish rather than leave it
+    half done at exit."""
+    with _LOCK:
+        if _PRELOADED:
+            return
+        _PRELOADED.append(threading.Thread(target=_import, name="pmirc-import-numba"))
+    _PRELOADED[0].start()
 
 
 def _import() -> None:

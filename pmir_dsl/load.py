@@ -65,6 +65,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from . import jit
 from .date_formats import SLASHED, DateFormat, compiled_format
 from .errors import DataError, DataProblem
 from .limits import out_of_span, remember_span
@@ -311,7 +312,18 @@ def _read(source: _Source, spec: TableSpec) -> pa.Table:
     if source.kind == "csv":
         return _read_csv(source.files[0], names)
     coded = [c.name for c in spec.columns if c.type in _CODED]
+    if jit.wanted(_parquet_rows(source.files)):  # numba imported while Arrow reads the files
+        jit.preload()
     return _concat_parts(source, [_read_parquet(path, names, coded) for path in source.files])
+
+
+def _parquet_rows(files: Sequence[Path]) -> int:
+    """The rows of Parquet ``files`` from their footers (0 for any that cannot be read: the read
+    that follows says why)."""
+    try:
+        return sum(pq.read_metadata(path).num_rows for path in files)
+    except (pa.ArrowException, OSError):
+        return 0
 
 
 def _missing_columns(file: str, names: Sequence[str], header: Sequence[str]) -> list[DataProblem]:

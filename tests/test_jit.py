@@ -1,10 +1,14 @@
 """The compiled loops' switch (pmir_dsl/jit.py)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from pmir_dsl import jit
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(("value", "rows", "expected"), [
@@ -30,3 +34,43 @@ def test_a_kernel_compiles_once_and_matches_its_python() -> None:
     values = np.arange(-5, 100, dtype=np.int32)
     assert np.array_equal(_running_total(values), np.cumsum(values, dtype=np.int64))
     assert np.array_equal(_running_total.py_func(values), _running_total(values))
+
+
+def test_a_large_parquet_table_starts_the_numba_import_while_it_is_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loader reads a Parquet table's rows from its footers first; from JIT_MIN_ROWS (or
+    with PMIRC_JIT=1) numba is imported on another thread while the table is read."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from pmir_dsl import load
+    from pmir_dsl.pipeline import compile_file
+
+    plan = compile_file(REPO / "contracts" / "atw_ha.pmir")
+    specs = [s for s in plan.contract.used_tables() if s.name == "referrals"]
+    text = pacsv.ConvertOptions(strings_can_be_null=False, column_types={
+        c.name: "string" for c in specs[0].columns})
+    rows = pacsv.read_csv(REPO / "examples" / "atw_ha" / "referrals.csv", convert_options=text)
+    pq.write_table(rows, tmp_path / "referrals.parquet")
+    assert load._parquet_rows([tmp_path / "referrals.parquet"]) == rows.num_rows
+    assert load._parquet_rows([tmp_path / "missing.parquet"]) == 0
+    started: list[int] = []
+    monkeypatch.setattr(jit, "preload", lambda: started.append(1))
+    for value, limit, expected in [("", rows.num_rows + 1, []), ("", rows.num_rows, [1]),
+                                   ("0", 1, []), ("1", 10**9, [1])]:
+        monkeypatch.setenv("PMIRC_JIT", value)
+        monkeypatch.setattr(jit, "JIT_MIN_ROWS", limit)
+        started.clear()
+        assert load.load_tables(tmp_path, specs)["referrals"].rows == rows.num_rows
+        assert started == expected, (value, limit)
+
+
+def test_preload_imports_numba_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jit, "_PRELOADED", [])
+    jit.preload()
+    jit.preload()
+    assert len(jit._PRELOADED) == 1
+    jit._PRELOADED[0].join()
+    import sys
+
+    assert "numba" in sys.modules
