@@ -1,0 +1,91 @@
+"""Compiled loops for the counts of the measures that are not plain (issue 12): group slots,
+per-(group, month) counts and cohort triangles, each one pass over the records.
+
+numpy makes each of these as several whole-array passes (a mask, a key, a count of the keys,
+the distinct keys, a lookup of each key among them); these loops make them in one or two,
+writing into arrays the caller allocates. Each gives exactly the integers of its numpy twin in
+:mod:`pmir_dsl.evaluate` (``tests/test_jit_esf.py`` holds them to it); they are used only when
+the batch says so (``Batch.jit``, :mod:`pmir_dsl.jit`).
+
+Inputs have fixed dtypes (int64 codes, slots, months and amounts; int8 verdict codes; a bool
+mask) so that each loop compiles once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import jit
+
+#: Columns of the dense per-cell counts :func:`level_cells` fills: the five verdict codes'
+#: counts, the met records' summed numerator and denominator amounts, then the records whose
+#: first and second step (a backlog's first month in and first month out, or a count ratio's
+#: numerator month) fall in the cell.
+C_NUM, C_DEN, C_FIRST, C_SECOND, C_WIDTH = 5, 6, 7, 8, 9
+#: Columns that say a record touched the cell (a cell is held where one of them is not zero).
+TOUCHING = (0, 1, 2, 3, 4, C_FIRST, C_SECOND)
+
+
+@jit.kernel
+def group_slots(code: np.ndarray, placed: np.ndarray, lookup: np.ndarray,
+                slot: np.ndarray) -> int:
+    """Each placed record's group slot (the rank of its code among the codes of placed
+    records; -1 for a record not placed) into ``slot``, the slot of each code into ``lookup``
+    (all -1 on entry, -1 where no placed record has the code), and the number of groups."""
+    for i in range(len(code)):
+        if placed[i]:
+            lookup[code[i]] = 0
+    groups = 0
+    for c in range(len(lookup)):
+        if lookup[c] == 0:
+            lookup[c] = groups
+            groups += 1
+    for i in range(len(code)):
+        slot[i] = lookup[code[i]] if placed[i] else -1
+    return groups
+
+
+@jit.kernel
+def level_cells(slot: np.ndarray, month: np.ndarray, status: np.ndarray, months: int,
+                first: np.ndarray, second: np.ndarray, numerator: np.ndarray,
+                denominator: np.ndarray, dense: np.ndarray) -> None:
+    """Add each record in a group slot to ``dense`` [slots x months, C_WIDTH], cell
+    ``slot * months + month``: its verdict code's count (where it has a month), the met
+    records' amounts (where ``numerator`` is not empty), and the count of ``first`` and
+    ``second`` (month indexes, -1 for none; empty arrays where the measure has none) in their
+    own month's cell."""
+    sums = len(numerator) > 0
+    steps = len(first) > 0
+    seconds = len(second) > 0
+    for i in range(len(slot)):
+        s = slot[i]
+        if s < 0:
+            continue
+        base = s * months
+        m = month[i]
+        if m >= 0:
+            code = status[i]
+            dense[base + m, code] += 1
+            if sums and code == 0:
+                dense[base + m, C_NUM] += numerator[i]
+                dense[base + m, C_DEN] += denominator[i]
+        if steps and first[i] >= 0:
+            dense[base + first[i], C_FIRST] += 1
+        if seconds and second[i] >= 0:
+            dense[base + second[i], C_SECOND] += 1
+
+
+@jit.kernel
+def triangle_counts(slot: np.ndarray, month: np.ndarray, cohort: np.ndarray,
+                    status: np.ndarray, months: int, counts: np.ndarray) -> None:
+    """Add each met record in a group slot with a cohort no later than its month to
+    ``counts`` [slots x months x months], cell (slot, cohort month, months since start)."""
+    for i in range(len(slot)):
+        s, c, m = slot[i], cohort[i], month[i]
+        if status[i] == 0 and c >= 0 and m >= c and s >= 0:
+            counts[(s * months + c) * months + (m - c)] += 1
+
+
+def as_int64(values: np.ndarray | None) -> np.ndarray:
+    """``values`` as int64 (no copy where they are), an empty array for None."""
+    return np.zeros(0, np.int64) if values is None else np.asarray(values, dtype=np.int64)

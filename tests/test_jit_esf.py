@@ -1,0 +1,180 @@
+"""The compiled loops of the measures that are not plain (pmir_dsl/kernels_esf.py, issue 12):
+the same figures as the numpy path, byte for byte."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from pmir_dsl import compile as compile_mod
+from pmir_dsl import evaluate as evaluate_mod
+from pmir_dsl import kernels_esf, stream
+from pmir_dsl.cells import Cells
+from pmir_dsl.compile import EXCLUDED, FAILED, MET, OUTSIDE, PENDING, Verdicts
+from pmir_dsl.load import load_tables
+from pmir_dsl.pipeline import compile_file, evaluate
+from pmir_dsl.report import json as json_report
+
+BUNDLED = [("atw_ha", "atw_ha"), ("atw_ha_mmir", "atw_ha"), ("esf", "esf"), ("ipes", "ipes"),
+           ("ses", "ses"), ("work_programme", "work_programme")]
+KERNELS = ("group_slots", "level_cells", "triangle_counts")
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Count the calls of each kernel (the compiled path taken, not only allowed)."""
+    calls = dict.fromkeys(KERNELS, 0)
+    for name in KERNELS:
+        real = getattr(kernels_esf, name)
+
+        def counted(*args: Any, _real: Any = real, _name: str = name) -> Any:
+            calls[_name] += 1
+            return _real(*args)
+        monkeypatch.setattr(kernels_esf, name, counted)
+    return calls
+
+
+def _json(repo: Path, contract: str, data: str, chunk_rows: int | None) -> str:
+    plan = compile_file(repo / "contracts" / f"{contract}.pmir")
+    tables = load_tables(repo / "examples" / data, plan.contract.used_tables())
+    return json_report.render(evaluate(plan, tables, chunk_rows=chunk_rows))
+
+
+@pytest.mark.parametrize(("contract", "data"), BUNDLED)
+def test_bundled_contracts_give_the_same_json_with_and_without_the_loops(
+        repo: Path, monkeypatch: pytest.MonkeyPatch, contract: str, data: str) -> None:
+    """Whole and in chunks of 700 rows (several, on threads): byte-identical JSON."""
+    monkeypatch.setenv("PMIRC_JIT", "0")
+    plain = _json(repo, contract, data, None)
+    assert _json(repo, contract, data, 700) == plain
+    monkeypatch.setenv("PMIRC_JIT", "1")
+    calls = _counting(monkeypatch)
+    assert _json(repo, contract, data, None) == plain
+    assert _json(repo, contract, data, 700) == plain
+    if contract in ("esf", "ipes", "work_programme"):  # measures with cohorts or count ratios
+        assert calls["group_slots"] and calls["level_cells"]
+    if contract == "esf":
+        assert calls["triangle_counts"]
+
+
+def test_streamed_esf_gives_the_same_json_with_the_loops(repo: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("PMIRC_JIT", "0")
+    plan = compile_file("contracts/esf.pmir")
+    plain = json_report.render(evaluate(plan, load_tables("examples/esf",
+                                                          plan.contract.used_tables())))
+    monkeypatch.setenv("PMIRC_JIT", "1")
+    calls = _counting(monkeypatch)
+    opened = stream.open_tables("examples/esf", plan, stream.streamable(plan.contract), 97)
+    assert opened.streams
+    assert json_report.render(stream.evaluate(plan, opened)) == plain
+    assert all(calls.values())
+
+
+# ---- each kernel against the numpy path, on seeded random records -------------------------------
+
+
+def _same(a: Cells, b: Cells) -> None:
+    assert a.labels == b.labels and a.shape == b.shape and a.tail == b.tail and a.fill == b.fill
+    assert a.cell.dtype == b.cell.dtype == np.int64 and np.array_equal(a.cell, b.cell)
+    assert a.values.dtype == b.values.dtype and np.array_equal(a.values, b.values)
+
+
+def _verdicts(rng: np.random.Generator, n: int, groups: int, months: int, kind: str
+              ) -> tuple[Verdicts, np.ndarray]:
+    """Random verdicts of ``n`` records: NaT-like -1 months, records off the axis and outside
+    the population (no month), out-of-scope records (slot -1), cohorts after the month."""
+    status = rng.choice(np.array([MET, FAILED, PENDING, EXCLUDED, OUTSIDE], np.int8), n)
+    month = rng.integers(-1, months, n)
+    month[status == OUTSIDE] = -1
+    slot = rng.integers(-1, groups, n) if groups else np.full(n, -1, np.int64)
+    amounts = rng.integers(0, 10**6, n), rng.integers(1, 10**6, n)
+    extra: dict[str, Any] = {}
+    if kind == "backlog":
+        first = np.where(month >= 0, month + rng.integers(0, 2, n), -1)
+        first = np.where(first < months, first, -1)
+        end = np.where(first >= 0, first + rng.integers(1, 4, n), -1)
+        extra["backlog"] = (first, np.where(end < months, end, -1))
+    if kind == "count_ratio":
+        extra["second"] = np.where(rng.random(n) < 0.3, -1, rng.integers(0, months, n))
+    if kind == "profile":
+        extra["cohort"] = rng.integers(-1, months, n)
+    v = Verdicts(status, month, np.full(n, np.datetime64("NaT"), "datetime64[D]"),
+                 amounts[0], amounts[1], (), **extra)
+    return v, slot
+
+
+SHAPES = [(0, 0, 5), (1, 1, 1), (200, 1, 12), (5000, 3, 30), (5000, 400, 7), (20000, 50, 84)]
+
+
+@pytest.mark.parametrize("kind", ["rate", "ratio", "average", "backlog_breach", "backlog",
+                                  "count_ratio", "profile"])
+@pytest.mark.parametrize(("n", "groups", "months"), SHAPES)
+def test_level_counts_compiled_as_numpy(kind: str, n: int, groups: int, months: int) -> None:
+    rng = np.random.default_rng(n + groups + months)
+    v, slot = _verdicts(rng, n, groups, months, kind)
+    labels = [(f"g{i}",) for i in range(groups)]
+    measure_kind = "backlog_breach" if kind == "backlog" else kind
+    _same(evaluate_mod._level_counts(measure_kind, v, slot, labels, months, True),
+          evaluate_mod._level_counts(measure_kind, v, slot, labels, months))
+
+
+@pytest.mark.parametrize(("n", "groups", "months"), SHAPES)
+def test_triangle_compiled_as_numpy(n: int, groups: int, months: int) -> None:
+    rng = np.random.default_rng(7 * n + groups)
+    v, slot = _verdicts(rng, n, groups, months, "profile")
+    labels = [(i,) for i in range(groups)]
+    _same(evaluate_mod._triangle(v, slot, labels, months, True),
+          evaluate_mod._triangle(v, slot, labels, months))
+
+
+@pytest.mark.parametrize(("n", "space"), [(0, 1), (1, 1), (1000, 1), (1000, 7), (50000, 5000),
+                                          (3000, 100000)])
+def test_group_slots_rank_the_placed_codes(n: int, space: int) -> None:
+    """A placed record's slot is its code's rank among the placed records' codes; -1 others."""
+    rng = np.random.default_rng(n + space)
+    code = rng.integers(0, space, n)
+    placed = rng.random(n) < 0.8
+    lookup, slot = np.full(space, -1, np.int64), np.empty(n, np.int64)
+    groups = kernels_esf.group_slots(code, placed, lookup, slot)
+    present = np.unique(code[placed])
+    assert groups == len(present)
+    assert np.array_equal(np.flatnonzero(lookup >= 0), present)
+    expected = np.where(placed, np.searchsorted(present, code), -1)
+    assert np.array_equal(slot, expected)
+    py_lookup, py_slot = np.full(space, -1, np.int64), np.empty(n, np.int64)
+    if n <= 1000:  # the plain Python loop gives the same
+        kernels_esf.group_slots.py_func(code, placed, py_lookup, py_slot)
+        assert np.array_equal(py_slot, slot) and np.array_equal(py_lookup, lookup)
+
+
+# ---- the join of references into ids numbered in sequence ---------------------------------------
+
+
+def _hashed(refs: pa.Array, ids: pa.Array) -> list[int]:
+    return pc.fill_null(pc.index_in(refs, value_set=ids), -1).to_pylist()
+
+
+@pytest.mark.parametrize(("step", "dense"), [(1, True), (3, True), (5, False), (1000, False)])
+def test_join_by_a_table_over_the_ids_range_as_by_search(step: int, dense: bool,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids numbered every ``step``: a lookup table over their range where it is at most 4 times
+    their number, binary search otherwise; both as Arrow's hash, for references below, inside
+    and beyond the range, unknown, null and of another length."""
+    rng = np.random.default_rng(step)
+    numbers = np.arange(50, 50 + 3000 * step, step)
+    ids = pa.array([f"R{i:09d}" for i in numbers], pa.string())
+    drawn = rng.integers(-10, numbers[-1] + 100, 5000)
+    refs = pa.array([None if d < 0 else "R7" if d == 3 else f"R{d:09d}" for d in drawn],
+                    pa.string())
+    keys = np.arange(3000, dtype=np.uint64) * np.uint64(step)
+    assert (compile_mod._dense_positions(keys, keys) is not None) == dense
+    found = compile_mod._sorted_join(refs, ids)
+    assert found is not None and found.tolist() == _hashed(refs, ids)
+    monkeypatch.setattr(compile_mod, "_dense_positions", lambda keys, wanted: None)
+    assert compile_mod._sorted_join(refs, ids).tolist() == found.tolist()
