@@ -199,7 +199,7 @@ def _sorted_join(refs: pa.Array, ids: pa.Array) -> np.ndarray | None:
     else:
         looked = data[at[valid][:, None] + np.arange(width)]
     wanted, same = _suffix_keys(looked, table[0, :shared])
-    pos = _dense_positions(keys, wanted)
+    pos = _dense_positions(keys, wanted, width - shared)
     if pos is None:
         order = np.argsort(wanted)
         pos = np.empty(len(wanted), dtype=np.int64)
@@ -217,14 +217,19 @@ def _sorted_join(refs: pa.Array, ids: pa.Array) -> np.ndarray | None:
 DENSE_SPAN = 4
 
 
-def _dense_positions(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
-    """Each of ``wanted``'s position in ``keys`` (strictly ascending uint64; -1: not there) read
-    from a table over the keys' range, when that range is at most :data:`DENSE_SPAN` times the
-    keys (ids numbered in sequence): one gather instead of sorting the references. None where
-    the range is wider."""
+def _dense_positions(keys: np.ndarray, wanted: np.ndarray, width: int) -> np.ndarray | None:
+    """Each of ``wanted``'s position in ``keys`` (strictly ascending uint64 keys of ``width``
+    bytes; -1: not there) read from a table over the keys' range, when that range is at most
+    :data:`DENSE_SPAN` times the keys: one gather instead of sorting the references. Keys that
+    are decimal digits (ids numbered in sequence) are ranged by their numbers. None where the
+    range is wider."""
+    if not _narrow(keys):
+        keys, digits = _decimal(keys, width)
+        if not digits.all() or not _narrow(keys):
+            return None
+        wanted, digits = _decimal(wanted, width)
+        wanted[~digits] = np.iinfo(np.uint64).max  # beyond the range: not found
     span = int(keys[-1] - keys[0]) + 1
-    if span > DENSE_SPAN * len(keys) + 1024:
-        return None
     lookup = np.full(span, -1, dtype=np.int64)
     lookup[keys - keys[0]] = np.arange(len(keys))
     offset = wanted - keys[0]  # uint64: a key below the first wraps round to beyond the span
@@ -232,6 +237,31 @@ def _dense_positions(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
     pos = np.full(len(wanted), -1, dtype=np.int64)
     pos[inside] = lookup[offset[inside]]
     return pos
+
+
+def _narrow(keys: np.ndarray) -> bool:
+    return int(keys[-1] - keys[0]) < DENSE_SPAN * len(keys) + 1024
+
+
+_BYTES = [np.uint64(v) for v in (0x8080808080808080, 0x3030303030303030, 0x4646464646464646)]
+#: Per step of the decimal reading: the shift, the mask of each lane's low half, its weight.
+_LANES = [(np.uint64(s), np.uint64(m), np.uint64(w)) for s, m, w in (
+    (8, 0x00FF00FF00FF00FF, 10), (16, 0x0000FFFF0000FFFF, 100), (32, 0xFFFFFFFF, 10000))]
+
+
+def _decimal(keys: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The numbers written by big-endian keys of ``width`` (<= 8) ASCII bytes, and whether
+    every byte is a digit (where not, the number is meaningless). Eight bytes at once: the
+    digits' values, then pairs, fours and the eight combined (the order of the strings is the
+    order of the numbers)."""
+    high, zero, over = _BYTES
+    pad = zero & ~np.uint64((1 << (8 * width)) - 1) if width < 8 else np.uint64(0)
+    v = keys | pad  # the bytes before the key's own as '0'
+    digits = ((v + over) | (v - zero) | v) & high == 0  # no byte below '0' or above '9'
+    v = v - zero
+    for shift, low, weight in _LANES:
+        v = ((v >> shift) & low) * weight + (v & low)
+    return v, digits
 
 
 def _string_parts(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -574,18 +604,21 @@ class MeasurePlan:
         if own and e.table != self.measure.table:
             return None
 
-        def read(spec: ColumnSpec) -> np.ndarray:
-            via = spec if own else attrs.evolve(spec, via=e.link.name)  # type: ignore[union-attr]
-            return b.column(self.measure.table, via).values
+        def spec_of(spec: ColumnSpec) -> ColumnSpec:
+            return spec if own else attrs.evolve(spec, via=e.link.name)  # type: ignore[union-attr]
 
-        start = read(e.start)
+        start = b.column(self.measure.table, spec_of(e.start)).values
         if e.anchor is not None:  # a start before its anchor is no start (semantics.md 1)
-            start = np.where(start < read(e.anchor), NAT, start)
+            start = np.where(start < b.column(self.measure.table, spec_of(e.anchor)).values,
+                             NAT, start)
+            month = month_numbers(start, NO_MONTH)
+        else:  # looked up over the dates' span, once per batch for every measure of the starts
+            month = b.months(self.measure.table, spec_of(e.start))
         event = b.column(self.measure.table, self.measure.period_column).values
         excl.add(f"no {e.start.name} in {e.table}", np.isnat(start))
         if self.measure.period_column.type is ColumnType.DATE:
             excl.add(f"{self.measure.period_column.name} before {e.start.name}", event < start)
-        cohort = start.astype("datetime64[M]").astype(np.int64) - b.first_month
+        cohort = month - b.first_month  # NaT (NO_MONTH): -1 below
         from .profiles import own_without_profile, without_profile  # profiles imports this
         if own:
             lost = b.cached(("own without profile", self.measure.id),
@@ -638,7 +671,7 @@ class MeasurePlan:
             anchor + np.timedelta64(spec.over_days, "D")
         closed = ~np.isnat(until) & (until <= limit) & (until <= b.as_of)
         breached = ~closed & (limit < b.as_of)
-        after = (limit + np.timedelta64(1, "D")).astype("datetime64[M]").astype(np.int64)
+        after = month_numbers(limit + np.timedelta64(1, "D"), NAT.view(np.int64))  # as astype
         month = np.minimum(after, b.last_month) - b.first_month
         month_idx = np.where((month_idx >= 0) & ~excl.any, month, month_idx)  # excluded: own month
         return ~breached, ~closed & ~breached, limit, month_idx

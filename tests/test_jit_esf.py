@@ -160,21 +160,34 @@ def _hashed(refs: pa.Array, ids: pa.Array) -> list[int]:
     return pc.fill_null(pc.index_in(refs, value_set=ids), -1).to_pylist()
 
 
-@pytest.mark.parametrize(("step", "dense"), [(1, True), (3, True), (5, False), (1000, False)])
-def test_join_by_a_table_over_the_ids_range_as_by_search(step: int, dense: bool,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Ids numbered every ``step``: a lookup table over their range where it is at most 4 times
-    their number, binary search otherwise; both as Arrow's hash, for references below, inside
-    and beyond the range, unknown, null and of another length."""
+def _ids(step: int, letters: bool) -> list[str]:
+    if letters:  # not digits: ranged by their bytes, too wide
+        return [f"K{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(0, 600 * step, step)]
+    return [f"R{i:09d}" for i in range(50, 50 + 3000 * step, step)]
+
+
+@pytest.mark.parametrize(("step", "letters", "dense"), [
+    (1, False, True), (3, False, True), (5, False, False), (1000, False, False),
+    (1, True, False)])
+def test_join_by_a_table_over_the_ids_range_as_by_search(
+        step: int, letters: bool, dense: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids numbered every ``step``: a lookup table over their numbers' range where it is at
+    most 4 times their number, binary search otherwise; both as Arrow's hash, for references
+    below, inside and beyond the range, unknown, null, of another length, not digits."""
     rng = np.random.default_rng(step)
-    numbers = np.arange(50, 50 + 3000 * step, step)
-    ids = pa.array([f"R{i:09d}" for i in numbers], pa.string())
-    drawn = rng.integers(-10, numbers[-1] + 100, 5000)
-    refs = pa.array([None if d < 0 else "R7" if d == 3 else f"R{d:09d}" for d in drawn],
-                    pa.string())
-    keys = np.arange(3000, dtype=np.uint64) * np.uint64(step)
-    assert (compile_mod._dense_positions(keys, keys) is not None) == dense
+    known = _ids(step, letters)
+    ids = pa.array(known, pa.string())
+    drawn = rng.integers(-10, 3 * len(known), 5000)
+    odd = ["R7", "R00000a050", "R0000000:0", "R/00000050", "S000000050", "KAB", "K@A"]
+    refs = pa.array([None if d < 0 else odd[d % len(odd)] if d < 20 else
+                     known[d] if d < len(known) else known[d % len(known)][:-1] + "9"
+                     for d in drawn], pa.string())
+    real, used = compile_mod._dense_positions, []
+    monkeypatch.setattr(compile_mod, "_dense_positions",
+                        lambda *args: used.append(real(*args) is not None) or real(*args))
     found = compile_mod._sorted_join(refs, ids)
+    assert used == [dense]
     assert found is not None and found.tolist() == _hashed(refs, ids)
-    monkeypatch.setattr(compile_mod, "_dense_positions", lambda keys, wanted: None)
+    assert (found >= 0).sum() > 1000
+    monkeypatch.setattr(compile_mod, "_dense_positions", lambda *args: None)
     assert compile_mod._sorted_join(refs, ids).tolist() == found.tolist()
