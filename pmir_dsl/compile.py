@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import ir
+from . import ir, kernels_esf
 from .calendar import DaySpan, add_months, month_numbers, next_working_day, workday
 from .schema import DECIMAL_SCALE, Column, ColumnSpec, ColumnType, Table
 
@@ -88,7 +88,7 @@ class Batch:
             ref = self.tables[table].columns[ref_name]
             target = self.referenced(ref.spec.references)  # type: ignore[arg-type]
             ids = next(c for c in target.columns.values() if c.spec.type is ColumnType.ID)
-            return join_ids(ref.values, ids.values)
+            return join_ids(ref.values, ids.values, self.jit)
         key = ("join", table, ref_name)
         if self.shared is None or self.lookup is None or self.offset is None or \
                 self.tables is self.lookup:
@@ -159,21 +159,22 @@ class Verdicts:
     extra: np.ndarray | None = None
 
 
-def join_ids(refs: pa.Array, ids: pa.Array) -> np.ndarray:
+def join_ids(refs: pa.Array, ids: pa.Array, compiled: bool = False) -> np.ndarray:
     """Row of ``ids`` (a table's unique ids) holding each of ``refs``; -1 if null or unknown.
 
     Ids of one length in ascending order, as extracts often are, that differ only in their last
     eight bytes (a shared prefix before them) are looked up by binary search on those bytes as
     integers, the references sorted first: no hash of the ids. Other ids are hashed by Arrow."""
-    found = _sorted_join(refs, ids)
+    found = _sorted_join(refs, ids, compiled)
     if found is not None:
         return found
     rows = pc.index_in(refs, value_set=ids)
     return np.asarray(pc.fill_null(rows, -1).to_numpy(zero_copy_only=False), np.int64)
 
 
-def _sorted_join(refs: pa.Array, ids: pa.Array) -> np.ndarray | None:
-    """:func:`join_ids` by binary search, None where the ids do not allow it."""
+def _sorted_join(refs: pa.Array, ids: pa.Array, compiled: bool = False) -> np.ndarray | None:
+    """:func:`join_ids` by binary search (or a table over the ids' range), None where the ids
+    do not allow it; ``compiled``: the table by the loops of :mod:`pmir_dsl.kernels_esf`."""
     if not (isinstance(ids, pa.Array) and isinstance(refs, pa.Array)) or \
             ids.type != pa.string() or refs.type != pa.string() or len(ids) == 0 or \
             ids.null_count:
@@ -199,7 +200,7 @@ def _sorted_join(refs: pa.Array, ids: pa.Array) -> np.ndarray | None:
     else:
         looked = data[at[valid][:, None] + np.arange(width)]
     wanted, same = _suffix_keys(looked, table[0, :shared])
-    pos = _dense_positions(keys, wanted, width - shared)
+    pos = _dense_positions(keys, wanted, width - shared, compiled)
     if pos is None:
         order = np.argsort(wanted)
         pos = np.empty(len(wanted), dtype=np.int64)
@@ -217,24 +218,28 @@ def _sorted_join(refs: pa.Array, ids: pa.Array) -> np.ndarray | None:
 DENSE_SPAN = 4
 
 
-def _dense_positions(keys: np.ndarray, wanted: np.ndarray, width: int) -> np.ndarray | None:
+def _dense_positions(keys: np.ndarray, wanted: np.ndarray, width: int, compiled: bool = False
+                     ) -> np.ndarray | None:
     """Each of ``wanted``'s position in ``keys`` (strictly ascending uint64 keys of ``width``
     bytes; -1: not there) read from a table over the keys' range, when that range is at most
     :data:`DENSE_SPAN` times the keys: one gather instead of sorting the references. Keys that
     are decimal digits (ids numbered in sequence) are ranged by their numbers. None where the
-    range is wider."""
+    range is wider. ``compiled``: by the loops of :mod:`pmir_dsl.kernels_esf`."""
     if not _narrow(keys):
         keys, digits = _decimal(keys, width)
-        if not digits.all() or not _narrow(keys):
+        if not digits or not _narrow(keys):
             return None
-        wanted, digits = _decimal(wanted, width)
-        wanted[~digits] = np.iinfo(np.uint64).max  # beyond the range: not found
+        wanted = _decimal(wanted, width)[0]  # not digits: beyond the range
     span = int(keys[-1] - keys[0]) + 1
+    pos = np.empty(len(wanted), dtype=np.int64)
+    if compiled:
+        kernels_esf.dense_positions(keys, wanted, np.empty(span, dtype=np.int64), pos)
+        return pos
     lookup = np.full(span, -1, dtype=np.int64)
     lookup[keys - keys[0]] = np.arange(len(keys))
     offset = wanted - keys[0]  # uint64: a key below the first wraps round to beyond the span
     inside = offset < np.uint64(span)
-    pos = np.full(len(wanted), -1, dtype=np.int64)
+    pos.fill(-1)
     pos[inside] = lookup[offset[inside]]
     return pos
 
@@ -249,19 +254,28 @@ _LANES = [(np.uint64(s), np.uint64(m), np.uint64(w)) for s, m, w in (
     (8, 0x00FF00FF00FF00FF, 10), (16, 0x0000FFFF0000FFFF, 100), (32, 0xFFFFFFFF, 10000))]
 
 
-def _decimal(keys: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """The numbers written by big-endian keys of ``width`` (<= 8) ASCII bytes, and whether
-    every byte is a digit (where not, the number is meaningless). Eight bytes at once: the
-    digits' values, then pairs, fours and the eight combined (the order of the strings is the
-    order of the numbers)."""
+def _decimal(keys: np.ndarray, width: int) -> tuple[np.ndarray, bool]:
+    """The numbers written by big-endian keys of ``width`` (<= 8) ASCII bytes (the largest
+    uint64 where a byte is not a digit: beyond any range), and whether every key is digits.
+    Eight bytes at once, in place: the digits' values, then pairs, fours and the eight
+    combined (the order of the strings is the order of the numbers)."""
     high, zero, over = _BYTES
     pad = zero & ~np.uint64((1 << (8 * width)) - 1) if width < 8 else np.uint64(0)
     v = keys | pad  # the bytes before the key's own as '0'
-    digits = ((v + over) | (v - zero) | v) & high == 0  # no byte below '0' or above '9'
-    v = v - zero
+    t = v + over  # no byte below '0' or above '9': in place, two arrays of the keys' length
+    t |= v
+    v -= zero
+    t |= v
+    t &= high
+    bad = t != 0
     for shift, low, weight in _LANES:
-        v = ((v >> shift) & low) * weight + (v & low)
-    return v, digits
+        np.right_shift(v, shift, out=t)
+        t &= low
+        t *= weight
+        v &= low
+        v += t
+    v[bad] = np.iinfo(np.uint64).max
+    return v, not bad.any()
 
 
 def _string_parts(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:

@@ -89,3 +89,19 @@ def triangle_counts(slot: np.ndarray, month: np.ndarray, cohort: np.ndarray,
 def as_int64(values: np.ndarray | None) -> np.ndarray:
     """``values`` as int64 (no copy where they are), an empty array for None."""
     return np.zeros(0, np.int64) if values is None else np.asarray(values, dtype=np.int64)
+
+
+@jit.kernel
+def dense_positions(keys: np.ndarray, wanted: np.ndarray, lookup: np.ndarray,
+                    pos: np.ndarray) -> None:
+    """Each of ``wanted``'s position in ``keys`` (strictly ascending uint64) into ``pos`` (-1:
+    not there), through ``lookup``, a table over the keys' range (its length: the span)."""
+    first = keys[0]
+    span = np.uint64(len(lookup))
+    for c in range(len(lookup)):
+        lookup[c] = -1
+    for i in range(len(keys)):
+        lookup[keys[i] - first] = i
+    for i in range(len(wanted)):
+        offset = wanted[i] - first  # below the first: wraps round to beyond the span
+        pos[i] = lookup[offset] if offset < span else -1

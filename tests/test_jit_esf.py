@@ -22,7 +22,7 @@ from pmir_dsl.report import json as json_report
 
 BUNDLED = [("atw_ha", "atw_ha"), ("atw_ha_mmir", "atw_ha"), ("esf", "esf"), ("ipes", "ipes"),
            ("ses", "ses"), ("work_programme", "work_programme")]
-KERNELS = ("group_slots", "level_cells", "triangle_counts")
+KERNELS = ("group_slots", "level_cells", "triangle_counts", "dense_positions")
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
@@ -57,8 +57,8 @@ def test_bundled_contracts_give_the_same_json_with_and_without_the_loops(
     assert _json(repo, contract, data, 700) == plain
     if contract in ("esf", "ipes", "work_programme"):  # measures with cohorts or count ratios
         assert calls["group_slots"] and calls["level_cells"]
-    if contract == "esf":
-        assert calls["triangle_counts"]
+    if contract == "esf":  # and its outcomes' referral ids joined by a table over their range
+        assert calls["triangle_counts"] and calls["dense_positions"]
 
 
 def test_streamed_esf_gives_the_same_json_with_the_loops(repo: Path,
@@ -73,7 +73,7 @@ def test_streamed_esf_gives_the_same_json_with_the_loops(repo: Path,
     opened = stream.open_tables("examples/esf", plan, stream.streamable(plan.contract), 97)
     assert opened.streams
     assert json_report.render(stream.evaluate(plan, opened)) == plain
-    assert all(calls.values())
+    assert calls["group_slots"] and calls["level_cells"] and calls["triangle_counts"]
 
 
 # ---- each kernel against the numpy path, on seeded random records -------------------------------
@@ -166,11 +166,13 @@ def _ids(step: int, letters: bool) -> list[str]:
     return [f"R{i:09d}" for i in range(50, 50 + 3000 * step, step)]
 
 
+@pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize(("step", "letters", "dense"), [
     (1, False, True), (3, False, True), (5, False, False), (1000, False, False),
     (1, True, False)])
 def test_join_by_a_table_over_the_ids_range_as_by_search(
-        step: int, letters: bool, dense: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+        step: int, letters: bool, dense: bool, compiled: bool,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Ids numbered every ``step``: a lookup table over their numbers' range where it is at
     most 4 times their number, binary search otherwise; both as Arrow's hash, for references
     below, inside and beyond the range, unknown, null, of another length, not digits."""
@@ -185,9 +187,21 @@ def test_join_by_a_table_over_the_ids_range_as_by_search(
     real, used = compile_mod._dense_positions, []
     monkeypatch.setattr(compile_mod, "_dense_positions",
                         lambda *args: used.append(real(*args) is not None) or real(*args))
-    found = compile_mod._sorted_join(refs, ids)
+    found = compile_mod._sorted_join(refs, ids, compiled)
     assert used == [dense]
     assert found is not None and found.tolist() == _hashed(refs, ids)
     assert (found >= 0).sum() > 1000
     monkeypatch.setattr(compile_mod, "_dense_positions", lambda *args: None)
-    assert compile_mod._sorted_join(refs, ids).tolist() == found.tolist()
+    assert compile_mod._sorted_join(refs, ids, compiled).tolist() == found.tolist()
+
+
+@pytest.mark.parametrize("width", [1, 3, 8])
+def test_decimal_keys_read_the_digits_and_refuse_other_bytes(width: int) -> None:
+    rng = np.random.default_rng(width)
+    texts = ["".join(rng.choice(list("0123456789"), width)) for _ in range(500)]
+    texts += ["".join(rng.choice(list("0123456789/:a \xff"), width)) for _ in range(500)]
+    keys = np.array([int.from_bytes(t.encode("latin-1"), "big") for t in texts], np.uint64)
+    values, every = compile_mod._decimal(keys, width)
+    digits = [t.isdigit() and t.isascii() for t in texts]
+    assert not every and compile_mod._decimal(keys[:500], width)[1]
+    assert values.tolist() == [int(t) if d else 2**64 - 1 for t, d in zip(texts, digits)]
