@@ -226,10 +226,10 @@ def _dense_positions(keys: np.ndarray, wanted: np.ndarray, width: int, compiled:
     are decimal digits (ids numbered in sequence) are ranged by their numbers. None where the
     range is wider. ``compiled``: by the loops of :mod:`pmir_dsl.kernels_esf`."""
     if not _narrow(keys):
-        keys, digits = _decimal(keys, width)
+        keys, digits = _decimal(keys, width, compiled)
         if not digits or not _narrow(keys):
             return None
-        wanted = _decimal(wanted, width)[0]  # not digits: beyond the range
+        wanted = _decimal(wanted, width, compiled)[0]  # not digits: beyond the range
     span = int(keys[-1] - keys[0]) + 1
     pos = np.empty(len(wanted), dtype=np.int64)
     if compiled:
@@ -254,13 +254,17 @@ _LANES = [(np.uint64(s), np.uint64(m), np.uint64(w)) for s, m, w in (
     (8, 0x00FF00FF00FF00FF, 10), (16, 0x0000FFFF0000FFFF, 100), (32, 0xFFFFFFFF, 10000))]
 
 
-def _decimal(keys: np.ndarray, width: int) -> tuple[np.ndarray, bool]:
+def _decimal(keys: np.ndarray, width: int, compiled: bool = False) -> tuple[np.ndarray, bool]:
     """The numbers written by big-endian keys of ``width`` (<= 8) ASCII bytes (the largest
     uint64 where a byte is not a digit: beyond any range), and whether every key is digits.
     Eight bytes at once, in place: the digits' values, then pairs, fours and the eight
-    combined (the order of the strings is the order of the numbers)."""
+    combined (the order of the strings is the order of the numbers). ``compiled``: in one
+    pass, by :func:`pmir_dsl.kernels_esf.decimal_keys`."""
     high, zero, over = _BYTES
     pad = zero & ~np.uint64((1 << (8 * width)) - 1) if width < 8 else np.uint64(0)
+    if compiled:
+        out = np.empty(len(keys), dtype=np.uint64)
+        return out, kernels_esf.decimal_keys(keys, pad, out) == 0
     v = keys | pad  # the bytes before the key's own as '0'
     t = v + over  # no byte below '0' or above '9': in place, two arrays of the keys' length
     t |= v

@@ -92,6 +92,29 @@ def as_int64(values: np.ndarray | None) -> np.ndarray:
 
 
 @jit.kernel
+def decimal_keys(keys: np.ndarray, pad: np.uint64, out: np.ndarray) -> int:
+    """:func:`pmir_dsl.compile._decimal` of each key (``pad``: '0' bytes before the key's own)
+    into ``out`` (the largest uint64 where a byte is not a digit), in one pass; the number of
+    keys that are not digits."""
+    high, zero, over = np.uint64(0x8080808080808080), np.uint64(0x3030303030303030), \
+        np.uint64(0x4646464646464646)
+    m8, m16, m32 = np.uint64(0x00FF00FF00FF00FF), np.uint64(0x0000FFFF0000FFFF), \
+        np.uint64(0xFFFFFFFF)
+    bad = 0
+    for i in range(len(keys)):
+        v = keys[i] | pad
+        if ((v + over) | (v - zero) | v) & high:
+            out[i] = np.uint64(0xFFFFFFFFFFFFFFFF)
+            bad += 1
+            continue
+        v -= zero
+        v = ((v >> np.uint64(8)) & m8) * np.uint64(10) + (v & m8)
+        v = ((v >> np.uint64(16)) & m16) * np.uint64(100) + (v & m16)
+        out[i] = (v >> np.uint64(32)) * np.uint64(10000) + (v & m32)
+    return bad
+
+
+@jit.kernel
 def dense_positions(keys: np.ndarray, wanted: np.ndarray, lookup: np.ndarray,
                     pos: np.ndarray) -> None:
     """Each of ``wanted``'s position in ``keys`` (strictly ascending uint64) into ``pos`` (-1:

@@ -195,13 +195,14 @@ def test_join_by_a_table_over_the_ids_range_as_by_search(
     assert compile_mod._sorted_join(refs, ids, compiled).tolist() == found.tolist()
 
 
+@pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize("width", [1, 3, 8])
-def test_decimal_keys_read_the_digits_and_refuse_other_bytes(width: int) -> None:
+def test_decimal_keys_read_the_digits_and_refuse_other_bytes(width: int, compiled: bool) -> None:
     rng = np.random.default_rng(width)
     texts = ["".join(rng.choice(list("0123456789"), width)) for _ in range(500)]
     texts += ["".join(rng.choice(list("0123456789/:a \xff"), width)) for _ in range(500)]
     keys = np.array([int.from_bytes(t.encode("latin-1"), "big") for t in texts], np.uint64)
-    values, every = compile_mod._decimal(keys, width)
+    values, every = compile_mod._decimal(keys, width, compiled)
     digits = [t.isdigit() and t.isascii() for t in texts]
-    assert not every and compile_mod._decimal(keys[:500], width)[1]
+    assert not every and compile_mod._decimal(keys[:500], width, compiled)[1]
     assert values.tolist() == [int(t) if d else 2**64 - 1 for t, d in zip(texts, digits)]
