@@ -3,6 +3,9 @@ the same figures as the numpy path, byte for byte."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +209,13 @@ def test_decimal_keys_read_the_digits_and_refuse_other_bytes(width: int, compile
     digits = [t.isdigit() and t.isascii() for t in texts]
     assert not every and compile_mod._decimal(keys[:500], width, compiled)[1]
     assert values.tolist() == [int(t) if d else 2**64 - 1 for t, d in zip(texts, digits)]
+
+
+def test_a_run_without_the_loops_never_imports_numba(repo: Path) -> None:
+    """kernels_esf is imported with evaluate and compile; numba only by a loop's first call."""
+    code = ("import sys; from pmir_dsl.pipeline import run_check; "
+            "run_check('contracts/esf.pmir', 'examples/esf'); print('numba' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True,
+                          env={**os.environ, "PMIRC_JIT": "0",
+                               "PYTHONPATH": str(repo)}, check=True)
+    assert done.stdout.strip() == "False"
