@@ -231,15 +231,20 @@ def _dense_positions(keys: np.ndarray, wanted: np.ndarray, width: int, compiled:
             return None
         wanted = _decimal(wanted, width, compiled)[0]  # not digits: beyond the range
     span = int(keys[-1] - keys[0]) + 1
+    consecutive = span == len(keys)  # (ascending) a key's position is its offset: no table
     pos = np.empty(len(wanted), dtype=np.int64)
     if compiled:
-        kernels_esf.dense_positions(keys, wanted, np.empty(span, dtype=np.int64), pos)
+        kernels_esf.dense_positions(keys, wanted, np.empty(0 if consecutive else span,
+                                                           dtype=np.int64), pos)
         return pos
-    lookup = np.full(span, -1, dtype=np.int64)
-    lookup[keys - keys[0]] = np.arange(len(keys))
     offset = wanted - keys[0]  # uint64: a key below the first wraps round to beyond the span
     inside = offset < np.uint64(span)
     pos.fill(-1)
+    if consecutive:
+        pos[inside] = offset[inside]
+        return pos
+    lookup = np.full(span, -1, dtype=np.int64)
+    lookup[keys - keys[0]] = np.arange(len(keys))
     pos[inside] = lookup[offset[inside]]
     return pos
 

@@ -118,13 +118,21 @@ def decimal_keys(keys: np.ndarray, pad: np.uint64, out: np.ndarray) -> int:
 def dense_positions(keys: np.ndarray, wanted: np.ndarray, lookup: np.ndarray,
                     pos: np.ndarray) -> None:
     """Each of ``wanted``'s position in ``keys`` (strictly ascending uint64) into ``pos`` (-1:
-    not there), through ``lookup``, a table over the keys' range (its length: the span)."""
+    not there), through ``lookup``, a table over the keys' range (its length: the span); an
+    empty ``lookup`` where the keys are consecutive (a key's position is its offset)."""
     first = keys[0]
-    span = np.uint64(len(lookup))
-    for c in range(len(lookup)):
-        lookup[c] = -1
-    for i in range(len(keys)):
-        lookup[keys[i] - first] = i
+    consecutive = len(lookup) == 0
+    span = np.uint64(len(keys) if consecutive else len(lookup))
+    if not consecutive:
+        for c in range(len(lookup)):
+            lookup[c] = -1
+        for i in range(len(keys)):
+            lookup[keys[i] - first] = i
     for i in range(len(wanted)):
         offset = wanted[i] - first  # below the first: wraps round to beyond the span
-        pos[i] = lookup[offset] if offset < span else -1
+        if offset >= span:
+            pos[i] = -1
+        elif consecutive:
+            pos[i] = offset
+        else:
+            pos[i] = lookup[offset]

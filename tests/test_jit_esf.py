@@ -183,7 +183,8 @@ def test_join_by_a_table_over_the_ids_range_as_by_search(
     known = _ids(step, letters)
     ids = pa.array(known, pa.string())
     drawn = rng.integers(-10, 3 * len(known), 5000)
-    odd = ["R7", "R00000a050", "R0000000:0", "R/00000050", "S000000050", "KAB", "K@A"]
+    odd = ["R7", "R00000a050", "R0000000:0", "R/00000050", "S000000050", "KAB", "K@A",
+           "R000000049", "R000000000", "R099999999", "KAA"]  # below the first, beyond
     refs = pa.array([None if d < 0 else odd[d % len(odd)] if d < 20 else
                      known[d] if d < len(known) else known[d % len(known)][:-1] + "9"
                      for d in drawn], pa.string())
