@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import ir, kernels_eval
+from . import ir, kernels_esf, kernels_eval
 from .calendar import (
     DaySpan,
     add_months,
@@ -96,7 +96,7 @@ class Batch:
             ref = self.tables[table].columns[ref_name]
             target = self.referenced(ref.spec.references)  # type: ignore[arg-type]
             ids = next(c for c in target.columns.values() if c.spec.type is ColumnType.ID)
-            return join_ids(ref.values, ids.values)
+            return join_ids(ref.values, ids.values, self.jit)
         key = ("join", table, ref_name)
         if self.shared is None or self.lookup is None or self.offset is None or \
                 self.tables is self.lookup:
@@ -167,21 +167,22 @@ class Verdicts:
     extra: np.ndarray | None = None
 
 
-def join_ids(refs: pa.Array, ids: pa.Array) -> np.ndarray:
+def join_ids(refs: pa.Array, ids: pa.Array, compiled: bool = False) -> np.ndarray:
     """Row of ``ids`` (a table's unique ids) holding each of ``refs``; -1 if null or unknown.
 
     Ids of one length in ascending order, as extracts often are, that differ only in their last
     eight bytes (a shared prefix before them) are looked up by binary search on those bytes as
     integers, the references sorted first: no hash of the ids. Other ids are hashed by Arrow."""
-    found = _sorted_join(refs, ids)
+    found = _sorted_join(refs, ids, compiled)
     if found is not None:
         return found
     rows = pc.index_in(refs, value_set=ids)
     return np.asarray(pc.fill_null(rows, -1).to_numpy(zero_copy_only=False), np.int64)
 
 
-def _sorted_join(refs: pa.Array, ids: pa.Array) -> np.ndarray | None:
-    """:func:`join_ids` by binary search, None where the ids do not allow it."""
+def _sorted_join(refs: pa.Array, ids: pa.Array, compiled: bool = False) -> np.ndarray | None:
+    """:func:`join_ids` by binary search (or a table over the ids' range), None where the ids
+    do not allow it; ``compiled``: the table by the loops of :mod:`pmir_dsl.kernels_esf`."""
     if not (isinstance(ids, pa.Array) and isinstance(refs, pa.Array)) or \
             ids.type != pa.string() or refs.type != pa.string() or len(ids) == 0 or \
             ids.null_count:
@@ -207,14 +208,91 @@ def _sorted_join(refs: pa.Array, ids: pa.Array) -> np.ndarray | None:
     else:
         looked = data[at[valid][:, None] + np.arange(width)]
     wanted, same = _suffix_keys(looked, table[0, :shared])
-    order = np.argsort(wanted)
-    pos = np.empty(len(wanted), dtype=np.int64)
-    pos[order] = np.searchsorted(keys, wanted[order])
-    pos = np.minimum(pos, len(keys) - 1)
-    hit = same & (keys[pos] == wanted)
+    pos = _dense_positions(keys, wanted, width - shared, compiled)
+    if pos is None:
+        order = np.argsort(wanted)
+        pos = np.empty(len(wanted), dtype=np.int64)
+        pos[order] = np.searchsorted(keys, wanted[order])
+        pos = np.minimum(pos, len(keys) - 1)
+        hit = same & (keys[pos] == wanted)
+    else:
+        hit = same & (pos >= 0)
     out = np.full(len(refs), -1, dtype=np.int64)
     out[valid[hit]] = pos[hit]
     return out
+
+
+#: Ids whose integer keys span at most this many times their number are looked up in a table.
+DENSE_SPAN = 4
+
+
+def _dense_positions(keys: np.ndarray, wanted: np.ndarray, width: int, compiled: bool = False
+                     ) -> np.ndarray | None:
+    """Each of ``wanted``'s position in ``keys`` (strictly ascending uint64 keys of ``width``
+    bytes; -1: not there) read from a table over the keys' range, when that range is at most
+    :data:`DENSE_SPAN` times the keys: one gather instead of sorting the references. Keys that
+    are decimal digits (ids numbered in sequence) are ranged by their numbers. None where the
+    range is wider. ``compiled``: by the loops of :mod:`pmir_dsl.kernels_esf`."""
+    if not _narrow(keys):
+        keys, digits = _decimal(keys, width, compiled)
+        if not digits or not _narrow(keys):
+            return None
+        wanted = _decimal(wanted, width, compiled)[0]  # not digits: beyond the range
+    span = int(keys[-1] - keys[0]) + 1
+    consecutive = span == len(keys)  # (ascending) a key's position is its offset: no table
+    pos = np.empty(len(wanted), dtype=np.int64)
+    if compiled:
+        kernels_esf.dense_positions(keys, wanted, np.empty(0 if consecutive else span,
+                                                           dtype=np.int64), pos)
+        return pos
+    offset = wanted - keys[0]  # uint64: a key below the first wraps round to beyond the span
+    inside = offset < np.uint64(span)
+    pos.fill(-1)
+    if consecutive:
+        pos[inside] = offset[inside]
+        return pos
+    lookup = np.full(span, -1, dtype=np.int64)
+    lookup[keys - keys[0]] = np.arange(len(keys))
+    pos[inside] = lookup[offset[inside]]
+    return pos
+
+
+def _narrow(keys: np.ndarray) -> bool:
+    return int(keys[-1] - keys[0]) < DENSE_SPAN * len(keys) + 1024
+
+
+_BYTES = [np.uint64(v) for v in (0x8080808080808080, 0x3030303030303030, 0x4646464646464646)]
+#: Per step of the decimal reading: the shift, the mask of each lane's low half, its weight.
+_LANES = [(np.uint64(s), np.uint64(m), np.uint64(w)) for s, m, w in (
+    (8, 0x00FF00FF00FF00FF, 10), (16, 0x0000FFFF0000FFFF, 100), (32, 0xFFFFFFFF, 10000))]
+
+
+def _decimal(keys: np.ndarray, width: int, compiled: bool = False) -> tuple[np.ndarray, bool]:
+    """The numbers written by big-endian keys of ``width`` (<= 8) ASCII bytes (the largest
+    uint64 where a byte is not a digit: beyond any range), and whether every key is digits.
+    Eight bytes at once, in place: the digits' values, then pairs, fours and the eight
+    combined (the order of the strings is the order of the numbers). ``compiled``: in one
+    pass, by :func:`pmir_dsl.kernels_esf.decimal_keys`."""
+    high, zero, over = _BYTES
+    pad = zero & ~np.uint64((1 << (8 * width)) - 1) if width < 8 else np.uint64(0)
+    if compiled:
+        out = np.empty(len(keys), dtype=np.uint64)
+        return out, kernels_esf.decimal_keys(keys, pad, out) == 0
+    v = keys | pad  # the bytes before the key's own as '0'
+    t = v + over  # no byte below '0' or above '9': in place, two arrays of the keys' length
+    t |= v
+    v -= zero
+    t |= v
+    t &= high
+    bad = t != 0
+    for shift, low, weight in _LANES:
+        np.right_shift(v, shift, out=t)
+        t &= low
+        t *= weight
+        v &= low
+        v += t
+    v[bad] = np.iinfo(np.uint64).max
+    return v, not bad.any()
 
 
 def _string_parts(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -632,18 +710,21 @@ class MeasurePlan:
         if own and e.table != self.measure.table:
             return None
 
-        def read(spec: ColumnSpec) -> np.ndarray:
-            via = spec if own else attrs.evolve(spec, via=e.link.name)  # type: ignore[union-attr]
-            return b.column(self.measure.table, via).values
+        def spec_of(spec: ColumnSpec) -> ColumnSpec:
+            return spec if own else attrs.evolve(spec, via=e.link.name)  # type: ignore[union-attr]
 
-        start = read(e.start)
+        start = b.column(self.measure.table, spec_of(e.start)).values
         if e.anchor is not None:  # a start before its anchor is no start (semantics.md 1)
-            start = np.where(start < read(e.anchor), NAT, start)
+            start = np.where(start < b.column(self.measure.table, spec_of(e.anchor)).values,
+                             NAT, start)
+            month = month_numbers(start, NO_MONTH)
+        else:  # looked up over the dates' span, once per batch for every measure of the starts
+            month = b.months(self.measure.table, spec_of(e.start))
         event = b.column(self.measure.table, self.measure.period_column).values
         excl.add(f"no {e.start.name} in {e.table}", np.isnat(start))
         if self.measure.period_column.type is ColumnType.DATE:
             excl.add(f"{self.measure.period_column.name} before {e.start.name}", event < start)
-        cohort = start.astype("datetime64[M]").astype(np.int64) - b.first_month
+        cohort = month - b.first_month  # NaT (NO_MONTH): -1 below
         from .profiles import own_without_profile, without_profile  # profiles imports this
         if own:
             lost = b.cached(("own without profile", self.measure.id),
@@ -722,7 +803,7 @@ class MeasurePlan:
             anchor + np.timedelta64(spec.over_days, "D")
         closed = ~np.isnat(until) & (until <= limit) & (until <= b.as_of)
         breached = ~closed & (limit < b.as_of)
-        after = (limit + np.timedelta64(1, "D")).astype("datetime64[M]").astype(np.int64)
+        after = month_numbers(limit + np.timedelta64(1, "D"), NAT.view(np.int64))  # as astype
         month = np.minimum(after, b.last_month) - b.first_month
         month_idx = np.where((month_idx >= 0) & ~excl.any, month, month_idx)  # excluded: own month
         return ~breached, ~closed & ~breached, limit, month_idx

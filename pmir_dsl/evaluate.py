@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import ir, kernels_eval
+from . import ir, kernels_esf, kernels_eval
 from .cells import DENSE_CELLS, Cells, Keys
 from .compile import FAILED, MET, OUTSIDE, PENDING, Batch, MeasurePlan, Plan, Verdicts
 from .profiles import SCALE
@@ -129,9 +129,9 @@ def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
     levels, cohorts, oldest, extra = [], [], [], []
     for level in m.groups:
         slot, labels = _slots(level, mp.table, b, placed, v.rows)
-        levels.append(_level_counts(m.kind, v, slot, labels, axis.size))
+        levels.append(_level_counts(m.kind, v, slot, labels, axis.size, b.jit))
         if v.cohort is not None:
-            cohorts.append(_triangle(v, slot, labels, axis.size))
+            cohorts.append(_triangle(v, slot, labels, axis.size, b.jit))
         if v.backlog is not None and v.anchor is not None:
             oldest.append(_oldest(v, slot, labels, axis.size))
         if v.extra is not None:
@@ -404,7 +404,12 @@ def _slots(level: tuple, table: str, b: Batch, placed: np.ndarray, rows: np.ndar
     code, space = _group_base(level, table, b, 1, 1)  # shared by the measures of the table
     if rows is not None:  # one entry per record and month
         code = code[rows]
-    if space <= DENSE_CELLS:
+    if b.jit and space <= DENSE_CELLS:  # one compiled pass to mark the codes, one to look up
+        lookup = np.full(space, -1, dtype=np.int64)
+        slot = np.empty(len(placed), dtype=np.int64)
+        kernels_esf.group_slots(code, placed, lookup, slot)
+        present = np.flatnonzero(lookup >= 0)
+    elif space <= DENSE_CELLS:
         present = np.flatnonzero(np.bincount(code[placed], minlength=space))
         lookup = np.full(space, -1, dtype=np.int64)
         lookup[present] = np.arange(len(present))
@@ -417,10 +422,12 @@ def _slots(level: tuple, table: str, b: Batch, placed: np.ndarray, rows: np.ndar
 
 
 def _level_counts(kind: str, v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]],
-                  months: int) -> Cells:
+                  months: int, compiled: bool = False) -> Cells:
     """Counts [months, 6] per group (the four verdicts, then numerator and denominator), held in
     the (group, month) cells some record counts in: memory grows with the records, not with
     groups x months."""
+    if compiled and len(labels) * months <= JIT_DENSE_CELLS:
+        return _level_counts_compiled(kind, v, slot, labels, months)
     ok = (slot >= 0) & (v.month >= 0)
     key = slot[ok] * months + v.month[ok]
     steps = _step_keys(v, slot, months)
@@ -445,6 +452,37 @@ def _level_counts(kind: str, v: Verdicts, slot: np.ndarray, labels: list[tuple[A
     if v.second is not None:  # count ratios: the numerator in the month of its own date
         out[:, K_NUM] = np.bincount(cells.at(steps[0]), minlength=n)
     return Cells(tuple(labels), cells.cells, out, (months, 6), tail=1)
+
+
+#: Up to this many (group, month) cells the compiled loops count into a dense array.
+JIT_DENSE_CELLS = 1 << 17
+
+
+def _level_counts_compiled(kind: str, v: Verdicts, slot: np.ndarray,
+                           labels: list[tuple[Any, ...]], months: int) -> Cells:
+    """:func:`_level_counts` in one compiled pass over the records into dense (group, month)
+    cells, those some record touched kept."""
+    first, second = (v.backlog if v.backlog is not None else (v.second, None))
+    sums = kind in ("ratio", "average")
+    dense = np.zeros((len(labels) * months, kernels_esf.C_WIDTH), dtype=np.int64)
+    kernels_esf.level_cells(slot, kernels_esf.as_int64(v.month), v.status, months,
+                            kernels_esf.as_int64(first), kernels_esf.as_int64(second),
+                            kernels_esf.as_int64(v.numerator if sums else None),
+                            kernels_esf.as_int64(v.denominator if sums else None), dense)
+    held = np.flatnonzero(dense[:, list(kernels_esf.TOUCHING)].any(axis=1))
+    dense = dense[held]
+    out = np.zeros((len(held), 6), dtype=np.int64)
+    out[:, :4] = dense[:, :4]
+    if sums:
+        out[:, K_NUM], out[:, K_DEN] = dense[:, kernels_esf.C_NUM], dense[:, kernels_esf.C_DEN]
+    else:
+        out[:, K_DEN] = out[:, K_MET] + out[:, K_FAILED]
+        out[:, K_NUM] = out[:, K_FAILED if kind == "backlog_breach" else K_MET]
+    if v.backlog is not None:
+        out[:, K_NUM] = dense[:, kernels_esf.C_FIRST] - dense[:, kernels_esf.C_SECOND]
+    if v.second is not None:
+        out[:, K_NUM] = dense[:, kernels_esf.C_FIRST]
+    return Cells(tuple(labels), held, out, (months, 6), tail=1)
 
 
 def _step_keys(v: Verdicts, slot: np.ndarray, months: int) -> list[np.ndarray]:
@@ -488,10 +526,17 @@ def _totals(kind: str, v: Verdicts) -> tuple[np.ndarray, int]:
     return np.array([*counts, *amounts], dtype=np.int64), int(every[OUTSIDE])
 
 
-def _triangle(v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]], months: int
-              ) -> Cells:
+def _triangle(v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]], months: int,
+              compiled: bool = False) -> Cells:
     """Outcome counts per group: [cohort month, months since start]."""
     assert v.cohort is not None
+    size = len(labels) * months * months
+    if compiled and size <= DENSE_CELLS:  # the same count, in one compiled pass
+        counts = np.zeros(size, dtype=np.int64)
+        kernels_esf.triangle_counts(slot, kernels_esf.as_int64(v.month),
+                                    kernels_esf.as_int64(v.cohort), v.status, months, counts)
+        held = np.flatnonzero(counts)
+        return Cells(tuple(labels), held, counts[held], (months, months))
     ok = (v.status == MET) & (v.cohort >= 0) & (v.month >= v.cohort) & (slot >= 0)
     key = (slot[ok] * months + v.cohort[ok]) * months + (v.month[ok] - v.cohort[ok])
     size = len(labels) * months * months

@@ -31,9 +31,9 @@ def test_chunks_join_into_the_whole_referenced_table_once(monkeypatch: pytest.Mo
     sizes: list[int] = []
     real = compile_mod.join_ids
 
-    def counting(refs, ids):  # type: ignore[no-untyped-def]
+    def counting(refs, ids, *compiled):  # type: ignore[no-untyped-def]
         sizes.append(len(ids))
-        return real(refs, ids)
+        return real(refs, ids, *compiled)
     monkeypatch.setattr(compile_mod, "join_ids", counting)
     contract, data = ROOT / "contracts" / "esf.pmir", ROOT / "examples" / "esf"
     whole = run_check(contract, data)

@@ -1,0 +1,138 @@
+"""Compiled loops for the counts of the measures that are not plain (issue 12): group slots,
+per-(group, month) counts and cohort triangles, each one pass over the records.
+
+numpy makes each of these as several whole-array passes (a mask, a key, a count of the keys,
+the distinct keys, a lookup of each key among them); these loops make them in one or two,
+writing into arrays the caller allocates. Each gives exactly the integers of its numpy twin in
+:mod:`pmir_dsl.evaluate` (``tests/test_jit_esf.py`` holds them to it); they are used only when
+the batch says so (``Batch.jit``, :mod:`pmir_dsl.jit`).
+
+Inputs have fixed dtypes (int64 codes, slots, months and amounts; int8 verdict codes; a bool
+mask) so that each loop compiles once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import jit
+
+#: Columns of the dense per-cell counts :func:`level_cells` fills: the five verdict codes'
+#: counts, the met records' summed numerator and denominator amounts, then the records whose
+#: first and second step (a backlog's first month in and first month out, or a count ratio's
+#: numerator month) fall in the cell.
+C_NUM, C_DEN, C_FIRST, C_SECOND, C_WIDTH = 5, 6, 7, 8, 9
+#: Columns that say a record touched the cell (a cell is held where one of them is not zero).
+TOUCHING = (0, 1, 2, 3, 4, C_FIRST, C_SECOND)
+
+
+@jit.kernel
+def group_slots(code: np.ndarray, placed: np.ndarray, lookup: np.ndarray,
+                slot: np.ndarray) -> int:
+    """Each placed record's group slot (the rank of its code among the codes of placed
+    records; -1 for a record not placed) into ``slot``, the slot of each code into ``lookup``
+    (all -1 on entry, -1 where no placed record has the code), and the number of groups."""
+    for i in range(len(code)):
+        if placed[i]:
+            lookup[code[i]] = 0
+    groups = 0
+    for c in range(len(lookup)):
+        if lookup[c] == 0:
+            lookup[c] = groups
+            groups += 1
+    for i in range(len(code)):
+        slot[i] = lookup[code[i]] if placed[i] else -1
+    return groups
+
+
+@jit.kernel
+def level_cells(slot: np.ndarray, month: np.ndarray, status: np.ndarray, months: int,
+                first: np.ndarray, second: np.ndarray, numerator: np.ndarray,
+                denominator: np.ndarray, dense: np.ndarray) -> None:
+    """Add each record in a group slot to ``dense`` [slots x months, C_WIDTH], cell
+    ``slot * months + month``: its verdict code's count (where it has a month), the met
+    records' amounts (where ``numerator`` is not empty), and the count of ``first`` and
+    ``second`` (month indexes, -1 for none; empty arrays where the measure has none) in their
+    own month's cell."""
+    sums = len(numerator) > 0
+    steps = len(first) > 0
+    seconds = len(second) > 0
+    for i in range(len(slot)):
+        s = slot[i]
+        if s < 0:
+            continue
+        base = s * months
+        m = month[i]
+        if m >= 0:
+            code = status[i]
+            dense[base + m, code] += 1
+            if sums and code == 0:
+                dense[base + m, C_NUM] += numerator[i]
+                dense[base + m, C_DEN] += denominator[i]
+        if steps and first[i] >= 0:
+            dense[base + first[i], C_FIRST] += 1
+        if seconds and second[i] >= 0:
+            dense[base + second[i], C_SECOND] += 1
+
+
+@jit.kernel
+def triangle_counts(slot: np.ndarray, month: np.ndarray, cohort: np.ndarray,
+                    status: np.ndarray, months: int, counts: np.ndarray) -> None:
+    """Add each met record in a group slot with a cohort no later than its month to
+    ``counts`` [slots x months x months], cell (slot, cohort month, months since start)."""
+    for i in range(len(slot)):
+        s, c, m = slot[i], cohort[i], month[i]
+        if status[i] == 0 and c >= 0 and m >= c and s >= 0:
+            counts[(s * months + c) * months + (m - c)] += 1
+
+
+def as_int64(values: np.ndarray | None) -> np.ndarray:
+    """``values`` as int64 (no copy where they are), an empty array for None."""
+    return np.zeros(0, np.int64) if values is None else np.asarray(values, dtype=np.int64)
+
+
+@jit.kernel
+def decimal_keys(keys: np.ndarray, pad: np.uint64, out: np.ndarray) -> int:
+    """:func:`pmir_dsl.compile._decimal` of each key (``pad``: '0' bytes before the key's own)
+    into ``out`` (the largest uint64 where a byte is not a digit), in one pass; the number of
+    keys that are not digits."""
+    high, zero, over = np.uint64(0x8080808080808080), np.uint64(0x3030303030303030), \
+        np.uint64(0x4646464646464646)
+    m8, m16, m32 = np.uint64(0x00FF00FF00FF00FF), np.uint64(0x0000FFFF0000FFFF), \
+        np.uint64(0xFFFFFFFF)
+    bad = 0
+    for i in range(len(keys)):
+        v = keys[i] | pad
+        if ((v + over) | (v - zero) | v) & high:
+            out[i] = np.uint64(0xFFFFFFFFFFFFFFFF)
+            bad += 1
+            continue
+        v -= zero
+        v = ((v >> np.uint64(8)) & m8) * np.uint64(10) + (v & m8)
+        v = ((v >> np.uint64(16)) & m16) * np.uint64(100) + (v & m16)
+        out[i] = (v >> np.uint64(32)) * np.uint64(10000) + (v & m32)
+    return bad
+
+
+@jit.kernel
+def dense_positions(keys: np.ndarray, wanted: np.ndarray, lookup: np.ndarray,
+                    pos: np.ndarray) -> None:
+    """Each of ``wanted``'s position in ``keys`` (strictly ascending uint64) into ``pos`` (-1:
+    not there), through ``lookup``, a table over the keys' range (its length: the span); an
+    empty ``lookup`` where the keys are consecutive (a key's position is its offset)."""
+    first = keys[0]
+    consecutive = len(lookup) == 0
+    span = np.uint64(len(keys) if consecutive else len(lookup))
+    if not consecutive:
+        for c in range(len(lookup)):
+            lookup[c] = -1
+        for i in range(len(keys)):
+            lookup[keys[i] - first] = i
+    for i in range(len(wanted)):
+        offset = wanted[i] - first  # below the first: wraps round to beyond the span
+        if offset >= span:
+            pos[i] = -1
+        elif consecutive:
+            pos[i] = offset
+        else:
+            pos[i] = lookup[offset]

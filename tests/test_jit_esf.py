@@ -1,0 +1,222 @@
+"""The compiled loops of the measures that are not plain (pmir_dsl/kernels_esf.py, issue 12):
+the same figures as the numpy path, byte for byte."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from pmir_dsl import compile as compile_mod
+from pmir_dsl import evaluate as evaluate_mod
+from pmir_dsl import kernels_esf, stream
+from pmir_dsl.cells import Cells
+from pmir_dsl.compile import EXCLUDED, FAILED, MET, OUTSIDE, PENDING, Verdicts
+from pmir_dsl.load import load_tables
+from pmir_dsl.pipeline import compile_file, evaluate
+from pmir_dsl.report import json as json_report
+
+BUNDLED = [("atw_ha", "atw_ha"), ("atw_ha_mmir", "atw_ha"), ("esf", "esf"), ("ipes", "ipes"),
+           ("ses", "ses"), ("work_programme", "work_programme")]
+KERNELS = ("group_slots", "level_cells", "triangle_counts", "dense_positions")
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Count the calls of each kernel (the compiled path taken, not only allowed)."""
+    calls = dict.fromkeys(KERNELS, 0)
+    for name in KERNELS:
+        real = getattr(kernels_esf, name)
+
+        def counted(*args: Any, _real: Any = real, _name: str = name) -> Any:
+            calls[_name] += 1
+            return _real(*args)
+        monkeypatch.setattr(kernels_esf, name, counted)
+    return calls
+
+
+def _json(repo: Path, contract: str, data: str, chunk_rows: int | None) -> str:
+    plan = compile_file(repo / "contracts" / f"{contract}.pmir")
+    tables = load_tables(repo / "examples" / data, plan.contract.used_tables())
+    return json_report.render(evaluate(plan, tables, chunk_rows=chunk_rows))
+
+
+@pytest.mark.parametrize(("contract", "data"), BUNDLED)
+def test_bundled_contracts_give_the_same_json_with_and_without_the_loops(
+        repo: Path, monkeypatch: pytest.MonkeyPatch, contract: str, data: str) -> None:
+    """Whole and in chunks of 700 rows (several, on threads): byte-identical JSON."""
+    monkeypatch.setenv("PMIRC_JIT", "0")
+    plain = _json(repo, contract, data, None)
+    assert _json(repo, contract, data, 700) == plain
+    monkeypatch.setenv("PMIRC_JIT", "1")
+    calls = _counting(monkeypatch)
+    assert _json(repo, contract, data, None) == plain
+    assert _json(repo, contract, data, 700) == plain
+    if contract in ("esf", "ipes", "work_programme"):  # measures with cohorts or count ratios
+        assert calls["group_slots"] and calls["level_cells"]
+    if contract == "esf":  # and its outcomes' referral ids joined by a table over their range
+        assert calls["triangle_counts"] and calls["dense_positions"]
+
+
+def test_streamed_esf_gives_the_same_json_with_the_loops(repo: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("PMIRC_JIT", "0")
+    plan = compile_file("contracts/esf.pmir")
+    plain = json_report.render(evaluate(plan, load_tables("examples/esf",
+                                                          plan.contract.used_tables())))
+    monkeypatch.setenv("PMIRC_JIT", "1")
+    calls = _counting(monkeypatch)
+    opened = stream.open_tables("examples/esf", plan, stream.streamable(plan.contract), 97)
+    assert opened.streams
+    assert json_report.render(stream.evaluate(plan, opened)) == plain
+    assert calls["group_slots"] and calls["level_cells"] and calls["triangle_counts"]
+
+
+# ---- each kernel against the numpy path, on seeded random records -------------------------------
+
+
+def _same(a: Cells, b: Cells) -> None:
+    assert a.labels == b.labels and a.shape == b.shape and a.tail == b.tail and a.fill == b.fill
+    assert a.cell.dtype == b.cell.dtype == np.int64 and np.array_equal(a.cell, b.cell)
+    assert a.values.dtype == b.values.dtype and np.array_equal(a.values, b.values)
+
+
+def _verdicts(rng: np.random.Generator, n: int, groups: int, months: int, kind: str
+              ) -> tuple[Verdicts, np.ndarray]:
+    """Random verdicts of ``n`` records: NaT-like -1 months, records off the axis and outside
+    the population (no month), out-of-scope records (slot -1), cohorts after the month."""
+    status = rng.choice(np.array([MET, FAILED, PENDING, EXCLUDED, OUTSIDE], np.int8), n)
+    month = rng.integers(-1, months, n)
+    month[status == OUTSIDE] = -1
+    slot = rng.integers(-1, groups, n) if groups else np.full(n, -1, np.int64)
+    amounts = rng.integers(0, 10**6, n), rng.integers(1, 10**6, n)
+    extra: dict[str, Any] = {}
+    if kind == "backlog":
+        first = np.where(month >= 0, month + rng.integers(0, 2, n), -1)
+        first = np.where(first < months, first, -1)
+        end = np.where(first >= 0, first + rng.integers(1, 4, n), -1)
+        extra["backlog"] = (first, np.where(end < months, end, -1))
+    if kind == "count_ratio":
+        extra["second"] = np.where(rng.random(n) < 0.3, -1, rng.integers(0, months, n))
+    if kind == "profile":
+        extra["cohort"] = rng.integers(-1, months, n)
+    v = Verdicts(status, month, np.full(n, np.datetime64("NaT"), "datetime64[D]"),
+                 amounts[0], amounts[1], (), **extra)
+    return v, slot
+
+
+SHAPES = [(0, 0, 5), (1, 1, 1), (200, 1, 12), (5000, 3, 30), (5000, 400, 7), (20000, 50, 84)]
+
+
+@pytest.mark.parametrize("kind", ["rate", "ratio", "average", "backlog_breach", "backlog",
+                                  "count_ratio", "profile"])
+@pytest.mark.parametrize(("n", "groups", "months"), SHAPES)
+def test_level_counts_compiled_as_numpy(kind: str, n: int, groups: int, months: int) -> None:
+    rng = np.random.default_rng(n + groups + months)
+    v, slot = _verdicts(rng, n, groups, months, kind)
+    labels = [(f"g{i}",) for i in range(groups)]
+    measure_kind = "backlog_breach" if kind == "backlog" else kind
+    _same(evaluate_mod._level_counts(measure_kind, v, slot, labels, months, True),
+          evaluate_mod._level_counts(measure_kind, v, slot, labels, months))
+
+
+@pytest.mark.parametrize(("n", "groups", "months"), SHAPES)
+def test_triangle_compiled_as_numpy(n: int, groups: int, months: int) -> None:
+    rng = np.random.default_rng(7 * n + groups)
+    v, slot = _verdicts(rng, n, groups, months, "profile")
+    labels = [(i,) for i in range(groups)]
+    _same(evaluate_mod._triangle(v, slot, labels, months, True),
+          evaluate_mod._triangle(v, slot, labels, months))
+
+
+@pytest.mark.parametrize(("n", "space"), [(0, 1), (1, 1), (1000, 1), (1000, 7), (50000, 5000),
+                                          (3000, 100000)])
+def test_group_slots_rank_the_placed_codes(n: int, space: int) -> None:
+    """A placed record's slot is its code's rank among the placed records' codes; -1 others."""
+    rng = np.random.default_rng(n + space)
+    code = rng.integers(0, space, n)
+    placed = rng.random(n) < 0.8
+    lookup, slot = np.full(space, -1, np.int64), np.empty(n, np.int64)
+    groups = kernels_esf.group_slots(code, placed, lookup, slot)
+    present = np.unique(code[placed])
+    assert groups == len(present)
+    assert np.array_equal(np.flatnonzero(lookup >= 0), present)
+    expected = np.where(placed, np.searchsorted(present, code), -1)
+    assert np.array_equal(slot, expected)
+    py_lookup, py_slot = np.full(space, -1, np.int64), np.empty(n, np.int64)
+    if n <= 1000:  # the plain Python loop gives the same
+        kernels_esf.group_slots.py_func(code, placed, py_lookup, py_slot)
+        assert np.array_equal(py_slot, slot) and np.array_equal(py_lookup, lookup)
+
+
+# ---- the join of references into ids numbered in sequence ---------------------------------------
+
+
+def _hashed(refs: pa.Array, ids: pa.Array) -> list[int]:
+    return pc.fill_null(pc.index_in(refs, value_set=ids), -1).to_pylist()
+
+
+def _ids(step: int, letters: bool) -> list[str]:
+    if letters:  # not digits: ranged by their bytes, too wide
+        return [f"K{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(0, 600 * step, step)]
+    return [f"R{i:09d}" for i in range(50, 50 + 3000 * step, step)]
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize(("step", "letters", "dense"), [
+    (1, False, True), (3, False, True), (5, False, False), (1000, False, False),
+    (1, True, False)])
+def test_join_by_a_table_over_the_ids_range_as_by_search(
+        step: int, letters: bool, dense: bool, compiled: bool,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids numbered every ``step``: a lookup table over their numbers' range where it is at
+    most 4 times their number, binary search otherwise; both as Arrow's hash, for references
+    below, inside and beyond the range, unknown, null, of another length, not digits."""
+    rng = np.random.default_rng(step)
+    known = _ids(step, letters)
+    ids = pa.array(known, pa.string())
+    drawn = rng.integers(-10, 3 * len(known), 5000)
+    odd = ["R7", "R00000a050", "R0000000:0", "R/00000050", "S000000050", "KAB", "K@A",
+           "R000000049", "R000000000", "R099999999", "KAA"]  # below the first, beyond
+    refs = pa.array([None if d < 0 else odd[d % len(odd)] if d < 20 else
+                     known[d] if d < len(known) else known[d % len(known)][:-1] + "9"
+                     for d in drawn], pa.string())
+    real, used = compile_mod._dense_positions, []
+    monkeypatch.setattr(compile_mod, "_dense_positions",
+                        lambda *args: used.append(real(*args) is not None) or real(*args))
+    found = compile_mod._sorted_join(refs, ids, compiled)
+    assert used == [dense]
+    assert found is not None and found.tolist() == _hashed(refs, ids)
+    assert (found >= 0).sum() > 1000
+    monkeypatch.setattr(compile_mod, "_dense_positions", lambda *args: None)
+    assert compile_mod._sorted_join(refs, ids, compiled).tolist() == found.tolist()
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("width", [1, 3, 8])
+def test_decimal_keys_read_the_digits_and_refuse_other_bytes(width: int, compiled: bool) -> None:
+    rng = np.random.default_rng(width)
+    texts = ["".join(rng.choice(list("0123456789"), width)) for _ in range(500)]
+    texts += ["".join(rng.choice(list("0123456789/:a \xff"), width)) for _ in range(500)]
+    keys = np.array([int.from_bytes(t.encode("latin-1"), "big") for t in texts], np.uint64)
+    values, every = compile_mod._decimal(keys, width, compiled)
+    digits = [t.isdigit() and t.isascii() for t in texts]
+    assert not every and compile_mod._decimal(keys[:500], width, compiled)[1]
+    assert values.tolist() == [int(t) if d else 2**64 - 1 for t, d in zip(texts, digits)]
+
+
+def test_a_run_without_the_loops_never_imports_numba(repo: Path) -> None:
+    """kernels_esf is imported with evaluate and compile; numba only by a loop's first call."""
+    code = ("import sys; from pmir_dsl.pipeline import run_check; "
+            "run_check('contracts/esf.pmir', 'examples/esf'); print('numba' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True,
+                          env={**os.environ, "PMIRC_JIT": "0",
+                               "PYTHONPATH": str(repo)}, check=True)
+    assert done.stdout.strip() == "False"
