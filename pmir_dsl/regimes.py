@@ -36,14 +36,18 @@ def status_key(measure: str, basis: str) -> str:
 def monthly_status(results: Sequence[dict[str, Any]], measures: set[str], keys: tuple[str, ...],
                    axis: Axis) -> dict[tuple[Any, ...], Status]:
     """Per group values: each named measure's verdicts over the month axis (``measures`` holds
-    :func:`status_key` names: in-month by the measure's name, other bases with theirs)."""
+    :func:`status_key` names: in-month by the measure's name, other bases with theirs). Lazy
+    results (evaluate.Results) decide them from the counts, building no row; a filtered view
+    of them, for its groups only."""
+    if isinstance(results, Results):
+        named = {(mp.measure.id, b): status_key(mp.measure.id, b)
+                 for mp in results.plan.measures for b in mp.measure.bases
+                 if status_key(mp.measure.id, b) in measures}
+        return defaultdict(dict, {
+            g: {named[k]: months for k, months in found.items()}
+            for g, found in results.verdicts(keys, set(named)).items()})
     index = {month_label(axis.first_month + i): i for i in range(axis.size)}
     out: dict[tuple[Any, ...], Status] = defaultdict(dict)
-    if isinstance(results, Results):  # lazy rows: only the measures named are built
-        named = {(mp.measure.id, b) for mp in results.plan.measures for b in mp.measure.bases
-                 if status_key(mp.measure.id, b) in measures}
-        results = results.only(measures=sorted({m for m, _ in named})).on_bases(
-            sorted({b for _, b in named}))
     for r in results:
         key = status_key(r["measure"], r["basis"])
         if key in measures and tuple(r["group"]) == keys and r["period"] in index:
