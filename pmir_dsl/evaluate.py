@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 import numpy as np
@@ -612,21 +612,84 @@ def finish(plan: Plan, partial: Partial, axis: Axis, expected: dict[str, Any] | 
     return Results(plan, partial, axis, expected or {}, batch)
 
 
+@runtime_checkable
+class RowSequence(Protocol):
+    """Report rows that filter themselves before they are built (:class:`Results`,
+    :class:`LazyRows`): what ``--provider``, ``--group`` and ``--measure`` narrow."""
+
+    def only(self, groups: Mapping[str, str] | None = None,
+             measures: Sequence[str] | None = None) -> RowSequence:
+        """The rows whose group has every ``groups`` key with that value (as text) and, for
+        rows of a measure, whose measure is in ``measures`` (all when None)."""
+
+    def group_values(self) -> dict[str, set[str]]:
+        """Every group key of the rows and its values as text (``(none)`` for none)."""
+
+    def any_failed(self) -> bool:
+        """Whether any row is an assessed, failed target."""
+
+    def __iter__(self) -> Iterator[dict[str, Any]]: ...
+
+
+def group_matches(group: Mapping[str, Any], wanted: Mapping[str, str]) -> bool:
+    """Whether a row's group has every wanted key with the wanted value (as text)."""
+    texts = {k: "(none)" if v is None else str(v) for k, v in group.items()}
+    return all(texts.get(k) == v for k, v in wanted.items())
+
+
+def row_kept(row: Mapping[str, Any], groups: Mapping[str, str],
+             measures: Sequence[str] | None) -> bool:
+    """Whether a row passes the filters: its group matches, and its measure (if it has one)
+    is among ``measures`` (all when None)."""
+    if groups and not group_matches(row.get("group", {}), groups):
+        return False
+    return measures is None or "measure" not in row or row["measure"] in measures
+
+
 @attrs.frozen(eq=False)
 class LazyRows(Sequence[dict[str, Any]]):
     """Report rows built by ``make`` each time they are iterated (escalations: one per group
-    and month), not held; indexing, ``len``, ``==`` and the like build the list once."""
+    and month), not held; indexing, ``len``, ``==`` and the like build the list once.
 
-    make: Callable[[], Iterator[dict[str, Any]]]
+    ``make(groups)`` gives the rows of the groups matching ``groups`` (every row when empty;
+    it may give others too: :meth:`only` filters what it gives), so a filtered view builds
+    only the groups it keeps."""
+
+    make: Callable[[Mapping[str, str]], Iterator[dict[str, Any]]]
+    groups: Mapping[str, str] = attrs.field(factory=dict)
+    measures: tuple[str, ...] | None = None
     _held: list[list[dict[str, Any]]] = attrs.field(factory=list, init=False)
 
+    def only(self, groups: Mapping[str, str] | None = None,
+             measures: Sequence[str] | None = None) -> LazyRows:
+        """The rows :func:`row_kept` keeps; those of other groups are never built."""
+        return attrs.evolve(self, groups={**self.groups, **(groups or {})},
+                            measures=self.measures if measures is None else tuple(
+                                m for m in measures if self.measures is None or m in self.measures))
+
+    def group_values(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for r in self:
+            for k, v in r["group"].items():
+                out.setdefault(k, set()).add("(none)" if v is None else str(v))
+        return out
+
+    def any_failed(self) -> bool:
+        return any(r.get("met") is False for r in self)
+
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self._held[0]) if self._held else self.make()
+        return iter(self._held[0]) if self._held else self._generate()
+
+    def _generate(self) -> Iterator[dict[str, Any]]:
+        rows = self.make(self.groups)
+        if not self.groups and self.measures is None:
+            return rows
+        return (r for r in rows if row_kept(r, self.groups, self.measures))
 
     def held(self) -> list[dict[str, Any]]:
         """Every row, built once and kept."""
         if not self._held:
-            self._held.append(list(self.make()))
+            self._held.append(list(self._generate()))
         return self._held[0]
 
     def __len__(self) -> int:
@@ -773,10 +836,7 @@ class Results(Sequence[dict[str, Any]]):
         return out
 
     def _wanted(self, keys: list[str], values: tuple[Any, ...]) -> bool:
-        if not self.groups:
-            return True
-        texts = {k: "(none)" if v is None else str(v) for k, v in zip(keys, values)}
-        return all(texts.get(k) == v for k, v in self.groups.items())
+        return not self.groups or group_matches(dict(zip(keys, values)), self.groups)
 
     def _levels(self, mp: MeasurePlan) -> list[Iterator[tuple[GroupOrder, list[dict[str, Any]]]]]:
         """Per group level, (sort key, sorted rows) of each of its groups in order."""

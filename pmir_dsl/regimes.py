@@ -14,7 +14,7 @@ over 84 months is 8,400 small steps.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -22,7 +22,7 @@ import numpy as np
 
 from . import assumptions, ir
 from .errors import DataError, DataProblem
-from .evaluate import Axis, LazyRows, Results, month_label
+from .evaluate import Axis, Results, group_matches, month_label
 from .schema import Table
 
 Status = dict[str, list[bool | None]]  # measure id -> met per month index (None: not assessed)
@@ -156,21 +156,37 @@ def escalations(regime: ir.Regime, results: Sequence[dict[str, Any]], axis: Axis
     allocation months (every N months from the first) and when a group's level is due its
     review (N months after it was entered, and every N after).
     """
-    names = {status_key(m, a.basis) for r in regime.rules for a in r.atoms
-             if isinstance(a, ir.Atom) for m in a.measures}
-    status = monthly_status(results, names, regime.keys, axis)
-    _add_notices(status, notices)
-    return list(escalation_rows(regime, status, axis))
+    return list(escalation_stream(regime, results, axis, notices))
 
 
-def lazy_escalations(regime: ir.Regime, results: Sequence[dict[str, Any]], axis: Axis
-                     ) -> LazyRows:
-    """:func:`escalations` (with no notices) as rows built each time they are read: only the
-    measures' verdicts per group and month are held, not a row per group and month."""
+def escalation_stream(regime: ir.Regime, results: Sequence[dict[str, Any]], axis: Axis,
+                      notices: dict[str, dict[tuple[Any, ...], list[str]]] | None = None,
+                      groups: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
+    """:func:`escalations`' rows, built one at a time; with ``groups`` (key -> value as text)
+    those of the groups matching it (and maybe others: filter what it gives), the others'
+    verdicts never decided."""
     names = {status_key(m, a.basis) for r in regime.rules for a in r.atoms
              if isinstance(a, ir.Atom) for m in a.measures}
-    status = monthly_status(results, names, regime.keys, axis)
-    return LazyRows(lambda: escalation_rows(regime, status, axis))
+    status = monthly_status(_narrowed(results, groups), names, regime.keys, axis)
+    _add_notices(status, _matching(notices, regime.keys, groups))
+    return escalation_rows(regime, status, axis)
+
+
+def _narrowed(results: Sequence[dict[str, Any]], groups: Mapping[str, str] | None
+              ) -> Sequence[dict[str, Any]]:
+    """Lazy results narrowed to ``groups`` before any verdict is decided (rows as they are)."""
+    return results.only(groups) if groups and isinstance(results, Results) else results
+
+
+def _matching(notices: dict[str, dict[tuple[Any, ...], list[str]]] | None,
+              keys: tuple[str, ...], groups: Mapping[str, str] | None
+              ) -> dict[str, dict[tuple[Any, ...], list[str]]] | None:
+    """The running notices of the groups (values of ``keys``) matching ``groups``."""
+    if not groups or not notices:
+        return notices
+    return {name: {g: months for g, months in found.items()
+                   if group_matches(dict(zip(keys, g)), groups)}
+            for name, found in notices.items()}
 
 
 def escalation_rows(regime: ir.Regime, status: dict[tuple[Any, ...], Status], axis: Axis
@@ -244,19 +260,52 @@ def remedies(remedy: ir.Remedy, results: Sequence[dict[str, Any]], axis: Axis,
     deferred ``forfeit_after`` months after the month it was deferred is forfeit; at the end of
     the referral period (``forfeit_at``) everything outstanding is forfeit.
     """
-    names = {status_key(m, a.basis) for a in remedy.defer + remedy.release
-             if isinstance(a, ir.Atom) for m in a.measures}
-    status = monthly_status(results, names, remedy.keys, axis)
-    _add_notices(status, notices)
+    fee = checked_fees(remedy, results, axis, fees, notices)
+    return list(remedy_stream(remedy, results, axis, fee, notices))
+
+
+def checked_fees(remedy: ir.Remedy, results: Sequence[dict[str, Any]], axis: Axis,
+                 fees: Table, notices: dict[str, dict[tuple[Any, ...], list[str]]] | None = None
+                 ) -> dict[tuple[Any, ...], np.ndarray]:
+    """Each group's fee per month (:func:`fee_grid`), checked up front: a group the remedy
+    reads verdicts or notices of with no fees is a data error (lazy results give the groups
+    from the counts, deciding no verdict)."""
     fee = fee_grid(remedy, fees, axis)
-    end = _month_index(remedy.forfeit_at, axis) if remedy.forfeit_at else None
-    out = []
+    names = _remedy_names(remedy)
+    if isinstance(results, Results):
+        status: dict[tuple[Any, ...], Any] = dict(results.verdicts(
+            remedy.keys, {(mp.measure.id, b) for mp in results.plan.measures
+                          for b in mp.measure.bases if status_key(mp.measure.id, b) in names},
+            decide=False))
+    else:
+        status = monthly_status(results, names, remedy.keys, axis)
+    for found in (notices or {}).values():
+        status.update(dict.fromkeys(found, {}))
     for g in sorted(set(status) | set(fee), key=_group_order):
         if g not in fee:
             raise DataError(DataProblem(fees.path, f"no fees for {_describe(remedy.keys, g)}",
                                         remedy.fee.name))
-        out += _remedy_months(remedy, g, status.get(g, {}), fee[g], axis, end)
-    return out
+    return fee
+
+
+def _remedy_names(remedy: ir.Remedy) -> set[str]:
+    return {status_key(m, a.basis) for a in remedy.defer + remedy.release
+            if isinstance(a, ir.Atom) for m in a.measures}
+
+
+def remedy_stream(remedy: ir.Remedy, results: Sequence[dict[str, Any]], axis: Axis,
+                  fee: dict[tuple[Any, ...], np.ndarray],
+                  notices: dict[str, dict[tuple[Any, ...], list[str]]] | None = None,
+                  groups: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
+    """:func:`remedies`' rows from the checked fees, group by group; with ``groups`` those of
+    the groups matching it (and maybe others: filter what it gives)."""
+    status = monthly_status(_narrowed(results, groups), _remedy_names(remedy), remedy.keys,
+                            axis)
+    _add_notices(status, _matching(notices, remedy.keys, groups))
+    end = _month_index(remedy.forfeit_at, axis) if remedy.forfeit_at else None
+    paid = [g for g in fee if not groups or group_matches(dict(zip(remedy.keys, g)), groups)]
+    for g in sorted(set(status) | set(paid), key=_group_order):
+        yield from _remedy_months(remedy, g, status.get(g, {}), fee[g], axis, end)
 
 
 def _remedy_months(remedy: ir.Remedy, g: tuple[Any, ...], status: Status, fee: np.ndarray,
