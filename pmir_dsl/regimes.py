@@ -14,7 +14,7 @@ over 84 months is 8,400 small steps.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -260,8 +260,11 @@ def remedies(remedy: ir.Remedy, results: Sequence[dict[str, Any]], axis: Axis,
     deferred ``forfeit_after`` months after the month it was deferred is forfeit; at the end of
     the referral period (``forfeit_at``) everything outstanding is forfeit.
     """
-    fee = checked_fees(remedy, results, axis, fees, notices)
-    return list(remedy_stream(remedy, results, axis, fee, notices))
+    status = monthly_status(results, _remedy_names(remedy), remedy.keys, axis)
+    _add_notices(status, notices)
+    fee = fee_grid(remedy, fees, axis)
+    _check_fees(remedy, status, fee, fees)
+    return list(_remedy_rows(remedy, status, axis, fee, fee))
 
 
 def checked_fees(remedy: ir.Remedy, results: Sequence[dict[str, Any]], axis: Axis,
@@ -281,11 +284,17 @@ def checked_fees(remedy: ir.Remedy, results: Sequence[dict[str, Any]], axis: Axi
         status = monthly_status(results, names, remedy.keys, axis)
     for found in (notices or {}).values():
         status.update(dict.fromkeys(found, {}))
+    _check_fees(remedy, status, fee, fees)
+    return fee
+
+
+def _check_fees(remedy: ir.Remedy, status: dict[tuple[Any, ...], Any],
+                fee: dict[tuple[Any, ...], np.ndarray], fees: Table) -> None:
+    """A data error for the first group (in order) with verdicts or notices and no fees."""
     for g in sorted(set(status) | set(fee), key=_group_order):
         if g not in fee:
             raise DataError(DataProblem(fees.path, f"no fees for {_describe(remedy.keys, g)}",
                                         remedy.fee.name))
-    return fee
 
 
 def _remedy_names(remedy: ir.Remedy) -> set[str]:
@@ -302,8 +311,15 @@ def remedy_stream(remedy: ir.Remedy, results: Sequence[dict[str, Any]], axis: Ax
     status = monthly_status(_narrowed(results, groups), _remedy_names(remedy), remedy.keys,
                             axis)
     _add_notices(status, _matching(notices, remedy.keys, groups))
-    end = _month_index(remedy.forfeit_at, axis) if remedy.forfeit_at else None
     paid = [g for g in fee if not groups or group_matches(dict(zip(remedy.keys, g)), groups)]
+    return _remedy_rows(remedy, status, axis, fee, paid)
+
+
+def _remedy_rows(remedy: ir.Remedy, status: dict[tuple[Any, ...], Status], axis: Axis,
+                 fee: dict[tuple[Any, ...], np.ndarray], paid: Iterable[tuple[Any, ...]]
+                 ) -> Iterator[dict[str, Any]]:
+    """The rows of the groups with verdicts or notices and of those ``paid`` (fees checked)."""
+    end = _month_index(remedy.forfeit_at, axis) if remedy.forfeit_at else None
     for g in sorted(set(status) | set(paid), key=_group_order):
         yield from _remedy_months(remedy, g, status.get(g, {}), fee[g], axis, end)
 
