@@ -863,32 +863,28 @@ class Results(Sequence[dict[str, Any]]):
             found.append((level, groups))
         return found
 
-    def verdicts(self, keys: tuple[str, ...], wanted: set[tuple[str, str]], decide: bool = True
-                 ) -> dict[tuple[Any, ...], dict[tuple[str, str], list[bool | None]]]:
-        """Per group of the ``keys`` level that the filter keeps, each wanted (measure, basis)'s
-        ``met`` per month of the axis (None: not assessed or no such month's row), decided from
-        the counts as the rows' are (:func:`verdict`), no row built: what the regimes read.
-        Only bases whose periods are months give verdicts; a group is there when one does
-        (``decide=False``: the groups alone, their verdicts left empty)."""
+    def verdicts(self, keys: tuple[str, ...], wanted: Mapping[tuple[str, str], Any]
+                 ) -> tuple[set[tuple[Any, ...]], Callable[[tuple[Any, ...]], dict[Any, Any]]]:
+        """The groups of the ``keys`` level that the filter keeps and have a wanted (measure,
+        basis) whose periods are months, and a function giving a group's verdicts: each such
+        (measure, basis)'s ``met`` per month of the axis (None: not assessed), keyed by the name
+        ``wanted`` gives it, decided from the counts as the rows' are (:func:`verdict`), no row
+        built: what the regimes read, one group at a time."""
         index = {month_label(self.axis.first_month + i): i for i in range(self.axis.size)}
-        out: dict[tuple[Any, ...], dict[tuple[str, str], list[bool | None]]] = {}
+        parts = []
         for mp in self._plans():
             m = mp.measure
-            spans = {b: at for b in m.bases if (m.id, b) in wanted
+            named = [(wanted[(m.id, b)], b, at) for b in m.bases if (m.id, b) in wanted
                      for at in [[(label, lo, hi, index[label])
                                  for label, lo, hi in intervals(b, m.period_unit, self.axis)
-                                 if label in index]] if at}
-            if not spans:
-                continue
-            for level, groups in self._level_parts(mp, {}):
-                if tuple(level.keys) != keys:
-                    continue
-                for values in groups:
-                    status = out.setdefault(values, {})
-                    if decide:
-                        for basis, at in spans.items():
-                            status[(m.id, basis)] = level.verdicts(values, basis, at)
-        return out
+                                 if label in index]] if at]
+            parts += [(level, set(groups), named) for level, groups in self._level_parts(mp, {})
+                      if named and tuple(level.keys) == keys]
+
+        def decide(values: tuple[Any, ...]) -> dict[Any, list[bool | None]]:
+            return {name: level.verdicts(values, basis, at) for level, kept, named in parts
+                    if values in kept for name, basis, at in named}
+        return set().union(*(kept for _, kept, _ in parts)), decide
 
     def _ranks(self, m: ir.Measure, level: _Level, groups: list[tuple[Any, ...]]
                ) -> dict[str, np.ndarray]:

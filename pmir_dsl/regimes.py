@@ -14,7 +14,7 @@ over 84 months is 8,400 small steps.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -34,18 +34,13 @@ def status_key(measure: str, basis: str) -> str:
 
 
 def monthly_status(results: Sequence[dict[str, Any]], measures: set[str], keys: tuple[str, ...],
-                   axis: Axis) -> dict[tuple[Any, ...], Status]:
+                   axis: Axis) -> Mapping[tuple[Any, ...], Status]:
     """Per group values: each named measure's verdicts over the month axis (``measures`` holds
     :func:`status_key` names: in-month by the measure's name, other bases with theirs). Lazy
     results (evaluate.Results) decide them from the counts, building no row; a filtered view
     of them, for its groups only."""
     if isinstance(results, Results):
-        named = {(mp.measure.id, b): status_key(mp.measure.id, b)
-                 for mp in results.plan.measures for b in mp.measure.bases
-                 if status_key(mp.measure.id, b) in measures}
-        return defaultdict(dict, {
-            g: {named[k]: months for k, months in found.items()}
-            for g, found in results.verdicts(keys, set(named)).items()})
+        return GroupStatus(*results.verdicts(keys, _named(results, measures)))
     index = {month_label(axis.first_month + i): i for i in range(axis.size)}
     out: dict[tuple[Any, ...], Status] = defaultdict(dict)
     for r in results:
@@ -55,6 +50,37 @@ def monthly_status(results: Sequence[dict[str, Any]], measures: set[str], keys: 
             months = out[g].setdefault(key, [None] * axis.size)
             months[index[r["period"]]] = r["met"]
     return out
+
+
+class GroupStatus(Mapping[tuple[Any, ...], Status]):
+    """Each group's :data:`Status`, decided by ``decide`` when the group is read (a group at a
+    time: the regimes hold one group's verdicts, not every group's), with running notices
+    added beside them (:meth:`add`)."""
+
+    def __init__(self, groups: set[tuple[Any, ...]],
+                 decide: Callable[[tuple[Any, ...]], Status]) -> None:
+        self.groups, self.decide = groups, decide
+        self.added: dict[tuple[Any, ...], Status] = {}
+
+    def __getitem__(self, g: tuple[Any, ...]) -> Status:
+        if g not in self.groups and g not in self.added:
+            raise KeyError(g)
+        return {**(self.decide(g) if g in self.groups else {}), **self.added.get(g, {})}
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self.groups | set(self.added))
+
+    def __len__(self) -> int:
+        return len(self.groups | set(self.added))
+
+    def add(self, g: tuple[Any, ...], key: str, months: list[Any]) -> None:
+        self.added.setdefault(g, {})[key] = months
+
+
+def _named(results: Results, measures: set[str]) -> dict[tuple[str, str], str]:
+    """(measure, basis) -> :func:`status_key` of those named in ``measures``."""
+    return {(mp.measure.id, b): status_key(mp.measure.id, b) for mp in results.plan.measures
+            for b in mp.measure.bases if status_key(mp.measure.id, b) in measures}
 
 
 def holds(atom: ir.Atom, status: Status, i: int, axis: Axis) -> tuple[bool, list[str]]:
@@ -196,6 +222,7 @@ def escalation_rows(regime: ir.Regime, status: dict[tuple[Any, ...], Status], ax
     titles = dict(regime.levels)
     reviews = dict(regime.level_reviews)
     for g in sorted(status, key=_group_order):
+        verdicts = status[g]  # decided once per group
         level, reasons, entered, by = lowest, [], 0, None
         for i in range(axis.size):
             changed = False
@@ -204,7 +231,7 @@ def escalation_rows(regime: ir.Regime, status: dict[tuple[Any, ...], Status], ax
             for rule in regime.rules:
                 if not _applies(rule, level) or (rule.at_allocation and not due):
                     continue
-                ok, why = condition(rule.atoms, status[g], i, axis)
+                ok, why = condition(rule.atoms, verdicts, i, axis)
                 if ok:
                     level, reasons, changed, entered, by = rule.level, why, True, i, rule
                     break
@@ -218,12 +245,15 @@ def escalation_rows(regime: ir.Regime, status: dict[tuple[Any, ...], Status], ax
             yield row
 
 
-def _add_notices(status: dict[tuple[Any, ...], Status],
+def _add_notices(status: Mapping[tuple[Any, ...], Status],
                  notices: dict[str, dict[tuple[Any, ...], list[str]]] | None) -> None:
     """Put each notice's running months beside the measures' verdicts of its groups."""
     for name, groups in (notices or {}).items():
         for g, months in groups.items():
-            status[g][status_key(name, "notice")] = months  # type: ignore[assignment]
+            if isinstance(status, GroupStatus):
+                status.add(g, status_key(name, "notice"), months)
+            else:
+                status[g][status_key(name, "notice")] = months  # type: ignore[assignment]
 
 
 def _allocation(regime: ir.Regime, axis: Axis, i: int) -> bool:
@@ -276,19 +306,16 @@ def checked_fees(remedy: ir.Remedy, results: Sequence[dict[str, Any]], axis: Axi
     fee = fee_grid(remedy, fees, axis)
     names = _remedy_names(remedy)
     if isinstance(results, Results):
-        status: dict[tuple[Any, ...], Any] = dict(results.verdicts(
-            remedy.keys, {(mp.measure.id, b) for mp in results.plan.measures
-                          for b in mp.measure.bases if status_key(mp.measure.id, b) in names},
-            decide=False))
+        groups, _ = results.verdicts(remedy.keys, _named(results, names))  # none decided
     else:
-        status = monthly_status(results, names, remedy.keys, axis)
+        groups = set(monthly_status(results, names, remedy.keys, axis))
     for found in (notices or {}).values():
-        status.update(dict.fromkeys(found, {}))
-    _check_fees(remedy, status, fee, fees)
+        groups |= set(found)
+    _check_fees(remedy, groups, fee, fees)
     return fee
 
 
-def _check_fees(remedy: ir.Remedy, status: dict[tuple[Any, ...], Any],
+def _check_fees(remedy: ir.Remedy, status: Iterable[tuple[Any, ...]],
                 fee: dict[tuple[Any, ...], np.ndarray], fees: Table) -> None:
     """A data error for the first group (in order) with verdicts or notices and no fees."""
     for g in sorted(set(status) | set(fee), key=_group_order):
@@ -315,7 +342,7 @@ def remedy_stream(remedy: ir.Remedy, results: Sequence[dict[str, Any]], axis: Ax
     return _remedy_rows(remedy, status, axis, fee, paid)
 
 
-def _remedy_rows(remedy: ir.Remedy, status: dict[tuple[Any, ...], Status], axis: Axis,
+def _remedy_rows(remedy: ir.Remedy, status: Mapping[tuple[Any, ...], Status], axis: Axis,
                  fee: dict[tuple[Any, ...], np.ndarray], paid: Iterable[tuple[Any, ...]]
                  ) -> Iterator[dict[str, Any]]:
     """The rows of the groups with verdicts or notices and of those ``paid`` (fees checked)."""

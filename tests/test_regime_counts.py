@@ -61,10 +61,12 @@ def test_verdicts_from_the_counts_are_the_rows_met(name: str) -> None:
     rows = list(ev.results)
     index = {month_label(ev.axis.first_month + i): i for i in range(ev.axis.size)}
     levels = {tuple(r["group"]) for r in rows}
-    wanted = {(mp.measure.id, b) for mp in ev.plan.measures for b in mp.measure.bases}
+    wanted = {(mp.measure.id, b): (mp.measure.id, b) for mp in ev.plan.measures
+              for b in mp.measure.bases}
     checked = 0
     for keys in levels:
-        found = ev.results.verdicts(keys, wanted)
+        groups, decide = ev.results.verdicts(keys, wanted)
+        found = {g: decide(g) for g in groups}
         expected: dict[tuple[Any, ...], dict[tuple[str, str], list[bool | None]]] = {}
         for r in rows:
             if tuple(r["group"]) == keys and r["period"] in index:
