@@ -864,27 +864,38 @@ class Results(Sequence[dict[str, Any]]):
         return found
 
     def verdicts(self, keys: tuple[str, ...], wanted: Mapping[tuple[str, str], Any]
-                 ) -> tuple[set[tuple[Any, ...]], Callable[[tuple[Any, ...]], dict[Any, Any]]]:
+                 ) -> tuple[list[tuple[Any, ...]], Callable[[tuple[Any, ...]], bool],
+                            Callable[[tuple[Any, ...]], dict[Any, Any]]]:
         """The groups of the ``keys`` level that the filter keeps and have a wanted (measure,
-        basis) whose periods are months, and a function giving a group's verdicts: each such
-        (measure, basis)'s ``met`` per month of the axis (None: not assessed), keyed by the name
-        ``wanted`` gives it, decided from the counts as the rows' are (:func:`verdict`), no row
-        built: what the regimes read, one group at a time."""
+        basis) whose periods are months (a list, and a membership test: no set of every group
+        is held), and a function giving a group's verdicts: each such (measure, basis)'s
+        ``met`` per month of the axis (None: not assessed), keyed by the name ``wanted`` gives
+        it, decided from the counts as the rows' are (:func:`verdict`), no row built: what the
+        regimes read, one group at a time."""
         index = {month_label(self.axis.first_month + i): i for i in range(self.axis.size)}
-        parts = []
+        parts, lists = [], []
         for mp in self._plans():
             m = mp.measure
             named = [(wanted[(m.id, b)], b, at) for b in m.bases if (m.id, b) in wanted
                      for at in [[(label, lo, hi, index[label])
                                  for label, lo, hi in intervals(b, m.period_unit, self.axis)
                                  if label in index]] if at]
-            parts += [(level, set(groups), named) for level, groups in self._level_parts(mp, {})
-                      if named and tuple(level.keys) == keys]
+            for level, groups in self._level_parts(mp, {}):
+                if named and tuple(level.keys) == keys:
+                    parts.append((level, named))
+                    lists.append(groups)
+
+        def has(level: _Level, values: tuple[Any, ...]) -> bool:
+            return ((level.whole and values == ()) or values in level.actual
+                    or values in level.profiled) and self._wanted(level.keys, values)
+
+        def contains(values: tuple[Any, ...]) -> bool:
+            return any(has(level, values) for level, _ in parts)
 
         def decide(values: tuple[Any, ...]) -> dict[Any, list[bool | None]]:
-            return {name: level.verdicts(values, basis, at) for level, kept, named in parts
-                    if values in kept for name, basis, at in named}
-        return set().union(*(kept for _, kept, _ in parts)), decide
+            return {name: level.verdicts(values, basis, at) for level, named in parts
+                    if has(level, values) for name, basis, at in named}
+        return _union(list(keys), lists), contains, decide
 
     def _ranks(self, m: ir.Measure, level: _Level, groups: list[tuple[Any, ...]]
                ) -> dict[str, np.ndarray]:
@@ -915,6 +926,26 @@ class Results(Sequence[dict[str, Any]]):
                       key=lambda g: tuple(("" if g[j] is None else g[j])
                                           for j in [level.keys.index(k)
                                                     for k in sorted(level.keys)]))
+
+
+def _union(keys: list[str], lists: list[list[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+    """The groups of ``keys`` in lists each sorted as :meth:`Results._level_groups` sorts
+    them, once each, in that order (no set of them held)."""
+    if all(x is lists[0] or x == lists[0] for x in lists[1:]):
+        return lists[0] if lists else []
+    picks = [keys.index(k) for k in sorted(keys)]
+
+    def key(g: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple("" if g[j] is None else g[j] for j in picks)
+    out: list[tuple[Any, ...]] = []
+    run: list[tuple[Any, ...]] = []  # the groups of the sort key last met (None and '' tie)
+    for g in heapq.merge(*lists, key=key):
+        if run and key(run[0]) != key(g):
+            run = []
+        if g not in run:
+            run.append(g)
+            out.append(g)
+    return out
 
 
 @attrs.frozen(eq=False)

@@ -55,23 +55,27 @@ def monthly_status(results: Sequence[dict[str, Any]], measures: set[str], keys: 
 class GroupStatus(Mapping[tuple[Any, ...], Status]):
     """Each group's :data:`Status`, decided by ``decide`` when the group is read (a group at a
     time: the regimes hold one group's verdicts, not every group's), with running notices
-    added beside them (:meth:`add`)."""
+    added beside them (:meth:`add`); ``groups`` lists the groups, ``has`` tests one."""
 
-    def __init__(self, groups: set[tuple[Any, ...]],
+    def __init__(self, groups: list[tuple[Any, ...]], has: Callable[[tuple[Any, ...]], bool],
                  decide: Callable[[tuple[Any, ...]], Status]) -> None:
-        self.groups, self.decide = groups, decide
+        self.groups, self.has, self.decide = groups, has, decide
         self.added: dict[tuple[Any, ...], Status] = {}
 
+    def __contains__(self, g: object) -> bool:
+        return g in self.added or self.has(g)  # type: ignore[arg-type]
+
     def __getitem__(self, g: tuple[Any, ...]) -> Status:
-        if g not in self.groups and g not in self.added:
+        if g not in self:
             raise KeyError(g)
-        return {**(self.decide(g) if g in self.groups else {}), **self.added.get(g, {})}
+        return {**(self.decide(g) if self.has(g) else {}), **self.added.get(g, {})}
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
-        return iter(self.groups | set(self.added))
+        yield from self.groups
+        yield from (g for g in self.added if not self.has(g))
 
     def __len__(self) -> int:
-        return len(self.groups | set(self.added))
+        return sum(1 for _ in self)
 
     def add(self, g: tuple[Any, ...], key: str, months: list[Any]) -> None:
         self.added.setdefault(g, {})[key] = months
@@ -306,7 +310,7 @@ def checked_fees(remedy: ir.Remedy, results: Sequence[dict[str, Any]], axis: Axi
     fee = fee_grid(remedy, fees, axis)
     names = _remedy_names(remedy)
     if isinstance(results, Results):
-        groups, _ = results.verdicts(remedy.keys, _named(results, names))  # none decided
+        groups = set(results.verdicts(remedy.keys, _named(results, names))[0])  # none decided
     else:
         groups = set(monthly_status(results, names, remedy.keys, axis))
     for found in (notices or {}).values():

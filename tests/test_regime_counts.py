@@ -65,8 +65,9 @@ def test_verdicts_from_the_counts_are_the_rows_met(name: str) -> None:
               for b in mp.measure.bases}
     checked = 0
     for keys in levels:
-        groups, decide = ev.results.verdicts(keys, wanted)
+        groups, has, decide = ev.results.verdicts(keys, wanted)
         found = {g: decide(g) for g in groups}
+        assert len(set(groups)) == len(groups) and all(map(has, groups))
         expected: dict[tuple[Any, ...], dict[tuple[str, str], list[bool | None]]] = {}
         for r in rows:
             if tuple(r["group"]) == keys and r["period"] in index:
