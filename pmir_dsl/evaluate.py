@@ -11,7 +11,7 @@ measure x group x period x basis, decided exactly (semantics.md sections 2-5).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import Any, Protocol, runtime_checkable
 
@@ -637,6 +637,15 @@ def group_matches(group: Mapping[str, Any], wanted: Mapping[str, str]) -> bool:
     return all(texts.get(k) == v for k, v in wanted.items())
 
 
+def group_values_of(rows: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
+    """Every group key of ``rows`` and its values as text (``(none)`` for none)."""
+    out: dict[str, set[str]] = {}
+    for r in rows:
+        for k, v in r["group"].items():
+            out.setdefault(k, set()).add("(none)" if v is None else str(v))
+    return out
+
+
 def row_kept(row: Mapping[str, Any], groups: Mapping[str, str],
              measures: Sequence[str] | None) -> bool:
     """Whether a row passes the filters: its group matches, and its measure (if it has one)
@@ -668,11 +677,7 @@ class LazyRows(Sequence[dict[str, Any]]):
                                 m for m in measures if self.measures is None or m in self.measures))
 
     def group_values(self) -> dict[str, set[str]]:
-        out: dict[str, set[str]] = {}
-        for r in self:
-            for k, v in r["group"].items():
-                out.setdefault(k, set()).add("(none)" if v is None else str(v))
-        return out
+        return group_values_of(self)
 
     def any_failed(self) -> bool:
         return any(r.get("met") is False for r in self)

@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from ..diagnostics import did_you_mean
-from ..evaluate import RowSequence, row_kept
+from ..evaluate import RowSequence, group_values_of, row_kept
 from ..visible import visible
 
 
@@ -68,11 +68,7 @@ class _Listed:
         return _Listed([r for r in self.rows if keep_row(r, groups or {}, measures)])
 
     def group_values(self) -> dict[str, set[str]]:
-        out: dict[str, set[str]] = {}
-        for r in self.rows:
-            for k, v in r["group"].items():
-                out.setdefault(k, set()).add("(none)" if v is None else str(v))
-        return out
+        return group_values_of(self.rows)
 
     def any_failed(self) -> bool:
         return any(r.get("met") is False for r in self.rows)
@@ -152,7 +148,7 @@ def filter_lists(d: dict[str, Any], ev: Any, groups: Mapping[str, str],
     """:func:`filter_json`, the lazy lists of ``ev`` (results, escalations, remedies)
     filtered before they are built (rows of the groups and measures left out never are)."""
     lazy = ("results", "escalations", "remedies")
-    out = filter_json({**d, **dict.fromkeys(lazy, [])}, groups, measures)
+    out = filter_json({**d, **{key: [] for key in lazy}}, groups, measures)
     for key in lazy:
         out[key] = only(d[key], groups, measures)
     return out
