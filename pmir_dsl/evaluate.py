@@ -11,9 +11,9 @@ measure x group x period x basis, decided exactly (semantics.md sections 2-5).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 import numpy as np
@@ -700,21 +700,89 @@ def finish(plan: Plan, partial: Partial, axis: Axis, expected: dict[str, Any] | 
     return Results(plan, partial, axis, expected or {}, batch)
 
 
+@runtime_checkable
+class RowSequence(Protocol):
+    """Report rows that filter themselves before they are built (:class:`Results`,
+    :class:`LazyRows`): what ``--provider``, ``--group`` and ``--measure`` narrow."""
+
+    def only(self, groups: Mapping[str, str] | None = None,
+             measures: Sequence[str] | None = None) -> RowSequence:
+        """The rows whose group has every ``groups`` key with that value (as text) and, for
+        rows of a measure, whose measure is in ``measures`` (all when None)."""
+
+    def group_values(self) -> dict[str, set[str]]:
+        """Every group key of the rows and its values as text (``(none)`` for none)."""
+
+    def any_failed(self) -> bool:
+        """Whether any row is an assessed, failed target."""
+
+    def __iter__(self) -> Iterator[dict[str, Any]]: ...
+
+
+def group_matches(group: Mapping[str, Any], wanted: Mapping[str, str]) -> bool:
+    """Whether a row's group has every wanted key with the wanted value (as text)."""
+    texts = {k: "(none)" if v is None else str(v) for k, v in group.items()}
+    return all(texts.get(k) == v for k, v in wanted.items())
+
+
+def group_values_of(rows: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
+    """Every group key of ``rows`` and its values as text (``(none)`` for none)."""
+    out: dict[str, set[str]] = {}
+    for r in rows:
+        for k, v in r["group"].items():
+            out.setdefault(k, set()).add("(none)" if v is None else str(v))
+    return out
+
+
+def row_kept(row: Mapping[str, Any], groups: Mapping[str, str],
+             measures: Sequence[str] | None) -> bool:
+    """Whether a row passes the filters: its group matches, and its measure (if it has one)
+    is among ``measures`` (all when None)."""
+    if groups and not group_matches(row.get("group", {}), groups):
+        return False
+    return measures is None or "measure" not in row or row["measure"] in measures
+
+
 @attrs.frozen(eq=False)
 class LazyRows(Sequence[dict[str, Any]]):
     """Report rows built by ``make`` each time they are iterated (escalations: one per group
-    and month), not held; indexing, ``len``, ``==`` and the like build the list once."""
+    and month), not held; indexing, ``len``, ``==`` and the like build the list once.
 
-    make: Callable[[], Iterator[dict[str, Any]]]
+    ``make(groups)`` gives the rows of the groups matching ``groups`` (every row when empty;
+    it may give others too: :meth:`only` filters what it gives), so a filtered view builds
+    only the groups it keeps."""
+
+    make: Callable[[Mapping[str, str]], Iterator[dict[str, Any]]]
+    groups: Mapping[str, str] = attrs.field(factory=dict)
+    measures: tuple[str, ...] | None = None
     _held: list[list[dict[str, Any]]] = attrs.field(factory=list, init=False)
 
+    def only(self, groups: Mapping[str, str] | None = None,
+             measures: Sequence[str] | None = None) -> LazyRows:
+        """The rows :func:`row_kept` keeps; those of other groups are never built."""
+        return attrs.evolve(self, groups={**self.groups, **(groups or {})},
+                            measures=self.measures if measures is None else tuple(
+                                m for m in measures if self.measures is None or m in self.measures))
+
+    def group_values(self) -> dict[str, set[str]]:
+        return group_values_of(self)
+
+    def any_failed(self) -> bool:
+        return any(r.get("met") is False for r in self)
+
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self._held[0]) if self._held else self.make()
+        return iter(self._held[0]) if self._held else self._generate()
+
+    def _generate(self) -> Iterator[dict[str, Any]]:
+        rows = self.make(self.groups)
+        if not self.groups and self.measures is None:
+            return rows
+        return (r for r in rows if row_kept(r, self.groups, self.measures))
 
     def held(self) -> list[dict[str, Any]]:
         """Every row, built once and kept."""
         if not self._held:
-            self._held.append(list(self.make()))
+            self._held.append(list(self._generate()))
         return self._held[0]
 
     def __len__(self) -> int:
@@ -861,17 +929,21 @@ class Results(Sequence[dict[str, Any]]):
         return out
 
     def _wanted(self, keys: list[str], values: tuple[Any, ...]) -> bool:
-        if not self.groups:
-            return True
-        texts = {k: "(none)" if v is None else str(v) for k, v in zip(keys, values)}
-        return all(texts.get(k) == v for k, v in self.groups.items())
+        return not self.groups or group_matches(dict(zip(keys, values)), self.groups)
 
     def _levels(self, mp: MeasurePlan) -> list[Iterator[tuple[GroupOrder, list[dict[str, Any]]]]]:
         """Per group level, (sort key, sorted rows) of each of its groups in order."""
+        spans = {b: intervals(b, mp.measure.period_unit, self.axis) for b in mp.measure.bases
+                 if self.bases is None or b in self.bases}
+        return [level.rows(groups, self._ranks(mp.measure, level, groups),
+                           self.notes.get(mp.measure.id))
+                for level, groups in self._level_parts(mp, spans)]
+
+    def _level_parts(self, mp: MeasurePlan, spans: dict[str, list[tuple[str, int, int]]]
+                     ) -> list[tuple[_Level, list[tuple[Any, ...]]]]:
+        """Per group level, what its rows are built from and its groups the filter keeps."""
         m = mp.measure
         counts = self.partial.counts[m.id]
-        spans = {b: intervals(b, m.period_unit, self.axis) for b in m.bases
-                 if self.bases is None or b in self.bases}
         exp = self.expected.get(m.id)
         found = []
         for i, (keys, groups) in enumerate(self._level_groups(mp)):
@@ -881,8 +953,42 @@ class Results(Sequence[dict[str, Any]]):
                            exp.levels[i] if exp is not None and not whole else {},
                            counts.oldest[i] if counts.oldest and not whole else None,
                            counts.extra[i] if counts.extra and not whole else {}, whole)
-            found.append(level.rows(groups, self._ranks(m, level, groups), self.notes.get(m.id)))
+            found.append((level, groups))
         return found
+
+    def verdicts(self, keys: tuple[str, ...], wanted: Mapping[tuple[str, str], Any]
+                 ) -> tuple[list[tuple[Any, ...]], Callable[[tuple[Any, ...]], bool],
+                            Callable[[tuple[Any, ...]], dict[Any, Any]]]:
+        """The groups of the ``keys`` level that the filter keeps and have a wanted (measure,
+        basis) whose periods are months (a list, and a membership test: no set of every group
+        is held), and a function giving a group's verdicts: each such (measure, basis)'s
+        ``met`` per month of the axis (None: not assessed), keyed by the name ``wanted`` gives
+        it, decided from the counts as the rows' are (:func:`verdict`), no row built: what the
+        regimes read, one group at a time."""
+        index = {month_label(self.axis.first_month + i): i for i in range(self.axis.size)}
+        parts, lists = [], []
+        for mp in self._plans():
+            m = mp.measure
+            named = [(wanted[(m.id, b)], b, at) for b in m.bases if (m.id, b) in wanted
+                     for at in [[(label, lo, hi, index[label])
+                                 for label, lo, hi in intervals(b, m.period_unit, self.axis)
+                                 if label in index]] if at]
+            for level, groups in self._level_parts(mp, {}):
+                if named and tuple(level.keys) == keys:
+                    parts.append((level, named))
+                    lists.append(groups)
+
+        def has(level: _Level, values: tuple[Any, ...]) -> bool:
+            return ((level.whole and values == ()) or values in level.actual
+                    or values in level.profiled) and self._wanted(level.keys, values)
+
+        def contains(values: tuple[Any, ...]) -> bool:
+            return any(has(level, values) for level, _ in parts)
+
+        def decide(values: tuple[Any, ...]) -> dict[Any, list[bool | None]]:
+            return {name: level.verdicts(values, basis, at) for level, named in parts
+                    if has(level, values) for name, basis, at in named}
+        return _union(list(keys), lists), contains, decide
 
     def _ranks(self, m: ir.Measure, level: _Level, groups: list[tuple[Any, ...]]
                ) -> dict[str, np.ndarray]:
@@ -915,6 +1021,26 @@ class Results(Sequence[dict[str, Any]]):
                                                     for k in sorted(level.keys)]))
 
 
+def _union(keys: list[str], lists: list[list[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+    """The groups of ``keys`` in lists each sorted as :meth:`Results._level_groups` sorts
+    them, once each, in that order (no set of them held)."""
+    if all(x is lists[0] or x == lists[0] for x in lists[1:]):
+        return lists[0] if lists else []
+    picks = [keys.index(k) for k in sorted(keys)]
+
+    def key(g: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple("" if g[j] is None else g[j] for j in picks)
+    out: list[tuple[Any, ...]] = []
+    run: list[tuple[Any, ...]] = []  # the groups of the sort key last met (None and '' tie)
+    for g in heapq.merge(*lists, key=key):
+        if run and key(run[0]) != key(g):
+            run = []
+        if g not in run:
+            run.append(g)
+            out.append(g)
+    return out
+
+
 @attrs.frozen(eq=False)
 class _Level:
     """One group level of a measure: what its rows are built from."""
@@ -944,6 +1070,20 @@ class _Level:
             for r in found:  # nobody: age null (decision 52)
                 r["oldest_age_working_days"] = None
         return found
+
+    def verdicts(self, values: tuple[Any, ...], basis: str,
+                 at: list[tuple[str, int, int, int]]) -> list[bool | None]:
+        """A group's ``met`` per month of the axis on ``basis`` (None where it has no row),
+        from its periods ``at`` ((label, first, last, month index)), no row built."""
+        arr = self.actual.get(values)
+        if arr is None:
+            arr = np.zeros((self.axis.size, 6), dtype=np.int64)
+        spans = {basis: [(label, lo, hi) for label, lo, hi, _ in at]}
+        months: list[bool | None] = [None] * self.axis.size
+        for (_, _, _, i), (_, _, tot, exp, extra) in zip(at, _period_totals(
+                self.m, arr, spans, self.profiled.get(values), self.extras.get(values))):
+            months[i] = verdict(self.m, basis, tot, exp, extra)
+        return months
 
     def rows(self, groups: list[tuple[Any, ...]], ranks: dict[str, np.ndarray],
              notes: list[str] | None = None) -> Iterator[tuple[GroupOrder, list[dict[str, Any]]]]:
@@ -1030,6 +1170,20 @@ def result_sort_key(r: dict[str, Any]) -> tuple[Any, ...]:
 def _rows(m: ir.Measure, group: dict[str, Any], arr: np.ndarray,
           spans: dict[str, list[tuple[str, int, int]]],
           expected: np.ndarray | None, extra: np.ndarray | None = None) -> list[dict[str, Any]]:
+    out = []
+    for basis, label, tot, exp_total, extra_tot in _period_totals(m, arr, spans, expected, extra):
+        row = result(m, group, label, basis, tot, exp_total)
+        if extra_tot is not None:
+            _add_extra(m, row, tot, extra_tot)
+        out.append(row)
+    return out
+
+
+def _period_totals(m: ir.Measure, arr: np.ndarray, spans: dict[str, list[tuple[str, int, int]]],
+                   expected: np.ndarray | None, extra: np.ndarray | None
+                   ) -> Iterator[tuple[str, str, np.ndarray, Fraction | None, np.ndarray | None]]:
+    """(basis, period label, summed counts, expected figure, summed extra columns or None) of
+    each period of ``spans``: what a result row, or its verdict alone, is decided from."""
     cum = np.vstack([np.zeros((1, arr.shape[1]), dtype=np.int64), np.cumsum(arr, axis=0)])
     width = 1 if m.target.lookup is not None else (len(m.buckets.bounds) + 2 if m.buckets else 0)
     if extra is None:
@@ -1040,17 +1194,35 @@ def _rows(m: ir.Measure, group: dict[str, Any], arr: np.ndarray,
     if m.kind == "profile":
         exp = expected if expected is not None else np.zeros(arr.shape[0], dtype=object)
         exp_cum = np.concatenate([np.zeros(1, dtype=object), np.cumsum(exp.astype(object))])
-    out = []
     for basis, periods in spans.items():
         for label, lo, hi in periods:
-            tot = cum[hi + 1] - cum[lo]
             exp_total = None if exp_cum is None else Fraction(int(exp_cum[hi + 1] - exp_cum[lo]),
                                                               SCALE)
-            row = result(m, group, label, basis, tot, exp_total)
-            if width:
-                _add_extra(m, row, tot, extra_cum[hi + 1] - extra_cum[lo])
-            out.append(row)
-    return out
+            yield (basis, label, cum[hi + 1] - cum[lo], exp_total,
+                   extra_cum[hi + 1] - extra_cum[lo] if width else None)
+
+
+def verdict(m: ir.Measure, basis: str, tot: np.ndarray, expected: Fraction | None = None,
+            extra: np.ndarray | None = None) -> bool | None:
+    """A result row's ``met`` from its period's summed counts, without the row: the decisions
+    :func:`result` and :func:`_add_extra` make, made by the same functions."""
+    num, den = int(tot[K_NUM]), int(tot[K_DEN])
+    exact, guard = _exact(m, num, den, expected)
+    met, _ = _decide(m, basis, exact, guard)
+    if m.target.lookup is not None and extra is not None:
+        met = _lookup_met(num, den, Fraction(int(extra[0]), DECIMAL_SCALE),
+                          _assessed(m, exact, guard))
+    return met
+
+
+def _lookup_met(num: int, den: int, required: Fraction, assessed: bool) -> bool | None:
+    """A looked-up target's verdict: the numerator against the required (summed) figure."""
+    return num >= required if den > 0 and assessed else None
+
+
+def _assessed(m: ir.Measure, exact: Fraction | None, guard: Fraction | int) -> bool:
+    """A row's ``assessed``: True where the measure sets no minimum denominator."""
+    return not m.min_denominator or (exact is not None and guard >= m.min_denominator)
 
 
 def _add_extra(m: ir.Measure, row: dict[str, Any], tot: np.ndarray, extra: np.ndarray) -> None:
@@ -1059,7 +1231,7 @@ def _add_extra(m: ir.Measure, row: dict[str, Any], tot: np.ndarray, extra: np.nd
     if m.target.lookup is not None:
         num, den = int(tot[K_NUM]), int(tot[K_DEN])
         required = Fraction(int(extra[0]), DECIMAL_SCALE)
-        met = num >= required if den > 0 and row.get("assessed", True) else None
+        met = _lookup_met(num, den, required, row.get("assessed", True))
         row["target"] = float(required / den) if den > 0 else None
         row["met"] = met
         row["expected"] = float(required)
@@ -1081,27 +1253,11 @@ def result(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
            tot: np.ndarray, expected: Fraction | None = None) -> dict[str, Any]:
     """One result row from the summed counts of its period (and its expected figure)."""
     num, den = int(tot[K_NUM]), int(tot[K_DEN])
-    if m.kind == "profile":
-        assert expected is not None
-        exact: Fraction | None = Fraction(num) / expected if expected > 0 else None
-        guard: Fraction | int = expected
-    elif m.kind == "ratio":  # sums may be negative (a budget overspent); only 0 is not assessed
-        exact = Fraction(num, den) if den != 0 else None
-        guard = Fraction(den, DECIMAL_SCALE)
-    elif m.kind in SHARE_KINDS or m.kind == "average":  # an average: days over records
-        exact = Fraction(num, den) if den > 0 else None
-        guard = den
-    else:
-        exact, guard = Fraction(num), den
-    met = None if exact is None else m.target.met(exact)
+    exact, guard = _exact(m, num, den, expected)
+    met, band = _decide(m, basis, exact, guard)
     score = exact if m.target.lookup is None else None
     if m.min_denominator and guard < m.min_denominator:
         score = None  # not assessed: not ranked
-    if m.min_denominator and guard < m.min_denominator:
-        met = None  # reported, but too few records to assess
-    band = m.bands.band_for(exact) if (m.bands and exact is not None) else None
-    if band is not None and m.bands is not None and m.bands.deciding and met is not None:
-        met = band.passes
     scale = DECIMAL_SCALE if m.kind == "ratio" else 1
     row = {
         "measure": m.id, "group": group, "period": period, "basis": basis,
@@ -1121,5 +1277,33 @@ def result(m: ir.Measure, group: dict[str, Any], period: str, basis: str,
     if m.min_denominator:
         row["assessed"] = exact is not None and guard >= m.min_denominator
     if basis in m.information:  # reported beside the target, never met or failed
-        row["met"], row["information"] = None, True
+        row["information"] = True
     return row
+
+
+def _exact(m: ir.Measure, num: int, den: int, expected: Fraction | None
+           ) -> tuple[Fraction | None, Fraction | int]:
+    """The exact figure compared with the target (None: nothing to compare), and the figure
+    the minimum denominator guards."""
+    if m.kind == "profile":
+        assert expected is not None
+        return (Fraction(num) / expected if expected > 0 else None), expected
+    if m.kind == "ratio":  # sums may be negative (a budget overspent); only 0 is not assessed
+        return (Fraction(num, den) if den != 0 else None), Fraction(den, DECIMAL_SCALE)
+    if m.kind in SHARE_KINDS or m.kind == "average":  # an average: days over records
+        return (Fraction(num, den) if den > 0 else None), den
+    return Fraction(num), den
+
+
+def _decide(m: ir.Measure, basis: str, exact: Fraction | None, guard: Fraction | int
+            ) -> tuple[bool | None, Any]:
+    """A row's ``met`` before a looked-up target's (None: not assessed), and its band."""
+    met = None if exact is None else m.target.met(exact)
+    if m.min_denominator and guard < m.min_denominator:
+        met = None  # reported, but too few records to assess
+    band = m.bands.band_for(exact) if (m.bands and exact is not None) else None
+    if band is not None and m.bands is not None and m.bands.deciding and met is not None:
+        met = band.passes
+    if basis in m.information:  # reported beside the target, never met or failed
+        met = None
+    return met, band

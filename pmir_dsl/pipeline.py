@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -15,7 +15,7 @@ from . import assurance, jit, limits, lookalike, profiles, regimes, reviews
 from .check import check_file
 from .compile import Batch, Plan, Shared, compile_contract
 from .errors import DataError, DataProblem
-from .evaluate import (Axis, LazyRows, Partial, Quality, finish, merge, partials,
+from .evaluate import (Axis, LazyRows, Partial, Quality, Results, finish, merge, partials,
                        quality_entry)
 from .limits import date_span
 from .load import load_tables
@@ -34,8 +34,8 @@ class Evaluation:
     partial: Partial
     results: Sequence[dict[str, Any]]  # lazy: evaluate.Results, built as read
     expected: dict[str, Any] = attrs.Factory(dict)
-    escalations: Sequence[dict[str, Any]] = attrs.Factory(list)  # lazy where no notices
-    remedies: list[dict[str, Any]] = attrs.Factory(list)
+    escalations: Sequence[dict[str, Any]] = attrs.Factory(list)  # lazy: built as read
+    remedies: Sequence[dict[str, Any]] = attrs.Factory(list)  # lazy: fee rows, then notices
     reviews: list[dict[str, Any]] = attrs.Factory(list)
     assurance: list[dict[str, Any]] = attrs.Factory(list)
 
@@ -109,17 +109,42 @@ def evaluate_with(plan: Plan, tables: dict[str, Table], day: np.datetime64, sour
     results = finish(plan, total, axis, expected, whole)
     c = plan.contract
     found, notices, running = _reviews(plan, total, axis, whole, tables)
-    if running:  # a contract whose reviews raise notices: each month's running notices
-        levels: Sequence[dict[str, Any]] = [
-            row for r in c.regimes for row in regimes.escalations(r, results, axis, running)]
-        reviews.annotate(levels, notices, whole.as_of)  # type: ignore[arg-type]
-    else:  # one row per group and month: built as they are written
-        each = [regimes.lazy_escalations(r, results, axis) for r in c.regimes]
-        levels = LazyRows(lambda: (row for rows in each for row in rows))
-    money = [row for r in c.remedies
-             for row in regimes.remedies(r, results, axis, tables[r.fee_table], running)]
+    levels = _escalations(c, results, axis, notices, running, whole.as_of)
+    money = _money(c, results, axis, tables, notices, running)
     return Evaluation(plan, str(day), source, tables, axis, total, results, expected, levels,
-                      money + reviews.public(notices), found, triggers)
+                      money, found, triggers)
+
+
+Running = dict[str, dict[tuple[Any, ...], list[str]]]
+
+
+def _escalations(c: Any, results: Results, axis: Axis, notices: list[dict[str, Any]],
+                 running: Running, as_of: np.datetime64) -> LazyRows:
+    """Every regime's rows (one per group and month), built as they are written: a filtered
+    view decides only its groups' verdicts. A contract whose reviews raise notices has each
+    row annotated with its group's notices running at the month's end."""
+    def make(groups: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+        for r in c.regimes:
+            for row in regimes.escalation_stream(r, results, axis, running, groups):
+                if running:
+                    reviews.annotate([row], notices, as_of)
+                yield row
+    return LazyRows(make)
+
+
+def _money(c: Any, results: Results, axis: Axis, tables: dict[str, Table],
+           notices: list[dict[str, Any]], running: Running) -> LazyRows:
+    """Every remedy's fee rows, then the notices: fees checked now (a data error is raised by
+    the evaluation), rows built as they are read, a filtered view's groups only."""
+    fees = [regimes.checked_fees(r, results, axis, tables[r.fee_table], running)
+            for r in c.remedies]
+    raised = reviews.public(notices)
+
+    def make(groups: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+        for r, fee in zip(c.remedies, fees):
+            yield from regimes.remedy_stream(r, results, axis, fee, running, groups)
+        yield from raised
+    return LazyRows(make)
 
 
 def _assurance(plan: Plan, total: Partial, tables: dict[str, Table], as_of: np.datetime64

@@ -14,7 +14,7 @@ over 84 months is 8,400 small steps.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -22,7 +22,7 @@ import numpy as np
 
 from . import assumptions, ir
 from .errors import DataError, DataProblem
-from .evaluate import Axis, LazyRows, Results, month_label
+from .evaluate import Axis, Results, group_matches, month_label
 from .schema import Table
 
 Status = dict[str, list[bool | None]]  # measure id -> met per month index (None: not assessed)
@@ -34,16 +34,15 @@ def status_key(measure: str, basis: str) -> str:
 
 
 def monthly_status(results: Sequence[dict[str, Any]], measures: set[str], keys: tuple[str, ...],
-                   axis: Axis) -> dict[tuple[Any, ...], Status]:
+                   axis: Axis) -> Mapping[tuple[Any, ...], Status]:
     """Per group values: each named measure's verdicts over the month axis (``measures`` holds
-    :func:`status_key` names: in-month by the measure's name, other bases with theirs)."""
+    :func:`status_key` names: in-month by the measure's name, other bases with theirs). Lazy
+    results (evaluate.Results) decide them from the counts, building no row; a filtered view
+    of them, for its groups only."""
+    if isinstance(results, Results):
+        return GroupStatus(*results.verdicts(keys, _named(results, measures)))
     index = {month_label(axis.first_month + i): i for i in range(axis.size)}
     out: dict[tuple[Any, ...], Status] = defaultdict(dict)
-    if isinstance(results, Results):  # lazy rows: only the measures named are built
-        named = {(mp.measure.id, b) for mp in results.plan.measures for b in mp.measure.bases
-                 if status_key(mp.measure.id, b) in measures}
-        results = results.only(measures=sorted({m for m, _ in named})).on_bases(
-            sorted({b for _, b in named}))
     for r in results:
         key = status_key(r["measure"], r["basis"])
         if key in measures and tuple(r["group"]) == keys and r["period"] in index:
@@ -51,6 +50,41 @@ def monthly_status(results: Sequence[dict[str, Any]], measures: set[str], keys: 
             months = out[g].setdefault(key, [None] * axis.size)
             months[index[r["period"]]] = r["met"]
     return out
+
+
+class GroupStatus(Mapping[tuple[Any, ...], Status]):
+    """Each group's :data:`Status`, decided by ``decide`` when the group is read (a group at a
+    time: the regimes hold one group's verdicts, not every group's), with running notices
+    added beside them (:meth:`add`); ``groups`` lists the groups, ``has`` tests one."""
+
+    def __init__(self, groups: list[tuple[Any, ...]], has: Callable[[tuple[Any, ...]], bool],
+                 decide: Callable[[tuple[Any, ...]], Status]) -> None:
+        self.groups, self.has, self.decide = groups, has, decide
+        self.added: dict[tuple[Any, ...], Status] = {}
+
+    def __contains__(self, g: object) -> bool:
+        return g in self.added or self.has(g)  # type: ignore[arg-type]
+
+    def __getitem__(self, g: tuple[Any, ...]) -> Status:
+        if g not in self:
+            raise KeyError(g)
+        return {**(self.decide(g) if self.has(g) else {}), **self.added.get(g, {})}
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        yield from self.groups
+        yield from (g for g in self.added if not self.has(g))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def add(self, g: tuple[Any, ...], key: str, months: list[Any]) -> None:
+        self.added.setdefault(g, {})[key] = months
+
+
+def _named(results: Results, measures: set[str]) -> dict[tuple[str, str], str]:
+    """(measure, basis) -> :func:`status_key` of those named in ``measures``."""
+    return {(mp.measure.id, b): status_key(mp.measure.id, b) for mp in results.plan.measures
+            for b in mp.measure.bases if status_key(mp.measure.id, b) in measures}
 
 
 def holds(atom: ir.Atom, status: Status, i: int, axis: Axis) -> tuple[bool, list[str]]:
@@ -152,21 +186,37 @@ def escalations(regime: ir.Regime, results: Sequence[dict[str, Any]], axis: Axis
     allocation months (every N months from the first) and when a group's level is due its
     review (N months after it was entered, and every N after).
     """
-    names = {status_key(m, a.basis) for r in regime.rules for a in r.atoms
-             if isinstance(a, ir.Atom) for m in a.measures}
-    status = monthly_status(results, names, regime.keys, axis)
-    _add_notices(status, notices)
-    return list(escalation_rows(regime, status, axis))
+    return list(escalation_stream(regime, results, axis, notices))
 
 
-def lazy_escalations(regime: ir.Regime, results: Sequence[dict[str, Any]], axis: Axis
-                     ) -> LazyRows:
-    """:func:`escalations` (with no notices) as rows built each time they are read: only the
-    measures' verdicts per group and month are held, not a row per group and month."""
+def escalation_stream(regime: ir.Regime, results: Sequence[dict[str, Any]], axis: Axis,
+                      notices: dict[str, dict[tuple[Any, ...], list[str]]] | None = None,
+                      groups: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
+    """:func:`escalations`' rows, built one at a time; with ``groups`` (key -> value as text)
+    those of the groups matching it (and maybe others: filter what it gives), the others'
+    verdicts never decided."""
     names = {status_key(m, a.basis) for r in regime.rules for a in r.atoms
              if isinstance(a, ir.Atom) for m in a.measures}
-    status = monthly_status(results, names, regime.keys, axis)
-    return LazyRows(lambda: escalation_rows(regime, status, axis))
+    status = monthly_status(_narrowed(results, groups), names, regime.keys, axis)
+    _add_notices(status, _matching(notices, regime.keys, groups))
+    return escalation_rows(regime, status, axis)
+
+
+def _narrowed(results: Sequence[dict[str, Any]], groups: Mapping[str, str] | None
+              ) -> Sequence[dict[str, Any]]:
+    """Lazy results narrowed to ``groups`` before any verdict is decided (rows as they are)."""
+    return results.only(groups) if groups and isinstance(results, Results) else results
+
+
+def _matching(notices: dict[str, dict[tuple[Any, ...], list[str]]] | None,
+              keys: tuple[str, ...], groups: Mapping[str, str] | None
+              ) -> dict[str, dict[tuple[Any, ...], list[str]]] | None:
+    """The running notices of the groups (values of ``keys``) matching ``groups``."""
+    if not groups or not notices:
+        return notices
+    return {name: {g: months for g, months in found.items()
+                   if group_matches(dict(zip(keys, g)), groups)}
+            for name, found in notices.items()}
 
 
 def escalation_rows(regime: ir.Regime, status: dict[tuple[Any, ...], Status], axis: Axis
@@ -176,6 +226,7 @@ def escalation_rows(regime: ir.Regime, status: dict[tuple[Any, ...], Status], ax
     titles = dict(regime.levels)
     reviews = dict(regime.level_reviews)
     for g in sorted(status, key=_group_order):
+        verdicts = status[g]  # decided once per group
         level, reasons, entered, by = lowest, [], 0, None
         for i in range(axis.size):
             changed = False
@@ -184,7 +235,7 @@ def escalation_rows(regime: ir.Regime, status: dict[tuple[Any, ...], Status], ax
             for rule in regime.rules:
                 if not _applies(rule, level) or (rule.at_allocation and not due):
                     continue
-                ok, why = condition(rule.atoms, status[g], i, axis)
+                ok, why = condition(rule.atoms, verdicts, i, axis)
                 if ok:
                     level, reasons, changed, entered, by = rule.level, why, True, i, rule
                     break
@@ -198,12 +249,15 @@ def escalation_rows(regime: ir.Regime, status: dict[tuple[Any, ...], Status], ax
             yield row
 
 
-def _add_notices(status: dict[tuple[Any, ...], Status],
+def _add_notices(status: Mapping[tuple[Any, ...], Status],
                  notices: dict[str, dict[tuple[Any, ...], list[str]]] | None) -> None:
     """Put each notice's running months beside the measures' verdicts of its groups."""
     for name, groups in (notices or {}).items():
         for g, months in groups.items():
-            status[g][status_key(name, "notice")] = months  # type: ignore[assignment]
+            if isinstance(status, GroupStatus):
+                status.add(g, status_key(name, "notice"), months)
+            else:
+                status[g][status_key(name, "notice")] = months  # type: ignore[assignment]
 
 
 def _allocation(regime: ir.Regime, axis: Axis, i: int) -> bool:
@@ -240,19 +294,65 @@ def remedies(remedy: ir.Remedy, results: Sequence[dict[str, Any]], axis: Axis,
     deferred ``forfeit_after`` months after the month it was deferred is forfeit; at the end of
     the referral period (``forfeit_at``) everything outstanding is forfeit.
     """
-    names = {status_key(m, a.basis) for a in remedy.defer + remedy.release
-             if isinstance(a, ir.Atom) for m in a.measures}
-    status = monthly_status(results, names, remedy.keys, axis)
+    status = monthly_status(results, _remedy_names(remedy), remedy.keys, axis)
     _add_notices(status, notices)
     fee = fee_grid(remedy, fees, axis)
-    end = _month_index(remedy.forfeit_at, axis) if remedy.forfeit_at else None
-    out = []
+    _check_fees(remedy, status, fee, fees)
+    return list(_remedy_rows(remedy, status, axis, fee, fee))
+
+
+def checked_fees(remedy: ir.Remedy, results: Sequence[dict[str, Any]], axis: Axis,
+                 fees: Table, notices: dict[str, dict[tuple[Any, ...], list[str]]] | None = None
+                 ) -> dict[tuple[Any, ...], np.ndarray]:
+    """Each group's fee per month (:func:`fee_grid`), checked up front: a group the remedy
+    reads verdicts or notices of with no fees is a data error (lazy results give the groups
+    from the counts, deciding no verdict)."""
+    fee = fee_grid(remedy, fees, axis)
+    names = _remedy_names(remedy)
+    if isinstance(results, Results):
+        groups = set(results.verdicts(remedy.keys, _named(results, names))[0])  # none decided
+    else:
+        groups = set(monthly_status(results, names, remedy.keys, axis))
+    for found in (notices or {}).values():
+        groups |= set(found)
+    _check_fees(remedy, groups, fee, fees)
+    return fee
+
+
+def _check_fees(remedy: ir.Remedy, status: Iterable[tuple[Any, ...]],
+                fee: dict[tuple[Any, ...], np.ndarray], fees: Table) -> None:
+    """A data error for the first group (in order) with verdicts or notices and no fees."""
     for g in sorted(set(status) | set(fee), key=_group_order):
         if g not in fee:
             raise DataError(DataProblem(fees.path, f"no fees for {_describe(remedy.keys, g)}",
                                         remedy.fee.name))
-        out += _remedy_months(remedy, g, status.get(g, {}), fee[g], axis, end)
-    return out
+
+
+def _remedy_names(remedy: ir.Remedy) -> set[str]:
+    return {status_key(m, a.basis) for a in remedy.defer + remedy.release
+            if isinstance(a, ir.Atom) for m in a.measures}
+
+
+def remedy_stream(remedy: ir.Remedy, results: Sequence[dict[str, Any]], axis: Axis,
+                  fee: dict[tuple[Any, ...], np.ndarray],
+                  notices: dict[str, dict[tuple[Any, ...], list[str]]] | None = None,
+                  groups: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
+    """:func:`remedies`' rows from the checked fees, group by group; with ``groups`` those of
+    the groups matching it (and maybe others: filter what it gives)."""
+    status = monthly_status(_narrowed(results, groups), _remedy_names(remedy), remedy.keys,
+                            axis)
+    _add_notices(status, _matching(notices, remedy.keys, groups))
+    paid = [g for g in fee if not groups or group_matches(dict(zip(remedy.keys, g)), groups)]
+    return _remedy_rows(remedy, status, axis, fee, paid)
+
+
+def _remedy_rows(remedy: ir.Remedy, status: Mapping[tuple[Any, ...], Status], axis: Axis,
+                 fee: dict[tuple[Any, ...], np.ndarray], paid: Iterable[tuple[Any, ...]]
+                 ) -> Iterator[dict[str, Any]]:
+    """The rows of the groups with verdicts or notices and of those ``paid`` (fees checked)."""
+    end = _month_index(remedy.forfeit_at, axis) if remedy.forfeit_at else None
+    for g in sorted(set(status) | set(paid), key=_group_order):
+        yield from _remedy_months(remedy, g, status.get(g, {}), fee[g], axis, end)
 
 
 def _remedy_months(remedy: ir.Remedy, g: tuple[Any, ...], status: Status, fee: np.ndarray,

@@ -12,14 +12,14 @@ made from the evaluation :func:`narrow` filters the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from ..diagnostics import did_you_mean
+from ..evaluate import RowSequence, group_values_of, row_kept
 from ..visible import visible
-from .view import matches
 
 
 class FilterError(Exception):
@@ -37,8 +37,7 @@ def resolve(ev: Any, provider: str | None, groups: Sequence[str],
     for mid in measures or ():
         if mid not in ids:
             raise FilterError(_unknown("measure", mid, ids, ev.plan.contract.file))
-    values = (ev.results.group_values() if hasattr(ev.results, "group_values")
-              else _group_values(ev.results))
+    values = rows_of(ev.results).group_values()
     for key, value in wanted.items():
         if key not in values:
             raise FilterError(_unknown("group key", key, sorted(values), ev.plan.contract.file))
@@ -55,12 +54,42 @@ def _key_value(text: str) -> tuple[str, str]:
     return key, value
 
 
-def _group_values(results: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for r in results:
-        for k, v in r["group"].items():
-            out.setdefault(k, set()).add("(none)" if v is None else str(v))
-    return out
+@attrs.frozen(eq=False)
+class _Listed:
+    """Rows held in a list (an evaluation made by hand, the reference interpreter's), seen
+    through the :class:`~pmir_dsl.evaluate.RowSequence` protocol: filtered as they are read."""
+
+    rows: Iterable[dict[str, Any]]
+    groups: Mapping[str, str] = attrs.field(factory=dict)
+    measures: Sequence[str] | None = None
+
+    def only(self, groups: Mapping[str, str] | None = None,
+             measures: Sequence[str] | None = None) -> _Listed:
+        return _Listed([r for r in self.rows if keep_row(r, groups or {}, measures)])
+
+    def group_values(self) -> dict[str, set[str]]:
+        return group_values_of(self.rows)
+
+    def any_failed(self) -> bool:
+        return any(r.get("met") is False for r in self.rows)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.rows)
+
+
+def rows_of(rows: Iterable[dict[str, Any]]) -> RowSequence:
+    """``rows`` as a :class:`~pmir_dsl.evaluate.RowSequence`: lazy rows (evaluate.Results,
+    LazyRows) as they are, which filter before they build; a list filtered as read."""
+    return rows if isinstance(rows, RowSequence) else _Listed(rows)
+
+
+def only(rows: Iterable[dict[str, Any]], groups: Mapping[str, str],
+         measures: Sequence[str] | None) -> Iterable[dict[str, Any]]:
+    """The rows the filters keep; lazy ones filtered before they are built."""
+    if not groups and measures is None:
+        return rows
+    kept = rows_of(rows).only(groups, measures)
+    return kept.rows if isinstance(kept, _Listed) else kept
 
 
 def _unknown(what: str, name: str, have: list[str], where: str) -> str:
@@ -73,9 +102,7 @@ def _unknown(what: str, name: str, have: list[str], where: str) -> str:
 def keep_row(row: Mapping[str, Any], groups: Mapping[str, str],
              measures: Sequence[str] | None) -> bool:
     """Whether a result, cohort, review or remedy row passes the filters."""
-    if groups and not matches(row.get("group", {}), groups):
-        return False
-    return measures is None or "measure" not in row or row["measure"] in measures
+    return row_kept(row, groups, measures)
 
 
 def filter_json(d: dict[str, Any], groups: Mapping[str, str],
@@ -100,9 +127,7 @@ def narrow(ev: Any, groups: Mapping[str, str], measures: Sequence[str] | None) -
     review packs: what they show of a provider is what its JSON holds."""
     if not groups and measures is None:
         return ev
-    kept = {key: [r for r in getattr(ev, key) if keep_row(r, groups, measures)]
-            for key in EVALUATION_LISTS[1:]}
-    kept["results"] = list(kept_results(ev.results, groups, measures))
+    kept = {key: list(only(getattr(ev, key), groups, measures)) for key in EVALUATION_LISTS}
     plan = ev.plan
     if measures is not None:
         plan = attrs.evolve(plan, measures=tuple(mp for mp in plan.measures
@@ -120,10 +145,12 @@ def describe(groups: Mapping[str, str], measures: Sequence[str] | None) -> str |
 
 def filter_lists(d: dict[str, Any], ev: Any, groups: Mapping[str, str],
                  measures: Sequence[str] | None) -> dict[str, Any]:
-    """:func:`filter_json`, the result rows of ``ev`` filtered before they are built (those
-    of groups and measures left out never are)."""
-    out = filter_json({**d, "results": []}, groups, measures)
-    out["results"] = kept_results(d["results"], groups, measures)
+    """:func:`filter_json`, the lazy lists of ``ev`` (results, escalations, remedies)
+    filtered before they are built (rows of the groups and measures left out never are)."""
+    lazy = ("results", "escalations", "remedies")
+    out = filter_json({**d, **{key: [] for key in lazy}}, groups, measures)
+    for key in lazy:
+        out[key] = only(d[key], groups, measures)
     return out
 
 
@@ -131,14 +158,10 @@ def kept_results(rows: Iterable[dict[str, Any]], groups: Mapping[str, str],
                  measures: Sequence[str] | None) -> Iterable[dict[str, Any]]:
     """The result rows the filters keep; lazy rows (evaluate.Results) are filtered before they
     are built, so those left out never are."""
-    if hasattr(rows, "only"):
-        return rows.only(groups, measures)  # type: ignore[no-any-return]
-    return [r for r in rows if keep_row(r, groups, measures)]
+    return only(rows, groups, measures)
 
 
 def failed(results: Iterable[Mapping[str, Any]], groups: Mapping[str, str],
            measures: Sequence[str] | None) -> bool:
     """Whether any result the filters keep is an assessed, failed target (exit status 1)."""
-    if hasattr(results, "only"):  # lazy rows: those filtered out are not built
-        return results.only(groups, measures).any_failed()  # type: ignore[attr-defined]
-    return any(r["met"] is False for r in results if keep_row(r, groups, measures))
+    return rows_of(results).only(groups, measures).any_failed()  # type: ignore[arg-type]
