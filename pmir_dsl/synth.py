@@ -661,8 +661,9 @@ ESF_WEAK_UNIT = 3
 #: The regime's story (7.4-7.15), one LEP area each: Leeds City Region meets every MPL and
 #: stays on Level 1; Black Country records late over the winter (a spell of late recordings)
 #: and recovers; Cornwall starts too few referrals for four months (a spell of a low start
-#: rate), goes to Level 3 and recovers; Greater Manchester (Provider C, the weak unit) starts
-#: too few referrals month after month and reaches Level 4.
+#: rate), goes to Level 3 and recovers; Greater Manchester (Provider C: slow to act, and the
+#: weak unit) keeps a cumulative backlog above 2% and starts too few referrals month after
+#: month, and reaches Level 4. Spells are calendar months, whatever the start date.
 #: Probability that a referral starts (else it does not start), per unit.
 ESF_START: tuple[float, ...] = (0.92, 0.93, 0.84, 0.62, 0.92, 0.92)
 #: The start rate behind each unit's starts profile (the tender); the weak unit over-promised.
