@@ -502,15 +502,17 @@ def _expected_by_month(
 
 def _record_dates(
     rng: np.random.Generator, ref: np.ndarray, event: np.ndarray, p_late: np.ndarray,
-    cal: np.busdaycalendar,
+    cal: np.busdaycalendar, lag: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The day an action (a start, a did-not-start) is recorded on PRaP: 0-3 working days after
-    it, or for the late ones 21-45 working days after the referral (never before the event)."""
+    """The day an action (a start, a did-not-start) is recorded on PRaP: ``lag`` working days
+    after it (default: drawn from ``RECORD_LAG``, 0-3), or for the late ones 21-45 working days
+    after the referral (never before the event)."""
     n = len(ref)
     late = rng.random(n) < p_late
     lo, hi = LATE_RECORD
     k_late = lo + np.minimum(rng.geometric(0.12, n) - 1, hi - lo)
-    lag = _draw(rng, n, RECORD_LAG)
+    if lag is None:
+        lag = _draw(rng, n, RECORD_LAG)
     recorded = _workday(np.where(late, ref, event), np.where(late, k_late, lag), cal)
     return np.maximum(recorded, event)
 
@@ -656,23 +658,46 @@ ESF_UNITS: tuple[tuple[int, int, int], ...] = (
 )
 ESF_UNIT_SHARES: tuple[float, ...] = (0.17, 0.11, 0.15, 0.15, 0.26, 0.16)
 ESF_WEAK_UNIT = 3
+#: The regime's story (7.4-7.15), one LEP area each: Leeds City Region meets every MPL and
+#: stays on Level 1; Black Country records late over the winter (a spell of late recordings)
+#: and recovers; Cornwall starts too few referrals for four months (a spell of a low start
+#: rate), goes to Level 3 and recovers; Greater Manchester (Provider C: slow to act, and the
+#: weak unit) keeps a cumulative backlog above 2% and starts too few referrals month after
+#: month, and reaches Level 4. Spells are calendar months, whatever the start date.
 #: Probability that a referral starts (else it does not start), per unit.
-ESF_START: tuple[float, ...] = (0.885, 0.88, 0.86, 0.70, 0.89, 0.875)
+ESF_START: tuple[float, ...] = (0.92, 0.93, 0.84, 0.62, 0.92, 0.92)
 #: The start rate behind each unit's starts profile (the tender); the weak unit over-promised.
 ESF_TENDER_START: tuple[float, ...] = (0.80, 0.80, 0.80, 0.85, 0.81, 0.80)
 #: Probability that the Start / Did not Start action is recorded late (after 20 WD).
-ESF_LATE: tuple[float, ...] = (0.03, 0.03, 0.04, 0.09, 0.025, 0.03)
+ESF_LATE: tuple[float, ...] = (0.0, 0.0, 0.04, 0.09, 0.0, 0.0)
+#: Spells (unit, first and last referral month, probability) that replace a unit's ESF_LATE
+#: and ESF_START for the referrals of those months.
+ESF_LATE_SPELLS: tuple[tuple[int, str, str, float], ...] = ((0, "2023-12", "2024-01", 0.25),)
+ESF_START_SPELLS: tuple[tuple[int, str, str, float], ...] = ((1, "2024-02", "2024-05", 0.55),)
+#: Units whose provider acts on a referral fast: the start (or did not start) on the day of the
+#: referral or within 2 working days, recorded on PRaP the same day as a rule. The others start
+#: 3..15 working days after the referral and record 0..3 working days after.
+ESF_FAST: tuple[bool, ...] = (True, True, False, False, True, True)
 #: Start 3..15 working days after the referral; did not start decided 1..10 working days after.
 ESF_START_DAYS: tuple[float, ...] = (
     0.24, 0.22, 0.16, 0.11, 0.07, 0.05, 0.04, 0.03, 0.02, 0.02, 0.02, 0.01, 0.01,
 )
 ESF_DNS_DAYS: tuple[float, ...] = (0.10, 0.16, 0.18, 0.15, 0.12, 0.09, 0.07, 0.06, 0.04, 0.03)
-#: Never recorded (backlog): probability base + recent * exp(-age / scale), age in working days
-#: at the extract date: a backlog of recent referrals being worked through and an old tail.
-ESF_STUCK = (0.001, 0.06, 25.0)
+#: A fast unit's start 0..2 and did not start 0..1 working days after the referral, and its
+#: recording 0..1 working days after the action.
+ESF_FAST_START_DAYS: tuple[float, ...] = (0.75, 0.2, 0.05)
+ESF_FAST_DNS_DAYS: tuple[float, ...] = (0.8, 0.2)
+ESF_FAST_RECORD_LAG: tuple[float, ...] = (0.95, 0.05)
+#: Never recorded (backlog), per unit: probability base + recent * exp(-age / scale), age in
+#: working days at the extract date: a backlog of recent referrals being worked through and
+#: (Greater Manchester) an old tail.
+ESF_STUCK: tuple[tuple[float, float, float], ...] = (
+    (0.0, 0.06, 4.0), (0.0, 0.06, 4.0), (0.004, 0.06, 25.0), (0.006, 0.06, 25.0),
+    (0.0, 0.06, 4.0), (0.0, 0.06, 4.0),
+)
 #: Achieved job outcome rates (share of starts), per unit.
-ESF_SHORT: tuple[float, ...] = (0.36, 0.34, 0.35, 0.26, 0.37, 0.33)
-ESF_SUSTAINED: tuple[float, ...] = (0.20, 0.185, 0.205, 0.12, 0.215, 0.18)
+ESF_SHORT: tuple[float, ...] = (0.555, 0.59, 0.35, 0.26, 0.59, 0.531)
+ESF_SUSTAINED: tuple[float, ...] = (0.28, 0.26, 0.205, 0.12, 0.30, 0.25)
 #: Tendered outcome rates, in ten-thousandths of the starts (ESF 7.3: one rate per cohort).
 ESF_TENDER_SHORT: tuple[int, ...] = (3300, 3250, 3400, 3350, 3500, 3125)
 ESF_TENDER_SUSTAINED: tuple[int, ...] = (1800, 1650, 1900, 1850, 2000, 1575)
@@ -690,6 +715,18 @@ ESF_SHAPE: tuple[int, ...] = (0, 1, 0, 1, 0, 1)
 ESF_OUTCOMES: tuple[str, ...] = ("short_job", "sustained_job")
 
 
+def _esf_spells(
+    values: Sequence[float], spells: Sequence[tuple[int, str, str, float]], unit: np.ndarray,
+    month: np.ndarray,
+) -> np.ndarray:
+    """Per row, its unit's value, or a spell's where the row's unit and month are in one."""
+    out = np.asarray(values)[unit]
+    for code, first, last, value in spells:  # a loop over the few spells, not over rows
+        rows = (unit == code) & (month >= np.datetime64(first, "M"))
+        out = np.where(rows & (month <= np.datetime64(last, "M")), value, out)
+    return out
+
+
 def _esf_referrals(
     rng: np.random.Generator, n: int, ref: np.ndarray, start: np.datetime64,
     extract: np.datetime64, cal: np.busdaycalendar,
@@ -697,16 +734,21 @@ def _esf_referrals(
     """The ``referrals`` table, plus per row: unit code, start date, started-and-recorded, and
     whether the row carries a deliberate error."""
     unit = _draw(rng, n, ESF_UNIT_SHARES).astype(np.int8)
-    starts = rng.random(n) < np.asarray(ESF_START)[unit]
-    k_start = 3 + _draw(rng, n, ESF_START_DAYS)
-    k_dns = 1 + _draw(rng, n, ESF_DNS_DAYS)
+    month = ref.astype("datetime64[M]")
+    starts = rng.random(n) < _esf_spells(ESF_START, ESF_START_SPELLS, unit, month)
+    fast = np.asarray(ESF_FAST)[unit]
+    k_start = np.where(fast, _draw(rng, n, ESF_FAST_START_DAYS), 3 + _draw(rng, n, ESF_START_DAYS))
+    k_dns = np.where(fast, _draw(rng, n, ESF_FAST_DNS_DAYS), 1 + _draw(rng, n, ESF_DNS_DAYS))
     event = _workday(ref, np.where(starts, k_start, k_dns), cal)
     del k_start, k_dns
-    recorded = _record_dates(rng, ref, event, np.asarray(ESF_LATE)[unit], cal)
+    lag = np.where(fast, _draw(rng, n, ESF_FAST_RECORD_LAG), _draw(rng, n, RECORD_LAG))
+    late = _esf_spells(ESF_LATE, ESF_LATE_SPELLS, unit, month)
+    recorded = _record_dates(rng, ref, event, late, cal, lag)
+    del fast, lag, late, month
 
     # backlog: never recorded (mostly recent referrals), or recorded after the extract date
     age = np.busday_count(ref, extract, busdaycal=cal)
-    base, recent, scale = ESF_STUCK
+    base, recent, scale = np.asarray(ESF_STUCK)[unit].T
     stuck = rng.random(n) < base + recent * np.exp(-age / scale)
     del age
     pending = stuck | (recorded > extract)

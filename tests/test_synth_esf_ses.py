@@ -248,14 +248,31 @@ def test_esf_event_chain(esf: dict[str, pa.Table]) -> None:
     event = np.where(has_start, start, dns)
     ok = has_rec & (rec >= ref) & (event >= ref)  # rows without a deliberate error
     assert (rec[ok] >= event[ok]).all()
-    s = ok & has_start
-    assert (start[s] >= workday(ref[s], 3)).all() and (start[s] <= workday(ref[s], 15)).all()
-    d = ok & has_dns
-    assert (dns[d] >= workday(ref[d], 1)).all() and (dns[d] <= workday(ref[d], 10)).all()
+    # Provider C (Greater Manchester) starts 3-15 and decides a did-not-start 1-10 working
+    # days after the referral; the other, fast, providers act on the day or within 2 (1)
+    slow = texts(r, "lep_area") == "Greater Manchester"
+    for rows, (lo, hi) in ((ok & has_start & slow, (3, 15)), (ok & has_start & ~slow, (0, 2)),
+                           (ok & has_dns & slow, (1, 10)), (ok & has_dns & ~slow, (0, 1))):
+        assert (event[rows] >= workday(ref[rows], lo)).all()
+        assert (event[rows] <= workday(ref[rows], hi)).all()
+    fast = ok & ~slow & (rec <= workday(ref, 20))
+    assert (rec[fast] <= workday(event[fast], 1)).all()
     late = ok & (rec > workday(ref, 20))
     assert 0.02 < late.sum() / has_rec.sum() < 0.08
     assert (rec[late] <= workday(ref[late], 45)).all()
     assert 0.78 < has_start.mean() < 0.86
+
+
+def test_esf_late_recording(esf: dict[str, pa.Table]) -> None:
+    """Late recordings (after 20 working days) are Provider C's, and Black Country's in its
+    spell of December 2023 and January 2024 only; Leeds and Cornwall record every one on time."""
+    r = esf["referrals"]
+    ref, rec = dates(r, "referral_date"), dates(r, "recorded_date")
+    late = ~np.isnat(rec) & (rec > workday(ref, 20))
+    lep = texts(r, "lep_area")
+    month = ref.astype("datetime64[M]").astype(str)
+    assert set(lep[late].tolist()) == {"Greater Manchester", "Black Country"}
+    assert set(month[late & (lep == "Black Country")].tolist()) == {"2023-12", "2024-01"}
 
 
 def test_esf_backlog_tail(esf: dict[str, pa.Table]) -> None:
@@ -263,10 +280,12 @@ def test_esf_backlog_tail(esf: dict[str, pa.Table]) -> None:
     r = esf["referrals"]
     ref, rec = dates(r, "referral_date"), dates(r, "recorded_date")
     missing = np.isnat(rec)
-    assert missing[ref > EXTRACT - 7].mean() > 0.5
+    assert missing[ref > EXTRACT - 7].mean() > 0.2
     old = missing & (workday(ref, 40) < EXTRACT)
     ids = texts(r, "referral_id")[old].tolist()
-    assert ids == ["E0000864", "E0001434", "E0001588", "E0001812", "E0001868", "E0002252"]
+    assert ids == ["E0000271", "E0000458", "E0000502", "E0000575", "E0001048", "E0001123",
+                   "E0002138", "E0002288", "E0002418", "E0002601"]
+    assert set(texts(r, "lep_area")[old].tolist()) == {"Greater Manchester"}
     assert 0.01 < missing.mean() < 0.04
 
 
@@ -420,7 +439,7 @@ def test_esf_weak_performer(esf: dict[str, pa.Table]) -> None:
             assert rate >= Fraction(80, 100), key
             assert actual[-1] >= expected[-1], key
     assert below[WEAK_UNIT] >= 6
-    assert below[("Greater Manchester", "ALL")] == 0
+    assert below[("Greater Manchester", "ALL")] == 1  # its first month, 2023-04
     assert sum(v for k, v in below.items() if k != WEAK_UNIT) <= 1
 
 
@@ -449,13 +468,13 @@ def test_esf_deliberate_errors(esf: dict[str, pa.Table]) -> None:
     ids = texts(r, "referral_id")
     ref, start, dns, rec = (dates(r, c) for c in ("referral_date", "start_date", "dns_date",
                                                    "recorded_date"))
-    assert ids[rec < ref].tolist() == ["E0000898", "E0000943", "E0002393"]
-    assert ids[start < ref].tolist() == ["E0000706", "E0002440", "E0002468"]
+    assert ids[rec < ref].tolist() == ["E0001816", "E0002645", "E0002775"]
+    assert ids[start < ref].tolist() == ["E0001824", "E0002125", "E0002264"]
     assert not (dns < ref).any()
     known = set(ids.tolist())
     unknown = [i for i in o["referral_id"].to_pylist() if i not in known]
-    assert unknown == ["E0003013", "E0003015", "E0003018"]
-    assert before_start(r, o) == ["E0001664"]
+    assert unknown == ["E0003018", "E0003024", "E0003025"]
+    assert before_start(r, o) == ["E0000897"]
 
 
 def test_ses_deliberate_errors(ses: dict[str, pa.Table]) -> None:
