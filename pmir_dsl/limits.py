@@ -11,6 +11,7 @@ a looked-up target adds up at most one rate per record of the measure's table. B
 
 from __future__ import annotations
 
+import threading
 import weakref
 from typing import Any
 
@@ -196,6 +197,7 @@ def _dates_shown(col: Column, rows: np.ndarray) -> tuple[str, ...]:
 #: far-date check, the as-of date, the calendar's years and the far-date warning all ask for
 #: the same columns.
 _SPANS: dict[int, tuple[Any, tuple[np.datetime64 | None, np.datetime64 | None]]] = {}
+_SPANS_LOCK = threading.Lock()
 
 
 def date_span(dates: np.ndarray) -> tuple[np.datetime64 | None, np.datetime64 | None]:
@@ -218,10 +220,11 @@ def remember_span(dates: np.ndarray, span: tuple[np.datetime64 | None, np.dateti
                   ) -> None:
     """Record the span of a date column found another way (the loader has Arrow's, which skips
     nulls without a pass of its own), so that :func:`date_span` returns it."""
-    if len(_SPANS) > 256:  # forget the columns no longer alive
-        for key in [k for k, (ref, _) in _SPANS.items() if ref() is None]:
-            del _SPANS[key]
-    _SPANS[id(dates)] = (weakref.ref(dates), span)
+    with _SPANS_LOCK:  # chunks on threads remember spans at once
+        if len(_SPANS) > 256:  # forget the columns no longer alive
+            for key in [k for k, (ref, _) in _SPANS.items() if ref() is None]:
+                del _SPANS[key]
+        _SPANS[id(dates)] = (weakref.ref(dates), span)
 
 
 # ---- the length of an evaluation -----------------------------------------------------------------
