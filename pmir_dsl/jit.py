@@ -52,8 +52,7 @@ def kernel(fn: F) -> F:
         if not compiled:
             with _LOCK:  # two threads' first calls compile it once
                 if not compiled:
-                    import numba  # noqa: PLC0415  (lazy: only runs that use a loop pay for it)
-                    compiled.append(numba.njit(cache=True, nogil=True)(fn))
+                    compiled.append(_compile(fn))
         return compiled[0](*args)
 
     call.py_func = fn  # type: ignore[attr-defined]
@@ -61,6 +60,18 @@ def kernel(fn: F) -> F:
 
 
 _PRELOADED: list[threading.Thread] = []
+
+
+def _compile(fn: Callable[..., Any]) -> Any:
+    """``fn`` compiled by numba, cached on disk where numba finds a folder it can write (beside
+    the module, else its per-user cache); compiled afresh in each process where it finds none
+    (a read-only installation and home), rather than failing the run."""
+    import numba  # noqa: PLC0415  (lazy: only runs that use a loop pay for it)
+
+    try:
+        return numba.njit(cache=True, nogil=True)(fn)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return numba.njit(nogil=True)(fn)
 
 
 def preload() -> None:

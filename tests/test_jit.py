@@ -74,3 +74,25 @@ def test_preload_imports_numba_once(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
     assert "numba" in sys.modules
+
+
+def test_a_kernel_still_runs_where_numba_cannot_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only installation and home: numba finds no cache folder and refuses cache=True;
+    the loop is compiled without a cache instead of failing the run."""
+    import numba
+
+    real = numba.njit
+    asked: list[bool] = []
+
+    def njit(*args: object, cache: bool = False, **kwargs: object) -> object:
+        asked.append(cache)
+        if cache:
+            raise RuntimeError("cannot cache function '_double': no locator available for file")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(numba, "njit", njit)
+
+    @jit.kernel
+    def _double(values: np.ndarray) -> np.ndarray:
+        return values * 2
+    assert np.array_equal(_double(np.arange(3)), [0, 2, 4])
+    assert asked == [True, False]
