@@ -581,9 +581,7 @@ class MeasurePlan:
         t = self.measure.table
         n = b.tables[t].rows
         event = np.ascontiguousarray(b.column(t, w.event).values).view(np.int64)
-        in_pop = np.ones(1, dtype=np.bool_) if excl.everyone else \
-            np.ascontiguousarray(excl.in_pop, dtype=np.bool_)
-        prior = excl.any if excl.checks else np.zeros(1, dtype=np.bool_)
+        in_pop, prior = excl.loop_masks()
         status, met = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
         deadline, reason = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int8)
         hits = np.zeros(5, dtype=np.int64)
@@ -771,9 +769,7 @@ class MeasurePlan:
             span.days().astype("datetime64[M]").astype(np.int64) - b.first_month, -1))
         until, anchor = (np.ascontiguousarray(b.column(t, c).values).view(np.int64)
                          for c in (spec.until, period))
-        in_pop = np.ones(1, dtype=np.bool_) if excl.everyone else \
-            np.ascontiguousarray(excl.in_pop, dtype=np.bool_)
-        prior = excl.any if excl.checks else np.zeros(1, dtype=np.bool_)
+        in_pop, prior = excl.loop_masks()
         first, end = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
         status, before = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
         found = kernels_eval.backlog_verdicts(
@@ -1104,6 +1100,13 @@ class Exclusions:
         if hit.any():
             self.checks.append((check, hit))
             self.any |= hit
+
+    def loop_masks(self) -> tuple[np.ndarray, np.ndarray]:
+        """(in the population, excluded so far) as the compiled loops of
+        :mod:`pmir_dsl.kernels_eval` read them: one value where it is every record's."""
+        in_pop = np.ones(1, dtype=np.bool_) if self.everyone else \
+            np.ascontiguousarray(self.in_pop, dtype=np.bool_)
+        return in_pop, self.any if self.checks else np.zeros(1, dtype=np.bool_)
 
 
 def deadline_within(w: ir.WithinDays, b: Batch, table: str, excl: Exclusions) -> np.ndarray:
