@@ -312,18 +312,10 @@ def _read(source: _Source, spec: TableSpec) -> pa.Table:
     if source.kind == "csv":
         return _read_csv(source.files[0], names)
     coded = [c.name for c in spec.columns if c.type in _CODED]
-    if jit.wanted(_parquet_rows(source.files)):  # numba imported while Arrow reads the files
-        jit.preload()
-    return _concat_parts(source, [_read_parquet(path, names, coded) for path in source.files])
-
-
-def _parquet_rows(files: Sequence[Path]) -> int:
-    """The rows of Parquet ``files`` from their footers (0 for any that cannot be read: the read
-    that follows says why)."""
-    try:
-        return sum(pq.read_metadata(path).num_rows for path in files)
-    except (pa.ArrowException, OSError):
-        return 0
+    files = [(path, _open_parquet(path, names, coded)) for path in source.files]
+    if jit.wanted(sum(f.metadata.num_rows for _, f in files)):  # numba imported while Arrow
+        jit.preload()  # reads the files (their rows known from the footers)
+    return _concat_parts(source, [_read_parquet(path, f, names, coded) for path, f in files])
 
 
 def _missing_columns(file: str, names: Sequence[str], header: Sequence[str]) -> list[DataProblem]:
@@ -549,18 +541,27 @@ def _unreadable(file: str, error: Exception, header: Sequence[str]) -> DataProbl
     return DataProblem(file, f"cannot read the file: {text}", column, rows, values, len(rows), hint)
 
 
-def _read_parquet(path: Path, names: list[str], coded: Sequence[str] = ()) -> pa.Table:
-    """Read the declared columns of one Parquet file, strings normalised to ``pa.string()``.
-
-    ``coded`` (text and category columns) are read as Arrow dictionaries of strings, as
-    Parquet stores them: they are parsed by their distinct values (:func:`_parse_coded`), so a
-    column of 10M referrals and 5 providers costs 5 string operations, not 10M."""
+def _open_parquet(path: Path, names: list[str], coded: Sequence[str]) -> pq.ParquetFile:
+    """One Parquet file opened (its footer read) to read the declared columns: ``coded`` (text
+    and category columns) as Arrow dictionaries of strings, as Parquet stores them."""
     try:
         parquet = pq.ParquetFile(path, read_dictionary=list(coded) or None, memory_map=True,
                                  pre_buffer=True)  # fewer, larger reads: 10M rows 1.25 -> 0.8 s
-        missing = _missing_columns(str(path), names, parquet.schema_arrow.names)
-        if missing:
-            raise DataError(missing)
+    except (pa.ArrowException, OSError) as error:
+        raise DataError(_unreadable(str(path), error, [])) from None
+    missing = _missing_columns(str(path), names, parquet.schema_arrow.names)
+    if missing:
+        raise DataError(missing)
+    return parquet
+
+
+def _read_parquet(path: Path, parquet: pq.ParquetFile, names: list[str],
+                  coded: Sequence[str] = ()) -> pa.Table:
+    """Read the declared columns of one opened Parquet file, strings normalised to
+    ``pa.string()``. ``coded`` columns are parsed by their distinct values
+    (:func:`_parse_coded`), so a column of 10M referrals and 5 providers costs 5 string
+    operations, not 10M."""
+    try:
         table = parquet.read(columns=names, use_threads=True)
     except (pa.ArrowException, OSError) as error:
         raise DataError(_unreadable(str(path), error, [])) from None
