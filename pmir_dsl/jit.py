@@ -56,6 +56,7 @@ def kernel(fn: F) -> F:
         return compiled[0](*args)
 
     call.py_func = fn  # type: ignore[attr-defined]
+    call.compiled = compiled  # type: ignore[attr-defined]  # the dispatcher, once loaded
     return call  # type: ignore[return-value]
 
 
@@ -75,9 +76,9 @@ def _compile(fn: Callable[..., Any]) -> Any:
 
 
 def preload() -> None:
-    """Import numba on another thread (while tables are read), once per process. The thread is
-    not a daemon: a run that stops early waits for the import to finish rather than leave it
-    half done at exit."""
+    """Import numba and load a first loop from its cache on another thread (while tables are
+    read), once per process. The thread is not a daemon: a run that stops early waits for it to
+    finish rather than leave the import half done at exit."""
     with _LOCK:
         if _PRELOADED:
             return
@@ -89,4 +90,21 @@ def _import() -> None:
     try:
         import numba  # noqa: F401, PLC0415
     except ImportError:  # pragma: no cover - numba is a dependency; the first kernel says so
+        return
+    _warm()
+
+
+def _warm() -> None:
+    """Load one loop from numba's cache, with the argument types the evaluation passes it: the
+    first loop a process loads sets up numba's code generation (about 0.2 s, more than the
+    import's remainder), which then overlaps the read instead of delaying the evaluation. A
+    failure here is left to the evaluation's own first call, which reports it."""
+    import numpy as np  # noqa: PLC0415
+
+    from . import kernels_eval  # noqa: PLC0415  (kernels_eval imports this module)
+
+    try:
+        kernels_eval.day_span(np.zeros(1, np.int64), np.empty(1, np.int32),
+                              np.empty(1, np.bool_))
+    except Exception:  # noqa: BLE001  # pragma: no cover - the evaluation's call reports it
         pass

@@ -74,6 +74,24 @@ def test_preload_imports_numba_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "numba" in sys.modules
 
 
+def test_preload_loads_the_first_loop_with_the_types_the_evaluation_passes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The preload thread loads day_span (numba's code generation set up off the evaluation's
+    path), with the very argument types of the evaluation's calls: one signature, so the
+    evaluation reuses what was loaded instead of compiling a second version."""
+    from pmir_dsl import kernels_eval
+    from pmir_dsl.calendar import DaySpan
+
+    monkeypatch.setattr(jit, "_PRELOADED", [])
+    jit.preload()
+    jit._PRELOADED[0].join()
+    assert kernels_eval.day_span.compiled  # type: ignore[attr-defined]
+    span = DaySpan.of(np.array(["2024-01-03", "NaT", "2024-01-01"], dtype="datetime64[D]"),
+                      compiled=True)
+    assert (span.size, list(span.at), list(span.ok)) == (3, [2, 3, 0], [True, False, True])
+    assert len(kernels_eval.day_span.compiled[0].signatures) == 1  # type: ignore[attr-defined]
+
+
 def test_a_kernel_still_runs_where_numba_cannot_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     """A read-only installation and home: numba finds no cache folder and refuses cache=True;
     the loop is compiled without a cache instead of failing the run."""
