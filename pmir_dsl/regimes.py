@@ -34,7 +34,7 @@ def status_key(measure: str, basis: str) -> str:
 
 
 def monthly_status(results: Sequence[dict[str, Any]], measures: set[str], keys: tuple[str, ...],
-                   axis: Axis) -> Mapping[tuple[Any, ...], Status]:
+                   axis: Axis) -> GroupStatus:
     """Per group values: each named measure's verdicts over the month axis (``measures`` holds
     :func:`status_key` names: in-month by the measure's name, other bases with theirs). Lazy
     results (evaluate.Results) decide them from the counts, building no row; a filtered view
@@ -49,7 +49,8 @@ def monthly_status(results: Sequence[dict[str, Any]], measures: set[str], keys: 
             g = tuple(r["group"][k] for k in keys)
             months = out[g].setdefault(key, [None] * axis.size)
             months[index[r["period"]]] = r["met"]
-    return out
+    decided = dict(out)
+    return GroupStatus(list(decided), decided.__contains__, decided.__getitem__)
 
 
 class GroupStatus(Mapping[tuple[Any, ...], Status]):
@@ -249,15 +250,12 @@ def escalation_rows(regime: ir.Regime, status: dict[tuple[Any, ...], Status], ax
             yield row
 
 
-def _add_notices(status: Mapping[tuple[Any, ...], Status],
+def _add_notices(status: GroupStatus,
                  notices: dict[str, dict[tuple[Any, ...], list[str]]] | None) -> None:
     """Put each notice's running months beside the measures' verdicts of its groups."""
     for name, groups in (notices or {}).items():
         for g, months in groups.items():
-            if isinstance(status, GroupStatus):
-                status.add(g, status_key(name, "notice"), months)
-            else:
-                status[g][status_key(name, "notice")] = months  # type: ignore[assignment]
+            status.add(g, status_key(name, "notice"), months)
 
 
 def _allocation(regime: ir.Regime, axis: Axis, i: int) -> bool:
