@@ -481,6 +481,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def child_main(argv: list[str]) -> int:
     kind, rest = argv[0], argv[1:]
+    if kind != "generate":  # the process measured allocates as pmirc's does
+        from pmir_dsl.memory import reuse_freed_memory
+
+        reuse_freed_memory()  # as pmirc's command line does (pmir_dsl/cli.py)
     if kind == "generate":
         out = child_generate(int(rest[0]), int(rest[1]), rest[2], Path(rest[3]))
     elif kind == "load":

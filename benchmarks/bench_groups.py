@@ -76,7 +76,9 @@ def child(folder: Path) -> dict[str, Any]:
 
     from pmir_dsl import pipeline
     from pmir_dsl.load import load_tables
+    from pmir_dsl.memory import reuse_freed_memory
 
+    reuse_freed_memory()  # the process allocates as pmirc's command line does (pmir_dsl/cli.py)
     plan = pipeline.compile_file(CONTRACT)
     out: dict[str, Any] = {}
     t = time.perf_counter()

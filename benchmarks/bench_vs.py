@@ -83,8 +83,10 @@ def inprocess(folder: Path) -> dict[str, float]:
     import numpy as np
 
     from pmir_dsl.load import load_tables
+    from pmir_dsl.memory import reuse_freed_memory
     from pmir_dsl.pipeline import compile_file, evaluate
 
+    reuse_freed_memory()  # the process allocates as pmirc's command line does (pmir_dsl/cli.py)
     plan = compile_file(CONTRACT)
     t0 = time.perf_counter()
     tables = load_tables(folder, plan.contract.used_tables())

@@ -41,6 +41,37 @@ def test_freed_arrays_are_reused_not_faulted_in_again() -> None:
     assert kept * 10 < fresh
 
 
+def test_glibc_is_told_to_keep_freed_memory_in_every_heap(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """The three mallopt settings, the top padding among them: without it glibc shrinks each
+    evaluation thread's heap to 128 KiB whenever its top is freed, and each chunk's temporaries
+    are faulted in afresh (about 100,000 faults a 10M-row AtW evaluation; docs/performance.md).
+    A thread's heap reuse depends on which heap the thread is given, so the faults themselves
+    are measured by the benchmark, not here."""
+    import ctypes
+
+    from pmir_dsl import memory
+
+    calls: list[tuple[int, int]] = []
+
+    class _Libc:
+        class mallopt:  # noqa: N801  (ctypes' function object: argtypes, restype, call)
+            argtypes: object = None
+            restype: object = None
+
+            def __new__(cls, param: int, value: int) -> int:  # type: ignore[misc]
+                calls.append((param, value))
+                return 1
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: _Libc)
+    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
+    memory._glibc_keeps_freed_memory()
+    assert calls == [(-4, 0), (-1, 2**31 - 1), (-2, 64 << 20)]  # M_MMAP_MAX, TRIM, TOP_PAD
+    calls.clear()
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.top_pad=1")
+    memory._glibc_keeps_freed_memory()
+    assert calls == []  # the user's own tunables stand
+
+
 def test_a_pool_or_tunables_the_user_chose_are_kept() -> None:
     """ARROW_DEFAULT_MEMORY_POOL and glibc's malloc tunables are the user's to set."""
     assert _run(True, ARROW_DEFAULT_MEMORY_POOL="system")[0] == "system"
