@@ -86,6 +86,50 @@ def triangle_counts(slot: np.ndarray, month: np.ndarray, cohort: np.ndarray,
             counts[(s * months + c) * months + (m - c)] += 1
 
 
+@jit.kernel
+def code_cells(outer: np.ndarray, inner: np.ndarray, radix: int, placed: np.ndarray,
+               month: np.ndarray, status: np.ndarray, months: int, first: np.ndarray,
+               second: np.ndarray, numerator: np.ndarray, denominator: np.ndarray,
+               cohort: np.ndarray, seen: np.ndarray, dense: np.ndarray,
+               triangle: np.ndarray) -> None:
+    """:func:`group_slots`, :func:`level_cells` and :func:`triangle_counts` of one group level
+    in one pass, counted by group code rather than slot: the code of a record is read from its
+    key columns' int32 codes (-1: missing), ``(outer + 1) * radix + inner + 1`` (``inner``
+    empty for a level of one column: ``outer + 1``), as :func:`pmir_dsl.evaluate._group_base`
+    makes it. Each placed record marks ``seen[code]`` and adds to ``dense`` [codes x months,
+    C_WIDTH] as :func:`level_cells` to its slot's, and, where ``cohort`` is not empty, a met
+    record with a cohort no later than its month to ``triangle`` [codes x months x months]."""
+    sums = len(numerator) > 0
+    steps = len(first) > 0
+    seconds = len(second) > 0
+    cohorts = len(cohort) > 0
+    pair = len(inner) > 0
+    for i in range(len(outer)):
+        if not placed[i]:
+            continue
+        c = np.int64(outer[i]) + 1
+        if pair:
+            c = c * radix + inner[i] + 1
+        seen[c] = True
+        base = c * months
+        m = month[i]
+        if m >= 0:
+            code = status[i]
+            dense[base + m, code] += 1
+            if code == 0:
+                if sums:
+                    dense[base + m, C_NUM] += numerator[i]
+                    dense[base + m, C_DEN] += denominator[i]
+                if cohorts:
+                    k = cohort[i]
+                    if k >= 0 and m >= k:
+                        triangle[(base + k) * months + (m - k)] += 1
+        if steps and first[i] >= 0:
+            dense[base + first[i], C_FIRST] += 1
+        if seconds and second[i] >= 0:
+            dense[base + second[i], C_SECOND] += 1
+
+
 def as_int64(values: np.ndarray | None) -> np.ndarray:
     """``values`` as int64 (no copy where they are), an empty array for None."""
     return np.zeros(0, np.int64) if values is None else np.asarray(values, dtype=np.int64)

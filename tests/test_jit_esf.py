@@ -20,12 +20,13 @@ from pmir_dsl import kernels_esf, stream
 from pmir_dsl.cells import Cells
 from pmir_dsl.compile import EXCLUDED, FAILED, MET, OUTSIDE, PENDING, Verdicts
 from pmir_dsl.load import load_tables
+from pmir_dsl.schema import Column, ColumnSpec, ColumnType
 from pmir_dsl.pipeline import compile_file, evaluate
 from pmir_dsl.report import json as json_report
 
 BUNDLED = [("atw_ha", "atw_ha"), ("atw_ha_mmir", "atw_ha"), ("esf", "esf"), ("ipes", "ipes"),
            ("ses", "ses"), ("work_programme", "work_programme")]
-KERNELS = ("group_slots", "level_cells", "triangle_counts", "dense_positions")
+KERNELS = ("group_slots", "level_cells", "triangle_counts", "dense_positions", "code_cells")
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
@@ -59,9 +60,11 @@ def test_bundled_contracts_give_the_same_json_with_and_without_the_loops(
     assert _json(repo, contract, data, None) == plain
     assert _json(repo, contract, data, 700) == plain
     if contract in ("esf", "ipes", "work_programme"):  # measures with cohorts or count ratios
+        assert calls["code_cells"] and calls["dense_positions"]  # their ids joined by a table
+    if contract == "esf":  # every level counted by its codes, cohort triangles with them
+        assert not calls["group_slots"] and not calls["triangle_counts"]
+    if contract in ("ipes", "work_programme"):  # oldest dates, extra sums, three-column levels
         assert calls["group_slots"] and calls["level_cells"]
-    if contract == "esf":  # and its outcomes' referral ids joined by a table over their range
-        assert calls["triangle_counts"] and calls["dense_positions"]
 
 
 def test_streamed_esf_gives_the_same_json_with_the_loops(repo: Path,
@@ -76,7 +79,7 @@ def test_streamed_esf_gives_the_same_json_with_the_loops(repo: Path,
     opened = stream.open_tables("examples/esf", plan, stream.streamable(plan.contract), 97)
     assert opened.streams
     assert json_report.render(stream.evaluate(plan, opened)) == plain
-    assert calls["group_slots"] and calls["level_cells"] and calls["triangle_counts"]
+    assert calls["code_cells"]
 
 
 # ---- each kernel against the numpy path, on seeded random records -------------------------------
@@ -138,6 +141,56 @@ def test_triangle_compiled_as_numpy(n: int, groups: int, months: int) -> None:
     compiled = evaluate_mod._triangle(v, slot, labels, months, True)
     assert compiled.cell.dtype == np.int64
     assert _fields(compiled) == _fields(evaluate_mod._triangle(v, slot, labels, months))
+
+
+def _text(rng: np.random.Generator, n: int, values: int, name: str) -> Column:
+    """A text column of ``values`` names, about one record in ten missing (-1)."""
+    codes = rng.integers(-1, values, n).astype(np.int32) if values else np.full(n, -1, np.int32)
+    return Column(ColumnSpec(name, ColumnType.TEXT, True), codes,
+                  dictionary=tuple(f"{name}{i}" for i in range(values)))
+
+
+def _numpy_slots(cols: list[Column], placed: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """Each placed record's group slot by numpy (its code's rank among the placed records'
+    codes; -1 elsewhere) and the groups' values, as the path without the loops finds them."""
+    code = np.zeros(len(placed), np.int64)
+    for col in cols:
+        code = code * (len(col.dictionary) + 1) + col.values.astype(np.int64) + 1
+    present = np.unique(code[placed])
+    slot = np.where(placed, np.searchsorted(present, code), -1)
+    return slot, evaluate_mod._decode(present, cols)
+
+
+@pytest.mark.parametrize("kind", ["rate", "ratio", "backlog_breach", "backlog", "count_ratio",
+                                  "profile"])
+@pytest.mark.parametrize(("n", "groups", "months"), SHAPES)
+def test_code_cells_count_each_level_as_numpy(kind: str, n: int, groups: int,
+                                              months: int) -> None:
+    """A level of one or two key columns and the whole contract's (summed from the level)
+    counted by group code in one pass: the counts and triangles of the numpy path over the
+    groups' slots. Missing keys, records not placed, off the axis or outside the population,
+    a level with one group (0 or 1 names: missing or one value) and many."""
+    rng = np.random.default_rng(3 * n + groups + months)
+    v, _ = _verdicts(rng, n, 1, months, kind)
+    placed = v.month >= 0
+    if v.second is not None:
+        placed = placed | (v.second >= 0)
+    measure_kind = "backlog_breach" if kind == "backlog" else kind
+    outer = _text(rng, n, groups, "lep")
+    for cols in ([outer], [outer, _text(rng, n, 3, "cor")]):
+        space = int(np.prod([len(c.dictionary) + 1 for c in cols]))
+        found = evaluate_mod._code_cells(measure_kind, v, cols, space, months, placed)
+        for level, got in ((cols, found), ([], evaluate_mod._summed(found, months))):
+            counts, triangle = evaluate_mod._coded_counts(measure_kind, v, got, level, months)
+            slot, labels = _numpy_slots(level, placed)
+            assert _fields(counts) == _fields(evaluate_mod._level_counts(
+                measure_kind, v, slot, labels, months))
+            if kind == "profile":
+                assert triangle is not None
+                assert _fields(triangle) == _fields(evaluate_mod._triangle(v, slot, labels,
+                                                                           months))
+            else:
+                assert triangle is None
 
 
 @pytest.mark.parametrize(("n", "space"), [(0, 1), (1, 1), (1000, 1), (1000, 7), (50000, 5000),
