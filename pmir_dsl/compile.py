@@ -496,6 +496,12 @@ class MeasurePlan:
             month_idx = self._placed(b, months, excl, unjoined)
             return Verdicts(status, month_idx, deadline, met,
                             np.broadcast_to(np.int64(1), met.shape), tuple(excl.checks), cohort)
+        breach = self._breach_tables(b) if b.jit and _fusable_breach(m) else None
+        if breach is not None:  # one compiled pass: exclusion, verdict codes, months
+            status, deadline, month_idx = self._breach_verdicts(
+                b, self._placed(b, months, excl, unjoined), excl, breach)
+            return Verdicts(status, month_idx, deadline, np.ones(n, dtype=bool),
+                            np.broadcast_to(np.int64(1), (n,)), tuple(excl.checks), cohort)
         met, pending, deadline = self._decide(b, excl)
         num, den = self._amounts(b, met, excl)
         if m.kind == "average" and m.count_of is not None:
@@ -804,6 +810,49 @@ class MeasurePlan:
         month_idx = np.where((month_idx >= 0) & ~excl.any, month, month_idx)  # excluded: own month
         return ~breached, ~closed & ~breached, limit, month_idx
 
+    def _breach_tables(self, b: Batch) -> tuple[np.ndarray, np.ndarray] | None:
+        """What :func:`~pmir_dsl.kernels_esf.breach_verdicts` reads of a breach count's
+        limits, once per batch: (the last day of the limit of each date of the anchor's span,
+        the month index that day counts in), each with a last entry for NaT; None where the
+        span is longer than the batch (the numpy path then)."""
+        spec = self.measure.backlog
+        assert spec is not None and spec.over_days is not None
+        t, period = self.measure.table, self.measure.period_column
+        span = b.span(t, period)
+        if span.size > max(b.tables[t].rows, 1):
+            return None
+
+        def make() -> tuple[np.ndarray, np.ndarray]:
+            step = working_step(b.cal) if spec.working else _plus_days
+            limits = span_table(span, [spec.over_days], step)  # type: ignore[list-item]
+            after = month_numbers(limits[:-1].view("datetime64[D]") + np.timedelta64(1, "D"),
+                                  NO_MONTH)
+            month = np.append(np.minimum(after, b.last_month) - b.first_month, -1)
+            return limits, month.astype(np.int64)
+        return b.cached(("breach tables", t, period, spec.over_days, spec.working), make)
+
+    def _breach_verdicts(self, b: Batch, month_idx: np.ndarray, excl: Exclusions,
+                         tables: tuple[np.ndarray, np.ndarray]
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(status, deadline, month index) of :meth:`_breach` by one compiled pass, its
+        exclusion added to ``excl``."""
+        spec = self.measure.backlog
+        assert spec is not None
+        t, period = self.measure.table, self.measure.period_column
+        n = b.tables[t].rows
+        until, anchor = (np.ascontiguousarray(b.column(t, c).values).view(np.int64)
+                         for c in (spec.until, period))
+        in_pop, prior = excl.loop_masks()
+        status, before = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
+        placed, deadline = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        found = kernels_esf.breach_verdicts(
+            np.ascontiguousarray(month_idx, dtype=np.int64), until, anchor,
+            np.ascontiguousarray(b.span(t, period).at, dtype=np.int32), *tables, in_pop, prior,
+            int(b.as_of.astype(np.int64)), status, placed, deadline, before)
+        if found:
+            excl.checks.append((f"{spec.until.name} before {period.name}", before))
+        return status, deadline.view("datetime64[D]"), placed
+
     def _average(self, b: Batch, excl: Exclusions
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(met, pending, days, ones) of 'average days from A to B'.
@@ -980,6 +1029,16 @@ def _fusable(m: ir.Measure) -> bool:
     return (isinstance(m.window, ir.WithinDays) and m.kind not in ("count_ratio", "average")
             and m.ratio is None and m.backlog is None and m.buckets is None
             and m.each_month_until is None and m.count_of is None)
+
+
+def _fusable_breach(m: ir.Measure) -> bool:
+    """Whether a measure's verdicts are those of its backlog breach count alone (no window,
+    'due', buckets or per-month entries; a date period): computed by one compiled pass where
+    the batch uses them."""
+    return (m.backlog is not None and m.backlog.breach and m.backlog.over_days is not None
+            and m.window is None and m.due is None and m.buckets is None and m.ratio is None
+            and m.kind == "backlog_breach" and m.each_month_until is None
+            and m.count_of is None and m.period_column.type is ColumnType.DATE)
 
 
 def _fusable_backlog(m: ir.Measure) -> bool:

@@ -21,18 +21,23 @@ from pmir_dsl.cells import Cells
 from pmir_dsl.compile import EXCLUDED, FAILED, MET, OUTSIDE, PENDING, Verdicts
 from pmir_dsl.load import load_tables
 from pmir_dsl.schema import Column, ColumnSpec, ColumnType
-from pmir_dsl.pipeline import compile_file, evaluate
+from pmir_dsl.pipeline import compile_file, evaluate, make_batch
+from pmir_dsl.check import check_source
+from pmir_dsl.compile import compile_contract
 from pmir_dsl.report import json as json_report
+from pmir_dsl.report.json import render
 
 BUNDLED = [("atw_ha", "atw_ha"), ("atw_ha_mmir", "atw_ha"), ("esf", "esf"), ("ipes", "ipes"),
            ("ses", "ses"), ("work_programme", "work_programme")]
-KERNELS = ("group_slots", "level_cells", "triangle_counts", "dense_positions", "code_cells")
+KERNELS = ("group_slots", "level_cells", "triangle_counts", "dense_positions", "code_cells",
+           "breach_verdicts")
 
 
-def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+def _counting(monkeypatch: pytest.MonkeyPatch, kernels: tuple[str, ...] = KERNELS
+              ) -> dict[str, int]:
     """Count the calls of each kernel (the compiled path taken, not only allowed)."""
-    calls = dict.fromkeys(KERNELS, 0)
-    for name in KERNELS:
+    calls = dict.fromkeys(kernels, 0)
+    for name in kernels:
         real = getattr(kernels_esf, name)
 
         def counted(*args: Any, _real: Any = real, _name: str = name) -> Any:
@@ -277,3 +282,58 @@ def test_a_run_without_the_loops_never_imports_numba(repo: Path) -> None:
                           env={**os.environ, "PMIRC_JIT": "0",
                                "PYTHONPATH": str(repo)}, check=True)
     assert done.stdout.strip() == "False"
+
+
+# ---- a backlog breach count's verdicts in one pass ------------------------------------------------
+
+
+def _breach_contract(rng: np.random.Generator) -> str:
+    days = int(rng.integers(1, 30))
+    kind = rng.choice(["working ", "calendar "])
+    scope = rng.choice(["", " where flag is true"])
+    return ('contract "jit" {\n  service start 2024-03-01\n  calendar england_and_wales\n'
+            '  bases in_month, cumulative\n  group by provider, provider and kind\n}\n\n'
+            'table cases "random records" {\n  case_id: id\n  provider: text?\n'
+            '  kind: category(a, b, c)?\n  flag: bool?\n  start: date?\n  done: date?\n'
+            + ("  done not before start\n" if rng.integers(0, 2) else "") + "}\n\n"
+            f'measure B "breaches" {{\n  population cases{scope}\n  month of start\n'
+            f"  count breaches of backlog until done for over {days} {kind}days\n"
+            "  target at most 0\n}\n")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_breach_verdicts_as_numpy(seed: int, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """NaT anchors and untils, untils before their anchors (and after the as-of date),
+    records before the service start or after the as-of date, out of scope, limits ending
+    before and after the as-of date, working or calendar days, one provider or many: every
+    verdict field (codes, months, deadlines, exclusions) and the JSON as the numpy path's."""
+    from conftest import write_csv
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([1, 40, 900]))
+    providers = ["p1"] if seed % 3 == 0 else [f"p{i}" for i in range(int(rng.integers(2, 60)))]
+    start = [None if rng.random() < 0.05 else str(d)
+             for d in np.datetime64("2024-01-20") + rng.integers(0, 330, n)]
+    done = [None if s is None or rng.random() < 0.3 else
+            str(np.datetime64(s) + int(rng.integers(-3, 60))) for s in start]
+    rows = [[f"c{i:05d}", rng.choice([*providers, None]), rng.choice(["a", "b", "c", None]),
+             rng.choice(["true", "false", None]), start[i], done[i]] for i in range(n)]
+    write_csv(tmp_path, "cases", ["case_id", "provider", "kind", "flag", "start", "done"], rows)
+    as_of = str(np.datetime64("2024-06-01") + int(rng.integers(0, 120)))
+    source = _breach_contract(rng)
+    plan = compile_contract(check_source(source, "breach.pmir", tmp_path))
+    tables = load_tables(tmp_path, plan.contract.used_tables())
+    calls = _counting(monkeypatch, ("breach_verdicts",))
+    found = []
+    for setting in ("0", "1"):
+        monkeypatch.setenv("PMIRC_JIT", setting)
+        batch = make_batch(plan, tables, np.datetime64(as_of, "D"))
+        v = plan.measures[0].verdicts(batch)
+        found.append((v.status.tolist(), v.month.tolist(), v.deadline.tolist(),
+                      [(name, mask.tolist()) for name, mask in v.exclusions],
+                      render(evaluate(plan, tables, as_of, 450))))
+    # the loop reads tables over the span of the dates: taken where that is no longer than
+    # the batch (330 days of dates: the 900 records whole and in two chunks)
+    assert calls["breach_verdicts"] == (3 if n == 900 else 0)
+    assert found[1] == found[0]
