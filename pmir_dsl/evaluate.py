@@ -161,8 +161,11 @@ def _coded_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int, placed: n
             v.cohort is not None and spaces[level] * months * months > DENSE_CELLS)
             for level in keyed):
         return None
-    found = {level: _code_cells(mp.measure.kind, v, cols[level], spaces[level], months, placed)
-             for level in keyed}
+    found = {}
+    for level in sorted(keyed, key=len, reverse=True):  # a level of two columns first
+        finer = next((f for f in found if len(f) == 2 and f[0] == level[0]), None)
+        found[level] = _code_cells(m.kind, v, cols[level], spaces[level], months, placed) \
+            if finer is None or len(level) != 1 else _coarser(found[finer], spaces[level])
     levels, cohorts = [], []
     for level in m.groups:
         counts, triangle = _coded_counts(m.kind, v, found[level] if level else
@@ -207,6 +210,17 @@ def _code_cells(kind: str, v: Verdicts, cols: list[Column], space: int, months: 
                            numerator, denominator, kernels_esf.as_int64(v.cohort), seen, dense,
                            triangle)
     return seen, dense, triangle
+
+
+def _coarser(level: tuple[np.ndarray, np.ndarray, np.ndarray], space: int
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (seen, dense, triangle) of the level of the first key column alone from those of
+    a level of two (its code is the two-column code divided by the second column's radix)."""
+    seen, dense, triangle = level
+    return (seen.reshape(space, -1).any(axis=1),
+            dense.reshape(space, len(seen) // space, -1).sum(axis=1).reshape(-1, dense.shape[1]),
+            triangle.reshape(space, len(seen) // space, -1).sum(axis=1).reshape(-1)
+            if len(triangle) else triangle)
 
 
 def _summed(level: tuple[np.ndarray, np.ndarray, np.ndarray], months: int

@@ -171,9 +171,9 @@ def _numpy_slots(cols: list[Column], placed: np.ndarray) -> tuple[np.ndarray, li
 @pytest.mark.parametrize(("n", "groups", "months"), SHAPES)
 def test_code_cells_count_each_level_as_numpy(kind: str, n: int, groups: int,
                                               months: int) -> None:
-    """A level of one or two key columns and the whole contract's (summed from the level)
-    counted by group code in one pass: the counts and triangles of the numpy path over the
-    groups' slots. Missing keys, records not placed, off the axis or outside the population,
+    """A level of one or two key columns counted by group code in one pass, the whole
+    contract's summed from it and the first column's from the two columns': the counts and
+    triangles of the numpy path over the groups' slots. Missing keys, records not placed, off the axis or outside the population,
     a level with one group (0 or 1 names: missing or one value) and many."""
     rng = np.random.default_rng(3 * n + groups + months)
     v, _ = _verdicts(rng, n, 1, months, kind)
@@ -185,7 +185,10 @@ def test_code_cells_count_each_level_as_numpy(kind: str, n: int, groups: int,
     for cols in ([outer], [outer, _text(rng, n, 3, "cor")]):
         space = int(np.prod([len(c.dictionary) + 1 for c in cols]))
         found = evaluate_mod._code_cells(measure_kind, v, cols, space, months, placed)
-        for level, got in ((cols, found), ([], evaluate_mod._summed(found, months))):
+        derived = [(cols, found), ([], evaluate_mod._summed(found, months))]
+        if len(cols) == 2:  # the first column's level from the two columns'
+            derived.append(([outer], evaluate_mod._coarser(found, len(outer.dictionary) + 1)))
+        for level, got in derived:
             counts, triangle = evaluate_mod._coded_counts(measure_kind, v, got, level, months)
             slot, labels = _numpy_slots(level, placed)
             assert _fields(counts) == _fields(evaluate_mod._level_counts(
