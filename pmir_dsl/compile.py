@@ -773,8 +773,7 @@ class MeasurePlan:
         span = b.span(t, spec.until)
         months = b.cached(("month index table", t, spec.until), lambda: np.append(
             span.days().astype("datetime64[M]").astype(np.int64) - b.first_month, -1))
-        until, anchor = (np.ascontiguousarray(b.column(t, c).values).view(np.int64)
-                         for c in (spec.until, period))
+        until, anchor = _day_numbers(b, t, spec.until, period)
         in_pop, prior = excl.loop_masks()
         first, end = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
         status, before = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
@@ -840,8 +839,7 @@ class MeasurePlan:
         assert spec is not None
         t, period = self.measure.table, self.measure.period_column
         n = b.tables[t].rows
-        until, anchor = (np.ascontiguousarray(b.column(t, c).values).view(np.int64)
-                         for c in (spec.until, period))
+        until, anchor = _day_numbers(b, t, spec.until, period)
         in_pop, prior = excl.loop_masks()
         status, before = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
         placed, deadline = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
@@ -1029,6 +1027,11 @@ def _fusable(m: ir.Measure) -> bool:
     return (isinstance(m.window, ir.WithinDays) and m.kind not in ("count_ratio", "average")
             and m.ratio is None and m.backlog is None and m.buckets is None
             and m.each_month_until is None and m.count_of is None)
+
+
+def _day_numbers(b: Batch, table: str, *specs: ColumnSpec) -> tuple[np.ndarray, ...]:
+    """Date columns as the compiled loops read them: int64 day numbers (NaT the least)."""
+    return tuple(np.ascontiguousarray(b.column(table, c).values).view(np.int64) for c in specs)
 
 
 def _fusable_breach(m: ir.Measure) -> bool:
