@@ -364,10 +364,15 @@ def visit_IsPresent(c: ir.IsPresent) -> CondFn:  # noqa: N802
 def visit_InValues(c: ir.InValues) -> CondFn:  # noqa: N802
     def run(b: Batch, t: str) -> np.ndarray:
         col = b.column(t, c.column)
-        hit = np.isin(col.values, _codes_of(col, c.values)) if col.spec.type is not \
+        hit = _member(col.values, _codes_of(col, c.values)) if col.spec.type is not \
             ColumnType.ID else np.isin(np.asarray(col.values.to_pylist(), dtype=object), c.values)
         return (hit ^ c.negate) & col.present()
     return run
+
+
+def _member(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``np.isin(values, codes)``: one comparison where there is one code (isin sorts)."""
+    return values == codes[0] if len(codes) == 1 else np.isin(values, codes)
 
 
 def _codes_of(col: Column, values: tuple[str, ...]) -> np.ndarray:
@@ -734,11 +739,11 @@ class MeasurePlan:
             lost = b.cached(("own without profile", self.measure.id),
                             lambda: own_without_profile(self.measure, b))
         else:
-            unprofiled = b.whole_cached(("without profile", self.measure.id),
-                                        lambda: without_profile(self.measure, b))
-            # a start with no profile is in no triangle (row -1, no start: the appended False)
-            lost = np.append(unprofiled, False)[b.join(self.measure.table,
-                                                       e.link.name)]  # type: ignore[union-attr]
+            # a start with no profile is in no triangle (row -1, no start: the appended False),
+            # appended once per evaluation, not per chunk (a copy of the whole starts' table)
+            unprofiled = b.whole_cached(("without profile", self.measure.id), lambda: np.append(
+                without_profile(self.measure, b), False))
+            lost = unprofiled[b.join(self.measure.table, e.link.name)]  # type: ignore[union-attr]
         return np.where(np.isnat(start) | (cohort < 0) | lost, -1, cohort)
 
     def _backlog(self, b: Batch, month_idx: np.ndarray, excl: Exclusions
