@@ -18,14 +18,12 @@ from pmir_dsl import compile as compile_mod
 from pmir_dsl import evaluate as evaluate_mod
 from pmir_dsl import kernels_esf, stream
 from pmir_dsl.cells import Cells
-from pmir_dsl.compile import EXCLUDED, FAILED, MET, OUTSIDE, PENDING, Verdicts
-from pmir_dsl.load import load_tables
-from pmir_dsl.schema import Column, ColumnSpec, ColumnType
-from pmir_dsl.pipeline import compile_file, evaluate, make_batch
 from pmir_dsl.check import check_source
-from pmir_dsl.compile import compile_contract
+from pmir_dsl.compile import EXCLUDED, FAILED, MET, OUTSIDE, PENDING, Verdicts, compile_contract
+from pmir_dsl.load import load_tables
+from pmir_dsl.pipeline import compile_file, evaluate, make_batch
 from pmir_dsl.report import json as json_report
-from pmir_dsl.report.json import render
+from pmir_dsl.schema import Column, ColumnSpec, ColumnType
 
 BUNDLED = [("atw_ha", "atw_ha"), ("atw_ha_mmir", "atw_ha"), ("esf", "esf"), ("ipes", "ipes"),
            ("ses", "ses"), ("work_programme", "work_programme")]
@@ -335,7 +333,7 @@ def test_breach_verdicts_as_numpy(seed: int, tmp_path: Path,
         v = plan.measures[0].verdicts(batch)
         found.append((v.status.tolist(), v.month.tolist(), v.deadline.tolist(),
                       [(name, mask.tolist()) for name, mask in v.exclusions],
-                      render(evaluate(plan, tables, as_of, 450))))
+                      json_report.render(evaluate(plan, tables, as_of, 450))))
     # the loop reads tables over the span of the dates: taken where that is no longer than
     # the batch (330 days of dates: the 900 records whole and in two chunks)
     assert calls["breach_verdicts"] == (3 if n == 900 else 0)
