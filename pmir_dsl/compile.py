@@ -364,10 +364,15 @@ def visit_IsPresent(c: ir.IsPresent) -> CondFn:  # noqa: N802
 def visit_InValues(c: ir.InValues) -> CondFn:  # noqa: N802
     def run(b: Batch, t: str) -> np.ndarray:
         col = b.column(t, c.column)
-        hit = np.isin(col.values, _codes_of(col, c.values)) if col.spec.type is not \
+        hit = _member(col.values, _codes_of(col, c.values)) if col.spec.type is not \
             ColumnType.ID else np.isin(np.asarray(col.values.to_pylist(), dtype=object), c.values)
         return (hit ^ c.negate) & col.present()
     return run
+
+
+def _member(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``np.isin(values, codes)``: one comparison where there is one code (isin sorts)."""
+    return values == codes[0] if len(codes) == 1 else np.isin(values, codes)
 
 
 def _codes_of(col: Column, values: tuple[str, ...]) -> np.ndarray:
@@ -496,6 +501,12 @@ class MeasurePlan:
             month_idx = self._placed(b, months, excl, unjoined)
             return Verdicts(status, month_idx, deadline, met,
                             np.broadcast_to(np.int64(1), met.shape), tuple(excl.checks), cohort)
+        breach = self._breach_tables(b) if b.jit and _fusable_breach(m) else None
+        if breach is not None:  # one compiled pass: exclusion, verdict codes, months
+            status, deadline, month_idx = self._breach_verdicts(
+                b, self._placed(b, months, excl, unjoined), excl, breach)
+            return Verdicts(status, month_idx, deadline, np.ones(n, dtype=bool),
+                            np.broadcast_to(np.int64(1), (n,)), tuple(excl.checks), cohort)
         met, pending, deadline = self._decide(b, excl)
         num, den = self._amounts(b, met, excl)
         if m.kind == "average" and m.count_of is not None:
@@ -728,11 +739,11 @@ class MeasurePlan:
             lost = b.cached(("own without profile", self.measure.id),
                             lambda: own_without_profile(self.measure, b))
         else:
-            unprofiled = b.whole_cached(("without profile", self.measure.id),
-                                        lambda: without_profile(self.measure, b))
-            # a start with no profile is in no triangle (row -1, no start: the appended False)
-            lost = np.append(unprofiled, False)[b.join(self.measure.table,
-                                                       e.link.name)]  # type: ignore[union-attr]
+            # a start with no profile is in no triangle (row -1, no start: the appended False),
+            # appended once per evaluation, not per chunk (a copy of the whole starts' table)
+            unprofiled = b.whole_cached(("without profile", self.measure.id), lambda: np.append(
+                without_profile(self.measure, b), False))
+            lost = unprofiled[b.join(self.measure.table, e.link.name)]  # type: ignore[union-attr]
         return np.where(np.isnat(start) | (cohort < 0) | lost, -1, cohort)
 
     def _backlog(self, b: Batch, month_idx: np.ndarray, excl: Exclusions
@@ -767,8 +778,7 @@ class MeasurePlan:
         span = b.span(t, spec.until)
         months = b.cached(("month index table", t, spec.until), lambda: np.append(
             span.days().astype("datetime64[M]").astype(np.int64) - b.first_month, -1))
-        until, anchor = (np.ascontiguousarray(b.column(t, c).values).view(np.int64)
-                         for c in (spec.until, period))
+        until, anchor = _day_numbers(b, t, spec.until, period)
         in_pop, prior = excl.loop_masks()
         first, end = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
         status, before = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
@@ -803,6 +813,48 @@ class MeasurePlan:
         month = np.minimum(after, b.last_month) - b.first_month
         month_idx = np.where((month_idx >= 0) & ~excl.any, month, month_idx)  # excluded: own month
         return ~breached, ~closed & ~breached, limit, month_idx
+
+    def _breach_tables(self, b: Batch) -> tuple[np.ndarray, np.ndarray] | None:
+        """What :func:`~pmir_dsl.kernels_esf.breach_verdicts` reads of a breach count's
+        limits, once per batch: (the last day of the limit of each date of the anchor's span,
+        the month index that day counts in), each with a last entry for NaT; None where the
+        span is longer than the batch (the numpy path then)."""
+        spec = self.measure.backlog
+        assert spec is not None and spec.over_days is not None
+        t, period = self.measure.table, self.measure.period_column
+        span = b.span(t, period)
+        if span.size > max(b.tables[t].rows, 1):
+            return None
+
+        def make() -> tuple[np.ndarray, np.ndarray]:
+            step = working_step(b.cal) if spec.working else _plus_days
+            limits = span_table(span, [spec.over_days], step)  # type: ignore[list-item]
+            after = month_numbers(limits[:-1].view("datetime64[D]") + np.timedelta64(1, "D"),
+                                  NO_MONTH)
+            month = np.append(np.minimum(after, b.last_month) - b.first_month, -1)
+            return limits, month.astype(np.int64)
+        return b.cached(("breach tables", t, period, spec.over_days, spec.working), make)
+
+    def _breach_verdicts(self, b: Batch, month_idx: np.ndarray, excl: Exclusions,
+                         tables: tuple[np.ndarray, np.ndarray]
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(status, deadline, month index) of :meth:`_breach` by one compiled pass, its
+        exclusion added to ``excl``."""
+        spec = self.measure.backlog
+        assert spec is not None
+        t, period = self.measure.table, self.measure.period_column
+        n = b.tables[t].rows
+        until, anchor = _day_numbers(b, t, spec.until, period)
+        in_pop, prior = excl.loop_masks()
+        status, before = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
+        placed, deadline = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        found = kernels_esf.breach_verdicts(
+            np.ascontiguousarray(month_idx, dtype=np.int64), until, anchor,
+            np.ascontiguousarray(b.span(t, period).at, dtype=np.int32), *tables, in_pop, prior,
+            int(b.as_of.astype(np.int64)), status, placed, deadline, before)
+        if found:
+            excl.checks.append((f"{spec.until.name} before {period.name}", before))
+        return status, deadline.view("datetime64[D]"), placed
 
     def _average(self, b: Batch, excl: Exclusions
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -980,6 +1032,21 @@ def _fusable(m: ir.Measure) -> bool:
     return (isinstance(m.window, ir.WithinDays) and m.kind not in ("count_ratio", "average")
             and m.ratio is None and m.backlog is None and m.buckets is None
             and m.each_month_until is None and m.count_of is None)
+
+
+def _day_numbers(b: Batch, table: str, *specs: ColumnSpec) -> tuple[np.ndarray, ...]:
+    """Date columns as the compiled loops read them: int64 day numbers (NaT the least)."""
+    return tuple(np.ascontiguousarray(b.column(table, c).values).view(np.int64) for c in specs)
+
+
+def _fusable_breach(m: ir.Measure) -> bool:
+    """Whether a measure's verdicts are those of its backlog breach count alone (no window,
+    'due', buckets or per-month entries; a date period): computed by one compiled pass where
+    the batch uses them."""
+    return (m.backlog is not None and m.backlog.breach and m.backlog.over_days is not None
+            and m.window is None and m.due is None and m.buckets is None and m.ratio is None
+            and m.kind == "backlog_breach" and m.each_month_until is None
+            and m.count_of is None and m.period_column.type is ColumnType.DATE)
 
 
 def _fusable_backlog(m: ir.Measure) -> bool:

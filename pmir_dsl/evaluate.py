@@ -126,6 +126,9 @@ def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
     placed = v.month >= 0
     if v.second is not None:
         placed = placed | (v.second >= 0)
+    coded = _coded_levels(mp, v, b, axis.size, placed) if b.jit else None
+    if coded is not None:
+        return MeasureCounts(m.id, coded[0], totals, outside, coded[1])
     levels, cohorts, oldest, extra = [], [], [], []
     for level in m.groups:
         slot, labels = _slots(level, mp.table, b, placed, v.rows)
@@ -138,6 +141,96 @@ def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
             extra.append(_extra(v, slot, labels, axis.size))
     return MeasureCounts(m.id, tuple(levels), totals, outside, tuple(cohorts), tuple(oldest),
                          tuple(extra))
+
+
+def _coded_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int, placed: np.ndarray
+                  ) -> tuple[tuple[Cells, ...], tuple[Cells, ...]] | None:
+    """Every group level's counts and cohort triangles (:func:`_slots`, :func:`_level_counts`,
+    :func:`_triangle`) by one compiled pass per level over the key columns' codes
+    (:func:`~pmir_dsl.kernels_esf.code_cells`), the whole contract's summed from another
+    level's; None where that does not serve (a level of three or more columns, one too large
+    to hold densely, no level but the whole contract's, oldest dates or extra sums)."""
+    m = mp.measure
+    if v.rows is not None or v.extra is not None or v.backlog is not None and \
+            v.anchor is not None:
+        return None
+    keyed = [level for level in m.groups if level]
+    cols = {level: [b.column(mp.table, spec) for spec in level] for level in keyed}
+    spaces = {level: int(np.prod([_cardinality(c) for c in cols[level]])) for level in keyed}
+    if not keyed or any(len(level) > 2 or spaces[level] * months > JIT_DENSE_CELLS or (
+            v.cohort is not None and spaces[level] * months * months > DENSE_CELLS)
+            for level in keyed):
+        return None
+    found = {}
+    for level in sorted(keyed, key=len, reverse=True):  # a level of two columns first
+        finer = next((f for f in found if len(f) == 2 and f[0] == level[0]), None)
+        found[level] = _code_cells(m.kind, v, cols[level], spaces[level], months, placed) \
+            if finer is None or len(level) != 1 else _coarser(found[finer], spaces[level])
+    levels, cohorts = [], []
+    for level in m.groups:
+        counts, triangle = _coded_counts(m.kind, v, found[level] if level else
+                                         _summed(found[keyed[0]], months), cols.get(level, []),
+                                         months)
+        levels.append(counts)
+        if triangle is not None:
+            cohorts.append(triangle)
+    return tuple(levels), tuple(cohorts)
+
+
+def _coded_counts(kind: str, v: Verdicts, found: tuple[np.ndarray, np.ndarray, np.ndarray],
+                  cols: list[Column], months: int) -> tuple[Cells, Cells | None]:
+    """A level's counts and cohort triangle (None for a measure without cohorts) from its
+    :func:`_code_cells`: the groups some placed record has, in code order (their slots)."""
+    seen, dense, triangle = found
+    present = np.flatnonzero(seen)
+    labels = _decode(present, cols)
+    width = dense.shape[1]
+    counts = _dense_counts(kind, v, dense.reshape(len(seen), months, width)[present]
+                           .reshape(-1, width), labels, months)
+    if v.cohort is None:
+        return counts, None
+    cohort = triangle.reshape(len(seen), months * months)[present].reshape(-1)
+    held = np.flatnonzero(cohort)
+    return counts, Cells(tuple(labels), held, cohort[held], (months, months))
+
+
+def _code_cells(kind: str, v: Verdicts, cols: list[Column], space: int, months: int,
+                placed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(whether a placed record has each group code, dense [codes x months, C_WIDTH] counts,
+    the cohort triangles [codes x months x months] or an empty array) of one group level."""
+    first, second, numerator, denominator = _loop_inputs(kind, v)
+    seen = np.zeros(space, dtype=np.bool_)
+    dense = np.zeros((space * months, kernels_esf.C_WIDTH), dtype=np.int64)
+    triangle = np.zeros(space * months * months if v.cohort is not None else 0, np.int64)
+    codes = [np.ascontiguousarray(c.values, dtype=np.int32) for c in cols]
+    inner = codes[1] if len(codes) > 1 else np.zeros(0, np.int32)
+    kernels_esf.code_cells(codes[0], inner, _cardinality(cols[-1]),
+                           np.ascontiguousarray(placed, dtype=np.bool_),
+                           kernels_esf.as_int64(v.month), v.status, months, first, second,
+                           numerator, denominator, kernels_esf.as_int64(v.cohort), seen, dense,
+                           triangle)
+    return seen, dense, triangle
+
+
+def _coarser(level: tuple[np.ndarray, np.ndarray, np.ndarray], space: int
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (seen, dense, triangle) of the level of the first key column alone from those of
+    a level of two (its code is the two-column code divided by the second column's radix)."""
+    seen, dense, triangle = level
+    return (seen.reshape(space, -1).any(axis=1),
+            dense.reshape(space, len(seen) // space, -1).sum(axis=1).reshape(-1, dense.shape[1]),
+            triangle.reshape(space, len(seen) // space, -1).sum(axis=1).reshape(-1)
+            if len(triangle) else triangle)
+
+
+def _summed(level: tuple[np.ndarray, np.ndarray, np.ndarray], months: int
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The whole contract's (seen, dense, triangle) from a level's: one group holding every
+    placed record (each placed record is in one group of every level)."""
+    seen, dense, triangle = level
+    groups = len(seen)
+    return (np.array([seen.any()]), dense.reshape(groups, -1).sum(axis=0).reshape(months, -1),
+            triangle.reshape(groups, -1).sum(axis=0) if len(triangle) else triangle)
 
 
 def _is_plain(m: ir.Measure, v: Verdicts) -> bool:
@@ -462,13 +555,27 @@ def _level_counts_compiled(kind: str, v: Verdicts, slot: np.ndarray,
                            labels: list[tuple[Any, ...]], months: int) -> Cells:
     """:func:`_level_counts` in one compiled pass over the records into dense (group, month)
     cells, those some record touched kept."""
+    first, second, numerator, denominator = _loop_inputs(kind, v)
+    dense = np.zeros((len(labels) * months, kernels_esf.C_WIDTH), dtype=np.int64)
+    kernels_esf.level_cells(slot, kernels_esf.as_int64(v.month), v.status, months, first,
+                            second, numerator, denominator, dense)
+    return _dense_counts(kind, v, dense, labels, months)
+
+
+def _loop_inputs(kind: str, v: Verdicts) -> tuple[np.ndarray, ...]:
+    """(first step, second step, numerator, denominator) as the compiled loops read them
+    (int64; empty where the measure has none)."""
     first, second = (v.backlog if v.backlog is not None else (v.second, None))
     sums = kind in ("ratio", "average")
-    dense = np.zeros((len(labels) * months, kernels_esf.C_WIDTH), dtype=np.int64)
-    kernels_esf.level_cells(slot, kernels_esf.as_int64(v.month), v.status, months,
-                            kernels_esf.as_int64(first), kernels_esf.as_int64(second),
-                            kernels_esf.as_int64(v.numerator if sums else None),
-                            kernels_esf.as_int64(v.denominator if sums else None), dense)
+    return tuple(kernels_esf.as_int64(a) for a in (
+        first, second, v.numerator if sums else None, v.denominator if sums else None))
+
+
+def _dense_counts(kind: str, v: Verdicts, dense: np.ndarray, labels: list[tuple[Any, ...]],
+                  months: int) -> Cells:
+    """:func:`_level_counts` of a level's dense [slots x months, C_WIDTH] cells
+    (:func:`~pmir_dsl.kernels_esf.level_cells`), those some record touched kept."""
+    sums = kind in ("ratio", "average")
     held = np.flatnonzero(dense[:, list(kernels_esf.TOUCHING)].any(axis=1))
     dense = dense[held]
     out = np.zeros((len(held), 6), dtype=np.int64)

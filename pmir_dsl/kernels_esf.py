@@ -86,6 +86,107 @@ def triangle_counts(slot: np.ndarray, month: np.ndarray, cohort: np.ndarray,
             counts[(s * months + c) * months + (m - c)] += 1
 
 
+@jit.kernel
+def code_cells(outer: np.ndarray, inner: np.ndarray, radix: int, placed: np.ndarray,
+               month: np.ndarray, status: np.ndarray, months: int, first: np.ndarray,
+               second: np.ndarray, numerator: np.ndarray, denominator: np.ndarray,
+               cohort: np.ndarray, seen: np.ndarray, dense: np.ndarray,
+               triangle: np.ndarray) -> None:
+    """:func:`group_slots`, :func:`level_cells` and :func:`triangle_counts` of one group level
+    in one pass, counted by group code rather than slot: the code of a record is read from its
+    key columns' int32 codes (-1: missing), ``(outer + 1) * radix + inner + 1`` (``inner``
+    empty for a level of one column: ``outer + 1``), as :func:`pmir_dsl.evaluate._group_base`
+    makes it. Each placed record marks ``seen[code]`` and adds to ``dense`` [codes x months,
+    C_WIDTH] as :func:`level_cells` to its slot's, and, where ``cohort`` is not empty, a met
+    record with a cohort no later than its month to ``triangle`` [codes x months x months]."""
+    sums = len(numerator) > 0
+    steps = len(first) > 0
+    seconds = len(second) > 0
+    cohorts = len(cohort) > 0
+    pair = len(inner) > 0
+    for i in range(len(outer)):
+        if not placed[i]:
+            continue
+        c = np.int64(outer[i]) + 1
+        if pair:
+            c = c * radix + inner[i] + 1
+        seen[c] = True
+        base = c * months
+        m = month[i]
+        if m >= 0:
+            code = status[i]
+            dense[base + m, code] += 1
+            if code == 0:
+                if sums:
+                    dense[base + m, C_NUM] += numerator[i]
+                    dense[base + m, C_DEN] += denominator[i]
+                if cohorts:
+                    k = cohort[i]
+                    if k >= 0 and m >= k:
+                        triangle[(base + k) * months + (m - k)] += 1
+        if steps and first[i] >= 0:
+            dense[base + first[i], C_FIRST] += 1
+        if seconds and second[i] >= 0:
+            dense[base + second[i], C_SECOND] += 1
+
+
+#: Verdict codes (as pmir_dsl.compile) and a NaT day number (datetime64[D] viewed as int64).
+_MET, _FAILED, _PENDING, _EXCLUDED, _OUTSIDE = 0, 1, 2, 3, 4
+NAT_DAY = np.iinfo(np.int64).min
+
+
+@jit.kernel
+def breach_verdicts(month: np.ndarray, until: np.ndarray, anchor: np.ndarray,
+                    anchor_at: np.ndarray, limits: np.ndarray, limit_month: np.ndarray,
+                    in_pop: np.ndarray, prior: np.ndarray, as_of: int, status: np.ndarray,
+                    placed: np.ndarray, deadline: np.ndarray, before: np.ndarray) -> int:
+    """A backlog breach count's verdicts (:meth:`pmir_dsl.compile.MeasurePlan._breach`) in
+    one pass over tables on the span of the anchor dates (``anchor_at``: each record's offset,
+    the last entry NaT's): ``limits`` the last day of each anchor's limit, ``limit_month`` the
+    month index it counts in (the day after the limit's, the as-of month at the latest).
+
+    A population record not yet excluded (``prior``) whose ``until`` is before its anchor is
+    excluded (``before``; the count is returned). Failed: still open at the end of its limit,
+    which ended before the as-of date; met: closed by then (and by the as-of date); pending
+    otherwise. A placed record (``month`` >= 0) not excluded counts in its limit's month
+    (``placed``), an excluded one in its own. ``in_pop`` / ``prior`` of length 1: every
+    record's."""
+    all_in = in_pop.shape[0] == 1
+    none_before = prior.shape[0] == 1
+    found = 0
+    for i in range(month.shape[0]):
+        u = until[i]
+        a = anchor[i]
+        out = False
+        excluded = False
+        if all_in or in_pop[i]:
+            if not none_before and prior[i]:
+                excluded = True
+            elif u != NAT_DAY and a != NAT_DAY and u < a:
+                out = True
+                excluded = True
+                found += 1
+        before[i] = out
+        at = anchor_at[i]
+        limit = limits[at]
+        deadline[i] = limit
+        closed = u != NAT_DAY and limit != NAT_DAY and u <= limit and u <= as_of
+        breached = not closed and limit != NAT_DAY and limit < as_of
+        if not (all_in or in_pop[i]):
+            status[i] = _OUTSIDE
+        elif excluded:
+            status[i] = _EXCLUDED
+        elif breached:
+            status[i] = _FAILED
+        elif closed:
+            status[i] = _MET
+        else:
+            status[i] = _PENDING
+        m = month[i]
+        placed[i] = limit_month[at] if m >= 0 and not excluded else m
+    return found
+
+
 def as_int64(values: np.ndarray | None) -> np.ndarray:
     """``values`` as int64 (no copy where they are), an empty array for None."""
     return np.zeros(0, np.int64) if values is None else np.asarray(values, dtype=np.int64)

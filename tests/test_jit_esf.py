@@ -18,20 +18,24 @@ from pmir_dsl import compile as compile_mod
 from pmir_dsl import evaluate as evaluate_mod
 from pmir_dsl import kernels_esf, stream
 from pmir_dsl.cells import Cells
-from pmir_dsl.compile import EXCLUDED, FAILED, MET, OUTSIDE, PENDING, Verdicts
+from pmir_dsl.check import check_source
+from pmir_dsl.compile import EXCLUDED, FAILED, MET, OUTSIDE, PENDING, Verdicts, compile_contract
 from pmir_dsl.load import load_tables
-from pmir_dsl.pipeline import compile_file, evaluate
+from pmir_dsl.pipeline import compile_file, evaluate, make_batch
 from pmir_dsl.report import json as json_report
+from pmir_dsl.schema import Column, ColumnSpec, ColumnType
 
 BUNDLED = [("atw_ha", "atw_ha"), ("atw_ha_mmir", "atw_ha"), ("esf", "esf"), ("ipes", "ipes"),
            ("ses", "ses"), ("work_programme", "work_programme")]
-KERNELS = ("group_slots", "level_cells", "triangle_counts", "dense_positions")
+KERNELS = ("group_slots", "level_cells", "triangle_counts", "dense_positions", "code_cells",
+           "breach_verdicts")
 
 
-def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+def _counting(monkeypatch: pytest.MonkeyPatch, kernels: tuple[str, ...] = KERNELS
+              ) -> dict[str, int]:
     """Count the calls of each kernel (the compiled path taken, not only allowed)."""
-    calls = dict.fromkeys(KERNELS, 0)
-    for name in KERNELS:
+    calls = dict.fromkeys(kernels, 0)
+    for name in kernels:
         real = getattr(kernels_esf, name)
 
         def counted(*args: Any, _real: Any = real, _name: str = name) -> Any:
@@ -59,9 +63,11 @@ def test_bundled_contracts_give_the_same_json_with_and_without_the_loops(
     assert _json(repo, contract, data, None) == plain
     assert _json(repo, contract, data, 700) == plain
     if contract in ("esf", "ipes", "work_programme"):  # measures with cohorts or count ratios
+        assert calls["code_cells"] and calls["dense_positions"]  # their ids joined by a table
+    if contract == "esf":  # every level counted by its codes, cohort triangles with them
+        assert not calls["group_slots"] and not calls["triangle_counts"]
+    if contract in ("ipes", "work_programme"):  # oldest dates, extra sums, three-column levels
         assert calls["group_slots"] and calls["level_cells"]
-    if contract == "esf":  # and its outcomes' referral ids joined by a table over their range
-        assert calls["triangle_counts"] and calls["dense_positions"]
 
 
 def test_streamed_esf_gives_the_same_json_with_the_loops(repo: Path,
@@ -76,7 +82,7 @@ def test_streamed_esf_gives_the_same_json_with_the_loops(repo: Path,
     opened = stream.open_tables("examples/esf", plan, stream.streamable(plan.contract), 97)
     assert opened.streams
     assert json_report.render(stream.evaluate(plan, opened)) == plain
-    assert calls["group_slots"] and calls["level_cells"] and calls["triangle_counts"]
+    assert calls["code_cells"]
 
 
 # ---- each kernel against the numpy path, on seeded random records -------------------------------
@@ -138,6 +144,59 @@ def test_triangle_compiled_as_numpy(n: int, groups: int, months: int) -> None:
     compiled = evaluate_mod._triangle(v, slot, labels, months, True)
     assert compiled.cell.dtype == np.int64
     assert _fields(compiled) == _fields(evaluate_mod._triangle(v, slot, labels, months))
+
+
+def _text(rng: np.random.Generator, n: int, values: int, name: str) -> Column:
+    """A text column of ``values`` names, about one record in ten missing (-1)."""
+    codes = rng.integers(-1, values, n).astype(np.int32) if values else np.full(n, -1, np.int32)
+    return Column(ColumnSpec(name, ColumnType.TEXT, True), codes,
+                  dictionary=tuple(f"{name}{i}" for i in range(values)))
+
+
+def _numpy_slots(cols: list[Column], placed: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """Each placed record's group slot by numpy (its code's rank among the placed records'
+    codes; -1 elsewhere) and the groups' values, as the path without the loops finds them."""
+    code = np.zeros(len(placed), np.int64)
+    for col in cols:
+        code = code * (len(col.dictionary) + 1) + col.values.astype(np.int64) + 1
+    present = np.unique(code[placed])
+    slot = np.where(placed, np.searchsorted(present, code), -1)
+    return slot, evaluate_mod._decode(present, cols)
+
+
+@pytest.mark.parametrize("kind", ["rate", "ratio", "backlog_breach", "backlog", "count_ratio",
+                                  "profile"])
+@pytest.mark.parametrize(("n", "groups", "months"), SHAPES)
+def test_code_cells_count_each_level_as_numpy(kind: str, n: int, groups: int,
+                                              months: int) -> None:
+    """A level of one or two key columns counted by group code in one pass, the whole
+    contract's summed from it and the first column's from the two columns': the counts and
+    triangles of the numpy path over the groups' slots. Missing keys, records not placed, off the axis or outside the population,
+    a level with one group (0 or 1 names: missing or one value) and many."""
+    rng = np.random.default_rng(3 * n + groups + months)
+    v, _ = _verdicts(rng, n, 1, months, kind)
+    placed = v.month >= 0
+    if v.second is not None:
+        placed = placed | (v.second >= 0)
+    measure_kind = "backlog_breach" if kind == "backlog" else kind
+    outer = _text(rng, n, groups, "lep")
+    for cols in ([outer], [outer, _text(rng, n, 3, "cor")]):
+        space = int(np.prod([len(c.dictionary) + 1 for c in cols]))
+        found = evaluate_mod._code_cells(measure_kind, v, cols, space, months, placed)
+        derived = [(cols, found), ([], evaluate_mod._summed(found, months))]
+        if len(cols) == 2:  # the first column's level from the two columns'
+            derived.append(([outer], evaluate_mod._coarser(found, len(outer.dictionary) + 1)))
+        for level, got in derived:
+            counts, triangle = evaluate_mod._coded_counts(measure_kind, v, got, level, months)
+            slot, labels = _numpy_slots(level, placed)
+            assert _fields(counts) == _fields(evaluate_mod._level_counts(
+                measure_kind, v, slot, labels, months))
+            if kind == "profile":
+                assert triangle is not None
+                assert _fields(triangle) == _fields(evaluate_mod._triangle(v, slot, labels,
+                                                                           months))
+            else:
+                assert triangle is None
 
 
 @pytest.mark.parametrize(("n", "space"), [(0, 1), (1, 1), (1000, 1), (1000, 7), (50000, 5000),
@@ -224,3 +283,58 @@ def test_a_run_without_the_loops_never_imports_numba(repo: Path) -> None:
                           env={**os.environ, "PMIRC_JIT": "0",
                                "PYTHONPATH": str(repo)}, check=True)
     assert done.stdout.strip() == "False"
+
+
+# ---- a backlog breach count's verdicts in one pass ------------------------------------------------
+
+
+def _breach_contract(rng: np.random.Generator) -> str:
+    days = int(rng.integers(1, 30))
+    kind = rng.choice(["working ", "calendar "])
+    scope = rng.choice(["", " where flag is true"])
+    return ('contract "jit" {\n  service start 2024-03-01\n  calendar england_and_wales\n'
+            '  bases in_month, cumulative\n  group by provider, provider and kind\n}\n\n'
+            'table cases "random records" {\n  case_id: id\n  provider: text?\n'
+            '  kind: category(a, b, c)?\n  flag: bool?\n  start: date?\n  done: date?\n'
+            + ("  done not before start\n" if rng.integers(0, 2) else "") + "}\n\n"
+            f'measure B "breaches" {{\n  population cases{scope}\n  month of start\n'
+            f"  count breaches of backlog until done for over {days} {kind}days\n"
+            "  target at most 0\n}\n")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_breach_verdicts_as_numpy(seed: int, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """NaT anchors and untils, untils before their anchors (and after the as-of date),
+    records before the service start or after the as-of date, out of scope, limits ending
+    before and after the as-of date, working or calendar days, one provider or many: every
+    verdict field (codes, months, deadlines, exclusions) and the JSON as the numpy path's."""
+    from conftest import write_csv
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([1, 40, 900]))
+    providers = ["p1"] if seed % 3 == 0 else [f"p{i}" for i in range(int(rng.integers(2, 60)))]
+    start = [None if rng.random() < 0.05 else str(d)
+             for d in np.datetime64("2024-01-20") + rng.integers(0, 330, n)]
+    done = [None if s is None or rng.random() < 0.3 else
+            str(np.datetime64(s) + int(rng.integers(-3, 60))) for s in start]
+    rows = [[f"c{i:05d}", rng.choice([*providers, None]), rng.choice(["a", "b", "c", None]),
+             rng.choice(["true", "false", None]), start[i], done[i]] for i in range(n)]
+    write_csv(tmp_path, "cases", ["case_id", "provider", "kind", "flag", "start", "done"], rows)
+    as_of = str(np.datetime64("2024-06-01") + int(rng.integers(0, 120)))
+    source = _breach_contract(rng)
+    plan = compile_contract(check_source(source, "breach.pmir", tmp_path))
+    tables = load_tables(tmp_path, plan.contract.used_tables())
+    calls = _counting(monkeypatch, ("breach_verdicts",))
+    found = []
+    for setting in ("0", "1"):
+        monkeypatch.setenv("PMIRC_JIT", setting)
+        batch = make_batch(plan, tables, np.datetime64(as_of, "D"))
+        v = plan.measures[0].verdicts(batch)
+        found.append((v.status.tolist(), v.month.tolist(), v.deadline.tolist(),
+                      [(name, mask.tolist()) for name, mask in v.exclusions],
+                      json_report.render(evaluate(plan, tables, as_of, 450))))
+    # the loop reads tables over the span of the dates: taken where that is no longer than
+    # the batch (330 days of dates: the 900 records whole and in two chunks)
+    assert calls["breach_verdicts"] == (3 if n == 900 else 0)
+    assert found[1] == found[0]
