@@ -46,14 +46,25 @@ class Shared:
 
     def __init__(self) -> None:
         self._values: dict[Any, Any] = {}
-        self._lock = threading.Lock()
+        self._making: dict[Any, threading.Lock] = {}
+        self._lock = threading.Lock()  # guards the two dicts, never held while making
 
     def get(self, key: Any, make: Callable[[], Any]) -> Any:
-        """``make()``, computed once for equal keys."""
+        """``make()``, computed once for equal keys: the first caller makes it while later
+        callers of that key wait; callers of other keys do not (a ``make`` may ask for
+        another key, never its own)."""
         with self._lock:
-            if key not in self._values:
-                self._values[key] = make()
-            return self._values[key]
+            if key in self._values:
+                return self._values[key]
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            with self._lock:
+                if key in self._values:  # made while this caller waited
+                    return self._values[key]
+            value = make()  # if it raises, the next caller makes it again
+            with self._lock:
+                self._values[key] = value
+            return value
 
 
 @attrs.define

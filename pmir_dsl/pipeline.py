@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from . import assurance, jit, limits, lookalike, profiles, regimes, reviews
+from . import assurance, ir, jit, limits, lookalike, profiles, regimes, reviews
 from .check import check_file
 from .compile import Batch, Plan, Shared, compile_contract
 from .errors import DataError, DataProblem
@@ -210,8 +211,36 @@ def _reduce_chunks(plan: Plan, whole: Batch, tables: dict[str, Table],
     workers = min(len(chunks), EVALUATION_THREADS)
     if workers <= 1:
         return merge_all(map(one, chunks))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    ahead = attrs.evolve(whole, tables=chunks[0][1], memo={}, lookup=tables, offset=0,
+                         shared=shared)
+    with ThreadPoolExecutor(max_workers=1) as side, \
+            ThreadPoolExecutor(max_workers=workers) as pool:
+        side.submit(_shared_ahead, plan, ahead)
         return merge_all(pool.map(one, chunks))
+
+
+def _shared_ahead(plan: Plan, b: Batch) -> None:
+    """Work out the results over whole tables that the chunks share (``b.shared``), on a
+    thread of its own started with them, before they ask: each measure's references joined
+    into the tables they refer to, and the cohort table's rows no profile covers. A chunk
+    asks for them only after the measures before (ESF: five measures of its referrals), so it
+    finds them made, or waits for the rest of the making as it would have waited for another
+    chunk's. Nothing here is kept that a chunk would not make: a failure is left for the
+    chunk that needs the result, which makes it again and raises as it did."""
+    try:
+        for m in (mp.measure for mp in plan.measures):
+            refs = {c.via for c in ir.own_columns(m) if c.via is not None}
+            if isinstance(m.expected, ir.ExpectedCohort) and m.expected.link is not None:
+                refs.add(m.expected.link.name)
+            for ref in sorted(refs):
+                b.join(m.table, ref)
+        for m in (mp.measure for mp in plan.measures):
+            if isinstance(m.expected, ir.ExpectedCohort) and m.expected.link is not None:
+                # the key compile.MeasurePlan._cohort asks for
+                b.whole_cached(("without profile", m.id),
+                               functools.partial(profiles.without_profile, m, b))
+    except Exception:  # noqa: BLE001 (made again, and raised, by the chunk that needs it)
+        return
 
 
 #: Threads that evaluate chunks side by side (at most one per CPU).
