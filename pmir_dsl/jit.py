@@ -75,9 +75,10 @@ def _compile(fn: Callable[..., Any]) -> Any:
 
 
 def preload() -> None:
-    """Import numba on another thread (while tables are read), once per process. The thread is
-    not a daemon: a run that stops early waits for the import to finish rather than leave it
-    half done at exit."""
+    """Import numba, and the bank-holiday tables every evaluation's calendar reads
+    (:func:`pmir_dsl.calendar.load_holidays`), on another thread (while tables are read), once
+    per process. The thread is not a daemon: a run that stops early waits for the import to
+    finish rather than leave it half done at exit."""
     with _LOCK:
         if _PRELOADED:
             return
@@ -90,3 +91,5 @@ def _import() -> None:
         import numba  # noqa: F401, PLC0415
     except ImportError:  # pragma: no cover - numba is a dependency; the first kernel says so
         pass
+    from .calendar import load_holidays
+    load_holidays()

@@ -3,6 +3,9 @@ made beside the chunks on threads of their own, the same bytes as made in turn."
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -149,3 +152,16 @@ def test_beside_raises_the_first_error_first(monkeypatch: pytest.MonkeyPatch) ->
     done, beside = pipeline._beside(lambda: threading.current_thread().name,
                                     lambda: threading.current_thread().name)
     assert done == threading.current_thread().name != beside
+
+
+def test_preload_loads_the_bank_holidays_beside_the_reading(repo: Path) -> None:
+    """A fresh process: no bank-holiday tables before jit.preload; after its thread, the
+    United Kingdom's, which the first calendar (make_batch, before any chunk) would load."""
+    code = ("import sys; from pmir_dsl import jit\n"
+            "before = 'holidays.countries.united_kingdom' in sys.modules\n"
+            "jit.preload(); jit._PRELOADED[0].join()\n"
+            "print(before, 'holidays.countries.united_kingdom' in sys.modules)")
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True, cwd=repo).stdout.split()
+    assert out == ["False", "True"]
