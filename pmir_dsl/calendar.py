@@ -57,6 +57,15 @@ class CalendarSpec:
                                  holidays=self.bank_holidays(first_year, last_year))
 
 
+def load_holidays() -> None:
+    """Import ``holidays`` and its United Kingdom tables (loaded on their first use), the
+    0.1-0.3 s the first calendar of a process would otherwise spend in ``make_batch`` before
+    any chunk starts: :func:`pmir_dsl.jit.preload` does it while large tables are read."""
+    import holidays
+
+    holidays.country_holidays("GB")
+
+
 @functools.cache
 def _region_holidays(region: str, first_year: int, last_year: int) -> tuple[np.datetime64, ...]:
     if first_year > last_year:

@@ -46,14 +46,25 @@ class Shared:
 
     def __init__(self) -> None:
         self._values: dict[Any, Any] = {}
-        self._lock = threading.Lock()
+        self._making: dict[Any, threading.Lock] = {}
+        self._lock = threading.Lock()  # guards the two dicts, never held while making
 
     def get(self, key: Any, make: Callable[[], Any]) -> Any:
-        """``make()``, computed once for equal keys."""
+        """``make()``, computed once for equal keys: the first caller makes it while later
+        callers of that key wait; callers of other keys do not (a ``make`` may ask for
+        another key, never its own)."""
         with self._lock:
-            if key not in self._values:
-                self._values[key] = make()
-            return self._values[key]
+            if key in self._values:
+                return self._values[key]
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            with self._lock:
+                if key in self._values:  # made while this caller waited
+                    return self._values[key]
+            value = make()  # if it raises, the next caller makes it again
+            with self._lock:
+                self._values[key] = value
+            return value
 
 
 @attrs.define
@@ -320,6 +331,17 @@ def _suffix_keys(table: np.ndarray, prefix: np.ndarray) -> tuple[np.ndarray, np.
             keys <<= np.uint64(8)
             keys |= table[:, j]
     return keys, (table[:, :len(prefix)] == prefix).all(axis=1)
+
+
+def unprofiled_starts(m: ir.Measure, b: Batch) -> np.ndarray:
+    """Whether no profile covers each row of the starts table ``m``'s cohorts link to, with a
+    False appended for the row -1 (a start not joined: in no triangle): made once per
+    evaluation for every chunk (``b.whole_cached``; ``pipeline._shared_ahead`` makes it ahead
+    of the chunks), not per chunk (a copy of the whole starts' table)."""
+    from .profiles import without_profile  # profiles imports this module
+
+    return b.whole_cached(("without profile", m.id),
+                          lambda: np.append(without_profile(m, b), False))
 
 
 def gather(col: Column, rows: np.ndarray) -> Column:
@@ -734,16 +756,13 @@ class MeasurePlan:
         if self.measure.period_column.type is ColumnType.DATE:
             excl.add(f"{self.measure.period_column.name} before {e.start.name}", event < start)
         cohort = month - b.first_month  # NaT (NO_MONTH): -1 below
-        from .profiles import own_without_profile, without_profile  # profiles imports this
+        from .profiles import own_without_profile  # profiles imports this module
         if own:
             lost = b.cached(("own without profile", self.measure.id),
                             lambda: own_without_profile(self.measure, b))
         else:
-            # a start with no profile is in no triangle (row -1, no start: the appended False),
-            # appended once per evaluation, not per chunk (a copy of the whole starts' table)
-            unprofiled = b.whole_cached(("without profile", self.measure.id), lambda: np.append(
-                without_profile(self.measure, b), False))
-            lost = unprofiled[b.join(self.measure.table, e.link.name)]  # type: ignore[union-attr]
+            lost = unprofiled_starts(self.measure, b)[
+                b.join(self.measure.table, e.link.name)]  # type: ignore[union-attr]
         return np.where(np.isnat(start) | (cohort < 0) | lost, -1, cohort)
 
     def _backlog(self, b: Batch, month_idx: np.ndarray, excl: Exclusions

@@ -76,9 +76,10 @@ def _compile(fn: Callable[..., Any]) -> Any:
 
 
 def preload() -> None:
-    """Import numba and load a first loop from its cache on another thread (while tables are
-    read), once per process. The thread is not a daemon: a run that stops early waits for it to
-    finish rather than leave the import half done at exit."""
+    """Import numba and load a first loop from its cache, then load the bank-holiday tables
+    every evaluation's calendar reads (:func:`pmir_dsl.calendar.load_holidays`), on another
+    thread (while tables are read), once per process. The thread is not a daemon: a run that
+    stops early waits for it to finish rather than leave the import half done at exit."""
     with _LOCK:
         if _PRELOADED:
             return
@@ -90,8 +91,15 @@ def _import() -> None:
     try:
         import numba  # noqa: F401, PLC0415
     except ImportError:  # pragma: no cover - numba is a dependency; the first kernel says so
-        return
-    _warm()
+        pass
+    else:
+        _warm()
+    from .calendar import load_holidays  # noqa: PLC0415
+
+    try:
+        load_holidays()
+    except Exception:  # noqa: BLE001  # pragma: no cover - the evaluation's calendar reports it
+        pass
 
 
 def _warm() -> None:

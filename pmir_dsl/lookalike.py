@@ -96,21 +96,30 @@ class Values:
 
 def checks(table: Table) -> Iterator[tuple[str, np.ndarray]]:
     """(check text, mask of the records holding one of the values) for each look-alike set of
-    each text column of ``table``."""
+    each text column of ``table``. The sets are found from the column's dictionary alone; the
+    records holding each value are counted (a pass over the column) only where there is a set,
+    so a column without look-alikes costs no pass over its records."""
     for column in table.columns.values():
-        if column.spec.type is ColumnType.TEXT and column.dictionary:
-            for check, found in sets(Values.of(column)):
-                yield check, np.isin(column.values, np.array(found, column.values.dtype))
+        if column.spec.type is not ColumnType.TEXT or not column.dictionary:
+            continue
+        found = lookalike_sets(column.dictionary)
+        if found:
+            for check, codes in sets(Values.of(column), found):
+                yield check, np.isin(column.values, np.array(codes, column.values.dtype))
 
 
-def sets(values: Values) -> Iterator[tuple[str, list[int]]]:
+def sets(values: Values, found: list[list[int]] | None = None
+         ) -> Iterator[tuple[str, list[int]]]:
     """(check text, codes of its values) for each look-alike set of a column's values (at most
-    :data:`MAX_SETS`), in the order of their first value."""
-    for found in lookalike_sets(values.dictionary)[:MAX_SETS]:
+    :data:`MAX_SETS`), in the order of their first value; ``found``: the sets, where already
+    worked out (:func:`lookalike_sets` of the values' dictionary)."""
+    if found is None:
+        found = lookalike_sets(values.dictionary)
+    for codes in found[:MAX_SETS]:
         shown = ", ".join(f"'{ascii_escaped(values.dictionary[c])}' ({int(values.counts[c]):,})"
-                          for c in found)
-        yield (f"{values.spec.name}: {len(found)} values print alike but are kept apart: "
-               f"{shown}"), found
+                          for c in codes)
+        yield (f"{values.spec.name}: {len(codes)} values print alike but are kept apart: "
+               f"{shown}"), codes
 
 
 # ---- a contract's quoted values against the data -------------------------------------------------

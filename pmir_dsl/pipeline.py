@@ -11,9 +11,9 @@ from typing import Any
 import attrs
 import numpy as np
 
-from . import assurance, jit, limits, lookalike, profiles, regimes, reviews
+from . import assurance, ir, jit, limits, lookalike, profiles, regimes, reviews
 from .check import check_file
-from .compile import Batch, Plan, Shared, compile_contract
+from .compile import Batch, Plan, Shared, compile_contract, unprofiled_starts
 from .errors import DataError, DataProblem
 from .evaluate import (Axis, LazyRows, Partial, Quality, Results, finish, merge, partials,
                        quality_entry)
@@ -100,11 +100,10 @@ def evaluate_with(plan: Plan, tables: dict[str, Table], day: np.datetime64, sour
         raise DataError(DataProblem("--as-of", f"the as-of date {day} is before the contract's "
                                     f"service start {start}"))
     whole = make_batch(plan, tables, day, spans)
-    total = reduce(whole)
+    total, (expected, alike) = _beside(lambda: reduce(whole),
+                                       lambda: _whole_table_parts(plan, whole, tables))
     axis = Axis(whole.first_month, whole.last_month)
-    expected = {mp.measure.id: profiles.expected(mp.measure, whole) for mp in plan.measures
-                if mp.measure.expected is not None}
-    total = _with_lookalikes(_with_profile_problems(plan, total, expected), tables, lookalikes)
+    total = _with_lookalikes(_with_profile_problems(plan, total, expected), alike, lookalikes)
     triggers, total = _assurance(plan, total, tables, whole.as_of)
     results = finish(plan, total, axis, expected, whole)
     c = plan.contract
@@ -113,6 +112,31 @@ def evaluate_with(plan: Plan, tables: dict[str, Table], day: np.datetime64, sour
     money = _money(c, results, axis, tables, notices, running)
     return Evaluation(plan, str(day), source, tables, axis, total, results, expected, levels,
                       money, found, triggers)
+
+
+def _beside(first: Callable[[], Any], second: Callable[[], Any]) -> tuple[Any, Any]:
+    """(``first()``, ``second()``): ``second`` on a thread of its own while ``first`` runs,
+    where chunks are evaluated on threads (numpy and the compiled loops release the GIL), else
+    one after the other. An error of ``first`` is raised before any of ``second``, as when they
+    ran in turn."""
+    if EVALUATION_THREADS <= 1:
+        done = first()
+        return done, second()
+    with ThreadPoolExecutor(max_workers=1) as side:
+        pending = side.submit(second)
+        done = first()
+        return done, pending.result()
+
+
+def _whole_table_parts(plan: Plan, whole: Batch, tables: dict[str, Table]
+                       ) -> tuple[dict[str, Any], dict[tuple[str, str], Quality]]:
+    """What is worked out once over the whole tables and needs no chunk's partial: every
+    measure's expected figures (profiles) and the loaded tables' look-alike entries. Its own
+    batch memo: the chunks' reduction may run beside it."""
+    own = attrs.evolve(whole, memo={})
+    expected = {mp.measure.id: profiles.expected(mp.measure, own) for mp in plan.measures
+                if mp.measure.expected is not None}
+    return expected, _lookalike_entries(tables)
 
 
 Running = dict[str, dict[tuple[Any, ...], list[str]]]
@@ -186,8 +210,34 @@ def _reduce_chunks(plan: Plan, whole: Batch, tables: dict[str, Table],
     workers = min(len(chunks), EVALUATION_THREADS)
     if workers <= 1:
         return merge_all(map(one, chunks))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    ahead = attrs.evolve(whole, tables=chunks[0][1], memo={}, lookup=tables, offset=0,
+                         shared=shared)
+    with ThreadPoolExecutor(max_workers=1) as side, \
+            ThreadPoolExecutor(max_workers=workers) as pool:
+        side.submit(_shared_ahead, plan, ahead)
         return merge_all(pool.map(one, chunks))
+
+
+def _shared_ahead(plan: Plan, b: Batch) -> None:
+    """Work out the results over whole tables that the chunks share (``b.shared``), on a
+    thread of its own started with them, before they ask: each measure's references joined
+    into the tables they refer to, and the cohort table's rows no profile covers. A chunk
+    asks for them only after the measures before (ESF: five measures of its referrals), so it
+    finds them made, or waits for the rest of the making as it would have waited for another
+    chunk's. Nothing here is kept that a chunk would not make: a failure is left for the
+    chunk that needs the result, which makes it again and raises as it did."""
+    try:
+        for m in (mp.measure for mp in plan.measures):
+            refs = {c.via for c in ir.own_columns(m) if c.via is not None}
+            if isinstance(m.expected, ir.ExpectedCohort) and m.expected.link is not None:
+                refs.add(m.expected.link.name)
+            for ref in sorted(refs):
+                b.join(m.table, ref)
+        for m in (mp.measure for mp in plan.measures):
+            if isinstance(m.expected, ir.ExpectedCohort) and m.expected.link is not None:
+                unprofiled_starts(m, b)  # what compile.MeasurePlan._cohort reads
+    except Exception:  # noqa: BLE001 (made again, and raised, by the chunk that needs it)
+        return
 
 
 #: Threads that evaluate chunks side by side (at most one per CPU).
@@ -229,14 +279,19 @@ def _with_profile_problems(plan: Plan, total: Partial, expected: dict[str, Any])
     return attrs.evolve(total, quality=quality)
 
 
-def _with_lookalikes(total: Partial, tables: dict[str, Table], streamed: Iterable[Quality] = ()
-                     ) -> Partial:
-    """Add each set of text values that print alike but group apart (decision 285): those of
-    the loaded tables, and those ``streamed`` tables' first pass found."""
+def _lookalike_entries(tables: dict[str, Table]) -> dict[tuple[str, str], Quality]:
+    """Each set of text values of the loaded ``tables`` that print alike but group apart
+    (decision 285), as a data-quality entry."""
+    return {(name, check): quality_entry(table, check, mask, 0)
+            for name, table in tables.items() for check, mask in lookalike.checks(table)}
+
+
+def _with_lookalikes(total: Partial, loaded: dict[tuple[str, str], Quality],
+                     streamed: Iterable[Quality] = ()) -> Partial:
+    """Add the look-alike entries: those of the ``loaded`` tables, and those ``streamed``
+    tables' first pass found."""
     quality = dict(total.quality)
-    for name, table in tables.items():
-        for check, mask in lookalike.checks(table):
-            quality[(name, check)] = quality_entry(table, check, mask, 0)
+    quality.update(loaded)
     quality.update(((q.table, q.check), q) for q in streamed)
     return attrs.evolve(total, quality=quality)
 

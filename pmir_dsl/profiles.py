@@ -166,14 +166,25 @@ def _started(e: ir.ExpectedCohort, b: Batch, size: int) -> tuple[np.ndarray, np.
     return cohort, started
 
 
-def _radix(cols: list[Column], n: int) -> np.ndarray:
-    """Each record's mixed-radix code of ``cols``' value codes (digit 0: no value)."""
-    code = np.zeros(n, dtype=np.int64)
+def _radix(cols: list[Column], n: int, dtype: type = np.int64) -> np.ndarray:
+    """Each record's mixed-radix code of ``cols``' value codes (digit 0: no value), as
+    ``dtype`` (:func:`_code_type` of the codes' space: fewer bytes to pass over)."""
+    code = np.zeros(n, dtype=dtype)
     for col in cols:  # in place: no temporaries of the table's length
         code *= len(_names(col)) + 1
         code += col.values
         code += 1
     return code
+
+
+def _space(cols: list[Column]) -> int:
+    """How many mixed-radix codes ``cols`` have (each column's values, and none)."""
+    return int(np.prod([len(_names(c)) + 1 for c in cols]))
+
+
+def _code_type(space: int) -> type:
+    """The narrowest signed integer type that holds every code below ``space``."""
+    return next(t for t in (np.int8, np.int16, np.int32, np.int64) if space <= np.iinfo(t).max)
 
 
 def _digits(codes: np.ndarray, cols: list[Column]) -> list[np.ndarray]:
@@ -189,10 +200,10 @@ def _start_cells(cols: list[Column], cohort: np.ndarray, started: np.ndarray, si
                  ) -> tuple[np.ndarray, np.ndarray]:
     """The (values of ``cols``, cohort month) cells starts fall in, as codes (value code x
     ``size`` + cohort month, ascending), and the starts in each."""
-    space = int(np.prod([len(_names(c)) + 1 for c in cols])) * size
-    code = _radix(cols, len(cohort))
+    space = _space(cols) * size
+    code = _radix(cols, len(cohort), _code_type(space))
     code *= size
-    code += cohort
+    code += cohort  # (cohorts off the axis may wrap round in a narrow type: never started)
     code = code[started]
     if space <= DENSE_CELLS:
         counts = np.bincount(code, minlength=space)
@@ -247,15 +258,27 @@ def _without_profile(m: ir.Measure, e: ir.ExpectedCohort, series: list[tuple[Any
                      table: Any) -> np.ndarray:
     """Each row of the cohort ``table``: whether its key values have no profile at some level."""
     cols = [table.columns[k.name] for k in e.keys]
-    per_combo, inverse = _key_series(m, e, series, cols, _radix(cols, table.rows))
-    return np.any(per_combo < 0, axis=0)[inverse]
+    space = _space(cols)
+    if space > KEY_TABLE:
+        per_combo, inverse = _key_series(m, e, series, cols, _radix(cols, table.rows))
+        return np.any(per_combo < 0, axis=0)[inverse]
+    # few combinations: each one's answer, then each row's looked up (no count of the codes)
+    lost = np.any(_combo_series(m, e, series, cols, np.arange(space)) < 0, axis=0)
+    if not lost.any():  # every combination has a profile: no pass over the rows
+        return np.zeros(table.rows, dtype=bool)
+    return lost[_radix(cols, table.rows, _code_type(space))]
+
+
+#: Key columns with at most this many combinations of values (and none) are answered for every
+#: combination, each row's answer looked up by its code.
+KEY_TABLE = 1 << 12
 
 
 def _key_series(m: ir.Measure, e: ir.ExpectedCohort, series: list[tuple[Any, ...]],
                 cols: list[Column], code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each level's profile series (-1: none) of each key combination present in ``code`` (the
     key columns' mixed-radix codes), [level, combination], and each code's combination."""
-    space = int(np.prod([len(_names(c)) + 1 for c in cols]))
+    space = _space(cols)
     if space <= DENSE_CELLS:
         present = np.flatnonzero(np.bincount(code, minlength=space))
         dense = np.full(space, -1, dtype=np.int64)
@@ -264,12 +287,19 @@ def _key_series(m: ir.Measure, e: ir.ExpectedCohort, series: list[tuple[Any, ...
     else:
         present, inverse = np.unique(code, return_inverse=True)
         inverse = inverse.reshape(-1)
-    labels = _decode(present, cols)
+    return _combo_series(m, e, series, cols, present), inverse
+
+
+def _combo_series(m: ir.Measure, e: ir.ExpectedCohort, series: list[tuple[Any, ...]],
+                  cols: list[Column], codes: np.ndarray) -> np.ndarray:
+    """Each level's profile series (-1: none) of each of the key columns' mixed-radix
+    ``codes``, [level, code]."""
+    labels = _decode(codes, cols)
     names = [k.name for k in e.keys]
     has_all = {name: any(s[i] == ALL for s in series) for i, name in enumerate(names)}
     per_combo = [_series_of(labels, names, [c.name for c in level], has_all, series)
                  for level in m.groups]
-    return np.array(per_combo, dtype=np.int64).reshape(len(m.groups), len(present)), inverse
+    return np.array(per_combo, dtype=np.int64).reshape(len(m.groups), len(codes))
 
 
 def _names(col: Column) -> tuple[str, ...]:

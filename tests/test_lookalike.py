@@ -6,10 +6,13 @@ import json
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from pmir_dsl import lookalike
 from pmir_dsl.cli import main
 from pmir_dsl.lookalike import lookalike_sets, printed
+from pmir_dsl.schema import Column, ColumnSpec, ColumnType, Table
 from pmir_dsl.visible import ascii_escaped as escaped
 
 CONTRACT = '''contract "C" {
@@ -96,3 +99,28 @@ def test_a_condition_naming_a_lookalike_of_the_datas_value_is_warned_of(
                                         encoding="utf-8")
     main(["check", str(tmp_path / "c.pmir"), str(data), "--as-of", "2023-04-30"])
     assert "look-alike" not in capsys.readouterr().err
+
+
+def _text_table(dictionary: tuple[str, ...], codes: list[int]) -> Table:
+    spec = ColumnSpec("provider", ColumnType.TEXT, True)
+    column = Column(spec, np.array(codes, dtype=np.int8), dictionary=dictionary)
+    return Table("referrals", "referrals.csv", len(codes), "", {"provider": column})
+
+
+def test_a_column_without_lookalikes_is_not_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sets come from the dictionary: a column without any is never counted record by
+    record (Values.of is a pass over the column), and one with a set still is, as before."""
+    counted: list[str] = []
+    real = lookalike.Values.of
+
+    def of(column: Column) -> lookalike.Values:
+        counted.append(column.spec.name)
+        return real(column)
+    monkeypatch.setattr(lookalike.Values, "of", of)
+    plain = list(lookalike.checks(_text_table(("North", "South"), [0, 1, 1, -1])))
+    assert plain == [] and counted == []
+    found = list(lookalike.checks(_text_table((NFD, "North", NFC), [0, 2, 2, -1, 1])))
+    assert counted == ["provider"]
+    assert [(check, mask.tolist()) for check, mask in found] == [
+        ("provider: 2 values print alike but are kept apart: 'Cafe\\u0301' (1), 'Caf\\u00e9' (2)",
+         [True, True, True, False, False])]
