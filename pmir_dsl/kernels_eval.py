@@ -37,7 +37,8 @@ def rate_verdicts(at: np.ndarray, table: np.ndarray, size: int, cat: np.ndarray,
                   row: np.ndarray, given: np.ndarray, first: int, event: np.ndarray,
                   in_pop: np.ndarray, prior: np.ndarray, as_of: int, status: np.ndarray,
                   met: np.ndarray, deadline: np.ndarray, reason: np.ndarray,
-                  hits: np.ndarray) -> None:
+                  hits: np.ndarray, month: np.ndarray, base: np.ndarray,
+                  grid: np.ndarray) -> None:
     """A 'met when EVENT within N days of ANCHOR' measure's verdicts in one pass.
 
     Each record's deadline is read from ``table`` (rows of ``size + 1`` day numbers over the
@@ -47,20 +48,32 @@ def rate_verdicts(at: np.ndarray, table: np.ndarray, size: int, cat: np.ndarray,
     population record not yet excluded (``prior``) is excluded, in this order, for
     a missing anchor (reason 1), a missing category (2), a category with no days given (3), an
     event before its anchor (4): ``reason`` and ``hits`` (per reason) say which. ``status`` is
-    the final verdict code; ``met``: the event on or before the deadline (excluded or not)."""
+    the final verdict code; ``met``: the event on or before the deadline (excluded or not).
+
+    ``status`` (and ``met`` with ``deadline``) not of the records' length are not written (the
+    evaluation's counts read none of them). ``grid`` longer than 1: each record is added to its cell of a (group,
+    month slot, verdict) grid as :func:`count_cells` adds it, its month ``month[i]`` where it
+    is in the population (placed), none (slot 0) where not; ``base`` its group's first cell
+    (length 1: every record's)."""
     one_cat = cat.shape[0] == 1
     all_in = in_pop.shape[0] == 1
     none_before = prior.shape[0] == 1
     width = size + 1
     last = row.shape[0] - 1
-    for i in range(at.shape[0]):
+    n = at.shape[0]
+    records = deadline.shape[0] == n  # deadline and met wanted
+    codes = status.shape[0] == n
+    counting = grid.shape[0] > 1
+    one_base = base.shape[0] == 1
+    for i in range(n):
         c = cat[0] if one_cat else cat[i]
         k = last if c < 0 else c
         day = table[row[k] * width + at[i]]
-        deadline[i] = day
         e = event[i]
         ok = e != NAT_DAY and day != NAT_DAY and e <= day
-        met[i] = ok
+        if records:
+            deadline[i] = day
+            met[i] = ok
         code = _MET if ok else _FAILED
         if e == NAT_DAY and day != NAT_DAY and day > as_of:
             code = _PENDING
@@ -84,7 +97,11 @@ def rate_verdicts(at: np.ndarray, table: np.ndarray, size: int, cat: np.ndarray,
         else:
             code = _EXCLUDED
         reason[i] = r
-        status[i] = code
+        if codes:
+            status[i] = code
+        if counting:
+            slot = month[i] + 1 if inside else 0
+            grid[(base[0] if one_base else base[i]) + slot * (_OUTSIDE + 1) + code] += 1
 
 
 @jit.kernel
