@@ -524,7 +524,8 @@ class MeasurePlan:
             met, pending, deadline, month_idx = self._breach(b, month_idx, excl)
         elif m.backlog is not None:
             anchor = b.column(m.table, m.period_column).values
-            if b.jit and _fusable_backlog(m):  # one compiled pass: months and verdict codes
+            if b.jit and _fusable_backlog(m) and \
+                    b.span(m.table, m.backlog.until).at.dtype == np.int32:  # one compiled pass
                 backlog, status = self._backlog_verdicts(b, month_idx, excl)
                 return Verdicts(status, month_idx, deadline, num, den, tuple(excl.checks),
                                 cohort, backlog, anchor)
@@ -818,7 +819,7 @@ class MeasurePlan:
         status, before = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
         found = kernels_eval.backlog_verdicts(
             np.ascontiguousarray(month_idx, dtype=np.int64), until,
-            np.ascontiguousarray(span.at, dtype=np.int64), months, anchor, in_pop, prior,
+            np.ascontiguousarray(span.at, dtype=np.int32), months, anchor, in_pop, prior,
             int(b.as_of.astype(np.int64)), size, first, end, status, before)
         if found:
             excl.checks.append((f"{spec.until.name} before {period.name}", before))

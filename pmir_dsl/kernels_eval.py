@@ -19,6 +19,9 @@ from . import jit
 _MET, _FAILED, _PENDING, _EXCLUDED, _OUTSIDE = 0, 1, 2, 3, 4
 #: A NaT day number (datetime64[D] viewed as int64).
 NAT_DAY = np.iinfo(np.int64).min
+#: A computed index as numba reads it without the check for a negative (wrap-around) index:
+#: every index the loops compute is at least 0 (about a fifth of ``rate_verdicts``' time).
+_u = np.uint64
 
 
 @jit.kernel
@@ -29,7 +32,7 @@ def count_cells(month: np.ndarray, status: np.ndarray, base: np.ndarray, codes: 
     one = base.shape[0] == 1
     for i in range(month.shape[0]):
         b = base[0] if one else base[i]
-        out[b + (month[i] + 1) * codes + status[i]] += 1
+        out[_u(b + (month[i] + 1) * codes + status[i])] += 1
 
 
 @jit.kernel
@@ -68,7 +71,7 @@ def rate_verdicts(at: np.ndarray, table: np.ndarray, size: int, cat: np.ndarray,
     for i in range(n):
         c = cat[0] if one_cat else cat[i]
         k = last if c < 0 else c
-        day = table[row[k] * width + at[i]]
+        day = table[_u(row[_u(k)] * width + at[i])]
         e = event[i]
         ok = e != NAT_DAY and day != NAT_DAY and e <= day
         if records:
@@ -87,7 +90,7 @@ def rate_verdicts(at: np.ndarray, table: np.ndarray, size: int, cat: np.ndarray,
                 r = 1
             elif c < 0 and not one_cat:
                 r = 2
-            elif not given[k]:
+            elif not given[_u(k)]:
                 r = 3
             elif e != NAT_DAY and e < a:
                 r = 4
@@ -101,7 +104,7 @@ def rate_verdicts(at: np.ndarray, table: np.ndarray, size: int, cat: np.ndarray,
             status[i] = code
         if counting:
             slot = month[i] + 1 if inside else 0
-            grid[(base[0] if one_base else base[i]) + slot * (_OUTSIDE + 1) + code] += 1
+            grid[_u((base[0] if one_base else base[i]) + slot * (_OUTSIDE + 1) + code)] += 1
 
 
 @jit.kernel
@@ -114,7 +117,7 @@ def backlog_verdicts(month: np.ndarray, until: np.ndarray, until_at: np.ndarray,
     A population record not yet excluded (``prior``) whose ``until`` is before its anchor is
     excluded (``before``; the count is returned). A placed record (``month`` >= 0) not excluded
     is in backlog from its month (``first``) to before ``end``: the month index of ``until``
-    (``until_month`` at ``until_at``), or none (-1) while ``until`` is empty or after the as-of
+    (``until_month`` at ``until_at``, int32 span offsets as DaySpan gives them), or none (-1) while ``until`` is empty or after the as-of
     date; -1 both where it is in none. Failed: in backlog at the as-of date."""
     all_in = in_pop.shape[0] == 1
     none_before = prior.shape[0] == 1
@@ -134,7 +137,7 @@ def backlog_verdicts(month: np.ndarray, until: np.ndarray, until_at: np.ndarray,
         else:
             code = _EXCLUDED
         before[i] = out
-        e = size if u == NAT_DAY or u > as_of else until_month[until_at[i]]
+        e = size if u == NAT_DAY or u > as_of else until_month[_u(until_at[i])]
         f = month[i]
         if f >= 0 and code != _EXCLUDED and f < e:
             first[i] = f
@@ -161,14 +164,14 @@ def backlog_cells(first: np.ndarray, end: np.ndarray, anchor: np.ndarray, row: n
         if f < 0:
             continue
         r = row[0] if one else row[i]
-        num[r + f + 1] += 1
+        num[_u(r + f + 1)] += 1
         e = end[i]
         if e >= 0:
-            num[r + e + 1] -= 1
+            num[_u(r + e + 1)] -= 1
         else:
             e = months
         k = ((r // (months + 1)) * months + f) * (months + 1) + e
-        spans[k] = min(spans[k], anchor[i])
+        spans[_u(k)] = min(spans[_u(k)], anchor[i])
 
 
 @jit.kernel
@@ -178,8 +181,8 @@ def place_months(at: np.ndarray, month_table: np.ndarray, reason_table: np.ndarr
     column's span at its offset ``at``; ``hits`` counts the records of each reason."""
     for i in range(at.shape[0]):
         s = at[i]
-        month[i] = month_table[s]
-        r = reason_table[s]
+        month[i] = month_table[_u(s)]
+        r = reason_table[_u(s)]
         reason[i] = r
         hits[r] += 1
 
