@@ -153,9 +153,9 @@ class Verdicts:
     target's rates (in millionths), or one-hot lateness buckets.
     ``counted``: the (group, month slot, verdict) grid of the one group level the evaluation
     asked for (``MeasurePlan.verdicts``' ``cells``), counted in the verdicts' pass; ``status``,
-    ``month``, ``deadline`` and ``numerator`` are then of length 1, not per record. Verdicts
-    made without ``records`` have ``deadline`` and ``numerator`` of length 1 where a compiled
-    pass made them (only the audit reads them).
+    ``month``, ``deadline`` and ``numerator`` are then empty, not per record. Verdicts made
+    without ``records`` have ``deadline`` and ``numerator`` empty where a compiled pass made
+    them (only the audit reads them).
     """
 
     status: np.ndarray
@@ -605,7 +605,7 @@ class MeasurePlan:
                 b, excl, fused, False, (np.ascontiguousarray(month, dtype=np.int64),
                                         np.ascontiguousarray(cells[0], dtype=np.int64)
                                         .reshape(-1), grid))
-            return Verdicts(status, np.full(1, -1, dtype=np.int64), deadline, met, met,
+            return Verdicts(status, np.zeros(0, dtype=np.int64), deadline, met, met,
                             tuple(excl.checks), counted=grid)
         status, met, deadline = self._rate_verdicts(b, excl, fused, records)
         month_idx = self._placed(b, months, excl, unjoined)
@@ -617,28 +617,28 @@ class MeasurePlan:
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(status, met, deadline) of a 'within N days' measure by one compiled pass: the
         exclusions of :func:`deadline_within` added to ``excl`` in its order. Without
-        ``records`` met and deadline are of length 1 (not written); ``count``: (month index,
-        group base, grid) to count the verdicts into, status then of length 1 too."""
+        ``records`` met and deadline are not made (empty); ``count``: (month index, group base,
+        grid) to count the verdicts into, status then not made either."""
         w = self.measure.window
         assert isinstance(w, ir.WithinDays)
         t = self.measure.table
         n = b.tables[t].rows
         event = np.ascontiguousarray(b.column(t, w.event).values).view(np.int64)
         in_pop, prior = excl.loop_masks()
-        each = n if records else 1
-        status = np.zeros(1 if count else n, dtype=np.int8)
-        met, deadline = np.zeros(each, dtype=np.bool_), np.zeros(each, dtype=np.int64)
+        status = None if count else np.empty(n, dtype=np.int8)
+        met = np.empty(n, dtype=np.bool_) if records else None
+        deadline = np.empty(n, dtype=np.int64) if records else None
         reason, hits = np.empty(n, dtype=np.int8), np.zeros(5, dtype=np.int64)
-        one = np.zeros(1, dtype=np.int64)
         kernels_eval.rate_verdicts(*fused, event, in_pop, prior,
                                    int(b.as_of.astype(np.int64)), status, met, deadline,
-                                   reason, hits, *(count or (one, one, one)))
+                                   reason, hits, *(count or (None, None, None)))
         days = w.days.column.name if isinstance(w.days, ir.DaysByCategory) else ""
         names = ("", f"{w.anchor.name} missing", f"{days} missing", f"{days} has no days given",
                  f"{w.event.name} before {w.anchor.name}")
         for r in np.flatnonzero(hits):
             excl.checks.append((names[r], reason == r))
-        return status, met, deadline.view("datetime64[D]")
+        return (_made(status, np.int8), _made(met, np.bool_),
+                _made(deadline, np.int64).view("datetime64[D]"))
 
     def _month_index(self, b: Batch, months: Callable[[], np.ndarray]) -> np.ndarray:
         """Each record's index on the month axis, -1 where its month is off the axis (no
@@ -1017,6 +1017,11 @@ class MeasurePlan:
 def _plus_days(dates: np.ndarray, days: int) -> np.ndarray:
     """``days`` calendar days after each date (for :func:`~pmir_dsl.calendar.span_table`)."""
     return dates + np.timedelta64(days, "D")
+
+
+def _made(values: np.ndarray | None, dtype: type) -> np.ndarray:
+    """A compiled pass's output, empty where it was not asked for (None)."""
+    return np.zeros(0, dtype=dtype) if values is None else values
 
 
 def _fusable(m: ir.Measure) -> bool:
