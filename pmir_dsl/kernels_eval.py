@@ -65,37 +65,41 @@ def rate_verdicts(at: np.ndarray, table: np.ndarray, size: int, cat: np.ndarray,
     width = size + 1
     last = row.shape[0] - 1
     for i in range(at.shape[0]):
-        c = cat[0] if one_cat else cat[i]
-        k = last if c < 0 else c
-        day = table[_u(row[_u(k)] * width + at[i])]
-        e = event[i]
-        ok = e != NAT_DAY and day != NAT_DAY and e <= day
-        if deadline is not None:
-            deadline[i] = day
-        if met is not None:
-            met[i] = ok
-        code = _MET if ok else _FAILED
-        if e == NAT_DAY and day != NAT_DAY and day > as_of:
-            code = _PENDING
-        r = 0
         inside = in_pop[0] if all_in else in_pop[i]
-        if not inside:
-            code = _OUTSIDE
-        elif not (prior[0] if none_before else prior[i]):
-            a = first + at[i]
-            if at[i] == size:
-                r = 1
-            elif c < 0 and not one_cat:
-                r = 2
-            elif not given[_u(k)]:
-                r = 3
-            elif e != NAT_DAY and e < a:
-                r = 4
-            if r:
-                hits[r] += 1
+        code = _OUTSIDE
+        r = 0
+        # an outside record's deadline and met: only the audit's (numba prunes the test of
+        # None at compile time); the evaluation's loop skips its deadline
+        if inside or deadline is not None or met is not None:
+            c = cat[0] if one_cat else cat[i]
+            k = last if c < 0 else c
+            day = table[_u(row[_u(k)] * width + at[i])]
+            e = event[i]
+            ok = e != NAT_DAY and day != NAT_DAY and e <= day
+            if deadline is not None:
+                deadline[i] = day
+            if met is not None:
+                met[i] = ok
+            code = _MET if ok else _FAILED
+            if e == NAT_DAY and day != NAT_DAY and day > as_of:
+                code = _PENDING
+            if not inside:
+                code = _OUTSIDE
+            elif not (prior[0] if none_before else prior[i]):
+                a = first + at[i]
+                if at[i] == size:
+                    r = 1
+                elif c < 0 and not one_cat:
+                    r = 2
+                elif not given[_u(k)]:
+                    r = 3
+                elif e != NAT_DAY and e < a:
+                    r = 4
+                if r:
+                    hits[r] += 1
+                    code = _EXCLUDED
+            else:
                 code = _EXCLUDED
-        else:
-            code = _EXCLUDED
         reason[i] = r
         if status is not None:
             status[i] = code
