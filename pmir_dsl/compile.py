@@ -162,6 +162,11 @@ class Verdicts:
     ``second``: for count ratios, the month index each record's numerator counts in (-1: none).
     ``extra``: [records, E] integers summed per group and month beside the counts: a looked-up
     target's rates (in millionths), or one-hot lateness buckets.
+    ``counted``: the (group, month slot, verdict) grid of the one group level the evaluation
+    asked for (``MeasurePlan.verdicts``' ``cells``), counted in the verdicts' pass; ``status``,
+    ``month``, ``deadline`` and ``numerator`` are then empty, not per record. Verdicts made
+    without ``records`` have ``deadline`` and ``numerator`` empty where a compiled pass made
+    them (only the audit reads them).
     """
 
     status: np.ndarray
@@ -176,6 +181,7 @@ class Verdicts:
     rows: np.ndarray | None = None
     second: np.ndarray | None = None
     extra: np.ndarray | None = None
+    counted: np.ndarray | None = None
 
 
 def join_ids(refs: pa.Array, ids: pa.Array, compiled: bool = False) -> np.ndarray:
@@ -496,8 +502,20 @@ class MeasurePlan:
         """The population table's name."""
         return self.measure.table
 
-    def verdicts(self, b: Batch) -> Verdicts:
-        """Every record's verdict for this measure over the batch."""
+    @property
+    def counts_in_pass(self) -> bool:
+        """Whether the compiled pass of this measure's verdicts can count them into a group
+        level's grid (:meth:`verdicts`' ``cells``)."""
+        return _fusable(self.measure)
+
+    def verdicts(self, b: Batch, records: bool = True,
+                 cells: tuple[np.ndarray, int] | None = None) -> Verdicts:
+        """Every record's verdict for this measure over the batch.
+
+        ``records``: every per-record field is wanted (the audit's); the evaluation's counts
+        read only the verdict codes, months and exclusions. ``cells``: (each record's group
+        base, grid size) of the one group level the evaluation counts, counted in the compiled
+        pass where it serves (``Verdicts.counted``; records not wanted)."""
         m = self.measure
         n = b.tables[m.table].rows
         in_pop = self.scope(b, m.table) if self.scope else np.ones(n, dtype=bool)
@@ -519,10 +537,8 @@ class MeasurePlan:
             else None
         fused = self._rate_tables(b) if b.jit and _fusable(m) else None
         if fused is not None:  # one compiled pass: deadlines, exclusions, the verdict codes
-            status, met, deadline = self._rate_verdicts(b, excl, fused)
-            month_idx = self._placed(b, months, excl, unjoined)
-            return Verdicts(status, month_idx, deadline, met,
-                            np.broadcast_to(np.int64(1), met.shape), tuple(excl.checks), cohort)
+            return self._fused_verdicts(b, months, excl, unjoined, fused, cohort, records,
+                                        cells)
         breach = self._breach_tables(b) if b.jit and _fusable_breach(m) else None
         if breach is not None:  # one compiled pass: exclusion, verdict codes, months
             status, deadline, month_idx = self._breach_verdicts(
@@ -541,7 +557,8 @@ class MeasurePlan:
             met, pending, deadline, month_idx = self._breach(b, month_idx, excl)
         elif m.backlog is not None:
             anchor = b.column(m.table, m.period_column).values
-            if b.jit and _fusable_backlog(m):  # one compiled pass: months and verdict codes
+            if b.jit and _fusable_backlog(m) and \
+                    b.span(m.table, m.backlog.until).at.dtype == np.int32:  # one compiled pass
                 backlog, status = self._backlog_verdicts(b, month_idx, excl)
                 return Verdicts(status, month_idx, deadline, num, den, tuple(excl.checks),
                                 cohort, backlog, anchor)
@@ -605,28 +622,56 @@ class MeasurePlan:
         return (span.at, table, span.size, cat, row, np.array(given, dtype=np.bool_),
                 span.first)
 
-    def _rate_verdicts(self, b: Batch, excl: Exclusions, fused: tuple[Any, ...]
+    def _fused_verdicts(self, b: Batch, months: Callable[[], np.ndarray], excl: Exclusions,
+                        unjoined: np.ndarray | None, fused: tuple[Any, ...],
+                        cohort: np.ndarray | None, records: bool,
+                        cells: tuple[np.ndarray, int] | None) -> Verdicts:
+        """A 'within N days' measure's verdicts by one compiled pass; counted into ``cells``'
+        grid there where records are not wanted and every placed record is in the population
+        (no reference left unjoined)."""
+        m = self.measure
+        if cells is not None and not records and unjoined is None and cohort is None:
+            month = b.cached(("month index", m.table, m.period_column, m.period_unit),
+                             lambda: self._month_index(b, months))
+            grid = np.zeros(cells[1], dtype=np.int64)
+            status, met, deadline = self._rate_verdicts(
+                b, excl, fused, False, (np.ascontiguousarray(month, dtype=np.int64),
+                                        np.ascontiguousarray(cells[0], dtype=np.int64)
+                                        .reshape(-1), grid))
+            return Verdicts(status, np.zeros(0, dtype=np.int64), deadline, met, met,
+                            tuple(excl.checks), counted=grid)
+        status, met, deadline = self._rate_verdicts(b, excl, fused, records)
+        month_idx = self._placed(b, months, excl, unjoined)
+        return Verdicts(status, month_idx, deadline, met,
+                        np.broadcast_to(np.int64(1), met.shape), tuple(excl.checks), cohort)
+
+    def _rate_verdicts(self, b: Batch, excl: Exclusions, fused: tuple[Any, ...],
+                       records: bool = True, count: tuple[np.ndarray, ...] | None = None
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(status, met, deadline) of a 'within N days' measure by one compiled pass: the
-        exclusions of :func:`deadline_within` added to ``excl`` in its order."""
+        exclusions of :func:`deadline_within` added to ``excl`` in its order. Without
+        ``records`` met and deadline are not made (empty); ``count``: (month index, group base,
+        grid) to count the verdicts into, status then not made either."""
         w = self.measure.window
         assert isinstance(w, ir.WithinDays)
         t = self.measure.table
         n = b.tables[t].rows
         event = np.ascontiguousarray(b.column(t, w.event).values).view(np.int64)
         in_pop, prior = excl.loop_masks()
-        status, met = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
-        deadline, reason = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int8)
-        hits = np.zeros(5, dtype=np.int64)
+        status = None if count else np.empty(n, dtype=np.int8)
+        met = np.empty(n, dtype=np.bool_) if records else None
+        deadline = np.empty(n, dtype=np.int64) if records else None
+        reason, hits = np.empty(n, dtype=np.int8), np.zeros(5, dtype=np.int64)
         kernels_eval.rate_verdicts(*fused, event, in_pop, prior,
                                    int(b.as_of.astype(np.int64)), status, met, deadline,
-                                   reason, hits)
+                                   reason, hits, *(count or (None, None, None)))
         days = w.days.column.name if isinstance(w.days, ir.DaysByCategory) else ""
         names = ("", f"{w.anchor.name} missing", f"{days} missing", f"{days} has no days given",
                  f"{w.event.name} before {w.anchor.name}")
         for r in np.flatnonzero(hits):
             excl.checks.append((names[r], reason == r))
-        return status, met, deadline.view("datetime64[D]")
+        return (_made(status, np.int8), _made(met, np.bool_),
+                _made(deadline, np.int64).view("datetime64[D]"))
 
     def _month_index(self, b: Batch, months: Callable[[], np.ndarray]) -> np.ndarray:
         """Each record's index on the month axis, -1 where its month is off the axis (no
@@ -803,7 +848,7 @@ class MeasurePlan:
         status, before = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
         found = kernels_eval.backlog_verdicts(
             np.ascontiguousarray(month_idx, dtype=np.int64), until,
-            np.ascontiguousarray(span.at, dtype=np.int64), months, anchor, in_pop, prior,
+            np.ascontiguousarray(span.at, dtype=np.int32), months, anchor, in_pop, prior,
             int(b.as_of.astype(np.int64)), size, first, end, status, before)
         if found:
             excl.checks.append((f"{spec.until.name} before {period.name}", before))
@@ -1043,6 +1088,11 @@ class MeasurePlan:
 def _plus_days(dates: np.ndarray, days: int) -> np.ndarray:
     """``days`` calendar days after each date (for :func:`~pmir_dsl.calendar.span_table`)."""
     return dates + np.timedelta64(days, "D")
+
+
+def _made(values: np.ndarray | None, dtype: type) -> np.ndarray:
+    """A compiled pass's output, empty where it was not asked for (None)."""
+    return np.zeros(0, dtype=dtype) if values is None else values
 
 
 def _fusable(m: ir.Measure) -> bool:

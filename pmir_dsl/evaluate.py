@@ -99,7 +99,7 @@ def partials(plan: Plan, batch: Batch, row_offset: int = 0) -> Partial:
     counts: dict[str, MeasureCounts] = {}
     flagged: dict[tuple[str, str], np.ndarray] = {}
     for mp in plan.measures:
-        v = mp.verdicts(batch)
+        v = mp.verdicts(batch, False, _pass_cells(mp, batch, axis.size))
         counts[mp.measure.id] = _count(mp, v, batch, axis)
         for check, mask in v.exclusions:
             key = (mp.table, check)
@@ -107,6 +107,19 @@ def partials(plan: Plan, batch: Batch, row_offset: int = 0) -> Partial:
     quality = {k: quality_entry(batch.tables[k[0]], k[1], mask, row_offset)
                for k, mask in flagged.items()}
     return Partial(counts, quality)
+
+
+def _pass_cells(mp: MeasurePlan, b: Batch, months: int) -> tuple[np.ndarray, int] | None:
+    """(group base, grid size) of a measure's one group level besides the whole contract's,
+    for its verdicts' compiled pass to count in (:func:`_cell_counts` then reads that grid);
+    None where the batch takes no compiled pass, or the measure's levels are not one such."""
+    levels = [level for level in mp.measure.groups if level]
+    if not (b.jit and mp.counts_in_pass and len(levels) == 1 and
+            len(levels) + 1 == len(mp.measure.groups)):
+        return None
+    slots, codes = months + 1, OUTSIDE + 1
+    base, space = _group_base(levels[0], mp.table, b, slots, codes)
+    return (base, space * slots * codes) if space * slots <= DENSE_CELLS else None
 
 
 def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
@@ -120,6 +133,7 @@ def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
     plain = _plain_levels(mp, v, b, axis.size) if _is_plain(m, v) else None
     if plain is not None:
         return MeasureCounts(m.id, plain, totals, outside)
+    assert v.counted is None, m.id  # counted in the verdicts' pass: a plain measure's only
     backlog = _backlog_levels(mp, v, b, axis.size) if _is_backlog(m, v) else None
     if backlog is not None:
         return MeasureCounts(m.id, backlog[0], totals, outside, oldest=backlog[1])
@@ -295,7 +309,11 @@ def _level_grids(mp: MeasurePlan, b: Batch, months: int,
 def _cell_counts(mp: MeasurePlan, v: Verdicts, b: Batch, base: np.ndarray | int, size: int
                  ) -> np.ndarray:
     """Records per cell of a level's (group, month slot, verdict code) grid of ``size`` cells
-    (:func:`_month_cells`): one bincount, or one compiled pass where the batch uses them."""
+    (:func:`_month_cells`): one bincount, or one compiled pass where the batch uses them, or
+    none where the verdicts' pass counted them (``Verdicts.counted``)."""
+    if v.counted is not None:
+        assert len(v.counted) == size
+        return v.counted
     if not b.jit:
         return np.bincount(_month_cells(mp, v, b, base, size) + v.status, minlength=size)
     grid = np.zeros(size, dtype=np.int64)
@@ -622,7 +640,11 @@ def _extra(v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]], months:
 def _totals(kind: str, v: Verdicts) -> tuple[np.ndarray, int]:
     """Every population record by verdict (placed in a month or not), with the summed amounts,
     and the number of records outside the population: one count of the verdict codes."""
-    every = [np.count_nonzero(v.status == code) for code in range(OUTSIDE + 1)]  # bytes: fast
+    if v.counted is not None:  # every record is in one cell of the grid
+        assert kind not in ("ratio", "average")
+        every = v.counted.reshape(-1, OUTSIDE + 1).sum(axis=0).tolist()
+    else:
+        every = [np.count_nonzero(v.status == code) for code in range(OUTSIDE + 1)]  # bytes
     counts = np.array(every[:4], dtype=np.int64)
     if kind in ("ratio", "average"):
         met = v.status == MET

@@ -19,6 +19,9 @@ from . import jit
 _MET, _FAILED, _PENDING, _EXCLUDED, _OUTSIDE = 0, 1, 2, 3, 4
 #: A NaT day number (datetime64[D] viewed as int64).
 NAT_DAY = np.iinfo(np.int64).min
+#: A computed index as numba reads it without the check for a negative (wrap-around) index:
+#: every index the loops compute is at least 0 (about a fifth of ``rate_verdicts``' time).
+_u = np.uint64
 
 
 @jit.kernel
@@ -29,15 +32,17 @@ def count_cells(month: np.ndarray, status: np.ndarray, base: np.ndarray, codes: 
     one = base.shape[0] == 1
     for i in range(month.shape[0]):
         b = base[0] if one else base[i]
-        out[b + (month[i] + 1) * codes + status[i]] += 1
+        out[_u(b + (month[i] + 1) * codes + status[i])] += 1
 
 
 @jit.kernel
 def rate_verdicts(at: np.ndarray, table: np.ndarray, size: int, cat: np.ndarray,
                   row: np.ndarray, given: np.ndarray, first: int, event: np.ndarray,
-                  in_pop: np.ndarray, prior: np.ndarray, as_of: int, status: np.ndarray,
-                  met: np.ndarray, deadline: np.ndarray, reason: np.ndarray,
-                  hits: np.ndarray) -> None:
+                  in_pop: np.ndarray, prior: np.ndarray, as_of: int,
+                  status: np.ndarray | None, met: np.ndarray | None,
+                  deadline: np.ndarray | None, reason: np.ndarray, hits: np.ndarray,
+                  month: np.ndarray | None, base: np.ndarray | None,
+                  grid: np.ndarray | None) -> None:
     """A 'met when EVENT within N days of ANCHOR' measure's verdicts in one pass.
 
     Each record's deadline is read from ``table`` (rows of ``size + 1`` day numbers over the
@@ -47,44 +52,61 @@ def rate_verdicts(at: np.ndarray, table: np.ndarray, size: int, cat: np.ndarray,
     population record not yet excluded (``prior``) is excluded, in this order, for
     a missing anchor (reason 1), a missing category (2), a category with no days given (3), an
     event before its anchor (4): ``reason`` and ``hits`` (per reason) say which. ``status`` is
-    the final verdict code; ``met``: the event on or before the deadline (excluded or not)."""
+    the final verdict code; ``met``: the event on or before the deadline (excluded or not).
+
+    ``status``, ``met`` and ``deadline`` None are not written (the evaluation's counts read none
+    of them: numba compiles the loop without them, a fifth to a third faster). ``grid`` not
+    None: each record is added to its cell of a (group, month slot, verdict) grid as
+    :func:`count_cells` adds it, its month ``month[i]`` where it is in the population (placed),
+    none (slot 0) where not; ``base`` its group's first cell (length 1: every record's)."""
     one_cat = cat.shape[0] == 1
     all_in = in_pop.shape[0] == 1
     none_before = prior.shape[0] == 1
     width = size + 1
     last = row.shape[0] - 1
     for i in range(at.shape[0]):
-        c = cat[0] if one_cat else cat[i]
-        k = last if c < 0 else c
-        day = table[row[k] * width + at[i]]
-        deadline[i] = day
-        e = event[i]
-        ok = e != NAT_DAY and day != NAT_DAY and e <= day
-        met[i] = ok
-        code = _MET if ok else _FAILED
-        if e == NAT_DAY and day != NAT_DAY and day > as_of:
-            code = _PENDING
-        r = 0
         inside = in_pop[0] if all_in else in_pop[i]
-        if not inside:
-            code = _OUTSIDE
-        elif not (prior[0] if none_before else prior[i]):
-            a = first + at[i]
-            if at[i] == size:
-                r = 1
-            elif c < 0 and not one_cat:
-                r = 2
-            elif not given[k]:
-                r = 3
-            elif e != NAT_DAY and e < a:
-                r = 4
-            if r:
-                hits[r] += 1
+        code = _OUTSIDE
+        r = 0
+        # an outside record's deadline and met: only the audit's (numba prunes the test of
+        # None at compile time); the evaluation's loop skips its deadline
+        if inside or deadline is not None or met is not None:
+            c = cat[0] if one_cat else cat[i]
+            k = last if c < 0 else c
+            day = table[_u(row[_u(k)] * width + at[i])]
+            e = event[i]
+            ok = e != NAT_DAY and day != NAT_DAY and e <= day
+            if deadline is not None:
+                deadline[i] = day
+            if met is not None:
+                met[i] = ok
+            code = _MET if ok else _FAILED
+            if e == NAT_DAY and day != NAT_DAY and day > as_of:
+                code = _PENDING
+            if not inside:
+                code = _OUTSIDE
+            elif not (prior[0] if none_before else prior[i]):
+                a = first + at[i]
+                if at[i] == size:
+                    r = 1
+                elif c < 0 and not one_cat:
+                    r = 2
+                elif not given[_u(k)]:
+                    r = 3
+                elif e != NAT_DAY and e < a:
+                    r = 4
+                if r:
+                    hits[r] += 1
+                    code = _EXCLUDED
+            else:
                 code = _EXCLUDED
-        else:
-            code = _EXCLUDED
         reason[i] = r
-        status[i] = code
+        if status is not None:
+            status[i] = code
+        if grid is not None:
+            slot = month[i] + 1 if inside else 0
+            grid[_u((base[0] if base.shape[0] == 1 else base[i]) + slot * (_OUTSIDE + 1)
+                    + code)] += 1
 
 
 @jit.kernel
@@ -97,7 +119,7 @@ def backlog_verdicts(month: np.ndarray, until: np.ndarray, until_at: np.ndarray,
     A population record not yet excluded (``prior``) whose ``until`` is before its anchor is
     excluded (``before``; the count is returned). A placed record (``month`` >= 0) not excluded
     is in backlog from its month (``first``) to before ``end``: the month index of ``until``
-    (``until_month`` at ``until_at``), or none (-1) while ``until`` is empty or after the as-of
+    (``until_month`` at ``until_at``, int32 span offsets as DaySpan gives them), or none (-1) while ``until`` is empty or after the as-of
     date; -1 both where it is in none. Failed: in backlog at the as-of date."""
     all_in = in_pop.shape[0] == 1
     none_before = prior.shape[0] == 1
@@ -117,7 +139,7 @@ def backlog_verdicts(month: np.ndarray, until: np.ndarray, until_at: np.ndarray,
         else:
             code = _EXCLUDED
         before[i] = out
-        e = size if u == NAT_DAY or u > as_of else until_month[until_at[i]]
+        e = size if u == NAT_DAY or u > as_of else until_month[_u(until_at[i])]
         f = month[i]
         if f >= 0 and code != _EXCLUDED and f < e:
             first[i] = f
@@ -144,14 +166,14 @@ def backlog_cells(first: np.ndarray, end: np.ndarray, anchor: np.ndarray, row: n
         if f < 0:
             continue
         r = row[0] if one else row[i]
-        num[r + f + 1] += 1
+        num[_u(r + f + 1)] += 1
         e = end[i]
         if e >= 0:
-            num[r + e + 1] -= 1
+            num[_u(r + e + 1)] -= 1
         else:
             e = months
         k = ((r // (months + 1)) * months + f) * (months + 1) + e
-        spans[k] = min(spans[k], anchor[i])
+        spans[_u(k)] = min(spans[_u(k)], anchor[i])
 
 
 @jit.kernel
@@ -161,8 +183,8 @@ def place_months(at: np.ndarray, month_table: np.ndarray, reason_table: np.ndarr
     column's span at its offset ``at``; ``hits`` counts the records of each reason."""
     for i in range(at.shape[0]):
         s = at[i]
-        month[i] = month_table[s]
-        r = reason_table[s]
+        month[i] = month_table[_u(s)]
+        r = reason_table[_u(s)]
         reason[i] = r
         hits[r] += 1
 

@@ -224,3 +224,101 @@ def test_day_span_is_daySpan_of(seed: int) -> None:
     assert (got.first, got.size) == (want.first, want.size)
     assert np.array_equal(got.at, want.at) and got.at.dtype == want.at.dtype
     assert np.array_equal(got.ok, want.ok)
+
+
+# ---- 'within N days' verdicts counted in their own pass (records not wanted) ----------------
+
+_NAT = kernels_eval.NAT_DAY
+
+
+def _rate_inputs(rng: np.random.Generator, n: int) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """Random inputs of ``rate_verdicts`` (its deadline table and the records' columns): NaT
+    anchors (offset ``size``) and events, events before their anchors and after the as-of
+    date, missing categories and one with no days given, out of scope, excluded before."""
+    size, first, rows = int(rng.integers(1, 40)), 19800, int(rng.integers(1, 4))
+    table = (first + np.arange(size)[None, :] + rng.integers(0, 9, (rows, 1))).astype(np.int64)
+    table = np.concatenate([table, np.full((rows, 1), _NAT)], axis=1).reshape(-1)
+    at = rng.integers(0, size + 1, n).astype(np.int32)  # size: the anchor is NaT
+    by_cat = rng.integers(0, 2) == 1
+    cat = rng.integers(-1, rows, n).astype(np.int32) if by_cat else np.zeros(1, np.int32)
+    row = np.append(np.arange(rows), 0).astype(np.int64)  # -1 reads the last entry
+    given = np.append(rng.random(rows) < 0.8, True)
+    event = (first + rng.integers(-5, size + 15, n)).astype(np.int64)
+    event[rng.random(n) < 0.3] = _NAT
+    in_pop = rng.random(n) < 0.9 if rng.integers(0, 2) else np.ones(1, np.bool_)
+    prior = rng.random(n) < 0.1 if rng.integers(0, 2) else np.zeros(1, np.bool_)
+    return (at, table, size, cat, row, given, first), \
+        (event, in_pop, prior, first + int(rng.integers(0, size + 10)))
+
+
+@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("compiled", [True, False])
+def test_rate_verdicts_counted_in_their_pass_are_count_cells_of_their_codes(
+        seed: int, compiled: bool) -> None:
+    """Without records (None) the pass writes no status, met or deadline, and its grid is what
+    ``count_cells`` makes of the codes and placed months of the pass with records; the pass of
+    the codes alone gives the same codes."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([0, 1, 9, 4000]))
+    tables, records = _rate_inputs(rng, n)
+    months, groups = int(rng.integers(1, 20)), int(rng.choice([1, 3, 200]))
+    month = rng.integers(-1, months, n).astype(np.int64)  # -1: off the month axis
+    base = (rng.integers(0, groups, n) * (months + 1) * 5).astype(np.int64) \
+        if seed % 3 else np.zeros(1, np.int64)  # one group: one base for all
+    fn = kernels_eval.rate_verdicts if compiled else kernels_eval.rate_verdicts.py_func
+    full = [np.empty(n, np.int8), np.empty(n, np.bool_), np.empty(n, np.int64),
+            np.empty(n, np.int8), np.zeros(5, np.int64)]
+    fn(*tables, *records, *full, None, None, None)
+    grid = np.zeros(groups * (months + 1) * 5, np.int64)
+    kept = [None, None, None, np.empty(n, np.int8), np.zeros(5, np.int64)]
+    fn(*tables, *records, *kept, month, base, grid)
+    codes = [np.empty(n, np.int8), None, None, np.empty(n, np.int8), np.zeros(5, np.int64)]
+    fn(*tables, *records, *codes, None, None, None)  # codes only: the evaluation's other pass
+    in_pop = records[1] if len(records[1]) == n else np.ones(n, np.bool_)
+    placed = np.where(in_pop, month, -1)
+    want = np.zeros_like(grid)
+    kernels_eval.count_cells.py_func(placed, full[0], base, 5, want)
+    assert np.array_equal(grid, want)
+    assert np.array_equal(grid, _numpy_cells(placed, full[0], base if len(base) == n else 0,
+                                             len(grid)))
+    assert np.array_equal(kept[3], full[3]) and np.array_equal(kept[4], full[4])
+    assert all(np.array_equal(codes[i], full[i]) for i in (0, 3, 4))
+
+
+def test_the_evaluation_counts_the_within_days_measures_in_their_pass(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AtW's four 'within N working days' measures are counted in their verdicts' pass (no
+    per-record verdict codes), the others as before; the audit still gets every record."""
+    from pmir_dsl import compile as compiled
+
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("PMIRC_JIT", "1")
+    seen: dict[str, tuple[bool, int]] = {}
+    verdicts = compiled.MeasurePlan.verdicts
+
+    def spy(self: Any, b: Any, records: bool = True, cells: Any = None) -> Any:
+        v = verdicts(self, b, records, cells)
+        seen[self.measure.id] = (v.counted is not None, len(v.status))
+        return v
+    monkeypatch.setattr(compiled.MeasurePlan, "verdicts", spy)
+    _json(*BUNDLED[0], None)
+    assert {k for k, (counted, _) in seen.items() if counted} == {"KPI1", "KPI2", "KPI3", "KPI5"}
+    assert seen["KPI1"][1] == 0 and seen["KPI4"][1] > 0  # no codes made where counted
+
+
+@pytest.mark.parametrize("measure", ["KPI1", "KPI3", "KPI5", "KPI4", "OUTSTANDING"])
+def test_the_audit_gives_the_same_records_with_and_without_the_loops(
+        repo: Path, measure: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The audit asks for every record's fields (deadlines among them): the compiled pass
+    writes them where the audit asks, as numpy does."""
+    from pmir_dsl.audit import audit_rows
+
+    monkeypatch.chdir(repo)
+    plan = compile_file(BUNDLED[0][0])
+    tables = load_tables(BUNDLED[0][1], plan.contract.used_tables())
+    got = []
+    for setting in ("0", "1"):
+        monkeypatch.setenv("PMIRC_JIT", setting)
+        got.append(audit_rows(evaluate(plan, tables, None, 173), measure, None, None, {}))
+    assert got[1] == got[0]
+    assert any(row[5] for row in got[0][1]) == measure.startswith(("KPI1", "KPI3", "KPI5"))
