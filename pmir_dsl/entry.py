@@ -19,8 +19,11 @@ def _interrupted(signum: int, frame: FrameType | None) -> None:
 
 
 def main() -> None:
-    """Import the command line with Ctrl-C handled, then run it."""
-    previous = signal.signal(signal.SIGINT, _interrupted)
+    """Import the command line with Ctrl-C handled, then run it. A process started with Ctrl-C
+    ignored (in the background: ``nohup``, ``cmd &`` in a script) keeps ignoring it."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _interrupted)
     from .cli import main as run
 
     signal.signal(signal.SIGINT, previous)  # KeyboardInterrupt again, caught by cli.main

@@ -53,6 +53,15 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
+def _as_in_a_terminal(spec: dict[str, Any]) -> None:
+    """The case's process as a terminal starts it: Ctrl-C delivered (a test run started in the
+    background, `cmd &`, hands its children SIGINT ignored, which pmirc then keeps ignoring),
+    and the address space limited for a blow-up case."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if spec.get("blowup"):
+        _limit_memory()
+
+
 def _run(spec: dict[str, Any], folder: Path) -> tuple[int, str, str, float]:
     """(exit status, standard output, standard error, seconds) of the case's command."""
     env = dict(os.environ, PYTHONPATH=str(REPO), PMIRC_DEBUG="")
@@ -64,7 +73,7 @@ def _run(spec: dict[str, Any], folder: Path) -> tuple[int, str, str, float]:
     start = time.perf_counter()
     proc = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_limit_memory if spec.get("blowup") else None)
+                            preexec_fn=lambda: _as_in_a_terminal(spec))
     if "interrupt_after_s" in spec:
         time.sleep(spec["interrupt_after_s"])
         proc.send_signal(signal.SIGINT)
