@@ -669,7 +669,7 @@ class MeasurePlan:
         names = ("", f"{w.anchor.name} missing", f"{days} missing", f"{days} has no days given",
                  f"{w.event.name} before {w.anchor.name}")
         for r in np.flatnonzero(hits):
-            excl.checks.append((names[r], reason == r))
+            excl.found(names[r], reason == r)
         return (_made(status, np.int8), _made(met, np.bool_),
                 _made(deadline, np.int64).view("datetime64[D]"))
 
@@ -851,7 +851,7 @@ class MeasurePlan:
             np.ascontiguousarray(span.at, dtype=np.int32), months, anchor, in_pop, prior,
             int(b.as_of.astype(np.int64)), size, first, end, status, before)
         if found:
-            excl.checks.append((f"{spec.until.name} before {period.name}", before))
+            excl.found(f"{spec.until.name} before {period.name}", before)
         return (first, end), status
 
     def _breach(self, b: Batch, month_idx: np.ndarray, excl: Exclusions
@@ -917,7 +917,7 @@ class MeasurePlan:
             np.ascontiguousarray(b.span(t, period).at, dtype=np.int32), *tables, in_pop, prior,
             int(b.as_of.astype(np.int64)), status, placed, deadline, before)
         if found:
-            excl.checks.append((f"{spec.until.name} before {period.name}", before))
+            excl.found(f"{spec.until.name} before {period.name}", before)
         return status, deadline.view("datetime64[D]"), placed
 
     def _average(self, b: Batch, excl: Exclusions
@@ -1236,6 +1236,12 @@ class Exclusions:
         if hit.any():
             self.checks.append((check, hit))
             self.any |= hit
+
+    def found(self, check: str, hit: np.ndarray) -> None:
+        """Records a compiled pass excluded under ``check``: in the population and not
+        excluded before (the pass read :meth:`loop_masks`), so added as they are."""
+        self.checks.append((check, hit))
+        self.any |= hit
 
     def loop_masks(self) -> tuple[np.ndarray, np.ndarray]:
         """(in the population, excluded so far) as the compiled loops of
