@@ -768,10 +768,7 @@ class MeasurePlan:
     def _joins(self, b: Batch, excl: Exclusions) -> None:
         """Exclude records whose reference to another table is missing or unknown."""
         m = self.measure
-        refs = {c.via for _, c in _measure_specs(m) if c.via is not None}
-        if isinstance(m.expected, ir.ExpectedCohort) and m.expected.link is not None:
-            refs.add(m.expected.link.name)
-        for ref in sorted(refs):
+        for ref in references(m):
             col = b.tables[m.table].columns[ref]
             present = col.present()
             excl.add(f"{ref} missing", ~present)
@@ -1198,10 +1195,14 @@ def _millionths(col: Column) -> np.ndarray:
     return np.where(col.present(), col.values, 0).astype(np.int64) * factor
 
 
-def _measure_specs(m: ir.Measure) -> list[tuple[str, ColumnSpec]]:
-    """(role, column) of the columns a measure reads from its own table, joined ones included:
-    a record whose reference to any of them is missing or unknown is excluded (6.8)."""
-    return [("", c) for c in ir.own_columns(m)]
+def references(m: ir.Measure) -> list[str]:
+    """The reference columns of its own table a measure joins through, in name order: those of
+    the joined columns it reads, and its cohorts' link. A record whose reference is missing or
+    unknown is excluded (6.8)."""
+    refs = {c.via for c in ir.own_columns(m) if c.via is not None}
+    if isinstance(m.expected, ir.ExpectedCohort) and m.expected.link is not None:
+        refs.add(m.expected.link.name)
+    return sorted(refs)
 
 
 def _axis_index(b: Batch, months: np.ndarray, unit: str) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import assurance, ir, jit, limits, lookalike, profiles, regimes, reviews
 from .check import check_file
-from .compile import Batch, Plan, Shared, compile_contract, unprofiled_starts
+from .compile import Batch, Plan, Shared, compile_contract, references, unprofiled_starts
 from .errors import DataError, DataProblem
 from .evaluate import (Axis, LazyRows, Partial, Quality, Results, finish, merge, partials,
                        quality_entry)
@@ -228,10 +228,7 @@ def _shared_ahead(plan: Plan, b: Batch) -> None:
     chunk that needs the result, which makes it again and raises as it did."""
     try:
         for m in (mp.measure for mp in plan.measures):
-            refs = {c.via for c in ir.own_columns(m) if c.via is not None}
-            if isinstance(m.expected, ir.ExpectedCohort) and m.expected.link is not None:
-                refs.add(m.expected.link.name)
-            for ref in sorted(refs):
+            for ref in references(m):  # the joins of compile.MeasurePlan._joins
                 b.join(m.table, ref)
         for m in (mp.measure for mp in plan.measures):
             if isinstance(m.expected, ir.ExpectedCohort) and m.expected.link is not None:
