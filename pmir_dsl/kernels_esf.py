@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import jit
+from .kernels_eval import _EXCLUDED, _FAILED, _MET, _OUTSIDE, _PENDING, NAT_DAY  # as compile's
 
 #: Columns of the dense per-cell counts :func:`level_cells` fills: the five verdict codes'
 #: counts, the met records' summed numerator and denominator amounts, then the records whose
@@ -128,11 +129,6 @@ def code_cells(outer: np.ndarray, inner: np.ndarray, radix: int, placed: np.ndar
             dense[base + first[i], C_FIRST] += 1
         if seconds and second[i] >= 0:
             dense[base + second[i], C_SECOND] += 1
-
-
-#: Verdict codes (as pmir_dsl.compile) and a NaT day number (datetime64[D] viewed as int64).
-_MET, _FAILED, _PENDING, _EXCLUDED, _OUTSIDE = 0, 1, 2, 3, 4
-NAT_DAY = np.iinfo(np.int64).min
 
 
 @jit.kernel

@@ -119,8 +119,9 @@ def backlog_verdicts(month: np.ndarray, until: np.ndarray, until_at: np.ndarray,
     A population record not yet excluded (``prior``) whose ``until`` is before its anchor is
     excluded (``before``; the count is returned). A placed record (``month`` >= 0) not excluded
     is in backlog from its month (``first``) to before ``end``: the month index of ``until``
-    (``until_month`` at ``until_at``, int32 span offsets as DaySpan gives them), or none (-1) while ``until`` is empty or after the as-of
-    date; -1 both where it is in none. Failed: in backlog at the as-of date."""
+    (``until_month`` at ``until_at``, int32 span offsets as DaySpan gives them), or none (-1)
+    while ``until`` is empty or after the as-of date; -1 both where it is in none. Failed: in
+    backlog at the as-of date."""
     all_in = in_pop.shape[0] == 1
     none_before = prior.shape[0] == 1
     found = 0
