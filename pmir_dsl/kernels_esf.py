@@ -183,6 +183,31 @@ def breach_verdicts(month: np.ndarray, until: np.ndarray, anchor: np.ndarray,
     return found
 
 
+@jit.kernel
+def start_cells(start: np.ndarray, anchor: np.ndarray, keys: tuple, radixes: np.ndarray,
+                as_of: int, first_day: int, cohorts: np.ndarray, size: int,
+                counts: np.ndarray) -> None:
+    """Add each start to ``counts`` [key code x ``size`` + cohort], as
+    :func:`pmir_dsl.profiles._start_cells` over :func:`pmir_dsl.profiles._started` counts them:
+    a start (day number, NaT none) on or before ``as_of``, not before its ``anchor`` (an empty
+    array where there is none), on a day of the month axis (``cohorts``: the month index of
+    each day from ``first_day``, the axis's first); its key code the mixed radix of ``keys``'
+    value codes plus one (0: no value) over ``radixes``."""
+    anchored = len(anchor) > 0
+    days = len(cohorts)
+    for i in range(len(start)):
+        s = start[i]
+        if s > as_of or s < first_day or anchored and s < anchor[i]:
+            continue  # NaT (and a NaT anchor) is the smallest day number: before every day
+        day = s - first_day
+        if day >= days:
+            continue
+        code = 0
+        for k in range(len(keys)):
+            code = code * radixes[k] + keys[k][i] + 1
+        counts[code * size + cohorts[day]] += 1
+
+
 def as_int64(values: np.ndarray | None) -> np.ndarray:
     """``values`` as int64 (no copy where they are), an empty array for None."""
     return np.zeros(0, np.int64) if values is None else np.asarray(values, dtype=np.int64)

@@ -25,7 +25,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from . import ir
+from . import ir, kernels_esf
 from .cells import DENSE_CELLS
 from .compile import Batch, compile_condition
 from .errors import DataError, DataProblem
@@ -129,7 +129,7 @@ def _cohort(m: ir.Measure, e: ir.ExpectedCohort, b: Batch) -> Expected:
     cols = [table.columns[n] for n in names]
     combo, cell_count = b.cached(  # the same for every measure against these starts
         ("start cells", e.table, e.start, e.anchor, tuple(names)),
-        lambda: _start_cells(cols, *_started(e, b, size), size))
+        lambda: _start_cells_of(e, b, cols, size))
     codes = _digits(combo // size, cols)  # each combination's value code per column (0: none)
     month = combo % size
     key_cols = [table.columns[k] for k in key_names]
@@ -210,6 +210,37 @@ def _start_cells(cols: list[Column], cohort: np.ndarray, started: np.ndarray, si
         present = np.flatnonzero(counts)
         return present, counts[present]
     return np.unique(code, return_counts=True)
+
+
+def _start_cells_of(e: ir.ExpectedCohort, b: Batch, cols: list[Column], size: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_start_cells` of the starts :func:`_started` finds: by one compiled pass
+    (:func:`~pmir_dsl.kernels_esf.start_cells`) where the batch uses them and the cells fit a
+    dense grid, else by whole-column numpy passes."""
+    space = _space(cols) * size
+    if not b.jit or space > DENSE_CELLS:
+        return _start_cells(cols, *_started(e, b, size), size)
+    table = b.tables[e.table]
+    counts = np.zeros(space, dtype=np.int64)
+    anchor = table.columns[e.anchor.name].values if e.anchor is not None else \
+        np.zeros(0, "datetime64[D]")
+    kernels_esf.start_cells(
+        np.ascontiguousarray(table.columns[e.start.name].values).view(np.int64),
+        np.ascontiguousarray(anchor).view(np.int64),
+        tuple(np.ascontiguousarray(c.values, dtype=np.int32) for c in cols),
+        np.array([len(_names(c)) + 1 for c in cols], dtype=np.int64),
+        int(b.as_of.astype(np.int64)), *axis_days(b.first_month, size), size, counts)
+    present = np.flatnonzero(counts)
+    return present, counts[present]
+
+
+def axis_days(first_month: int, size: int) -> tuple[int, np.ndarray]:
+    """The first day (a day number) of the month axis from ``first_month`` (months since
+    1970-01) and the month index of each of its days (``size`` months)."""
+    first = np.datetime64(first_month, "M").astype("datetime64[D]")
+    days = np.arange(first, np.datetime64(first_month + size, "M").astype("datetime64[D]"))
+    return int(first.astype(np.int64)), \
+        days.astype("datetime64[M]").astype(np.int64) - first_month
 
 
 def _level_starts(digits: list[np.ndarray], cols: list[Column], ok: np.ndarray, sid: np.ndarray,

@@ -28,7 +28,7 @@ from pmir_dsl.schema import Column, ColumnSpec, ColumnType
 BUNDLED = [("atw_ha", "atw_ha"), ("atw_ha_mmir", "atw_ha"), ("esf", "esf"), ("ipes", "ipes"),
            ("ses", "ses"), ("work_programme", "work_programme")]
 KERNELS = ("group_slots", "level_cells", "triangle_counts", "dense_positions", "code_cells",
-           "breach_verdicts")
+           "breach_verdicts", "start_cells")
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch, kernels: tuple[str, ...] = KERNELS
@@ -64,6 +64,8 @@ def test_bundled_contracts_give_the_same_json_with_and_without_the_loops(
     assert _json(repo, contract, data, 700) == plain
     if contract in ("esf", "ipes", "work_programme"):  # measures with cohorts or count ratios
         assert calls["code_cells"] and calls["dense_positions"]  # their ids joined by a table
+    if contract in ("esf", "ipes", "ses", "work_programme"):  # profiles' starts by one pass
+        assert calls["start_cells"]
     if contract == "esf":  # every level counted by its codes, cohort triangles with them
         assert not calls["group_slots"] and not calls["triangle_counts"]
     if contract in ("ipes", "work_programme"):  # oldest dates, extra sums, three-column levels
@@ -338,3 +340,46 @@ def test_breach_verdicts_as_numpy(seed: int, tmp_path: Path,
     # the batch (330 days of dates: the 900 records whole and in two chunks)
     assert calls["breach_verdicts"] == (3 if n == 900 else 0)
     assert found[1] == found[0]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_start_cells_count_the_starts_as_numpy(seed: int) -> None:
+    """The cohort table's starts per (key values, cohort month) as profiles' numpy passes count
+    them (``_started`` then ``_start_cells``): NaT starts and anchors, starts before their
+    anchor, after the as-of date, before the service start month and far off the axis, keys
+    with no value, one key column or three, an empty table."""
+    from pmir_dsl import profiles
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([0, 1, 500, 5000]))
+    start = np.datetime64("2023-01-01") + rng.integers(-40000, 40000, n) \
+        if seed % 2 else np.datetime64("2023-01-01") + rng.integers(0, 900, n)
+    start[rng.random(n) < 0.1] = np.datetime64("NaT")
+    anchor = start - rng.integers(-5, 30, n)
+    anchor[rng.random(n) < 0.1] = np.datetime64("NaT")
+    cols = [_text(rng, n, int(rng.integers(1, 9)), f"k{j}")
+            for j in range(1 if seed % 3 == 0 else 3)]
+    first = int(np.datetime64("2023-04", "M").astype(np.int64))
+    size, as_of = 30, np.datetime64("2025-06-15")
+    cohort = start.astype("datetime64[M]").astype(np.int64) - first
+    cohort[np.isnat(start)] = compile_mod.NO_MONTH
+    started = (cohort >= 0) & (cohort < size) & (start <= as_of) & ~(start < anchor)
+    expected = profiles._start_cells(cols, cohort, started, size)
+    counts = np.zeros(profiles._space(cols) * size, dtype=np.int64)
+    kernels_esf.start_cells(start.view(np.int64), anchor.view(np.int64),
+                            tuple(np.ascontiguousarray(c.values, np.int32) for c in cols),
+                            np.array([len(c.dictionary) + 1 for c in cols]),
+                            int(as_of.astype(np.int64)), *profiles.axis_days(first, size), size,
+                            counts)
+    present = np.flatnonzero(counts)
+    assert present.tolist() == expected[0].tolist()
+    assert counts[present].tolist() == expected[1].tolist()
+    assert int(counts.sum()) == int(started.sum())
+    # without an anchor every start on the axis by the as-of date counts
+    counts[:] = 0
+    kernels_esf.start_cells(start.view(np.int64), np.zeros(0, np.int64),
+                            tuple(np.ascontiguousarray(c.values, np.int32) for c in cols),
+                            np.array([len(c.dictionary) + 1 for c in cols]),
+                            int(as_of.astype(np.int64)), *profiles.axis_days(first, size), size,
+                            counts)
+    assert int(counts.sum()) == int(((cohort >= 0) & (cohort < size) & (start <= as_of)).sum())
