@@ -120,12 +120,37 @@ class Streamed:
         return Table(self.spec.name, self.source.path, self.rows, self.sha256, {})
 
     def batches(self) -> Iterator[tuple[int, Table]]:
-        """(first row, parsed table) of each batch; the first pass found no problem."""
-        offset = 0
-        for raw in raw_batches(self.source, self.spec, self.batch_rows):
-            table, _ = parse(self.source, self.spec, raw, offset)
+        """(first row, parsed table) of each batch; the first pass found no problem. Each
+        batch is read and parsed while the caller works on the one before."""
+        for offset, _, table, _ in ahead(parsed(self.source, self.spec, self.batch_rows)):
             yield offset, table
-            offset += raw.num_rows
+
+
+def parsed(source: _Source, spec: TableSpec, batch_rows: int
+           ) -> Iterator[tuple[int, pa.Table, Table, list[DataProblem]]]:
+    """(first row, the batch as read, parsed, its problems) of each batch of a table."""
+    offset = 0
+    for raw in raw_batches(source, spec, batch_rows):
+        yield offset, raw, *parse(source, spec, raw, offset)
+        offset += raw.num_rows
+
+
+_END = object()
+
+
+def ahead(items: Iterator[Any]) -> Iterator[Any]:
+    """``items`` in order, each next one made on a thread of its own while the caller works
+    on the one before (reading and parsing a batch, mostly in Arrow and numpy, runs beside
+    its evaluation): one item more held at a time. An error making an item is raised where
+    the caller asks for that item, as without the thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(next, items, _END)
+        while True:
+            item = pending.result()
+            if item is _END:
+                return
+            pending = pool.submit(next, items, _END)
+            yield item
 
 
 def raw_batches(source: _Source, spec: TableSpec, batch_rows: int) -> Iterator[pa.Table]:
@@ -255,8 +280,7 @@ def scan(data_dir: str | Path, spec: TableSpec, contract: ir.Contract,
     # ids' hash keys go to a file, read back once the batches are gone: 8 bytes per id at most
     with tempfile.TemporaryFile() as keys, ThreadPoolExecutor(max_workers=1) as pool:
         digest: Future[str] = pool.submit(_sha256, source)
-        for raw in raw_batches(source, spec, batch_rows):
-            table, found = parse(source, spec, raw, rows)
+        for _, raw, table, found in ahead(parsed(source, spec, batch_rows)):
             if empty is None:
                 empty = parse(source, spec, raw.slice(0, 0), 0)[0]
             problems.add(found)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,7 +15,7 @@ import pytest
 
 from pmir_dsl import stream
 from pmir_dsl.cli import main
-from pmir_dsl.errors import DataError
+from pmir_dsl.errors import DataError, DataProblem
 from pmir_dsl.load import load_tables
 from pmir_dsl.pipeline import compile_file, evaluate
 from pmir_dsl.report import json as json_report
@@ -372,3 +373,35 @@ def test_a_joined_sum_too_large_is_reported_as_in_memory(tmp_path: Path,
     assert "measure HOURS sums this column" in whole and "over 20 records" in whole
     assert main([*args, "--stream", "--batch-rows", "3"]) == 2
     assert capsys.readouterr().err == whole
+
+
+def test_batches_are_made_ahead_in_order_and_errors_raised_in_turn() -> None:
+    """``stream.ahead``: the items in order, the next one made on another thread while the
+    caller holds the one before, and an error raised where the caller asks for that item."""
+    import threading
+
+    made: list[tuple[int, str]] = []
+    held = threading.Event()
+
+    def items() -> Iterator[int]:
+        for i in range(5):
+            if i == 3:
+                raise DataError(DataProblem("f.csv", "unreadable"))
+            if i == 2:  # made while the caller still holds item 1
+                assert held.wait(5)
+            made.append((i, threading.current_thread().name))
+            yield i
+
+    got = []
+    with pytest.raises(DataError, match="unreadable"):
+        for i in stream.ahead(items()):
+            got.append(i)
+            if i == 1:
+                held.set()
+                for _ in range(500):  # item 2 made meanwhile (within 5 s)
+                    if len(made) == 3:
+                        break
+                    threading.Event().wait(0.01)
+                assert [m[0] for m in made] == [0, 1, 2]
+    assert got == [0, 1, 2]
+    assert all(name != threading.current_thread().name for _, name in made)
