@@ -111,21 +111,6 @@ def test_a_finest_space_too_large_to_hold_counts_each_level_by_itself(
     assert not taken
 
 
-def test_streamed_esf_gives_the_same_json_over_the_finest_code(
-        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(repo)
-    monkeypatch.setenv("PMIRC_JIT", "0")
-    plan = compile_file("contracts/esf.pmir")
-    plain = json_report.render(evaluate(plan, load_tables("examples/esf",
-                                                          plan.contract.used_tables())))
-    monkeypatch.setenv("PMIRC_JIT", "1")
-    taken = _finest_taken(monkeypatch)
-    opened = stream.open_tables("examples/esf", plan, stream.streamable(plan.contract), 97)
-    assert opened.streams
-    assert json_report.render(stream.evaluate(plan, opened)) == plain
-    assert taken
-
-
 # ---- random records over levels in every order, joined and own key columns --------------------
 
 _CONTRACT = '''contract "finest" {
@@ -260,6 +245,26 @@ def test_levels_in_any_order_from_the_finest_code_on_random_records(
     for chunk_rows in (None, 7, 150):
         assert json_report.render(evaluate(plan, tables, as_of, chunk_rows)) == plain, chunk_rows
     assert {"RATE", "PRESENT", "BACKLOG", "BREACH", "VISITS", "CALLS"} <= set(taken)
+
+
+@pytest.mark.parametrize("seed", [2, 10])  # 900 visits and 500 calls: many batches
+def test_streamed_random_records_give_the_same_json_over_the_finest_code(
+        seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pmirc check --stream``: the streamed tables (the visits and calls; people is looked up)
+    in batches of 50 rows, each batch's levels from its finest code (joined key columns
+    gathered column by column: a batch shares no whole-table results), as the numpy path."""
+    rng = np.random.default_rng(seed)
+    _records(rng, tmp_path, seed)
+    plan = compile_contract(check_source(_CONTRACT % {"scope": ""}, "finest.pmir", tmp_path))
+    monkeypatch.setenv("PMIRC_JIT", "0")
+    plain = json_report.render(evaluate(plan, load_tables(tmp_path, plan.contract.used_tables()),
+                                        "2024-09-30"))
+    monkeypatch.setenv("PMIRC_JIT", "1")
+    taken = _finest_taken(monkeypatch)
+    opened = stream.open_tables(tmp_path, plan, stream.streamable(plan.contract), 50)
+    assert set(opened.streams) == {"visits", "calls"}
+    assert json_report.render(stream.evaluate(plan, opened, "2024-09-30")) == plain
+    assert {"VISITS", "CALLS"} <= set(taken)
 
 
 def test_the_finest_keys_are_every_level_column_once_in_first_named_order(
