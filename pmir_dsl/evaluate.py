@@ -520,18 +520,25 @@ def _with_numerator(grid: np.ndarray, num: np.ndarray, labels: list[tuple[Any, .
 # ---- the finest group code of a table's measures ------------------------------------------------
 
 
+#: A finest grid of up to this many cells is used whatever the batch's size (above it, only up
+#: to one cell per record: the levels' own grids are read from it, a product of their spaces).
+FINEST_CELLS = 1 << 16
+
+
 def _finest(mp: MeasurePlan, b: Batch, cells: int, limit: int | None = None
             ) -> tuple[list[Column], int] | None:
     """The key columns of the table's finest group code (:attr:`MeasurePlan.finest`: every
     key column of its measures' group levels) and the size of its code space, where the batch
     takes the compiled loops and a dense grid of ``cells`` cells per code holds at most
-    ``limit`` (:data:`DENSE_CELLS` where not given); None elsewhere (each level is then
-    counted by itself)."""
+    ``limit`` (:data:`DENSE_CELLS` where not given) and at most one per record of the batch
+    (:data:`FINEST_CELLS` at least); None elsewhere (each level is then counted by itself)."""
     if not (b.jit and mp.finest):
         return None
     cols = _key_columns(b, mp.table, mp.finest)
     space = int(np.prod([_cardinality(c) for c in cols]))
-    return (cols, space) if space * cells <= (DENSE_CELLS if limit is None else limit) else None
+    most = min(DENSE_CELLS if limit is None else limit,
+               max(b.tables[mp.table].rows, FINEST_CELLS))
+    return (cols, space) if space * cells <= most else None
 
 
 def _key_columns(b: Batch, table: str, specs: Sequence[ColumnSpec]) -> list[Column]:

@@ -97,15 +97,18 @@ def test_esf_outcomes_read_their_key_columns_through_one_gather_of_the_finest_co
     assert {"provider", "lep_area", "category_of_region"} <= set(gathered)
 
 
+@pytest.mark.parametrize("limit", ["DENSE_CELLS", "FINEST_CELLS"])
 def test_a_finest_space_too_large_to_hold_counts_each_level_by_itself(
-        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Where the finest code's grid is over the dense limit (here made small), each level is
-    counted by itself as before, with the same JSON."""
+        repo: Path, monkeypatch: pytest.MonkeyPatch, limit: str) -> None:
+    """Where the finest code's grid is over the dense limit, or over one cell per record of
+    the chunk (the floor made small: 700 rows, ESF's finest grid about 1,600 cells), each level
+    is counted by itself as before, with the same JSON."""
     monkeypatch.setenv("PMIRC_JIT", "0")
     plain = _json(repo, "esf", "esf", 700)
     monkeypatch.setenv("PMIRC_JIT", "1")
-    monkeypatch.setattr(evaluate_mod, "DENSE_CELLS", 60)  # under ESF's finest grid
-    monkeypatch.setattr(evaluate_mod, "JIT_DENSE_CELLS", 60)
+    monkeypatch.setattr(evaluate_mod, limit, 60)  # under ESF's finest grid
+    monkeypatch.setattr(evaluate_mod, "JIT_DENSE_CELLS", 60 if limit == "DENSE_CELLS" else
+                        evaluate_mod.JIT_DENSE_CELLS)
     taken = _finest_taken(monkeypatch)
     assert _json(repo, "esf", "esf", 700) == plain
     assert not taken
