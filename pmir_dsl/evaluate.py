@@ -667,14 +667,13 @@ def _coded_finest(mp: MeasurePlan, v: Verdicts, b: Batch, months: int, placed: n
     if len(triangle):
         grids.append((triangle[months * months:].reshape(space, -1), np.add))
     levels, cohorts = [], []
-    for found, level_cols in _levels_of(mp, cols, grids):
-        seen, dense = found[0], found[1].reshape(-1, found[1].shape[-1])
-        counts, found = _coded_counts(mp.measure.kind, v, (
-            seen, dense, found[2].reshape(-1) if len(found) > 2 else triangle[:0]), level_cols,
-            months)
+    for level, level_cols in _levels_of(mp, cols, grids):
+        cells = (level[0], level[1].reshape(-1, level[1].shape[-1]),
+                 level[2].reshape(-1) if len(level) > 2 else triangle[:0])
+        counts, cohort = _coded_counts(mp.measure.kind, v, cells, level_cols, months)
         levels.append(counts)
-        if found is not None:
-            cohorts.append(found)
+        if cohort is not None:
+            cohorts.append(cohort)
     return tuple(levels), tuple(cohorts)
 
 
