@@ -12,7 +12,7 @@ measures (the same deadline, the same filter) are computed once per batch throug
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
@@ -496,6 +496,10 @@ class MeasurePlan:
     measure: ir.Measure
     scope: CondFn | None
     condition: CondFn | None
+    #: The key columns of every group level of the measures of its table, in the order the
+    #: contract's measures first name them: the columns of the table's finest group code, that
+    #: every level's counts are summed from (:func:`pmir_dsl.evaluate.finest_code`).
+    finest: tuple[ColumnSpec, ...] = ()
 
     @property
     def table(self) -> str:
@@ -1384,8 +1388,20 @@ class Plan:
 def compile_contract(contract: ir.Contract) -> Plan:
     """Compile every measure of a checked contract."""
     plans = []
+    finest = finest_keys(contract.measures)
     for m in contract.measures:
         scope = compile_condition(m.where) if m.where is not None else None
         cond = compile_condition(m.condition) if m.condition is not None else None
-        plans.append(MeasurePlan(m, scope, cond))
+        plans.append(MeasurePlan(m, scope, cond, finest[m.table]))
     return Plan(contract, tuple(plans))
+
+
+def finest_keys(measures: Iterable[ir.Measure]) -> dict[str, tuple[ColumnSpec, ...]]:
+    """Per table, the key columns of every group level of its measures, each once, in the
+    order the measures (in the contract's order) and their levels first name them."""
+    keys: dict[str, dict[ColumnSpec, None]] = {}
+    for m in measures:
+        found = keys.setdefault(m.table, {})
+        for level in m.groups:
+            found.update(dict.fromkeys(level))
+    return {table: tuple(specs) for table, specs in keys.items()}

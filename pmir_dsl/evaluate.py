@@ -24,7 +24,7 @@ from . import ir, kernels_esf, kernels_eval
 from .cells import DENSE_CELLS, Cells, Keys
 from .compile import FAILED, MET, OUTSIDE, PENDING, Batch, MeasurePlan, Plan, Verdicts
 from .profiles import SCALE
-from .schema import DECIMAL_SCALE, Column, ColumnType, Table
+from .schema import DECIMAL_SCALE, Column, ColumnSpec, ColumnType, Table
 
 #: Columns of a counts array: the four verdicts, then the summed numerator and denominator.
 K_MET, K_FAILED, K_PENDING, K_EXCLUDED, K_NUM, K_DEN = range(6)
@@ -110,14 +110,19 @@ def partials(plan: Plan, batch: Batch, row_offset: int = 0) -> Partial:
 
 
 def _pass_cells(mp: MeasurePlan, b: Batch, months: int) -> tuple[np.ndarray, int] | None:
-    """(group base, grid size) of a measure's one group level besides the whole contract's,
-    for its verdicts' compiled pass to count in (:func:`_cell_counts` then reads that grid);
-    None where the batch takes no compiled pass, or the measure's levels are not one such."""
+    """(group base, grid size) of the table's finest group code (:func:`_finest`), else of a
+    measure's one group level besides the whole contract's, for its verdicts' compiled pass to
+    count in (:func:`_cell_counts` then reads that grid); None where the batch takes no
+    compiled pass, or the measure's levels are neither."""
     levels = [level for level in mp.measure.groups if level]
-    if not (b.jit and mp.counts_in_pass and len(levels) == 1 and
-            len(levels) + 1 == len(mp.measure.groups)):
+    if not (b.jit and mp.counts_in_pass):
         return None
     slots, codes = months + 1, OUTSIDE + 1
+    finest = _finest(mp, b, slots)
+    if finest is not None:  # every level summed from the finest code's grid (_plain_levels)
+        return _finest_base(mp, b, slots, codes), finest[1] * slots * codes
+    if not (len(levels) == 1 and len(levels) + 1 == len(mp.measure.groups)):
+        return None
     base, space = _group_base(levels[0], mp.table, b, slots, codes)
     return (base, space * slots * codes) if space * slots <= DENSE_CELLS else None
 
@@ -168,6 +173,9 @@ def _coded_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int, placed: n
     if v.rows is not None or v.extra is not None or v.backlog is not None and \
             v.anchor is not None:
         return None
+    finest = _finest(mp, b, months, JIT_DENSE_CELLS)
+    if finest is not None and (v.cohort is None or finest[1] * months * months <= DENSE_CELLS):
+        return _coded_finest(mp, v, b, months, placed, finest)
     keyed = [level for level in m.groups if level]
     cols = {level: [b.column(mp.table, spec) for spec in level] for level in keyed}
     spaces = {level: int(np.prod([_cardinality(c) for c in cols[level]])) for level in keyed}
@@ -212,13 +220,22 @@ def _code_cells(kind: str, v: Verdicts, cols: list[Column], space: int, months: 
                 placed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(whether a placed record has each group code, dense [codes x months, C_WIDTH] counts,
     the cohort triangles [codes x months x months] or an empty array) of one group level."""
+    return _cells_of_codes(kind, v, [np.ascontiguousarray(c.values, dtype=np.int32)
+                                     for c in cols], _cardinality(cols[-1]), space, months,
+                           placed)
+
+
+def _cells_of_codes(kind: str, v: Verdicts, codes: list[np.ndarray], radix: int, space: int,
+                    months: int, placed: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_code_cells` from the key columns' int32 codes (one or two; ``radix``: the
+    second's cardinality) as :func:`~pmir_dsl.kernels_esf.code_cells` reads them."""
     first, second, numerator, denominator = _loop_inputs(kind, v)
     seen = np.zeros(space, dtype=np.bool_)
     dense = np.zeros((space * months, kernels_esf.C_WIDTH), dtype=np.int64)
     triangle = np.zeros(space * months * months if v.cohort is not None else 0, np.int64)
-    codes = [np.ascontiguousarray(c.values, dtype=np.int32) for c in cols]
     inner = codes[1] if len(codes) > 1 else np.zeros(0, np.int32)
-    kernels_esf.code_cells(codes[0], inner, _cardinality(cols[-1]),
+    kernels_esf.code_cells(codes[0], inner, radix,
                            np.ascontiguousarray(placed, dtype=np.bool_),
                            kernels_esf.as_int64(v.month), v.status, months, first, second,
                            numerator, denominator, kernels_esf.as_int64(v.cohort), seen, dense,
@@ -269,6 +286,12 @@ def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     # month slot 0 holds the records with no month on the axis (outside the population among
     # them: five verdict codes), dropped after counting, so no mask is needed
     slots, codes = months + 1, OUTSIDE + 1
+    finest = _finest(mp, b, slots)
+    if finest is not None:  # one count over the finest code, every level summed from it
+        cols, space = finest
+        grid = _cell_counts(mp, v, b, _finest_base(mp, b, slots, codes), space * slots * codes)
+        return tuple(_present_counts(found, level_cols) for (found,), level_cols in _levels_of(
+            mp, cols, [(grid.reshape(space, slots, codes)[:, 1:, :4], np.add)]))
 
     def count(level: tuple, base: np.ndarray | int, space: int) -> np.ndarray:
         size = space * slots * codes
@@ -282,11 +305,15 @@ def _plain_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     for level, grid in zip(m.groups, grids):
         if grid is None:
             grid = finer.sum(axis=0)[None] if finer is not None else count((), 0, 1)
-        present = np.flatnonzero(grid.reshape(len(grid), -1).any(axis=1))
-        cols = [b.column(mp.table, spec) for spec in level]
-        labels = _decode(present, cols)  # [()] for the whole contract
-        out.append(_as_counts(grid[present], labels))
+        out.append(_present_counts(grid, [b.column(mp.table, spec) for spec in level]))
     return tuple(out)
+
+
+def _present_counts(grid: np.ndarray, cols: list[Column]) -> Cells:
+    """A level's [groups, months, 4] verdict counts as :func:`_as_counts`, for the groups a
+    record fell in, labelled by the level's key columns (none: the whole contract's)."""
+    present = np.flatnonzero(grid.reshape(len(grid), -1).any(axis=1))
+    return _as_counts(grid[present], _decode(present, cols))  # [()] for the whole contract
 
 
 def _level_grids(mp: MeasurePlan, b: Batch, months: int,
@@ -363,6 +390,13 @@ def _backlog_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     """
     m = mp.measure
     slots = months + 1  # as _plain_levels: month slot 0 for no month (or not in backlog)
+    finest = _finest(mp, b, slots)
+    if finest is not None:  # one count over the finest code, every level summed from it
+        cols, space = finest
+        bases = (_finest_base(mp, b, slots, OUTSIDE + 1), _finest_base(mp, b, slots, 1))
+        found = _backlog_grid(mp, v, b, bases, space, months)
+        pairs = list(_levels_of(mp, cols, list(zip(found, (np.add, np.add, np.minimum)))))
+        return _backlog_counts(pairs)
 
     def grid(level: tuple, base: np.ndarray | int, space: int
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -374,14 +408,24 @@ def _backlog_levels(mp: MeasurePlan, v: Verdicts, b: Batch, months: int
     finer = next((g for g in grids if g is not None), None)
     if finer is None:
         finer = grid((), 0, 1)
-    levels, oldest = [], []
+    pairs = []
     for level, found in zip(m.groups, grids):
         if found is None:
             status, num, old = finer
             found = (status.sum(axis=0)[None], num.sum(axis=0)[None], old.min(axis=0)[None])
-        status, num, old = found
+        pairs.append((found, [b.column(mp.table, spec) for spec in level]))
+    return _backlog_counts(pairs)
+
+
+def _backlog_counts(pairs: Iterable[tuple[Sequence[np.ndarray], list[Column]]]
+                    ) -> tuple[tuple[Cells, ...], tuple[Cells, ...]]:
+    """Each level's counts and oldest dates from its (verdict counts, records in backlog,
+    oldest dates) grids (:func:`_backlog_grid`) and key columns, for the groups a record fell
+    in."""
+    levels, oldest = [], []
+    for (status, num, old), cols in pairs:
         present = np.flatnonzero(status.reshape(len(status), -1).any(axis=1))
-        labels = _decode(present, [b.column(mp.table, spec) for spec in level])
+        labels = _decode(present, cols)
         levels.append(_with_numerator(status[present], num[present], labels))
         oldest.append(Cells.from_dense(old[present], labels, fill=NO_DATE))
     return tuple(levels), tuple(oldest)
@@ -471,6 +515,166 @@ def _with_numerator(grid: np.ndarray, num: np.ndarray, labels: list[tuple[Any, .
     out[..., K_DEN] = grid[..., K_MET] + grid[..., K_FAILED]
     out[..., K_NUM] = num
     return Cells.from_dense(out, labels, tail=1)
+
+
+# ---- the finest group code of a table's measures ------------------------------------------------
+
+
+#: A finest grid of up to this many cells is used whatever the batch's size (above it, only up
+#: to one cell per record: the levels' own grids are read from it, a product of their spaces).
+FINEST_CELLS = 1 << 16
+
+
+def _finest(mp: MeasurePlan, b: Batch, cells: int, limit: int | None = None
+            ) -> tuple[list[Column], int] | None:
+    """The key columns of the table's finest group code (:attr:`MeasurePlan.finest`: every
+    key column of its measures' group levels) and the size of its code space, where the batch
+    takes the compiled loops and a dense grid of ``cells`` cells per code holds at most
+    ``limit`` (:data:`DENSE_CELLS` where not given) and at most one per record of the batch
+    (:data:`FINEST_CELLS` at least); None elsewhere (each level is then counted by itself)."""
+    if not (b.jit and mp.finest):
+        return None
+    cols = _key_columns(b, mp.table, mp.finest)
+    space = int(np.prod([_cardinality(c) for c in cols]))
+    most = min(DENSE_CELLS if limit is None else limit,
+               max(b.tables[mp.table].rows, FINEST_CELLS))
+    return (cols, space) if space * cells <= most else None
+
+
+def _key_columns(b: Batch, table: str, specs: Sequence[ColumnSpec]) -> list[Column]:
+    """The loaded key columns of ``specs`` as their codes and names are read (a joined column
+    as its own table holds it: no gather, the same codes and dictionary)."""
+    out = []
+    for spec in specs:
+        if spec.via is None:
+            out.append(b.tables[table].columns[spec.name])
+            continue
+        ref = b.tables[table].columns[spec.via]
+        out.append(b.referenced(ref.spec.references).columns[spec.name])  # type: ignore[arg-type]
+    return out
+
+
+def _levels_of(mp: MeasurePlan, cols: list[Column],
+               grids: Sequence[tuple[np.ndarray, np.ufunc]]
+               ) -> Iterator[tuple[list[np.ndarray], list[Column]]]:
+    """Per group level of a measure, its grids (the level's codes in its own mixed radix
+    first, as :func:`_group_base` makes them) and key columns, from grids over the finest code
+    ([finest space, ...] each with the reduction that merges codes: a sum, a minimum, an or)."""
+    cards = [_cardinality(c) for c in cols]
+    for level in mp.measure.groups:
+        picks = [mp.finest.index(spec) for spec in level]
+        yield [_level_grid(g, cards, picks, op) for g, op in grids], [cols[p] for p in picks]
+
+
+def _level_grid(grid: np.ndarray, cards: list[int], picks: list[int], op: np.ufunc
+                ) -> np.ndarray:
+    """A [finest space, ...] grid as a level's [level space, ...]: the finest code's axes
+    (``cards``) the level does not have reduced by ``op``, those it has (``picks``, in the
+    level's order) transposed to that order where it differs (none: the whole contract's)."""
+    rest = grid.shape[1:]
+    g = grid.reshape(*cards, *rest)
+    dropped = tuple(i for i in range(len(cards)) if i not in picks)
+    if dropped:
+        g = op.reduce(g, axis=dropped)
+    kept = sorted(picks)
+    order = [kept.index(p) for p in picks]
+    if order != sorted(order):
+        g = g.transpose(*order, *range(len(kept), g.ndim))
+    return g.reshape(-1, *rest)
+
+
+def finest_code(mp: MeasurePlan, b: Batch) -> np.ndarray:
+    """Each record's code in its table's finest group code space (int32): the mixed-radix
+    number of its key columns' codes, a missing value 0, as :func:`_group_base` numbers them;
+    once per batch for every measure of the table. Where every key column is read through one
+    reference in a chunk of an evaluation, the referenced table's codes are made once
+    (:func:`referenced_code`) and read through the join: one random read per record, not one
+    per key column."""
+    via = _one_via(mp)
+    if via is None or b.shared is None:
+        return b.cached(("finest code", mp.table, mp.finest), lambda: _mixed_code(
+            [b.column(mp.table, spec) for spec in mp.finest], b.tables[mp.table].rows))
+    return b.cached(("finest code", mp.table, mp.finest), lambda: referenced_code(mp, b)[
+        b.join(mp.table, via)].astype(np.int32))
+
+
+def _one_via(mp: MeasurePlan) -> str | None:
+    """The reference column every key column of the finest code is read through, None where
+    they are not all read through one."""
+    vias = {spec.via for spec in mp.finest}
+    return vias.pop() if len(vias) == 1 else None
+
+
+def referenced_code(mp: MeasurePlan, b: Batch) -> np.ndarray:
+    """The finest code (:func:`finest_code`) of every row of the table the key columns are
+    read from, then a 0 (all missing) read for the row -1 (no such reference): once per
+    evaluation (``b.whole_cached``; ``pipeline._shared_ahead`` makes it ahead of the chunks),
+    in the narrowest unsigned integers that hold the code space (the random reads through the
+    join are a third as slow over a table of bytes as over one of int32)."""
+    via = _one_via(mp)
+    assert via is not None
+    name = b.tables[mp.table].columns[via].spec.references
+    names = tuple(spec.name for spec in mp.finest)
+
+    def make() -> np.ndarray:
+        target = b.referenced(name)  # type: ignore[arg-type]
+        cols = [target.columns[n] for n in names]
+        space = int(np.prod([_cardinality(c) for c in cols]))
+        narrow = next(t for t in (np.uint8, np.uint16, np.int32) if space <= np.iinfo(t).max + 1)
+        return _mixed_code(cols, target.rows, 1).astype(narrow)
+    return b.whole_cached(("finest code of", name, names), make)
+
+
+def finest_ahead(mp: MeasurePlan, b: Batch) -> None:
+    """Make the referenced table's finest code (:func:`referenced_code`) where a chunk of the
+    evaluation ``b`` belongs to would read it: for ``pipeline._shared_ahead``."""
+    if b.shared is not None and _one_via(mp) is not None and _finest(mp, b, 1) is not None:
+        referenced_code(mp, b)
+
+
+def _mixed_code(cols: list[Column], rows: int, spare: int = 0) -> np.ndarray:
+    """The mixed-radix code of the key columns' codes (+1: a missing value 0) of ``rows``
+    records, int32 (the caller holds the space to a dense grid), with ``spare`` zeros after."""
+    code = np.zeros(rows + spare, dtype=np.int32)
+    head = code[:rows]
+    shift = 0  # the +1s of the codes, added once at the end: ((a+1)r + b+1) = (ar + b) + (r+1)
+    for col in cols:
+        if shift:
+            head *= _cardinality(col)
+        np.add(head, col.values, out=head, casting="unsafe")
+        shift = shift * _cardinality(col) + 1
+    head += shift
+    return code
+
+
+def _finest_base(mp: MeasurePlan, b: Batch, months: int, codes: int) -> np.ndarray:
+    """Each record's finest group code times ``months * codes``: its first cell in a grid over
+    the finest code (as :func:`_group_base` for a level), once per batch."""
+    return b.cached(("finest base", mp.table, mp.finest, months, codes), lambda: np.multiply(
+        finest_code(mp, b), months * codes, dtype=np.int64))
+
+
+def _coded_finest(mp: MeasurePlan, v: Verdicts, b: Batch, months: int, placed: np.ndarray,
+                  finest: tuple[list[Column], int]
+                  ) -> tuple[tuple[Cells, ...], tuple[Cells, ...]]:
+    """:func:`_coded_levels` by one compiled pass over the finest code, every level's (seen,
+    dense, triangle) reduced from its."""
+    cols, space = finest
+    # the kernel reads a one-column code as code + 1: its first code's cells are never touched
+    seen, dense, triangle = _cells_of_codes(mp.measure.kind, v, [finest_code(mp, b)], 0,
+                                            space + 1, months, placed)
+    grids = [(seen[1:], np.logical_or), (dense[months:].reshape(space, months, -1), np.add)]
+    if len(triangle):
+        grids.append((triangle[months * months:].reshape(space, -1), np.add))
+    levels, cohorts = [], []
+    for level, level_cols in _levels_of(mp, cols, grids):
+        cells = (level[0], level[1].reshape(-1, level[1].shape[-1]),
+                 level[2].reshape(-1) if len(level) > 2 else triangle[:0])
+        counts, cohort = _coded_counts(mp.measure.kind, v, cells, level_cols, months)
+        levels.append(counts)
+        if cohort is not None:
+            cohorts.append(cohort)
+    return tuple(levels), tuple(cohorts)
 
 
 def _group_base(level: tuple, table: str, b: Batch, months: int, codes: int = 4

@@ -15,8 +15,8 @@ from . import assurance, ir, jit, limits, lookalike, profiles, regimes, reviews
 from .check import check_file
 from .compile import Batch, Plan, Shared, compile_contract, references, unprofiled_starts
 from .errors import DataError, DataProblem
-from .evaluate import (Axis, LazyRows, Partial, Quality, Results, finish, merge, partials,
-                       quality_entry)
+from .evaluate import (Axis, LazyRows, Partial, Quality, Results, finest_ahead, finish, merge,
+                       partials, quality_entry)
 from .limits import date_span
 from .load import load_tables
 from .schema import Column, ColumnType, Table
@@ -221,15 +221,18 @@ def _reduce_chunks(plan: Plan, whole: Batch, tables: dict[str, Table],
 def _shared_ahead(plan: Plan, b: Batch) -> None:
     """Work out the results over whole tables that the chunks share (``b.shared``), on a
     thread of its own started with them, before they ask: each measure's references joined
-    into the tables they refer to, and the cohort table's rows no profile covers. A chunk
-    asks for them only after the measures before (ESF: five measures of its referrals), so it
-    finds them made, or waits for the rest of the making as it would have waited for another
-    chunk's. Nothing here is kept that a chunk would not make: a failure is left for the
+    into the tables they refer to, the finest group codes of the tables read through them
+    (:func:`~pmir_dsl.evaluate.finest_ahead`), and the cohort table's rows no profile covers.
+    A chunk asks for them only after the measures before (ESF: five measures of its referrals),
+    so it finds them made, or waits for the rest of the making as it would have waited for
+    another chunk's. Nothing here is kept that a chunk would not make: a failure is left for the
     chunk that needs the result, which makes it again and raises as it did."""
     try:
         for m in (mp.measure for mp in plan.measures):
             for ref in references(m):  # the joins of compile.MeasurePlan._joins
                 b.join(m.table, ref)
+        for mp in plan.measures:  # the referenced tables' finest group codes
+            finest_ahead(mp, b)
         for m in (mp.measure for mp in plan.measures):
             if isinstance(m.expected, ir.ExpectedCohort) and m.expected.link is not None:
                 unprofiled_starts(m, b)  # what compile.MeasurePlan._cohort reads
