@@ -148,15 +148,16 @@ def breach_verdicts(month: np.ndarray, until: np.ndarray, anchor: np.ndarray,
     (``placed``), an excluded one in its own. ``in_pop`` / ``prior`` of length 1: every
     record's."""
     all_in = in_pop.shape[0] == 1
-    none_before = prior.shape[0] == 1
+    one_prior = prior.shape[0] == 1  # (a batch of one record: its own, not "none")
     found = 0
     for i in range(month.shape[0]):
         u = until[i]
         a = anchor[i]
         out = False
         excluded = False
-        if all_in or in_pop[i]:
-            if not none_before and prior[i]:
+        inside = in_pop[0] if all_in else in_pop[i]
+        if inside:
+            if prior[0] if one_prior else prior[i]:
                 excluded = True
             elif u != NAT_DAY and a != NAT_DAY and u < a:
                 out = True
@@ -168,7 +169,7 @@ def breach_verdicts(month: np.ndarray, until: np.ndarray, anchor: np.ndarray,
         deadline[i] = limit
         closed = u != NAT_DAY and limit != NAT_DAY and u <= limit and u <= as_of
         breached = not closed and limit != NAT_DAY and limit < as_of
-        if not (all_in or in_pop[i]):
+        if not inside:
             status[i] = _OUTSIDE
         elif excluded:
             status[i] = _EXCLUDED
