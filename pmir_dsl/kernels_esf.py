@@ -293,15 +293,16 @@ def cohort_verdicts(starts: np.ndarray, first: int, cohorts: np.ndarray, lost: n
     its reference joined (not ``unjoined``), else -1. ``in_pop``, ``prior`` and ``unjoined``
     of length 1: every record's."""
     all_in = in_pop.shape[0] == 1
-    none_before = prior.shape[0] == 1
+    one_prior = prior.shape[0] == 1
     all_joined = unjoined.shape[0] == 1
     for i in range(starts.shape[0]):
         p = starts[i]
         at = p & DAY_MASK
         cohort[i] = -1 if lost[p >> DAY_BITS] else cohorts[at]
         inside = in_pop[0] if all_in else in_pop[i]
+        before = prior[0] if one_prior else prior[i]
         r = 0
-        if inside and (none_before or not prior[i]):
+        if inside and not before:
             e = event[i]
             if at == 0:
                 r = 1
@@ -311,7 +312,7 @@ def cohort_verdicts(starts: np.ndarray, first: int, cohorts: np.ndarray, lost: n
         hits[r] += 1
         if not inside:
             status[i] = _OUTSIDE
-        elif r != 0 or not none_before and prior[i]:
+        elif r != 0 or before:
             status[i] = _EXCLUDED
         else:
             status[i] = _MET
