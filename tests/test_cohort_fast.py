@@ -259,15 +259,18 @@ def test_cohort_starts_as_numpy(n: int, anchored: bool, wide: bool, compiled: bo
 def test_cohort_verdicts_as_numpy_twin(n: int, everyone: bool, compiled: bool) -> None:
     """Against the numpy steps of MeasurePlan._cohort and the verdict codes: records outside
     the population, excluded before, not joined (the last packed entry), starts lost (no
-    profile), cohorts before the service start, NaT events, events before their start."""
+    profile), cohorts before the service start, NaT events, events before their start, the
+    same start read by several records."""
     if not compiled and n > 300:
         return
     rng = np.random.default_rng(n + everyone)
-    size, first = 400, 19000
-    day = np.where(rng.random(n) < 0.2, NAT, first + rng.integers(0, size, n))
-    key = rng.integers(0, 12, n)
-    starts = np.where(day == NAT, 0, day - first + 1).astype(np.uint32) | \
-        (key << 20).astype(np.uint32)
+    size, first, rows = 400, 19000, max(n // 3, 1)
+    day = np.where(rng.random(rows) < 0.2, NAT, first + rng.integers(0, size, rows))
+    key = rng.integers(0, 12, rows)
+    packed = np.append(np.where(day == NAT, 0, day - first + 1).astype(np.uint32) |
+                       (key << 20).astype(np.uint32), np.uint32(0))
+    join = rng.integers(-1, rows, n)  # -1: not joined, the last entry (no start) read
+    day, key = np.append(day, NAT)[join], np.append(key, 0)[join]
     months = np.arange(first, first + size).astype("datetime64[D]").astype("datetime64[M]")
     cohorts = np.concatenate([[-1], np.maximum(months.astype(np.int64) - 629, -1)])
     lost = rng.random(12) < 0.3
@@ -279,7 +282,7 @@ def test_cohort_verdicts_as_numpy_twin(n: int, everyone: bool, compiled: bool) -
     out = [np.empty(n, np.int64), np.empty(n, np.int8), np.zeros(3, np.int64),
            np.empty(n, np.int8), np.empty(n, np.int64)]
     loop = kernels_esf.cohort_verdicts if compiled else kernels_esf.cohort_verdicts.py_func
-    loop(starts, first, cohorts, lost, event, np.ones(1, bool) if everyone else in_pop,
+    loop(packed[join], first, cohorts, lost, event, np.ones(1, bool) if everyone else in_pop,
          prior if n else np.zeros(1, bool), unjoined, month_idx, *out)
     cohort, reason, hits, status, month = out
     # the numpy path: the start (NaT: none), its month's cohort, the exclusions in order
