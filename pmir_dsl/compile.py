@@ -831,10 +831,12 @@ class MeasurePlan:
         """Exclude records whose reference to another table is missing or unknown."""
         m = self.measure
         for ref in references(m):
-            col = b.tables[m.table].columns[ref]
-            present = col.present()
-            excl.add(f"{ref} missing", ~present)
-            excl.add(f"{ref} not found in {col.spec.references}", present & (b.join(m.table, ref) < 0))
+            missing, unknown = b.cached(("unjoined", m.table, ref),
+                                        lambda ref=ref: _unjoined(b, m.table, ref))  # type: ignore[misc]
+            if missing is not None:
+                excl.add(f"{ref} missing", missing)
+            target = b.tables[m.table].columns[ref].spec.references
+            excl.add(f"{ref} not found in {target}", unknown)
 
     def _cohort(self, b: Batch, months: np.ndarray, excl: Exclusions) -> np.ndarray | None:
         """Each record's cohort (month index of its start) for a measure against cohorts."""
@@ -1207,6 +1209,17 @@ def fusable_cohort(m: ir.Measure) -> bool:
             and m.condition is None and m.window is None and m.due is None and m.ratio is None
             and m.backlog is None and m.buckets is None and m.each_month_until is None
             and m.count_of is None and m.period_column.type is ColumnType.DATE)
+
+
+def _unjoined(b: Batch, table: str, ref: str) -> tuple[np.ndarray | None, np.ndarray]:
+    """(where ``ref`` is empty, None where it never is; where it is given but not found) for
+    every measure of the batch that joins through it."""
+    col = b.tables[table].columns[ref]
+    rows = b.join(table, ref)
+    if not col.values.null_count:  # a row -1 is an unknown reference
+        return None, rows < 0
+    present = col.present()
+    return ~present, present & (rows < 0)
 
 
 def _day_numbers(b: Batch, table: str, *specs: ColumnSpec) -> tuple[np.ndarray, ...]:
