@@ -219,8 +219,9 @@ def _sorted_join(refs: pa.Array, ids: pa.Array, compiled: bool = False) -> np.nd
     ok = np.diff(at) == width
     if refs.null_count:
         ok &= np.asarray(refs.is_valid())
-    valid = np.flatnonzero(ok)
-    if len(valid) == len(refs):
+    every = bool(ok.all())  # every reference read in place, its row written as found
+    valid = np.arange(0) if every else np.flatnonzero(ok)
+    if every:
         looked = data[at[0]:at[-1]].reshape(len(refs), width)
     else:
         looked = data[at[valid][:, None] + np.arange(width)]
@@ -234,6 +235,9 @@ def _sorted_join(refs: pa.Array, ids: pa.Array, compiled: bool = False) -> np.nd
         hit = same & (keys[pos] == wanted)
     else:
         hit = same & (pos >= 0)
+    if every:  # pos is a fresh array of every reference's row
+        pos[~hit] = -1
+        return pos
     out = np.full(len(refs), -1, dtype=np.int64)
     out[valid[hit]] = pos[hit]
     return out
@@ -313,13 +317,12 @@ def _decimal(keys: np.ndarray, width: int, compiled: bool = False) -> tuple[np.n
 
 
 def _string_parts(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(start offsets of each string and the end of the last, int64; the bytes) of an Arrow
-    string array."""
+    """(start offsets of each string and the end of the last, int32, read in place; the bytes)
+    of an Arrow string array."""
     starts = np.frombuffer(values.buffers()[1], np.int32)[values.offset:
                                                          values.offset + len(values) + 1]
     data = values.buffers()[2]
-    return starts.astype(np.int64), np.frombuffer(data, np.uint8) if data is not None else \
-        np.zeros(0, np.uint8)
+    return starts, np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
 
 
 def _suffix_keys(table: np.ndarray, prefix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

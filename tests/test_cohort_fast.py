@@ -299,3 +299,29 @@ def test_cohort_verdicts_as_numpy_twin(n: int, everyone: bool, compiled: bool) -
     codes = np.where(~in_pop, 4, np.where(prior | no_start | before, 3, 0))
     assert status.tolist() == codes.tolist()
     assert month.tolist() == np.where(in_pop & ~unjoined, month_idx, -1).tolist()
+
+
+# ---- the join the cohorts are read through ------------------------------------------------------
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("kind", ["every", "unknown", "nulls", "short"])
+def test_sorted_join_of_references_read_in_place_as_arrow(kind: str, compiled: bool) -> None:
+    """References all of the ids' length and given (read in place, their rows written as
+    found), some unknown (-1), some empty or of another length: the rows Arrow's hash finds."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rng = np.random.default_rng(len(kind))
+    ids = pa.array([f"E{i:08d}" for i in range(1, 3001)], pa.string())
+    drawn = rng.integers(1, 3200 if kind != "every" else 3001, 5000)  # beyond 3000: unknown
+    refs = [f"E{d:08d}" for d in drawn]
+    if kind == "nulls":
+        refs[::7] = [None] * len(refs[::7])
+    if kind == "short":
+        refs[::5] = [r[:-1] for r in refs[::5]]
+    array = pa.array(refs, pa.string()).slice(3)  # an offset into the buffers
+    want = pc.fill_null(pc.index_in(array, value_set=ids), -1).to_pylist()
+    found = compile_mod._sorted_join(array, ids, compiled)
+    assert found is not None and found.tolist() == want
+    assert (min(want) == -1) == (kind != "every")
