@@ -375,17 +375,23 @@ def packed_starts(m: ir.Measure, b: Batch) -> PackedStarts | None:
     return (*packed, b.whole_cached(("lost keys", m.id), lambda: lost_keys(m, b)))
 
 
-def cohort_starts(m: ir.Measure, b: Batch) -> PackedStarts | None:
-    """:func:`packed_starts` with each record's start read through ``m``'s cohort link (-1:
-    the last entry, no start), once per batch for every measure against them."""
+def cohort_starts(m: ir.Measure, b: Batch) -> tuple[np.ndarray, ...] | None:
+    """What :func:`~pmir_dsl.kernels_esf.cohort_verdicts` reads of each record's start, read
+    through ``m``'s cohort link once per batch for every measure against the same starts:
+    (the references' rows, empty where a measure before read the starts; the packed starts;
+    each record's start, to be read by the pass given the rows) then the rest of
+    :data:`PackedStarts`. None where the starts do not pack."""
     e = m.expected
     found = packed_starts(m, b)
     if found is None:
         return None
     assert isinstance(e, ir.ExpectedCohort) and e.link is not None
     packed, *rest = found
-    return (b.cached(("packed starts", e.table, e.start, e.anchor, e.keys, m.table,
-                      e.link.name), lambda: packed[b.join(m.table, e.link.name)]), *rest)
+    key = ("packed starts", e.table, e.start, e.anchor, e.keys, m.table, e.link.name)
+    if key in b.memo:
+        return (np.zeros(0, dtype=np.int64), packed, b.memo[key], *rest)
+    starts = b.memo[key] = np.empty(b.tables[m.table].rows, dtype=np.uint32)
+    return (b.join(m.table, e.link.name), packed, starts, *rest)
 
 
 def _packed_starts(e: ir.ExpectedCohort, b: Batch) -> tuple[np.ndarray, int, np.ndarray] | None:
@@ -887,7 +893,6 @@ class MeasurePlan:
         found = cohort_starts(m, b)
         if found is None:
             return None
-        starts, first, cohorts, lost = found
         t = m.table
         n = b.tables[t].rows
         month_idx = b.cached(("month index", t, m.period_column, m.period_unit),
@@ -897,7 +902,7 @@ class MeasurePlan:
         reason, status = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.int8)
         hits = np.zeros(3, dtype=np.int64)
         kernels_esf.cohort_verdicts(
-            starts, first, cohorts, lost, _day_numbers(b, t, m.period_column)[0], in_pop, prior,
+            *found, _day_numbers(b, t, m.period_column)[0], in_pop, prior,
             np.zeros(1, dtype=np.bool_) if unjoined is None else unjoined,
             np.ascontiguousarray(month_idx, dtype=np.int64),
             cohort, reason, hits, status, month)

@@ -277,13 +277,14 @@ def cohort_starts(start: np.ndarray, anchor: np.ndarray, key: np.ndarray,
 
 
 @jit.kernel
-def cohort_verdicts(starts: np.ndarray, first: int, cohorts: np.ndarray, lost: np.ndarray,
-                    event: np.ndarray, in_pop: np.ndarray, prior: np.ndarray,
+def cohort_verdicts(join: np.ndarray, packed: np.ndarray, starts: np.ndarray, first: int,
+                    cohorts: np.ndarray, lost: np.ndarray, event: np.ndarray, in_pop: np.ndarray, prior: np.ndarray,
                     unjoined: np.ndarray, month_idx: np.ndarray,
                     cohort: np.ndarray, reason: np.ndarray, hits: np.ndarray,
                     status: np.ndarray, month: np.ndarray) -> None:
     """The verdicts of a measure counting records against cohorts, read from each record's
-    start packed by :func:`cohort_starts` (``starts``, read through its reference; ``first``
+    start packed by :func:`cohort_starts` (``starts``: first read into it from ``packed`` at
+    its reference's row ``join``, -1 the last entry, where ``join`` is not empty; ``first``
     the first day of the starts' span) in one pass: ``cohort`` the cohort month index of its
     start day (``cohorts`` at its offset plus one: -1 for none), -1 where its key
     combination has no profile (``lost``); a population record not yet excluded (``prior``)
@@ -295,6 +296,8 @@ def cohort_verdicts(starts: np.ndarray, first: int, cohorts: np.ndarray, lost: n
     all_in = in_pop.shape[0] == 1
     one_prior = prior.shape[0] == 1
     all_joined = unjoined.shape[0] == 1
+    for i in range(join.shape[0]):  # a loop of its own: the reads through the join overlap
+        starts[i] = packed[join[i]]
     for i in range(starts.shape[0]):
         p = starts[i]
         at = p & DAY_MASK

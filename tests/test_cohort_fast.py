@@ -282,9 +282,16 @@ def test_cohort_verdicts_as_numpy_twin(n: int, everyone: bool, compiled: bool) -
     out = [np.empty(n, np.int64), np.empty(n, np.int8), np.zeros(3, np.int64),
            np.empty(n, np.int8), np.empty(n, np.int64)]
     loop = kernels_esf.cohort_verdicts if compiled else kernels_esf.cohort_verdicts.py_func
-    loop(packed[join], first, cohorts, lost, event, np.ones(1, bool) if everyone else in_pop,
+    gathered = np.empty(n, np.uint32)
+    loop(join, packed, gathered, first, cohorts, lost, event, np.ones(1, bool) if everyone else in_pop,
          prior if n else np.zeros(1, bool), unjoined, month_idx, *out)
     cohort, reason, hits, status, month = out
+    again = [np.empty(n, np.int64), np.empty(n, np.int8), np.zeros(3, np.int64),
+             np.empty(n, np.int8), np.empty(n, np.int64)]  # a second measure: starts read
+    loop(np.zeros(0, np.int64), packed, gathered.copy(), first, cohorts, lost, event,
+         np.ones(1, bool) if everyone else in_pop, prior if n else np.zeros(1, bool), unjoined,
+         month_idx, *again)
+    assert all(a.tolist() == b.tolist() for a, b in zip(again, out))
     # the numpy path: the start (NaT: none), its month's cohort, the exclusions in order
     start = np.where(day == NAT, NAT, day).view("datetime64[D]")
     want = np.where((day == NAT) | lost[key], -1,
