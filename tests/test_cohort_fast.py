@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 from conftest import REPO, write_csv
+from test_jit_esf import BUNDLED, _json
+from test_jit_esf import _counting as _counting_kernels
 from pmir_dsl import compile as compile_mod
 from pmir_dsl import kernels_esf, profiles, stream
 from pmir_dsl.check import check_source
@@ -19,8 +21,6 @@ from pmir_dsl.load import load_tables
 from pmir_dsl.pipeline import compile_file, evaluate, make_batch
 from pmir_dsl.report import json as json_report
 
-BUNDLED = [("atw_ha", "atw_ha"), ("atw_ha_mmir", "atw_ha"), ("esf", "esf"), ("ipes", "ipes"),
-           ("ses", "ses"), ("work_programme", "work_programme")]
 KERNELS = ("cohort_starts", "cohort_verdicts")
 #: ESF with the columns its random data leaves empty optional.
 ESF = (REPO / "contracts/esf.pmir").read_text().replace(
@@ -34,21 +34,7 @@ NAT = np.iinfo(np.int64).min
 
 def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Count the calls of each kernel of this file (the compiled path taken, not only allowed)."""
-    calls = dict.fromkeys(KERNELS, 0)
-    for name in KERNELS:
-        real = getattr(kernels_esf, name)
-
-        def counted(*args: Any, _real: Any = real, _name: str = name) -> Any:
-            calls[_name] += 1
-            return _real(*args)
-        monkeypatch.setattr(kernels_esf, name, counted)
-    return calls
-
-
-def _json(repo: Path, contract: str, data: str, chunk_rows: int | None) -> str:
-    plan = compile_file(repo / "contracts" / f"{contract}.pmir")
-    tables = load_tables(repo / "examples" / data, plan.contract.used_tables())
-    return json_report.render(evaluate(plan, tables, chunk_rows=chunk_rows))
+    return _counting_kernels(monkeypatch, KERNELS)
 
 
 @pytest.mark.parametrize(("contract", "data"), BUNDLED)
