@@ -54,19 +54,23 @@ def test_bundled_contracts_give_the_same_json_with_the_cohort_pass(
     assert calls["cohort_starts"] == (2 if through_join else 0)  # once per evaluation
 
 
+@pytest.mark.parametrize("batch_rows", [97, 1000])
 def test_streamed_esf_gives_the_same_json_with_the_cohort_pass(
-        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        repo: Path, monkeypatch: pytest.MonkeyPatch, batch_rows: int) -> None:
+    """``pmirc check --stream``: each batch of outcomes reads the starts packed from the whole
+    referrals; the same JSON as the streamed run without the loops."""
     monkeypatch.chdir(repo)
-    monkeypatch.setenv("PMIRC_JIT", "0")
     plan = compile_file("contracts/esf.pmir")
-    plain = json_report.render(evaluate(plan, load_tables("examples/esf",
-                                                          plan.contract.used_tables())))
-    monkeypatch.setenv("PMIRC_JIT", "1")
-    calls = _counting(monkeypatch)
-    opened = stream.open_tables("examples/esf", plan, stream.streamable(plan.contract), 97)
-    assert opened.streams
-    assert json_report.render(stream.evaluate(plan, opened)) == plain
-    assert calls["cohort_verdicts"] and calls["cohort_starts"]
+    found = {}
+    for setting in ("0", "1"):
+        monkeypatch.setenv("PMIRC_JIT", setting)
+        calls = _counting(monkeypatch)
+        opened = stream.open_tables("examples/esf", plan, stream.streamable(plan.contract),
+                                    batch_rows)
+        assert opened.streams
+        found[setting] = json_report.render(stream.evaluate(plan, opened))
+        assert bool(calls["cohort_verdicts"]) == (setting == "1")
+    assert found["1"] == found["0"]
 
 
 # ---- seeded random referrals and outcomes -------------------------------------------------------
