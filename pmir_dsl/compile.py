@@ -882,9 +882,9 @@ class MeasurePlan:
 
     def _cohort_verdicts(self, b: Batch, months: Callable[[], np.ndarray], excl: Exclusions,
                          unjoined: np.ndarray | None, records: bool) -> Verdicts | None:
-        """The verdicts of a count against cohorts of another table (:func:`_fusable_cohort`)
+        """The verdicts of a count against cohorts of another table (:func:`fusable_cohort`)
         by one compiled pass over each record's start read through its link, packed once per
-        evaluation (:func:`cohort_starts`): :meth:`_cohort`'s exclusions added to ``excl`` in
+        evaluation (:func:`packed_starts`, read by :func:`cohort_starts`): :meth:`_cohort`'s exclusions added to ``excl`` in
         its order, and its cohorts. None where the starts do not pack (the numpy path then).
         Without ``records`` the deadlines and amounts are not made (empty)."""
         m = self.measure

@@ -278,10 +278,10 @@ def cohort_starts(start: np.ndarray, anchor: np.ndarray, key: np.ndarray,
 
 @jit.kernel
 def cohort_verdicts(join: np.ndarray, packed: np.ndarray, starts: np.ndarray, first: int,
-                    cohorts: np.ndarray, lost: np.ndarray, event: np.ndarray, in_pop: np.ndarray, prior: np.ndarray,
-                    unjoined: np.ndarray, month_idx: np.ndarray,
-                    cohort: np.ndarray, reason: np.ndarray, hits: np.ndarray,
-                    status: np.ndarray, month: np.ndarray) -> None:
+                    cohorts: np.ndarray, lost: np.ndarray, event: np.ndarray,
+                    in_pop: np.ndarray, prior: np.ndarray, unjoined: np.ndarray,
+                    month_idx: np.ndarray, cohort: np.ndarray, reason: np.ndarray,
+                    hits: np.ndarray, status: np.ndarray, month: np.ndarray) -> None:
     """The verdicts of a measure counting records against cohorts, read from each record's
     start packed by :func:`cohort_starts` (``starts``: first read into it from ``packed`` at
     its reference's row ``join``, -1 the last entry, where ``join`` is not empty; ``first``

@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 from conftest import REPO, write_csv
 from test_jit_esf import BUNDLED, _json
 from test_jit_esf import _counting as _counting_kernels
+
 from pmir_dsl import compile as compile_mod
 from pmir_dsl import kernels_esf, profiles, stream
 from pmir_dsl.check import check_source
