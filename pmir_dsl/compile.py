@@ -409,7 +409,7 @@ def _packed_starts(e: ir.ExpectedCohort, b: Batch) -> tuple[np.ndarray, int, np.
                       for d in dates)
     packed = np.empty(table.rows + 1, dtype=np.uint32)
     first, size = kernels_esf.cohort_starts(start, anchor[0] if anchor else
-                                            np.zeros(0, np.int64), codes, packed)
+                                            np.zeros(0, np.int64), *codes, packed)
     if size < 0:
         return None
     months = np.arange(first, first + size).astype("datetime64[D]").astype("datetime64[M]")

@@ -246,12 +246,13 @@ DAY_MASK = (1 << DAY_BITS) - 1
 
 
 @jit.kernel
-def cohort_starts(start: np.ndarray, anchor: np.ndarray, key: np.ndarray,
-                  packed: np.ndarray) -> tuple[int, int]:
+def cohort_starts(start: np.ndarray, anchor: np.ndarray, outer: np.ndarray, inner: np.ndarray,
+                  radix: int, packed: np.ndarray) -> tuple[int, int]:
     """Each row of a cohort table packed for one read through a join (``packed``, one entry
     more than the rows: the last, no start, for a reference not joined): its start day
     (``start``; none where NaT or before its ``anchor``, ``anchor`` empty where there is
-    none) as its offset in the span of the start days, and its key combination ``key``.
+    none) as its offset in the span of the start days, and its key combination ``(outer + 1)
+    * radix + inner + 1`` (``outer + 1`` where ``inner`` is empty; below 4096).
     Returns the (first day, size) of the span; size -1 (``packed`` not written) where it is
     wider than the bits of an offset (0 where no row has a start)."""
     anchored = anchor.shape[0] > 0
@@ -266,9 +267,13 @@ def cohort_starts(start: np.ndarray, anchor: np.ndarray, key: np.ndarray,
         lo, hi = 0, -1
     elif hi - lo >= DAY_MASK:
         return lo, -1
+    pair = inner.shape[0] > 0
     for r in range(start.shape[0]):
         s = start[r]
-        field = np.uint32(key[r]) << np.uint32(DAY_BITS)
+        key = np.int64(outer[r]) + 1
+        if pair:
+            key = key * radix + inner[r] + 1
+        field = np.uint32(key) << np.uint32(DAY_BITS)
         if s != NAT_DAY and not (anchored and s < anchor[r]):
             field |= np.uint32(s - lo + 1)
         packed[r] = field

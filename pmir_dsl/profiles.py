@@ -281,12 +281,20 @@ def _lost(m: ir.Measure, e: ir.ExpectedCohort, series: list[tuple[Any, ...]],
     return np.any(_combo_series(m, e, series, cols, np.arange(_space(cols))) < 0, axis=0)
 
 
-def key_codes(e: ir.ExpectedCohort, table: Any) -> np.ndarray | None:
-    """Each row of the cohort ``table``'s key combination: its :func:`_radix` code (int32),
-    the index of :func:`lost_keys`; None where the key columns have more than
-    :data:`KEY_TABLE` combinations."""
+def key_codes(e: ir.ExpectedCohort, table: Any) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """What gives each row of the cohort ``table`` its key combination's :func:`_radix` code
+    (the index of :func:`lost_keys`): (outer, inner, radix), int32 arrays, the code
+    ``(outer + 1) * radix + inner + 1`` (``outer + 1`` where ``inner`` is empty): the key
+    columns' value codes where there are one or two, else the code less one. None where the
+    key columns have more than :data:`KEY_TABLE` combinations."""
     cols = [table.columns[k.name] for k in e.keys]
-    return _radix(cols, table.rows, np.int32) if _space(cols) <= KEY_TABLE else None
+    if _space(cols) > KEY_TABLE:
+        return None
+    if len(cols) not in (1, 2):
+        return _radix(cols, table.rows, np.int32) - 1, np.zeros(0, np.int32), 1
+    codes = [np.ascontiguousarray(c.values, dtype=np.int32) for c in cols]
+    return codes[0], codes[1] if len(codes) == 2 else np.zeros(0, np.int32), \
+        len(_names(cols[-1])) + 1
 
 
 def lost_keys(m: ir.Measure, b: Batch) -> np.ndarray:

@@ -216,11 +216,12 @@ def _packed_twin(start: np.ndarray, anchor: np.ndarray, key: np.ndarray
 @pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize(("n", "anchored", "wide"), [
     (0, True, False), (1, False, False), (1, True, False), (500, True, False),
-    (500, False, False), (500, True, True), (20000, True, False)])
+    (501, False, False), (500, True, True), (20000, True, False)])
 def test_cohort_starts_as_numpy(n: int, anchored: bool, wide: bool, compiled: bool) -> None:
     """NaT starts and anchors, starts before their anchor (no start), every start gone, a span
-    too wide for the offsets' bits (-1: the numpy path then); the plain Python loop the same."""
-    if not compiled and n > 500:
+    too wide for the offsets' bits (-1: the numpy path then), key combinations of two columns
+    or of one; the plain Python loop the same."""
+    if not compiled and n > 501:
         return
     rng = np.random.default_rng(n + anchored + 2 * wide)
     start = rng.integers(19000, 19600, n)
@@ -231,10 +232,14 @@ def test_cohort_starts_as_numpy(n: int, anchored: bool, wide: bool, compiled: bo
         else np.zeros(0, np.int64)
     if wide and anchored and n:
         anchor[0] = NAT
-    key = rng.integers(0, 4096, n).astype(np.int32)
+    outer, inner = (rng.integers(-1, 63, n).astype(np.int32) for _ in range(2))
+    key = (outer + 1) * 64 + inner + 1  # two key columns of 63 values (-1: missing)
+    if n % 2:  # one key column, or a code made by numpy: outer + 1
+        inner = np.zeros(0, np.int32)
+        key = outer + 1
     packed = np.empty(n + 1, np.uint32)
     loop = kernels_esf.cohort_starts if compiled else kernels_esf.cohort_starts.py_func
-    first, size = loop(start, anchor, key, packed)
+    first, size = loop(start, anchor, outer, inner, 64, packed)
     twin, lo, width = _packed_twin(start, anchor, key)
     if wide and n:
         assert size == -1 and width > (1 << 20)
