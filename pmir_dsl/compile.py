@@ -375,7 +375,7 @@ def packed_starts(m: ir.Measure, b: Batch) -> PackedStarts | None:
     return (*packed, b.whole_cached(("lost keys", m.id), lambda: lost_keys(m, b)))
 
 
-def cohort_starts(m: ir.Measure, b: Batch) -> tuple[np.ndarray, ...] | None:
+def _linked_starts(m: ir.Measure, b: Batch) -> tuple[np.ndarray, ...] | None:
     """What :func:`~pmir_dsl.kernels_esf.cohort_verdicts` reads of each record's start, read
     through ``m``'s cohort link once per batch for every measure against the same starts:
     (the references' rows, empty where a measure before read the starts; the packed starts;
@@ -840,8 +840,8 @@ class MeasurePlan:
         """Exclude records whose reference to another table is missing or unknown."""
         m = self.measure
         for ref in references(m):
-            missing, unknown = b.cached(("unjoined", m.table, ref),
-                                        lambda ref=ref: _unjoined(b, m.table, ref))  # type: ignore[misc]
+            missing, unknown = b.cached(  # type: ignore[misc]
+                ("unjoined", m.table, ref), lambda ref=ref: _unjoined(b, m.table, ref))
             if missing is not None:
                 excl.add(f"{ref} missing", missing)
             target = b.tables[m.table].columns[ref].spec.references
@@ -884,13 +884,14 @@ class MeasurePlan:
                          unjoined: np.ndarray | None, records: bool) -> Verdicts | None:
         """The verdicts of a count against cohorts of another table (:func:`fusable_cohort`)
         by one compiled pass over each record's start read through its link, packed once per
-        evaluation (:func:`packed_starts`, read by :func:`cohort_starts`): :meth:`_cohort`'s exclusions added to ``excl`` in
-        its order, and its cohorts. None where the starts do not pack (the numpy path then).
-        Without ``records`` the deadlines and amounts are not made (empty)."""
+        evaluation (:func:`packed_starts`, read by :func:`_linked_starts`): :meth:`_cohort`'s
+        exclusions added to ``excl`` in its order, and its cohorts. None where the starts do
+        not pack (the numpy path then). Without ``records`` the deadlines and amounts are not
+        made (empty)."""
         m = self.measure
         e = m.expected
         assert isinstance(e, ir.ExpectedCohort)
-        found = cohort_starts(m, b)
+        found = _linked_starts(m, b)
         if found is None:
             return None
         t = m.table

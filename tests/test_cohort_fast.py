@@ -278,8 +278,9 @@ def test_cohort_verdicts_as_numpy_twin(n: int, everyone: bool, compiled: bool) -
            np.empty(n, np.int8), np.empty(n, np.int64)]
     loop = kernels_esf.cohort_verdicts if compiled else kernels_esf.cohort_verdicts.py_func
     gathered = np.empty(n, np.uint32)
-    loop(join, packed, gathered, first, cohorts, lost, event, np.ones(1, bool) if everyone else in_pop,
-         prior if n else np.zeros(1, bool), unjoined, month_idx, *out)
+    loop(join, packed, gathered, first, cohorts, lost, event,
+         np.ones(1, bool) if everyone else in_pop, prior if n else np.zeros(1, bool), unjoined,
+         month_idx, *out)
     cohort, reason, hits, status, month = out
     again = [np.empty(n, np.int64), np.empty(n, np.int8), np.zeros(3, np.int64),
              np.empty(n, np.int8), np.empty(n, np.int64)]  # a second measure: starts read
