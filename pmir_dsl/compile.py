@@ -219,8 +219,9 @@ def _sorted_join(refs: pa.Array, ids: pa.Array, compiled: bool = False) -> np.nd
     ok = np.diff(at) == width
     if refs.null_count:
         ok &= np.asarray(refs.is_valid())
-    valid = np.flatnonzero(ok)
-    if len(valid) == len(refs):
+    every = bool(ok.all())  # every reference read in place, its row written as found
+    valid = np.arange(0) if every else np.flatnonzero(ok)
+    if every:
         looked = data[at[0]:at[-1]].reshape(len(refs), width)
     else:
         looked = data[at[valid][:, None] + np.arange(width)]
@@ -234,6 +235,9 @@ def _sorted_join(refs: pa.Array, ids: pa.Array, compiled: bool = False) -> np.nd
         hit = same & (keys[pos] == wanted)
     else:
         hit = same & (pos >= 0)
+    if every:  # pos is a fresh array of every reference's row
+        pos[~hit] = -1
+        return pos
     out = np.full(len(refs), -1, dtype=np.int64)
     out[valid[hit]] = pos[hit]
     return out
@@ -313,13 +317,12 @@ def _decimal(keys: np.ndarray, width: int, compiled: bool = False) -> tuple[np.n
 
 
 def _string_parts(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(start offsets of each string and the end of the last, int64; the bytes) of an Arrow
-    string array."""
+    """(start offsets of each string and the end of the last, int32, read in place; the bytes)
+    of an Arrow string array."""
     starts = np.frombuffer(values.buffers()[1], np.int32)[values.offset:
                                                          values.offset + len(values) + 1]
     data = values.buffers()[2]
-    return starts.astype(np.int64), np.frombuffer(data, np.uint8) if data is not None else \
-        np.zeros(0, np.uint8)
+    return starts, np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
 
 
 def _suffix_keys(table: np.ndarray, prefix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -348,6 +351,70 @@ def unprofiled_starts(m: ir.Measure, b: Batch) -> np.ndarray:
 
     return b.whole_cached(("without profile", m.id),
                           lambda: np.append(without_profile(m, b), False))
+
+
+#: What the compiled pass of a measure against cohorts reads of its starts: (each start packed
+#: by :func:`~pmir_dsl.kernels_esf.cohort_starts`, the first day of the starts' span, the
+#: cohort month index of each packed day offset, whether each key combination has no profile).
+PackedStarts = tuple[np.ndarray, int, np.ndarray, np.ndarray]
+
+
+def packed_starts(m: ir.Measure, b: Batch) -> PackedStarts | None:
+    """:data:`PackedStarts` of the whole cohort table of ``m``, made once per evaluation
+    (``b.whole_cached``; ``pipeline._shared_ahead`` makes them ahead of the chunks), the
+    packed starts shared by every measure against them. None where they do not pack (dates
+    that are not date columns, too many key combinations, starts spanning too many days)."""
+    from .profiles import lost_keys  # profiles imports this module
+
+    e = m.expected
+    assert isinstance(e, ir.ExpectedCohort)
+    packed = b.whole_cached(("packed starts", e.table, e.start, e.anchor, e.keys),
+                            lambda: _packed_starts(e, b))
+    if packed is None:
+        return None
+    return (*packed, b.whole_cached(("lost keys", m.id), lambda: lost_keys(m, b)))
+
+
+def _linked_starts(m: ir.Measure, b: Batch) -> tuple[np.ndarray, ...] | None:
+    """What :func:`~pmir_dsl.kernels_esf.cohort_verdicts` reads of each record's start, read
+    through ``m``'s cohort link once per batch for every measure against the same starts:
+    (the references' rows, empty where a measure before read the starts; the packed starts;
+    each record's start, to be read by the pass given the rows) then the rest of
+    :data:`PackedStarts`. None where the starts do not pack."""
+    e = m.expected
+    found = packed_starts(m, b)
+    if found is None:
+        return None
+    assert isinstance(e, ir.ExpectedCohort) and e.link is not None
+    packed, *rest = found
+    key = ("packed starts", e.table, e.start, e.anchor, e.keys, m.table, e.link.name)
+    if key in b.memo:
+        return (np.zeros(0, dtype=np.int64), packed, b.memo[key], *rest)
+    starts = b.memo[key] = np.empty(b.tables[m.table].rows, dtype=np.uint32)
+    return (b.join(m.table, e.link.name), packed, starts, *rest)
+
+
+def _packed_starts(e: ir.ExpectedCohort, b: Batch) -> tuple[np.ndarray, int, np.ndarray] | None:
+    """The first three of :data:`PackedStarts` for the whole cohort table (an entry more for
+    a reference not joined; the cohort month index -1 for no start, first, and where the
+    month is before the service start), None where its starts do not pack."""
+    from .profiles import key_codes  # profiles imports this module
+
+    table = b.referenced(e.table)
+    dates = [e.start] if e.anchor is None else [e.start, e.anchor]
+    codes = key_codes(e, table)
+    if codes is None or any(d.type is not ColumnType.DATE for d in dates):
+        return None
+    start, *anchor = (np.ascontiguousarray(table.columns[d.name].values).view(np.int64)
+                      for d in dates)
+    packed = np.empty(table.rows + 1, dtype=np.uint32)
+    first, size = kernels_esf.cohort_starts(start, anchor[0] if anchor else
+                                            np.zeros(0, np.int64), *codes, packed)
+    if size < 0:
+        return None
+    months = np.arange(first, first + size).astype("datetime64[D]").astype("datetime64[M]")
+    cohort = months.astype(np.int64) - b.first_month
+    return packed, int(first), np.concatenate([[-1], np.where(cohort < 0, -1, cohort)])
 
 
 def gather(col: Column, rows: np.ndarray) -> Column:
@@ -537,6 +604,10 @@ class MeasurePlan:
         for later, earlier in m.orders:  # 'LATER not before EARLIER' (semantics.md 1)
             excl.add(f"{later.name} before {earlier.name}",
                      b.column(m.table, later).values < b.column(m.table, earlier).values)
+        if b.jit and fusable_cohort(m):  # one compiled pass over starts packed ahead
+            fast = self._cohort_verdicts(b, months, excl, unjoined, records)
+            if fast is not None:
+                return fast
         cohort = self._cohort(b, months(), excl) if isinstance(m.expected, ir.ExpectedCohort) \
             else None
         fused = self._rate_tables(b) if b.jit and _fusable(m) else None
@@ -773,10 +844,12 @@ class MeasurePlan:
         """Exclude records whose reference to another table is missing or unknown."""
         m = self.measure
         for ref in references(m):
-            col = b.tables[m.table].columns[ref]
-            present = col.present()
-            excl.add(f"{ref} missing", ~present)
-            excl.add(f"{ref} not found in {col.spec.references}", present & (b.join(m.table, ref) < 0))
+            missing, unknown = b.cached(  # type: ignore[misc]
+                ("unjoined", m.table, ref), lambda ref=ref: _unjoined(b, m.table, ref))
+            if missing is not None:
+                excl.add(f"{ref} missing", missing)
+            target = b.tables[m.table].columns[ref].spec.references
+            excl.add(f"{ref} not found in {target}", unknown)
 
     def _cohort(self, b: Batch, months: np.ndarray, excl: Exclusions) -> np.ndarray | None:
         """Each record's cohort (month index of its start) for a measure against cohorts."""
@@ -810,6 +883,42 @@ class MeasurePlan:
             lost = unprofiled_starts(self.measure, b)[
                 b.join(self.measure.table, e.link.name)]  # type: ignore[union-attr]
         return np.where(np.isnat(start) | (cohort < 0) | lost, -1, cohort)
+
+    def _cohort_verdicts(self, b: Batch, months: Callable[[], np.ndarray], excl: Exclusions,
+                         unjoined: np.ndarray | None, records: bool) -> Verdicts | None:
+        """The verdicts of a count against cohorts of another table (:func:`fusable_cohort`)
+        by one compiled pass over each record's start read through its link, packed once per
+        evaluation (:func:`packed_starts`, read by :func:`_linked_starts`): :meth:`_cohort`'s
+        exclusions added to ``excl`` in its order, and its cohorts. None where the starts do
+        not pack (the numpy path then). Without ``records`` the deadlines and amounts are not
+        made (empty)."""
+        m = self.measure
+        e = m.expected
+        assert isinstance(e, ir.ExpectedCohort)
+        found = _linked_starts(m, b)
+        if found is None:
+            return None
+        t = m.table
+        n = b.tables[t].rows
+        month_idx = b.cached(("month index", t, m.period_column, m.period_unit),
+                             lambda: self._month_index(b, months))
+        in_pop, prior = excl.loop_masks()
+        cohort, month = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        reason, status = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.int8)
+        hits = np.zeros(3, dtype=np.int64)
+        kernels_esf.cohort_verdicts(
+            *found, _day_numbers(b, t, m.period_column)[0], in_pop, prior,
+            np.zeros(1, dtype=np.bool_) if unjoined is None else unjoined,
+            np.ascontiguousarray(month_idx, dtype=np.int64),
+            cohort, reason, hits, status, month)
+        names = ("", f"no {e.start.name} in {e.table}",
+                 f"{m.period_column.name} before {e.start.name}")
+        for r in np.flatnonzero(hits[1:]) + 1:
+            excl.found(names[r], reason == r)
+        deadline = np.full(n, NAT) if records else np.zeros(0, dtype="datetime64[D]")
+        met = np.ones(n if records else 0, dtype=bool)  # every record counts
+        return Verdicts(status, month, deadline, met, np.broadcast_to(np.int64(1), (n,)),
+                        tuple(excl.checks), cohort)
 
     def _backlog(self, b: Batch, month_idx: np.ndarray, excl: Exclusions
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -1102,6 +1211,28 @@ def _fusable(m: ir.Measure) -> bool:
     return (isinstance(m.window, ir.WithinDays) and m.kind not in ("count_ratio", "average")
             and m.ratio is None and m.backlog is None and m.buckets is None
             and m.each_month_until is None and m.count_of is None)
+
+
+def fusable_cohort(m: ir.Measure) -> bool:
+    """Whether a measure counts its records (every one) against cohorts of another table, in
+    the month of a date: its verdicts computed by one compiled pass over the starts packed
+    ahead where the batch uses them."""
+    e = m.expected
+    return (m.kind == "profile" and isinstance(e, ir.ExpectedCohort) and e.link is not None
+            and m.condition is None and m.window is None and m.due is None and m.ratio is None
+            and m.backlog is None and m.buckets is None and m.each_month_until is None
+            and m.count_of is None and m.period_column.type is ColumnType.DATE)
+
+
+def _unjoined(b: Batch, table: str, ref: str) -> tuple[np.ndarray | None, np.ndarray]:
+    """(where ``ref`` is empty, None where it never is; where it is given but not found) for
+    every measure of the batch that joins through it."""
+    col = b.tables[table].columns[ref]
+    rows = b.join(table, ref)
+    if not col.values.null_count:  # a row -1 is an unknown reference
+        return None, rows < 0
+    present = col.present()
+    return ~present, present & (rows < 0)
 
 
 def _day_numbers(b: Batch, table: str, *specs: ColumnSpec) -> tuple[np.ndarray, ...]:

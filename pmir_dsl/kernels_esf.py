@@ -148,15 +148,16 @@ def breach_verdicts(month: np.ndarray, until: np.ndarray, anchor: np.ndarray,
     (``placed``), an excluded one in its own. ``in_pop`` / ``prior`` of length 1: every
     record's."""
     all_in = in_pop.shape[0] == 1
-    none_before = prior.shape[0] == 1
+    one_prior = prior.shape[0] == 1  # (a batch of one record: its own, not "none")
     found = 0
     for i in range(month.shape[0]):
         u = until[i]
         a = anchor[i]
         out = False
         excluded = False
-        if all_in or in_pop[i]:
-            if not none_before and prior[i]:
+        inside = in_pop[0] if all_in else in_pop[i]
+        if inside:
+            if prior[0] if one_prior else prior[i]:
                 excluded = True
             elif u != NAT_DAY and a != NAT_DAY and u < a:
                 out = True
@@ -168,7 +169,7 @@ def breach_verdicts(month: np.ndarray, until: np.ndarray, anchor: np.ndarray,
         deadline[i] = limit
         closed = u != NAT_DAY and limit != NAT_DAY and u <= limit and u <= as_of
         breached = not closed and limit != NAT_DAY and limit < as_of
-        if not (all_in or in_pop[i]):
+        if not inside:
             status[i] = _OUTSIDE
         elif excluded:
             status[i] = _EXCLUDED
@@ -258,3 +259,95 @@ def dense_positions(keys: np.ndarray, wanted: np.ndarray, lookup: np.ndarray,
             pos[i] = offset
         else:
             pos[i] = lookup[offset]
+
+
+# ---- cohorts through a join
+
+#: A cohort start packed in one uint32 (:func:`cohort_starts`): its day's offset in the span
+#: of the starts plus one in the low :data:`DAY_BITS` bits (0: no start), its key combination
+#: (< 4096) in the bits above.
+DAY_BITS = 20
+DAY_MASK = (1 << DAY_BITS) - 1
+
+
+@jit.kernel
+def cohort_starts(start: np.ndarray, anchor: np.ndarray, outer: np.ndarray, inner: np.ndarray,
+                  radix: int, packed: np.ndarray) -> tuple[int, int]:
+    """Each row of a cohort table packed for one read through a join (``packed``, one entry
+    more than the rows: the last, no start, for a reference not joined): its start day
+    (``start``; none where NaT or before its ``anchor``, ``anchor`` empty where there is
+    none) as its offset in the span of the start days, and its key combination ``(outer + 1)
+    * radix + inner + 1`` (``outer + 1`` where ``inner`` is empty; below 4096).
+    Returns the (first day, size) of the span; size -1 (``packed`` not written) where it is
+    wider than the bits of an offset (0 where no row has a start)."""
+    anchored = anchor.shape[0] > 0
+    lo = np.iinfo(np.int64).max
+    hi = np.iinfo(np.int64).min
+    for r in range(start.shape[0]):
+        s = start[r]
+        if s != NAT_DAY and not (anchored and s < anchor[r]):
+            lo = min(lo, s)
+            hi = max(hi, s)
+    if hi == np.iinfo(np.int64).min:
+        lo, hi = 0, -1
+    elif hi - lo >= DAY_MASK:
+        return lo, -1
+    pair = inner.shape[0] > 0
+    for r in range(start.shape[0]):
+        s = start[r]
+        key = np.int64(outer[r]) + 1
+        if pair:
+            key = key * radix + inner[r] + 1
+        field = np.uint32(key) << np.uint32(DAY_BITS)
+        if s != NAT_DAY and not (anchored and s < anchor[r]):
+            field |= np.uint32(s - lo + 1)
+        packed[r] = field
+    packed[start.shape[0]] = 0
+    return lo, hi - lo + 1
+
+
+@jit.kernel
+def cohort_verdicts(join: np.ndarray, packed: np.ndarray, starts: np.ndarray, first: int,
+                    cohorts: np.ndarray, lost: np.ndarray, event: np.ndarray,
+                    in_pop: np.ndarray, prior: np.ndarray, unjoined: np.ndarray,
+                    month_idx: np.ndarray, cohort: np.ndarray, reason: np.ndarray,
+                    hits: np.ndarray, status: np.ndarray, month: np.ndarray) -> None:
+    """The verdicts of a measure counting records against cohorts, read from each record's
+    start packed by :func:`cohort_starts` (``starts``: first read into it from ``packed`` at
+    its reference's row ``join``, -1 the last entry, where ``join`` is not empty; ``first``
+    the first day of the starts' span) in one pass: ``cohort`` the cohort month index of its
+    start day (``cohorts`` at its offset plus one: -1 for none), -1 where its key
+    combination has no profile (``lost``); a population record not yet excluded (``prior``)
+    is excluded for no start (reason 1), then for its ``event`` day before its start (2):
+    ``reason`` and ``hits`` (per reason) say which. ``status``: outside, excluded, else met
+    (every record counts); ``month``: ``month_idx`` where the record is in the population and
+    its reference joined (not ``unjoined``), else -1. ``in_pop``, ``prior`` and ``unjoined``
+    of length 1: every record's."""
+    all_in = in_pop.shape[0] == 1
+    one_prior = prior.shape[0] == 1
+    all_joined = unjoined.shape[0] == 1
+    for i in range(join.shape[0]):  # a loop of its own: the reads through the join overlap
+        starts[i] = packed[join[i]]
+    for i in range(starts.shape[0]):
+        p = starts[i]
+        at = p & DAY_MASK
+        cohort[i] = -1 if lost[p >> DAY_BITS] else cohorts[at]
+        inside = in_pop[0] if all_in else in_pop[i]
+        before = prior[0] if one_prior else prior[i]
+        r = 0
+        if inside and not before:
+            e = event[i]
+            if at == 0:
+                r = 1
+            elif e != NAT_DAY and e < first + np.int64(at) - 1:
+                r = 2
+        reason[i] = r
+        hits[r] += 1
+        if not inside:
+            status[i] = _OUTSIDE
+        elif r != 0 or before:
+            status[i] = _EXCLUDED
+        else:
+            status[i] = _MET
+        joined = not (unjoined[0] if all_joined else unjoined[i])
+        month[i] = month_idx[i] if inside and joined else -1

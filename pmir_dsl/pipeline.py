@@ -13,7 +13,8 @@ import numpy as np
 
 from . import assurance, ir, jit, limits, lookalike, profiles, regimes, reviews
 from .check import check_file
-from .compile import Batch, Plan, Shared, compile_contract, references, unprofiled_starts
+from .compile import (Batch, Plan, Shared, compile_contract, fusable_cohort, packed_starts,
+                      references, unprofiled_starts)
 from .errors import DataError, DataProblem
 from .evaluate import (Axis, LazyRows, Partial, Quality, Results, finest_ahead, finish, merge,
                        partials, quality_entry)
@@ -234,7 +235,8 @@ def _shared_ahead(plan: Plan, b: Batch) -> None:
         for mp in plan.measures:  # the referenced tables' finest group codes
             finest_ahead(mp, b)
         for m in (mp.measure for mp in plan.measures):
-            if isinstance(m.expected, ir.ExpectedCohort) and m.expected.link is not None:
+            if isinstance(m.expected, ir.ExpectedCohort) and m.expected.link is not None and \
+                    not (b.jit and fusable_cohort(m) and packed_starts(m, b) is not None):
                 unprofiled_starts(m, b)  # what compile.MeasurePlan._cohort reads
     except Exception:  # noqa: BLE001 (made again, and raised, by the chunk that needs it)
         return

@@ -294,7 +294,7 @@ def _without_profile(m: ir.Measure, e: ir.ExpectedCohort, series: list[tuple[Any
         per_combo, inverse = _key_series(m, e, series, cols, _radix(cols, table.rows))
         return np.any(per_combo < 0, axis=0)[inverse]
     # few combinations: each one's answer, then each row's looked up (no count of the codes)
-    lost = np.any(_combo_series(m, e, series, cols, np.arange(space)) < 0, axis=0)
+    lost = _lost(m, e, series, cols)
     if not lost.any():  # every combination has a profile: no pass over the rows
         return np.zeros(table.rows, dtype=bool)
     return lost[_radix(cols, table.rows, _code_type(space))]
@@ -303,6 +303,40 @@ def _without_profile(m: ir.Measure, e: ir.ExpectedCohort, series: list[tuple[Any
 #: Key columns with at most this many combinations of values (and none) are answered for every
 #: combination, each row's answer looked up by its code.
 KEY_TABLE = 1 << 12
+
+
+def _lost(m: ir.Measure, e: ir.ExpectedCohort, series: list[tuple[Any, ...]],
+          cols: list[Column]) -> np.ndarray:
+    """Whether each combination of the key columns' values (its :func:`_radix` code) has no
+    profile at some group level."""
+    return np.any(_combo_series(m, e, series, cols, np.arange(_space(cols))) < 0, axis=0)
+
+
+def key_codes(e: ir.ExpectedCohort, table: Any) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """What gives each row of the cohort ``table`` its key combination's :func:`_radix` code
+    (the index of :func:`lost_keys`): (outer, inner, radix), int32 arrays, the code
+    ``(outer + 1) * radix + inner + 1`` (``outer + 1`` where ``inner`` is empty): the key
+    columns' value codes where there are one or two, else the code less one. None where the
+    key columns have more than :data:`KEY_TABLE` combinations."""
+    cols = [table.columns[k.name] for k in e.keys]
+    if _space(cols) > KEY_TABLE:
+        return None
+    if len(cols) not in (1, 2):
+        return _radix(cols, table.rows, np.int32) - 1, np.zeros(0, np.int32), 1
+    codes = [np.ascontiguousarray(c.values, dtype=np.int32) for c in cols]
+    return codes[0], codes[1] if len(codes) == 2 else np.zeros(0, np.int32), \
+        len(_names(cols[-1])) + 1
+
+
+def lost_keys(m: ir.Measure, b: Batch) -> np.ndarray:
+    """Whether no profile of ``m`` covers each key combination of its cohort table (by
+    :func:`key_codes`) at some group level: :func:`without_profile` of a row is this at its
+    code. Only where there are at most :data:`KEY_TABLE` combinations."""
+    e = m.expected
+    assert isinstance(e, ir.ExpectedCohort)
+    whole = attrs.evolve(b, tables=b.lookup or b.tables, memo={}, offset=None, shared=None)
+    cols = [whole.tables[e.table].columns[k.name] for k in e.keys]
+    return _lost(m, e, _series(e, whole)[0], cols)
 
 
 def _key_series(m: ir.Measure, e: ir.ExpectedCohort, series: list[tuple[Any, ...]],
