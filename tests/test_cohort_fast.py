@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import REPO, write_csv
-from test_jit_esf import BUNDLED, _json
 from test_jit_esf import _counting as _counting_kernels
 
 from pmir_dsl import compile as compile_mod
@@ -35,23 +34,6 @@ NAT = np.iinfo(np.int64).min
 def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Count the calls of each kernel of this file (the compiled path taken, not only allowed)."""
     return _counting_kernels(monkeypatch, KERNELS)
-
-
-@pytest.mark.parametrize(("contract", "data"), BUNDLED)
-def test_bundled_contracts_give_the_same_json_with_the_cohort_pass(
-        repo: Path, monkeypatch: pytest.MonkeyPatch, contract: str, data: str) -> None:
-    """Whole and in chunks of 700 rows (several, on threads): byte-identical JSON, the pass
-    taken by every contract with records counted against cohorts of another table (outcomes
-    of referrals; Work Programme's sustainments of participants)."""
-    monkeypatch.setenv("PMIRC_JIT", "0")
-    plain = _json(repo, contract, data, None)
-    monkeypatch.setenv("PMIRC_JIT", "1")
-    calls = _counting(monkeypatch)
-    assert _json(repo, contract, data, None) == plain
-    assert _json(repo, contract, data, 700) == plain
-    through_join = contract in ("esf", "ipes", "ses", "work_programme")
-    assert bool(calls["cohort_verdicts"]) == through_join
-    assert calls["cohort_starts"] == (2 if through_join else 0)  # once per evaluation
 
 
 @pytest.mark.parametrize("batch_rows", [97, 1000])

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from test_jit_esf import _finest_taken, _json
 
 from pmir_dsl import compile as compile_mod
 from pmir_dsl import evaluate as evaluate_mod
@@ -17,18 +18,9 @@ from pmir_dsl import stream
 from pmir_dsl.check import check_source
 from pmir_dsl.compile import Batch, compile_contract
 from pmir_dsl.load import load_tables
-from pmir_dsl.pipeline import compile_file, evaluate
+from pmir_dsl.pipeline import evaluate
 from pmir_dsl.report import json as json_report
 from pmir_dsl.schema import Column, ColumnSpec, ColumnType
-
-BUNDLED = [("atw_ha", "atw_ha"), ("atw_ha_mmir", "atw_ha"), ("esf", "esf"), ("ipes", "ipes"),
-           ("ses", "ses"), ("work_programme", "work_programme")]
-
-
-def _json(repo: Path, contract: str, data: str, chunk_rows: int | None) -> str:
-    plan = compile_file(repo / "contracts" / f"{contract}.pmir")
-    tables = load_tables(repo / "examples" / data, plan.contract.used_tables())
-    return json_report.render(evaluate(plan, tables, chunk_rows=chunk_rows))
 
 
 def _gathered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -43,35 +35,7 @@ def _gathered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return names
 
 
-def _finest_taken(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The measures (ids) whose counts were summed from their table's finest code."""
-    taken: list[str] = []
-    real = evaluate_mod._levels_of
-
-    def spy(mp: Any, cols: Any, grids: Any) -> Any:
-        taken.append(mp.measure.id)
-        return real(mp, cols, grids)
-    monkeypatch.setattr(evaluate_mod, "_levels_of", spy)
-    return taken
-
-
 # ---- the bundled contracts, both ways ---------------------------------------------------------
-
-
-@pytest.mark.parametrize(("contract", "data"), BUNDLED)
-def test_bundled_contracts_give_the_same_json_over_the_finest_code(
-        repo: Path, monkeypatch: pytest.MonkeyPatch, contract: str, data: str) -> None:
-    """Numpy only, then the compiled loops whole and in chunks of 700 rows (on threads):
-    byte-identical JSON, the levels summed from the finest code."""
-    monkeypatch.setenv("PMIRC_JIT", "0")
-    plain = _json(repo, contract, data, None)
-    monkeypatch.setenv("PMIRC_JIT", "1")
-    taken = _finest_taken(monkeypatch)
-    assert _json(repo, contract, data, None) == plain
-    assert _json(repo, contract, data, 700) == plain
-    if contract == "esf":  # every ESF measure: plain, backlog, breach, profile and cohort ones
-        assert set(taken) == {mp.measure.id for mp in compile_file(
-            repo / "contracts" / "esf.pmir").measures}
 
 
 def test_esf_outcomes_read_their_key_columns_through_one_gather_of_the_finest_code(

@@ -28,7 +28,7 @@ from pmir_dsl.schema import Column, ColumnSpec, ColumnType
 BUNDLED = [("atw_ha", "atw_ha"), ("atw_ha_mmir", "atw_ha"), ("esf", "esf"), ("ipes", "ipes"),
            ("ses", "ses"), ("work_programme", "work_programme")]
 KERNELS = ("group_slots", "level_cells", "triangle_counts", "dense_positions", "code_cells",
-           "breach_verdicts", "start_cells")
+           "breach_verdicts", "start_cells", "cohort_starts", "cohort_verdicts")
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch, kernels: tuple[str, ...] = KERNELS
@@ -43,6 +43,18 @@ def _counting(monkeypatch: pytest.MonkeyPatch, kernels: tuple[str, ...] = KERNEL
             return _real(*args)
         monkeypatch.setattr(kernels_esf, name, counted)
     return calls
+
+
+def _finest_taken(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The measures (ids) whose counts were summed from their table's finest code."""
+    taken: list[str] = []
+    real = evaluate_mod._levels_of
+
+    def spy(mp: Any, cols: Any, grids: Any) -> Any:
+        taken.append(mp.measure.id)
+        return real(mp, cols, grids)
+    monkeypatch.setattr(evaluate_mod, "_levels_of", spy)
+    return taken
 
 
 def _json(repo: Path, contract: str, data: str, chunk_rows: int | None) -> str:
@@ -60,8 +72,16 @@ def test_bundled_contracts_give_the_same_json_with_and_without_the_loops(
     assert _json(repo, contract, data, 700) == plain
     monkeypatch.setenv("PMIRC_JIT", "1")
     calls = _counting(monkeypatch)
+    finest = _finest_taken(monkeypatch)
     assert _json(repo, contract, data, None) == plain
     assert _json(repo, contract, data, 700) == plain
+    if contract == "esf":  # every ESF measure's levels summed from its table's finest code
+        assert set(finest) == {mp.measure.id for mp in compile_file(
+            repo / "contracts" / "esf.pmir").measures}
+    # records counted against cohorts of another table: the starts packed once per evaluation
+    through_join = contract in ("esf", "ipes", "ses", "work_programme")
+    assert bool(calls["cohort_verdicts"]) == through_join
+    assert calls["cohort_starts"] == (2 if through_join else 0)
     if contract in ("esf", "ipes", "work_programme"):  # measures with cohorts or count ratios
         assert calls["code_cells"] and calls["dense_positions"]  # their ids joined by a table
     if contract in ("esf", "ipes", "ses", "work_programme"):  # profiles' starts by one pass
