@@ -190,11 +190,93 @@ def join_ids(refs: pa.Array, ids: pa.Array, compiled: bool = False) -> np.ndarra
     Ids of one length in ascending order, as extracts often are, that differ only in their last
     eight bytes (a shared prefix before them) are looked up by binary search on those bytes as
     integers, the references sorted first: no hash of the ids. Other ids are hashed by Arrow."""
-    found = _sorted_join(refs, ids, compiled)
+    found = _consecutive_join(refs, ids, compiled)
+    if found is None:
+        found = _sorted_join(refs, ids, compiled)
     if found is not None:
         return found
     rows = pc.index_in(refs, value_set=ids)
     return np.asarray(pc.fill_null(rows, -1).to_numpy(zero_copy_only=False), np.int64)
+
+
+#: Ids (and references) read at a time by :func:`_consecutive_join`: its temporaries (a few
+#: arrays of this many 8-byte keys) are reused block after block instead of being allocated
+#: whole (glibc maps each block over 64 MiB on an evaluation thread afresh: every page
+#: faulted in again, 70,000 faults per ESF evaluation at 10M referrals).
+JOIN_BLOCK = 1 << 20
+
+
+def _consecutive_join(refs: pa.Array, ids: pa.Array, compiled: bool = False
+                      ) -> np.ndarray | None:
+    """:func:`join_ids` for ids numbered in sequence, as extracts often are: one width, one
+    prefix, their suffixes (the bytes after the prefix as a big-endian integer, or the number
+    their digits write) first, first + 1, ... in row order, so that a reference's row is its
+    suffix less the first's. Whether they are is read from the first and last id, then
+    checked over every id; both sides are read in blocks of :data:`JOIN_BLOCK`. None where
+    the ids are not so (:func:`_sorted_join` then)."""
+    if not (isinstance(ids, pa.Array) and isinstance(refs, pa.Array)) or \
+            ids.type != pa.string() or refs.type != pa.string() or len(ids) == 0 or \
+            ids.null_count:
+        return None
+    starts, data = _string_parts(ids)
+    n = len(ids)
+    width = int(starts[1] - starts[0])
+    if int(starts[n] - starts[n - 1]) != width or width == 0:
+        return None
+    ends = np.stack([data[starts[0]:starts[0] + width], data[starts[n - 1]:starts[n]]])
+    shared = int(np.argmax(np.append(ends[0] != ends[1], True)))  # their common prefix
+    if width - shared > 8:
+        return None
+    prefix = ends[0, :shared]
+    raw = _suffix_keys(ends, prefix)[0]
+    decimal = int(raw[1]) - int(raw[0]) + 1 != n
+    if decimal:
+        ends_dec, digits = _decimal(raw, width - shared)
+        if not digits or int(ends_dec[1]) - int(ends_dec[0]) + 1 != n:
+            return None
+        first = ends_dec[0]
+    else:
+        first = raw[0]
+
+    def suffixes(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        keys, same = _suffix_keys(table, prefix)
+        return (_decimal(keys, width - shared, compiled)[0] if decimal else keys), same
+    last = None  # strictly ascending from the first to the last: each the one before + 1
+    for lo in range(0, n, JOIN_BLOCK):
+        hi = min(n, lo + JOIN_BLOCK)
+        block = starts[lo:hi + 1]
+        if (np.diff(block) != width).any():
+            return None
+        keys, same = suffixes(data[block[0]:block[-1]].reshape(hi - lo, width))
+        if not same.all() or (keys[1:] <= keys[:-1]).any() or \
+                (last is not None and keys[0] <= last):
+            return None  # (a key that is not digits is the largest: never below the last)
+        last = keys[-1]
+    at, looked = _string_parts(refs)
+    valid = np.asarray(refs.is_valid()) if refs.null_count else None
+    out = np.empty(len(refs), dtype=np.int64)
+    for lo in range(0, len(refs), JOIN_BLOCK):
+        hi = min(len(refs), lo + JOIN_BLOCK)
+        block = at[lo:hi + 1]
+        ok = np.diff(block) == width
+        if valid is not None:
+            ok &= valid[lo:hi]
+        every = bool(ok.all())
+        rows = np.arange(0) if every else np.flatnonzero(ok)
+        if not every and not len(rows):  # no reference of the ids' width: none found
+            out[lo:hi] = -1
+            continue
+        table = looked[block[0]:block[-1]].reshape(hi - lo, width) if every else \
+            looked[block[:-1][rows][:, None] + np.arange(width)]
+        wanted, same = suffixes(table)
+        wanted -= first  # uint64: a suffix below the first wraps round beyond the ids
+        hit = same & (wanted < np.uint64(n))
+        if every:
+            out[lo:hi] = np.where(hit, wanted.view(np.int64), -1)
+        else:
+            out[lo:hi] = -1
+            out[lo + rows[hit]] = wanted[hit].view(np.int64)
+    return out
 
 
 def _sorted_join(refs: pa.Array, ids: pa.Array, compiled: bool = False) -> np.ndarray | None:
@@ -330,7 +412,7 @@ def _suffix_keys(table: np.ndarray, prefix: np.ndarray) -> tuple[np.ndarray, np.
     bytes after the prefix) as big-endian integers, so in the strings' order; and whether
     each row starts with ``prefix``."""
     n, width = table.shape
-    if width >= 8 and table.flags.c_contiguous:  # the last 8 bytes of each row, read at once
+    if width >= 8 and table.flags.c_contiguous and n:  # the last 8 bytes of each row at once
         keys = np.ndarray((n,), ">u8", table, width - 8, (width,)).astype(np.uint64)
         if width - len(prefix) < 8:
             keys &= np.uint64((1 << (8 * (width - len(prefix)))) - 1)

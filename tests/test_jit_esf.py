@@ -83,7 +83,7 @@ def test_bundled_contracts_give_the_same_json_with_and_without_the_loops(
     assert bool(calls["cohort_verdicts"]) == through_join
     assert calls["cohort_starts"] == (2 if through_join else 0)
     if contract in ("esf", "ipes", "work_programme"):  # measures with cohorts or count ratios
-        assert calls["code_cells"] and calls["dense_positions"]  # their ids joined by a table
+        assert calls["code_cells"]
     if contract in ("esf", "ipes", "ses", "work_programme"):  # profiles' starts by one pass
         assert calls["start_cells"]
     if contract == "esf":  # every level counted by its codes, cohort triangles with them
@@ -282,6 +282,59 @@ def test_join_by_a_table_over_the_ids_range_as_by_search(
     assert (found >= 0).sum() > 1000
     monkeypatch.setattr(compile_mod, "_dense_positions", lambda *args: None)
     assert compile_mod._sorted_join(refs, ids, compiled).tolist() == found.tolist()
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("compiled", [False, True])
+def test_ids_in_sequence_joined_block_by_block_as_arrow(
+        seed: int, compiled: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids numbered one after another (digits after a prefix, a suffix of a few bytes, or no
+    prefix) joined in blocks of 1, 3, 7 and the default rows: the rows Arrow's hash finds,
+    for references unknown, null, empty, of another width or prefix, not digits, just below
+    and beyond the range; ids that only look in sequence from their first and last (a gap,
+    one out of order, one not digits, another width) left to the other joins, which find
+    the same rows."""
+    rng = np.random.default_rng(seed)
+    base = int(rng.integers(0, 10**6))
+    n = int(rng.integers(2, 400))
+    sets = {"digits": [f"E{base + i:08d}" for i in range(n)],
+            "bytes": [f"K{chr(40 + i)}" for i in range(min(n, 80))],  # '(' onwards
+            "bare": [f"{base + i:07d}" for i in range(n)]}
+    broken = list(sets["digits"])
+    j = int(rng.integers(1, n))
+    broken[j - 1], broken[j] = broken[j], broken[j - 1]  # out of order: still the same ends
+    sets["swapped"] = broken
+    sets["not digits"] = [*sets["digits"][:-2], f"E{base:07d}X", sets["digits"][-1]]
+    sets["wider"] = [*sets["digits"][:-2], f"E{base + n - 2:09d}", sets["digits"][-1]]
+    sets["gap"] = [*sets["digits"][:-2], f"E{base + n + 5:08d}", f"E{base + n + 6:08d}"]
+    called = []
+    real = compile_mod._consecutive_join
+    monkeypatch.setattr(compile_mod, "_consecutive_join",
+                        lambda *a: called.append(real(*a) is not None) or real(*a))
+    for name, known in sets.items():
+        if len(set(known)) != len(known):
+            continue
+        odd = [None, "", f"E{base - 1:08d}", f"E{base + n:08d}", f"F{base:08d}", "E0000001",
+               f"E{base:07d}X", "ZZZZZZZZZ", "K'", "K\x7f", "KA", "A"]
+        refs = pa.array([odd[d % len(odd)] if d < 0 else known[d]
+                         for d in rng.integers(-len(odd), len(known), 300)], pa.string())
+        ids = pa.array(known, pa.string())
+        for block in (1, 3, 7, 1 << 20):
+            monkeypatch.setattr(compile_mod, "JOIN_BLOCK", block)
+            called.clear()
+            assert compile_mod.join_ids(refs, ids, compiled).tolist() == _hashed(refs, ids)
+            assert called == [name in ("digits", "bytes", "bare")], name
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_no_reference_of_the_ids_width_finds_nothing(compiled: bool) -> None:
+    """No references, or none of the ids' width (null, empty, shorter): every row -1, for ids
+    in sequence and ids with gaps (the suffix keys of no rows were an error)."""
+    for known in ([f"E{i:08d}" for i in range(5)], [f"E{2 * i:08d}" for i in range(5)]):
+        ids = pa.array(known, pa.string())
+        for refs in ([], [None, "", "E1"]):
+            found = compile_mod.join_ids(pa.array(refs, pa.string()), ids, compiled)
+            assert found.tolist() == [-1] * len(refs)
 
 
 @pytest.mark.parametrize("compiled", [False, True])
