@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from . import ir, kernels_esf, kernels_eval
 from .cells import DENSE_CELLS, Cells, Keys
 from .compile import FAILED, MET, OUTSIDE, PENDING, Batch, MeasurePlan, Plan, Verdicts
-from .profiles import SCALE
+from .profiles import SCALE, code_type, radix_codes
 from .schema import DECIMAL_SCALE, Column, ColumnSpec, ColumnType, Table
 
 #: Columns of a counts array: the four verdicts, then the summed numerator and denominator.
@@ -592,8 +592,9 @@ def finest_code(mp: MeasurePlan, b: Batch) -> np.ndarray:
     per key column."""
     via = _one_via(mp)
     if via is None or b.shared is None:
-        return b.cached(("finest code", mp.table, mp.finest), lambda: _mixed_code(
-            [b.column(mp.table, spec) for spec in mp.finest], b.tables[mp.table].rows))
+        return b.cached(("finest code", mp.table, mp.finest), lambda: radix_codes(
+            [b.column(mp.table, spec) for spec in mp.finest], b.tables[mp.table].rows,
+            np.int32))  # the caller holds the space to a dense grid
     return b.cached(("finest code", mp.table, mp.finest), lambda: referenced_code(mp, b)[
         b.join(mp.table, via)].astype(np.int32))
 
@@ -609,8 +610,8 @@ def referenced_code(mp: MeasurePlan, b: Batch) -> np.ndarray:
     """The finest code (:func:`finest_code`) of every row of the table the key columns are
     read from, then a 0 (all missing) read for the row -1 (no such reference): once per
     evaluation (``b.whole_cached``; ``pipeline._shared_ahead`` makes it ahead of the chunks),
-    in the narrowest unsigned integers that hold the code space (the random reads through the
-    join are a third as slow over a table of bytes as over one of int32)."""
+    in the narrowest integers that hold the code space (the random reads through the join
+    are a third as slow over a table of bytes as over one of int32)."""
     via = _one_via(mp)
     assert via is not None
     name = b.tables[mp.table].columns[via].spec.references
@@ -619,9 +620,9 @@ def referenced_code(mp: MeasurePlan, b: Batch) -> np.ndarray:
     def make() -> np.ndarray:
         target = b.referenced(name)  # type: ignore[arg-type]
         cols = [target.columns[n] for n in names]
-        space = int(np.prod([_cardinality(c) for c in cols]))
-        narrow = next(t for t in (np.uint8, np.uint16, np.int32) if space <= np.iinfo(t).max + 1)
-        return _mixed_code(cols, target.rows, 1).astype(narrow)
+        code = radix_codes(cols, target.rows, code_type(int(np.prod(
+            [_cardinality(c) for c in cols]))))
+        return np.append(code, code.dtype.type(0))
     return b.whole_cached(("finest code of", name, names), make)
 
 
@@ -630,21 +631,6 @@ def finest_ahead(mp: MeasurePlan, b: Batch) -> None:
     evaluation ``b`` belongs to would read it: for ``pipeline._shared_ahead``."""
     if b.shared is not None and _one_via(mp) is not None and _finest(mp, b, 1) is not None:
         referenced_code(mp, b)
-
-
-def _mixed_code(cols: list[Column], rows: int, spare: int = 0) -> np.ndarray:
-    """The mixed-radix code of the key columns' codes (+1: a missing value 0) of ``rows``
-    records, int32 (the caller holds the space to a dense grid), with ``spare`` zeros after."""
-    code = np.zeros(rows + spare, dtype=np.int32)
-    head = code[:rows]
-    shift = 0  # the +1s of the codes, added once at the end: ((a+1)r + b+1) = (ar + b) + (r+1)
-    for col in cols:
-        if shift:
-            head *= _cardinality(col)
-        np.add(head, col.values, out=head, casting="unsafe")
-        shift = shift * _cardinality(col) + 1
-    head += shift
-    return code
 
 
 def _finest_base(mp: MeasurePlan, b: Batch, months: int, codes: int) -> np.ndarray:
@@ -685,15 +671,9 @@ def _group_base(level: tuple, table: str, b: Batch, months: int, codes: int = 4
     space = int(np.prod([_cardinality(c) for c in cols]))
 
     def make() -> np.ndarray:
-        if b.jit and len(cols) == 1:  # the same integers, in place: no temporaries
-            code = cols[0].values.astype(np.int64)
-            code += 1
-            code *= months * codes
-            return code
-        code = np.zeros(b.tables[table].rows, dtype=np.int64)
-        for col in cols:
-            code = code * _cardinality(col) + (col.values.astype(np.int64) + 1)
-        return code * (months * codes)
+        code = radix_codes(cols, b.tables[table].rows)
+        code *= months * codes
+        return code
     key = ("group base", table, tuple(spec.label for spec in level), months, codes)
     return b.cached(key, make), space
 

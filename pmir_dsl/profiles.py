@@ -150,7 +150,7 @@ def _cohort(m: ir.Measure, e: ir.ExpectedCohort, b: Batch) -> Expected:
     problems = ()
     if missing.any():  # the rows themselves, for the data-quality entry's examples
         lost = np.unique(combo[missing] // size)
-        rows = _started(e, b, size)[1] & np.isin(_radix(cols, table.rows), lost)
+        rows = _started(e, b, size)[1] & np.isin(radix_codes(cols, table.rows), lost)
         problems = (_missing_profile(e, rows, table),)
     return Expected(tuple(levels), tuple(starts), tuple(cumulative), problems)
 
@@ -166,14 +166,19 @@ def _started(e: ir.ExpectedCohort, b: Batch, size: int) -> tuple[np.ndarray, np.
     return cohort, started
 
 
-def _radix(cols: list[Column], n: int, dtype: type = np.int64) -> np.ndarray:
+def radix_codes(cols: list[Column], n: int, dtype: type = np.int64) -> np.ndarray:
     """Each record's mixed-radix code of ``cols``' value codes (digit 0: no value), as
-    ``dtype`` (:func:`_code_type` of the codes' space: fewer bytes to pass over)."""
+    ``dtype`` (:func:`code_type` of the codes' space: fewer bytes to pass over); the group
+    codes of :mod:`pmir_dsl.evaluate` too."""
     code = np.zeros(n, dtype=dtype)
+    shift = 0  # the digits' +1s, added once at the end: (a+1)r + b+1 = (ar + b) + (r+1)
     for col in cols:  # in place: no temporaries of the table's length
-        code *= len(_names(col)) + 1
-        code += col.values
-        code += 1
+        radix = len(_names(col)) + 1
+        if shift:
+            code *= radix
+        np.add(code, col.values, out=code, casting="unsafe")
+        shift = shift * radix + 1
+    code += shift
     return code
 
 
@@ -182,7 +187,7 @@ def _space(cols: list[Column]) -> int:
     return int(np.prod([len(_names(c)) + 1 for c in cols]))
 
 
-def _code_type(space: int) -> type:
+def code_type(space: int) -> type:
     """The narrowest signed integer type that holds every code below ``space``."""
     return next(t for t in (np.int8, np.int16, np.int32, np.int64) if space <= np.iinfo(t).max)
 
@@ -201,7 +206,7 @@ def _start_cells(cols: list[Column], cohort: np.ndarray, started: np.ndarray, si
     """The (values of ``cols``, cohort month) cells starts fall in, as codes (value code x
     ``size`` + cohort month, ascending), and the starts in each."""
     space = _space(cols) * size
-    code = _radix(cols, len(cohort), _code_type(space))
+    code = radix_codes(cols, len(cohort), code_type(space))
     code *= size
     code += cohort  # (cohorts off the axis may wrap round in a narrow type: never started)
     code = code[started]
@@ -291,13 +296,13 @@ def _without_profile(m: ir.Measure, e: ir.ExpectedCohort, series: list[tuple[Any
     cols = [table.columns[k.name] for k in e.keys]
     space = _space(cols)
     if space > KEY_TABLE:
-        per_combo, inverse = _key_series(m, e, series, cols, _radix(cols, table.rows))
+        per_combo, inverse = _key_series(m, e, series, cols, radix_codes(cols, table.rows))
         return np.any(per_combo < 0, axis=0)[inverse]
     # few combinations: each one's answer, then each row's looked up (no count of the codes)
     lost = _lost(m, e, series, cols)
     if not lost.any():  # every combination has a profile: no pass over the rows
         return np.zeros(table.rows, dtype=bool)
-    return lost[_radix(cols, table.rows, _code_type(space))]
+    return lost[radix_codes(cols, table.rows, code_type(space))]
 
 
 #: Key columns with at most this many combinations of values (and none) are answered for every
@@ -307,13 +312,13 @@ KEY_TABLE = 1 << 12
 
 def _lost(m: ir.Measure, e: ir.ExpectedCohort, series: list[tuple[Any, ...]],
           cols: list[Column]) -> np.ndarray:
-    """Whether each combination of the key columns' values (its :func:`_radix` code) has no
+    """Whether each combination of the key columns' values (its :func:`radix_codes` code) has no
     profile at some group level."""
     return np.any(_combo_series(m, e, series, cols, np.arange(_space(cols))) < 0, axis=0)
 
 
 def key_codes(e: ir.ExpectedCohort, table: Any) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """What gives each row of the cohort ``table`` its key combination's :func:`_radix` code
+    """What gives each row of the cohort ``table`` its key combination's :func:`radix_codes` code
     (the index of :func:`lost_keys`): (outer, inner, radix), int32 arrays, the code
     ``(outer + 1) * radix + inner + 1`` (``outer + 1`` where ``inner`` is empty): the key
     columns' value codes where there are one or two, else the code less one. None where the
@@ -322,7 +327,7 @@ def key_codes(e: ir.ExpectedCohort, table: Any) -> tuple[np.ndarray, np.ndarray,
     if _space(cols) > KEY_TABLE:
         return None
     if len(cols) not in (1, 2):
-        return _radix(cols, table.rows, np.int32) - 1, np.zeros(0, np.int32), 1
+        return radix_codes(cols, table.rows, np.int32) - 1, np.zeros(0, np.int32), 1
     codes = [np.ascontiguousarray(c.values, dtype=np.int32) for c in cols]
     return codes[0], codes[1] if len(codes) == 2 else np.zeros(0, np.int32), \
         len(_names(cols[-1])) + 1

@@ -14,7 +14,7 @@ from test_jit_esf import _finest_taken, _json
 
 from pmir_dsl import compile as compile_mod
 from pmir_dsl import evaluate as evaluate_mod
-from pmir_dsl import stream
+from pmir_dsl import profiles, stream
 from pmir_dsl.check import check_source
 from pmir_dsl.compile import Batch, compile_contract
 from pmir_dsl.load import load_tables
@@ -279,9 +279,12 @@ def test_the_finest_code_is_the_group_code_of_its_columns(seed: int, n: int) -> 
     cols = _columns(rng, n)
     for k in range(1, 4):
         for picked in itertools.permutations(cols, k):
-            code = evaluate_mod._mixed_code(list(picked), n, 1)
-            assert code.dtype == np.int32 and len(code) == n + 1 and code[n] == 0
-            assert code[:n].tolist() == _level_codes(list(picked)).tolist()
+            expected = _level_codes(list(picked)).tolist()
+            code = profiles.radix_codes(list(picked), n, np.int32)  # a chunk's finest code
+            assert code.dtype == np.int32 and code.tolist() == expected
+            narrow = profiles.code_type(profiles._space(list(picked)))  # the referenced one
+            code = profiles.radix_codes(list(picked), n, narrow)
+            assert code.dtype == narrow and code.tolist() == expected
 
 
 @pytest.mark.parametrize(("seed", "n"), [(0, 0), (1, 1), (2, 50), (3, 4000), (4, 4000)])

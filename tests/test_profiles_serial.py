@@ -93,7 +93,7 @@ def test_start_cells_in_a_narrow_type_as_in_int64(repo: Path, seed: int,
     tables["referrals"] = _scrambled(tables["referrals"], seed, ("lep_area", "provider"))
     b = attrs.evolve(b, tables=tables, memo={})
     narrow = _expected(plan, b)
-    monkeypatch.setattr(profiles, "_code_type", lambda space: np.int64)
+    monkeypatch.setattr(profiles, "code_type", lambda space: np.int64)
     wide = _expected(plan, b)
     assert narrow == wide
     assert any(problems for problems, *_ in narrow)  # the scrambled keys lose some starts
@@ -109,7 +109,7 @@ def test_start_cells_codes_with_cohorts_off_the_axis() -> None:
     cohort = rng.integers(-5, size + 2, n).astype(np.int64)
     cohort[::7] = np.iinfo(np.int64).min // 2  # a NaT's month index
     started = (cohort >= 0) & (cohort < size)
-    assert profiles._code_type(profiles._space([col]) * size) is np.int8
+    assert profiles.code_type(profiles._space([col]) * size) is np.int8
     present, counts = profiles._start_cells([col], cohort, started, size)
     code = (col.values.astype(np.int64) + 1) * size + cohort
     want, want_counts = np.unique(code[started], return_counts=True)
@@ -123,5 +123,5 @@ def _text_column(codes: np.ndarray, dictionary: tuple[str, ...]) -> profiles.Col
 
 
 def test_code_type_is_the_narrowest_that_holds_the_space() -> None:
-    assert [profiles._code_type(s) for s in (1, 127, 128, 32767, 32768, 2**31 - 1, 2**31)] == [
+    assert [profiles.code_type(s) for s in (1, 127, 128, 32767, 32768, 2**31 - 1, 2**31)] == [
         np.int8, np.int8, np.int16, np.int16, np.int32, np.int32, np.int64]
