@@ -214,9 +214,7 @@ def _consecutive_join(refs: pa.Array, ids: pa.Array, compiled: bool = False
     suffix less the first's. Whether they are is read from the first and last id, then
     checked over every id; both sides are read in blocks of :data:`JOIN_BLOCK`. None where
     the ids are not so (:func:`_sorted_join` then)."""
-    if not (isinstance(ids, pa.Array) and isinstance(refs, pa.Array)) or \
-            ids.type != pa.string() or refs.type != pa.string() or len(ids) == 0 or \
-            ids.null_count:
+    if not _byte_joinable(refs, ids):
         return None
     starts, data = _string_parts(ids)
     n = len(ids)
@@ -243,70 +241,75 @@ def _consecutive_join(refs: pa.Array, ids: pa.Array, compiled: bool = False
         return (_decimal(keys, width - shared, compiled)[0] if decimal else keys), same
     last = None  # strictly ascending from the first to the last: each the one before + 1
     for lo in range(0, n, JOIN_BLOCK):
-        hi = min(n, lo + JOIN_BLOCK)
-        block = starts[lo:hi + 1]
-        if (np.diff(block) != width).any():
+        rows, table = _fixed_width(ids.slice(lo, JOIN_BLOCK), width)
+        if rows is not None:
             return None
-        keys, same = suffixes(data[block[0]:block[-1]].reshape(hi - lo, width))
+        keys, same = suffixes(table)
         if not same.all() or (keys[1:] <= keys[:-1]).any() or \
                 (last is not None and keys[0] <= last):
             return None  # (a key that is not digits is the largest: never below the last)
         last = keys[-1]
-    at, looked = _string_parts(refs)
-    valid = np.asarray(refs.is_valid()) if refs.null_count else None
     out = np.empty(len(refs), dtype=np.int64)
     for lo in range(0, len(refs), JOIN_BLOCK):
-        hi = min(len(refs), lo + JOIN_BLOCK)
-        block = at[lo:hi + 1]
-        ok = np.diff(block) == width
-        if valid is not None:
-            ok &= valid[lo:hi]
-        every = bool(ok.all())
-        rows = np.arange(0) if every else np.flatnonzero(ok)
-        if not every and not len(rows):  # no reference of the ids' width: none found
-            out[lo:hi] = -1
-            continue
-        table = looked[block[0]:block[-1]].reshape(hi - lo, width) if every else \
-            looked[block[:-1][rows][:, None] + np.arange(width)]
+        block = refs.slice(lo, JOIN_BLOCK)
+        rows, table = _fixed_width(block, width)
         wanted, same = suffixes(table)
         wanted -= first  # uint64: a suffix below the first wraps round beyond the ids
-        hit = same & (wanted < np.uint64(n))
-        if every:
-            out[lo:hi] = np.where(hit, wanted.view(np.int64), -1)
-        else:
-            out[lo:hi] = -1
-            out[lo + rows[hit]] = wanted[hit].view(np.int64)
+        out[lo:lo + len(block)] = _rows_found(len(block), rows, wanted.view(np.int64),
+                                              same & (wanted < np.uint64(n)))
+    return out
+
+
+def _byte_joinable(refs: pa.Array, ids: pa.Array) -> bool:
+    """Whether references and ids are Arrow string arrays whose bytes the joins without a hash
+    read (:func:`_consecutive_join`, :func:`_sorted_join`): some ids, none null."""
+    return isinstance(ids, pa.Array) and isinstance(refs, pa.Array) and \
+        ids.type == pa.string() and refs.type == pa.string() and len(ids) > 0 and \
+        not ids.null_count
+
+
+def _fixed_width(values: pa.Array, width: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """(the rows of an Arrow string array that are given and ``width`` bytes long, None where
+    every row is; their bytes, [rows, width]: read in place where every row is)."""
+    at, data = _string_parts(values)
+    ok = np.diff(at) == width
+    if values.null_count:
+        ok &= np.asarray(values.is_valid())
+    if ok.all():
+        return None, data[at[0]:at[-1]].reshape(len(values), width)
+    rows = np.flatnonzero(ok)
+    return rows, data[at[rows][:, None] + np.arange(width)]
+
+
+def _rows_found(n: int, rows: np.ndarray | None, pos: np.ndarray, hit: np.ndarray
+                ) -> np.ndarray:
+    """Each of ``n`` references' row of the ids (-1: none) from the rows ``pos`` found for the
+    references read (``rows`` of :func:`_fixed_width`, None: every one), where they ``hit``."""
+    if rows is None:  # pos is a fresh array of every reference's row
+        pos[~hit] = -1
+        return pos
+    out = np.full(n, -1, dtype=np.int64)
+    out[rows[hit]] = pos[hit]
     return out
 
 
 def _sorted_join(refs: pa.Array, ids: pa.Array, compiled: bool = False) -> np.ndarray | None:
     """:func:`join_ids` by binary search (or a table over the ids' range), None where the ids
     do not allow it; ``compiled``: the table by the loops of :mod:`pmir_dsl.kernels_esf`."""
-    if not (isinstance(ids, pa.Array) and isinstance(refs, pa.Array)) or \
-            ids.type != pa.string() or refs.type != pa.string() or len(ids) == 0 or \
-            ids.null_count:
+    if not _byte_joinable(refs, ids):
         return None
-    starts, data = _string_parts(ids)
+    starts, _ = _string_parts(ids)
     width = int(starts[1] - starts[0])
-    if (np.diff(starts) != width).any():
+    rows, table = _fixed_width(ids, width)
+    if rows is not None:
         return None
-    table = data[starts[0]:starts[-1]].reshape(len(ids), width)
     shared = int(np.argmax(np.append(table[0] != table[-1], True)))  # their common prefix
     if width - shared > 8:
         return None
     keys, same = _suffix_keys(table, table[0, :shared])
     if not same.all() or (keys[1:] <= keys[:-1]).any():
         return None  # not one prefix, or not strictly ascending: hash them
-    at, data = _string_parts(refs)
-    ok = np.diff(at) == width
-    if refs.null_count:
-        ok &= np.asarray(refs.is_valid())
-    every = bool(ok.all())  # every reference read in place, its row written as found
-    valid = np.arange(0) if every else np.flatnonzero(ok)
-    if every:
-        looked = data[at[0]:at[-1]].reshape(len(refs), width)
-    else:
-        looked = data[at[valid][:, None] + np.arange(width)]
+    rows, looked = _fixed_width(refs, width)
     wanted, same = _suffix_keys(looked, table[0, :shared])
     pos = _dense_positions(keys, wanted, width - shared, compiled)
     if pos is None:
@@ -317,12 +320,7 @@ def _sorted_join(refs: pa.Array, ids: pa.Array, compiled: bool = False) -> np.nd
         hit = same & (keys[pos] == wanted)
     else:
         hit = same & (pos >= 0)
-    if every:  # pos is a fresh array of every reference's row
-        pos[~hit] = -1
-        return pos
-    out = np.full(len(refs), -1, dtype=np.int64)
-    out[valid[hit]] = pos[hit]
-    return out
+    return _rows_found(len(refs), rows, pos, hit)
 
 
 #: Ids whose integer keys span at most this many times their number are looked up in a table.
