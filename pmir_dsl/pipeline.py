@@ -223,7 +223,9 @@ def _shared_ahead(plan: Plan, b: Batch) -> None:
     """Work out the results over whole tables that the chunks share (``b.shared``), on a
     thread of its own started with them, before they ask: each measure's references joined
     into the tables they refer to, the finest group codes of the tables read through them
-    (:func:`~pmir_dsl.evaluate.finest_ahead`), and the cohort table's rows no profile covers.
+    (:func:`~pmir_dsl.evaluate.finest_ahead`), and for each measure against cohorts of another
+    table the starts packed for its compiled pass, else the cohort table's rows no profile
+    covers.
     A chunk asks for them only after the measures before (ESF: five measures of its referrals),
     so it finds them made, or waits for the rest of the making as it would have waited for
     another chunk's. Nothing here is kept that a chunk would not make: a failure is left for the
@@ -235,9 +237,11 @@ def _shared_ahead(plan: Plan, b: Batch) -> None:
         for mp in plan.measures:  # the referenced tables' finest group codes
             finest_ahead(mp, b)
         for m in (mp.measure for mp in plan.measures):
-            if isinstance(m.expected, ir.ExpectedCohort) and m.expected.link is not None and \
-                    not (b.jit and fusable_cohort(m) and packed_starts(m, b) is not None):
-                unprofiled_starts(m, b)  # what compile.MeasurePlan._cohort reads
+            if not (isinstance(m.expected, ir.ExpectedCohort) and m.expected.link is not None):
+                continue
+            if b.jit and fusable_cohort(m) and packed_starts(m, b) is not None:
+                continue  # made: what compile.MeasurePlan._cohort_verdicts reads
+            unprofiled_starts(m, b)  # what compile.MeasurePlan._cohort reads
     except Exception:  # noqa: BLE001 (made again, and raised, by the chunk that needs it)
         return
 
