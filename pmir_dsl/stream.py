@@ -20,8 +20,9 @@ parsed by the loader's own column parsers:
    (the other tables empty, looked-up tables whole) and merges them exactly.
 
 Figures, data-quality entries and warnings are byte-identical to the in-memory run
-(tests/test_stream.py). Memory is one batch at a time plus 8 bytes per id of the streamed
-tables (the repeat check) and the distinct values of their text columns.
+(tests/test_stream.py). Memory is two batches at a time (the one worked on and the next,
+read ahead: :func:`ahead`) plus 8 bytes per id of the streamed tables (the repeat check) and
+the distinct values of their text columns.
 
 A streamed table's shell (``Opened.tables``) holds no columns: code that reads a whole table
 takes a streamed one's facts from :class:`Streamed` (``spans``, ``latest``, ``sums``, ``texts``,
