@@ -751,16 +751,16 @@ class MeasurePlan:
     def _rate_tables(self, b: Batch) -> tuple[Any, ...] | None:
         """What :func:`~pmir_dsl.kernels_eval.rate_verdicts` reads of a 'within N days'
         measure's deadlines: (anchor span offsets, the deadline table over the span, the span's
-        size, category codes, each code's row, whether each code has days, the span's first
-        day); None where the
-        table would be larger than the batch (the numpy path then)."""
+        size, category codes (None: the same days for every record), each code's row, whether
+        each code has days, the span's first day); None where the table would be larger than
+        the batch (the numpy path then)."""
         w = self.measure.window
         assert isinstance(w, ir.WithinDays)
         t = self.measure.table
         span = b.span(t, w.anchor)
         if isinstance(w.days, int):
             each, given = [w.days], [True]
-            cat = np.zeros(1, dtype=np.int32)
+            cat = None  # one row for every record
         else:
             given = [d is not None and d >= 0 for d in w.days.days]
             each = [d if ok else 0 for d, ok in zip(w.days.days, given)] + [0]  # type: ignore[misc]
@@ -988,7 +988,7 @@ class MeasurePlan:
         hits = np.zeros(3, dtype=np.int64)
         kernels_esf.cohort_verdicts(
             *found, _day_numbers(b, t, m.period_column)[0], in_pop, prior,
-            np.zeros(1, dtype=np.bool_) if unjoined is None else unjoined,
+            unjoined,
             np.ascontiguousarray(month_idx, dtype=np.int64),
             cohort, reason, hits, status, month)
         names = ("", f"no {e.start.name} in {e.table}",
@@ -1459,12 +1459,12 @@ class Exclusions:
         self.checks.append((check, hit))
         self.any |= hit
 
-    def loop_masks(self) -> tuple[np.ndarray, np.ndarray]:
+    def loop_masks(self) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(in the population, excluded so far) as the compiled loops of
-        :mod:`pmir_dsl.kernels_eval` read them: one value where it is every record's."""
-        in_pop = np.ones(1, dtype=np.bool_) if self.everyone else \
-            np.ascontiguousarray(self.in_pop, dtype=np.bool_)
-        return in_pop, self.any if self.checks else np.zeros(1, dtype=np.bool_)
+        :mod:`pmir_dsl.kernels_eval` read them: None where every record is in the population,
+        or none excluded (the loop compiled for None tests nothing)."""
+        in_pop = None if self.everyone else np.ascontiguousarray(self.in_pop, dtype=np.bool_)
+        return in_pop, self.any if self.checks else None
 
 
 def deadline_within(w: ir.WithinDays, b: Batch, table: str, excl: Exclusions) -> np.ndarray:

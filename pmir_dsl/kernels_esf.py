@@ -134,8 +134,9 @@ def code_cells(outer: np.ndarray, inner: np.ndarray, radix: int, placed: np.ndar
 @jit.kernel
 def breach_verdicts(month: np.ndarray, until: np.ndarray, anchor: np.ndarray,
                     anchor_at: np.ndarray, limits: np.ndarray, limit_month: np.ndarray,
-                    in_pop: np.ndarray, prior: np.ndarray, as_of: int, status: np.ndarray,
-                    placed: np.ndarray, deadline: np.ndarray, before: np.ndarray) -> int:
+                    in_pop: np.ndarray | None, prior: np.ndarray | None, as_of: int,
+                    status: np.ndarray, placed: np.ndarray, deadline: np.ndarray,
+                    before: np.ndarray) -> int:
     """A backlog breach count's verdicts (:meth:`pmir_dsl.compile.MeasurePlan._breach`) in
     one pass over tables on the span of the anchor dates (``anchor_at``: each record's offset,
     the last entry NaT's): ``limits`` the last day of each anchor's limit, ``limit_month`` the
@@ -145,19 +146,17 @@ def breach_verdicts(month: np.ndarray, until: np.ndarray, anchor: np.ndarray,
     excluded (``before``; the count is returned). Failed: still open at the end of its limit,
     which ended before the as-of date; met: closed by then (and by the as-of date); pending
     otherwise. A placed record (``month`` >= 0) not excluded counts in its limit's month
-    (``placed``), an excluded one in its own. ``in_pop`` / ``prior`` of length 1: every
-    record's."""
-    all_in = in_pop.shape[0] == 1
-    one_prior = prior.shape[0] == 1  # (a batch of one record: its own, not "none")
+    (``placed``), an excluded one in its own. ``in_pop`` None: every record is in the
+    population; ``prior`` None: none is excluded yet."""
     found = 0
     for i in range(month.shape[0]):
         u = until[i]
         a = anchor[i]
         out = False
         excluded = False
-        inside = in_pop[0] if all_in else in_pop[i]
+        inside = True if in_pop is None else in_pop[i]
         if inside:
-            if prior[0] if one_prior else prior[i]:
+            if prior is not None and prior[i]:
                 excluded = True
             elif u != NAT_DAY and a != NAT_DAY and u < a:
                 out = True
@@ -309,7 +308,8 @@ def cohort_starts(start: np.ndarray, anchor: np.ndarray, outer: np.ndarray, inne
 @jit.kernel
 def cohort_verdicts(join: np.ndarray, packed: np.ndarray, starts: np.ndarray, first: int,
                     cohorts: np.ndarray, lost: np.ndarray, event: np.ndarray,
-                    in_pop: np.ndarray, prior: np.ndarray, unjoined: np.ndarray,
+                    in_pop: np.ndarray | None, prior: np.ndarray | None,
+                    unjoined: np.ndarray | None,
                     month_idx: np.ndarray, cohort: np.ndarray, reason: np.ndarray,
                     hits: np.ndarray, status: np.ndarray, month: np.ndarray) -> None:
     """The verdicts of a measure counting records against cohorts, read from each record's
@@ -321,19 +321,17 @@ def cohort_verdicts(join: np.ndarray, packed: np.ndarray, starts: np.ndarray, fi
     is excluded for no start (reason 1), then for its ``event`` day before its start (2):
     ``reason`` and ``hits`` (per reason) say which. ``status``: outside, excluded, else met
     (every record counts); ``month``: ``month_idx`` where the record is in the population and
-    its reference joined (not ``unjoined``), else -1. ``in_pop``, ``prior`` and ``unjoined``
-    of length 1: every record's."""
-    all_in = in_pop.shape[0] == 1
-    one_prior = prior.shape[0] == 1
-    all_joined = unjoined.shape[0] == 1
+    its reference joined (not ``unjoined``), else -1. ``in_pop`` None: every record is in the
+    population; ``prior`` None: none is excluded yet; ``unjoined`` None: every reference
+    joined."""
     for i in range(join.shape[0]):  # a loop of its own: the reads through the join overlap
         starts[i] = packed[join[i]]
     for i in range(starts.shape[0]):
         p = starts[i]
         at = p & DAY_MASK
         cohort[i] = -1 if lost[p >> DAY_BITS] else cohorts[at]
-        inside = in_pop[0] if all_in else in_pop[i]
-        before = prior[0] if one_prior else prior[i]
+        inside = True if in_pop is None else in_pop[i]
+        before = False if prior is None else prior[i]
         r = 0
         if inside and not before:
             e = event[i]
@@ -349,5 +347,5 @@ def cohort_verdicts(join: np.ndarray, packed: np.ndarray, starts: np.ndarray, fi
             status[i] = _EXCLUDED
         else:
             status[i] = _MET
-        joined = not (unjoined[0] if all_joined else unjoined[i])
+        joined = True if unjoined is None else not unjoined[i]
         month[i] = month_idx[i] if inside and joined else -1

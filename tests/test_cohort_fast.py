@@ -231,13 +231,16 @@ def test_cohort_starts_as_numpy(n: int, anchored: bool, wide: bool, compiled: bo
 
 
 @pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("fresh", [False, True])
 @pytest.mark.parametrize(("n", "everyone"), [(0, True), (1, False), (300, False), (300, True),
                                              (30000, False)])
-def test_cohort_verdicts_as_numpy_twin(n: int, everyone: bool, compiled: bool) -> None:
+def test_cohort_verdicts_as_numpy_twin(n: int, everyone: bool, fresh: bool,
+                                       compiled: bool) -> None:
     """Against the numpy steps of MeasurePlan._cohort and the verdict codes: records outside
     the population, excluded before, not joined (the last packed entry), starts lost (no
     profile), cohorts before the service start, NaT events, events before their start, the
-    same start read by several records."""
+    same start read by several records. ``everyone`` in the population and, ``fresh``, none
+    excluded before and every reference joined: those masks passed as None."""
     if not compiled and n > 300:
         return
     rng = np.random.default_rng(n + everyone)
@@ -253,21 +256,22 @@ def test_cohort_verdicts_as_numpy_twin(n: int, everyone: bool, compiled: bool) -
     lost = rng.random(12) < 0.3
     event = np.where(rng.random(n) < 0.05, NAT, first + rng.integers(-20, size + 20, n))
     in_pop = np.ones(n, bool) if everyone else rng.random(n) < 0.7
-    prior = in_pop & (rng.random(n) < 0.1)
+    prior = in_pop & (rng.random(n) < 0.1) & (not fresh)
     unjoined = prior & (rng.random(n) < 0.5)
+    masks = (None if everyone else in_pop, None if fresh else prior, None if fresh else unjoined)
     month_idx = rng.integers(-1, 12, n)
     out = [np.empty(n, np.int64), np.empty(n, np.int8), np.zeros(3, np.int64),
            np.empty(n, np.int8), np.empty(n, np.int64)]
     loop = kernels_esf.cohort_verdicts if compiled else kernels_esf.cohort_verdicts.py_func
     gathered = np.empty(n, np.uint32)
     loop(join, packed, gathered, first, cohorts, lost, event,
-         np.ones(1, bool) if everyone else in_pop, prior if n else np.zeros(1, bool), unjoined,
+         *masks,
          month_idx, *out)
     cohort, reason, hits, status, month = out
     again = [np.empty(n, np.int64), np.empty(n, np.int8), np.zeros(3, np.int64),
              np.empty(n, np.int8), np.empty(n, np.int64)]  # a second measure: starts read
     loop(np.zeros(0, np.int64), packed, gathered.copy(), first, cohorts, lost, event,
-         np.ones(1, bool) if everyone else in_pop, prior if n else np.zeros(1, bool), unjoined,
+         *masks,
          month_idx, *again)
     assert all(a.tolist() == b.tolist() for a, b in zip(again, out))
     # the numpy path: the start (NaT: none), its month's cohort, the exclusions in order

@@ -240,13 +240,13 @@ def _rate_inputs(rng: np.random.Generator, n: int) -> tuple[tuple[Any, ...], tup
     table = np.concatenate([table, np.full((rows, 1), _NAT)], axis=1).reshape(-1)
     at = rng.integers(0, size + 1, n).astype(np.int32)  # size: the anchor is NaT
     by_cat = rng.integers(0, 2) == 1
-    cat = rng.integers(-1, rows, n).astype(np.int32) if by_cat else np.zeros(1, np.int32)
+    cat = rng.integers(-1, rows, n).astype(np.int32) if by_cat else None
     row = np.append(np.arange(rows), 0).astype(np.int64)  # -1 reads the last entry
     given = np.append(rng.random(rows) < 0.8, True)
     event = (first + rng.integers(-5, size + 15, n)).astype(np.int64)
     event[rng.random(n) < 0.3] = _NAT
-    in_pop = rng.random(n) < 0.9 if rng.integers(0, 2) else np.ones(1, np.bool_)
-    prior = rng.random(n) < 0.1 if rng.integers(0, 2) else np.zeros(1, np.bool_)
+    in_pop = rng.random(n) < 0.9 if rng.integers(0, 2) else None  # None: every record
+    prior = rng.random(n) < 0.1 if rng.integers(0, 2) else None  # None: none excluded
     return (at, table, size, cat, row, given, first), \
         (event, in_pop, prior, first + int(rng.integers(0, size + 10)))
 
@@ -274,7 +274,7 @@ def test_rate_verdicts_counted_in_their_pass_are_count_cells_of_their_codes(
     fn(*tables, *records, *kept, month, base, grid)
     codes = [np.empty(n, np.int8), None, None, np.empty(n, np.int8), np.zeros(5, np.int64)]
     fn(*tables, *records, *codes, None, None, None)  # codes only: the evaluation's other pass
-    in_pop = records[1] if len(records[1]) == n else np.ones(n, np.bool_)
+    in_pop = np.ones(n, np.bool_) if records[1] is None else records[1]
     placed = np.where(in_pop, month, -1)
     want = np.zeros_like(grid)
     kernels_eval.count_cells.py_func(placed, full[0], base, 5, want)
