@@ -754,7 +754,7 @@ class MeasurePlan:
         size, category codes (None: the same days for every record), each code's row, whether
         each code has days, the span's first day); None where the table would be larger than
         the batch (the numpy path then)."""
-        w = self.measure.window
+        w = _deadline_window(self.measure)
         assert isinstance(w, ir.WithinDays)
         t = self.measure.table
         span = b.span(t, w.anchor)
@@ -803,21 +803,26 @@ class MeasurePlan:
     def _rate_verdicts(self, b: Batch, excl: Exclusions, fused: tuple[Any, ...],
                        records: bool = True, count: tuple[np.ndarray, ...] | None = None
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(status, met, deadline) of a 'within N days' measure by one compiled pass: the
-        exclusions of :func:`deadline_within` added to ``excl`` in its order. Without
-        ``records`` met and deadline are not made (empty); ``count``: (month index, group base,
-        grid) to count the verdicts into, status then not made either."""
-        w = self.measure.window
+        """(status, met, deadline) of a 'within N days' measure, or of a condition 'due when'
+        (:meth:`_decide`), by one compiled pass: the exclusions of :func:`deadline_within`
+        added to ``excl`` in its order. Without ``records`` met and deadline are not made
+        (empty); ``count``: (month index, group base, grid) to count the verdicts into, status
+        then not made either."""
+        m = self.measure
+        w = _deadline_window(m)
         assert isinstance(w, ir.WithinDays)
-        t = self.measure.table
+        t = m.table
         n = b.tables[t].rows
         event = np.ascontiguousarray(b.column(t, w.event).values).view(np.int64)
+        cond = None if m.window is not None else np.ones(n, dtype=np.bool_) \
+            if self.condition is None else \
+            np.ascontiguousarray(self.condition(b, t), dtype=np.bool_)
         in_pop, prior = excl.loop_masks()
         status = None if count else np.empty(n, dtype=np.int8)
         met = np.empty(n, dtype=np.bool_) if records else None
         deadline = np.empty(n, dtype=np.int64) if records else None
         reason, hits = np.empty(n, dtype=np.int8), np.zeros(5, dtype=np.int64)
-        kernels_eval.rate_verdicts(*fused, event, in_pop, prior,
+        kernels_eval.rate_verdicts(*fused, event, cond, in_pop, prior,
                                    int(b.as_of.astype(np.int64)), status, met, deadline,
                                    reason, hits, *(count or (None, None, None)))
         days = w.days.column.name if isinstance(w.days, ir.DaysByCategory) else ""
@@ -1286,11 +1291,19 @@ def _made(values: np.ndarray | None, dtype: type) -> np.ndarray:
 
 
 def _fusable(m: ir.Measure) -> bool:
-    """Whether a measure's verdicts are those of its 'within N days' window alone (a rate or a
-    count): computed by one compiled pass where the batch uses them."""
-    return (isinstance(m.window, ir.WithinDays) and m.kind not in ("count_ratio", "average")
+    """Whether a measure's verdicts are those of its 'within N days' window alone, or of its
+    condition and 'due when' (a rate or a count): computed by one compiled pass where the batch
+    uses them."""
+    return (isinstance(_deadline_window(m), ir.WithinDays)
+            and m.kind not in ("count_ratio", "average")
             and m.ratio is None and m.backlog is None and m.buckets is None
             and m.each_month_until is None and m.count_of is None)
+
+
+def _deadline_window(m: ir.Measure) -> ir.Window | None:
+    """The days a measure's deadline is counted in: its window ('met when EVENT within N days
+    of ANCHOR'), else its 'due when EVENT is present or N days after ANCHOR'."""
+    return m.due if m.window is None else m.window
 
 
 def fusable_cohort(m: ir.Measure) -> bool:

@@ -234,7 +234,7 @@ def _cells_of_codes(kind: str, v: Verdicts, codes: list[np.ndarray], radix: int,
     seen = np.zeros(space, dtype=np.bool_)
     dense = np.zeros((space * months, kernels_esf.C_WIDTH), dtype=np.int64)
     triangle = np.zeros(space * months * months if v.cohort is not None else 0, np.int64)
-    inner = codes[1] if len(codes) > 1 else np.zeros(0, np.int32)
+    inner = codes[1] if len(codes) > 1 else None
     kernels_esf.code_cells(codes[0], inner, radix,
                            np.ascontiguousarray(placed, dtype=np.bool_),
                            kernels_esf.as_int64(v.month), v.status, months, first, second,
@@ -766,7 +766,7 @@ def _level_counts_compiled(kind: str, v: Verdicts, slot: np.ndarray,
 
 def _loop_inputs(kind: str, v: Verdicts) -> tuple[np.ndarray, ...]:
     """(first step, second step, numerator, denominator) as the compiled loops read them
-    (int64; empty where the measure has none)."""
+    (int64; None where the measure has none)."""
     first, second = (v.backlog if v.backlog is not None else (v.second, None))
     sums = kind in ("ratio", "average")
     return tuple(kernels_esf.as_int64(a) for a in (

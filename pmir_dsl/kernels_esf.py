@@ -8,7 +8,10 @@ writing into arrays the caller allocates. Each gives exactly the integers of its
 the batch says so (``Batch.jit``, :mod:`pmir_dsl.jit`).
 
 Inputs have fixed dtypes (int64 codes, slots, months and amounts; int8 verdict codes; a bool
-mask) so that each loop compiles once.
+mask) so that each loop compiles once for each of its inputs that may be None: an input a
+measure has none of (its amounts, steps, cohorts, a level's second key column) is None, and the
+loop compiled for None has no test of it (``code_cells`` 1.1-1.8x as fast as with an empty
+array tested for every record).
 """
 
 from __future__ import annotations
@@ -53,11 +56,8 @@ def level_cells(slot: np.ndarray, month: np.ndarray, status: np.ndarray, months:
     """Add each record in a group slot to ``dense`` [slots x months, C_WIDTH], cell
     ``slot * months + month``: its verdict code's count (where it has a month), the met
     records' amounts (where ``numerator`` is not empty), and the count of ``first`` and
-    ``second`` (month indexes, -1 for none; empty arrays where the measure has none) in their
-    own month's cell."""
-    sums = len(numerator) > 0
-    steps = len(first) > 0
-    seconds = len(second) > 0
+    ``second`` (month indexes, -1 for none; None where the measure has none) in their own
+    month's cell."""
     for i in range(len(slot)):
         s = slot[i]
         if s < 0:
@@ -67,12 +67,12 @@ def level_cells(slot: np.ndarray, month: np.ndarray, status: np.ndarray, months:
         if m >= 0:
             code = status[i]
             dense[base + m, code] += 1
-            if sums and code == 0:
+            if numerator is not None and code == 0:
                 dense[base + m, C_NUM] += numerator[i]
                 dense[base + m, C_DEN] += denominator[i]
-        if steps and first[i] >= 0:
+        if first is not None and first[i] >= 0:
             dense[base + first[i], C_FIRST] += 1
-        if seconds and second[i] >= 0:
+        if second is not None and second[i] >= 0:
             dense[base + second[i], C_SECOND] += 1
 
 
@@ -88,28 +88,24 @@ def triangle_counts(slot: np.ndarray, month: np.ndarray, cohort: np.ndarray,
 
 
 @jit.kernel
-def code_cells(outer: np.ndarray, inner: np.ndarray, radix: int, placed: np.ndarray,
-               month: np.ndarray, status: np.ndarray, months: int, first: np.ndarray,
-               second: np.ndarray, numerator: np.ndarray, denominator: np.ndarray,
-               cohort: np.ndarray, seen: np.ndarray, dense: np.ndarray,
+def code_cells(outer: np.ndarray, inner: np.ndarray | None, radix: int, placed: np.ndarray,
+               month: np.ndarray, status: np.ndarray, months: int, first: np.ndarray | None,
+               second: np.ndarray | None, numerator: np.ndarray | None,
+               denominator: np.ndarray | None, cohort: np.ndarray | None, seen: np.ndarray,
+               dense: np.ndarray,
                triangle: np.ndarray) -> None:
     """:func:`group_slots`, :func:`level_cells` and :func:`triangle_counts` of one group level
     in one pass, counted by group code rather than slot: the code of a record is read from its
     key columns' int32 codes (-1: missing), ``(outer + 1) * radix + inner + 1`` (``inner``
-    empty for a level of one column: ``outer + 1``), as :func:`pmir_dsl.evaluate._group_base`
+    None for a level of one column: ``outer + 1``), as :func:`pmir_dsl.evaluate._group_base`
     makes it. Each placed record marks ``seen[code]`` and adds to ``dense`` [codes x months,
-    C_WIDTH] as :func:`level_cells` to its slot's, and, where ``cohort`` is not empty, a met
+    C_WIDTH] as :func:`level_cells` to its slot's, and, where ``cohort`` is not None, a met
     record with a cohort no later than its month to ``triangle`` [codes x months x months]."""
-    sums = len(numerator) > 0
-    steps = len(first) > 0
-    seconds = len(second) > 0
-    cohorts = len(cohort) > 0
-    pair = len(inner) > 0
     for i in range(len(outer)):
         if not placed[i]:
             continue
         c = np.int64(outer[i]) + 1
-        if pair:
+        if inner is not None:
             c = c * radix + inner[i] + 1
         seen[c] = True
         base = c * months
@@ -118,16 +114,16 @@ def code_cells(outer: np.ndarray, inner: np.ndarray, radix: int, placed: np.ndar
             code = status[i]
             dense[base + m, code] += 1
             if code == 0:
-                if sums:
+                if numerator is not None:
                     dense[base + m, C_NUM] += numerator[i]
                     dense[base + m, C_DEN] += denominator[i]
-                if cohorts:
+                if cohort is not None:
                     k = cohort[i]
                     if k >= 0 and m >= k:
                         triangle[(base + k) * months + (m - k)] += 1
-        if steps and first[i] >= 0:
+        if first is not None and first[i] >= 0:
             dense[base + first[i], C_FIRST] += 1
-        if seconds and second[i] >= 0:
+        if second is not None and second[i] >= 0:
             dense[base + second[i], C_SECOND] += 1
 
 
@@ -208,9 +204,9 @@ def start_cells(start: np.ndarray, anchor: np.ndarray, keys: tuple, radixes: np.
         counts[code * size + cohorts[day]] += 1
 
 
-def as_int64(values: np.ndarray | None) -> np.ndarray:
-    """``values`` as int64 (no copy where they are), an empty array for None."""
-    return np.zeros(0, np.int64) if values is None else np.asarray(values, dtype=np.int64)
+def as_int64(values: np.ndarray | None) -> np.ndarray | None:
+    """``values`` as int64 (no copy where they are); None stays None (the loops' "none")."""
+    return None if values is None else np.asarray(values, dtype=np.int64)
 
 
 @jit.kernel

@@ -40,12 +40,16 @@ def count_cells(month: np.ndarray, status: np.ndarray, base: np.ndarray, codes: 
 @jit.kernel
 def rate_verdicts(at: np.ndarray, table: np.ndarray, size: int, cat: np.ndarray | None,
                   row: np.ndarray, given: np.ndarray, first: int, event: np.ndarray,
-                  in_pop: np.ndarray | None, prior: np.ndarray | None, as_of: int,
+                  cond: np.ndarray | None, in_pop: np.ndarray | None,
+                  prior: np.ndarray | None, as_of: int,
                   status: np.ndarray | None, met: np.ndarray | None,
                   deadline: np.ndarray | None, reason: np.ndarray, hits: np.ndarray,
                   month: np.ndarray | None, base: np.ndarray | None,
                   grid: np.ndarray | None) -> None:
-    """A 'met when EVENT within N days of ANCHOR' measure's verdicts in one pass.
+    """A 'met when EVENT within N days of ANCHOR' measure's verdicts in one pass, or (``cond``
+    not None) those of a measure 'met when COND, due when EVENT is present or N days after
+    ANCHOR': met where ``cond`` holds, the deadline only its 'due' (pending until then while
+    the event is missing), excluded as the window is.
 
     Each record's deadline is read from ``table`` (rows of ``size + 1`` day numbers over the
     anchors' span, the last NaT's): row ``row[cat[i]]`` (``cat`` None: row ``row[0]`` for all;
@@ -75,7 +79,7 @@ def rate_verdicts(at: np.ndarray, table: np.ndarray, size: int, cat: np.ndarray 
             k = last if c < 0 else c
             day = table[_u(row[_u(k)] * width + at[i])]
             e = event[i]
-            ok = e != NAT_DAY and day != NAT_DAY and e <= day
+            ok = e != NAT_DAY and day != NAT_DAY and e <= day if cond is None else cond[i]
             if deadline is not None:
                 deadline[i] = day
             if met is not None:

@@ -234,7 +234,8 @@ _NAT = kernels_eval.NAT_DAY
 def _rate_inputs(rng: np.random.Generator, n: int) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """Random inputs of ``rate_verdicts`` (its deadline table and the records' columns): NaT
     anchors (offset ``size``) and events, events before their anchors and after the as-of
-    date, missing categories and one with no days given, out of scope, excluded before."""
+    date, missing categories and one with no days given, out of scope, excluded before, and
+    (some draws) a 'due when' measure's condition."""
     size, first, rows = int(rng.integers(1, 40)), 19800, int(rng.integers(1, 4))
     table = (first + np.arange(size)[None, :] + rng.integers(0, 9, (rows, 1))).astype(np.int64)
     table = np.concatenate([table, np.full((rows, 1), _NAT)], axis=1).reshape(-1)
@@ -247,8 +248,9 @@ def _rate_inputs(rng: np.random.Generator, n: int) -> tuple[tuple[Any, ...], tup
     event[rng.random(n) < 0.3] = _NAT
     in_pop = rng.random(n) < 0.9 if rng.integers(0, 2) else None  # None: every record
     prior = rng.random(n) < 0.1 if rng.integers(0, 2) else None  # None: none excluded
+    cond = rng.random(n) < 0.7 if rng.integers(0, 2) else None  # a 'due when' measure's
     return (at, table, size, cat, row, given, first), \
-        (event, in_pop, prior, first + int(rng.integers(0, size + 10)))
+        (event, cond, in_pop, prior, first + int(rng.integers(0, size + 10)))
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -274,7 +276,7 @@ def test_rate_verdicts_counted_in_their_pass_are_count_cells_of_their_codes(
     fn(*tables, *records, *kept, month, base, grid)
     codes = [np.empty(n, np.int8), None, None, np.empty(n, np.int8), np.zeros(5, np.int64)]
     fn(*tables, *records, *codes, None, None, None)  # codes only: the evaluation's other pass
-    in_pop = np.ones(n, np.bool_) if records[1] is None else records[1]
+    in_pop = np.ones(n, np.bool_) if records[2] is None else records[2]
     placed = np.where(in_pop, month, -1)
     want = np.zeros_like(grid)
     kernels_eval.count_cells.py_func(placed, full[0], base, 5, want)
@@ -322,3 +324,64 @@ def test_the_audit_gives_the_same_records_with_and_without_the_loops(
         got.append(audit_rows(evaluate(plan, tables, None, 173), measure, None, None, {}))
     assert got[1] == got[0]
     assert any(row[5] for row in got[0][1]) == measure.startswith(("KPI1", "KPI3", "KPI5"))
+
+
+# ---- 'met when COND, due when EVENT is present or N days after ANCHOR' in the same pass ------
+
+
+def _due_contract(rng: np.random.Generator) -> str:
+    days = int(rng.integers(0, 30))
+    kind = rng.choice(["working ", "calendar "])
+    scope = rng.choice(["", " where flag is true"])
+    return ('contract "due" {\n  service start 2024-03-01\n  calendar england_and_wales\n'
+            '  bases in_month, cumulative\n  group by provider, provider and kind\n}\n\n'
+            'table cases "random records" {\n  case_id: id\n  provider: text?\n'
+            '  kind: category(a, b, c)?\n  flag: bool?\n  referred: date?\n  started: date?\n'
+            '  recorded: date?\n}\n\n'
+            f'measure R "started" {{\n  population cases{scope}\n  month of referred\n'
+            '  met when started is present\n'
+            f'  due when recorded is present or {days} {kind}days after referred\n'
+            '  target at least 80%\n}\n')
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_due_when_verdicts_in_the_rate_pass_as_numpy(seed: int, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A condition 'due when' (ESF's START_RATE) decided by ``rate_verdicts`` with its
+    condition: NaT referrals and recordings, recordings before their referral, deadlines before
+    and after the as-of date, records before the service start, out of scope, one provider or
+    many: every verdict field (codes, months, deadlines, exclusions), the JSON and the counts
+    counted in the pass as the numpy path's."""
+    from conftest import write_csv
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([1, 40, 900]))
+    providers = ["p1"] if seed % 3 == 0 else [f"p{i}" for i in range(int(rng.integers(2, 60)))]
+    referred = [None if rng.random() < 0.05 else str(d)
+                for d in np.datetime64("2024-01-20") + rng.integers(0, 330, n)]
+    later = [[None if r is None or rng.random() < 0.3 else
+              str(np.datetime64(r) + int(rng.integers(-3, 60))) for r in referred]
+             for _ in range(2)]
+    rows = [[f"c{i:05d}", rng.choice([*providers, None]), rng.choice(["a", "b", "c", None]),
+             rng.choice(["true", "false", None]), referred[i], later[0][i], later[1][i]]
+            for i in range(n)]
+    write_csv(tmp_path, "cases", ["case_id", "provider", "kind", "flag", "referred", "started",
+                                  "recorded"], rows)
+    as_of = str(np.datetime64("2024-06-01") + int(rng.integers(0, 120)))
+    plan = compile_contract(check_source(_due_contract(rng), "due.pmir", tmp_path))
+    tables = load_tables(tmp_path, plan.contract.used_tables())
+    calls = []
+    real = kernels_eval.rate_verdicts
+    monkeypatch.setattr(kernels_eval, "rate_verdicts",
+                        lambda *a: calls.append(a[8] is not None) or real(*a))
+    found = []
+    for setting in ("0", "1"):
+        monkeypatch.setenv("PMIRC_JIT", setting)
+        batch = make_batch(plan, tables, np.datetime64(as_of, "D"))
+        v = plan.measures[0].verdicts(batch)
+        found.append((v.status.tolist(), v.month.tolist(), v.deadline.tolist(),
+                      v.numerator.tolist(), [(name, mask.tolist()) for name, mask in v.exclusions],
+                      json_report.render(evaluate(plan, tables, as_of, 450))))
+    # taken with the condition for the batch, then the evaluation's chunks (900 records: two)
+    assert calls == [True] * (3 if n == 900 else 2)
+    assert found[1] == found[0]
