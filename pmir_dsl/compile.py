@@ -657,7 +657,7 @@ class MeasurePlan:
     def counts_in_pass(self) -> bool:
         """Whether the compiled pass of this measure's verdicts can count them into a group
         level's grid (:meth:`verdicts`' ``cells``)."""
-        return _fusable(self.measure)
+        return _fusable(self.measure) or _countable(self.measure)
 
     def verdicts(self, b: Batch, records: bool = True,
                  cells: tuple[np.ndarray, int] | None = None) -> Verdicts:
@@ -700,6 +700,9 @@ class MeasurePlan:
                 b, self._placed(b, months, excl, unjoined), excl, breach)
             return Verdicts(status, month_idx, deadline, np.ones(n, dtype=bool),
                             np.broadcast_to(np.int64(1), (n,)), tuple(excl.checks), cohort)
+        if cells is not None and not records and unjoined is None and cohort is None and \
+                b.jit and _countable(m):  # counted in one compiled pass, no codes made
+            return self._condition_counts(b, months, excl, cells)
         met, pending, deadline = self._decide(b, excl)
         num, den = self._amounts(b, met, excl)
         if m.kind == "average" and m.count_of is not None:
@@ -747,6 +750,28 @@ class MeasurePlan:
             placed = excl.in_pop if unjoined is None else excl.in_pop & ~unjoined
             month_idx = np.where(placed, month_idx, -1)
         return month_idx
+
+    def _condition_counts(self, b: Batch, months: Callable[[], np.ndarray], excl: Exclusions,
+                          cells: tuple[np.ndarray, int]) -> Verdicts:
+        """The verdicts of a measure met where its condition holds (:func:`_countable`)
+        counted into ``cells``' grid by one compiled pass
+        (:func:`~pmir_dsl.kernels_eval.condition_cells`), as the numpy path's codes and placed
+        months count: no per-record codes, months or deadlines made."""
+        m = self.measure
+        n = b.tables[m.table].rows
+        month = b.cached(("month index", m.table, m.period_column, m.period_unit),
+                         lambda: self._month_index(b, months))
+        cond = None if self.condition is None else \
+            np.ascontiguousarray(self.condition(b, m.table), dtype=np.bool_)
+        grid = np.zeros(cells[1], dtype=np.int64)
+        kernels_eval.condition_cells(cond, *excl.loop_masks(),
+                                     np.ascontiguousarray(month, dtype=np.int64),
+                                     np.ascontiguousarray(cells[0], dtype=np.int64).reshape(-1),
+                                     grid)
+        met = np.zeros(0, dtype=bool)
+        return Verdicts(np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int64),
+                        np.zeros(0, dtype="datetime64[D]"), met, met, tuple(excl.checks),
+                        counted=grid)
 
     def _rate_tables(self, b: Batch) -> tuple[Any, ...] | None:
         """What :func:`~pmir_dsl.kernels_eval.rate_verdicts` reads of a 'within N days'
@@ -1298,6 +1323,16 @@ def _fusable(m: ir.Measure) -> bool:
             and m.kind not in ("count_ratio", "average")
             and m.ratio is None and m.backlog is None and m.buckets is None
             and m.each_month_until is None and m.count_of is None)
+
+
+def _countable(m: ir.Measure) -> bool:
+    """Whether a measure is met where its condition holds (every record, with none) and
+    nothing else decides its verdicts (no window, 'due', amounts, backlog, buckets, cohorts or
+    per-month entries): counted by one compiled pass where the batch counts in one."""
+    return (m.kind in ("rate", "count", "profile") and m.window is None and m.due is None
+            and m.ratio is None and m.backlog is None and m.buckets is None
+            and m.each_month_until is None and m.count_of is None and m.mature_months is None
+            and not isinstance(m.expected, ir.ExpectedCohort))
 
 
 def _deadline_window(m: ir.Measure) -> ir.Window | None:

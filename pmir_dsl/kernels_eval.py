@@ -114,6 +114,32 @@ def rate_verdicts(at: np.ndarray, table: np.ndarray, size: int, cat: np.ndarray 
 
 
 @jit.kernel
+def condition_cells(cond: np.ndarray | None, in_pop: np.ndarray | None,
+                    prior: np.ndarray | None, month: np.ndarray, base: np.ndarray,
+                    grid: np.ndarray) -> None:
+    """The verdicts of a measure met where its condition holds (``cond``; None: every record,
+    as 'count records'), with no window and no 'due', counted into a (group, month slot,
+    verdict) grid as :func:`rate_verdicts` counts them: outside the population (``in_pop``;
+    None: every record is in it) in slot 0, else in its month's slot (``month[i] + 1``, 0 where
+    -1); excluded where excluded before (``prior``; None: none is), else met or failed.
+    ``base``: each record's group's first cell (length 1: every record's)."""
+    one = base.shape[0] == 1
+    for i in range(month.shape[0]):
+        inside = True if in_pop is None else in_pop[i]
+        code = _OUTSIDE
+        slot = 0
+        if inside:
+            slot = month[i] + 1
+            if prior is not None and prior[i]:
+                code = _EXCLUDED
+            elif cond is None or cond[i]:
+                code = _MET
+            else:
+                code = _FAILED
+        grid[_u((base[0] if one else base[i]) + slot * (_OUTSIDE + 1) + code)] += 1
+
+
+@jit.kernel
 def backlog_verdicts(month: np.ndarray, until: np.ndarray, until_at: np.ndarray,
                      until_month: np.ndarray, anchor: np.ndarray, in_pop: np.ndarray | None,
                      prior: np.ndarray | None, as_of: int, size: int, first: np.ndarray,

@@ -289,8 +289,9 @@ def test_rate_verdicts_counted_in_their_pass_are_count_cells_of_their_codes(
 
 def test_the_evaluation_counts_the_within_days_measures_in_their_pass(
         repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """AtW's four 'within N working days' measures are counted in their verdicts' pass (no
-    per-record verdict codes), the others as before; the audit still gets every record."""
+    """AtW's four 'within N working days' measures and KPI4 ('met when report_acceptable')
+    are counted in their verdicts' pass (no per-record verdict codes), the others as before;
+    the audit still gets every record."""
     from pmir_dsl import compile as compiled
 
     monkeypatch.chdir(repo)
@@ -304,8 +305,10 @@ def test_the_evaluation_counts_the_within_days_measures_in_their_pass(
         return v
     monkeypatch.setattr(compiled.MeasurePlan, "verdicts", spy)
     _json(*BUNDLED[0], None)
-    assert {k for k, (counted, _) in seen.items() if counted} == {"KPI1", "KPI2", "KPI3", "KPI5"}
-    assert seen["KPI1"][1] == 0 and seen["KPI4"][1] > 0  # no codes made where counted
+    assert {k for k, (counted, _) in seen.items() if counted} == {"KPI1", "KPI2", "KPI3", "KPI4",
+                                                                   "KPI5"}
+    assert seen["KPI1"][1] == seen["KPI4"][1] == 0  # no codes made where counted
+    assert seen["OUTSTANDING"][1] > 0
 
 
 @pytest.mark.parametrize("measure", ["KPI1", "KPI3", "KPI5", "KPI4", "OUTSTANDING"])
@@ -329,19 +332,21 @@ def test_the_audit_gives_the_same_records_with_and_without_the_loops(
 # ---- 'met when COND, due when EVENT is present or N days after ANCHOR' in the same pass ------
 
 
-def _due_contract(rng: np.random.Generator) -> str:
+def _due_contract(rng: np.random.Generator, rule: str = "due") -> str:
     days = int(rng.integers(0, 30))
     kind = rng.choice(["working ", "calendar "])
     scope = rng.choice(["", " where flag is true"])
+    decided = {"due": "  met when started is present\n"
+                      f"  due when recorded is present or {days} {kind}days after referred\n",
+               "condition": "  met when started is present\n", "count": "  count records\n"}
     return ('contract "due" {\n  service start 2024-03-01\n  calendar england_and_wales\n'
             '  bases in_month, cumulative\n  group by provider, provider and kind\n}\n\n'
             'table cases "random records" {\n  case_id: id\n  provider: text?\n'
             '  kind: category(a, b, c)?\n  flag: bool?\n  referred: date?\n  started: date?\n'
             '  recorded: date?\n}\n\n'
             f'measure R "started" {{\n  population cases{scope}\n  month of referred\n'
-            '  met when started is present\n'
-            f'  due when recorded is present or {days} {kind}days after referred\n'
-            '  target at least 80%\n}\n')
+            + decided[rule] + ("  target at least 80%\n}\n" if rule != "count" else
+                               "  target at least 3\n}\n"))
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -384,4 +389,41 @@ def test_due_when_verdicts_in_the_rate_pass_as_numpy(seed: int, tmp_path: Path,
                       json_report.render(evaluate(plan, tables, as_of, 450))))
     # taken with the condition for the batch, then the evaluation's chunks (900 records: two)
     assert calls == [True] * (3 if n == 900 else 2)
+    assert found[1] == found[0]
+
+
+@pytest.mark.parametrize("rule", ["condition", "count"])
+@pytest.mark.parametrize("seed", range(6))
+def test_condition_verdicts_counted_in_their_pass_as_numpy(
+        rule: str, seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A measure met where its condition holds ('met when', 'count records'; ESF's
+    STARTS_VS_PROFILE) counted by ``condition_cells`` in the evaluation (no verdict codes
+    made): the JSON as the numpy path's, over records out of scope, with no referral date,
+    before the service start, one provider or many, whole and in chunks."""
+    from conftest import write_csv
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([1, 40, 900]))
+    providers = ["p1"] if seed % 3 == 0 else [f"p{i}" for i in range(int(rng.integers(2, 60)))]
+    referred = [None if rng.random() < 0.05 else str(d)
+                for d in np.datetime64("2024-01-20") + rng.integers(0, 330, n)]
+    started = [None if r is None or rng.random() < 0.3 else r for r in referred]
+    rows = [[f"c{i:05d}", rng.choice([*providers, None]), rng.choice(["a", "b", "c", None]),
+             rng.choice(["true", "false", None]), referred[i], started[i], None]
+            for i in range(n)]
+    write_csv(tmp_path, "cases", ["case_id", "provider", "kind", "flag", "referred", "started",
+                                  "recorded"], rows)
+    as_of = str(np.datetime64("2024-06-01") + int(rng.integers(0, 120)))
+    plan = compile_contract(check_source(_due_contract(rng, rule), "due.pmir", tmp_path))
+    tables = load_tables(tmp_path, plan.contract.used_tables())
+    calls = []
+    real = kernels_eval.condition_cells
+    monkeypatch.setattr(kernels_eval, "condition_cells",
+                        lambda *a: calls.append(a[0] is not None) or real(*a))
+    found = []
+    for setting in ("0", "1"):
+        monkeypatch.setenv("PMIRC_JIT", setting)
+        found.append([json_report.render(evaluate(plan, tables, as_of, rows))
+                      for rows in (None, 450)])
+    assert calls == [rule == "condition"] * (3 if n == 900 else 2)
     assert found[1] == found[0]
