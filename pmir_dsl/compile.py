@@ -494,7 +494,8 @@ def _packed_starts(e: ir.ExpectedCohort, b: Batch) -> tuple[np.ndarray, int, np.
         return None
     months = np.arange(first, first + size).astype("datetime64[D]").astype("datetime64[M]")
     cohort = months.astype(np.int64) - b.first_month
-    return packed, int(first), np.concatenate([[-1], np.where(cohort < 0, -1, cohort)])
+    return packed, int(first), np.concatenate([[-1], np.where(cohort < 0, -1, cohort)]
+                                              ).astype(np.int32)
 
 
 def gather(col: Column, rows: np.ndarray) -> Column:
@@ -765,7 +766,7 @@ class MeasurePlan:
             np.ascontiguousarray(self.condition(b, m.table), dtype=np.bool_)
         grid = np.zeros(cells[1], dtype=np.int64)
         kernels_eval.condition_cells(cond, *excl.loop_masks(),
-                                     np.ascontiguousarray(month, dtype=np.int64),
+                                     kernels_eval.as_index(month),
                                      np.ascontiguousarray(cells[0], dtype=np.int64).reshape(-1),
                                      grid)
         met = np.zeros(0, dtype=bool)
@@ -815,7 +816,7 @@ class MeasurePlan:
                              lambda: self._month_index(b, months))
             grid = np.zeros(cells[1], dtype=np.int64)
             status, met, deadline = self._rate_verdicts(
-                b, excl, fused, False, (np.ascontiguousarray(month, dtype=np.int64),
+                b, excl, fused, False, (kernels_eval.as_index(month),
                                         np.ascontiguousarray(cells[0], dtype=np.int64)
                                         .reshape(-1), grid))
             return Verdicts(status, np.zeros(0, dtype=np.int64), deadline, met, met,
@@ -1013,13 +1014,12 @@ class MeasurePlan:
         month_idx = b.cached(("month index", t, m.period_column, m.period_unit),
                              lambda: self._month_index(b, months))
         in_pop, prior = excl.loop_masks()
-        cohort, month = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        month_idx = kernels_eval.as_index(month_idx)
+        cohort, month = np.empty(n, dtype=np.int32), np.empty(n, dtype=month_idx.dtype)
         reason, status = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.int8)
         hits = np.zeros(3, dtype=np.int64)
         kernels_esf.cohort_verdicts(
-            *found, _day_numbers(b, t, m.period_column)[0], in_pop, prior,
-            unjoined,
-            np.ascontiguousarray(month_idx, dtype=np.int64),
+            *found, _day_numbers(b, t, m.period_column)[0], in_pop, prior, unjoined, month_idx,
             cohort, reason, hits, status, month)
         names = ("", f"no {e.start.name} in {e.table}",
                  f"{m.period_column.name} before {e.start.name}")
@@ -1064,10 +1064,11 @@ class MeasurePlan:
             span.days().astype("datetime64[M]").astype(np.int64) - b.first_month, -1))
         until, anchor = _day_numbers(b, t, spec.until, period)
         in_pop, prior = excl.loop_masks()
-        first, end = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        month_idx = kernels_eval.as_index(month_idx)
+        first, end = np.empty(n, dtype=month_idx.dtype), np.empty(n, dtype=month_idx.dtype)
         status, before = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
         found = kernels_eval.backlog_verdicts(
-            np.ascontiguousarray(month_idx, dtype=np.int64), until,
+            month_idx, until,
             np.ascontiguousarray(span.at, dtype=np.int32), months, anchor, in_pop, prior,
             int(b.as_of.astype(np.int64)), size, first, end, status, before)
         if found:
@@ -1131,9 +1132,10 @@ class MeasurePlan:
         until, anchor = _day_numbers(b, t, spec.until, period)
         in_pop, prior = excl.loop_masks()
         status, before = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
-        placed, deadline = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        month_idx = kernels_eval.as_index(month_idx)
+        placed, deadline = np.empty(n, dtype=month_idx.dtype), np.empty(n, dtype=np.int64)
         found = kernels_esf.breach_verdicts(
-            np.ascontiguousarray(month_idx, dtype=np.int64), until, anchor,
+            month_idx, until, anchor,
             np.ascontiguousarray(b.span(t, period).at, dtype=np.int32), *tables, in_pop, prior,
             int(b.as_of.astype(np.int64)), status, placed, deadline, before)
         if found:
@@ -1226,12 +1228,12 @@ class MeasurePlan:
         def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             every = span.days()
             months = every.astype("datetime64[M]").astype(np.int64)
-            month_table = np.append(_axis_index(b, months, "month"), -1).astype(np.int64)
+            month_table = np.append(_axis_index(b, months, "month"), -1).astype(np.int32)
             reason_table = np.append(np.where(months < _first_month(b, "month"), 2,
                                               np.where(every > b.as_of, 3, 0)), 1
                                      ).astype(np.int8)
             n = len(span.at)
-            month, reason = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int8)
+            month, reason = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int8)
             hits = np.zeros(4, dtype=np.int64)
             kernels_eval.place_months(np.ascontiguousarray(span.at, dtype=np.int32),
                                       month_table, reason_table, month, reason, hits)

@@ -237,8 +237,8 @@ def _cells_of_codes(kind: str, v: Verdicts, codes: list[np.ndarray], radix: int,
     inner = codes[1] if len(codes) > 1 else None
     kernels_esf.code_cells(codes[0], inner, radix,
                            np.ascontiguousarray(placed, dtype=np.bool_),
-                           kernels_esf.as_int64(v.month), v.status, months, first, second,
-                           numerator, denominator, kernels_esf.as_int64(v.cohort), seen, dense,
+                           kernels_eval.as_index(v.month), v.status, months, first, second,
+                           numerator, denominator, kernels_eval.as_index(v.cohort), seen, dense,
                            triangle)
     return seen, dense, triangle
 
@@ -344,7 +344,7 @@ def _cell_counts(mp: MeasurePlan, v: Verdicts, b: Batch, base: np.ndarray | int,
     if not b.jit:
         return np.bincount(_month_cells(mp, v, b, base, size) + v.status, minlength=size)
     grid = np.zeros(size, dtype=np.int64)
-    kernels_eval.count_cells(np.ascontiguousarray(v.month, dtype=np.int64),
+    kernels_eval.count_cells(kernels_eval.as_index(v.month),
                              np.ascontiguousarray(v.status, dtype=np.int8),
                              np.ascontiguousarray(base, dtype=np.int64).reshape(-1),
                              OUTSIDE + 1, grid)
@@ -462,7 +462,7 @@ def _backlog_cells(v: Verdicts, row: np.ndarray | int, space: int, months: int
     assert v.backlog is not None and v.anchor is not None
     num = np.zeros(space * (months + 1), dtype=np.int64)
     spans = np.full(space * months * (months + 1), NO_DATE, dtype=np.int64)
-    first, end = (np.ascontiguousarray(a, dtype=np.int64) for a in v.backlog)
+    first, end = (kernels_eval.as_index(a) for a in v.backlog)
     kernels_eval.backlog_cells(first, end, np.ascontiguousarray(v.anchor).view(np.int64),
                                np.ascontiguousarray(row, dtype=np.int64).reshape(-1), months,
                                num, spans)
@@ -759,18 +759,20 @@ def _level_counts_compiled(kind: str, v: Verdicts, slot: np.ndarray,
     cells, those some record touched kept."""
     first, second, numerator, denominator = _loop_inputs(kind, v)
     dense = np.zeros((len(labels) * months, kernels_esf.C_WIDTH), dtype=np.int64)
-    kernels_esf.level_cells(slot, kernels_esf.as_int64(v.month), v.status, months, first,
+    kernels_esf.level_cells(slot, kernels_eval.as_index(v.month), v.status, months, first,
                             second, numerator, denominator, dense)
     return _dense_counts(kind, v, dense, labels, months)
 
 
 def _loop_inputs(kind: str, v: Verdicts) -> tuple[np.ndarray, ...]:
     """(first step, second step, numerator, denominator) as the compiled loops read them
-    (int64; None where the measure has none)."""
+    (month indexes as made, :func:`~pmir_dsl.kernels_eval.as_index`; amounts int64; None where
+    the measure has none)."""
     first, second = (v.backlog if v.backlog is not None else (v.second, None))
     sums = kind in ("ratio", "average")
-    return tuple(kernels_esf.as_int64(a) for a in (
-        first, second, v.numerator if sums else None, v.denominator if sums else None))
+    return (kernels_eval.as_index(first), kernels_eval.as_index(second),
+            *(kernels_esf.as_int64(a) for a in (v.numerator if sums else None,
+                                                 v.denominator if sums else None)))
 
 
 def _dense_counts(kind: str, v: Verdicts, dense: np.ndarray, labels: list[tuple[Any, ...]],
@@ -846,8 +848,8 @@ def _triangle(v: Verdicts, slot: np.ndarray, labels: list[tuple[Any, ...]], mont
     size = len(labels) * months * months
     if compiled and size <= DENSE_CELLS:  # the same count, in one compiled pass
         counts = np.zeros(size, dtype=np.int64)
-        kernels_esf.triangle_counts(slot, kernels_esf.as_int64(v.month),
-                                    kernels_esf.as_int64(v.cohort), v.status, months, counts)
+        kernels_esf.triangle_counts(slot, kernels_eval.as_index(v.month),
+                                    kernels_eval.as_index(v.cohort), v.status, months, counts)
         held = np.flatnonzero(counts)
         return Cells(tuple(labels), held, counts[held], (months, months))
     ok = (v.status == MET) & (v.cohort >= 0) & (v.month >= v.cohort) & (slot >= 0)

@@ -4,7 +4,8 @@ dozen.
 Each loop is the twin of a numpy path in :mod:`pmir_dsl.compile` or :mod:`pmir_dsl.evaluate`
 and gives exactly its integers; it runs only where ``Batch.jit`` is set (large tables, or
 ``PMIRC_JIT=1``: :mod:`pmir_dsl.jit`). Inputs are cast to fixed dtypes by the callers (int64 day
-numbers and keys, int32 span offsets and category codes, int8 codes, bool masks) so that each loop compiles once;
+numbers and keys, int32 span offsets and category codes, int8 codes, bool masks; month indexes
+int32 or int64, :func:`as_index`) so that each loop compiles once or twice;
 outputs are preallocated by the callers. A mask that is the same for every record is passed as
 None (no array of the batch's length is made for it): numba compiles a loop of its own for it,
 with the test gone (``rate_verdicts`` twice as fast as with a mask of length 1, whose test the
@@ -24,6 +25,16 @@ NAT_DAY = np.iinfo(np.int64).min
 #: A computed index as numba reads it without the check for a negative (wrap-around) index:
 #: every index the loops compute is at least 0 (about a fifth of ``rate_verdicts``' time).
 _u = np.uint64
+
+
+def as_index(values: np.ndarray | None) -> np.ndarray | None:
+    """Month indexes (or cohorts, or steps) as the loops read them: contiguous, int32 or int64
+    as made (a month index is int32 where the compiled pass placed the records: half the
+    memory of int64), other integers as int64; None stays None (the loops' "none")."""
+    if values is None:
+        return None
+    values = np.ascontiguousarray(values)
+    return values if values.dtype in (np.int32, np.int64) else values.astype(np.int64)
 
 
 @jit.kernel
