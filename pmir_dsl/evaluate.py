@@ -346,7 +346,7 @@ def _cell_counts(mp: MeasurePlan, v: Verdicts, b: Batch, base: np.ndarray | int,
     grid = np.zeros(size, dtype=np.int64)
     kernels_eval.count_cells(kernels_eval.as_index(v.month),
                              np.ascontiguousarray(v.status, dtype=np.int8),
-                             np.ascontiguousarray(base, dtype=np.int64).reshape(-1),
+                             kernels_eval.as_index(np.asarray(base)).reshape(-1),
                              OUTSIDE + 1, grid)
     return grid
 
@@ -464,7 +464,7 @@ def _backlog_cells(v: Verdicts, row: np.ndarray | int, space: int, months: int
     spans = np.full(space * months * (months + 1), NO_DATE, dtype=np.int64)
     first, end = (kernels_eval.as_index(a) for a in v.backlog)
     kernels_eval.backlog_cells(first, end, np.ascontiguousarray(v.anchor).view(np.int64),
-                               np.ascontiguousarray(row, dtype=np.int64).reshape(-1), months,
+                               kernels_eval.as_index(np.asarray(row)).reshape(-1), months,
                                num, spans)
     return num.reshape(space, months + 1)[:, 1:], _running_oldest(spans, space, months)
 
@@ -635,9 +635,12 @@ def finest_ahead(mp: MeasurePlan, b: Batch) -> None:
 
 def _finest_base(mp: MeasurePlan, b: Batch, months: int, codes: int) -> np.ndarray:
     """Each record's finest group code times ``months * codes``: its first cell in a grid over
-    the finest code (as :func:`_group_base` for a level), once per batch."""
+    the finest code (as :func:`_group_base` for a level), once per batch; int32, which holds
+    every cell of a grid :func:`_finest` allows (at most :data:`DENSE_CELLS` cells per verdict
+    code): half the memory of int64, read as made by the compiled loops."""
+    assert DENSE_CELLS * (OUTSIDE + 1) < np.iinfo(np.int32).max
     return b.cached(("finest base", mp.table, mp.finest, months, codes), lambda: np.multiply(
-        finest_code(mp, b), months * codes, dtype=np.int64))
+        finest_code(mp, b), months * codes, dtype=np.int32))
 
 
 def _coded_finest(mp: MeasurePlan, v: Verdicts, b: Batch, months: int, placed: np.ndarray,
