@@ -315,7 +315,8 @@ def test_ids_in_sequence_joined_block_by_block_as_arrow(
         if len(set(known)) != len(known):
             continue
         odd = [None, "", f"E{base - 1:08d}", f"E{base + n:08d}", f"F{base:08d}", "E0000001",
-               f"E{base:07d}X", "ZZZZZZZZZ", "K'", "K\x7f", "KA", "A"]
+               f"E{base:07d}X", known[-1][:-1] + "/", known[0][:-1] + ":", "ZZZZZZZZZ",
+               "K'", "K\x7f", "KA", "A"]  # '/' and ':': the bytes either side of the digits
         refs = pa.array([odd[d % len(odd)] if d < 0 else known[d]
                          for d in rng.integers(-len(odd), len(known), 300)], pa.string())
         ids = pa.array(known, pa.string())
