@@ -68,7 +68,7 @@ import pyarrow.parquet as pq
 from . import jit
 from .date_formats import SLASHED, DateFormat, compiled_format
 from .errors import DataError, DataProblem
-from .limits import out_of_span, remember_span
+from .limits import date_span, out_of_span, remember_span
 from .schema import DECIMAL_PLACES, Column, ColumnSpec, ColumnType, Table, TableSpec
 from .visible import visible
 
@@ -95,6 +95,8 @@ _DECIMAL_LIMIT = Decimal(10**12)
 _INTEGER_LIMIT = Decimal(10**18)
 #: The dates a ``YYYY-MM-DD`` text can write; Parquet dates must lie between them too.
 _DATE_RANGE = (np.datetime64("0000-01-01", "D"), np.datetime64("9999-12-31", "D"))
+#: NaT as the int64 a datetime64[D] array holds.
+_NAT_DAY = np.iinfo(np.int64).min
 
 _DATE_HINT = (
     "write dates as YYYY-MM-DD, e.g. 2024-03-31, and use real calendar dates (in Excel, format"
@@ -831,6 +833,9 @@ def _date_native(field: _Field) -> Column | None:
     raw = pc.local_timestamp(field.raw) if pa.types.is_timestamp(t) and t.tz else field.raw
     column = _date_column(field.spec, pc.cast(raw, pa.date32(), safe=False))
     first, last = _DATE_RANGE
+    lo, hi = date_span(column.values)  # Arrow's, remembered: no pass where all are in range
+    if lo is None or (first <= lo and hi <= last):
+        return column
     wild = (column.values < first) | (column.values > last)  # NaT compares False
     if wild.any():  # shown as numpy writes them: Python's dates end at the year 9999
         as_text = pa.chunked_array([pa.array(np.datetime_as_string(column.values))])
@@ -847,12 +852,30 @@ def _date_column(spec: ColumnSpec, days: pa.ChunkedArray) -> Column:
     date taken from Arrow's min_max, which skips nulls: numpy would need a pass and a full-size
     temporary to leave NaT out (limits.date_span; the as-of date, far-date and calendar checks
     all ask for the span)."""
-    values = _numpy(days, "datetime64[D]")
+    values = _date_days(days)
     ends = pc.min_max(pc.cast(days, pa.int32()))
     lo, hi = ends["min"].as_py(), ends["max"].as_py()
     remember_span(values, (None, None) if lo is None else
                   (np.datetime64(lo, "D"), np.datetime64(hi, "D")))
     return Column(spec, values)
+
+
+def _date_days(days: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """date32 days as a writable datetime64[D] array, null as NaT: each chunk's int32 days
+    widened in place into the one array, read from its buffer (no combined copy of the
+    chunks, no array of the nulls beyond a chunk's)."""
+    out = np.empty(len(days), dtype=np.int64)
+    at = 0
+    for chunk in days.chunks if isinstance(days, pa.ChunkedArray) else [days]:
+        n = len(chunk)
+        part = out[at:at + n]
+        data = chunk.buffers()[1]
+        if n and data is not None:
+            part[:] = np.frombuffer(data, np.int32, n, chunk.offset * 4)
+        if chunk.null_count:
+            np.copyto(part, _NAT_DAY, where=~np.asarray(chunk.is_valid()))
+        at += n
+    return out.view("datetime64[D]")
 
 
 # --- bool -------------------------------------------------------------------------------------
