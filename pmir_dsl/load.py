@@ -861,21 +861,29 @@ def _date_column(spec: ColumnSpec, days: pa.ChunkedArray) -> Column:
 
 
 def _date_days(days: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """date32 days as a writable datetime64[D] array, null as NaT: each chunk's int32 days
-    widened in place into the one array, read from its buffer (no combined copy of the
-    chunks, no array of the nulls beyond a chunk's)."""
-    out = np.empty(len(days), dtype=np.int64)
+    """date32 days as a writable datetime64[D] array, null as NaT."""
+    chunks = days.chunks if isinstance(days, pa.ChunkedArray) else [days]
+    return _filled(chunks, np.int64, _NAT_DAY).view("datetime64[D]")
+
+
+def _filled(chunks: Sequence[pa.Array], dtype: type, null: int) -> np.ndarray:
+    """Arrow arrays of fixed-width integers (or dates: their day numbers) as one writable
+    ``dtype`` array, ``null`` where null: each chunk's values read from its buffer and widened
+    in place into the one array (no combined copy of the chunks, no Arrow-to-numpy
+    conversion, no array of the nulls beyond a chunk's)."""
+    out = np.empty(sum(len(c) for c in chunks), dtype=dtype)
     at = 0
-    for chunk in days.chunks if isinstance(days, pa.ChunkedArray) else [days]:
+    for chunk in chunks:
         n = len(chunk)
         part = out[at:at + n]
         data = chunk.buffers()[1]
         if n and data is not None:
-            part[:] = np.frombuffer(data, np.int32, n, chunk.offset * 4)
+            width = chunk.type.bit_width // 8
+            part[:] = np.frombuffer(data, f"<i{width}", n, chunk.offset * width)
         if chunk.null_count:
-            np.copyto(part, _NAT_DAY, where=~np.asarray(chunk.is_valid()))
+            np.copyto(part, null, where=~np.asarray(chunk.is_valid()))
         at += n
-    return out.view("datetime64[D]")
+    return out
 
 
 # --- bool -------------------------------------------------------------------------------------
@@ -1119,7 +1127,7 @@ def _parse_coded(field: _Field) -> Column:
         known = _numpy(pc.fill_null(pc.index_in(values, value_set=pa.array(allowed, pa.string())),
                                     -1), np.int32)
         codes = _take(known, indices, -1)
-        bad = (indices >= 0) & (codes < 0)
+        bad = (indices >= 0) & (codes < 0) if (known < 0).any() else codes[:0]
         if bad.any():  # the error path: the decoded strings, as the text parser sees them
             _report_unknown(field.with_raw(pc.cast(field.raw, pa.string())), bad, allowed)
         return Column(field.spec, codes)
@@ -1140,9 +1148,7 @@ def _dictionary_parts(raw: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     if unified.num_chunks == 0:
         return np.zeros(0, np.int32), pa.array([], pa.string())
     values = unified.chunk(0).dictionary
-    indices = pa.chunked_array([c.indices for c in unified.chunks], pa.int32())
-    filled = pc.fill_null(indices, -1).combine_chunks()  # read only: never written, not copied
-    return np.asarray(filled.to_numpy(zero_copy_only=False), np.int32), values
+    return _filled([c.indices for c in unified.chunks], np.int32, -1), values
 
 
 def _take(per_value: np.ndarray, indices: np.ndarray, null: object) -> np.ndarray:

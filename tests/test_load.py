@@ -640,3 +640,35 @@ def test_date_days_read_chunk_by_chunk_as_arrow_converts_them(seed: int) -> None
     for chunk in chunks:  # a single array, not chunked
         assert _date_days(chunk).view(np.int64).tolist() == np.asarray(
             chunk.to_numpy(zero_copy_only=False), "datetime64[D]").view(np.int64).tolist()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_dictionary_indices_read_chunk_by_chunk_as_arrow_fills_them(seed: int) -> None:
+    """A dictionary column's indices (chunks with their own dictionaries, nulls, slices, int8
+    and int32 indices): each row's index into the unified values, -1 for null, as Arrow's
+    fill_null gives them."""
+    import pyarrow.compute as pc
+
+    from pmir_dsl.load import _dictionary_parts
+
+    rng = np.random.default_rng(seed)
+    words = ["a", "b", "c", "d", "e"]
+    chunks = []
+    for _ in range(int(rng.integers(1, 5))):
+        n = int(rng.integers(0, 200))
+        texts = [None if rng.random() < 0.2 else words[int(rng.integers(0, 5))]
+                 for _ in range(n)]
+        whole = pa.array(texts, pa.string()).dictionary_encode()
+        if seed % 2:  # int8 indices
+            whole = whole.cast(pa.dictionary(pa.int8(), pa.string()))
+        lo = int(rng.integers(0, n + 1))
+        chunks.append(whole.slice(lo, int(rng.integers(0, n - lo + 1))))
+    raw = pa.chunked_array(chunks)
+    indices, values = _dictionary_parts(raw)
+    want = [values.to_pylist().index(v) if v is not None else -1
+            for v in raw.cast(pa.string()).to_pylist()]
+    assert indices.dtype == np.int32 and indices.tolist() == want
+    unified = raw.unify_dictionaries()
+    filled = pc.fill_null(pa.chunked_array([c.indices.cast(pa.int32()) for c in unified.chunks],
+                                           pa.int32()), -1)
+    assert indices.tolist() == filled.to_pylist()
