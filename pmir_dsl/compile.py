@@ -698,8 +698,8 @@ class MeasurePlan:
         breach = self._breach_tables(b) if b.jit and _fusable_breach(m) else None
         if breach is not None:  # one compiled pass: exclusion, verdict codes, months
             status, deadline, month_idx = self._breach_verdicts(
-                b, self._placed(b, months, excl, unjoined), excl, breach)
-            return Verdicts(status, month_idx, deadline, np.ones(n, dtype=bool),
+                b, self._placed(b, months, excl, unjoined), excl, breach, records)
+            return Verdicts(status, month_idx, deadline, np.broadcast_to(np.True_, (n,)),
                             np.broadcast_to(np.int64(1), (n,)), tuple(excl.checks), cohort)
         if cells is not None and not records and unjoined is None and cohort is None and \
                 b.jit and _countable(m):  # counted in one compiled pass, no codes made
@@ -1121,10 +1121,11 @@ class MeasurePlan:
         return b.cached(("breach tables", t, period, spec.over_days, spec.working), make)
 
     def _breach_verdicts(self, b: Batch, month_idx: np.ndarray, excl: Exclusions,
-                         tables: tuple[np.ndarray, np.ndarray]
+                         tables: tuple[np.ndarray, np.ndarray], records: bool = True
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(status, deadline, month index) of :meth:`_breach` by one compiled pass, its
-        exclusion added to ``excl``."""
+        exclusion added to ``excl``; the deadlines (only the audit's) empty without
+        ``records``."""
         spec = self.measure.backlog
         assert spec is not None
         t, period = self.measure.table, self.measure.period_column
@@ -1133,14 +1134,15 @@ class MeasurePlan:
         in_pop, prior = excl.loop_masks()
         status, before = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
         month_idx = kernels_eval.as_index(month_idx)
-        placed, deadline = np.empty(n, dtype=month_idx.dtype), np.empty(n, dtype=np.int64)
+        placed = np.empty(n, dtype=month_idx.dtype)
+        deadline = np.empty(n, dtype=np.int64) if records else None
         found = kernels_esf.breach_verdicts(
             month_idx, until, anchor,
             np.ascontiguousarray(b.span(t, period).at, dtype=np.int32), *tables, in_pop, prior,
             int(b.as_of.astype(np.int64)), status, placed, deadline, before)
         if found:
             excl.found(f"{spec.until.name} before {period.name}", before)
-        return status, deadline.view("datetime64[D]"), placed
+        return status, _made(deadline, np.int64).view("datetime64[D]"), placed
 
     def _average(self, b: Batch, excl: Exclusions
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

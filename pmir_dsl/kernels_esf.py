@@ -131,7 +131,7 @@ def code_cells(outer: np.ndarray, inner: np.ndarray | None, radix: int, placed: 
 def breach_verdicts(month: np.ndarray, until: np.ndarray, anchor: np.ndarray,
                     anchor_at: np.ndarray, limits: np.ndarray, limit_month: np.ndarray,
                     in_pop: np.ndarray | None, prior: np.ndarray | None, as_of: int,
-                    status: np.ndarray, placed: np.ndarray, deadline: np.ndarray,
+                    status: np.ndarray, placed: np.ndarray, deadline: np.ndarray | None,
                     before: np.ndarray) -> int:
     """A backlog breach count's verdicts (:meth:`pmir_dsl.compile.MeasurePlan._breach`) in
     one pass over tables on the span of the anchor dates (``anchor_at``: each record's offset,
@@ -142,7 +142,8 @@ def breach_verdicts(month: np.ndarray, until: np.ndarray, anchor: np.ndarray,
     excluded (``before``; the count is returned). Failed: still open at the end of its limit,
     which ended before the as-of date; met: closed by then (and by the as-of date); pending
     otherwise. A placed record (``month`` >= 0) not excluded counts in its limit's month
-    (``placed``), an excluded one in its own. ``in_pop`` None: every record is in the
+    (``placed``), an excluded one in its own; ``deadline``: each record's last day (None: not
+    written, the evaluation's counts read none). ``in_pop`` None: every record is in the
     population; ``prior`` None: none is excluded yet."""
     found = 0
     for i in range(month.shape[0]):
@@ -161,7 +162,8 @@ def breach_verdicts(month: np.ndarray, until: np.ndarray, anchor: np.ndarray,
         before[i] = out
         at = anchor_at[i]
         limit = limits[at]
-        deadline[i] = limit
+        if deadline is not None:  # (the audit's)
+            deadline[i] = limit
         closed = u != NAT_DAY and limit != NAT_DAY and u <= limit and u <= as_of
         breached = not closed and limit != NAT_DAY and limit < as_of
         if not inside:
