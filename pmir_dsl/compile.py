@@ -166,7 +166,12 @@ class Verdicts:
     asked for (``MeasurePlan.verdicts``' ``cells``), counted in the verdicts' pass; ``status``,
     ``month``, ``deadline`` and ``numerator`` are then empty, not per record. Verdicts made
     without ``records`` have ``deadline`` and ``numerator`` empty where a compiled pass made
-    them (only the audit reads them).
+    them (only the audit reads them). ``coded``: a count against cohorts counted in its
+    verdicts' pass over the table's finest group code (``cells`` of (each record's code, the
+    code space)): (whether a placed record has each code + 1, dense [(codes + 1) x months,
+    C_WIDTH] counts, the cohort triangles, every record's count per verdict code) as
+    ``evaluate._cells_of_codes`` and ``_totals`` count them; ``status``, ``month`` and
+    ``cohort`` are then empty.
     """
 
     status: np.ndarray
@@ -182,6 +187,7 @@ class Verdicts:
     second: np.ndarray | None = None
     extra: np.ndarray | None = None
     counted: np.ndarray | None = None
+    coded: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def join_ids(refs: pa.Array, ids: pa.Array, compiled: bool = False) -> np.ndarray:
@@ -686,7 +692,7 @@ class MeasurePlan:
             excl.add(f"{later.name} before {earlier.name}",
                      b.column(m.table, later).values < b.column(m.table, earlier).values)
         if b.jit and fusable_cohort(m):  # one compiled pass over starts packed ahead
-            fast = self._cohort_verdicts(b, months, excl, unjoined, records)
+            fast = self._cohort_verdicts(b, months, excl, unjoined, records, cells)
             if fast is not None:
                 return fast
         cohort = self._cohort(b, months(), excl) if isinstance(m.expected, ir.ExpectedCohort) \
@@ -996,13 +1002,15 @@ class MeasurePlan:
         return np.where(np.isnat(start) | (cohort < 0) | lost, -1, cohort)
 
     def _cohort_verdicts(self, b: Batch, months: Callable[[], np.ndarray], excl: Exclusions,
-                         unjoined: np.ndarray | None, records: bool) -> Verdicts | None:
+                         unjoined: np.ndarray | None, records: bool,
+                         cells: tuple[np.ndarray, int] | None = None) -> Verdicts | None:
         """The verdicts of a count against cohorts of another table (:func:`fusable_cohort`)
         by one compiled pass over each record's start read through its link, packed once per
         evaluation (:func:`packed_starts`, read by :func:`_linked_starts`): :meth:`_cohort`'s
         exclusions added to ``excl`` in its order, and its cohorts. None where the starts do
         not pack (the numpy path then). Without ``records`` the deadlines and amounts are not
-        made (empty)."""
+        made (empty), and with ``cells`` (each record's finest group code, the code space)
+        the verdicts are counted in the pass (``Verdicts.coded``), not written."""
         m = self.measure
         e = m.expected
         assert isinstance(e, ir.ExpectedCohort)
@@ -1015,12 +1023,25 @@ class MeasurePlan:
                              lambda: self._month_index(b, months))
         in_pop, prior = excl.loop_masks()
         month_idx = kernels_eval.as_index(month_idx)
-        cohort, month = np.empty(n, dtype=np.int32), np.empty(n, dtype=month_idx.dtype)
-        reason, status = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.int8)
+        counting = cells is not None and not records
+        made = 0 if counting else n  # the per-record codes: not made where counted
+        cohort, month = np.empty(made, dtype=np.int32), np.empty(made, dtype=month_idx.dtype)
+        reason, status = np.empty(n, dtype=np.int8), np.empty(made, dtype=np.int8)
         hits = np.zeros(3, dtype=np.int64)
+        size = b.last_month - b.first_month + 1
+        coded = None
+        if counting:
+            assert cells is not None
+            space = cells[1] + 1  # the loop reads code + 1: a missing code (-1) is 0
+            coded = (np.zeros(space, dtype=np.bool_),
+                     np.zeros((space * size, kernels_esf.C_WIDTH), dtype=np.int64),
+                     np.zeros(space * size * size, dtype=np.int64),
+                     np.zeros(OUTSIDE + 1, dtype=np.int64))
         kernels_esf.cohort_verdicts(
             *found, _day_numbers(b, t, m.period_column)[0], in_pop, prior, unjoined, month_idx,
-            cohort, reason, hits, status, month)
+            None if counting else cohort, reason, hits, None if counting else status,
+            None if counting else month, np.ascontiguousarray(cells[0]) if counting else None,
+            size, *(coded or (None,) * 4))
         names = ("", f"no {e.start.name} in {e.table}",
                  f"{m.period_column.name} before {e.start.name}")
         for r in np.flatnonzero(hits[1:]) + 1:
@@ -1028,7 +1049,7 @@ class MeasurePlan:
         deadline = np.full(n, NAT) if records else np.zeros(0, dtype="datetime64[D]")
         met = np.ones(n if records else 0, dtype=bool)  # every record counts
         return Verdicts(status, month, deadline, met, np.broadcast_to(np.int64(1), (n,)),
-                        tuple(excl.checks), cohort)
+                        tuple(excl.checks), cohort, coded=coded)
 
     def _backlog(self, b: Batch, month_idx: np.ndarray, excl: Exclusions
                  ) -> tuple[np.ndarray, np.ndarray]:

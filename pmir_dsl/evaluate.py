@@ -22,7 +22,8 @@ import pyarrow.compute as pc
 
 from . import ir, kernels_esf, kernels_eval
 from .cells import DENSE_CELLS, Cells, Keys
-from .compile import FAILED, MET, OUTSIDE, PENDING, Batch, MeasurePlan, Plan, Verdicts
+from .compile import (FAILED, MET, OUTSIDE, PENDING, Batch, MeasurePlan, Plan, Verdicts,
+                      fusable_cohort)
 from .profiles import SCALE, code_type, radix_codes
 from .schema import DECIMAL_SCALE, Column, ColumnSpec, ColumnType, Table
 
@@ -112,9 +113,15 @@ def partials(plan: Plan, batch: Batch, row_offset: int = 0) -> Partial:
 def _pass_cells(mp: MeasurePlan, b: Batch, months: int) -> tuple[np.ndarray, int] | None:
     """(group base, grid size) of the table's finest group code (:func:`_finest`), else of a
     measure's one group level besides the whole contract's, for its verdicts' compiled pass to
-    count in (:func:`_cell_counts` then reads that grid); None where the batch takes no
-    compiled pass, or the measure's levels are neither."""
+    count in (:func:`_cell_counts` then reads that grid); for a count against cohorts
+    (``compile.fusable_cohort``), (each record's finest group code, the code space), where
+    :func:`_coded_levels` would count over it; None where the batch takes no compiled pass,
+    or the measure's levels are neither."""
     levels = [level for level in mp.measure.groups if level]
+    if b.jit and fusable_cohort(mp.measure):
+        finest = _finest(mp, b, months, JIT_DENSE_CELLS)
+        return (finest_code(mp, b), finest[1]) if finest is not None and \
+            finest[1] * months * months <= DENSE_CELLS else None
     if not (b.jit and mp.counts_in_pass):
         return None
     slots, codes = months + 1, OUTSIDE + 1
@@ -146,6 +153,7 @@ def _count(mp: MeasurePlan, v: Verdicts, b: Batch, axis: Axis) -> MeasureCounts:
     if v.second is not None:
         placed = placed | (v.second >= 0)
     coded = _coded_levels(mp, v, b, axis.size, placed) if b.jit else None
+    assert v.coded is None or coded is not None, m.id  # counted in the pass over the finest
     if coded is not None:
         return MeasureCounts(m.id, coded[0], totals, outside, coded[1])
     levels, cohorts, oldest, extra = [], [], [], []
@@ -650,8 +658,8 @@ def _coded_finest(mp: MeasurePlan, v: Verdicts, b: Batch, months: int, placed: n
     dense, triangle) reduced from its."""
     cols, space = finest
     # the kernel reads a one-column code as code + 1: its first code's cells are never touched
-    seen, dense, triangle = _cells_of_codes(mp.measure.kind, v, [finest_code(mp, b)], 0,
-                                            space + 1, months, placed)
+    seen, dense, triangle = v.coded[:3] if v.coded is not None else _cells_of_codes(
+        mp.measure.kind, v, [finest_code(mp, b)], 0, space + 1, months, placed)
     grids = [(seen[1:], np.logical_or), (dense[months:].reshape(space, months, -1), np.add)]
     if len(triangle):
         grids.append((triangle[months * months:].reshape(space, -1), np.add))
@@ -832,6 +840,8 @@ def _totals(kind: str, v: Verdicts) -> tuple[np.ndarray, int]:
     if v.counted is not None:  # every record is in one cell of the grid
         assert kind not in ("ratio", "average")
         every = v.counted.reshape(-1, OUTSIDE + 1).sum(axis=0).tolist()
+    elif v.coded is not None:  # counted in the verdicts' pass
+        every = v.coded[3].tolist()
     else:
         every = [np.count_nonzero(v.status == code) for code in range(OUTSIDE + 1)]  # bytes
     counts = np.array(every[:4], dtype=np.int64)

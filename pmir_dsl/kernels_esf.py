@@ -308,8 +308,11 @@ def cohort_verdicts(join: np.ndarray, packed: np.ndarray, starts: np.ndarray, fi
                     cohorts: np.ndarray, lost: np.ndarray, event: np.ndarray,
                     in_pop: np.ndarray | None, prior: np.ndarray | None,
                     unjoined: np.ndarray | None,
-                    month_idx: np.ndarray, cohort: np.ndarray, reason: np.ndarray,
-                    hits: np.ndarray, status: np.ndarray, month: np.ndarray) -> None:
+                    month_idx: np.ndarray, cohort: np.ndarray | None, reason: np.ndarray,
+                    hits: np.ndarray, status: np.ndarray | None, month: np.ndarray | None,
+                    code: np.ndarray | None, months: int, seen: np.ndarray | None,
+                    dense: np.ndarray | None, triangle: np.ndarray | None,
+                    totals: np.ndarray | None) -> None:
     """The verdicts of a measure counting records against cohorts, read from each record's
     start packed by :func:`cohort_starts` (``starts``: first read into it from ``packed`` at
     its reference's row ``join``, -1 the last entry, where ``join`` is not empty; ``first``
@@ -321,13 +324,18 @@ def cohort_verdicts(join: np.ndarray, packed: np.ndarray, starts: np.ndarray, fi
     (every record counts); ``month``: ``month_idx`` where the record is in the population and
     its reference joined (not ``unjoined``), else -1. ``in_pop`` None: every record is in the
     population; ``prior`` None: none is excluded yet; ``unjoined`` None: every reference
-    joined."""
+    joined.
+
+    ``dense`` not None: the verdicts are counted in the same pass, as :func:`code_cells`
+    counts them over the group codes ``code`` (``seen``, ``dense`` and ``triangle`` over
+    ``months`` months), and every record's verdict code into ``totals``; ``cohort``,
+    ``status`` and ``month`` None are not written (the evaluation's counts read none)."""
     for i in range(join.shape[0]):  # a loop of its own: the reads through the join overlap
         starts[i] = packed[join[i]]
     for i in range(starts.shape[0]):
         p = starts[i]
         at = p & DAY_MASK
-        cohort[i] = -1 if lost[p >> DAY_BITS] else cohorts[at]
+        k = -1 if lost[p >> DAY_BITS] else cohorts[at]
         inside = True if in_pop is None else in_pop[i]
         before = False if prior is None else prior[i]
         r = 0
@@ -339,11 +347,21 @@ def cohort_verdicts(join: np.ndarray, packed: np.ndarray, starts: np.ndarray, fi
                 r = 2
         reason[i] = r
         hits[r] += 1
-        if not inside:
-            status[i] = _OUTSIDE
-        elif r != 0 or before:
-            status[i] = _EXCLUDED
-        else:
-            status[i] = _MET
+        verdict = _OUTSIDE if not inside else _EXCLUDED if r != 0 or before else _MET
         joined = True if unjoined is None else not unjoined[i]
-        month[i] = month_idx[i] if inside and joined else -1
+        m = month_idx[i] if inside and joined else -1
+        if cohort is not None:
+            cohort[i] = k
+        if status is not None:
+            status[i] = verdict
+        if month is not None:
+            month[i] = m
+        if dense is not None:
+            totals[verdict] += 1
+            if m >= 0:  # placed
+                c = np.int64(code[i]) + 1
+                seen[c] = True
+                base = c * months
+                dense[base + m, verdict] += 1
+                if verdict == _MET and k >= 0 and m >= k:
+                    triangle[(base + k) * months + (m - k)] += 1

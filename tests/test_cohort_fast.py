@@ -21,6 +21,8 @@ from pmir_dsl.pipeline import compile_file, evaluate, make_batch
 from pmir_dsl.report import json as json_report
 
 KERNELS = ("cohort_starts", "cohort_verdicts")
+#: cohort_verdicts' last arguments where its verdicts are not counted in its pass.
+NOT_COUNTED = (None, 0, None, None, None, None)
 #: ESF with the columns its random data leaves empty optional.
 ESF = (REPO / "contracts/esf.pmir").read_text().replace(
     "lep_area: text                      \"Local", "lep_area: text?                     \"Local"
@@ -266,13 +268,13 @@ def test_cohort_verdicts_as_numpy_twin(n: int, everyone: bool, fresh: bool,
     gathered = np.empty(n, np.uint32)
     loop(join, packed, gathered, first, cohorts, lost, event,
          *masks,
-         month_idx, *out)
+         month_idx, *out, *NOT_COUNTED)
     cohort, reason, hits, status, month = out
     again = [np.empty(n, np.int64), np.empty(n, np.int8), np.zeros(3, np.int64),
              np.empty(n, np.int8), np.empty(n, np.int64)]  # a second measure: starts read
     loop(np.zeros(0, np.int64), packed, gathered.copy(), first, cohorts, lost, event,
          *masks,
-         month_idx, *again)
+         month_idx, *again, *NOT_COUNTED)
     assert all(a.tolist() == b.tolist() for a, b in zip(again, out))
     # the numpy path: the start (NaT: none), its month's cohort, the exclusions in order
     start = np.where(day == NAT, NAT, day).view("datetime64[D]")
@@ -288,6 +290,21 @@ def test_cohort_verdicts_as_numpy_twin(n: int, everyone: bool, fresh: bool,
     codes = np.where(~in_pop, 4, np.where(prior | no_start | before, 3, 0))
     assert status.tolist() == codes.tolist()
     assert month.tolist() == np.where(in_pop & ~unjoined, month_idx, -1).tolist()
+    # counted in the pass (the evaluation's): no codes written, the cells code_cells counts
+    space, months = 7, 12
+    code = rng.integers(-1, space - 1, n).astype(np.int32)
+    counted = [np.zeros(space, np.bool_), np.zeros((space * months, kernels_esf.C_WIDTH),
+                                                   np.int64),
+               np.zeros(space * months * months, np.int64), np.zeros(5, np.int64)]
+    kept = [np.empty(n, np.int8), np.zeros(3, np.int64)]
+    loop(join, packed, np.empty(n, np.uint32), first, cohorts, lost, event, *masks, month_idx,
+         None, kept[0], kept[1], None, None, code, months, *counted)
+    assert kept[0].tolist() == reason.tolist() and kept[1].tolist() == hits.tolist()
+    want = [np.zeros_like(a) for a in counted[:3]]
+    kernels_esf.code_cells.py_func(code, None, 0, month >= 0, month, status, months, None,
+                                   None, None, None, cohort, *want)
+    assert all(a.tolist() == b.tolist() for a, b in zip(counted, want))
+    assert counted[3].tolist() == np.bincount(status, minlength=5).tolist()
 
 
 # ---- the join the cohorts are read through ------------------------------------------------------
