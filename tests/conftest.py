@@ -27,6 +27,59 @@ def write_csv(folder: Path, name: str, header: list[str], rows: list[list[Any]])
     return path
 
 
+def write_random_cases(rng: Any, folder: Path, dates: list[str]) -> int:
+    """Write ``folder/cases.csv``: 1, 40 or 900 random records of ``case_id``, ``provider``
+    (one provider or many, some missing), ``kind`` (a, b, c or missing), ``flag`` (true, false
+    or missing) and the date columns ``dates``: the first 2024-01-20 onwards (5% missing), each
+    other 3 days before to 60 days after it (30% missing). Returns the number of records."""
+    import numpy as np
+
+    n = int(rng.choice([1, 40, 900]))
+    providers = ["p1"] if rng.integers(0, 3) == 0 else \
+        [f"p{i}" for i in range(int(rng.integers(2, 60)))]
+    first = [None if rng.random() < 0.05 else str(d)
+             for d in np.datetime64("2024-01-20") + rng.integers(0, 330, n)]
+    later = [[None if s is None or rng.random() < 0.3 else
+              str(np.datetime64(s) + int(rng.integers(-3, 60))) for s in first]
+             for _ in dates[1:]]
+    rows = [[f"c{i:05d}", rng.choice([*providers, None]), rng.choice(["a", "b", "c", None]),
+             rng.choice(["true", "false", None]), first[i], *(d[i] for d in later)]
+            for i in range(n)]
+    write_csv(folder, "cases", ["case_id", "provider", "kind", "flag", *dates], rows)
+    return n
+
+
+def random_cases_plan(rng: Any, folder: Path, dates: list[str], source: Any
+                      ) -> tuple[int, Any, dict[str, Any], str]:
+    """(records, plan, tables, as-of date) of :func:`write_random_cases` in ``folder`` under
+    the contract ``source(rng)`` writes, as of a day from 2024-06-01 to 2024-09-28."""
+    import numpy as np
+
+    n = write_random_cases(rng, folder, dates)
+    as_of = str(np.datetime64("2024-06-01") + int(rng.integers(0, 120)))
+    plan = compile_contract(check_source(source(rng), "random.pmir", folder))
+    return n, plan, load_tables(folder, plan.contract.used_tables()), as_of
+
+
+def first_verdicts_both_ways(plan: Any, tables: dict[str, Any], as_of: str,
+                             monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """The first measure's every verdict field over the whole table, and the JSON of the
+    evaluation in chunks of 450 rows, without the compiled loops and with them."""
+    import numpy as np
+
+    from pmir_dsl.pipeline import make_batch
+    from pmir_dsl.report import json as json_report
+
+    found = []
+    for setting in ("0", "1"):
+        monkeypatch.setenv("PMIRC_JIT", setting)
+        v = plan.measures[0].verdicts(make_batch(plan, tables, np.datetime64(as_of, "D")))
+        found.append((v.status.tolist(), v.month.tolist(), v.deadline.tolist(),
+                      v.numerator.tolist(), [(name, mask.tolist()) for name, mask in v.exclusions],
+                      json_report.render(evaluate(plan, tables, as_of, 450))))
+    return found
+
+
 def run_source(source: str, data_dir: Path, as_of: str | None = None,
                chunk_rows: int | None = None) -> Evaluation:
     """Check, compile, load and evaluate contract ``source`` over ``data_dir``."""

@@ -18,10 +18,9 @@ from pmir_dsl import compile as compile_mod
 from pmir_dsl import evaluate as evaluate_mod
 from pmir_dsl import kernels_esf, stream
 from pmir_dsl.cells import Cells
-from pmir_dsl.check import check_source
-from pmir_dsl.compile import EXCLUDED, FAILED, MET, OUTSIDE, PENDING, Verdicts, compile_contract
+from pmir_dsl.compile import EXCLUDED, FAILED, MET, OUTSIDE, PENDING, Verdicts
 from pmir_dsl.load import load_tables
-from pmir_dsl.pipeline import compile_file, evaluate, make_batch
+from pmir_dsl.pipeline import compile_file, evaluate
 from pmir_dsl.report import json as json_report
 from pmir_dsl.schema import Column, ColumnSpec, ColumnType
 
@@ -387,31 +386,12 @@ def test_breach_verdicts_as_numpy(seed: int, tmp_path: Path,
     records before the service start or after the as-of date, out of scope, limits ending
     before and after the as-of date, working or calendar days, one provider or many: every
     verdict field (codes, months, deadlines, exclusions) and the JSON as the numpy path's."""
-    from conftest import write_csv
+    from conftest import first_verdicts_both_ways, random_cases_plan
 
-    rng = np.random.default_rng(seed)
-    n = int(rng.choice([1, 40, 900]))
-    providers = ["p1"] if seed % 3 == 0 else [f"p{i}" for i in range(int(rng.integers(2, 60)))]
-    start = [None if rng.random() < 0.05 else str(d)
-             for d in np.datetime64("2024-01-20") + rng.integers(0, 330, n)]
-    done = [None if s is None or rng.random() < 0.3 else
-            str(np.datetime64(s) + int(rng.integers(-3, 60))) for s in start]
-    rows = [[f"c{i:05d}", rng.choice([*providers, None]), rng.choice(["a", "b", "c", None]),
-             rng.choice(["true", "false", None]), start[i], done[i]] for i in range(n)]
-    write_csv(tmp_path, "cases", ["case_id", "provider", "kind", "flag", "start", "done"], rows)
-    as_of = str(np.datetime64("2024-06-01") + int(rng.integers(0, 120)))
-    source = _breach_contract(rng)
-    plan = compile_contract(check_source(source, "breach.pmir", tmp_path))
-    tables = load_tables(tmp_path, plan.contract.used_tables())
+    n, plan, tables, as_of = random_cases_plan(np.random.default_rng(seed), tmp_path,
+                                               ["start", "done"], _breach_contract)
     calls = _counting(monkeypatch, ("breach_verdicts",))
-    found = []
-    for setting in ("0", "1"):
-        monkeypatch.setenv("PMIRC_JIT", setting)
-        batch = make_batch(plan, tables, np.datetime64(as_of, "D"))
-        v = plan.measures[0].verdicts(batch)
-        found.append((v.status.tolist(), v.month.tolist(), v.deadline.tolist(),
-                      [(name, mask.tolist()) for name, mask in v.exclusions],
-                      json_report.render(evaluate(plan, tables, as_of, 450))))
+    found = first_verdicts_both_ways(plan, tables, as_of, monkeypatch)
     # the loop reads tables over the span of the dates: taken where that is no longer than
     # the batch (330 days of dates: the 900 records whole and in two chunks)
     assert calls["breach_verdicts"] == (3 if n == 900 else 0)

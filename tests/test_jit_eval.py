@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 import test_differential as differential
+from conftest import first_verdicts_both_ways, random_cases_plan
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -357,36 +358,14 @@ def test_due_when_verdicts_in_the_rate_pass_as_numpy(seed: int, tmp_path: Path,
     and after the as-of date, records before the service start, out of scope, one provider or
     many: every verdict field (codes, months, deadlines, exclusions), the JSON and the counts
     counted in the pass as the numpy path's."""
-    from conftest import write_csv
-
-    rng = np.random.default_rng(seed)
-    n = int(rng.choice([1, 40, 900]))
-    providers = ["p1"] if seed % 3 == 0 else [f"p{i}" for i in range(int(rng.integers(2, 60)))]
-    referred = [None if rng.random() < 0.05 else str(d)
-                for d in np.datetime64("2024-01-20") + rng.integers(0, 330, n)]
-    later = [[None if r is None or rng.random() < 0.3 else
-              str(np.datetime64(r) + int(rng.integers(-3, 60))) for r in referred]
-             for _ in range(2)]
-    rows = [[f"c{i:05d}", rng.choice([*providers, None]), rng.choice(["a", "b", "c", None]),
-             rng.choice(["true", "false", None]), referred[i], later[0][i], later[1][i]]
-            for i in range(n)]
-    write_csv(tmp_path, "cases", ["case_id", "provider", "kind", "flag", "referred", "started",
-                                  "recorded"], rows)
-    as_of = str(np.datetime64("2024-06-01") + int(rng.integers(0, 120)))
-    plan = compile_contract(check_source(_due_contract(rng), "due.pmir", tmp_path))
-    tables = load_tables(tmp_path, plan.contract.used_tables())
+    n, plan, tables, as_of = random_cases_plan(np.random.default_rng(seed), tmp_path,
+                                               ["referred", "started", "recorded"],
+                                               _due_contract)
     calls = []
     real = kernels_eval.rate_verdicts
     monkeypatch.setattr(kernels_eval, "rate_verdicts",
                         lambda *a: calls.append(a[8] is not None) or real(*a))
-    found = []
-    for setting in ("0", "1"):
-        monkeypatch.setenv("PMIRC_JIT", setting)
-        batch = make_batch(plan, tables, np.datetime64(as_of, "D"))
-        v = plan.measures[0].verdicts(batch)
-        found.append((v.status.tolist(), v.month.tolist(), v.deadline.tolist(),
-                      v.numerator.tolist(), [(name, mask.tolist()) for name, mask in v.exclusions],
-                      json_report.render(evaluate(plan, tables, as_of, 450))))
+    found = first_verdicts_both_ways(plan, tables, as_of, monkeypatch)
     # taken with the condition for the batch, then the evaluation's chunks (900 records: two)
     assert calls == [True] * (3 if n == 900 else 2)
     assert found[1] == found[0]
@@ -400,22 +379,9 @@ def test_condition_verdicts_counted_in_their_pass_as_numpy(
     STARTS_VS_PROFILE) counted by ``condition_cells`` in the evaluation (no verdict codes
     made): the JSON as the numpy path's, over records out of scope, with no referral date,
     before the service start, one provider or many, whole and in chunks."""
-    from conftest import write_csv
-
-    rng = np.random.default_rng(seed)
-    n = int(rng.choice([1, 40, 900]))
-    providers = ["p1"] if seed % 3 == 0 else [f"p{i}" for i in range(int(rng.integers(2, 60)))]
-    referred = [None if rng.random() < 0.05 else str(d)
-                for d in np.datetime64("2024-01-20") + rng.integers(0, 330, n)]
-    started = [None if r is None or rng.random() < 0.3 else r for r in referred]
-    rows = [[f"c{i:05d}", rng.choice([*providers, None]), rng.choice(["a", "b", "c", None]),
-             rng.choice(["true", "false", None]), referred[i], started[i], None]
-            for i in range(n)]
-    write_csv(tmp_path, "cases", ["case_id", "provider", "kind", "flag", "referred", "started",
-                                  "recorded"], rows)
-    as_of = str(np.datetime64("2024-06-01") + int(rng.integers(0, 120)))
-    plan = compile_contract(check_source(_due_contract(rng, rule), "due.pmir", tmp_path))
-    tables = load_tables(tmp_path, plan.contract.used_tables())
+    n, plan, tables, as_of = random_cases_plan(np.random.default_rng(seed), tmp_path,
+                                               ["referred", "started", "recorded"],
+                                               lambda rng: _due_contract(rng, rule))
     calls = []
     real = kernels_eval.condition_cells
     monkeypatch.setattr(kernels_eval, "condition_cells",
