@@ -673,7 +673,8 @@ class MeasurePlan:
         ``records``: every per-record field is wanted (the audit's); the evaluation's counts
         read only the verdict codes, months and exclusions. ``cells``: (each record's group
         base, grid size) of the one group level the evaluation counts, counted in the compiled
-        pass where it serves (``Verdicts.counted``; records not wanted)."""
+        pass where it serves (``Verdicts.counted``; records not wanted); for a count against
+        cohorts, (each record's finest group code, the code space) (``Verdicts.coded``)."""
         m = self.measure
         n = b.tables[m.table].rows
         in_pop = self.scope(b, m.table) if self.scope else np.ones(n, dtype=bool)
@@ -765,7 +766,6 @@ class MeasurePlan:
         (:func:`~pmir_dsl.kernels_eval.condition_cells`), as the numpy path's codes and placed
         months count: no per-record codes, months or deadlines made."""
         m = self.measure
-        n = b.tables[m.table].rows
         month = b.cached(("month index", m.table, m.period_column, m.period_unit),
                          lambda: self._month_index(b, months))
         cond = None if self.condition is None else \

@@ -22,8 +22,17 @@ import pyarrow.compute as pc
 
 from . import ir, kernels_esf, kernels_eval
 from .cells import DENSE_CELLS, Cells, Keys
-from .compile import (FAILED, MET, OUTSIDE, PENDING, Batch, MeasurePlan, Plan, Verdicts,
-                      fusable_cohort)
+from .compile import (
+    FAILED,
+    MET,
+    OUTSIDE,
+    PENDING,
+    Batch,
+    MeasurePlan,
+    Plan,
+    Verdicts,
+    fusable_cohort,
+)
 from .profiles import SCALE, code_type, radix_codes
 from .schema import DECIMAL_SCALE, Column, ColumnSpec, ColumnType, Table
 
