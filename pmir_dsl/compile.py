@@ -702,12 +702,13 @@ class MeasurePlan:
         if fused is not None:  # one compiled pass: deadlines, exclusions, the verdict codes
             return self._fused_verdicts(b, months, excl, unjoined, fused, cohort, records,
                                         cells)
-        breach = self._breach_tables(b) if b.jit and _fusable_breach(m) else None
+        breach = self._breach_tables(b) if b.jit and fusable_breach(m) else None
         if breach is not None:  # one compiled pass: exclusion, verdict codes, months
-            status, deadline, month_idx = self._breach_verdicts(
-                b, self._placed(b, months, excl, unjoined), excl, breach, records)
+            status, deadline, month_idx, coded = self._breach_verdicts(
+                b, self._placed(b, months, excl, unjoined), excl, breach, records, cells)
             return Verdicts(status, month_idx, deadline, np.broadcast_to(np.True_, (n,)),
-                            np.broadcast_to(np.int64(1), (n,)), tuple(excl.checks), cohort)
+                            np.broadcast_to(np.int64(1), (n,)), tuple(excl.checks), cohort,
+                            coded=coded)
         if cells is not None and not records and unjoined is None and cohort is None and \
                 b.jit and _countable(m):  # counted in one compiled pass, no codes made
             return self._condition_counts(b, months, excl, cells)
@@ -1029,14 +1030,7 @@ class MeasurePlan:
         reason, status = np.empty(n, dtype=np.int8), np.empty(made, dtype=np.int8)
         hits = np.zeros(3, dtype=np.int64)
         size = b.last_month - b.first_month + 1
-        coded = None
-        if counting:
-            assert cells is not None
-            space = cells[1] + 1  # the loop reads code + 1: a missing code (-1) is 0
-            coded = (np.zeros(space, dtype=np.bool_),
-                     np.zeros((space * size, kernels_esf.C_WIDTH), dtype=np.int64),
-                     np.zeros(space * size * size, dtype=np.int64),
-                     np.zeros(OUTSIDE + 1, dtype=np.int64))
+        coded = _coded_grids(cells[1], size, size) if counting else None  # type: ignore[index]
         kernels_esf.cohort_verdicts(
             *found, _day_numbers(b, t, m.period_column)[0], in_pop, prior, unjoined, month_idx,
             None if counting else cohort, reason, hits, None if counting else status,
@@ -1142,28 +1136,37 @@ class MeasurePlan:
         return b.cached(("breach tables", t, period, spec.over_days, spec.working), make)
 
     def _breach_verdicts(self, b: Batch, month_idx: np.ndarray, excl: Exclusions,
-                         tables: tuple[np.ndarray, np.ndarray], records: bool = True
-                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(status, deadline, month index) of :meth:`_breach` by one compiled pass, its
-        exclusion added to ``excl``; the deadlines (only the audit's) empty without
-        ``records``."""
+                         tables: tuple[np.ndarray, np.ndarray], records: bool = True,
+                         cells: tuple[np.ndarray, int] | None = None
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+        """(status, deadline, month index, ``Verdicts.coded``) of :meth:`_breach` by one
+        compiled pass, its exclusion added to ``excl``; the deadlines (only the audit's) empty
+        without ``records``, and with ``cells`` (each record's finest group code, the code
+        space) the verdicts counted in the pass, status and months not made (empty)."""
         spec = self.measure.backlog
         assert spec is not None
         t, period = self.measure.table, self.measure.period_column
         n = b.tables[t].rows
         until, anchor = _day_numbers(b, t, spec.until, period)
         in_pop, prior = excl.loop_masks()
-        status, before = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.bool_)
         month_idx = kernels_eval.as_index(month_idx)
-        placed = np.empty(n, dtype=month_idx.dtype)
+        counting = cells is not None and not records
+        made = 0 if counting else n  # the per-record codes: not made where counted
+        status, before = np.empty(made, dtype=np.int8), np.empty(n, dtype=np.bool_)
+        placed = np.empty(made, dtype=month_idx.dtype)
         deadline = np.empty(n, dtype=np.int64) if records else None
+        size = b.last_month - b.first_month + 1
+        coded = _coded_grids(cells[1], size, 0) if counting else None  # type: ignore[index]
         found = kernels_esf.breach_verdicts(
             month_idx, until, anchor,
             np.ascontiguousarray(b.span(t, period).at, dtype=np.int32), *tables, in_pop, prior,
-            int(b.as_of.astype(np.int64)), status, placed, deadline, before)
+            int(b.as_of.astype(np.int64)), None if counting else status,
+            None if counting else placed, deadline, before,
+            np.ascontiguousarray(cells[0]) if counting else None,  # type: ignore[index]
+            size, *((coded[0], coded[1], coded[3]) if coded else (None,) * 3))
         if found:
             excl.found(f"{spec.until.name} before {period.name}", before)
-        return status, _made(deadline, np.int64).view("datetime64[D]"), placed
+        return status, _made(deadline, np.int64).view("datetime64[D]"), placed, coded
 
     def _average(self, b: Batch, excl: Exclusions
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -1335,6 +1338,18 @@ def _plus_days(dates: np.ndarray, days: int) -> np.ndarray:
     return dates + np.timedelta64(days, "D")
 
 
+def _coded_grids(space: int, months: int, triangle: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Empty ``Verdicts.coded`` grids over a finest group code space of ``space`` codes (read
+    by the loops as code + 1: a missing code, -1, is 0) and ``months`` months, the cohort
+    triangles ``triangle`` months deep (0: none)."""
+    codes = space + 1
+    return (np.zeros(codes, dtype=np.bool_),
+            np.zeros((codes * months, kernels_esf.C_WIDTH), dtype=np.int64),
+            np.zeros(codes * months * triangle, dtype=np.int64),
+            np.zeros(OUTSIDE + 1, dtype=np.int64))
+
+
 def _made(values: np.ndarray | None, dtype: type) -> np.ndarray:
     """A compiled pass's output, empty where it was not asked for (None)."""
     return np.zeros(0, dtype=dtype) if values is None else values
@@ -1393,7 +1408,7 @@ def _day_numbers(b: Batch, table: str, *specs: ColumnSpec) -> tuple[np.ndarray, 
     return tuple(np.ascontiguousarray(b.column(table, c).values).view(np.int64) for c in specs)
 
 
-def _fusable_breach(m: ir.Measure) -> bool:
+def fusable_breach(m: ir.Measure) -> bool:
     """Whether a measure's verdicts are those of its backlog breach count alone (no window,
     'due', buckets or per-month entries; a date period): computed by one compiled pass where
     the batch uses them."""

@@ -31,6 +31,7 @@ from .compile import (
     MeasurePlan,
     Plan,
     Verdicts,
+    fusable_breach,
     fusable_cohort,
 )
 from .profiles import SCALE, code_type, radix_codes
@@ -122,15 +123,16 @@ def partials(plan: Plan, batch: Batch, row_offset: int = 0) -> Partial:
 def _pass_cells(mp: MeasurePlan, b: Batch, months: int) -> tuple[np.ndarray, int] | None:
     """(group base, grid size) of the table's finest group code (:func:`_finest`), else of a
     measure's one group level besides the whole contract's, for its verdicts' compiled pass to
-    count in (:func:`_cell_counts` then reads that grid); for a count against cohorts
-    (``compile.fusable_cohort``), (each record's finest group code, the code space), where
-    :func:`_coded_levels` would count over it; None where the batch takes no compiled pass,
-    or the measure's levels are neither."""
+    count in (:func:`_cell_counts` then reads that grid); for a count against cohorts or a
+    breach count (``compile.fusable_cohort``, ``fusable_breach``), (each record's finest group
+    code, the code space), where :func:`_coded_levels` would count over it; None where the
+    batch takes no compiled pass, or the measure's levels are neither."""
     levels = [level for level in mp.measure.groups if level]
-    if b.jit and fusable_cohort(mp.measure):
-        finest = _finest(mp, b, months, JIT_DENSE_CELLS)
-        return (finest_code(mp, b), finest[1]) if finest is not None and \
-            finest[1] * months * months <= DENSE_CELLS else None
+    if b.jit and (fusable_cohort(mp.measure) or fusable_breach(mp.measure)):
+        finest = _finest(mp, b, months, JIT_DENSE_CELLS)  # as _coded_levels counts
+        return (finest_code(mp, b), finest[1]) if finest is not None and (
+            not fusable_cohort(mp.measure) or finest[1] * months * months <= DENSE_CELLS) \
+            else None
     if not (b.jit and mp.counts_in_pass):
         return None
     slots, codes = months + 1, OUTSIDE + 1

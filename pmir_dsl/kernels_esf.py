@@ -131,8 +131,10 @@ def code_cells(outer: np.ndarray, inner: np.ndarray | None, radix: int, placed: 
 def breach_verdicts(month: np.ndarray, until: np.ndarray, anchor: np.ndarray,
                     anchor_at: np.ndarray, limits: np.ndarray, limit_month: np.ndarray,
                     in_pop: np.ndarray | None, prior: np.ndarray | None, as_of: int,
-                    status: np.ndarray, placed: np.ndarray, deadline: np.ndarray | None,
-                    before: np.ndarray) -> int:
+                    status: np.ndarray | None, placed: np.ndarray | None,
+                    deadline: np.ndarray | None, before: np.ndarray, code: np.ndarray | None,
+                    months: int, seen: np.ndarray | None, dense: np.ndarray | None,
+                    totals: np.ndarray | None) -> int:
     """A backlog breach count's verdicts (:meth:`pmir_dsl.compile.MeasurePlan._breach`) in
     one pass over tables on the span of the anchor dates (``anchor_at``: each record's offset,
     the last entry NaT's): ``limits`` the last day of each anchor's limit, ``limit_month`` the
@@ -144,7 +146,10 @@ def breach_verdicts(month: np.ndarray, until: np.ndarray, anchor: np.ndarray,
     otherwise. A placed record (``month`` >= 0) not excluded counts in its limit's month
     (``placed``), an excluded one in its own; ``deadline``: each record's last day (None: not
     written, the evaluation's counts read none). ``in_pop`` None: every record is in the
-    population; ``prior`` None: none is excluded yet."""
+    population; ``prior`` None: none is excluded yet. ``dense`` not None: the verdicts are
+    counted in the same pass, as :func:`code_cells` counts them over the group codes ``code``
+    (``seen`` and ``dense`` over ``months`` months), and every record's verdict code into
+    ``totals``; ``status`` and ``placed`` None are not written."""
     found = 0
     for i in range(month.shape[0]):
         u = until[i]
@@ -166,18 +171,20 @@ def breach_verdicts(month: np.ndarray, until: np.ndarray, anchor: np.ndarray,
             deadline[i] = limit
         closed = u != NAT_DAY and limit != NAT_DAY and u <= limit and u <= as_of
         breached = not closed and limit != NAT_DAY and limit < as_of
-        if not inside:
-            status[i] = _OUTSIDE
-        elif excluded:
-            status[i] = _EXCLUDED
-        elif breached:
-            status[i] = _FAILED
-        elif closed:
-            status[i] = _MET
-        else:
-            status[i] = _PENDING
+        verdict = _OUTSIDE if not inside else _EXCLUDED if excluded else \
+            _FAILED if breached else _MET if closed else _PENDING
         m = month[i]
-        placed[i] = limit_month[at] if m >= 0 and not excluded else m
+        m = limit_month[at] if m >= 0 and not excluded else m
+        if status is not None:
+            status[i] = verdict
+        if placed is not None:
+            placed[i] = m
+        if dense is not None:
+            totals[verdict] += 1
+            if m >= 0:  # placed
+                c = np.int64(code[i]) + 1
+                seen[c] = True
+                dense[c * months + m, verdict] += 1
     return found
 
 

@@ -19,6 +19,7 @@ from pmir_dsl import evaluate as evaluate_mod
 from pmir_dsl import kernels_esf, stream
 from pmir_dsl.cells import Cells
 from pmir_dsl.compile import EXCLUDED, FAILED, MET, OUTSIDE, PENDING, Verdicts
+from pmir_dsl.kernels_eval import NAT_DAY
 from pmir_dsl.load import load_tables
 from pmir_dsl.pipeline import compile_file, evaluate
 from pmir_dsl.report import json as json_report
@@ -81,10 +82,10 @@ def test_bundled_contracts_give_the_same_json_with_and_without_the_loops(
     through_join = contract in ("esf", "ipes", "ses", "work_programme")
     assert bool(calls["cohort_verdicts"]) == through_join
     assert calls["cohort_starts"] == (2 if through_join else 0)
-    if contract in ("esf", "work_programme"):  # a breach count, count ratios
+    if contract == "work_programme":  # count ratios
         assert calls["code_cells"]
-    if contract == "ipes":  # its counts against cohorts counted in their verdicts' pass
-        assert not calls["code_cells"]
+    if contract in ("esf", "ipes"):  # counts against cohorts, a breach count: in their pass
+        assert not calls["code_cells"] and calls["cohort_verdicts"]
     if contract in ("esf", "ipes", "ses", "work_programme"):  # profiles' starts by one pass
         assert calls["start_cells"]
     if contract == "esf":  # every level counted by its codes, cohort triangles with them
@@ -105,7 +106,7 @@ def test_streamed_esf_gives_the_same_json_with_the_loops(repo: Path,
     opened = stream.open_tables("examples/esf", plan, stream.streamable(plan.contract), 97)
     assert opened.streams
     assert json_report.render(stream.evaluate(plan, opened)) == plain
-    assert calls["code_cells"]
+    assert calls["cohort_verdicts"] and calls["breach_verdicts"]  # the loops counted them
 
 
 # ---- each kernel against the numpy path, on seeded random records -------------------------------
@@ -439,3 +440,39 @@ def test_start_cells_count_the_starts_as_numpy(seed: int) -> None:
                             int(as_of.astype(np.int64)), *profiles.axis_days(first, size), size,
                             counts)
     assert int(counts.sum()) == int(((cohort >= 0) & (cohort < size) & (start <= as_of)).sum())
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("n", [0, 1, 50, 5000])
+def test_breach_verdicts_counted_in_their_pass_as_code_cells(n: int, compiled: bool) -> None:
+    """The evaluation's breach pass (no status or months written): every record's verdict
+    code counted, and the placed ones' cells over their group codes as ``code_cells`` counts
+    the codes and months the audit's pass writes."""
+    rng = np.random.default_rng(n)
+    size, first, months, space = 60, 19800, 9, 6
+    anchor = np.where(rng.random(n) < 0.1, NAT_DAY, first + rng.integers(0, size, n))
+    until = np.where(rng.random(n) < 0.3, NAT_DAY, anchor + rng.integers(-3, 40, n))
+    until[anchor == NAT_DAY] = NAT_DAY
+    at = np.where(anchor == NAT_DAY, size, anchor - first).astype(np.int32)
+    limits = np.append(first + np.arange(size) + 20, NAT_DAY).astype(np.int64)
+    limit_month = np.append(rng.integers(0, months, size), -1).astype(np.int32)
+    month = rng.integers(-1, months, n).astype(np.int32)
+    in_pop = rng.random(n) < 0.9 if n % 2 else None
+    prior = rng.random(n) < 0.1 if n > 1 else None
+    code = rng.integers(-1, space, n).astype(np.int32)
+    loop = kernels_esf.breach_verdicts if compiled else kernels_esf.breach_verdicts.py_func
+    args = (month, until.astype(np.int64), anchor.astype(np.int64), at, limits, limit_month,
+            in_pop, prior, first + 30)
+    status, placed = np.empty(n, np.int8), np.empty(n, np.int32)
+    before = np.empty(n, np.bool_)
+    found = loop(*args, status, placed, None, before, None, 0, None, None, None)
+    seen, dense = np.zeros(space + 1, np.bool_), np.zeros(((space + 1) * months, 9), np.int64)
+    totals, again = np.zeros(5, np.int64), np.empty(n, np.bool_)
+    assert loop(*args, None, None, None, again, code, months, seen, dense, totals) == found
+    assert again.tolist() == before.tolist()
+    assert totals.tolist() == np.bincount(status, minlength=5).tolist()
+    want = [np.zeros_like(seen), np.zeros_like(dense), np.zeros(0, np.int64)]
+    kernels_esf.code_cells.py_func(code, None, 0, placed >= 0, placed, status, months, None,
+                                   None, None, None, None, *want)
+    assert seen.tolist() == want[0].tolist() and dense.tolist() == want[1].tolist()
+    assert dense.sum() == (placed >= 0).sum() > (0 if n > 1 else -1)
