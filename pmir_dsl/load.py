@@ -879,7 +879,8 @@ def _filled(chunks: Sequence[pa.Array], dtype: type, null: int) -> np.ndarray:
         data = chunk.buffers()[1]
         if n and data is not None:
             width = chunk.type.bit_width // 8
-            part[:] = np.frombuffer(data, f"<i{width}", n, chunk.offset * width)
+            sign = "u" if pa.types.is_unsigned_integer(chunk.type) else "i"  # (dates: int32)
+            part[:] = np.frombuffer(data, f"<{sign}{width}", n, chunk.offset * width)
         if chunk.null_count:
             np.copyto(part, null, where=~np.asarray(chunk.is_valid()))
         at += n

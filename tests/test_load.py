@@ -642,25 +642,25 @@ def test_date_days_read_chunk_by_chunk_as_arrow_converts_them(seed: int) -> None
             chunk.to_numpy(zero_copy_only=False), "datetime64[D]").view(np.int64).tolist()
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(6))
 def test_dictionary_indices_read_chunk_by_chunk_as_arrow_fills_them(seed: int) -> None:
-    """A dictionary column's indices (chunks with their own dictionaries, nulls, slices, int8
-    and int32 indices): each row's index into the unified values, -1 for null, as Arrow's
+    """A dictionary column's indices (chunks with their own dictionaries, nulls, slices; int32,
+    int8 and uint8 indices): each row's index into the unified values, -1 for null, as Arrow's
     fill_null gives them."""
     import pyarrow.compute as pc
 
     from pmir_dsl.load import _dictionary_parts
 
     rng = np.random.default_rng(seed)
-    words = ["a", "b", "c", "d", "e"]
+    words = [f"w{i}" for i in range([300, 100, 250][seed % 3])]  # each index type's range
     chunks = []
     for _ in range(int(rng.integers(1, 5))):
         n = int(rng.integers(0, 200))
-        texts = [None if rng.random() < 0.2 else words[int(rng.integers(0, 5))]
+        texts = [None if rng.random() < 0.2 else words[int(rng.integers(0, len(words)))]
                  for _ in range(n)]
         whole = pa.array(texts, pa.string()).dictionary_encode()
-        if seed % 2:  # int8 indices
-            whole = whole.cast(pa.dictionary(pa.int8(), pa.string()))
+        if seed % 3:  # int8 or uint8 indices
+            whole = whole.cast(pa.dictionary([pa.int8(), pa.uint8()][seed % 3 - 1], pa.string()))
         lo = int(rng.integers(0, n + 1))
         chunks.append(whole.slice(lo, int(rng.integers(0, n - lo + 1))))
     raw = pa.chunked_array(chunks)
