@@ -461,10 +461,10 @@ def packed_starts(m: ir.Measure, b: Batch) -> PackedStarts | None:
     return (*packed, b.whole_cached(("lost keys", m.id), lambda: lost_keys(m, b)))
 
 
-def _linked_starts(m: ir.Measure, b: Batch) -> tuple[np.ndarray, ...] | None:
+def _linked_starts(m: ir.Measure, b: Batch) -> tuple[np.ndarray | None, ...] | None:
     """What :func:`~pmir_dsl.kernels_esf.cohort_verdicts` reads of each record's start, read
     through ``m``'s cohort link once per batch for every measure against the same starts:
-    (the references' rows, empty where a measure before read the starts; the packed starts;
+    (the references' rows, None where a measure before read the starts; the packed starts;
     each record's start, to be read by the pass given the rows) then the rest of
     :data:`PackedStarts`. None where the starts do not pack."""
     e = m.expected
@@ -475,7 +475,7 @@ def _linked_starts(m: ir.Measure, b: Batch) -> tuple[np.ndarray, ...] | None:
     packed, *rest = found
     key = ("packed starts", e.table, e.start, e.anchor, e.keys, m.table, e.link.name)
     if key in b.memo:
-        return (np.zeros(0, dtype=np.int64), packed, b.memo[key], *rest)
+        return (None, packed, b.memo[key], *rest)
     starts = b.memo[key] = np.empty(b.tables[m.table].rows, dtype=np.uint32)
     return (b.join(m.table, e.link.name), packed, starts, *rest)
 
@@ -494,8 +494,8 @@ def _packed_starts(e: ir.ExpectedCohort, b: Batch) -> tuple[np.ndarray, int, np.
     start, *anchor = (np.ascontiguousarray(table.columns[d.name].values).view(np.int64)
                       for d in dates)
     packed = np.empty(table.rows + 1, dtype=np.uint32)
-    first, size = kernels_esf.cohort_starts(start, anchor[0] if anchor else
-                                            np.zeros(0, np.int64), *codes, packed)
+    first, size = kernels_esf.cohort_starts(start, anchor[0] if anchor else None, *codes,
+                                            packed)
     if size < 0:
         return None
     months = np.arange(first, first + size).astype("datetime64[D]").astype("datetime64[M]")

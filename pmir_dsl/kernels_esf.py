@@ -189,20 +189,19 @@ def breach_verdicts(month: np.ndarray, until: np.ndarray, anchor: np.ndarray,
 
 
 @jit.kernel
-def start_cells(start: np.ndarray, anchor: np.ndarray, keys: tuple, radixes: np.ndarray,
+def start_cells(start: np.ndarray, anchor: np.ndarray | None, keys: tuple, radixes: np.ndarray,
                 as_of: int, first_day: int, cohorts: np.ndarray, size: int,
                 counts: np.ndarray) -> None:
     """Add each start to ``counts`` [key code x ``size`` + cohort], as
     :func:`pmir_dsl.profiles._start_cells` over :func:`pmir_dsl.profiles._started` counts them:
-    a start (day number, NaT none) on or before ``as_of``, not before its ``anchor`` (an empty
-    array where there is none), on a day of the month axis (``cohorts``: the month index of
+    a start (day number, NaT none) on or before ``as_of``, not before its ``anchor`` (None
+    where there is none), on a day of the month axis (``cohorts``: the month index of
     each day from ``first_day``, the axis's first); its key code the mixed radix of ``keys``'
     value codes plus one (0: no value) over ``radixes``."""
-    anchored = len(anchor) > 0
     days = len(cohorts)
     for i in range(len(start)):
         s = start[i]
-        if s > as_of or s < first_day or anchored and s < anchor[i]:
+        if s > as_of or s < first_day or anchor is not None and s < anchor[i]:
             continue  # NaT (and a NaT anchor) is the smallest day number: before every day
         day = s - first_day
         if day >= days:
@@ -275,35 +274,33 @@ DAY_MASK = (1 << DAY_BITS) - 1
 
 
 @jit.kernel
-def cohort_starts(start: np.ndarray, anchor: np.ndarray, outer: np.ndarray, inner: np.ndarray,
-                  radix: int, packed: np.ndarray) -> tuple[int, int]:
+def cohort_starts(start: np.ndarray, anchor: np.ndarray | None, outer: np.ndarray,
+                  inner: np.ndarray | None, radix: int, packed: np.ndarray) -> tuple[int, int]:
     """Each row of a cohort table packed for one read through a join (``packed``, one entry
     more than the rows: the last, no start, for a reference not joined): its start day
-    (``start``; none where NaT or before its ``anchor``, ``anchor`` empty where there is
+    (``start``; none where NaT or before its ``anchor``, ``anchor`` None where there is
     none) as its offset in the span of the start days, and its key combination ``(outer + 1)
-    * radix + inner + 1`` (``outer + 1`` where ``inner`` is empty; below 4096).
+    * radix + inner + 1`` (``outer + 1`` where ``inner`` is None; below 4096).
     Returns the (first day, size) of the span; size -1 (``packed`` not written) where it is
     wider than the bits of an offset (0 where no row has a start)."""
-    anchored = anchor.shape[0] > 0
     lo = np.iinfo(np.int64).max
     hi = np.iinfo(np.int64).min
     for r in range(start.shape[0]):
         s = start[r]
-        if s != NAT_DAY and not (anchored and s < anchor[r]):
+        if s != NAT_DAY and not (anchor is not None and s < anchor[r]):
             lo = min(lo, s)
             hi = max(hi, s)
     if hi == np.iinfo(np.int64).min:
         lo, hi = 0, -1
     elif hi - lo >= DAY_MASK:
         return lo, -1
-    pair = inner.shape[0] > 0
     for r in range(start.shape[0]):
         s = start[r]
         key = np.int64(outer[r]) + 1
-        if pair:
+        if inner is not None:
             key = key * radix + inner[r] + 1
         field = np.uint32(key) << np.uint32(DAY_BITS)
-        if s != NAT_DAY and not (anchored and s < anchor[r]):
+        if s != NAT_DAY and not (anchor is not None and s < anchor[r]):
             field |= np.uint32(s - lo + 1)
         packed[r] = field
     packed[start.shape[0]] = 0
@@ -311,7 +308,7 @@ def cohort_starts(start: np.ndarray, anchor: np.ndarray, outer: np.ndarray, inne
 
 
 @jit.kernel
-def cohort_verdicts(join: np.ndarray, packed: np.ndarray, starts: np.ndarray, first: int,
+def cohort_verdicts(join: np.ndarray | None, packed: np.ndarray, starts: np.ndarray, first: int,
                     cohorts: np.ndarray, lost: np.ndarray, event: np.ndarray,
                     in_pop: np.ndarray | None, prior: np.ndarray | None,
                     unjoined: np.ndarray | None,
@@ -322,7 +319,7 @@ def cohort_verdicts(join: np.ndarray, packed: np.ndarray, starts: np.ndarray, fi
                     totals: np.ndarray | None) -> None:
     """The verdicts of a measure counting records against cohorts, read from each record's
     start packed by :func:`cohort_starts` (``starts``: first read into it from ``packed`` at
-    its reference's row ``join``, -1 the last entry, where ``join`` is not empty; ``first``
+    its reference's row ``join``, -1 the last entry, where ``join`` is not None; ``first``
     the first day of the starts' span) in one pass: ``cohort`` the cohort month index of its
     start day (``cohorts`` at its offset plus one: -1 for none), -1 where its key
     combination has no profile (``lost``); a population record not yet excluded (``prior``)
@@ -337,8 +334,9 @@ def cohort_verdicts(join: np.ndarray, packed: np.ndarray, starts: np.ndarray, fi
     counts them over the group codes ``code`` (``seen``, ``dense`` and ``triangle`` over
     ``months`` months), and every record's verdict code into ``totals``; ``cohort``,
     ``status`` and ``month`` None are not written (the evaluation's counts read none)."""
-    for i in range(join.shape[0]):  # a loop of its own: the reads through the join overlap
-        starts[i] = packed[join[i]]
+    if join is not None:
+        for i in range(join.shape[0]):  # a loop of its own: the reads through the join overlap
+            starts[i] = packed[join[i]]
     for i in range(starts.shape[0]):
         p = starts[i]
         at = p & DAY_MASK

@@ -227,11 +227,10 @@ def _start_cells_of(e: ir.ExpectedCohort, b: Batch, cols: list[Column], size: in
         return _start_cells(cols, *_started(e, b, size), size)
     table = b.tables[e.table]
     counts = np.zeros(space, dtype=np.int64)
-    anchor = table.columns[e.anchor.name].values if e.anchor is not None else \
-        np.zeros(0, "datetime64[D]")
+    anchor = None if e.anchor is None else \
+        np.ascontiguousarray(table.columns[e.anchor.name].values).view(np.int64)
     kernels_esf.start_cells(
-        np.ascontiguousarray(table.columns[e.start.name].values).view(np.int64),
-        np.ascontiguousarray(anchor).view(np.int64),
+        np.ascontiguousarray(table.columns[e.start.name].values).view(np.int64), anchor,
         tuple(np.ascontiguousarray(c.values, dtype=np.int32) for c in cols),
         np.array([len(_names(c)) + 1 for c in cols], dtype=np.int64),
         int(b.as_of.astype(np.int64)), *axis_days(b.first_month, size), size, counts)
@@ -317,19 +316,20 @@ def _lost(m: ir.Measure, e: ir.ExpectedCohort, series: list[tuple[Any, ...]],
     return np.any(_combo_series(m, e, series, cols, np.arange(_space(cols))) < 0, axis=0)
 
 
-def key_codes(e: ir.ExpectedCohort, table: Any) -> tuple[np.ndarray, np.ndarray, int] | None:
+def key_codes(e: ir.ExpectedCohort, table: Any
+              ) -> tuple[np.ndarray, np.ndarray | None, int] | None:
     """What gives each row of the cohort ``table`` its key combination's :func:`radix_codes` code
     (the index of :func:`lost_keys`): (outer, inner, radix), int32 arrays, the code
-    ``(outer + 1) * radix + inner + 1`` (``outer + 1`` where ``inner`` is empty): the key
+    ``(outer + 1) * radix + inner + 1`` (``outer + 1`` where ``inner`` is None): the key
     columns' value codes where there are one or two, else the code less one. None where the
     key columns have more than :data:`KEY_TABLE` combinations."""
     cols = [table.columns[k.name] for k in e.keys]
     if _space(cols) > KEY_TABLE:
         return None
     if len(cols) not in (1, 2):
-        return radix_codes(cols, table.rows, np.int32) - 1, np.zeros(0, np.int32), 1
+        return radix_codes(cols, table.rows, np.int32) - 1, None, 1
     codes = [np.ascontiguousarray(c.values, dtype=np.int32) for c in cols]
-    return codes[0], codes[1] if len(codes) == 2 else np.zeros(0, np.int32), \
+    return codes[0], codes[1] if len(codes) == 2 else None, \
         len(_names(cols[-1])) + 1
 
 

@@ -184,11 +184,11 @@ def test_too_many_key_combinations_take_the_numpy_path(tmp_path: Path,
 # ---- the kernels against their numpy twins ------------------------------------------------------
 
 
-def _packed_twin(start: np.ndarray, anchor: np.ndarray, key: np.ndarray
+def _packed_twin(start: np.ndarray, anchor: np.ndarray | None, key: np.ndarray
                  ) -> tuple[list[int], int, int]:
     """:func:`kernels_esf.cohort_starts` by numpy: (packed, first day, size)."""
     ok = start != NAT
-    if len(anchor):
+    if anchor is not None:
         ok &= ~(start < anchor)
     if not ok.any():
         return [*(key.astype(np.int64) << 20).tolist(), 0], 0, 0
@@ -213,13 +213,13 @@ def test_cohort_starts_as_numpy(n: int, anchored: bool, wide: bool, compiled: bo
     if wide and n:
         start[0] = -1_100_000  # before year -1000: over 2**20 days before the rest
     anchor = np.where(rng.random(n) < 0.1, NAT, start + rng.integers(-30, 5, n)) if anchored \
-        else np.zeros(0, np.int64)
+        else None
     if wide and anchored and n:
         anchor[0] = NAT
     outer, inner = (rng.integers(-1, 63, n).astype(np.int32) for _ in range(2))
     key = (outer + 1) * 64 + inner + 1  # two key columns of 63 values (-1: missing)
     if n % 2:  # one key column, or a code made by numpy: outer + 1
-        inner = np.zeros(0, np.int32)
+        inner = None
         key = outer + 1
     packed = np.empty(n + 1, np.uint32)
     loop = kernels_esf.cohort_starts if compiled else kernels_esf.cohort_starts.py_func
@@ -272,7 +272,7 @@ def test_cohort_verdicts_as_numpy_twin(n: int, everyone: bool, fresh: bool,
     cohort, reason, hits, status, month = out
     again = [np.empty(n, np.int64), np.empty(n, np.int8), np.zeros(3, np.int64),
              np.empty(n, np.int8), np.empty(n, np.int64)]  # a second measure: starts read
-    loop(np.zeros(0, np.int64), packed, gathered.copy(), first, cohorts, lost, event,
+    loop(None, packed, gathered.copy(), first, cohorts, lost, event,
          *masks,
          month_idx, *again, *NOT_COUNTED)
     assert all(a.tolist() == b.tolist() for a, b in zip(again, out))

@@ -434,7 +434,7 @@ def test_start_cells_count_the_starts_as_numpy(seed: int) -> None:
     assert int(counts.sum()) == int(started.sum())
     # without an anchor every start on the axis by the as-of date counts
     counts[:] = 0
-    kernels_esf.start_cells(start.view(np.int64), np.zeros(0, np.int64),
+    kernels_esf.start_cells(start.view(np.int64), None,
                             tuple(np.ascontiguousarray(c.values, np.int32) for c in cols),
                             np.array([len(c.dictionary) + 1 for c in cols]),
                             int(as_of.astype(np.int64)), *profiles.axis_days(first, size), size,
