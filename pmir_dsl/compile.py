@@ -774,7 +774,7 @@ class MeasurePlan:
         grid = np.zeros(cells[1], dtype=np.int64)
         kernels_eval.condition_cells(cond, *excl.loop_masks(),
                                      kernels_eval.as_index(month),
-                                     kernels_eval.as_index(np.asarray(cells[0])).reshape(-1),
+                                     kernels_eval.as_index(cells[0]),
                                      grid)
         met = np.zeros(0, dtype=bool)
         return Verdicts(np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int64),
@@ -824,8 +824,7 @@ class MeasurePlan:
             grid = np.zeros(cells[1], dtype=np.int64)
             status, met, deadline = self._rate_verdicts(
                 b, excl, fused, False, (kernels_eval.as_index(month),
-                                        kernels_eval.as_index(np.asarray(cells[0]))
-                                        .reshape(-1), grid))
+                                        kernels_eval.as_index(cells[0]), grid))
             return Verdicts(status, np.zeros(0, dtype=np.int64), deadline, met, met,
                             tuple(excl.checks), counted=grid)
         status, met, deadline = self._rate_verdicts(b, excl, fused, records)

@@ -365,7 +365,7 @@ def _cell_counts(mp: MeasurePlan, v: Verdicts, b: Batch, base: np.ndarray | int,
     grid = np.zeros(size, dtype=np.int64)
     kernels_eval.count_cells(kernels_eval.as_index(v.month),
                              np.ascontiguousarray(v.status, dtype=np.int8),
-                             kernels_eval.as_index(np.asarray(base)).reshape(-1),
+                             kernels_eval.as_index(base),
                              OUTSIDE + 1, grid)
     return grid
 
@@ -483,7 +483,7 @@ def _backlog_cells(v: Verdicts, row: np.ndarray | int, space: int, months: int
     spans = np.full(space * months * (months + 1), NO_DATE, dtype=np.int64)
     first, end = (kernels_eval.as_index(a) for a in v.backlog)
     kernels_eval.backlog_cells(first, end, np.ascontiguousarray(v.anchor).view(np.int64),
-                               kernels_eval.as_index(np.asarray(row)).reshape(-1), months,
+                               kernels_eval.as_index(row), months,
                                num, spans)
     return num.reshape(space, months + 1)[:, 1:], _running_oldest(spans, space, months)
 

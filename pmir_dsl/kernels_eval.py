@@ -27,10 +27,11 @@ NAT_DAY = np.iinfo(np.int64).min
 _u = np.uint64
 
 
-def as_index(values: np.ndarray | None) -> np.ndarray | None:
-    """Month indexes (or cohorts, or steps) as the loops read them: contiguous, int32 or int64
-    as made (a month index is int32 where the compiled pass placed the records: half the
-    memory of int64), other integers as int64; None stays None (the loops' "none")."""
+def as_index(values: np.ndarray | int | None) -> np.ndarray | None:
+    """Month indexes (or cohorts, steps, cell bases) as the loops read them: contiguous, int32
+    or int64 as made (a month index is int32 where the compiled pass placed the records: half
+    the memory of int64), other integers as int64, one value as an array of length 1 (every
+    record's); None stays None (the loops' "none")."""
     if values is None:
         return None
     values = np.ascontiguousarray(values)
