@@ -60,15 +60,34 @@ def kernel(fn: F) -> F:
     return call  # type: ignore[return-value]
 
 
+#: Functions the loops call (:func:`helper`), and whether numba has been told of them.
+_HELPERS: list[Callable[..., Any]] = []
+_HELPERS_REGISTERED: list[bool] = []
+
+
+def helper(fn: F) -> F:
+    """``fn`` callable from the loops as well as from Python (the loops' ``py_func``): numba
+    compiles it into each loop that calls it (``numba.extending.register_jitable``, done when
+    the first loop is compiled, so that importing a module of loops imports no numba)."""
+    _HELPERS.append(fn)
+    return fn
+
+
 _PRELOADED: list[threading.Thread] = []
 
 
 def _compile(fn: Callable[..., Any]) -> Any:
     """``fn`` compiled by numba, cached on disk where numba finds a folder it can write (beside
     the module, else its per-user cache); compiled afresh in each process where it finds none
-    (a read-only installation and home), rather than failing the run."""
+    (a read-only installation and home), rather than failing the run. Called under
+    ``_LOCK``."""
     import numba  # noqa: PLC0415  (lazy: only runs that use a loop pay for it)
+    from numba.extending import register_jitable  # noqa: PLC0415
 
+    if not _HELPERS_REGISTERED:
+        for h in _HELPERS:
+            register_jitable(h)
+        _HELPERS_REGISTERED.append(True)
     try:
         return numba.njit(cache=True, nogil=True)(fn)
     except RuntimeError:  # "cannot cache function ...: no locator available"

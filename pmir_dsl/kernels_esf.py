@@ -180,12 +180,25 @@ def breach_verdicts(month: np.ndarray, until: np.ndarray, anchor: np.ndarray,
         if placed is not None:
             placed[i] = m
         if dense is not None:
-            totals[verdict] += 1
-            if m >= 0:  # placed
-                c = np.int64(code[i]) + 1
-                seen[c] = True
-                dense[c * months + m, verdict] += 1
+            count_coded(verdict, m, code[i], months, seen, dense, totals)
     return found
+
+
+@jit.helper
+def count_coded(verdict: int, m: int, code: int, months: int, seen: np.ndarray,
+                dense: np.ndarray, totals: np.ndarray) -> int:
+    """Count one record's verdict code in a pass that counts as :func:`code_cells` does over a
+    finest group code: into ``totals``, and where the record is placed (month index ``m`` >=
+    0) into the cells of its code + 1 (``seen``; ``dense`` over ``months`` months). Returns
+    its code's first cell (its row of ``dense``), -1 where it is not placed."""
+    totals[verdict] += 1
+    if m < 0:
+        return -1
+    c = np.int64(code) + 1
+    seen[c] = True
+    base = c * months
+    dense[base + m, verdict] += 1
+    return base
 
 
 @jit.kernel
@@ -362,11 +375,6 @@ def cohort_verdicts(join: np.ndarray | None, packed: np.ndarray, starts: np.ndar
         if month is not None:
             month[i] = m
         if dense is not None:
-            totals[verdict] += 1
-            if m >= 0:  # placed
-                c = np.int64(code[i]) + 1
-                seen[c] = True
-                base = c * months
-                dense[base + m, verdict] += 1
-                if verdict == _MET and k >= 0 and m >= k:
-                    triangle[(base + k) * months + (m - k)] += 1
+            base = count_coded(verdict, m, code[i], months, seen, dense, totals)
+            if base >= 0 and verdict == _MET and k >= 0 and m >= k:
+                triangle[(base + k) * months + (m - k)] += 1
